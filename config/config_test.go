@@ -1,0 +1,246 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const full = `
+[server]
+addr = "127.0.0.1:8080"
+no_open = true
+
+[limits]
+timeout = "1h"
+max_output = "128MiB"
+max_processes = 16
+
+[policy]
+sidecar_dir = "~/sidecars"
+
+[agents.claude]
+command = "claude"
+args = ["--model", "opus"]
+env = { ANTHROPIC_BASE_URL = "https://gateway.example" }
+pass_env = ["ANTHROPIC_API_KEY"]
+
+[agents.myacp]
+command = "/opt/bin/agent"
+protocol = "acp"
+
+[[capability]]
+name = "git-log"
+program = "git"
+args = ["log", { validator = "--max-count=[0-9]{1,3}" }, { validator = "[A-Za-z0-9._/-]+", optional = true }]
+flags = ["--oneline"]
+env = { GIT_PAGER = "cat" }
+pass_env = ["LANG", "LC_*"]
+caller_env = ["TERM"]
+cwd = ["~/src", "/tmp"]
+timeout = "10m"
+idle_timeout = "2m"
+max_output = "64MiB"
+max_stream_output = 1048576
+max_line = "64KiB"
+max_concurrent = 4
+sha256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+
+[[capability]]
+name = "echo"
+program = "/bin/echo"
+args = [{ validator = ".*", rest = true }]
+`
+
+func TestParseFull(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	cfg, err := Parse([]byte(full), "full.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Addr != "127.0.0.1:8080" || !cfg.Server.NoOpen {
+		t.Errorf("server = %+v", cfg.Server)
+	}
+	if cfg.Limits.Timeout != time.Hour || cfg.Limits.MaxOutput != 128<<20 || cfg.Limits.MaxProcesses != 16 {
+		t.Errorf("limits = %+v", cfg.Limits)
+	}
+	if cfg.Policy.SidecarDir != filepath.Join(home, "sidecars") {
+		t.Errorf("sidecar_dir = %q", cfg.Policy.SidecarDir)
+	}
+	cl := cfg.Agents["claude"]
+	if cl.Protocol != "claude" || cl.Command != "claude" || len(cl.Args) != 2 || cl.Env["ANTHROPIC_BASE_URL"] == "" || cl.PassEnv[0] != "ANTHROPIC_API_KEY" {
+		t.Errorf("claude = %+v", cl)
+	}
+	if cfg.Agents["myacp"].Protocol != "acp" {
+		t.Errorf("myacp = %+v", cfg.Agents["myacp"])
+	}
+	if len(cfg.Capabilities) != 2 {
+		t.Fatalf("capabilities = %d", len(cfg.Capabilities))
+	}
+	c := cfg.Capabilities[0]
+	want := []Arg{{Value: "log"}, {Validator: "--max-count=[0-9]{1,3}"}, {Validator: "[A-Za-z0-9._/-]+", Optional: true}}
+	if len(c.Args) != len(want) {
+		t.Fatalf("args = %+v", c.Args)
+	}
+	for i := range want {
+		if c.Args[i] != want[i] {
+			t.Errorf("args[%d] = %+v, want %+v", i, c.Args[i], want[i])
+		}
+	}
+	if c.Cwd[0] != filepath.Join(home, "src") || c.Cwd[1] != "/tmp" {
+		t.Errorf("cwd = %q", c.Cwd)
+	}
+	if c.Timeout != 10*time.Minute || c.IdleTimeout != 2*time.Minute || c.MaxOutput != 64<<20 ||
+		c.MaxStreamOutput != 1<<20 || c.MaxLine != 64<<10 || c.MaxConcurrent != 4 {
+		t.Errorf("limits = %+v", c)
+	}
+	if c.SHA256 != "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" {
+		t.Errorf("sha256 = %q", c.SHA256)
+	}
+	if !cfg.Capabilities[1].Args[0].Rest {
+		t.Errorf("rest not read: %+v", cfg.Capabilities[1].Args)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	capab := func(extra string) string {
+		return "[[capability]]\nname = \"c\"\nprogram = \"/bin/true\"\n" + extra + "\n"
+	}
+	tests := []struct {
+		name, toml string
+		want       []string // substrings of the error
+	}{
+		{"unknown top key", "foo = 1\n", []string{`:1:`, `unknown key "foo"`}},
+		{"unknown capability key", capab("progam = \"x\""), []string{`:4:`, `"capability.progam"`}},
+		{"unknown agent key", "[agents.claude]\n\ncomand = \"x\"\n", []string{`:3:`, `agents.claude.comand`}},
+		{"unknown arg key", capab(`args = [{ validator = "a", optinal = true }]`), []string{`:4:`, `"optinal"`}},
+		{"syntax", "[[capability]\n", []string{`c.toml:`, "delimiter"}},
+		{"bad duration", capab(`timeout = "10 minutes"`), []string{`capability "c"`, "timeout", `"10 minutes"`}},
+		{"int duration", capab(`timeout = 10`), []string{`capability "c"`, "timeout", "duration string"}},
+		{"negative duration", capab(`idle_timeout = "-1s"`), []string{"idle_timeout", "negative"}},
+		{"bad size", capab(`max_output = "64 MegaBytes"`), []string{`capability "c"`, "max_output", "unknown unit"}},
+		{"zero size", capab(`max_line = 0`), []string{"max_line", "positive"}},
+		{"stream above run", capab("max_output = \"1MiB\"\nmax_stream_output = \"2MiB\""), []string{"max_stream_output (2MiB) exceeds max_output (1MiB)"}},
+		{"negative concurrency", capab(`max_concurrent = -1`), []string{"max_concurrent"}},
+		{"limits section", "[limits]\nmax_output = \"lots\"\n", []string{"[limits]", "max_output"}},
+		{"no name", "[[capability]]\nprogram = \"/bin/true\"\n", []string{"capability #1", "name"}},
+		{"bad name", "[[capability]]\nname = \"a/b\"\nprogram = \"x\"\n", []string{`"a/b"`}},
+		{"no program", "[[capability]]\nname = \"c\"\n", []string{"program is required"}},
+		{"duplicate", capab("") + capab(""), []string{"defined twice"}},
+		{"bad regex", capab(`args = [{ validator = "(" }]`), []string{"args[0]", `validator "("`}},
+		{"empty validator", capab(`args = [{ validator = "" }]`), []string{"non-empty validator"}},
+		{"arg type", capab(`args = [1]`), []string{"string or a table"}},
+		{"rest not last", capab(`args = [{ validator = "a", rest = true }, "b"]`), []string{"only the last"}},
+		{"required after optional", capab(`args = [{ validator = "a", optional = true }, "b"]`), []string{"args[1]", "cannot follow an optional"}},
+		{"flag without dash", capab(`flags = ["x"]`), []string{`flags[0] "x"`}},
+		{"flag twice", capab(`flags = ["-x", "-x"]`), []string{"listed twice"}},
+		{"flag also fixed", capab("args = [\"-x\"]\nflags = [\"-x\"]"), []string{"fixed args[0]"}},
+		{"env name", capab(`env = { "A=B" = "1" }`), []string{"env", `"A=B"`}},
+		{"pass_env star", capab(`pass_env = ["*"]`), []string{"whole environment"}},
+		{"pass_env inner star", capab(`pass_env = ["A*B"]`), []string{"only allowed at the end"}},
+		{"relative cwd", capab(`cwd = ["src"]`), []string{"cwd", "absolute"}},
+		{"tilde user", capab(`cwd = ["~bob/src"]`), []string{"~user"}},
+		{"sha256", capab(`sha256 = "abc"`), []string{"64 hex digits"}},
+		{"agent protocol", "[agents.foo]\ncommand = \"foo\"\n", []string{"[agents.foo]", "protocol is required"}},
+		{"agent bad protocol", "[agents.foo]\nprotocol = \"soap\"\n", []string{`"soap"`}},
+		{"agent pass_env", "[agents.claude]\npass_env = [\"\"]\n", []string{"pass_env"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.toml), "c.toml")
+			if err == nil {
+				t.Fatalf("no error for:\n%s", tt.toml)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadMissing(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir) // DefaultPath on Linux
+	t.Setenv("HOME", dir)
+	t.Setenv("AppData", dir)
+	cfg, err := Load("")
+	if err != nil || cfg == nil || len(cfg.Capabilities) != 0 || cfg.Path != "" {
+		t.Fatalf("missing default: cfg=%+v err=%v", cfg, err)
+	}
+	_, err = Load(filepath.Join(dir, "nope.toml"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing explicit file: err = %v, want ErrNotExist", err)
+	}
+	p, err := DefaultPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = Load("")
+	if err != nil || len(cfg.Capabilities) != 2 || cfg.Path != p {
+		t.Fatalf("default file: cfg=%+v err=%v", cfg, err)
+	}
+}
+
+func TestDefaultDataDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", dir)
+	t.Setenv("LocalAppData", dir)
+	t.Setenv("HOME", dir)
+	d, err := DefaultDataDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(d) != "corral" || !strings.HasPrefix(d, dir) {
+		t.Errorf("DefaultDataDir = %q, want corral under %q", d, dir)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{"0", 0, false}, {"4096", 4096, false}, {"64MiB", 64 << 20, false}, {"64 mib", 64 << 20, false},
+		{"1KB", 1000, false}, {"1k", 1024, false}, {"1.5GiB", 3 << 29, false}, {"2GB", 2e9, false},
+		{"1TiB", 1 << 40, false}, {"10B", 10, false},
+		{"", 0, true}, {"MiB", 0, true}, {"-1", 0, true}, {"1XB", 0, true}, {"1.2.3", 0, true},
+		{"9223372036854775807", 9223372036854775807, false}, {"9223372036854775808", 0, true},
+		{"8388608TiB", 0, true}, {"9000000000000000000000.5", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in)
+		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d, bad=%v", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+	for _, n := range []int64{1, 1023, 1024, 64 << 20, 3 << 30, 5 << 40} {
+		if got, err := ParseSize(FormatSize(n)); err != nil || got != n {
+			t.Errorf("round trip %d via %q = %d, %v", n, FormatSize(n), got, err)
+		}
+	}
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"64MiB", "1.5 GB", "0", "9223372036854775807", "1e3", ".5k"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err == nil && n < 0 {
+			t.Fatalf("ParseSize(%q) = %d < 0", s, n)
+		}
+	})
+}
