@@ -1,0 +1,88 @@
+// Package proctest helps tests prove that no process they started is left
+// running: every child a test starts carries a marker variable in its
+// environment, which its descendants inherit even after they were re-parented
+// away from the test (setsid, double fork), and Leftovers finds them by it.
+package proctest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// MarkKey is the environment variable that carries a test's marker.
+const MarkKey = "CORRAL_TEST_MARK"
+
+var counter atomic.Int64
+
+// NewMark returns a marker unique to this test binary run, as "KEY=value".
+func NewMark() string {
+	return fmt.Sprintf("%s=%d-%d-%d", MarkKey, os.Getpid(), time.Now().UnixNano(), counter.Add(1))
+}
+
+// Leftovers returns the pids of live (non-zombie) processes whose
+// environment contains mark ("KEY=value"). Linux only; elsewhere it returns nil.
+func Leftovers(mark string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	needle := append([]byte(mark), 0)
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(append(env, 0), needle) {
+			continue
+		}
+		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
+			// Field 3, after the parenthesised command name, is the state.
+			if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+				continue
+			}
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// WaitGone polls until no process carries mark or the deadline passes, and
+// returns what is still alive. Processes being killed take a moment to go.
+func WaitGone(mark string, within time.Duration) []int {
+	deadline := time.Now().Add(within)
+	for {
+		left := Leftovers(mark)
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// RequireGone fails t when a process carrying mark is still alive after a
+// generous settling time, and kills what it finds so later tests start clean.
+func RequireGone(t testing.TB, mark string) {
+	t.Helper()
+	left := WaitGone(mark, 5*time.Second)
+	if len(left) == 0 {
+		return
+	}
+	var desc []string
+	for _, pid := range left {
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		desc = append(desc, fmt.Sprintf("%d %s", pid, strings.ReplaceAll(string(cmd), "\x00", " ")))
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
+	}
+	t.Errorf("processes left running: %s", strings.Join(desc, "; "))
+}

@@ -1,0 +1,5 @@
+package proc
+
+import "os/exec"
+
+type execCmd = exec.Cmd
