@@ -1,0 +1,376 @@
+// The contract between the UI and corral: the Backend interface every transport
+// implements, the event envelope, the data of each event kind, and the
+// parameters and results of every method. The Go facade (ARCHITECTURE.md §3,
+// §4) produces exactly these JSON shapes; field names are camelCase.
+
+/** Connection state of an event subscription. */
+export type StreamState = 'connecting' | 'live' | 'reconnecting';
+
+/** Filter for an event subscription. */
+export interface EventFilter {
+  session?: string;
+}
+
+/**
+ * The only way the UI talks to corral. `call` rejects with a BackendError;
+ * `subscribe` delivers events in order, starting after `since` (a global
+ * cursor, 0 = from the oldest retained event), and returns an unsubscribe
+ * function. Events may be delivered twice around a reconnect; consumers
+ * dedupe by (stream, seq).
+ */
+export interface Backend {
+  readonly kind: 'http' | 'wails' | 'demo';
+  call<T>(method: string, params: object): Promise<T>;
+  subscribe(
+    since: number,
+    filter: EventFilter,
+    onEvent: (ev: CorralEvent) => void,
+    onState?: (s: StreamState) => void,
+  ): () => void;
+}
+
+/** The error a Backend call rejects with. */
+export class BackendError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'BackendError';
+    this.code = code;
+  }
+}
+
+/** Well-known error codes. Others may appear; show their message. */
+export const ErrorCodes = {
+  PolicyDenied: 'policy_denied',
+  NotFound: 'not_found',
+  InvalidParams: 'invalid_params',
+  Unauthorized: 'unauthorized',
+  Transport: 'transport',
+} as const;
+
+// ---------------------------------------------------------------- events
+
+export type EventKind =
+  | 'session.status'
+  | 'run.started'
+  | 'run.exited'
+  | 'assistant.text'
+  | 'assistant.thinking'
+  | 'tool.call'
+  | 'tool.result'
+  | 'permission.request'
+  | 'permission.resolved'
+  | 'usage'
+  | 'stdout'
+  | 'stderr'
+  | 'parse.error'
+  | 'output.truncated'
+  | 'process.state'
+  | 'process.stats'
+  | 'error'
+  | 'agent.other'
+  | 'policy.decision'
+  | 'store.trimmed'
+  | 'bus.dropped';
+
+/**
+ * One normalized event. `seq` increases strictly per session (or per process
+ * for events that belong to no session); `cursor` is the global position used
+ * to resume a subscription (the SSE `id:`).
+ */
+export interface CorralEvent<D = any> {
+  seq: number;
+  cursor?: number;
+  sessionId?: string;
+  runId?: string;
+  processId?: string;
+  time: string;
+  kind: EventKind | string;
+  data?: D;
+  raw?: unknown;
+}
+
+export type SessionStatus =
+  | 'active'
+  | 'idle'
+  | 'processing'
+  | 'waiting_permission'
+  | 'error'
+  | 'interrupted'
+  | 'terminated';
+
+export interface SessionStatusData {
+  status: SessionStatus;
+  reason?: string;
+}
+export interface RunStartedData {
+  /** the user's message that started the run */
+  prompt?: string;
+  pid?: number;
+}
+export interface RunExitedData {
+  /** exit | killed | timeout | spawn_failed | crashed | interrupted */
+  reason: string;
+  exitCode?: number;
+  signal?: string;
+  message?: string;
+}
+export interface TextData {
+  text: string;
+  delta: boolean;
+  messageId: string;
+}
+export interface ToolCallData {
+  toolUseId: string;
+  name: string;
+  input: any;
+}
+export interface ToolResultData {
+  toolUseId: string;
+  output: string;
+  isError: boolean;
+  exitCode?: number;
+  /** Total size in bytes when `output` was cut by the server. */
+  totalBytes?: number;
+}
+export interface PermissionSuggestion {
+  /** A human-readable rule, e.g. `Bash(npm test:*)`. */
+  rule: string;
+  description?: string;
+}
+export interface PermissionRequestData {
+  requestId: string;
+  toolName: string;
+  input: any;
+  suggestions?: PermissionSuggestion[];
+}
+export interface PermissionResolvedData {
+  requestId: string;
+  allow: boolean;
+  message?: string;
+  /** user | timeout | rule | interrupted */
+  by?: string;
+}
+export interface UsageData {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  durationMs: number;
+}
+export interface OutputData {
+  text?: string;
+  /** base64 when binary is true */
+  bytes?: string;
+  binary?: boolean;
+  /** a `\r`-terminated update that replaces the previous progress line */
+  progress?: boolean;
+}
+export interface ParseErrorData {
+  line: string;
+  message: string;
+}
+export interface TruncatedData {
+  lines?: number;
+  bytes?: number;
+  stream?: string;
+}
+export type ProcessStateName = 'starting' | 'running' | 'stopping' | 'exited' | 'restarting' | 'failed';
+export interface ProcessStateData {
+  state: ProcessStateName;
+  pid?: number;
+  exitCode?: number;
+  restarts?: number;
+  reason?: string;
+}
+export interface ProcessStatsData {
+  /** percent of one core, summed over the process tree */
+  cpu: number;
+  /** bytes, summed over the process tree */
+  rss: number;
+}
+export interface ErrorData {
+  /** spawn_failed | crashed | timeout | parse_error | stdin_broken | policy_denied | … */
+  type: string;
+  message: string;
+  recoverable: boolean;
+  /** what the user should do next */
+  action?: string;
+}
+
+// ---------------------------------------------------------------- methods
+
+export interface AgentInfo {
+  name: string;
+  displayName?: string;
+  command: string;
+  path?: string;
+  version?: string;
+  /** ok | missing | error */
+  status: 'ok' | 'missing' | 'error';
+  /** how to install the CLI when it is missing */
+  install?: string;
+  message?: string;
+  models?: string[];
+  permissionModes?: string[];
+}
+
+export interface Session {
+  id: string;
+  agent: string;
+  cwd: string;
+  model?: string;
+  permissionMode?: string;
+  status: SessionStatus;
+  title?: string;
+  createdAt: string;
+  lastActivity: string;
+  costUsd: number;
+  eventCount?: number;
+  pendingPermissions?: number;
+}
+
+export interface CreateSessionParams {
+  agent: string;
+  cwd: string;
+  model?: string;
+  permissionMode?: string;
+  prompt?: string;
+}
+export interface SendMessageParams {
+  sessionId: string;
+  text: string;
+}
+export interface SessionParams {
+  sessionId: string;
+}
+export interface RespondPermissionParams {
+  sessionId: string;
+  requestId: string;
+  allow: boolean;
+  message?: string;
+  remember?: boolean;
+  updatedInput?: unknown;
+}
+export interface GetEventsParams {
+  sessionId: string;
+  since?: number;
+  limit?: number;
+}
+export interface GetEventsResult {
+  events: CorralEvent[];
+  /** true when more events follow the last one returned */
+  more: boolean;
+}
+
+export interface CapabilityArg {
+  /** a literal argument the caller must pass exactly */
+  literal?: string;
+  /** an anchored regex the argument must match */
+  validator?: string;
+  optional?: boolean;
+  rest?: boolean;
+}
+export interface Capability {
+  name: string;
+  program: string;
+  args: CapabilityArg[];
+  description?: string;
+  cwd?: string[];
+}
+export interface ExecuteParams {
+  capability: string;
+  args: string[];
+  stdin?: string;
+  timeoutMs?: number;
+}
+export interface ExecuteResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+export interface SpawnParams {
+  capability: string;
+  args: string[];
+}
+export interface ProcessParams {
+  processId: string;
+  data?: string;
+}
+export interface ProcessInfo {
+  processId: string;
+  pid: number;
+  /** capability name or agent name */
+  name: string;
+  argv?: string[];
+  sessionId?: string;
+  state: ProcessStateName;
+  startedAt: string;
+  uptimeMs: number;
+  cpu: number;
+  rss: number;
+  restarts: number;
+  children?: number;
+}
+
+/** Typed wrappers over Backend.call, one per contract method. */
+export class Api {
+  constructor(readonly backend: Backend) {}
+  listAgents() {
+    return this.backend.call<AgentInfo[]>('ListAgents', {});
+  }
+  createSession(p: CreateSessionParams) {
+    return this.backend.call<Session>('CreateSession', p);
+  }
+  sendMessage(p: SendMessageParams) {
+    return this.backend.call<{ runId: string }>('SendMessage', p);
+  }
+  interrupt(p: SessionParams) {
+    return this.backend.call<void>('Interrupt', p);
+  }
+  respondPermission(p: RespondPermissionParams) {
+    return this.backend.call<void>('RespondPermission', p);
+  }
+  stopSession(p: SessionParams) {
+    return this.backend.call<void>('StopSession', p);
+  }
+  resumeSession(p: SessionParams) {
+    return this.backend.call<Session>('ResumeSession', p);
+  }
+  deleteSession(p: SessionParams) {
+    return this.backend.call<void>('DeleteSession', p);
+  }
+  listSessions() {
+    return this.backend.call<Session[]>('ListSessions', {});
+  }
+  getSession(p: SessionParams) {
+    return this.backend.call<Session>('GetSession', p);
+  }
+  getEvents(p: GetEventsParams) {
+    return this.backend.call<GetEventsResult>('GetEvents', p);
+  }
+  listCapabilities() {
+    return this.backend.call<Capability[]>('ListCapabilities', {});
+  }
+  execute(p: ExecuteParams) {
+    return this.backend.call<ExecuteResult>('Execute', p);
+  }
+  spawn(p: SpawnParams) {
+    return this.backend.call<{ processId: string }>('Spawn', p);
+  }
+  writeStdin(p: ProcessParams) {
+    return this.backend.call<void>('WriteStdin', p);
+  }
+  closeStdin(p: ProcessParams) {
+    return this.backend.call<void>('CloseStdin', p);
+  }
+  kill(p: ProcessParams) {
+    return this.backend.call<void>('Kill', p);
+  }
+  listProcesses() {
+    return this.backend.call<ProcessInfo[]>('ListProcesses', {});
+  }
+  stopProcess(p: ProcessParams) {
+    return this.backend.call<void>('StopProcess', p);
+  }
+}

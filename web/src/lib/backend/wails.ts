@@ -1,0 +1,82 @@
+// The desktop transport: Wails v2 binds the Go facade as
+// `window.go.api.App.<Method>(params)` and emits every event as the Wails event
+// `corral:event`. A Wails binding rejects with the Go error's text; corral's
+// facade encodes it as JSON `{code, message}` so both transports raise the
+// same BackendError.
+
+import { BackendError, type Backend, type CorralEvent, type EventFilter, type StreamState } from '../api';
+
+type Binding = (params: object) => Promise<unknown>;
+
+export interface WailsWindow {
+  go?: { api?: { App?: Record<string, Binding> } };
+  runtime?: {
+    EventsOn(name: string, cb: (...data: any[]) => void): (() => void) | void;
+    EventsOff?(name: string): void;
+  };
+}
+
+/** True when the page runs inside the Wails desktop shell. */
+export function isWails(w: unknown): boolean {
+  return !!(w as WailsWindow)?.go;
+}
+
+/** Converts whatever a Wails binding rejected with into a BackendError. */
+export function toBackendError(e: unknown): BackendError {
+  if (e instanceof BackendError) return e;
+  const text = typeof e === 'string' ? e : e instanceof Error ? e.message : JSON.stringify(e);
+  try {
+    const o = JSON.parse(text);
+    if (o && typeof o === 'object' && typeof o.message === 'string') {
+      return new BackendError(String(o.code ?? 'error'), o.message);
+    }
+  } catch {
+    // plain text error
+  }
+  return new BackendError('error', text);
+}
+
+export class WailsBackend implements Backend {
+  readonly kind = 'wails' as const;
+  constructor(private readonly w: WailsWindow) {}
+
+  async call<T>(method: string, params: object): Promise<T> {
+    const fn = this.w.go?.api?.App?.[method];
+    if (typeof fn !== 'function') throw new BackendError('not_found', `method ${method} is not bound`);
+    try {
+      return (await fn(params ?? {})) as T;
+    } catch (e) {
+      throw toBackendError(e);
+    }
+  }
+
+  /**
+   * Wails events are in-process and are not lost, so there is no reconnect;
+   * events at or before `since` are skipped. History older than the moment of
+   * subscription is read with GetEvents (the session store does this).
+   */
+  subscribe(
+    since: number,
+    filter: EventFilter,
+    onEvent: (ev: CorralEvent) => void,
+    onState?: (s: StreamState) => void,
+  ): () => void {
+    const rt = this.w.runtime;
+    if (!rt) {
+      onState?.('reconnecting');
+      return () => {};
+    }
+    let stopped = false;
+    const off = rt.EventsOn('corral:event', (ev: CorralEvent) => {
+      if (stopped || !ev) return;
+      if (typeof ev.cursor === 'number' && ev.cursor <= since) return;
+      if (filter.session && ev.sessionId !== filter.session) return;
+      onEvent(ev);
+    });
+    onState?.('live');
+    return () => {
+      stopped = true;
+      if (typeof off === 'function') off();
+    };
+  }
+}

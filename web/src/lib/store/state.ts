@@ -1,0 +1,266 @@
+// CorralState folds the event stream into everything the UI shows: session
+// summaries, transcripts, the queue of pending permission requests, process
+// monitors with 5-minute stats histories, run-console terminals and the last
+// errors per process. It is plain TypeScript (no framework) so it can be
+// tested directly; the reactive wrapper in store.svelte.ts only bumps a
+// version number after each batch.
+
+import type {
+  CorralEvent,
+  ErrorData,
+  PermissionRequestData,
+  ProcessInfo,
+  ProcessStateData,
+  ProcessStatsData,
+  Session,
+  SessionStatus,
+} from '../api';
+import { Terminal } from '../ansi';
+import { Transcript } from './transcript';
+
+export interface PendingPermission extends PermissionRequestData {
+  sessionId: string;
+  runId?: string;
+  seq: number;
+  time: string;
+}
+
+export interface StatSample {
+  t: number; // ms since epoch
+  cpu: number;
+  rss: number;
+}
+
+export interface ProcessView {
+  info: ProcessInfo;
+  samples: StatSample[];
+  /** true once an exit was seen; kept a while so the user sees how it ended */
+  gone: boolean;
+}
+
+export interface ErrorEntry extends ErrorData {
+  time: string;
+  sessionId?: string;
+  processId?: string;
+  seq: number;
+}
+
+export const STATS_WINDOW_MS = 5 * 60 * 1000;
+export const ERRORS_PER_SOURCE = 50;
+
+export class CorralState {
+  sessions = new Map<string, Session>();
+  transcripts = new Map<string, Transcript>();
+  /** pending permission requests in arrival order */
+  permissions: PendingPermission[] = [];
+  processes = new Map<string, ProcessView>();
+  terminals = new Map<string, Terminal>();
+  /** errors per source (process or session id), newest last, at most 50 each */
+  errors = new Map<string, ErrorEntry[]>();
+  /** highest global cursor seen; a subscription resumes after it */
+  cursor = 0;
+  /** per-process seq dedupe for events that belong to no session */
+  private processSeq = new Map<string, Set<number>>();
+
+  transcript(sessionId: string): Transcript {
+    let t = this.transcripts.get(sessionId);
+    if (!t) {
+      t = new Transcript();
+      this.transcripts.set(sessionId, t);
+    }
+    return t;
+  }
+
+  terminal(processId: string): Terminal {
+    let t = this.terminals.get(processId);
+    if (!t) {
+      t = new Terminal();
+      this.terminals.set(processId, t);
+    }
+    return t;
+  }
+
+  /** Replaces session summaries with a ListSessions result, keeping live status. */
+  setSessions(list: Session[]): void {
+    const next = new Map<string, Session>();
+    for (const s of list) next.set(s.id, { ...s });
+    this.sessions = next;
+  }
+
+  upsertSession(s: Session): void {
+    this.sessions.set(s.id, { ...this.sessions.get(s.id), ...s });
+  }
+
+  removeSession(id: string): void {
+    this.sessions.delete(id);
+    this.transcripts.delete(id);
+    this.permissions = this.permissions.filter((p) => p.sessionId !== id);
+  }
+
+  setProcesses(list: ProcessInfo[]): void {
+    const seen = new Set<string>();
+    for (const p of list) {
+      seen.add(p.processId);
+      const v = this.processes.get(p.processId);
+      if (v) {
+        v.info = { ...v.info, ...p };
+        v.gone = false;
+      } else {
+        this.processes.set(p.processId, { info: { ...p }, samples: [], gone: false });
+      }
+      this.sample(p.processId, Date.now(), p.cpu, p.rss);
+    }
+    for (const [id, v] of this.processes) if (!seen.has(id)) v.gone = true;
+  }
+
+  /**
+   * Applies one event. Returns false when it was a duplicate. Notification
+   * hooks look at the returned value to avoid alerting twice.
+   */
+  apply(ev: CorralEvent): boolean {
+    if (typeof ev.cursor === 'number' && ev.cursor > this.cursor) this.cursor = ev.cursor;
+    if (ev.sessionId) {
+      const tr = this.transcript(ev.sessionId);
+      if (!tr.add(ev)) return false;
+      this.applySession(ev, tr);
+    } else if (ev.processId) {
+      let seen = this.processSeq.get(ev.processId);
+      if (!seen) this.processSeq.set(ev.processId, (seen = new Set()));
+      if (seen.has(ev.seq)) return false;
+      seen.add(ev.seq);
+    }
+    this.applyProcess(ev);
+    return true;
+  }
+
+  private applySession(ev: CorralEvent, tr: Transcript): void {
+    const id = ev.sessionId!;
+    let s = this.sessions.get(id);
+    if (!s) {
+      // An event for a session the list has not shown yet (created elsewhere).
+      s = { id, agent: '', cwd: '', status: 'active', createdAt: ev.time, lastActivity: ev.time, costUsd: 0 };
+      this.sessions.set(id, s);
+    }
+    const next: Session = { ...s };
+    if (ev.time > next.lastActivity) next.lastActivity = ev.time;
+    const d: any = ev.data ?? {};
+    switch (ev.kind) {
+      case 'session.status':
+        next.status = d.status as SessionStatus;
+        if (next.status === 'terminated') this.dropPermissions((p) => p.sessionId === id);
+        break;
+      case 'run.started':
+        if (next.status !== 'waiting_permission') next.status = 'processing';
+        if (!next.title && d.prompt) next.title = String(d.prompt).slice(0, 80);
+        break;
+      case 'run.exited':
+        // The one terminal event of a run: no request of it can be answered
+        // any more, and the session is no longer processing that run.
+        this.dropPermissions((p) => p.sessionId === id && (!ev.runId || p.runId === ev.runId));
+        if (tr.activeRuns.size === 0 && (next.status === 'processing' || next.status === 'waiting_permission')) {
+          next.status = d.reason === 'interrupted' ? 'interrupted' : d.reason && d.reason !== 'exit' ? 'error' : 'idle';
+        }
+        break;
+      case 'permission.request':
+        if (!this.permissions.some((p) => p.requestId === d.requestId)) {
+          this.permissions.push({ ...(d as PermissionRequestData), sessionId: id, runId: ev.runId, seq: ev.seq, time: ev.time });
+        }
+        next.status = 'waiting_permission';
+        break;
+      case 'permission.resolved':
+        this.dropPermissions((p) => p.requestId === d.requestId);
+        if (!this.permissions.some((p) => p.sessionId === id) && next.status === 'waiting_permission') {
+          next.status = tr.activeRuns.size ? 'processing' : 'idle';
+        }
+        break;
+      case 'usage':
+        next.costUsd = tr.costUsd;
+        break;
+    }
+    next.pendingPermissions = this.permissions.filter((p) => p.sessionId === id).length;
+    if (tr.costUsd > next.costUsd) next.costUsd = tr.costUsd;
+    this.sessions.set(id, next);
+  }
+
+  private dropPermissions(pred: (p: PendingPermission) => boolean): void {
+    if (this.permissions.some(pred)) this.permissions = this.permissions.filter((p) => !pred(p));
+  }
+
+  private applyProcess(ev: CorralEvent): void {
+    const d: any = ev.data ?? {};
+    if (ev.kind === 'error') {
+      const src = ev.processId || ev.sessionId || 'corral';
+      const list = this.errors.get(src) ?? [];
+      list.push({ ...(d as ErrorData), time: ev.time, sessionId: ev.sessionId, processId: ev.processId, seq: ev.seq });
+      if (list.length > ERRORS_PER_SOURCE) list.splice(0, list.length - ERRORS_PER_SOURCE);
+      this.errors.set(src, list);
+    }
+    if (!ev.processId) return;
+    const pid = ev.processId;
+    switch (ev.kind) {
+      case 'process.stats': {
+        const st = d as ProcessStatsData;
+        const v = this.ensureProcess(pid, ev);
+        v.info = { ...v.info, cpu: st.cpu, rss: st.rss };
+        this.sample(pid, Date.parse(ev.time) || Date.now(), st.cpu, st.rss);
+        break;
+      }
+      case 'process.state': {
+        const st = d as ProcessStateData;
+        const v = this.ensureProcess(pid, ev);
+        v.info = {
+          ...v.info,
+          state: st.state,
+          pid: st.pid ?? v.info.pid,
+          restarts: st.restarts ?? v.info.restarts,
+        };
+        v.gone = st.state === 'exited' || st.state === 'failed';
+        if (!ev.sessionId) this.terminal(pid).status(st);
+        break;
+      }
+      case 'stdout':
+      case 'stderr':
+        if (!ev.sessionId) this.terminal(pid).write(ev.kind, d);
+        break;
+      case 'output.truncated':
+        if (!ev.sessionId) this.terminal(pid).note(`[output cut: ${d.lines ?? 0} lines, ${d.bytes ?? 0} bytes dropped]`);
+        break;
+      case 'run.exited':
+        if (!ev.sessionId) this.terminal(pid).exit(d);
+        break;
+    }
+  }
+
+  private ensureProcess(pid: string, ev: CorralEvent): ProcessView {
+    let v = this.processes.get(pid);
+    if (!v) {
+      v = {
+        info: { processId: pid, pid: 0, name: pid, sessionId: ev.sessionId, state: 'running', startedAt: ev.time, uptimeMs: 0, cpu: 0, rss: 0, restarts: 0 },
+        samples: [],
+        gone: false,
+      };
+      this.processes.set(pid, v);
+    }
+    return v;
+  }
+
+  /** Records one stats sample, keeping only the last five minutes. */
+  sample(pid: string, t: number, cpu: number, rss: number): void {
+    const v = this.processes.get(pid);
+    if (!v) return;
+    const s = v.samples;
+    if (s.length && s[s.length - 1].t >= t) return; // same instant seen already
+    s.push({ t, cpu, rss });
+    const cut = t - STATS_WINDOW_MS;
+    let drop = 0;
+    while (drop < s.length && s[drop].t < cut) drop++;
+    if (drop) s.splice(0, drop);
+  }
+
+  /** Errors of every source, newest first. */
+  allErrors(): ErrorEntry[] {
+    const out: ErrorEntry[] = [];
+    for (const l of this.errors.values()) out.push(...l);
+    return out.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
+  }
+}
