@@ -1,0 +1,5 @@
+//go:build !windows
+
+package policy
+
+func samePath(a, b string) bool { return a == b }

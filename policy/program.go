@@ -1,0 +1,187 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+)
+
+// SidecarPrefix marks a program resolved as a sidecar ("sidecar:NAME").
+const SidecarPrefix = "sidecar:"
+
+// resolver turns a configured program into an absolute path, once, when the
+// policy is built.
+type resolver struct {
+	path       string   // corral's PATH
+	sidecarDir []string // directories searched for sidecars, in order
+	triple     string
+}
+
+// resolve returns the absolute program path or the denial every Check of
+// this capability will return.
+func (r *resolver) resolve(capName, program string) (string, *Denied) {
+	if name, ok := strings.CutPrefix(program, SidecarPrefix); ok {
+		return r.sidecar(capName, name)
+	}
+	if filepath.IsAbs(program) {
+		p := filepath.Clean(program)
+		if d := checkProgramFile(capName, p, false); d != nil {
+			return "", d
+		}
+		return p, nil
+	}
+	if strings.ContainsAny(program, `/\`) || program == "." || program == ".." {
+		return "", &Denied{Capability: capName, Rule: RuleProgramRelative, Position: -1, Given: program,
+			Message: fmt.Sprintf("program %s is a relative path, which would depend on corral's working directory; give an absolute path or a bare name found on PATH", quote(program))}
+	}
+	if isBatch(program) {
+		return "", batchDenied(capName, program)
+	}
+	return r.lookPath(capName, program)
+}
+
+// lookPath searches corral's PATH like exec.LookPath, with one difference
+// that matters: a match in a relative PATH entry ("", ".", "bin") is
+// refused instead of returned, because it would run whatever file of that
+// name sits in the current directory. Like exec.LookPath since Go 1.19 the
+// first match decides; a later absolute match does not excuse it.
+func (r *resolver) lookPath(capName, name string) (string, *Denied) {
+	var searched []string
+	for _, dir := range filepath.SplitList(r.path) {
+		if dir == "" {
+			dir = "." // POSIX: an empty PATH entry is the current directory
+		}
+		for _, cand := range candidates(filepath.Join(dir, name)) {
+			fi, err := os.Stat(cand)
+			if err != nil || !fi.Mode().IsRegular() || !isExecutable(fi) {
+				continue
+			}
+			if !filepath.IsAbs(dir) {
+				return "", &Denied{Capability: capName, Rule: RuleProgramRelative, Position: -1, Given: name,
+					Message: fmt.Sprintf("program %s would be found as %s through the relative PATH entry %s, i.e. in corral's working directory; use an absolute path or fix PATH",
+						quote(name), quote(cand), quote(dir))}
+			}
+			if d := checkProgramFile(capName, cand, false); d != nil {
+				return "", d
+			}
+			return filepath.Clean(cand), nil
+		}
+		searched = append(searched, dir)
+	}
+	if len(searched) > 12 {
+		searched = append(searched[:12], "…")
+	}
+	return "", &Denied{Capability: capName, Rule: RuleProgramNotFound, Position: -1, Given: name,
+		Message: fmt.Sprintf("program %s was not found on PATH (searched %s); install it or give an absolute path", quote(name), strings.Join(searched, ", "))}
+}
+
+// checkProgramFile refuses what is not a regular executable file, a Windows
+// batch file, and a file writable by others (for sidecars, also one in a
+// directory writable by others), since anyone could swap such a program.
+func checkProgramFile(capName, p string, sidecar bool) *Denied {
+	if isBatch(p) {
+		return batchDenied(capName, p)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return &Denied{Capability: capName, Rule: RuleProgramNotFound, Position: -1, Given: p,
+				Message: fmt.Sprintf("program %s does not exist", quote(p))}
+		}
+		return &Denied{Capability: capName, Rule: RuleProgramNotFound, Position: -1, Given: p,
+			Message: fmt.Sprintf("program %s cannot be read: %v", quote(p), unwrapPath(err))}
+	}
+	if !fi.Mode().IsRegular() || !isExecutable(fi) {
+		return &Denied{Capability: capName, Rule: RuleProgramNotExec, Position: -1, Given: p,
+			Message: fmt.Sprintf("program %s is not an executable regular file (mode %v)", quote(p), fi.Mode())}
+	}
+	if writableByOthers(fi) {
+		return &Denied{Capability: capName, Rule: RuleProgramWritable, Position: -1, Given: p,
+			Message: fmt.Sprintf("program %s is writable by other users (mode %v), so anyone could replace what runs", quote(p), fi.Mode())}
+	}
+	if sidecar {
+		dir := filepath.Dir(p)
+		if di, err := os.Stat(dir); err == nil && writableByOthers(di) && !isSticky(di) {
+			return &Denied{Capability: capName, Rule: RuleProgramWritable, Position: -1, Given: p,
+				Message: fmt.Sprintf("sidecar directory %s is writable by other users (mode %v), so anyone could replace the sidecar", quote(dir), di.Mode())}
+		}
+	}
+	return nil
+}
+
+func batchDenied(capName, p string) *Denied {
+	return &Denied{Capability: capName, Rule: RuleProgramBatch, Position: -1, Given: p,
+		Message: fmt.Sprintf("program %s is a batch file; cmd.exe re-parses its arguments, so validated arguments could still inject commands", quote(p))}
+}
+
+// pin is a program's sha256 pin with a fingerprint of the file as last
+// verified, so a Check re-hashes only when the file changed.
+type pin struct {
+	want string
+	fp   atomic.Pointer[fingerprint]
+}
+
+// fingerprint identifies a file version cheaply: size, modification time
+// and, where the OS has them, device and inode.
+type fingerprint struct {
+	size  int64
+	mtime int64
+	ino   uint64
+	dev   uint64
+}
+
+func fingerprintOf(fi fs.FileInfo) fingerprint {
+	f := fingerprint{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	f.dev, f.ino = fileID(fi)
+	return f
+}
+
+func hashFile(p string) (string, fs.FileInfo, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", nil, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", nil, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), fi, nil
+}
+
+// verify checks the program against the pin. After the first successful
+// hash it costs one stat per call; the file is hashed again only when its
+// fingerprint changes. A window remains between this check and exec, which
+// no path-based check can close; the pin catches replaced or updated
+// binaries, not a racing local attacker.
+func (p *pin) verify(capName, prog string) *Denied {
+	fi, err := os.Stat(prog)
+	if err == nil {
+		if fp := p.fp.Load(); fp != nil && *fp == fingerprintOf(fi) {
+			return nil
+		}
+	}
+	got, hfi, err := hashFile(prog)
+	if err != nil {
+		return &Denied{Capability: capName, Rule: RuleSHA256Mismatch, Position: -1, Pattern: p.want, Given: prog,
+			Message: fmt.Sprintf("program %s cannot be hashed to verify its sha256 pin: %v", quote(prog), unwrapPath(err))}
+	}
+	if got != p.want {
+		return &Denied{Capability: capName, Rule: RuleSHA256Mismatch, Position: -1, Pattern: p.want, Given: got,
+			Message: fmt.Sprintf("program %s has sha256 %s but the capability pins %s", quote(prog), got, p.want)}
+	}
+	fp := fingerprintOf(hfi)
+	p.fp.Store(&fp)
+	return nil
+}

@@ -1,0 +1,5 @@
+//go:build !windows
+
+package policy
+
+func volumeRoot(string) string { return "/" }
