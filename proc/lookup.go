@@ -62,12 +62,14 @@ func resolve(spec *Spec) (string, error) {
 	}
 	var searched []string
 	var firstErr error
+	seen := map[string]bool{}
 	for _, dir := range filepath.SplitList(pathList) {
-		if dir == "" || !filepath.IsAbs(dir) {
+		if dir == "" || !filepath.IsAbs(dir) || seen[dir] {
 			// A relative PATH entry would resolve through the current
 			// directory, which is how programs get hijacked.
 			continue
 		}
+		seen[dir] = true
 		searched = append(searched, dir)
 		for _, name := range candidates(spec.Program) {
 			p := filepath.Join(dir, name)
