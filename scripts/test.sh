@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Runs every test of corral, installing what the tests need when it is
+# missing: npm packages (pinned in web/package-lock.json), the agent CLIs
+# (pinned in scripts/install-agent-clis.sh), and Debian's chromium, Xvfb and
+# the GTK/WebKitGTK development packages.
+#
+# Every step runs even when an earlier one failed; the script exits non-zero
+# when any step failed. Set CORRAL_TEST_STEPS to a space-separated subset of
+# step names to run only those (names: go-static go-cross go-core go-rest
+# web agents e2e desktop).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export GOFLAGS="${GOFLAGS:-} -mod=readonly"
+export CORRAL_CLI_CACHE="${CORRAL_CLI_CACHE:-$HOME/.cache/corral-clis}"
+
+STEPS="${CORRAL_TEST_STEPS:-go-static go-cross go-core go-rest web agents e2e desktop}"
+declare -a OK=() BAD=()
+
+want() { [[ " $STEPS " == *" $1 "* ]]; }
+
+# step NAME CMD... runs one step and records how it ended.
+step() {
+	local name=$1
+	shift
+	want "$name" || return 0
+	echo
+	echo "=== step $name: $*"
+	local t0=$SECONDS
+	if "$@"; then
+		OK+=("$name")
+		echo "=== step $name succeeded in $((SECONDS - t0))s"
+	else
+		BAD+=("$name")
+		echo "=== step $name FAILED after $((SECONDS - t0))s"
+	fi
+}
+
+apt_updated=0
+# need_debs PKG... installs the Debian packages that are not installed yet.
+need_debs() {
+	local missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing Debian packages: ${missing[*]}"
+	if [ $apt_updated -eq 0 ]; then
+		apt-get update -qq || return 1
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+go_static() {
+	local bad
+	bad=$(gofmt -l $(git ls-files '*.go'))
+	if [ -n "$bad" ]; then
+		echo "gofmt would change:"
+		echo "$bad"
+		return 1
+	fi
+	go vet ./... || return 1
+	echo "gofmt and go vet are clean"
+}
+
+go_cross() {
+	local failed=0
+	for os in linux darwin windows; do
+		for arch in amd64 arm64; do
+			if CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -o /dev/null ./cmd/corral; then
+				echo "built corral for $os/$arch"
+			else
+				echo "cross build FAILED for $os/$arch"
+				failed=1
+			fi
+		done
+	done
+	GOOS=windows go vet ./proc/ ./stream/ ./supervise/ ./policy/ || failed=1
+	return $failed
+}
+
+# The core packages run under the race detector.
+CORE_PKGS="./event/... ./proc/... ./stream/... ./supervise/... ./policy/... ./config/... ./store/... ./bus/... ./session/... ./api/..."
+
+go_core() {
+	go test -race -count=1 -timeout 20m $CORE_PKGS
+}
+
+go_rest() {
+	local pkgs
+	pkgs=$(go list ./... | grep -v -E '/(event|proc|stream|supervise|policy|config|store|bus|session|api)(/|$)' | grep -v '/cmd/corral-desktop')
+	go test -count=1 -timeout 20m $pkgs
+}
+
+web_step() {
+	(
+		cd web || exit 1
+		if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+			npm ci --no-audit --no-fund || exit 1
+		fi
+		npm run build || exit 1
+		# The built frontend is committed so that go build works without
+		# npm; it must be what the sources build.
+		if ! git diff --quiet -- dist || [ -n "$(git ls-files --others --exclude-standard dist)" ]; then
+			echo "web/dist is stale: run 'npm run build' in web/ and commit web/dist"
+			git status --short -- dist | head -20
+			exit 1
+		fi
+		npm test
+	)
+}
+
+agents_step() {
+	bash scripts/install-agent-clis.sh || return 1
+	CORRAL_AGENT_CLIS=1 go test -count=1 -timeout 20m ./agent/... ./internal/clitest/...
+}
+
+e2e_step() {
+	need_debs chromium || return 1
+	bash scripts/install-agent-clis.sh || return 1
+	(cd web && npm run e2e)
+}
+
+desktop_step() {
+	bash scripts/install-desktop-deps.sh || return 1
+	bash scripts/desktop-smoke.sh
+}
+
+step go-static go_static
+step go-cross go_cross
+step go-core go_core
+step go-rest go_rest
+step web web_step
+step agents agents_step
+step e2e e2e_step
+step desktop desktop_step
+
+echo
+echo "=== steps succeeded: ${OK[*]:-none}"
+if [ ${#BAD[@]} -gt 0 ]; then
+	echo "=== steps FAILED: ${BAD[*]}"
+	exit 1
+fi
+echo "=== every step succeeded"
