@@ -175,10 +175,10 @@ func TestFramerReaderShapes(t *testing.T) {
 	input := "one\r\ntwo\rthree\n\xff\x00\r\n10%\r20%\r" + strings.Repeat("z", 40) + "\nend"
 	for _, maxLine := range []int{0, 3, 16} {
 		for name, mk := range map[string]func(io.Reader) io.Reader{
-			"plain":    func(r io.Reader) io.Reader { return r },
-			"onebyte":  iotest.OneByteReader,
-			"half":     iotest.HalfReader,
-			"dataerr":  iotest.DataErrReader,
+			"plain":   func(r io.Reader) io.Reader { return r },
+			"onebyte": iotest.OneByteReader,
+			"half":    iotest.HalfReader,
+			"dataerr": iotest.DataErrReader,
 		} {
 			t.Run(fmt.Sprintf("%s/max%d", name, maxLine), func(t *testing.T) {
 				f := NewFramer(mk(strings.NewReader(input)), Options{MaxLine: maxLine, BufSize: 8})
