@@ -1,0 +1,81 @@
+package agent
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/corral-dev/corral/event"
+)
+
+// benchLines is how many lines one benchmark operation decodes: the
+// recorded streams of a CLI version, repeated.
+const benchLines = 1_000_000
+
+// corpus returns every recorded stdout line of a fixture directory.
+func corpus(b *testing.B, dir string) [][]byte {
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.jsonl"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no fixtures in %s: %v", dir, err)
+	}
+	var lines [][]byte
+	var bytesN int
+	for _, f := range files {
+		for _, l := range readLines(b, f) {
+			lines = append(lines, l)
+			bytesN += len(l)
+		}
+	}
+	b.Logf("%s: %d lines, %d bytes per pass", dir, len(lines), bytesN)
+	return lines
+}
+
+func benchDecode(b *testing.B, lines [][]byte, newConn func() Conn) {
+	var nEvents int
+	emit := func(event.Event) { nEvents++ }
+	var size int64
+	for i := 0; i < benchLines; i++ {
+		size += int64(len(lines[i%len(lines)]))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		// A fresh Conn per pass of the corpus, as a process would have.
+		c := newConn()
+		for i := 0; i < benchLines; i++ {
+			j := i % len(lines)
+			if j == 0 {
+				c = newConn()
+			}
+			c.Decode(Stdout, lines[j], emit)
+		}
+	}
+	b.StopTimer()
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(benchLines)*float64(b.N)/sec, "lines/s")
+	b.ReportMetric(float64(nEvents)/float64(benchLines*b.N), "events/line")
+}
+
+// BenchmarkClaudeDecode decodes Claude Code 2.1.197's recorded streams
+// repeated to 1,000,000 lines per operation.
+func BenchmarkClaudeDecode(b *testing.B) {
+	lines := corpus(b, claudeFixtures)
+	benchDecode(b, lines, func() Conn { return Claude{}.NewConn(SessionOptions{}, io.Discard, ConnConfig{}) })
+}
+
+// BenchmarkClaudeDecodeDeltas decodes only the text-delta lines, the bulk
+// of a long answer.
+func BenchmarkClaudeDecodeDeltas(b *testing.B) {
+	var lines [][]byte
+	for _, l := range corpus(b, claudeFixtures) {
+		if bytes.Contains(l, []byte(`"text_delta"`)) {
+			lines = append(lines, l)
+		}
+	}
+	benchDecode(b, lines, func() Conn { return Claude{}.NewConn(SessionOptions{}, io.Discard, ConnConfig{}) })
+}
+
+var _ = os.Getenv
