@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/corral-dev/corral/config"
@@ -27,10 +28,25 @@ type argMatcher struct {
 	flags map[string]uint // flag -> bit index
 }
 
-// Anchor wraps a validator so that it must match a whole argument. The
-// group keeps alternations inside it ("a|b" must not become "^a|b$"), and
-// flags set inside the group, such as (?m), cannot reach the anchors.
+// Anchor returns the display form of an anchored validator, "^(?:v)$":
+// what an error message shows as the pattern an argument had to match.
 func Anchor(validator string) string { return `^(?:` + validator + `)$` }
+
+// CompileAnchored compiles validator so that it matches only a whole
+// argument. The anchors are attached to the parsed expression, not spliced
+// into its text: textual wrapping can be undone by the validator itself
+// (`a)|(?:b` would turn "^(?:a)|(?:b)$" into two half-anchored branches, and
+// an unterminated \Q would swallow the closing anchor).
+func CompileAnchored(validator string) (*regexp.Regexp, error) {
+	re, err := syntax.Parse(validator, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	whole := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{
+		{Op: syntax.OpBeginText}, re, {Op: syntax.OpEndText},
+	}}
+	return regexp.Compile(whole.String())
+}
 
 func compileArgs(c config.Capability) (argMatcher, error) {
 	m := argMatcher{}
@@ -40,7 +56,7 @@ func compileArgs(c config.Capability) (argMatcher, error) {
 			continue
 		}
 		src := Anchor(a.Validator)
-		re, err := regexp.Compile(src)
+		re, err := CompileAnchored(a.Validator)
 		if err != nil {
 			return m, fmt.Errorf("capability %q: args[%d]: validator %q: %v", c.Name, i, a.Validator, err)
 		}
@@ -86,15 +102,26 @@ func (m *argMatcher) match(capName string, args []string) *Denied {
 				fmt.Sprintf("args[%d] %s is one argument too many: the capability takes %s%s",
 					i, quote(a), m.arity(), m.flagHint()))
 		}
-		s := &m.specs[pos]
-		if s.fixed {
-			if a != s.value {
-				return denyArg(capName, RuleArgFixed, i, s.value, a,
-					fmt.Sprintf("args[%d] must be exactly %s, got %s", i, quote(s.value), quote(a)))
+		// An optional entry that does not match is skipped and the next
+		// one tried. Taking the earliest entry that matches is never worse
+		// than skipping it, since only optional and rest entries follow
+		// an optional one, so no backtracking is needed.
+		start := pos
+		for ; pos < len(m.specs); pos++ {
+			s := &m.specs[pos]
+			if s.fixed && a == s.value || !s.fixed && s.re.MatchString(a) {
+				break
 			}
-		} else if !s.re.MatchString(a) {
-			return denyArg(capName, RuleArgPattern, i, s.pattern, a,
-				fmt.Sprintf("args[%d] %s does not match the pattern %s", i, quote(a), s.pattern))
+			if !s.optional {
+				break
+			}
+		}
+		if pos == len(m.specs) {
+			return m.mismatch(capName, i, a, start, pos)
+		}
+		s := &m.specs[pos]
+		if s.fixed && a != s.value || !s.fixed && !s.re.MatchString(a) {
+			return m.mismatch(capName, i, a, start, pos+1)
 		}
 		if !s.rest {
 			pos++
@@ -110,6 +137,31 @@ func (m *argMatcher) match(capName string, args []string) *Denied {
 			fmt.Sprintf("args[%d] is missing: expected %s (the capability takes %s)", len(args), what, m.arity()))
 	}
 	return nil
+}
+
+// mismatch builds the denial for argument i that matched none of the
+// entries specs[from:to].
+func (m *argMatcher) mismatch(capName string, i int, a string, from, to int) *Denied {
+	if to-from == 1 && m.specs[from].fixed {
+		s := m.specs[from]
+		return denyArg(capName, RuleArgFixed, i, s.value, a,
+			fmt.Sprintf("args[%d] must be exactly %s, got %s", i, quote(s.value), quote(a)))
+	}
+	pats := make([]string, 0, to-from)
+	for _, s := range m.specs[from:to] {
+		if s.fixed {
+			pats = append(pats, quote(s.value))
+		} else {
+			pats = append(pats, s.pattern)
+		}
+	}
+	pattern := strings.Join(pats, " or ")
+	what := "the pattern"
+	if len(pats) > 1 {
+		what = "any of the patterns"
+	}
+	return denyArg(capName, RuleArgPattern, i, pattern, a,
+		fmt.Sprintf("args[%d] %s does not match %s %s", i, quote(a), what, pattern))
 }
 
 // arity describes how many positional arguments are accepted.

@@ -214,3 +214,42 @@ func TestBypassSidecarName(t *testing.T) {
 		})
 	}
 }
+
+// TestAnchorCannotBeUnwrapped: a validator cannot undo the anchoring by
+// closing the wrapping group itself or by quoting the closing anchor.
+func TestAnchorCannotBeUnwrapped(t *testing.T) {
+	if _, err := CompileAnchored("a)|(?:b"); err == nil {
+		t.Error(`"a)|(?:b" compiled; textual wrapping would make it "^(?:a)|(?:b)$"`)
+	}
+	re, err := CompileAnchored(`x\Q)$`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !re.MatchString("x)$") || re.MatchString("x)$y") || re.MatchString("x") {
+		t.Errorf(`x\Q)$ anchored wrongly: %s`, re)
+	}
+	re, err = CompileAnchored("--foo|--bar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{"--foo": true, "--bar": true, "--foo; rm": false, "x--bar": false, "--foo--bar": false} {
+		if re.MatchString(s) != want {
+			t.Errorf("%q: match = %v", s, !want)
+		}
+	}
+}
+
+// TestOptionalThenRest: an optional entry that does not match is skipped,
+// never forced, and the error lists every pattern that was tried.
+func TestOptionalThenRest(t *testing.T) {
+	f := newFixture(t)
+	p, _ := f.policy(t, fuzzShape, Options{})
+	if _, err := p.Check(Request{Capability: "shape", Args: []string{"sub", "-n=1", "Abc", "--dry-run", "Z"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Check(Request{Capability: "shape", Args: []string{"sub", "-n=1", "123"}})
+	d := mustDeny(t, err, RuleArgPattern, "args[2]", "^(?:[a-z]+)$", "^(?:[A-Z][a-z]*)$")
+	if d.Position != 2 || d.Given != "123" {
+		t.Errorf("denial %+v", d)
+	}
+}
