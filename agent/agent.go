@@ -51,6 +51,9 @@ type SessionOptions struct {
 	// app-server: untrusted, on-request, never; Gemini: default,
 	// auto_edit, yolo). Empty leaves the agent's default.
 	PermissionMode string
+	// Sandbox is Codex's sandbox mode (read-only, workspace-write,
+	// danger-full-access); other agents ignore it.
+	Sandbox string
 	// ResumeID is the agent's session or thread id to continue, as
 	// reported in an earlier agent.init event.
 	ResumeID string
