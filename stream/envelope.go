@@ -3,8 +3,10 @@ package stream
 import (
 	"encoding/binary"
 	"encoding/json"
+	"hash/maphash"
 	"math/bits"
 	"strconv"
+	"sync/atomic"
 )
 
 // Envelope holds the routing fields of one JSON line: the few fields an
@@ -179,7 +181,7 @@ func (d *decoder) object(i int, env *Envelope, kind int) (int, error) {
 		switch {
 		case target != nil:
 			if b[i] == '"' {
-				s, end, err := d.stringValue(i)
+				s, end, err := d.stringValue(i, env.interned(target))
 				if err != nil {
 					return 0, err
 				}
@@ -247,6 +249,17 @@ const (
 // conversions in the switch do not allocate.
 func (e *Envelope) fieldBytes(kind int, key []byte) (*string, int) {
 	return e.field(kind, string(key))
+}
+
+// interned reports whether values of the field at p repeat across lines
+// (types, subtypes, session ids) and are worth interning. Unique values
+// such as uuid are not: they would only churn the table.
+func (e *Envelope) interned(p *string) bool {
+	switch p {
+	case &e.UUID, &e.RequestID, &e.ItemID, &e.ResponseRequestID:
+		return false
+	}
+	return true
 }
 
 func (e *Envelope) field(kind int, key string) (*string, int) {
@@ -331,12 +344,15 @@ func (e *Envelope) reset(kind int) {
 
 // stringValue decodes the string starting at b[i] == '"' and returns it with
 // the index after its closing quote.
-func (d *decoder) stringValue(i int) (string, int, error) {
+func (d *decoder) stringValue(i int, intern bool) (string, int, error) {
 	end, esc, high, err := d.str(i + 1)
 	if err != nil {
 		return "", 0, err
 	}
 	if !esc && !high {
+		if intern {
+			return internBytes(d.b[i+1 : end]), end + 1, nil
+		}
 		return string(d.b[i+1 : end]), end + 1, nil
 	}
 	// Rare: escapes or non-ASCII bytes. encoding/json defines the result
@@ -351,6 +367,30 @@ func (d *decoder) unquote(from, to int) (string, error) {
 		return "", d.errAt(from, "bad string: "+err.Error())
 	}
 	return s, nil
+}
+
+// The intern table: routing values such as "stream_event" or a session id
+// repeat on nearly every line, so DecodeEnvelope returns a shared string
+// instead of allocating one per line. It is a fixed, lossy cache (a slot
+// holds the last value hashed to it), safe for concurrent decoders.
+var (
+	internSeed  = maphash.MakeSeed()
+	internTable [1024]atomic.Pointer[string]
+)
+
+const maxInterned = 64
+
+func internBytes(b []byte) string {
+	if len(b) > maxInterned {
+		return string(b)
+	}
+	slot := &internTable[maphash.Bytes(internSeed, b)%uint64(len(internTable))]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
 }
 
 const (

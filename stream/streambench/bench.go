@@ -1,0 +1,450 @@
+// Package streambench measures corral's output pipeline end to end, for
+// `go test -bench` and for the `corral bench` command: a child process
+// (`cat` of a generated JSONL corpus shaped like Claude Code stream-json)
+// writes to a pipe, a stream.Framer frames the lines and
+// stream.DecodeEnvelope decodes each one. It measures, in the same run:
+//
+//   - raw: the same child read with bufio.Reader.ReadSlice('\n'), counting
+//     lines and decoding nothing (the ceiling for any line reader);
+//   - pipeline: Framer plus DecodeEnvelope on every line;
+//   - node: the JsonLineParser design run by Node
+//     (bench/node/jsonl-baseline.mjs: string buffer, split on "\n",
+//     JSON.parse per line) on the same file;
+//   - peak RSS of this process while about 1 GiB streams through the
+//     pipeline (Linux; VmHWM after resetting it).
+//
+// Everything is real: the children are spawned, nothing is simulated.
+package streambench
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/corral-dev/corral/stream"
+	"github.com/corral-dev/corral/stream/internal/corpus"
+)
+
+// Options configures RunPipelineBench. The zero value runs the full
+// benchmark.
+type Options struct {
+	// Lines is the corpus size when the corpus is generated; default
+	// 1,000,000.
+	Lines int
+	// Seed seeds the corpus generator; the same seed gives the same bytes.
+	Seed uint64
+	// CorpusPath names an existing JSONL corpus to use. When empty a corpus
+	// is generated in a temporary directory and removed afterwards.
+	CorpusPath string
+	// Rounds is how many times raw, pipeline and node run, one after the
+	// other in each round; default 3.
+	Rounds int
+	// Node is the node executable; default "node" from PATH.
+	Node string
+	// NodeScript is the path of jsonl-baseline.mjs; default
+	// bench/node/jsonl-baseline.mjs in the current directory or the
+	// nearest parent that has it.
+	NodeScript string
+	// SkipNode skips the Node baseline (its figures stay zero).
+	SkipNode bool
+	// RSSBytes is how much output to stream for the peak-RSS measurement
+	// (the corpus is concatenated as often as needed); default 1 GiB,
+	// negative skips it.
+	RSSBytes int64
+}
+
+// Measurement is one timed run over the corpus.
+type Measurement struct {
+	Lines   int64
+	Bytes   int64
+	Seconds float64
+}
+
+// LinesPerSec returns the throughput in lines per second.
+func (m Measurement) LinesPerSec() float64 {
+	if m.Seconds <= 0 {
+		return 0
+	}
+	return float64(m.Lines) / m.Seconds
+}
+
+// MBPerSec returns the throughput in megabytes (10^6 bytes) per second.
+func (m Measurement) MBPerSec() float64 {
+	if m.Seconds <= 0 {
+		return 0
+	}
+	return float64(m.Bytes) / 1e6 / m.Seconds
+}
+
+// Round holds the three measurements taken back to back.
+type Round struct {
+	Raw, Pipeline, Node Measurement
+}
+
+// Result is the outcome of RunPipelineBench.
+type Result struct {
+	CorpusLines int64
+	CorpusBytes int64
+	Rounds      []Round
+	// Median is, for each column, the median of the rounds; ratios are
+	// computed per round and their medians reported separately.
+	Median          Round
+	VsNode, VsRaw   float64 // median over rounds of pipeline/node and pipeline/raw lines per second
+	PeakRSS         int64   // bytes; 0 when not measured
+	RSSStreamed     int64   // bytes streamed during the peak-RSS run
+	RSSLines        int64
+	RSSNotMeasured  string // why PeakRSS is 0, if it is
+	NodeVersion     string
+	DecodeErrors    int64
+	CorpusGenerated bool
+}
+
+// Targets the benchmark is held to.
+const (
+	TargetLinesPerSec = 1_000_000
+	TargetVsNode      = 3.0
+	TargetVsRaw       = 0.25
+	TargetPeakRSS     = 64 << 20
+)
+
+// RunPipelineBench runs the benchmark, writes a readable report to w (nil
+// for none) and returns the figures.
+func RunPipelineBench(w io.Writer, opt Options) (Result, error) {
+	if w == nil {
+		w = io.Discard
+	}
+	if opt.Lines <= 0 {
+		opt.Lines = 1_000_000
+	}
+	if opt.Seed == 0 {
+		opt.Seed = 1
+	}
+	if opt.Rounds <= 0 {
+		opt.Rounds = 3
+	}
+	if opt.RSSBytes == 0 {
+		opt.RSSBytes = 1 << 30
+	}
+	var res Result
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		return res, fmt.Errorf("streambench: the benchmark child is cat: %w", err)
+	}
+	var node, script string
+	if !opt.SkipNode {
+		if node, script, err = findNode(opt); err != nil {
+			return res, err
+		}
+		out, err := exec.Command(node, "--version").Output()
+		if err != nil {
+			return res, fmt.Errorf("streambench: %s --version: %w", node, err)
+		}
+		res.NodeVersion = strings.TrimSpace(string(out))
+	}
+
+	path := opt.CorpusPath
+	if path == "" {
+		dir, err := os.MkdirTemp("", "corral-streambench-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "corpus.jsonl")
+		if err := WriteCorpus(path, opt.Lines, opt.Seed); err != nil {
+			return res, err
+		}
+		res.CorpusGenerated = true
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return res, err
+	}
+	res.CorpusBytes = st.Size()
+	fmt.Fprintf(w, "corpus: %s (%.1f MB)\n", path, float64(res.CorpusBytes)/1e6)
+
+	for i := range opt.Rounds {
+		var r Round
+		if r.Raw, err = RunRaw(cat, path); err != nil {
+			return res, err
+		}
+		var decErrs int64
+		if r.Pipeline, decErrs, err = RunPipeline(cat, path); err != nil {
+			return res, err
+		}
+		res.DecodeErrors += decErrs
+		if !opt.SkipNode {
+			if r.Node, err = RunNode(node, script, path); err != nil {
+				return res, err
+			}
+		}
+		if r.Raw.Lines != r.Pipeline.Lines || (!opt.SkipNode && r.Node.Lines != r.Pipeline.Lines) {
+			return res, fmt.Errorf("streambench: line counts differ: raw %d, pipeline %d, node %d",
+				r.Raw.Lines, r.Pipeline.Lines, r.Node.Lines)
+		}
+		res.CorpusLines = r.Pipeline.Lines
+		res.Rounds = append(res.Rounds, r)
+		fmt.Fprintf(w, "round %d: raw %.0f lines/s, pipeline %.0f lines/s, node %.0f lines/s\n",
+			i+1, r.Raw.LinesPerSec(), r.Pipeline.LinesPerSec(), r.Node.LinesPerSec())
+	}
+	if res.DecodeErrors > 0 {
+		return res, fmt.Errorf("streambench: %d corpus lines failed to decode", res.DecodeErrors)
+	}
+	res.Median = Round{
+		Raw:      median(res.Rounds, func(r Round) Measurement { return r.Raw }),
+		Pipeline: median(res.Rounds, func(r Round) Measurement { return r.Pipeline }),
+		Node:     median(res.Rounds, func(r Round) Measurement { return r.Node }),
+	}
+	res.VsRaw = medianOf(res.Rounds, func(r Round) float64 { return r.Pipeline.LinesPerSec() / r.Raw.LinesPerSec() })
+	if !opt.SkipNode {
+		res.VsNode = medianOf(res.Rounds, func(r Round) float64 { return r.Pipeline.LinesPerSec() / r.Node.LinesPerSec() })
+	}
+
+	if opt.RSSBytes > 0 {
+		copies := int((opt.RSSBytes + res.CorpusBytes - 1) / res.CorpusBytes)
+		args := make([]string, copies)
+		for i := range args {
+			args[i] = path
+		}
+		peak, m, why, err := measurePeakRSS(func() (Measurement, error) {
+			m, _, err := RunPipeline(cat, args...)
+			return m, err
+		})
+		if err != nil {
+			return res, err
+		}
+		res.PeakRSS, res.RSSStreamed, res.RSSLines, res.RSSNotMeasured = peak, m.Bytes, m.Lines, why
+	}
+	WriteTable(w, res)
+	return res, nil
+}
+
+// WriteCorpus writes the benchmark corpus (lines lines of Claude Code
+// stream-json shaped JSONL, deterministic for seed) to path.
+func WriteCorpus(path string, lines int, seed uint64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := corpus.Generate(f, lines, seed); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func findNode(opt Options) (node, script string, err error) {
+	node = opt.Node
+	if node == "" {
+		node = "node"
+	}
+	if node, err = exec.LookPath(node); err != nil {
+		return "", "", fmt.Errorf("streambench: node baseline needs node (or SkipNode): %w", err)
+	}
+	script = opt.NodeScript
+	if script == "" {
+		dir, err := os.Getwd()
+		if err != nil {
+			return "", "", err
+		}
+		for {
+			p := filepath.Join(dir, "bench", "node", "jsonl-baseline.mjs")
+			if _, err := os.Stat(p); err == nil {
+				script = p
+				break
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				return "", "", errors.New("streambench: bench/node/jsonl-baseline.mjs not found from the current directory; set NodeScript")
+			}
+			dir = parent
+		}
+	}
+	return node, script, nil
+}
+
+// startCat starts cat on files with its stdout on a pipe.
+func startCat(cat string, files []string) (*exec.Cmd, io.ReadCloser, error) {
+	cmd := exec.Command(cat, files...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("streambench: start %s: %w", cat, err)
+	}
+	return cmd, out, nil
+}
+
+// RunRaw reads `cat files...` with bufio.Reader.ReadSlice('\n') and counts
+// lines, decoding nothing.
+func RunRaw(cat string, files ...string) (Measurement, error) {
+	start := time.Now()
+	cmd, out, err := startCat(cat, files)
+	if err != nil {
+		return Measurement{}, err
+	}
+	var m Measurement
+	br := bufio.NewReaderSize(out, 64<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		m.Bytes += int64(len(line))
+		if err == nil {
+			m.Lines++
+			continue
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if len(line) > 0 {
+			m.Lines++
+		}
+		if err != io.EOF {
+			cmd.Wait()
+			return m, err
+		}
+		break
+	}
+	if err := cmd.Wait(); err != nil {
+		return m, fmt.Errorf("streambench: cat: %w", err)
+	}
+	m.Seconds = time.Since(start).Seconds()
+	return m, nil
+}
+
+// RunPipeline reads `cat files...` through stream.Framer and decodes every
+// line with stream.DecodeEnvelope. It returns the lines that failed to
+// decode separately (a benchmark corpus should have none).
+func RunPipeline(cat string, files ...string) (Measurement, int64, error) {
+	start := time.Now()
+	cmd, out, err := startCat(cat, files)
+	if err != nil {
+		return Measurement{}, 0, err
+	}
+	var m Measurement
+	var decodeErrors, typed int64
+	fr := stream.NewFramer(out, stream.Options{})
+	for {
+		l, err := fr.Next()
+		if err != nil {
+			if err != io.EOF {
+				cmd.Wait()
+				return m, decodeErrors, err
+			}
+			break
+		}
+		m.Lines++
+		m.Bytes += int64(len(l.Bytes)) + 1
+		env, err := stream.DecodeEnvelope(l.Bytes)
+		if err != nil {
+			decodeErrors++
+			continue
+		}
+		if env.Type != "" {
+			typed++
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return m, decodeErrors, fmt.Errorf("streambench: cat: %w", err)
+	}
+	m.Seconds = time.Since(start).Seconds()
+	if typed+decodeErrors != m.Lines {
+		return m, decodeErrors, fmt.Errorf("streambench: %d of %d lines have no type", m.Lines-typed-decodeErrors, m.Lines)
+	}
+	return m, decodeErrors, nil
+}
+
+// RunNode runs the Node baseline script on file and returns what it
+// measured (its own clock, from before its spawn of cat to the child's
+// close).
+func RunNode(node, script, file string) (Measurement, error) {
+	var stdout bytes.Buffer
+	cmd := exec.Command(node, script, file)
+	cmd.Stdout = &stdout
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return Measurement{}, fmt.Errorf("streambench: %s %s: %w", node, script, err)
+	}
+	var r struct {
+		Lines   int64   `json:"lines"`
+		Bytes   int64   `json:"bytes"`
+		Errors  int64   `json:"errors"`
+		Seconds float64 `json:"seconds"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &r); err != nil {
+		return Measurement{}, fmt.Errorf("streambench: node output %q: %w", stdout.String(), err)
+	}
+	if r.Errors > 0 {
+		return Measurement{}, fmt.Errorf("streambench: node failed to parse %d lines", r.Errors)
+	}
+	return Measurement{Lines: r.Lines, Bytes: r.Bytes, Seconds: r.Seconds}, nil
+}
+
+func median(rs []Round, f func(Round) Measurement) Measurement {
+	ms := make([]Measurement, len(rs))
+	for i, r := range rs {
+		ms[i] = f(r)
+	}
+	slices.SortFunc(ms, func(a, b Measurement) int {
+		switch {
+		case a.LinesPerSec() < b.LinesPerSec():
+			return -1
+		case a.LinesPerSec() > b.LinesPerSec():
+			return 1
+		}
+		return 0
+	})
+	return ms[len(ms)/2]
+}
+
+func medianOf(rs []Round, f func(Round) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// WriteTable writes the side-by-side report of res.
+func WriteTable(w io.Writer, res Result) {
+	fmt.Fprintf(w, "\n%d lines, %.1f MB, %.0f bytes/line; %d rounds, medians:\n",
+		res.CorpusLines, float64(res.CorpusBytes)/1e6, float64(res.CorpusBytes)/float64(max(res.CorpusLines, 1)), len(res.Rounds))
+	fmt.Fprintf(w, "%-46s %14s %10s %9s\n", "reader", "lines/s", "MB/s", "seconds")
+	row := func(name string, m Measurement) {
+		fmt.Fprintf(w, "%-46s %14.0f %10.1f %9.3f\n", name, m.LinesPerSec(), m.MBPerSec(), m.Seconds)
+	}
+	row("cat -> bufio ReadSlice('\\n') (raw, no decode)", res.Median.Raw)
+	row("cat -> stream.Framer + DecodeEnvelope", res.Median.Pipeline)
+	if res.NodeVersion != "" {
+		row("cat -> node "+res.NodeVersion+" JsonLineParser", res.Median.Node)
+	}
+	check := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "MISSED"
+	}
+	fmt.Fprintf(w, "\npipeline: %.0f lines/s (target >= %d): %s\n", res.Median.Pipeline.LinesPerSec(),
+		TargetLinesPerSec, check(res.Median.Pipeline.LinesPerSec() >= TargetLinesPerSec))
+	if res.NodeVersion != "" {
+		fmt.Fprintf(w, "pipeline / node: %.2fx (target >= %.0fx): %s\n", res.VsNode, TargetVsNode, check(res.VsNode >= TargetVsNode))
+	}
+	fmt.Fprintf(w, "pipeline / raw: %.0f%% (target >= %.0f%%): %s\n", 100*res.VsRaw, 100*TargetVsRaw, check(res.VsRaw >= TargetVsRaw))
+	switch {
+	case res.PeakRSS > 0:
+		fmt.Fprintf(w, "peak RSS streaming %.2f GB (%d lines) through the pipeline: %.1f MiB (target < %d MiB): %s\n",
+			float64(res.RSSStreamed)/1e9, res.RSSLines, float64(res.PeakRSS)/(1<<20), TargetPeakRSS>>20, check(res.PeakRSS < TargetPeakRSS))
+	case res.RSSNotMeasured != "":
+		fmt.Fprintf(w, "peak RSS: not measured (%s)\n", res.RSSNotMeasured)
+	}
+}
