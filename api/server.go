@@ -1,0 +1,370 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ServerOptions configure the browser-mode transport.
+type ServerOptions struct {
+	// API is the facade whose methods are served at POST /api/call/{Method}.
+	API *API
+	// Events feeds GET /api/events. Nil serves 404 there.
+	Events EventSource
+	// Token is the bearer token every call and event stream must present.
+	// It must be at least 16 characters (NewToken makes 32).
+	Token string
+	// Static is the built frontend (index.html, assets/...). Nil serves
+	// only the API.
+	Static fs.FS
+	// Logger receives request failures; nil discards.
+	Logger *slog.Logger
+	// MaxBody caps a call's request body; larger bodies get 413. Default 1 MiB.
+	MaxBody int64
+	// Heartbeat is the interval of keep-alive comments on the event
+	// stream. Default 15 s.
+	Heartbeat time.Duration
+	// NewTicker makes the heartbeat ticker; tests inject their own clock.
+	// Default time.NewTicker.
+	NewTicker func(d time.Duration) (c <-chan time.Time, stop func())
+	// WriteTimeout bounds each write to an event stream: a client that
+	// does not read for this long is disconnected (it resumes from its
+	// last id when it comes back). Default 30 s.
+	WriteTimeout time.Duration
+	// AllowedHosts are extra host names (without port) accepted in the Host
+	// header besides loopback names and the bound address, for a server
+	// deliberately exposed under a name.
+	AllowedHosts []string
+}
+
+// Server is the HTTP transport. It is an http.Handler.
+type Server struct {
+	opts    ServerOptions
+	token   []byte
+	methods map[string]*Method
+	mux     *http.ServeMux
+	log     *slog.Logger
+
+	mu    sync.RWMutex
+	bound map[string]bool // host names of the bound address
+}
+
+// MinTokenLen is the shortest token a Server accepts.
+const MinTokenLen = 16
+
+// NewToken returns a fresh random token: 24 random bytes, base64url (32
+// characters), safe in a URL fragment.
+func NewToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic("api: no randomness: " + err.Error()) // crypto/rand never fails on supported OSes
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// NewServer returns the transport over opts.API.
+func NewServer(opts ServerOptions) (*Server, error) {
+	if opts.API == nil {
+		return nil, errors.New("api: ServerOptions.API is nil")
+	}
+	if len(opts.Token) < MinTokenLen {
+		return nil, fmt.Errorf("api: the token must have at least %d characters", MinTokenLen)
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 1 << 20
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 15 * time.Second
+	}
+	if opts.NewTicker == nil {
+		opts.NewTicker = func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		}
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:    opts,
+		token:   []byte(opts.Token),
+		methods: methodTable(opts.API),
+		log:     log,
+		bound:   map[string]bool{},
+	}
+	for _, h := range opts.AllowedHosts {
+		s.bound[strings.ToLower(strings.Trim(h, "[]"))] = true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/call/{method}", s.handleCall)
+	mux.HandleFunc("GET /api/events", s.handleEvents)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/call/") || r.URL.Path == "/api/events" {
+			w.Header().Set("Allow", map[bool]string{true: "POST", false: "GET"}[r.URL.Path != "/api/events"])
+			writeError(w, Errorf(CodeInvalidArgument, "method %s not allowed on %s", r.Method, r.URL.Path), http.StatusMethodNotAllowed)
+			return
+		}
+		writeError(w, &Error{Code: CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+	mux.HandleFunc("/", s.handleStatic)
+	s.mux = mux
+	return s, nil
+}
+
+// Served returns the names of the methods served at /api/call, sorted.
+func (s *Server) Served() []string {
+	out := make([]string, 0, len(s.methods))
+	for n := range s.methods {
+		out = append(out, n)
+	}
+	sortStrings(out)
+	return out
+}
+
+// SetBoundAddr tells the server the address it listens on, so that the
+// Host header may name it (e.g. "192.168.1.5:8080" when bound there).
+func (s *Server) SetBoundAddr(addr string) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	s.mu.Lock()
+	s.bound[strings.ToLower(strings.Trim(host, "[]"))] = true
+	s.mu.Unlock()
+}
+
+// ServeHTTP applies the security checks, in this order, then routes:
+//
+//  1. security headers on every response;
+//  2. Host must be a loopback name or the bound address (else 403: a DNS
+//     rebinding page has its own name in Host);
+//  3. a present Origin must be this server's own origin (else 403: a
+//     foreign page's request);
+//  4. under /api/, a token in the query string is refused (401) and the
+//     bearer token is required (401), compared in constant time.
+//
+// The static frontend needs no token (a browser cannot send a header when
+// it loads a page); it contains no data.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+
+	if !s.hostAllowed(r.Host) {
+		s.log.Warn("refused request with a foreign Host header", "host", r.Host, "path", r.URL.Path)
+		writeError(w, &Error{Code: CodeUnauthorized, Message: "forbidden host"}, http.StatusForbidden)
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
+		s.log.Warn("refused cross-origin request", "origin", o, "path", r.URL.Path)
+		writeError(w, &Error{Code: CodeUnauthorized, Message: "forbidden origin"}, http.StatusForbidden)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		if q := r.URL.Query(); q.Has("token") || q.Has("access_token") {
+			writeError(w, &Error{Code: CodeUnauthorized, Message: "the token is accepted only in the Authorization header"})
+			return
+		}
+		if !s.authorized(r) {
+			writeError(w, &Error{Code: CodeUnauthorized, Message: "missing or wrong bearer token"})
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// loopbackNames are the Host names always accepted.
+var loopbackNames = map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true}
+
+func (s *Server) hostAllowed(hostport string) bool {
+	if hostport == "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if loopbackNames[host] {
+		return true
+	}
+	s.mu.RLock()
+	ok := s.bound[host]
+	s.mu.RUnlock()
+	return ok
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	const prefix = "bearer "
+	a := r.Header.Get("Authorization")
+	if len(a) <= len(prefix) || !strings.EqualFold(a[:len(prefix)], prefix) {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(a[len(prefix):])), s.token) == 1
+}
+
+// ---------------------------------------------------------------- calls
+
+func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("method")
+	m, ok := s.methods[name]
+	if !ok {
+		writeError(w, Errorf(CodeNotFound, "no such method %q", name))
+		return
+	}
+	if r.ContentLength > s.opts.MaxBody {
+		writeError(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", s.opts.MaxBody), http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", s.opts.MaxBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		writeError(w, Errorf(CodeInvalidArgument, "cannot read the request body: %v", err))
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = nil
+	}
+	res, err := m.Call(r.Context(), body)
+	if err != nil {
+		ae := AsError(err)
+		if ae.Code == CodeInternal && !isCtxErr(err) {
+			s.log.Error("call failed", "method", name, "err", err)
+		}
+		writeError(w, ae)
+		return
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	buf.WriteString(`{"result":`)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(res); err != nil {
+		s.log.Error("cannot encode a result", "method", name, "err", err)
+		writeError(w, Errorf(CodeInternal, "cannot encode the result of %s", name))
+		return
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	buf.WriteString("}\n")
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
+}
+
+// writeError sends {"error": e} with the status of its code, or status
+// when given.
+func writeError(w http.ResponseWriter, e *Error, status ...int) {
+	st := HTTPStatus(e.Code)
+	if len(status) > 0 {
+		st = status[0]
+	}
+	b, _ := json.Marshal(struct {
+		Error *Error `json:"error"`
+	}{e})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if st == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="corral"`)
+	}
+	w.WriteHeader(st)
+	w.Write(append(b, '\n')) //nolint:errcheck // the client went away
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { b := bufPool.Get().(*bytes.Buffer); b.Reset(); return b }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 { // do not keep a huge result's buffer alive
+		bufPool.Put(b)
+	}
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// ---------------------------------------------------------------- static files
+
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.opts.Static == nil {
+		http.Error(w, "the frontend is not part of this build; the API is at /api/", http.StatusNotFound)
+		return
+	}
+	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+	if name == "" {
+		name = "index.html"
+	}
+	f, err := s.opts.Static.Open(name)
+	if err != nil && !strings.Contains(path.Base(name), ".") {
+		// A client-side route (/sessions/abc): the app handles it.
+		name = "index.html"
+		f, err = s.opts.Static.Open(name)
+	}
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		http.NotFound(w, r)
+		return
+	}
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		b, err := io.ReadAll(f)
+		if err != nil {
+			http.Error(w, "cannot read "+name, http.StatusInternalServerError)
+			return
+		}
+		rs = bytes.NewReader(b)
+	}
+	if strings.HasPrefix(name, "assets/") {
+		// Vite names every bundle after its content hash: a changed file
+		// has a new name, so the old one may be cached forever.
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	http.ServeContent(w, r, name, st.ModTime(), rs)
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

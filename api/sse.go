@@ -1,0 +1,198 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/corral-dev/corral/event"
+)
+
+// EventSource feeds the event stream.
+type EventSource interface {
+	// Subscribe returns a subscription that yields, in Cursor order and
+	// each once, every event with Cursor > since (only those of sessionID
+	// when it is not empty): first the stored ones, then live ones as they
+	// are committed.
+	Subscribe(ctx context.Context, since int64, sessionID string) (Subscription, error)
+}
+
+// Subscription is one reader of the event stream.
+type Subscription interface {
+	// Events delivers batches in order. It is closed when the
+	// subscription ends (Close, the source shutting down, or the reader
+	// being cut off for falling too far behind); Err says why.
+	Events() <-chan []event.Event
+	// Err is the reason the subscription ended, once Events is closed.
+	Err() error
+	// Close ends the subscription; it is safe to call more than once.
+	Close()
+}
+
+// sseFlushBytes is how much the writer buffers before flushing while more
+// events are ready; when none are ready it flushes at once, so a quiet
+// stream has no added latency and a busy one is written in large chunks.
+const sseFlushBytes = 32 << 10
+
+// handleEvents serves GET /api/events as Server-Sent Events:
+//
+//	id: <cursor>
+//	event: <kind>
+//	data: <the event as JSON>
+//
+// The resume point is the larger of the Last-Event-ID header and ?since=
+// (a client sends both after a reconnect); ?session= filters to one
+// session. A comment line is sent every Heartbeat so proxies and the client
+// can tell a quiet stream from a dead one.
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Events == nil {
+		writeError(w, Errorf(CodeNotFound, "the event stream is not available"))
+		return
+	}
+	since, err := resumePoint(r)
+	if err != nil {
+		writeError(w, Errorf(CodeInvalidArgument, "%v", err))
+		return
+	}
+	ctx := r.Context()
+	sub, err := s.opts.Events.Subscribe(ctx, since, r.URL.Query().Get("session"))
+	if err != nil {
+		writeError(w, AsError(err))
+		return
+	}
+	defer sub.Close()
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	bw := bufio.NewWriterSize(w, sseFlushBytes+4096)
+	flush := func() bool {
+		rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)) //nolint:errcheck // unsupported only on non-net writers (tests)
+		if bw.Flush() != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	// The first bytes tell the client the stream is live before any event.
+	bw.WriteString(": corral events\n\n")
+	if !flush() {
+		return
+	}
+
+	tick, stopTick := s.opts.NewTicker(s.opts.Heartbeat)
+	defer stopTick()
+	enc := newFrameEncoder(bw)
+	events := sub.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+			bw.WriteString(": ping\n\n")
+			if !flush() {
+				return
+			}
+		case batch, ok := <-events:
+			if !ok {
+				if err := sub.Err(); err != nil && !errors.Is(err, context.Canceled) {
+					// Tell the client why, as a comment; it reconnects and
+					// resumes from its last id.
+					bw.WriteString(": closed: " + oneLine(err.Error()) + "\n\n")
+					flush()
+				}
+				return
+			}
+			if !enc.write(batch) {
+				return
+			}
+			// Coalesce what is already waiting, up to sseFlushBytes.
+		drain:
+			for bw.Buffered() < sseFlushBytes {
+				select {
+				case more, ok := <-events:
+					if !ok {
+						break drain
+					}
+					if !enc.write(more) {
+						return
+					}
+				default:
+					break drain
+				}
+			}
+			if !flush() {
+				return
+			}
+		}
+	}
+}
+
+// resumePoint is max(Last-Event-ID, ?since=), 0 when neither is given.
+func resumePoint(r *http.Request) (int64, error) {
+	var since int64
+	for _, v := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("since")} {
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, errors.New("since / Last-Event-ID must be a non-negative integer")
+		}
+		since = max(since, n)
+	}
+	return since, nil
+}
+
+// frameEncoder writes events as SSE frames into a buffered writer.
+type frameEncoder struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+	num []byte
+}
+
+func newFrameEncoder(bw *bufio.Writer) *frameEncoder {
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &frameEncoder{bw: bw, enc: enc, num: make([]byte, 0, 20)}
+}
+
+func (f *frameEncoder) write(batch []event.Event) bool {
+	for i := range batch {
+		ev := &batch[i]
+		if ev.Cursor > 0 {
+			f.bw.WriteString("id: ")
+			f.num = strconv.AppendInt(f.num[:0], ev.Cursor, 10)
+			f.bw.Write(f.num)
+			f.bw.WriteByte('\n')
+		}
+		f.bw.WriteString("event: ")
+		f.bw.WriteString(oneLine(ev.Kind))
+		f.bw.WriteString("\ndata: ")
+		// encoding/json never emits a raw newline inside a value (it
+		// compacts RawMessage too), so one data: line holds the event;
+		// Encode ends it with '\n'.
+		if err := f.enc.Encode(ev); err != nil {
+			f.bw.WriteString("{}\n")
+		}
+		if err := f.bw.WriteByte('\n'); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// oneLine makes s safe as an SSE field value.
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	}
+	return s
+}

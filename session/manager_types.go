@@ -1,0 +1,80 @@
+package session
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors the Manager returns, wrapped with details. The api package maps
+// them to stable codes (not_found, invalid_argument, conflict,
+// limit_reached, spawn_failed).
+var (
+	ErrNotFound = errors.New("session: not found")
+	ErrInvalid  = errors.New("session: invalid argument")
+	ErrConflict = errors.New("session: conflicts with the current state")
+	ErrLimit    = errors.New("session: limit reached")
+	ErrSpawn    = errors.New("session: agent could not be started")
+	ErrClosed   = errors.New("session: manager is shut down")
+)
+
+// Info is a session as clients see it (ListSessions, GetSession,
+// CreateSession). Field names are the JSON contract of web/src/lib/api.ts.
+type Info struct {
+	ID                 string    `json:"id"`
+	Agent              string    `json:"agent"`
+	Cwd                string    `json:"cwd"`
+	Model              string    `json:"model,omitempty"`
+	PermissionMode     string    `json:"permissionMode,omitempty"`
+	Status             Status    `json:"status"`
+	Title              string    `json:"title,omitempty"`
+	CreatedAt          time.Time `json:"createdAt"`
+	LastActivity       time.Time `json:"lastActivity"`
+	CostUSD            float64   `json:"costUsd"`
+	InputTokens        int64     `json:"inputTokens"`
+	OutputTokens       int64     `json:"outputTokens"`
+	Messages           int64     `json:"messages"`
+	EventCount         int64     `json:"eventCount"`
+	PendingPermissions int       `json:"pendingPermissions"`
+	// RunID is the run in progress, if any.
+	RunID string `json:"runId,omitempty"`
+	// AgentSessionID is the agent's own id of the conversation (what a
+	// resume passes back to the CLI).
+	AgentSessionID string `json:"agentSessionId,omitempty"`
+}
+
+// AgentInfo describes one configured or known agent CLI (ListAgents).
+type AgentInfo struct {
+	Name            string   `json:"name"`
+	DisplayName     string   `json:"displayName,omitempty"`
+	Command         string   `json:"command"`
+	Protocol        string   `json:"protocol"`
+	Path            string   `json:"path,omitempty"`
+	Version         string   `json:"version,omitempty"`
+	Status          string   `json:"status"` // ok | missing | error
+	Install         string   `json:"install,omitempty"`
+	Message         string   `json:"message,omitempty"`
+	PermissionModes []string `json:"permissionModes,omitempty"`
+}
+
+// CreateOptions are the parameters of a new session.
+type CreateOptions struct {
+	Agent          string
+	Cwd            string
+	Model          string
+	PermissionMode string
+	// Prompt, when set, is sent as the first message right after start.
+	Prompt string
+}
+
+// Answer is a user's answer to a permission request.
+type Answer struct {
+	SessionID string
+	RequestID string
+	Allow     bool
+	Message   string
+	Remember  bool
+	// Input replaces the tool's input when allowing (JSON); nil keeps it.
+	Input []byte
+	// By names who answered, for the audit trail ("user" for the UI).
+	By string
+}
