@@ -151,17 +151,18 @@ func (d *decoder) object(i int, env *Envelope, kind int) (int, error) {
 			return 0, d.errAt(i, "expected a string key")
 		}
 		ks := i + 1
-		ke, esc, _, err := d.str(ks)
+		ke, esc, err := d.str(ks)
 		if err != nil {
 			return 0, err
 		}
 		key := b[ks:ke]
-		var unesc string
 		if esc {
-			unesc, err = d.unquote(ks-1, ke+1)
+			// Rare: an escaped key. Match on its unescaped form.
+			unesc, err := d.unquote(ks-1, ke+1)
 			if err != nil {
 				return 0, err
 			}
+			key = []byte(unesc)
 		}
 		i = d.ws(ke + 1)
 		if i >= len(b) || b[i] != ':' {
@@ -171,13 +172,7 @@ func (d *decoder) object(i int, env *Envelope, kind int) (int, error) {
 		if i >= len(b) {
 			return 0, d.errAt(i, "truncated: expected a value")
 		}
-		var target *string
-		sub := objNone
-		if esc {
-			target, sub = env.field(kind, unesc)
-		} else {
-			target, sub = env.fieldBytes(kind, key)
-		}
+		target, sub := env.field(kind, key)
 		switch {
 		case target != nil:
 			if b[i] == '"' {
@@ -244,13 +239,6 @@ const (
 	subError
 )
 
-// fieldBytes maps a key of an object of the given kind to the string field
-// it fills, or to a nested object kind or marker. The string(key)
-// conversions in the switch do not allocate.
-func (e *Envelope) fieldBytes(kind int, key []byte) (*string, int) {
-	return e.field(kind, string(key))
-}
-
 // interned reports whether values of the field at p repeat across lines
 // (types, subtypes, session ids) and are worth interning. Unique values
 // such as uuid are not: they would only churn the table.
@@ -262,10 +250,13 @@ func (e *Envelope) interned(p *string) bool {
 	return true
 }
 
-func (e *Envelope) field(kind int, key string) (*string, int) {
+// field maps a key of an object of the given kind to the string field it
+// fills, or to a nested object kind or marker. (A switch on string(key)
+// neither allocates nor copies.)
+func (e *Envelope) field(kind int, key []byte) (*string, int) {
 	switch kind {
 	case objTop:
-		switch key {
+		switch string(key) {
 		case "type":
 			return &e.Type, objNone
 		case "subtype":
@@ -302,22 +293,22 @@ func (e *Envelope) field(kind int, key string) (*string, int) {
 			return nil, objResponse
 		}
 	case objEvent:
-		if key == "type" {
+		if string(key) == "type" {
 			return &e.EventType, objNone
 		}
 	case objItem:
-		switch key {
+		switch string(key) {
 		case "type":
 			return &e.ItemType, objNone
 		case "id":
 			return &e.ItemID, objNone
 		}
 	case objRequest:
-		if key == "subtype" {
+		if string(key) == "subtype" {
 			return &e.RequestSubtype, objNone
 		}
 	case objResponse:
-		switch key {
+		switch string(key) {
 		case "subtype":
 			return &e.ResponseSubtype, objNone
 		case "request_id":
@@ -345,11 +336,11 @@ func (e *Envelope) reset(kind int) {
 // stringValue decodes the string starting at b[i] == '"' and returns it with
 // the index after its closing quote.
 func (d *decoder) stringValue(i int, intern bool) (string, int, error) {
-	end, esc, high, err := d.str(i + 1)
+	end, esc, err := d.str(i + 1)
 	if err != nil {
 		return "", 0, err
 	}
-	if !esc && !high {
+	if !esc && ascii(d.b[i+1:end]) {
 		if intern {
 			return internBytes(d.b[i+1 : end]), end + 1, nil
 		}
@@ -399,75 +390,79 @@ const (
 )
 
 // str scans a string body starting at i (after the opening quote) and
-// returns the index of the closing quote, whether it holds escapes, and
-// whether it holds bytes >= 0x80. It validates what encoding/json
-// validates: no control bytes, and only legal escapes.
+// returns the index of the closing quote and whether the string holds
+// escapes. It validates what encoding/json validates: no control bytes, and
+// only legal escapes. (Invalid UTF-8 is valid there, and so here.)
 //
 // Eight bytes are examined at a time: the lowest byte that is a quote, a
 // backslash or a control byte is found with word arithmetic (the classic
 // "has zero byte" tests, whose lowest flagged byte is always exact).
-func (d *decoder) str(i int) (end int, esc, high bool, err error) {
+func (d *decoder) str(i int) (end int, esc bool, err error) {
 	b := d.b
-	var hi uint64
 	for {
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
 			q := x ^ (lsb * '"')
 			s := x ^ (lsb * '\\')
 			m := ((q - lsb) &^ q) | ((s - lsb) &^ s) | ((x - lsb*0x20) &^ x)
-			m &= msb
-			if m == 0 {
-				hi |= x
-				i += 8
-				continue
+			if m &= msb; m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				goto special
 			}
-			k := bits.TrailingZeros64(m) / 8
-			hi |= x & (1<<(8*k) - 1)
-			i += k
-			break
+			i += 8
 		}
-		if i+8 > len(b) {
-			// Tail: byte by byte until a special byte or the end.
-			for i < len(b) {
-				c := b[i]
-				if c == '"' || c == '\\' || c < 0x20 {
-					break
-				}
-				hi |= uint64(c)
-				i++
-			}
-			if i >= len(b) {
-				return 0, false, false, d.errAt(i, "truncated: string not closed")
+		// Fewer than 8 bytes left: byte by byte.
+		for ; i < len(b); i++ {
+			if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+				goto special
 			}
 		}
+		return 0, false, d.errAt(i, "truncated: string not closed")
+	special:
 		switch c := b[i]; {
 		case c == '"':
-			return i, esc, hi&msb != 0, nil
+			return i, esc, nil
 		case c == '\\':
 			esc = true
 			if i+1 >= len(b) {
-				return 0, false, false, d.errAt(i, "truncated escape")
+				return 0, false, d.errAt(i, "truncated escape")
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(b) {
-					return 0, false, false, d.errAt(i, "truncated \\u escape")
+					return 0, false, d.errAt(i, "truncated \\u escape")
 				}
 				for _, h := range b[i+2 : i+6] {
 					if !isHex(h) {
-						return 0, false, false, d.errAt(i, "bad \\u escape")
+						return 0, false, d.errAt(i, "bad \\u escape")
 					}
 				}
 				i += 6
 			default:
-				return 0, false, false, d.errAt(i, "bad escape")
+				return 0, false, d.errAt(i, "bad escape")
 			}
 		default:
-			return 0, false, false, d.errAt(i, "control byte in string")
+			return 0, false, d.errAt(i, "control byte in string")
 		}
 	}
+}
+
+// ascii reports whether b holds only bytes below 0x80.
+func ascii(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&msb != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex(c byte) bool {
@@ -518,7 +513,7 @@ func (d *decoder) skip(i, depth int) (int, error) {
 			}
 			continue // its first value
 		case '"':
-			end, _, _, err := d.str(i + 1)
+			end, _, err := d.str(i + 1)
 			if err != nil {
 				return 0, err
 			}
@@ -584,7 +579,7 @@ func (d *decoder) key(i int) (int, error) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, d.errAt(i, "expected a string key")
 	}
-	end, _, _, err := d.str(i + 1)
+	end, _, err := d.str(i + 1)
 	if err != nil {
 		return 0, err
 	}

@@ -268,6 +268,9 @@ func findNode(opt Options) (node, script string, err error) {
 			dir = parent
 		}
 	}
+	if _, err := os.Stat(script); err != nil {
+		return "", "", fmt.Errorf("streambench: node baseline script: %w", err)
+	}
 	return node, script, nil
 }
 
