@@ -1,0 +1,123 @@
+package agent_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/corral-dev/corral/agent"
+	"github.com/corral-dev/corral/agent/agenttest"
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/internal/clitest"
+	"github.com/corral-dev/corral/internal/mockllm"
+)
+
+func geminiSetup(t *testing.T, sc mockllm.Scenario) (*mockllm.Server, agent.SessionOptions) {
+	t.Helper()
+	bin := clitest.Require(t, clitest.Gemini)
+	m := mock(t, sc)
+	home := clitest.Home(t)
+	cwd := filepath.Join(home, "work")
+	mkdir(t, cwd)
+	return m, agent.SessionOptions{Program: bin, Cwd: cwd, Env: clitest.GeminiEnv(t, home, m.URL)}
+}
+
+// geminiTurn runs one turn in its own process.
+func geminiTurn(t *testing.T, opts agent.SessionOptions, text string, idle time.Duration) (*agenttest.Proc, agenttest.Turn, error) {
+	t.Helper()
+	p := startProc(t, agent.Gemini{}, opts, &agent.Turn{Text: text})
+	tr, err := p.WaitTurn(deadline(t), idle)
+	return p, tr, err
+}
+
+func TestGeminiContractTurnsWithResume(t *testing.T) {
+	m, opts := geminiSetup(t, mockllm.Echo())
+	p, t1, err := geminiTurn(t, opts, "hello gemini", turnIdle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t1.Text() != "reply 1: hello gemini" {
+		t.Fatalf("turn 1 %q", t1.Text())
+	}
+	id := p.Conn.SessionID()
+	if id == "" || len(t1.Kinds(event.Usage)) != 1 {
+		t.Fatalf("session %q, usage %v", id, t1.Kinds(event.Usage))
+	}
+	if err := p.Wait(deadline(t)); err != nil {
+		t.Fatalf("turn process exit: %v", err)
+	}
+	record(t, clitest.Gemini, "turn1", p.Stdout())
+
+	opts.ResumeID = id
+	p2, t2, err := geminiTurn(t, opts, "second message", turnIdle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t2.Text() != "reply 2: second message" || p2.Conn.SessionID() != id {
+		t.Fatalf("turn 2 %q in %q", t2.Text(), p2.Conn.SessionID())
+	}
+	reqs := m.ModelRequests()
+	if got := reqs[len(reqs)-1].UserTexts(); len(got) != 2 || got[0] != "hello gemini" {
+		t.Fatalf("resumed request carried %q", got)
+	}
+	record(t, clitest.Gemini, "resume", p2.Stdout())
+}
+
+func TestGeminiContractToolUseYolo(t *testing.T) {
+	_, opts := geminiSetup(t, mockllm.ToolThenText(mockllm.Shell("touch marker.txt")))
+	opts.PermissionMode = "yolo"
+	p, tr, err := geminiTurn(t, opts, "make a file", turnIdle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fileExists(filepath.Join(opts.Cwd, "marker.txt")) {
+		t.Fatal("tool did not run")
+	}
+	calls, results := tr.Kinds(event.ToolCall), tr.Kinds(event.ToolResult)
+	if len(calls) != 1 || len(results) != 1 || agenttest.Data[agent.ToolResultData](results[0]).IsError {
+		t.Fatalf("calls %v results %v", calls, results)
+	}
+	record(t, clitest.Gemini, "tool-yolo", p.Stdout())
+}
+
+func TestGeminiContractToolRefusedWithoutApproval(t *testing.T) {
+	m, opts := geminiSetup(t, mockllm.ToolThenText(mockllm.Shell("touch marker.txt")))
+	p, tr, err := geminiTurn(t, opts, "make a file", turnIdle)
+	record(t, clitest.Gemini, "tool-default", p.Stdout())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fileExists(filepath.Join(opts.Cwd, "marker.txt")) {
+		t.Fatal("a tool needing approval ran in headless default mode")
+	}
+	// Headless default mode does not offer the shell tool; the call
+	// fails and the model sees the failure.
+	res := tr.Kinds(event.ToolResult)
+	if len(res) != 1 || !agenttest.Data[agent.ToolResultData](res[0]).IsError {
+		t.Fatalf("tool results %v", res)
+	}
+	reqs := m.ModelRequests()
+	if last, ok := reqs[len(reqs)-1].LastToolResult(); !ok || last.Content == "" {
+		t.Fatalf("model saw %+v", last)
+	}
+}
+
+func TestGeminiContractAuthError(t *testing.T) {
+	_, opts := geminiSetup(t, mockllm.Error(401, "mock failure"))
+	p, _, err := geminiTurn(t, opts, "hi", turnIdle)
+	record(t, clitest.Gemini, "error-http401", p.Stdout())
+	var te *agent.TurnError
+	if !errors.As(err, &te) || te.Code != agent.CodeAuth || te.HTTPStatus != 401 {
+		t.Fatalf("want auth/401, got %v", err)
+	}
+}
+
+func TestGeminiContractStallEndsByIdleTimeout(t *testing.T) {
+	_, opts := geminiSetup(t, mockllm.Stall())
+	_, _, err := geminiTurn(t, opts, "hi", 8*time.Second)
+	var idle *agenttest.IdleTimeoutError
+	if !errors.As(err, &idle) {
+		t.Fatalf("want idle timeout, got %v", err)
+	}
+}
