@@ -1,0 +1,107 @@
+//go:build linux
+
+package supervise
+
+import (
+	"os"
+	"strings"
+	"time"
+)
+
+// sampler reads /proc once per sample: one stat file per process on the
+// machine, which costs far less than walking each tree with a library that
+// rescans /proc per child.
+type sampler struct {
+	buf  []byte
+	prev map[procKey]uint64 // CPU ticks at the previous sample
+	last time.Time
+	self int
+	// marks caches the marker value of processes re-parented to corral
+	// (descendants that left their tree), which belong to the tree named
+	// by the marker.
+	marks map[procKey]string
+}
+
+type procKey struct {
+	pid   int
+	start uint64
+}
+
+func newSampler() sampler {
+	return sampler{prev: map[procKey]uint64{}, self: os.Getpid(), marks: map[procKey]string{}}
+}
+
+func (sm *sampler) sample(roots []root, now time.Time) []treeSample {
+	var procs []procStat
+	procs, sm.buf = scanProcs(sm.buf)
+	children := make(map[int][]int, len(procs))
+	byPid := make(map[int]int, len(procs))
+	for i, st := range procs {
+		byPid[st.Pid] = i
+		children[st.Ppid] = append(children[st.Ppid], i)
+	}
+	// Adopted descendants: children of corral that lead no managed tree.
+	leaders := make(map[int]bool, len(roots))
+	for _, r := range roots {
+		leaders[r.pid] = true
+	}
+	adopted := map[string][]int{}
+	marks := make(map[procKey]string, len(sm.marks))
+	for _, j := range children[sm.self] {
+		st := procs[j]
+		if leaders[st.Pid] || st.State == 'Z' {
+			continue
+		}
+		k := procKey{st.Pid, st.StartTime}
+		v, ok := sm.marks[k]
+		if !ok && len(roots) > 0 {
+			v, sm.buf = envValue(st.Pid, roots[0].p.s.marker, sm.buf)
+		}
+		marks[k] = v
+		if i := strings.LastIndexByte(v, '/'); i >= 0 {
+			adopted[v[i+1:]] = append(adopted[v[i+1:]], j)
+		}
+	}
+	sm.marks = marks
+	elapsed := now.Sub(sm.last).Seconds()
+	first := sm.last.IsZero()
+	sm.last = now
+	next := make(map[procKey]uint64, len(sm.prev))
+	out := make([]treeSample, 0, len(roots))
+	var stack []int
+	for _, r := range roots {
+		i, ok := byPid[r.pid]
+		if !ok || procs[i].StartTime != r.start {
+			continue
+		}
+		var ts treeSample
+		ts.p = r.p
+		var ticks uint64
+		stack = append(stack[:0], i)
+		stack = append(stack, adopted[r.p.id]...)
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			st := procs[j]
+			if st.State != 'Z' {
+				ts.stats.Processes++
+				ts.stats.RSS += uint64(max(st.RSSPages, 0) * pageSize)
+			}
+			k := procKey{st.Pid, st.StartTime}
+			next[k] = st.CPUTicks
+			if old, ok := sm.prev[k]; ok {
+				ticks += st.CPUTicks - min(old, st.CPUTicks)
+			} else {
+				// Started since the previous sample: all its time is new.
+				ticks += st.CPUTicks
+			}
+			stack = append(stack, children[st.Pid]...)
+		}
+		if !first && elapsed > 0 {
+			ts.stats.CPUPercent = float64(ticks) / clockTicks / elapsed * 100
+		}
+		out = append(out, ts)
+	}
+	sm.prev = next
+	return out
+}

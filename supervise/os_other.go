@@ -1,0 +1,27 @@
+//go:build !linux
+
+package supervise
+
+import (
+	"errors"
+	"time"
+)
+
+func becomeSubreaper() error {
+	return errors.New("child subreaper is a Linux feature")
+}
+
+func reapPid(int) bool { return false }
+
+// killMarked needs to read other processes' environments, which only Linux
+// offers cheaply; elsewhere the process groups (Unix) or job objects
+// (Windows) are the boundary.
+func killMarked(string) []int { return nil }
+
+// sampler measures nothing outside Linux yet: Info.Stats stay zero and no
+// memory limit fires there (see docs/supervise.md).
+type sampler struct{}
+
+func newSampler() sampler { return sampler{} }
+
+func (sampler) sample([]root, time.Time) []treeSample { return nil }

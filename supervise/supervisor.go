@@ -1,0 +1,519 @@
+package supervise
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/proc"
+)
+
+// WhenFull says what Start does when a limit on concurrent processes is
+// reached.
+type WhenFull string
+
+const (
+	// Queue holds the process in the queued state (bounded by
+	// Config.MaxQueue) until a slot frees; it emits its queue position.
+	Queue WhenFull = "queue"
+	// Reject fails Start with *LimitReached.
+	Reject WhenFull = "reject"
+)
+
+// DefaultMarkerKey is the environment variable every managed child (and so
+// every descendant that does not scrub its environment) carries, with the
+// value "<supervisor token>/<process id>". It is how descendants that left
+// their process group are still found and killed.
+const DefaultMarkerKey = "CORRAL_SUPERVISOR"
+
+// Config configures a Supervisor. The zero value is usable: no limits, no
+// ledger, no sink, sampling every 2 s.
+type Config struct {
+	// MaxProcesses caps the managed processes that are not queued or over
+	// (starting, running, stopping or in backoff); 0 means no cap.
+	MaxProcesses int
+	// MaxPerKind caps them per Owner.Kind ("session", "capability", ...).
+	MaxPerKind map[string]int
+	// WhenFull chooses queueing (the default) or rejection.
+	WhenFull WhenFull
+	// MaxQueue bounds the queue; a Start that would exceed it fails with
+	// *LimitReached{Limit: "queue"}. Zero means DefaultMaxQueue.
+	MaxQueue int
+
+	// Sink receives every event, in order, from one goroutine. It may be
+	// slow: events wait in a bounded queue (EventQueue events, default
+	// DefaultEventQueue) and output that does not fit is counted and
+	// reported as output.truncated. Nil discards events.
+	Sink       func(event.Event)
+	EventQueue int
+
+	// Ledger records live process groups; nil keeps no record.
+	Ledger Ledger
+	// Watchdog, when non-empty, is the command line of the watchdog process
+	// (see RunWatchdog): corral's own executable with a hidden argument, or
+	// the test binary in tests. WatchdogEnv is its environment.
+	Watchdog    []string
+	WatchdogEnv []string
+	// Subreaper makes corral a child subreaper (Linux), so that descendants
+	// that left their group are re-parented to corral and killed with the
+	// tree they came from.
+	Subreaper bool
+
+	// MonitorInterval is the sampling period of CPU and memory; zero means
+	// DefaultMonitorInterval, negative disables sampling (and with it the
+	// memory limit).
+	MonitorInterval time.Duration
+
+	// MarkerKey overrides DefaultMarkerKey.
+	MarkerKey string
+	// Clock and Rand are injected by tests; they default to the real clock
+	// and a random source. Rand returns a number in [0, 1).
+	Clock Clock
+	Rand  func() float64
+}
+
+// Defaults of Config and Spec.
+const (
+	DefaultMaxQueue        = 256
+	DefaultEventQueue      = 4096
+	DefaultMonitorInterval = 2 * time.Second
+	DefaultReadyGrace      = time.Second
+	DefaultStartTimeout    = 30 * time.Second
+	DefaultStopGrace       = 5 * time.Second
+)
+
+// Owner is who a process belongs to.
+type Owner struct {
+	Kind string `json:"kind"` // "session", "capability", ...
+	ID   string `json:"id"`
+}
+
+func (o Owner) String() string {
+	if o.Kind == "" {
+		return o.ID
+	}
+	return o.Kind + ":" + o.ID
+}
+
+// ReadyMode says how a process proves it started.
+type ReadyMode int
+
+const (
+	// ReadyGrace: running once it stayed alive for Readiness.Grace.
+	ReadyGrace ReadyMode = iota
+	// ReadyOnStart: running as soon as it was started.
+	ReadyOnStart
+	// ReadyJSON: running at its first stdout line that is valid JSON.
+	ReadyJSON
+	// ReadyLine: running at its first stdout line starting with
+	// Readiness.Line (a handshake line).
+	ReadyLine
+)
+
+// Readiness configures the starting → running transition.
+type Readiness struct {
+	Mode  ReadyMode
+	Grace time.Duration // ReadyGrace; zero means DefaultReadyGrace
+	Line  string        // ReadyLine
+}
+
+// MemoryAction says what happens when a process tree's RSS passes its soft
+// limit.
+type MemoryAction string
+
+const (
+	MemoryWarn MemoryAction = "warn"
+	MemoryStop MemoryAction = "stop"
+	// MemoryRestart restarts the process when its restart policy allows
+	// restarts, and stops it otherwise.
+	MemoryRestart MemoryAction = "restart"
+)
+
+// Spec describes one managed process.
+type Spec struct {
+	proc.Spec
+	Owner Owner
+	// Name is a label for listings; it defaults to the program.
+	Name string
+	// SessionID and RunID are copied into every event of the process; when
+	// SessionID is empty and Owner.Kind is "session", Owner.ID is used.
+	SessionID, RunID string
+
+	Restart RestartPolicy
+	Ready   Readiness
+	// StartTimeout bounds starting → running (DefaultStartTimeout when
+	// zero); a process not ready in time is killed and counted a failure.
+	StartTimeout time.Duration
+	// IdleTimeout stops a process that printed nothing for that long; 0 is
+	// no limit.
+	IdleTimeout time.Duration
+	// Timeout stops a process that has run that long since its first start;
+	// 0 is no limit.
+	Timeout time.Duration
+	// StopGrace is the time between the graceful stop (stdin closed,
+	// SIGTERM to the group) and SIGKILL of the group; DefaultStopGrace when
+	// zero.
+	StopGrace time.Duration
+
+	// MemoryLimit is a soft limit on the RSS of the whole tree in bytes, 0
+	// for none. It is checked at every sample, so it is a poll, not a hard
+	// guarantee.
+	MemoryLimit  uint64
+	MemoryAction MemoryAction
+
+	// Tap, when set, receives every output synchronously on the reading
+	// goroutine, before events are queued. It is for a caller that needs
+	// the bytes exactly (corral run copying to its own stdout) and accepts
+	// that a slow Tap slows the child like a slow pipe would. Keep it fast.
+	Tap proc.Sink
+	// NoOutputEvents stops output from becoming stdout/stderr events (the
+	// Tap still sees it).
+	NoOutputEvents bool
+}
+
+// LimitReached is returned by Start when a limit is full and the
+// configuration rejects (or the queue is full).
+type LimitReached struct {
+	// Limit names the limit: "global", "kind:<kind>" or "queue".
+	Limit string
+	Max   int
+}
+
+func (e *LimitReached) Error() string {
+	return fmt.Sprintf("supervise: limit %s reached (max %d)", e.Limit, e.Max)
+}
+
+// ErrClosed is returned by Start after Shutdown began.
+var ErrClosed = errors.New("supervise: supervisor is shutting down")
+
+// Supervisor manages processes. Create it with New and end it with Shutdown.
+type Supervisor struct {
+	cfg    Config
+	clock  Clock
+	token  string
+	marker string // MarkerKey
+	// selfStart is corral's own start time, recorded in ledger entries.
+	selfStart uint64
+
+	mu      sync.Mutex
+	procs   map[string]*Process
+	order   []*Process // registry order, for listings
+	nextID  int
+	closing bool
+	running int
+	perKind map[string]int
+	queue   []*Process
+	all     sync.WaitGroup
+
+	randMu sync.Mutex
+	rng    *mrand.Rand
+
+	// spawnMu is held for reading while a child is started and its pid not
+	// yet known, and for writing by the adopted-process reaper, which must
+	// never mistake a fresh child for an orphan.
+	spawnMu sync.RWMutex
+
+	disp     *dispatcher
+	mon      *monitor
+	reaper   *reaper
+	watchdog *Watchdog
+}
+
+// New returns a running Supervisor. It fails only when the watchdog or the
+// subreaper was asked for and cannot be set up.
+func New(cfg Config) (*Supervisor, error) {
+	if cfg.WhenFull == "" {
+		cfg.WhenFull = Queue
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = DefaultMaxQueue
+	}
+	if cfg.EventQueue <= 0 {
+		cfg.EventQueue = DefaultEventQueue
+	}
+	if cfg.MonitorInterval == 0 {
+		cfg.MonitorInterval = DefaultMonitorInterval
+	}
+	if cfg.MarkerKey == "" {
+		cfg.MarkerKey = DefaultMarkerKey
+	}
+	s := &Supervisor{
+		cfg:     cfg,
+		clock:   cfg.Clock,
+		marker:  cfg.MarkerKey,
+		procs:   map[string]*Process{},
+		perKind: map[string]int{},
+	}
+	if s.clock == nil {
+		s.clock = RealClock{}
+	}
+	s.selfStart, _ = startTime(os.Getpid())
+	var seed [16]byte
+	rand.Read(seed[:])
+	s.token = hex.EncodeToString(seed[:4])
+	s.rng = mrand.New(mrand.NewPCG(
+		uint64(seed[4])|uint64(seed[5])<<8|uint64(seed[6])<<16|uint64(seed[7])<<24,
+		uint64(seed[8])|uint64(seed[9])<<8|uint64(seed[10])<<16|uint64(seed[11])<<24))
+	if cfg.Subreaper {
+		if err := becomeSubreaper(); err != nil {
+			return nil, fmt.Errorf("supervise: cannot become a child subreaper: %w", err)
+		}
+	}
+	if len(cfg.Watchdog) > 0 {
+		w, err := StartWatchdog(cfg.Watchdog, cfg.WatchdogEnv, s.MarkerPrefix())
+		if err != nil {
+			return nil, err
+		}
+		s.watchdog = w
+	}
+	s.disp = newDispatcher(cfg.Sink, cfg.EventQueue)
+	s.reaper = newReaper(s)
+	if cfg.MonitorInterval > 0 {
+		s.mon = newMonitor(s, cfg.MonitorInterval)
+	}
+	return s, nil
+}
+
+// Token identifies this supervisor in markers and process ids.
+func (s *Supervisor) Token() string { return s.token }
+
+// MarkerPrefix is the environment entry prefix ("KEY=token/") carried by
+// every process this supervisor started and their descendants.
+func (s *Supervisor) MarkerPrefix() string { return s.marker + "=" + s.token + "/" }
+
+func (s *Supervisor) random() float64 {
+	if s.cfg.Rand != nil {
+		return s.cfg.Rand()
+	}
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	return s.rng.Float64()
+}
+
+// Start admits a managed process and starts it (or queues it). It returns
+// *LimitReached when the configuration rejects, or the queue is full, and
+// ErrClosed during Shutdown. Everything that happens after admission,
+// including a failed spawn, is reported through events and Process.Wait.
+func (s *Supervisor) Start(spec Spec) (*Process, error) {
+	if spec.Name == "" {
+		spec.Name = spec.Program
+	}
+	if spec.SessionID == "" && spec.Owner.Kind == "session" {
+		spec.SessionID = spec.Owner.ID
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	s.nextID++
+	p := newProcess(s, s.token+"-"+strconv.Itoa(s.nextID), spec)
+	queued := false
+	if lim := s.fullLocked(spec.Owner.Kind); lim != nil {
+		if s.cfg.WhenFull == Reject {
+			s.mu.Unlock()
+			return nil, lim
+		}
+		if len(s.queue) >= s.cfg.MaxQueue {
+			s.mu.Unlock()
+			return nil, &LimitReached{Limit: "queue", Max: s.cfg.MaxQueue}
+		}
+		s.queue = append(s.queue, p)
+		queued = true
+	} else {
+		s.takeSlotLocked(spec.Owner.Kind)
+	}
+	s.procs[p.id] = p
+	s.order = append(s.order, p)
+	s.all.Add(1)
+	if queued {
+		p.setQueued(len(s.queue))
+	}
+	s.mu.Unlock()
+	go p.loop(!queued)
+	return p, nil
+}
+
+// fullLocked returns the first limit that a new process of kind would pass.
+func (s *Supervisor) fullLocked(kind string) *LimitReached {
+	if s.cfg.MaxProcesses > 0 && s.running >= s.cfg.MaxProcesses {
+		return &LimitReached{Limit: "global", Max: s.cfg.MaxProcesses}
+	}
+	if m, ok := s.cfg.MaxPerKind[kind]; ok && m > 0 && s.perKind[kind] >= m {
+		return &LimitReached{Limit: "kind:" + kind, Max: m}
+	}
+	return nil
+}
+
+func (s *Supervisor) takeSlotLocked(kind string) {
+	s.running++
+	s.perKind[kind]++
+}
+
+// releaseSlot frees p's slot and admits what fits from the queue, in order.
+func (s *Supervisor) releaseSlot(p *Process) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running--
+	s.perKind[p.spec.Owner.Kind]--
+	s.admitLocked()
+}
+
+func (s *Supervisor) admitLocked() {
+	changed := false
+	for i := 0; i < len(s.queue); {
+		q := s.queue[i]
+		if s.fullLocked(q.spec.Owner.Kind) != nil {
+			i++
+			continue
+		}
+		s.queue = slices.Delete(s.queue, i, i+1)
+		s.takeSlotLocked(q.spec.Owner.Kind)
+		q.setQueued(0)
+		close(q.admitted)
+		changed = true
+	}
+	if changed {
+		s.renumberLocked()
+	}
+}
+
+// renumberLocked emits the new position of every queued process that moved.
+func (s *Supervisor) renumberLocked() {
+	for i, q := range s.queue {
+		q.setQueued(i + 1)
+	}
+}
+
+// dequeue removes a queued p that is being stopped before admission.
+func (s *Supervisor) dequeue(p *Process) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.queue, p)
+	if i < 0 {
+		return false
+	}
+	s.queue = slices.Delete(s.queue, i, i+1)
+	s.renumberLocked()
+	return true
+}
+
+// finished is called by a process's loop once its terminal event is queued.
+func (s *Supervisor) finished(p *Process) {
+	s.mu.Lock()
+	delete(s.procs, p.id)
+	if i := slices.Index(s.order, p); i >= 0 {
+		s.order = slices.Delete(s.order, i, i+1)
+	}
+	s.mu.Unlock()
+	s.reaper.kick()
+	s.all.Done()
+}
+
+// Get returns the live (not yet finished) process with id.
+func (s *Supervisor) Get(id string) (*Process, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.procs[id]
+	return p, ok
+}
+
+// List returns a snapshot of every live managed process, oldest first.
+func (s *Supervisor) List() []Info {
+	s.mu.Lock()
+	ps := slices.Clone(s.order)
+	s.mu.Unlock()
+	out := make([]Info, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.Info())
+	}
+	return out
+}
+
+func (s *Supervisor) live() []*Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.order)
+}
+
+// Dropped reports how many events (output lines and samples) were dropped
+// because the sink fell behind.
+func (s *Supervisor) Dropped() uint64 { return s.disp.droppedTotal() }
+
+// KillAll kills every managed process group at once, without grace, and
+// cancels queued and backing-off processes. It does not wait.
+func (s *Supervisor) KillAll() {
+	for _, p := range s.live() {
+		p.Kill()
+	}
+}
+
+// Shutdown stops accepting processes, stops every managed process with its
+// grace/kill sequence, and waits for all of them to be reaped. If ctx ends
+// first, everything left is killed at once (as KillAll) and Shutdown still
+// waits for the reaping, which the kill makes prompt. It then kills any
+// leftover process carrying this supervisor's marker, ends the monitor and
+// the watchdog, and delivers the remaining events (waiting for the sink no
+// longer than ctx allows). It is safe to call more than once.
+func (s *Supervisor) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	first := !s.closing
+	s.closing = true
+	s.mu.Unlock()
+	for _, p := range s.live() {
+		p.Stop()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.all.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.KillAll()
+		<-done
+	}
+	if !first {
+		return err
+	}
+	if s.mon != nil {
+		s.mon.close()
+	}
+	s.reaper.close()
+	killMarked(s.MarkerPrefix())
+	if s.watchdog != nil {
+		s.watchdog.Close()
+	}
+	if !s.disp.close(ctx) && err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// emit queues a control event of p: never dropped.
+func (s *Supervisor) emit(p *Process, kind string, data any) {
+	ev := event.New(kind, data)
+	ev.Time = s.clock.Now()
+	p.stamp(&ev)
+	s.disp.push(ev, false)
+}
+
+// sinceStart is for Info: how long ago t was.
+func (s *Supervisor) sinceStart(t time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	return s.clock.Now().Sub(t)
+}
