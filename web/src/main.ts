@@ -44,7 +44,9 @@ if (!backend) {
     'The token is also in <code>serve.json</code> in corral’s data directory.</p></div>';
 } else {
   const store = new Store(backend);
-  mount(App, { target, props: { store, theme: initialTheme() } });
+  const flags = hashFlags();
+  // view=, new and session= let a link (or a screenshot) open a given screen
+  mount(App, { target, props: { store, theme: initialTheme(), initialView: flags.get('view') ?? 'sessions', openNew: flags.has('new') } });
   void store.start();
   const sel = hashFlags().get('session');
   if (sel) void store.select(sel);

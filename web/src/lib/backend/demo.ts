@@ -429,8 +429,8 @@ export class DemoBackend implements Backend {
     const p2: ProcessInfo = { processId: 'proc-dev', pid: 31400, name: 'vite-dev', argv: ['npm', 'run', 'dev'], state: 'running', startedAt: at(30).toISOString(), uptimeMs: 0, cpu: 3, rss: 95_000_000, restarts: 2, children: 4 };
     this.procs.set(p1.processId, p1);
     this.procs.set(p2.processId, p2);
-    // a back-filled minute of samples so the charts are not empty
-    for (let k = 60; k > 0; k--) {
+    // back-filled samples so the 5-minute charts are not empty
+    for (let k = 300; k > 0; k -= 2) {
       for (const pr of [p1, p2]) {
         pr.cpu = Math.max(0, Math.min(100, pr.cpu + (rnd(this.seed) - 0.5) * 10));
         pr.rss = Math.max(20_000_000, pr.rss + (rnd(this.seed) - 0.45) * 3_000_000);

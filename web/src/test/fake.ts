@@ -1,0 +1,45 @@
+// A Backend for tests: records every call, answers from a handler table, and
+// lets the test push events and connection states by hand.
+import { BackendError, type Backend, type CorralEvent, type EventFilter, type StreamState } from '../lib/api';
+
+export class FakeBackend implements Backend {
+  readonly kind = 'http' as const;
+  calls: { method: string; params: any }[] = [];
+  subs: { since: number; filter: EventFilter; on: (e: CorralEvent) => void; state?: (s: StreamState) => void; closed: boolean }[] = [];
+  constructor(public handlers: Record<string, (p: any) => any> = {}) {}
+
+  async call<T>(method: string, params: object): Promise<T> {
+    this.calls.push({ method, params });
+    const h = this.handlers[method];
+    if (!h) {
+      if (method.startsWith('List')) return [] as T;
+      return undefined as T;
+    }
+    const r = h(params);
+    if (r instanceof BackendError) throw r;
+    return (await r) as T;
+  }
+
+  subscribe(since: number, filter: EventFilter, on: (e: CorralEvent) => void, state?: (s: StreamState) => void) {
+    const s = { since, filter, on, state, closed: false };
+    this.subs.push(s);
+    state?.('live');
+    return () => void (s.closed = true);
+  }
+
+  push(...evs: CorralEvent[]) {
+    for (const e of evs) for (const s of this.subs) if (!s.closed) s.on(e);
+  }
+  setState(st: StreamState) {
+    for (const s of this.subs) s.state?.(st);
+  }
+  callsOf(method: string) {
+    return this.calls.filter((c) => c.method === method).map((c) => c.params);
+  }
+}
+
+let clock = Date.parse('2026-11-26T10:00:00Z');
+export function ev(seq: number, kind: string, data: any = {}, extra: Partial<CorralEvent> = {}): CorralEvent {
+  return { seq, cursor: seq, sessionId: 's1', runId: 'r1', time: new Date(clock + seq * 1000).toISOString(), kind, data, ...extra };
+}
+export const sync = (fn: () => void) => fn();
