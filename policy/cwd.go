@@ -67,6 +67,9 @@ func resolveCwd(capName string, roots []root, cwd string) (string, *Denied) {
 		return "", &Denied{Capability: capName, Rule: RuleCwdRelative, Position: -1, Given: cwd,
 			Message: fmt.Sprintf("working directory %s is relative; give an absolute path", quote(cwd))}
 	}
+	if real, ok := fastResolve(roots, cwd); ok {
+		return real, nil
+	}
 	real, err := filepath.EvalSymlinks(cwd)
 	if err != nil {
 		msg := fmt.Sprintf("working directory %s cannot be resolved: %v", quote(cwd), unwrapPath(err))
@@ -101,6 +104,41 @@ func resolveCwd(capName string, roots []root, cwd string) (string, *Denied) {
 	return "", &Denied{Capability: capName, Rule: RuleCwdOutside, Position: -1,
 		Pattern: strings.Join(list, string(filepath.ListSeparator)), Given: cwd,
 		Message: fmt.Sprintf("working directory %s%s is outside the allowed roots %s", quote(cwd), via, strings.Join(list, ", "))}
+}
+
+// fastResolve handles the common request, a clean path below a root's
+// real path, with one lstat per component below the root instead of one per
+// component of the whole path (filepath.EvalSymlinks). The root's own
+// components were resolved when the policy was built. It gives up (ok
+// false) on anything unusual, a symlink, a missing component, a ".." or a
+// non-directory, and the caller takes the full path, which also produces
+// the precise denial.
+func fastResolve(roots []root, cwd string) (string, bool) {
+	if filepath.Clean(cwd) != cwd {
+		return "", false
+	}
+	for i := range roots {
+		r := roots[i].resolved
+		if r == "" || !within(r, cwd) {
+			continue
+		}
+		p := cwd[:len(r)]
+		rest := strings.TrimPrefix(cwd[len(r):], string(filepath.Separator))
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.IsDir() {
+			return "", false
+		}
+		for rest != "" {
+			comp, tail, _ := strings.Cut(rest, string(filepath.Separator))
+			p = filepath.Join(p, comp)
+			rest = tail
+			if fi, err = os.Lstat(p); err != nil || !fi.IsDir() {
+				return "", false // a symlink is not a directory to Lstat
+			}
+		}
+		return cwd, true
+	}
+	return "", false
 }
 
 // within reports whether p is root or below it; both must be clean,

@@ -176,8 +176,8 @@ func (p *Policy) audit(req Request, r Resolved, d *Denied) {
 			data.Position = &pos
 		}
 	}
-	ev := event.New(event.PolicyDecision, data)
-	ev.Time = p.now()
+	raw, _ := data.MarshalJSON() // cannot fail
+	ev := event.Event{Time: p.now(), Kind: event.PolicyDecision, Data: raw}
 	if req.Owner.Kind == OwnerSession {
 		ev.SessionID = req.Owner.ID
 	}
