@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -242,4 +244,31 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte) {
 		checkEnvelopeAgainstJSON(t, line)
 	})
+}
+
+// Decoders share the intern table; concurrent use must neither race nor
+// mix up values.
+func TestDecodeEnvelopeConcurrent(t *testing.T) {
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			var err error
+			for i := range 2000 {
+				typ := "type-" + strconv.Itoa((g*7+i)%50)
+				sid := "session-" + strconv.Itoa(i%3)
+				line := `{"type":"` + typ + `","session_id":"` + sid + `","uuid":"u` + strconv.Itoa(i) + `"}`
+				env, e := DecodeEnvelope([]byte(line))
+				if e != nil || env.Type != typ || env.SessionID != sid || env.UUID != "u"+strconv.Itoa(i) {
+					err = fmt.Errorf("%s decoded as %+v, %v", line, env, e)
+					break
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -171,9 +171,7 @@ func (f *Framer) Next() (Line, error) {
 			}
 			return Line{}, f.err
 		}
-		if err := f.fill(t); err != nil {
-			return Line{}, err
-		}
+		f.fill(t)
 	}
 }
 
@@ -268,9 +266,10 @@ func (f *Framer) consume(n int) {
 	}
 }
 
-// fill reads more bytes. The buffered bytes hold no terminator; t of them
-// are decided and the rest is a run of '\r' at the end.
-func (f *Framer) fill(t int) error {
+// fill reads more bytes, recording a read error in f.err. The buffered
+// bytes hold no terminator; t of them are decided and the rest is a run of
+// '\r' at the end.
+func (f *Framer) fill(t int) {
 	if f.r > 0 {
 		n := copy(f.buf, f.buf[f.r:f.w])
 		f.r, f.w = 0, n
@@ -295,17 +294,16 @@ func (f *Framer) fill(t int) error {
 		n, err := f.rd.Read(f.buf[f.w:])
 		if n < 0 || n > len(f.buf)-f.w {
 			f.err = errors.New("stream: reader returned an invalid count")
-			return nil
+			return
 		}
 		f.w += n
 		if err != nil {
 			f.err = err
-			return nil
+			return
 		}
 		if n > 0 {
-			return nil
+			return
 		}
 	}
 	f.err = io.ErrNoProgress
-	return nil
 }
