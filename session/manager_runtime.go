@@ -1,0 +1,147 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/corral-dev/corral/bus"
+	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/policy"
+	"github.com/corral-dev/corral/store"
+	"github.com/corral-dev/corral/supervise"
+)
+
+// RuntimeOptions tune OpenRuntime.
+type RuntimeOptions struct {
+	// Manager options other than Store, Supervisor, Policy and Agents.
+	Manager Options
+	// Watchdog is the supervisor's watchdog command line (corral's own
+	// executable with its hidden watchdog argument); empty runs none.
+	Watchdog    []string
+	WatchdogEnv []string
+	// Subreaper makes this process a child subreaper (Linux).
+	Subreaper bool
+	// MaxProcesses caps live agent and capability processes (0: config's
+	// limits.max_processes).
+	MaxProcesses int
+	// MonitorInterval is the CPU/RSS sampling period (0: supervisor default).
+	MonitorInterval time.Duration
+	Logger          *slog.Logger
+}
+
+// Runtime is everything behind the facade, wired in the one order that
+// keeps the guarantees: the store publishes to the bus only after commit;
+// the supervisor's events go through the manager into the store; processes
+// a dead corral left behind are swept before anything starts; the store's
+// crash recovery runs before the first session does.
+type Runtime struct {
+	Store      *store.Store
+	Bus        *bus.Bus
+	Supervisor *supervise.Supervisor
+	Policy     *policy.Policy
+	Manager    *Manager
+	Ledger     *supervise.FileLedger
+	// Swept and Recovered report the start-up cleanup.
+	Swept     []supervise.Swept
+	Recovered store.Recovery
+}
+
+// OpenRuntime opens the store in dataDir and starts the runtime for cfg.
+func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o RuntimeOptions) (*Runtime, error) {
+	if cfg == nil {
+		cfg = &config.Config{}
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Runtime{}
+	var b *bus.Bus
+	st, err := store.Open(dataDir, store.Options{
+		Publish:    func(batch []event.Event) { b.Publish(batch) },
+		Transition: CheckTransition,
+		OnError:    func(err error) { log.Error("store commit failed", "err", err) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if st.ReadOnly() {
+		st.Close()
+		return nil, fmt.Errorf("the data directory %s is read-only: %w", dataDir, store.ErrReadOnly)
+	}
+	b = bus.New(st, bus.Options{})
+	r.Store, r.Bus = st, b
+	fail := func(err error) (*Runtime, error) {
+		b.Close()
+		st.Close()
+		return nil, err
+	}
+
+	if r.Ledger, err = supervise.NewFileLedger(dataDir); err != nil {
+		return fail(err)
+	}
+	if r.Swept, err = supervise.Sweep(r.Ledger); err != nil {
+		log.Warn("orphan sweep failed", "err", err)
+	}
+	if r.Policy, err = policy.New(cfg, policy.Options{Sink: func(ev event.Event) {
+		// Denials are worth keeping; allowed launches are routine.
+		if strings.Contains(string(ev.Data), `"allowed":false`) {
+			st.Append(ev) //nolint:errcheck // best effort audit
+		}
+	}}); err != nil {
+		return fail(err)
+	}
+	var mgr *Manager
+	maxProcs := o.MaxProcesses
+	if maxProcs == 0 {
+		maxProcs = cfg.Limits.MaxProcesses
+	}
+	if r.Supervisor, err = supervise.New(supervise.Config{
+		MaxProcesses:    maxProcs,
+		WhenFull:        supervise.Reject,
+		Sink:            func(ev event.Event) { mgr.HandleProcessEvent(ev) },
+		Ledger:          r.Ledger,
+		Watchdog:        o.Watchdog,
+		WatchdogEnv:     o.WatchdogEnv,
+		Subreaper:       o.Subreaper,
+		MonitorInterval: o.MonitorInterval,
+	}); err != nil {
+		return fail(err)
+	}
+	mo := o.Manager
+	mo.Store, mo.Supervisor, mo.Policy, mo.Agents = st, r.Supervisor, r.Policy, cfg.Agents
+	if mo.Logger == nil {
+		mo.Logger = log
+	}
+	if mgr, err = NewManager(mo); err != nil {
+		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
+		return fail(err)
+	}
+	r.Manager = mgr
+	if r.Recovered, err = mgr.Recover(ctx); err != nil {
+		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
+		return fail(err)
+	}
+	return r, nil
+}
+
+// Close stops every managed process tree, flushes the store, ends every
+// subscription and closes the database. ctx bounds the graceful part of
+// the process stop; what is left then is killed.
+func (r *Runtime) Close(ctx context.Context) error {
+	err := r.Manager.Shutdown(ctx)
+	r.Bus.Close()
+	if cerr := r.Store.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Shutdown killed what did not stop in time; that is the contract.
+		err = nil
+	}
+	return err
+}
