@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -24,6 +26,9 @@ func TestHelperProcess(t *testing.T) {
 			fmt.Println("echo: " + sc.Text())
 			fmt.Fprintln(os.Stderr, "note")
 		}
+		os.Exit(0)
+	case "version":
+		fmt.Println("fakeagent 9.8.7 (test)")
 		os.Exit(0)
 	case "silent":
 		fmt.Println("started")
@@ -78,5 +83,28 @@ func TestDriverIdleTimeoutKillsSilentAgent(t *testing.T) {
 	}
 	if err := p.Wait(ctx); err == nil {
 		t.Fatal("silent agent was not killed")
+	}
+}
+
+// TestDiscoverReadsVersionFromRealProcess finds a wrapper that re-executes
+// the test binary as a fake CLI and reads its --version output.
+func TestDiscoverReadsVersionFromRealProcess(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the wrapper is a shell script")
+	}
+	dir := t.TempDir()
+	script := "#!/bin/sh\nCORRAL_HELPER=version exec " + os.Args[0] + " -test.run=^TestHelperProcess$\n"
+	if err := os.WriteFile(filepath.Join(dir, "fakeagent"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := &agent.Discoverer{Getenv: func(k string) string {
+		if k == "PATH" {
+			return dir
+		}
+		return ""
+	}, Home: t.TempDir()}
+	f, err := d.Find(deadline(t), agent.CLISpec{Name: "fake", Command: "fakeagent"})
+	if err != nil || f.Version != "9.8.7" || f.Source != "PATH" {
+		t.Fatalf("%+v %v", f, err)
 	}
 }

@@ -1,0 +1,41 @@
+package agent_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/corral-dev/corral/agent"
+	"github.com/corral-dev/corral/internal/clitest"
+)
+
+// TestDiscoverContractRealCLIs finds the installed pinned CLIs on a PATH
+// made of their npm prefixes and reads their real --version output.
+func TestDiscoverContractRealCLIs(t *testing.T) {
+	clis := []clitest.CLI{clitest.Claude, clitest.Codex, clitest.Gemini}
+	var dirs []string
+	for _, c := range clis {
+		dirs = append(dirs, filepath.Dir(clitest.Require(t, c)))
+	}
+	path := strings.Join(append(dirs, filepath.SplitList(os.Getenv("PATH"))...), string(os.PathListSeparator))
+	d := &agent.Discoverer{Getenv: func(k string) string {
+		if k == "PATH" {
+			return path
+		}
+		return os.Getenv(k)
+	}}
+	for _, c := range clis {
+		spec, _ := agent.LookupCLI(c.Name)
+		if spec.Tested != c.Version {
+			t.Errorf("%s: adapter tested with %s, clitest pins %s", c.Name, spec.Tested, c.Version)
+		}
+		f, err := d.Find(deadline(t), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Version != c.Version || f.Source != "PATH" {
+			t.Errorf("%s: %+v", c.Name, f)
+		}
+	}
+}
