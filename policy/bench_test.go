@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -127,6 +128,17 @@ func BenchmarkBaselineSpawn(b *testing.B) {
 	}
 	for b.Loop() {
 		if err := exec.Command(prog).Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBaselineLstat is one os.Lstat: the floor under a Check with a
+// cwd, which needs one per path component below the root, plus the root.
+func BenchmarkBaselineLstat(b *testing.B) {
+	f := newFixture(b)
+	for b.Loop() {
+		if _, err := os.Lstat(f.root); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -96,13 +96,19 @@ func TestBypassCwd(t *testing.T) {
 	if d.Given != filepath.Join(f.root, "escape") {
 		t.Errorf("given = %q", d.Given)
 	}
+	// A symlink that stays inside the root is allowed, and the child runs in
+	// the directory it resolves to, not through the link.
+	r, err := p.Check(Request{Capability: "node-script", Args: args, Cwd: filepath.Join(f.root, "inner", "deep")})
+	if err != nil || r.Dir != filepath.Join(f.root, "sub", "deep") {
+		t.Errorf("symlink inside root: dir %q, %v", r.Dir, err)
+	}
 	// A root given through a symlink still accepts its real subdirectories.
 	link := filepath.Join(f.dir, "rootlink")
 	if err := os.Symlink(f.root, link); err != nil {
 		t.Fatal(err)
 	}
 	p2, _ := f.policy(t, "[[capability]]\nname = \"c\"\nprogram = \"{{prog}}\"\ncwd = [\""+filepath.ToSlash(link)+"\"]\n", Options{})
-	r, err := p2.Check(Request{Capability: "c", Cwd: filepath.Join(link, "sub")})
+	r, err = p2.Check(Request{Capability: "c", Cwd: filepath.Join(link, "sub")})
 	if err != nil || r.Dir != filepath.Join(f.root, "sub") {
 		t.Errorf("via symlinked root: %+v %v", r, err)
 	}

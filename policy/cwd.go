@@ -108,11 +108,13 @@ func resolveCwd(capName string, roots []root, cwd string) (string, *Denied) {
 
 // fastResolve handles the common request, a clean path below a root's
 // real path, with one lstat per component below the root instead of one per
-// component of the whole path (filepath.EvalSymlinks). The root's own
-// components were resolved when the policy was built. It gives up (ok
-// false) on anything unusual, a symlink, a missing component, a ".." or a
-// non-directory, and the caller takes the full path, which also produces
-// the precise denial.
+// component of the whole path (filepath.EvalSymlinks). The root and its
+// ancestors were resolved when the policy was built and are not looked at
+// again (the root itself only when it is the requested directory): swapping
+// them for symlinks takes write access above the root, which already
+// controls everything below it. It gives up (ok false) on anything unusual,
+// a symlink, a missing component, a ".." or a non-directory, and the caller
+// takes the full path, which also produces the precise denial.
 func fastResolve(roots []root, cwd string) (string, bool) {
 	if filepath.Clean(cwd) != cwd {
 		return "", false
@@ -124,15 +126,15 @@ func fastResolve(roots []root, cwd string) (string, bool) {
 		}
 		p := cwd[:len(r)]
 		rest := strings.TrimPrefix(cwd[len(r):], string(filepath.Separator))
-		fi, err := os.Lstat(p)
-		if err != nil || !fi.IsDir() {
-			return "", false
+		if rest == "" {
+			fi, err := os.Lstat(p)
+			return cwd, err == nil && fi.IsDir()
 		}
 		for rest != "" {
 			comp, tail, _ := strings.Cut(rest, string(filepath.Separator))
 			p = filepath.Join(p, comp)
 			rest = tail
-			if fi, err = os.Lstat(p); err != nil || !fi.IsDir() {
+			if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
 				return "", false // a symlink is not a directory to Lstat
 			}
 		}
