@@ -63,6 +63,9 @@ type Denied struct {
 // Error is a complete sentence, e.g.
 // `policy: capability "git-log" denied (arg.pattern): args[1] "--foo; rm" does not match ^(?:--max-count=[0-9]{1,3})$`.
 func (d *Denied) Error() string {
+	if d.Capability == "" { // ownership and other checks outside a capability
+		return fmt.Sprintf("policy: denied (%s): %s", d.Rule, d.Message)
+	}
 	return fmt.Sprintf("policy: capability %q denied (%s): %s", d.Capability, d.Rule, d.Message)
 }
 

@@ -69,7 +69,11 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("List(other) = %q", got)
 	}
 	reg.Forget(id)
-	mustDeny(t, reg.Authorize(s, id, "kill"), RuleOwnerUnknown)
+	err := reg.Authorize(s, id, "kill")
+	mustDeny(t, err, RuleOwnerUnknown)
+	if want := "policy: denied (owner.unknown): cannot kill process \"" + id + "\": no such live process"; err.Error() != want {
+		t.Errorf("message %q, want %q", err.Error(), want)
+	}
 	want := []string{RuleOwnerNone, RuleOwnerUnknown, RuleOwnerRawPID, RuleAllow, RuleOwnerUnknown}
 	if fmt.Sprint(rules) != fmt.Sprint(want) {
 		t.Errorf("audited rules = %v, want %v", rules, want)
