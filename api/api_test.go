@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -20,12 +21,18 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/internal/fakeagent"
 	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/proc"
 	"github.com/corral-dev/corral/session"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if fakeagent.Enabled() {
+		os.Exit(fakeagent.Main(os.Stdin, os.Stdout))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // contract is ARCHITECTURE.md §4's method list plus the extensions the UI
 // uses (StopProcess). Changing it is changing the contract.

@@ -10,6 +10,7 @@ import (
 	"github.com/corral-dev/corral/proc"
 	"github.com/corral-dev/corral/session"
 	"github.com/corral-dev/corral/store"
+	"github.com/corral-dev/corral/supervise"
 )
 
 // Stable error codes. A client matches on these; the wording of Message may
@@ -59,7 +60,7 @@ func Errorf(code, format string, args ...any) *Error {
 //   - session.ErrNotFound, store.ErrNotFound: not_found;
 //   - session.ErrInvalid: invalid_argument;
 //   - session.ErrConflict, store.ErrResolved: conflict;
-//   - session.ErrLimit: limit_reached;
+//   - session.ErrLimit, *supervise.LimitReached: limit_reached;
 //   - context.Canceled, context.DeadlineExceeded and everything else: internal.
 func AsError(err error) *Error {
 	if err == nil {
@@ -82,8 +83,11 @@ func AsError(err error) *Error {
 		return e
 	}
 	var sf *proc.SpawnFailed
+	var lim *supervise.LimitReached
 	code := CodeInternal
 	switch {
+	case errors.As(err, &lim):
+		code = CodeLimitReached
 	case errors.As(err, &sf):
 		code = CodeSpawnFailed
 	case errors.Is(err, session.ErrNotFound), errors.Is(err, store.ErrNotFound):
