@@ -177,7 +177,9 @@ func TestReplayAcrossRestart(t *testing.T) {
 	st := e.stream("", 0)
 	e.call("SendMessage", map[string]any{"sessionId": sess.ID, "text": "hello"}, nil)
 	st.until(func(ev event.Event) bool { return ev.Kind == event.AssistantText })
-	st.until(func(ev event.Event) bool { return ev.Kind == event.SessionStatus && strings.Contains(string(ev.Data), `"idle"`) })
+	st.until(func(ev event.Event) bool {
+		return ev.Kind == event.SessionStatus && strings.Contains(string(ev.Data), `"idle"`)
+	})
 	last := st.last
 	st.stop()
 	// While away: another turn starts and corral stops mid-turn.
