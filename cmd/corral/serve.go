@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/session"
+	"github.com/corral-dev/corral/supervise"
+	"github.com/corral-dev/corral/web"
+)
+
+func init() {
+	// The supervisor re-executes corral as its watchdog; that process must
+	// do nothing else (it is told which groups to kill on its stdin).
+	if len(os.Args) > 1 && os.Args[1] == supervise.WatchdogArg {
+		os.Exit(supervise.RunWatchdog(os.Stdin))
+	}
+	register("serve", &command{
+		Summary: "serve the browser UI on loopback and open it (the default command)",
+		Run:     runServe,
+	})
+}
+
+// ServeFile is the name of the file `corral serve` writes in the data
+// directory while it runs, so other tools can find and call it.
+const ServeFile = "serve.json"
+
+// serveInfo is the content of serve.json.
+type serveInfo struct {
+	URL   string `json:"url"` // with the token in the fragment
+	Port  int    `json:"port"`
+	Token string `json:"token"`
+	PID   int    `json:"pid"`
+}
+
+// shutdownGrace bounds a stop: every process tree gets the supervisor's
+// grace (terminate, wait, kill) inside it.
+const shutdownGrace = 15 * time.Second
+
+func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	flags := newFlagSet("serve", g, stderr)
+	addr := flags.String("addr", "", "listen `address` (default 127.0.0.1 on a free port, or [server] addr)")
+	noOpen := flags.Bool("no-open", false, "do not open the browser")
+	allowRemote := flags.Bool("allow-remote", false, "allow --addr to be a non-loopback address (anyone who can reach it and has the token controls your agents)")
+	tokenFile := flags.String("token-file", "", "read the token from `file` (created with a random token if missing), for a stable URL")
+	verbose := flags.Bool("v", false, "log debug messages")
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "usage: corral serve [--addr ADDR] [--no-open] [--token-file FILE] [--data DIR] [--config FILE]")
+		flags.PrintDefaults()
+	}
+	if flags.Parse(args) != nil {
+		return 2
+	}
+	if flags.NArg() > 0 {
+		flags.Usage()
+		return 2
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg, err := config.Load(g.Config)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		return 2
+	}
+	dataDir := g.Data
+	if dataDir == "" {
+		if dataDir, err = config.DefaultDataDir(); err != nil {
+			fmt.Fprintln(stderr, "corral: no data directory:", err)
+			return 1
+		}
+	}
+	listenAddr := *addr
+	if listenAddr == "" {
+		listenAddr = cfg.Server.Addr
+	}
+	if listenAddr == "" {
+		listenAddr = "127.0.0.1:0"
+	}
+	loopback, err := isLoopbackAddr(listenAddr)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral: --addr:", err)
+		return 2
+	}
+	if !loopback && !*allowRemote {
+		fmt.Fprintf(stderr, "corral: %s is not a loopback address; pass --allow-remote to serve on it\n", listenAddr)
+		return 2
+	}
+	token := api.NewToken()
+	if *tokenFile != "" {
+		if token, err = loadToken(*tokenFile); err != nil {
+			fmt.Fprintln(stderr, "corral:", err)
+			return 1
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var watchdog []string
+	if exe, err := os.Executable(); err == nil {
+		watchdog = []string{exe, supervise.WatchdogArg}
+	}
+	rt, err := session.OpenRuntime(ctx, dataDir, cfg, session.RuntimeOptions{
+		Watchdog: watchdog, Subreaper: goruntime.GOOS == "linux", Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		return 1
+	}
+	if len(rt.Swept) > 0 {
+		log.Info("killed processes a previous corral left behind", "count", len(rt.Swept))
+	}
+	if n := len(rt.Recovered.InterruptedSessions) + len(rt.Recovered.ClosedRuns); n > 0 {
+		log.Info("recovered from an unclean stop", "sessions", rt.Recovered.InterruptedSessions, "runs", len(rt.Recovered.ClosedRuns))
+	}
+	closeRT := func() int {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := rt.Close(sctx); err != nil {
+			log.Error("shutdown", "err", err)
+			return 1
+		}
+		return 0
+	}
+
+	var static fs.FS = web.FS()
+	if _, err := fs.Stat(static, "index.html"); err != nil {
+		log.Warn("the frontend is not built into this binary; serving the API only")
+		static = nil
+	}
+	srv, err := api.NewServer(api.ServerOptions{
+		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}),
+		Events: api.BusSource{Bus: rt.Bus}, Token: token, Static: static, Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		closeRT()
+		return 1
+	}
+	ln, err := net.Listen("tcp", listenAddr)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		closeRT()
+		return 1
+	}
+	srv.SetBoundAddr(ln.Addr().String())
+	port := ln.Addr().(*net.TCPAddr).Port
+	host := "127.0.0.1"
+	if !loopback {
+		host, _, _ = net.SplitHostPort(listenAddr)
+		log.Warn("serving on a non-loopback address: anyone who can reach it and knows the token controls your agents", "addr", ln.Addr().String())
+	} else if h, _, _ := net.SplitHostPort(ln.Addr().String()); h == "::1" {
+		host = "[::1]"
+	}
+	url := "http://" + net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)) + "/#token=" + token
+
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	infoPath := filepath.Join(dataDir, ServeFile)
+	if err := writeServeInfo(infoPath, serveInfo{URL: url, Port: port, Token: token, PID: os.Getpid()}); err != nil {
+		log.Warn("cannot write serve.json", "err", err)
+	}
+	defer os.Remove(infoPath)
+
+	rt.Manager.StartJanitor(time.NewTicker(time.Minute).C)
+	fmt.Fprintf(stdout, "corral is serving at %s\n", url)
+	log.Info("serving", "addr", ln.Addr().String(), "data", dataDir, "pid", os.Getpid())
+	if !*noOpen && !cfg.Server.NoOpen {
+		if err := openBrowser(url); err != nil {
+			log.Warn("cannot open a browser; open the URL yourself", "err", err)
+		}
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+	case err := <-served:
+		log.Error("server failed", "err", err)
+	}
+	// Stop accepting first; then stop every process tree and flush the
+	// store (which also ends the event streams); then wait for handlers.
+	shut := make(chan error, 1)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	go func() { shut <- hs.Shutdown(sctx) }()
+	code := closeRT()
+	if err := <-shut; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		hs.Close()
+	}
+	log.Info("stopped")
+	return code
+}
+
+// isLoopbackAddr reports whether host:port names a loopback host.
+func isLoopbackAddr(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	if host == "localhost" {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false, fmt.Errorf("%q: use an IP address", host)
+	}
+	return ip.IsLoopback(), nil
+}
+
+// loadToken reads a token from path, creating the file (mode 0600) with a
+// fresh token if it does not exist.
+func loadToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		t := api.NewToken()
+		if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("token file: %w", err)
+		}
+		return t, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if len(t) < api.MinTokenLen {
+		return "", fmt.Errorf("token file %s: the token must have at least %d characters", path, api.MinTokenLen)
+	}
+	return t, nil
+}
+
+// writeServeInfo writes serve.json atomically with mode 0600 (it holds the token).
+func writeServeInfo(path string, in serveInfo) error {
+	b, err := json.MarshalIndent(in, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".serve-*.json")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil && goruntime.GOOS != "windows" {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// openBrowser opens url in the user's default browser without waiting.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch goruntime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait() //nolint:errcheck // the opener's exit status says nothing useful
+	return nil
+}
