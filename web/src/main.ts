@@ -16,7 +16,7 @@ async function pickBackend(): Promise<Backend | null> {
   const flags = hashFlags();
   if (flags.has('demo')) {
     const { DemoBackend } = await import('./lib/backend/demo');
-    return new DemoBackend();
+    return new DemoBackend(1, Number(flags.get('stress') ?? 0));
   }
   if (isWails(window)) return new WailsBackend(window as unknown as WailsWindow);
   const token = takeToken(location, sessionStorage, history);
@@ -48,6 +48,17 @@ if (!backend) {
   // view=, new and session= let a link (or a screenshot) open a given screen
   mount(App, { target, props: { store, theme: initialTheme(), initialView: flags.get('view') ?? 'sessions', openNew: flags.has('new') } });
   void store.start();
-  const sel = hashFlags().get('session');
+  const sel = flags.get('session');
   if (sel) void store.select(sel);
+  if (flags.has('stress') && backend.kind === 'demo') {
+    // demo-only timing aid: report when the long transcript is folded and drawn
+    const want = Number(flags.get('stress'));
+    const t0 = performance.now();
+    const poll = () => {
+      const n = store.state.transcripts.get('s-big')?.events.length ?? 0;
+      if (n >= want) requestAnimationFrame(() => console.info(`stress: ${n} events shown after ${Math.round(performance.now() - t0)} ms`));
+      else requestAnimationFrame(poll);
+    };
+    poll();
+  }
 }

@@ -74,8 +74,16 @@ export class DemoBackend implements Backend {
   private seed = { v: 42 };
   private nextId = 1;
 
-  constructor(private readonly speed = 1) {
+  /**
+   * @param speed  multiplies the pace of scripted runs
+   * @param stress when > 0, adds a session "s-big" with this many events
+   */
+  constructor(
+    private readonly speed = 1,
+    stress = 0,
+  ) {
     this.seedData();
+    if (stress > 0) this.seedStress(stress);
     const tick = setInterval(() => this.tickStats(), 1000);
     this.timers.add(tick as any);
   }
@@ -367,6 +375,33 @@ export class DemoBackend implements Backend {
   }
 
   // ------------------------------------------------------------ seed
+
+  /** A long transcript: turns of streamed text, a tool call and usage. */
+  private seedStress(n: number) {
+    const id = 's-big';
+    const t0 = Date.now() - 86400_000;
+    this.sessions.set(id, { id, agent: 'claude', cwd: '/home/dev/src/big', title: `Long transcript (${n} events)`, status: 'idle', createdAt: new Date(t0).toISOString(), lastActivity: new Date(t0).toISOString(), costUsd: 0 });
+    let i = 0;
+    let turn = 0;
+    while (i < n) {
+      const at = { sessionId: id, runId: `${id}:r${turn}` };
+      const when = new Date(t0 + i * 10);
+      const left = n - i;
+      if (left < 20) {
+        this.emit('assistant.text', { text: `tail ${i} `, delta: true, messageId: `tail` }, at, when);
+        i++;
+        continue;
+      }
+      this.emit('run.started', { prompt: `Turn ${turn}: explain part ${turn} of the design` }, at, when);
+      for (let k = 0; k < 14; k++) this.emit('assistant.text', { text: k === 0 ? `**Turn ${turn}.** ` : k % 5 === 0 ? 'with `code` and more words.\n\n' : 'some streamed words ', delta: true, messageId: `m${turn}` }, at, when);
+      this.emit('tool.call', { toolUseId: `b${turn}`, name: 'Bash', input: { command: `grep -n part${turn} design.md` } }, at, when);
+      this.emit('tool.result', { toolUseId: `b${turn}`, output: `${turn}: part${turn} is here\n${turn + 1}: and here`, isError: false, exitCode: 0 }, at, when);
+      this.emit('usage', { inputTokens: 900, outputTokens: 120, costUsd: 0.001, durationMs: 2100 }, at, when);
+      this.emit('run.exited', { reason: 'exit', exitCode: 0 }, at, when);
+      i += 19;
+      turn++;
+    }
+  }
 
   private seedData() {
     const base = Date.now() - 3 * 3600_000;
