@@ -66,8 +66,16 @@ func (b *App) call(name string, params json.RawMessage) (any, error) {
 
 // FormatError is the Wails ErrorFormatter of the desktop shell: it turns
 // any error a method returns into the facade's {code, message, rule?}
-// object, which the page receives as the rejection value, exactly the
-// "error" member the HTTP transport sends.
+// object, encoded as a JSON string. Wails' page runtime rejects a call with
+// new Error(<formatted error>), which would turn an object into
+// "[object Object]"; a string survives as the Error's message, and the
+// frontend's Wails adapter parses it back into the same BackendError the
+// HTTP transport produces from its "error" member.
 func FormatError(err error) any {
-	return facade.AsError(err)
+	b, jerr := json.Marshal(facade.AsError(err))
+	if jerr != nil {
+		// An *Error holds only strings; this cannot happen.
+		return err.Error()
+	}
+	return string(b)
 }

@@ -137,14 +137,22 @@ func TestErrorsMatchTheHTTPTransport(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			f, ok := FormatError(err).(*facade.Error)
-			if !ok || f.Code != c.code {
-				t.Fatalf("FormatError = %#v, want code %s", FormatError(err), c.code)
+			if facade.AsError(err).Code != c.code {
+				t.Fatalf("err = %v, want code %s", err, c.code)
 			}
-			js, _ := json.Marshal(FormatError(err))
+			// The page receives the formatted error as an Error's message:
+			// it must be a string holding the HTTP transport's error object.
+			s, ok := FormatError(err).(string)
+			if !ok {
+				t.Fatalf("FormatError = %#v, want a string", FormatError(err))
+			}
 			var wire struct{ Code, Message string }
-			if json.Unmarshal(js, &wire) != nil || wire.Code != c.code || wire.Message == "" {
-				t.Fatalf("wire form %s", js)
+			if json.Unmarshal([]byte(s), &wire) != nil || wire.Code != c.code || wire.Message == "" {
+				t.Fatalf("wire form %s", s)
+			}
+			want, _ := json.Marshal(facade.AsError(err))
+			if s != string(want) {
+				t.Fatalf("wire form %s differs from the HTTP transport's %s", s, want)
 			}
 			if c.noCall && len(fs.created) != before {
 				t.Fatal("the backend was called despite invalid parameters")

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	goruntime "runtime"
+
+	"github.com/corral-dev/corral/api"
+	"github.com/corral-dev/corral/bus"
+	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/session"
+	"github.com/corral-dev/corral/supervise"
+)
+
+// openBackend starts the same runtime as corral serve over o's data
+// directory and configuration: the orphan sweep of the ledger, the store's
+// crash recovery, the supervisor with its watchdog (this executable
+// re-executed with supervise.WatchdogArg) and the session manager.
+func openBackend(ctx context.Context, o options, log *slog.Logger) (*backend, error) {
+	cfg, err := loadConfig(o.Config)
+	if err != nil {
+		return nil, err
+	}
+	var watchdog []string
+	if exe, err := os.Executable(); err == nil {
+		watchdog = []string{exe, supervise.WatchdogArg}
+	} else {
+		log.Warn("no watchdog: cannot find this executable", "err", err)
+	}
+	rt, err := session.OpenRuntime(ctx, o.Data, cfg, session.RuntimeOptions{
+		Watchdog:  watchdog,
+		Subreaper: goruntime.GOOS == "linux",
+		Logger:    log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(rt.Swept) > 0 {
+		log.Info("killed processes a previous corral left behind", "count", len(rt.Swept))
+	}
+	return &backend{
+		API:    api.New(rt.Manager, nil),
+		Events: busSource{rt.Bus},
+		Head:   rt.Store.LastCursor,
+		Close:  rt.Close,
+	}, nil
+}
+
+// loadConfig reads the configuration: the --config file, which must exist,
+// or else the default file if there is one, or else the empty
+// configuration (the built-in agents, no capabilities).
+func loadConfig(path string) (*config.Config, error) {
+	if path != "" {
+		return config.Load(path)
+	}
+	def, err := config.DefaultPath()
+	if err != nil {
+		return &config.Config{}, nil
+	}
+	if _, err := os.Stat(def); errors.Is(err, fs.ErrNotExist) {
+		return &config.Config{}, nil
+	}
+	c, err := config.Load(def)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", def, err)
+	}
+	return c, nil
+}
+
+// busSource serves the facade's EventSource from the bus: replay from the
+// store after since, then live events, in cursor order.
+type busSource struct{ b *bus.Bus }
+
+func (s busSource) Subscribe(ctx context.Context, since int64, sessionID string) (api.Subscription, error) {
+	sub, err := s.b.Subscribe(ctx, since, bus.Filter{SessionID: sessionID})
+	if err != nil {
+		return nil, err
+	}
+	return busSub{sub}, nil
+}
+
+type busSub struct{ *bus.Subscription }
+
+func (s busSub) Events() <-chan []event.Event { return s.C }

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# desktop-smoke.sh — build corral-desktop and check it for real under Xvfb.
+#
+# What it checks (one "ok"/"FAIL" line each, then "N passed, N failed"):
+#   - the GTK/WebKitGTK/Xvfb packages are present (installed when missing);
+#   - the binary builds with -tags desktop,production,webkit2_41 (no Wails CLI);
+#   - started under Xvfb with a temporary data dir and a fake agent, the page
+#     loads and the probe inside the window (cmd/corral-desktop/smoke.js)
+#     finds the facade bound as window.go.api.App, ListAgents answers, a
+#     session with the fake agent streams its reply as Wails events and the
+#     reply is rendered in the conversation;
+#   - a second launch with the same data dir exits and focuses the first;
+#   - a screenshot of the window is not blank;
+#   - quitting (Ctrl+Q) exits 0 and leaves no child process and no ledger entry;
+#   - after SIGKILL of the app, nothing it started keeps running.
+# It prints the cold start (launch to painted session list) and idle RSS.
+#
+# Usage: scripts/desktop-smoke.sh
+# Env:   DESKTOP_SMOKE_OUT=DIR   keep the screenshot and logs there
+#        DESKTOP_SMOKE_NO_DEPS=1 do not run install-desktop-deps.sh
+# Exits non-zero when any check failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${DESKTOP_SMOKE_OUT:-$(mktemp -d -t corral-desktop-smoke.XXXXXX)}
+mkdir -p "$out"
+tmp=$(mktemp -d -t corral-desktop-run.XXXXXX)
+pass=0
+fail=0
+xpid=""
+app=""
+
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1${2:+ ($2)}"; fail=$((fail + 1)); }
+check() { # check NAME CMD... — ok when CMD succeeds
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else bad "$name"; fi
+}
+cleanup() {
+	[[ -n "$app" ]] && kill -KILL "$app" 2>/dev/null
+	[[ -n "$xpid" ]] && kill "$xpid" 2>/dev/null
+	rm -rf "$tmp"
+}
+finish() {
+	echo "artifacts: $out"
+	echo "$pass passed, $fail failed"
+	cleanup
+	[[ $fail -eq 0 ]]
+	exit
+}
+trap cleanup EXIT
+
+# descendants PID — every process below PID, depth first.
+descendants() {
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+alive() { # alive PID — running and not a zombie
+	local st
+	st=$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null) || return 1
+	[[ -n "$st" && "$st" != Z ]]
+}
+wait_gone() { # wait_gone SECONDS PID... — true when all are gone in time
+	local secs=$1 p left
+	shift
+	for _ in $(seq 1 $((secs * 10))); do
+		left=0
+		for p in "$@"; do alive "$p" && left=1; done
+		[[ $left -eq 0 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rss_kb() { awk '/^VmRSS/{print $2}' /proc/"$1"/status 2>/dev/null || echo 0; }
+now_ms() { date +%s%3N; }
+
+# ---------------------------------------------------------------- deps and build
+if [[ -z "${DESKTOP_SMOKE_NO_DEPS:-}" ]]; then
+	check "desktop packages present" scripts/install-desktop-deps.sh
+fi
+if [[ ! -f web/dist/index.html ]]; then
+	echo "web/dist is missing: building the frontend"
+	(cd web && npm ci --no-audit --no-fund && npm run build) >"$out/web-build.log" 2>&1
+fi
+check "frontend built (web/dist)" test -f web/dist/index.html
+
+t0=$(now_ms)
+if CGO_ENABLED=1 go build -tags desktop,production,webkit2_41 -o "$tmp/corral-desktop" ./cmd/corral-desktop >"$out/build.log" 2>&1 &&
+	go build -o "$tmp/smokeagent" ./cmd/corral-desktop/internal/smokeagent >>"$out/build.log" 2>&1; then
+	ok "desktop binary builds ($(($(now_ms) - t0)) ms, $(($(stat -c %s "$tmp/corral-desktop") / 1048576)) MiB)"
+else
+	bad "desktop binary builds" "see $out/build.log"
+	finish
+fi
+
+# ---------------------------------------------------------------- display
+exec 3>"$tmp/display"
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+xpid=$!
+exec 3>&-
+for _ in $(seq 1 50); do [[ -s "$tmp/display" ]] && break; sleep 0.1; done
+if [[ ! -s "$tmp/display" ]]; then
+	bad "Xvfb started" "see $out/xvfb.log"
+	finish
+fi
+export DISPLAY=":$(head -1 "$tmp/display")"
+ok "Xvfb started on $DISPLAY"
+
+data="$tmp/data"
+work="$tmp/work"
+mkdir -p "$data" "$work"
+cat >"$tmp/config.toml" <<TOML
+[agents.fake]
+command = "$tmp/smokeagent"
+protocol = "claude"
+TOML
+
+# launch NAME — start the app with the smoke probe; sets $app and $launched.
+launch() {
+	rm -f "$tmp/report.json"
+	launched=$(now_ms)
+	CORRAL_DESKTOP_SMOKE="$tmp/report.json" CORRAL_DESKTOP_SMOKE_CWD="$work" \
+		"$tmp/corral-desktop" --data "$data" --config "$tmp/config.toml" >"$out/app-$1.log" 2>&1 &
+	app=$!
+}
+wait_report() {
+	for _ in $(seq 1 600); do
+		[[ -s "$tmp/report.json" ]] && return 0
+		alive "$app" || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- first run
+launch first
+if ! wait_report; then
+	bad "window loaded and the probe reported" "see $out/app-first.log"
+	finish
+fi
+ok "window loaded and the probe reported"
+cp "$tmp/report.json" "$out/report.json"
+# one line per probe check
+while IFS=$'\t' read -r okv name detail; do
+	if [[ "$okv" == "True" ]]; then ok "probe: $name"; else bad "probe: $name" "$detail"; fi
+done < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+for c in r["checks"]:
+    print("%s\t%s\t%s" % (c["ok"], c["name"], c["detail"].replace("\t", " ").replace("\n", " ")[:300]))
+' "$tmp/report.json")
+read -r painted go_cold events < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1])); print(r["paintedAt"], r["coldMs"], r["events"])' "$tmp/report.json")
+echo "info cold start: launch to painted session list $((painted - launched)) ms (from main(): $go_cold ms)"
+
+# the agent process of the session is alive now: a quit must stop it
+agent_pids=$(pgrep -f "^$tmp/smokeagent" | tr '\n' ' ')
+check "the fake agent process runs under the app" test -n "$agent_pids"
+
+# ---------------------------------------------------------------- single instance
+t1=$(now_ms)
+timeout 20 "$tmp/corral-desktop" --data "$data" --config "$tmp/config.toml" >"$out/app-second.log" 2>&1
+second=$?
+check "a second launch exits 0 ($(($(now_ms) - t1)) ms)" test "$second" -eq 0
+sleep 0.3
+check "the first window was asked to come forward" grep -q "focused by a second launch" "$out/app-first.log"
+check "the first instance still runs" alive "$app"
+
+# ---------------------------------------------------------------- screenshot
+sleep 1 # idle: let the page settle before measuring memory and taking the picture
+shot="$out/desktop-smoke.png"
+if import -window root "$shot" 2>"$out/import.log"; then
+	read -r sd colours < <(convert "$shot" -format '%[fx:standard_deviation] %k\n' info: 2>/dev/null)
+	check "screenshot is not blank (sd $sd, $colours colours)" python3 -c "import sys; sys.exit(0 if float('$sd') > 0.05 and int('$colours') > 32 else 1)"
+else
+	bad "screenshot taken" "see $out/import.log"
+fi
+
+tree=$(descendants "$app" | tr '\n' ' ')
+total=$(rss_kb "$app")
+for p in $tree; do total=$((total + $(rss_kb "$p"))); done
+echo "info idle RSS: corral-desktop $(($(rss_kb "$app") / 1024)) MiB, with its children $((total / 1024)) MiB ($(echo $tree | wc -w) processes: $(for p in $tree; do cat /proc/$p/comm 2>/dev/null; done | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}'))"
+
+# ---------------------------------------------------------------- quit
+win=$(xdotool search --pid "$app" 2>/dev/null | head -1)
+t2=$(now_ms)
+if [[ -n "$win" ]]; then
+	xdotool windowfocus --sync "$win" 2>/dev/null
+	xdotool key --clearmodifiers ctrl+q
+else
+	echo "info no window id found; quitting with SIGTERM"
+	kill -TERM "$app"
+fi
+if wait_gone 30 "$app"; then
+	wait "$app"
+	code=$?
+	check "Ctrl+Q quits with exit code 0 (got $code, $(($(now_ms) - t2)) ms)" test "$code" -eq 0
+else
+	bad "Ctrl+Q quits within 30 s"
+	kill -KILL "$app" 2>/dev/null
+fi
+app=""
+left=""
+for p in $tree; do alive "$p" && left="$left $p($(cat /proc/$p/comm 2>/dev/null))"; done
+check "no child left after quitting${left:+:$left}" test -z "$left"
+check "shutdown logged as complete" grep -q "shutdown complete.*err=<nil>" "$out/app-first.log"
+entries=$(python3 -c '
+import glob, json, sys
+print(sum(len(json.load(open(f)).get("entries") or []) for f in glob.glob(sys.argv[1] + "/processes/*.json")))' "$data")
+check "process ledger is empty after quitting ($entries entries)" test "$entries" = 0
+check "window geometry remembered" test -s "$data/desktop-window.json"
+
+# ---------------------------------------------------------------- SIGKILL
+launch killed
+if wait_report; then
+	ok "second start over the same data dir"
+	tree=$(descendants "$app" | tr '\n' ' ')
+	agents=$(pgrep -f "^$tmp/smokeagent" | tr '\n' ' ')
+	check "the fake agent runs again" test -n "$agents"
+	kill -KILL "$app"
+	wait "$app" 2>/dev/null
+	app=""
+	if wait_gone 15 $tree $agents; then
+		ok "nothing left running 15 s after SIGKILL of the app"
+	else
+		left=""
+		for p in $tree $agents; do alive "$p" && left="$left $p($(cat /proc/$p/comm 2>/dev/null))"; done
+		bad "nothing left running 15 s after SIGKILL of the app" "left:$left"
+		for p in $tree $agents; do kill -KILL "$p" 2>/dev/null; done
+	fi
+else
+	bad "second start over the same data dir" "see $out/app-killed.log"
+fi
+
+finish
