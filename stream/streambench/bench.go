@@ -480,7 +480,7 @@ func WriteTable(w io.Writer, res Result) {
 	if res.NodeVersion != "" {
 		fmt.Fprintf(w, "pipeline / node: %.2fx (target >= %.0fx): %s; per CPU-second %.2fx\n", res.VsNode, TargetVsNode, check(res.VsNode >= TargetVsNode), res.VsNodeCPU)
 	}
-	fmt.Fprintf(w, "pipeline / raw: %.0f%% (target >= %.0f%%): %s; per CPU-second %.0f%%\n", 100*res.VsRaw, 100*TargetVsRaw, check(res.VsRaw >= TargetVsRaw), 100*res.VsRawCPU)
+	fmt.Fprintf(w, "pipeline / raw: %.1f%% (target >= %.0f%%): %s; per CPU-second %.1f%%\n", 100*res.VsRaw, 100*TargetVsRaw, check(res.VsRaw >= TargetVsRaw), 100*res.VsRawCPU)
 	switch {
 	case res.PeakRSS > 0:
 		fmt.Fprintf(w, "peak RSS streaming %.2f GB (%d lines) through the pipeline: %.1f MiB (target < %d MiB): %s\n",
