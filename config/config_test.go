@@ -244,3 +244,28 @@ func FuzzParseSize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParse: any input either parses into a configuration whose durations,
+// sizes and roots are valid, or fails with an error; it never panics.
+func FuzzParse(f *testing.F) {
+	f.Add(full)
+	f.Add("[[capability]]\nname = \"c\"\nprogram = \"/bin/true\"\nargs = [{ validator = \"a\", rest = true }]\n")
+	f.Add("[limits]\nmax_output = \"1.5GiB\"\n")
+	f.Add("[agents.x]\nprotocol = \"acp\"\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		cfg, err := Parse([]byte(s), "fuzz.toml")
+		if err != nil {
+			return
+		}
+		for _, c := range cfg.Capabilities {
+			if c.Name == "" || c.Program == "" || c.Timeout < 0 || c.MaxOutput < 0 || c.MaxConcurrent < 0 {
+				t.Fatalf("invalid capability accepted: %+v", c)
+			}
+			for _, r := range c.Cwd {
+				if !filepath.IsAbs(r) {
+					t.Fatalf("relative root accepted: %q", r)
+				}
+			}
+		}
+	})
+}
