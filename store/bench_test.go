@@ -1,0 +1,235 @@
+package store_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/store"
+)
+
+func avgSize(evs []event.Event) int {
+	n := 0
+	for _, e := range evs {
+		n += len(e.Raw) + len(e.Data)
+	}
+	return n / len(evs)
+}
+
+// benchAppend measures appends through the whole pipeline (queue, writer,
+// batched durable commits, publication), counting until the last commit.
+func benchAppend(b *testing.B, sync string) {
+	var published int
+	s, err := store.Open(b.TempDir(), store.Options{Synchronous: sync, Publish: func(batch []event.Event) { published += len(batch) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	evs := genEvents("bench", 1024)
+	b.SetBytes(int64(avgSize(evs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i += len(evs) {
+		n := min(len(evs), b.N-i)
+		if err := s.Append(evs[:n]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Sync(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	if published != b.N {
+		b.Fatalf("published %d of %d", published, b.N)
+	}
+	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
+}
+
+// BenchmarkAppend: synchronous=NORMAL (durable against process crash).
+func BenchmarkAppend(b *testing.B) { benchAppend(b, "NORMAL") }
+
+// BenchmarkAppendFull: synchronous=FULL (durable against power loss).
+func BenchmarkAppendFull(b *testing.B) { benchAppend(b, "FULL") }
+
+// The big database used by the read benchmarks: session "big" with
+// 1,000,000 events and session "small" with 100,000, built once.
+var (
+	benchDir  string
+	benchOnce sync.Once
+	benchErr  error
+	benchSize int64
+)
+
+const bigEvents = 1_000_000
+
+func bigDB(b *testing.B) string {
+	benchOnce.Do(func() {
+		benchDir, benchErr = os.MkdirTemp("", "corral-store-bench-")
+		if benchErr != nil {
+			return
+		}
+		s, err := store.Open(benchDir, store.Options{})
+		if err != nil {
+			benchErr = err
+			return
+		}
+		ctx := context.Background()
+		s.CreateSession(ctx, store.Session{ID: "big"})
+		s.CreateSession(ctx, store.Session{ID: "small"})
+		evs := genEvents("big", 1000)
+		for i := 0; i < bigEvents; i += len(evs) {
+			s.Append(evs...)
+		}
+		if benchErr = s.Sync(ctx); benchErr != nil {
+			return
+		}
+		s.Close()
+		fi, err := os.Stat(filepath.Join(benchDir, store.FileName))
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchSize = fi.Size()
+		s, _ = store.Open(benchDir, store.Options{})
+		small := genEvents("small", 1000)
+		for i := 0; i < bigEvents/10; i += len(small) {
+			s.Append(small...)
+		}
+		benchErr = s.Close()
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchDir
+}
+
+// BenchmarkReplayFirstPage reads the first page (500 events) of a
+// 1,000,000-event session, as a client opening the session does.
+func BenchmarkReplayFirstPage(b *testing.B) {
+	s, err := store.Open(bigDB(b), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ReportMetric(float64(benchSize)/(1<<20), "MiB/1M-events")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs, err := s.Events("big", 0, 500)
+		if err != nil || len(evs) != 500 {
+			b.Fatal(err, len(evs))
+		}
+	}
+}
+
+// BenchmarkReplayByCursor is the bus's replay read: 500 events of one
+// session after a cursor in the middle of a 1,000,000-event session.
+func BenchmarkReplayByCursor(b *testing.B) {
+	s, err := store.Open(bigDB(b), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs, err := s.EventsAfter(context.Background(), 500_000, "big", false, 500)
+		if err != nil || len(evs) != 500 || evs[0].Cursor != 500_001 {
+			b.Fatal(err, len(evs))
+		}
+	}
+}
+
+// BenchmarkListSessions: the API polls this often; 100 sessions.
+func BenchmarkListSessions(b *testing.B) {
+	s, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 100; i++ {
+		s.CreateSession(context.Background(), store.Session{ID: fmt.Sprintf("s%03d", i), Agent: "claude", Cwd: "/home/u/src/p"})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l, err := s.ListSessions(0)
+		if err != nil || len(l) != 100 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// helperExportRSS exports one session to io.Discard (or only opens the
+// store for session "-") and prints the process's peak RSS in KiB.
+func helperExportRSS(dir, sessionID string) error {
+	s, err := store.Open(dir, store.Options{})
+	if err != nil {
+		return err
+	}
+	if sessionID != "-" {
+		if err := s.Export(context.Background(), sessionID, io.Discard); err != nil {
+			return err
+		}
+	}
+	s.Close()
+	fmt.Println(peakRSSKiB())
+	return nil
+}
+
+func peakRSSKiB() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// BenchmarkExportRSS exports sessions of 100,000 and 1,000,000 events in
+// fresh processes and reports each one's peak RSS: streaming keeps it
+// independent of the session's size.
+func BenchmarkExportRSS(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("peak RSS is read from /proc")
+	}
+	dir := bigDB(b)
+	rss := func(session string) float64 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"=export-rss", helperDir+"="+dir, helperArg+"="+session)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n / 1024
+	}
+	var open, small, big float64
+	for i := 0; i < b.N; i++ {
+		open, small, big = rss("-"), rss("small"), rss("big")
+	}
+	b.ReportMetric(open, "MiB-open-only")
+	b.ReportMetric(small, "MiB-export-100k")
+	b.ReportMetric(big, "MiB-export-1M")
+}

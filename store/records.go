@@ -1,0 +1,630 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/corral-dev/corral/event"
+)
+
+// ErrExists is returned when creating a record whose id is taken.
+var ErrExists = errors.New("store: already exists")
+
+// Session is the stored record of one session. Counters and totals are
+// updated with AddUsage; LastActivity also moves with every committed event
+// of the session.
+type Session struct {
+	ID             string          `json:"id"`
+	Agent          string          `json:"agent"`
+	Cwd            string          `json:"cwd"`
+	Model          string          `json:"model,omitempty"`
+	PermissionMode string          `json:"permissionMode,omitempty"`
+	Title          string          `json:"title,omitempty"`
+	AgentSessionID string          `json:"agentSessionId,omitempty"` // the CLI's own id, for resume
+	Status         string          `json:"status"`
+	CreatedAt      time.Time       `json:"createdAt"`
+	UpdatedAt      time.Time       `json:"updatedAt"`
+	LastActivity   time.Time       `json:"lastActivity"`
+	Messages       int64           `json:"messages"`
+	Usage          Usage           `json:"usage"`
+	Meta           json.RawMessage `json:"meta,omitempty"` // free-form JSON object for the session layer
+}
+
+// Usage is a set of counters added to a session by AddUsage.
+type Usage struct {
+	Messages         int64   `json:"messages,omitempty"` // only in AddUsage deltas; totals are in Session.Messages
+	InputTokens      int64   `json:"inputTokens"`
+	OutputTokens     int64   `json:"outputTokens"`
+	CacheReadTokens  int64   `json:"cacheReadTokens"`
+	CacheWriteTokens int64   `json:"cacheWriteTokens"`
+	CostUSD          float64 `json:"costUsd"`
+}
+
+const sessionCols = "id, agent, cwd, model, permission_mode, title, agent_session_id, status, created_at, updated_at, last_activity, messages, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, meta"
+
+func scanSession(r scanner) (Session, error) {
+	var x Session
+	var created, updated, activity int64
+	var meta sql.NullString
+	err := r.Scan(&x.ID, &x.Agent, &x.Cwd, &x.Model, &x.PermissionMode, &x.Title, &x.AgentSessionID, &x.Status,
+		&created, &updated, &activity, &x.Messages, &x.Usage.InputTokens, &x.Usage.OutputTokens,
+		&x.Usage.CacheReadTokens, &x.Usage.CacheWriteTokens, &x.Usage.CostUSD, &meta)
+	if err != nil {
+		return x, err
+	}
+	x.CreatedAt, x.UpdatedAt, x.LastActivity = time.Unix(0, created), time.Unix(0, updated), time.Unix(0, activity)
+	if meta.Valid && meta.String != "" {
+		x.Meta = json.RawMessage(meta.String)
+	}
+	return x, nil
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// CreateSession stores a new session. ID is required; Status defaults to
+// "active"; zero times default to now. It returns the stored record, or
+// ErrExists.
+func (s *Store) CreateSession(ctx context.Context, x Session) (Session, error) {
+	if x.ID == "" {
+		return x, errors.New("store: session id is empty")
+	}
+	now := s.opts.Now()
+	if x.Status == "" {
+		x.Status = "active"
+	}
+	for _, p := range []*time.Time{&x.CreatedAt, &x.UpdatedAt, &x.LastActivity} {
+		if p.IsZero() {
+			*p = now
+		}
+	}
+	x.Usage.Messages = 0
+	err := s.write(ctx, "create session", func(t *wtx) error {
+		res, err := t.tx.ExecContext(t.ctx, "INSERT OR IGNORE INTO sessions("+sessionCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			x.ID, x.Agent, x.Cwd, x.Model, x.PermissionMode, x.Title, x.AgentSessionID, x.Status,
+			x.CreatedAt.UnixNano(), x.UpdatedAt.UnixNano(), x.LastActivity.UnixNano(), x.Messages,
+			x.Usage.InputTokens, x.Usage.OutputTokens, x.Usage.CacheReadTokens, x.Usage.CacheWriteTokens, x.Usage.CostUSD,
+			nullJSON(x.Meta))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("session %q: %w", x.ID, ErrExists)
+		}
+		return nil
+	})
+	return x, err
+}
+
+// GetSession returns one session or ErrNotFound.
+func (s *Store) GetSession(id string) (Session, error) {
+	x, err := scanSession(s.rdb.QueryRow("SELECT "+sessionCols+" FROM sessions WHERE id=?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return x, fmt.Errorf("session %q: %w", id, ErrNotFound)
+	}
+	return x, err
+}
+
+// ListSessions returns sessions, most recently active first; limit <= 0
+// means all. It reads only the small sessions table through its index.
+func (s *Store) ListSessions(limit int) ([]Session, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.rdb.Query("SELECT "+sessionCols+" FROM sessions ORDER BY last_activity DESC, id LIMIT ?", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		x, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// UpdateSession applies fn to the current record inside the writer's
+// transaction and stores the result. fn must not change ID, CreatedAt or
+// the counters (use AddUsage); a changed Status is checked with
+// Options.Transition and recorded as a session.status event, as SetStatus
+// does. An error from fn aborts the update and is returned.
+func (s *Store) UpdateSession(ctx context.Context, id string, fn func(*Session) error) (Session, error) {
+	return s.updateSession(ctx, id, "", fn)
+}
+
+// SetStatus moves a session to status to, validated by Options.Transition,
+// and appends a session.status event {"status","from","reason"} in the
+// same transaction, so the record and the log never disagree.
+func (s *Store) SetStatus(ctx context.Context, id, to, reason string) (Session, error) {
+	return s.updateSession(ctx, id, reason, func(x *Session) error {
+		x.Status = to
+		return nil
+	})
+}
+
+// StatusData is the Data of a session.status event written by the store.
+type StatusData struct {
+	Status string `json:"status"`
+	From   string `json:"from,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (s *Store) updateSession(ctx context.Context, id, reason string, fn func(*Session) error) (Session, error) {
+	var out Session
+	err := s.write(ctx, "update session", func(t *wtx) error {
+		cur, err := scanSession(t.tx.QueryRowContext(t.ctx, "SELECT "+sessionCols+" FROM sessions WHERE id=?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("session %q: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		next := cur
+		if err := fn(&next); err != nil {
+			return err
+		}
+		next.ID, next.CreatedAt, next.Messages, next.Usage = cur.ID, cur.CreatedAt, cur.Messages, cur.Usage
+		if next.Status != cur.Status {
+			if err := s.checkTransition(cur.Status, next.Status); err != nil {
+				return err
+			}
+		}
+		next.UpdatedAt = t.now
+		if next.LastActivity.Before(cur.LastActivity) {
+			next.LastActivity = cur.LastActivity
+		}
+		if _, err := t.tx.ExecContext(t.ctx,
+			"UPDATE sessions SET agent=?, cwd=?, model=?, permission_mode=?, title=?, agent_session_id=?, status=?, updated_at=?, last_activity=?, meta=? WHERE id=?",
+			next.Agent, next.Cwd, next.Model, next.PermissionMode, next.Title, next.AgentSessionID, next.Status,
+			next.UpdatedAt.UnixNano(), next.LastActivity.UnixNano(), nullJSON(next.Meta), id); err != nil {
+			return err
+		}
+		if next.Status != cur.Status {
+			ev := event.New(event.SessionStatus, StatusData{Status: next.Status, From: cur.Status, Reason: reason})
+			ev.SessionID, ev.Time = id, t.now
+			if _, err := t.emit(ev); err != nil {
+				return err
+			}
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) checkTransition(from, to string) error {
+	if to == "" {
+		return errors.New("store: empty session status")
+	}
+	if s.opts.Transition != nil {
+		return s.opts.Transition(from, to)
+	}
+	return nil
+}
+
+// AddUsage adds counters to a session's totals (messages, tokens, cost).
+func (s *Store) AddUsage(ctx context.Context, id string, u Usage) error {
+	return s.write(ctx, "add usage", func(t *wtx) error {
+		res, err := t.tx.ExecContext(t.ctx,
+			"UPDATE sessions SET messages=messages+?, input_tokens=input_tokens+?, output_tokens=output_tokens+?, cache_read_tokens=cache_read_tokens+?, cache_write_tokens=cache_write_tokens+?, cost_usd=cost_usd+?, updated_at=? WHERE id=?",
+			u.Messages, u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens, u.CostUSD, t.now.UnixNano(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("session %q: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// DeleteSession removes a session with its events, runs and permission
+// requests. Events of the session still queued behind it are committed
+// afterwards into a fresh stream (the writer keeps queue order).
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	return s.write(ctx, "delete session", func(t *wtx) error {
+		res, err := t.tx.ExecContext(t.ctx, "DELETE FROM sessions WHERE id=?", id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("session %q: %w", id, ErrNotFound)
+		}
+		for _, q := range []string{
+			"DELETE FROM events WHERE sid=(SELECT sid FROM streams WHERE session_id=?)",
+			"DELETE FROM streams WHERE session_id=?",
+			"DELETE FROM runs WHERE session_id=?",
+			"DELETE FROM permissions WHERE session_id=?",
+		} {
+			if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {
+				return err
+			}
+		}
+		t.save(id)
+		delete(t.w.streams, id)
+		delete(t.activity, id)
+		return nil
+	})
+}
+
+// Run is one turn or process run inside a session.
+type Run struct {
+	ID        string    `json:"id"`
+	SessionID string    `json:"sessionId"`
+	ProcessID string    `json:"processId,omitempty"`
+	Command   string    `json:"command,omitempty"`
+	StartedAt time.Time `json:"startedAt"`
+	EndedAt   time.Time `json:"endedAt,omitzero"` // zero while running
+	ExitCode  *int      `json:"exitCode,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// RunEnd is how a run ended; it becomes the Data of its run.exited event.
+type RunEnd struct {
+	RunID    string `json:"runId"`
+	ExitCode *int   `json:"exitCode,omitempty"`
+	Signal   string `json:"signal,omitempty"`
+	Reason   string `json:"reason,omitempty"` // exit | killed | timeout | spawn-failed | crashed | free text
+}
+
+// CreateRun records a started run. ID and SessionID are required.
+func (s *Store) CreateRun(ctx context.Context, r Run) error {
+	if r.ID == "" {
+		return errors.New("store: run id is empty")
+	}
+	if r.StartedAt.IsZero() {
+		r.StartedAt = s.opts.Now()
+	}
+	return s.write(ctx, "create run", func(t *wtx) error {
+		res, err := t.tx.ExecContext(t.ctx,
+			"INSERT OR IGNORE INTO runs(id, session_id, process_id, command, started_at) VALUES(?,?,?,?,?)",
+			r.ID, r.SessionID, r.ProcessID, r.Command, r.StartedAt.UnixNano())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("run %q: %w", r.ID, ErrExists)
+		}
+		return nil
+	})
+}
+
+// FinishRun gives a run its terminal event: if the run is still open it
+// appends run.exited (Data = end) to the run's session and closes the run
+// in the same transaction, and reports true. If the run already ended
+// (FinishRun was called, or a run.exited event for it was appended, which
+// closes the run too) it does nothing and reports false, so a run never
+// gets two terminal events through the store.
+func (s *Store) FinishRun(ctx context.Context, runID string, end RunEnd) (bool, error) {
+	emitted := false
+	err := s.write(ctx, "finish run", func(t *wtx) error {
+		emitted = false
+		var session string
+		var ended sql.NullInt64
+		err := t.tx.QueryRowContext(t.ctx, "SELECT session_id, ended_at FROM runs WHERE id=?", runID).Scan(&session, &ended)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("run %q: %w", runID, ErrNotFound)
+		}
+		if err != nil || ended.Valid {
+			return err
+		}
+		// A run.exited for this run may be waiting in this very batch.
+		for _, ev := range t.runEnds {
+			if ev.RunID == runID {
+				return nil
+			}
+		}
+		end.RunID = runID
+		ev := event.New(event.RunExited, end)
+		ev.SessionID, ev.RunID, ev.Time = session, runID, t.now
+		if _, err := t.emit(ev); err != nil {
+			return err
+		}
+		emitted = true
+		return nil
+	})
+	return emitted, err
+}
+
+// GetRun returns one run or ErrNotFound.
+func (s *Store) GetRun(id string) (Run, error) {
+	var r Run
+	var started int64
+	var ended, code sql.NullInt64
+	err := s.rdb.QueryRow("SELECT id, session_id, process_id, command, started_at, ended_at, exit_code, reason FROM runs WHERE id=?", id).
+		Scan(&r.ID, &r.SessionID, &r.ProcessID, &r.Command, &started, &ended, &code, &r.Reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("run %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return r, err
+	}
+	r.StartedAt = time.Unix(0, started)
+	if ended.Valid {
+		r.EndedAt = time.Unix(0, ended.Int64)
+	}
+	if code.Valid {
+		c := int(code.Int64)
+		r.ExitCode = &c
+	}
+	return r, nil
+}
+
+// Permission request statuses.
+const (
+	PermissionPending = "pending"
+	PermissionAllow   = "allow"
+	PermissionDeny    = "deny"
+	PermissionExpired = "expired"
+)
+
+// PermissionRequest is a tool-use approval asked by an agent, and its
+// decision once made.
+type PermissionRequest struct {
+	ID        string          `json:"id"`
+	SessionID string          `json:"sessionId"`
+	RunID     string          `json:"runId,omitempty"`
+	Tool      string          `json:"tool"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	CreatedAt time.Time       `json:"createdAt"`
+	ExpiresAt time.Time       `json:"expiresAt,omitzero"`
+	Status    string          `json:"status"`
+	DecidedBy string          `json:"decidedBy,omitempty"`
+	DecidedAt time.Time       `json:"decidedAt,omitzero"`
+	Message   string          `json:"message,omitempty"`
+	Remember  bool            `json:"remember,omitempty"`
+}
+
+// Decision resolves a pending permission request.
+type Decision struct {
+	Decision string    // PermissionAllow, PermissionDeny or PermissionExpired
+	By       string    // who decided: a user or client id, or "corral" for timeouts
+	At       time.Time // zero means now
+	Message  string
+	Remember bool
+}
+
+// AddPermissionRequest records a pending request. (The agent adapter's
+// permission.request event announces it; the store records it so that it
+// survives restarts and can be audited.)
+func (s *Store) AddPermissionRequest(ctx context.Context, p PermissionRequest) error {
+	if p.ID == "" {
+		return errors.New("store: permission request id is empty")
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = s.opts.Now()
+	}
+	var expires any
+	if !p.ExpiresAt.IsZero() {
+		expires = p.ExpiresAt.UnixNano()
+	}
+	return s.write(ctx, "add permission request", func(t *wtx) error {
+		res, err := t.tx.ExecContext(t.ctx,
+			"INSERT OR IGNORE INTO permissions(id, session_id, run_id, tool, input, created_at, expires_at, status) VALUES(?,?,?,?,?,?,?,?)",
+			p.ID, p.SessionID, p.RunID, p.Tool, nullJSON(p.Input), p.CreatedAt.UnixNano(), expires, PermissionPending)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("permission request %q: %w", p.ID, ErrExists)
+		}
+		return nil
+	})
+}
+
+// ResolvedData is the Data of a permission.resolved event written by the store.
+type ResolvedData struct {
+	RequestID string `json:"requestId"`
+	Decision  string `json:"decision"`
+	By        string `json:"by"`
+	Message   string `json:"message,omitempty"`
+	Remember  bool   `json:"remember,omitempty"`
+}
+
+// ResolvePermission records the decision on a pending request (who, when,
+// what) and appends a permission.resolved event to its session in the same
+// transaction. It returns ErrNotFound, or ErrResolved if the request was
+// already decided (the first decision wins).
+func (s *Store) ResolvePermission(ctx context.Context, id string, d Decision) (PermissionRequest, error) {
+	switch d.Decision {
+	case PermissionAllow, PermissionDeny, PermissionExpired:
+	default:
+		return PermissionRequest{}, fmt.Errorf("store: unknown permission decision %q", d.Decision)
+	}
+	var out PermissionRequest
+	err := s.write(ctx, "resolve permission", func(t *wtx) error {
+		p, err := t.resolve(id, d)
+		out = p
+		return err
+	})
+	return out, err
+}
+
+func (t *wtx) resolve(id string, d Decision) (PermissionRequest, error) {
+	if d.At.IsZero() {
+		d.At = t.now
+	}
+	p, err := scanPermission(t.tx.QueryRowContext(t.ctx, "SELECT "+permCols+" FROM permissions WHERE id=?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("permission request %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return p, err
+	}
+	if p.Status != PermissionPending {
+		return p, fmt.Errorf("permission request %q is %s: %w", id, p.Status, ErrResolved)
+	}
+	if _, err := t.tx.ExecContext(t.ctx,
+		"UPDATE permissions SET status=?, decided_by=?, decided_at=?, message=?, remember=? WHERE id=?",
+		d.Decision, d.By, d.At.UnixNano(), d.Message, d.Remember, id); err != nil {
+		return p, err
+	}
+	p.Status, p.DecidedBy, p.DecidedAt, p.Message, p.Remember = d.Decision, d.By, d.At, d.Message, d.Remember
+	ev := event.New(event.PermissionResolved, ResolvedData{RequestID: id, Decision: d.Decision, By: d.By, Message: d.Message, Remember: d.Remember})
+	ev.SessionID, ev.RunID, ev.Time = p.SessionID, p.RunID, d.At
+	_, err = t.emit(ev)
+	return p, err
+}
+
+const permCols = "id, session_id, run_id, tool, input, created_at, expires_at, status, decided_by, decided_at, message, remember"
+
+func scanPermission(r scanner) (PermissionRequest, error) {
+	var p PermissionRequest
+	var input sql.NullString
+	var created int64
+	var expires, decided sql.NullInt64
+	err := r.Scan(&p.ID, &p.SessionID, &p.RunID, &p.Tool, &input, &created, &expires, &p.Status, &p.DecidedBy, &decided, &p.Message, &p.Remember)
+	if err != nil {
+		return p, err
+	}
+	if input.Valid && input.String != "" {
+		p.Input = json.RawMessage(input.String)
+	}
+	p.CreatedAt = time.Unix(0, created)
+	if expires.Valid {
+		p.ExpiresAt = time.Unix(0, expires.Int64)
+	}
+	if decided.Valid {
+		p.DecidedAt = time.Unix(0, decided.Int64)
+	}
+	return p, nil
+}
+
+// PendingPermissions returns the pending requests of a session, or of all
+// sessions when sessionID is "", oldest first.
+func (s *Store) PendingPermissions(sessionID string) ([]PermissionRequest, error) {
+	rows, err := s.rdb.Query("SELECT "+permCols+" FROM permissions WHERE status='pending' AND (?='' OR session_id=?) ORDER BY created_at, id", sessionID, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PermissionRequest
+	for rows.Next() {
+		p, err := scanPermission(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// GetPermission returns one request (pending or decided) or ErrNotFound.
+func (s *Store) GetPermission(id string) (PermissionRequest, error) {
+	p, err := scanPermission(s.rdb.QueryRow("SELECT "+permCols+" FROM permissions WHERE id=?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("permission request %q: %w", id, ErrNotFound)
+	}
+	return p, err
+}
+
+// Setting returns the value of a setting or ErrNotFound.
+func (s *Store) Setting(key string) (string, error) {
+	var v string
+	err := s.rdb.QueryRow("SELECT value FROM settings WHERE key=?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("setting %q: %w", key, ErrNotFound)
+	}
+	return v, err
+}
+
+// Settings returns every setting.
+func (s *Store) Settings() (map[string]string, error) {
+	rows, err := s.rdb.Query("SELECT key, value FROM settings")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
+// SetSetting stores a setting (values are opaque strings, often JSON).
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	return s.write(ctx, "set setting", func(t *wtx) error {
+		_, err := t.tx.ExecContext(t.ctx, "INSERT INTO settings(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value", key, value)
+		return err
+	})
+}
+
+// DeleteSetting removes a setting; removing a missing one is not an error.
+func (s *Store) DeleteSetting(ctx context.Context, key string) error {
+	return s.write(ctx, "delete setting", func(t *wtx) error {
+		_, err := t.tx.ExecContext(t.ctx, "DELETE FROM settings WHERE key=?", key)
+		return err
+	})
+}
+
+// LedgerEntry is a process the supervisor started and has not yet reaped.
+// PID plus StartTime identify it even after PID reuse; StartTime is
+// whatever the supervisor measures (e.g. milliseconds since the epoch from
+// the OS), compared only for equality.
+type LedgerEntry struct {
+	PID       int       `json:"pid"`
+	StartTime int64     `json:"startTime"`
+	PGID      int       `json:"pgid"`
+	Owner     string    `json:"owner"` // e.g. a session, run or process id
+	Command   string    `json:"command"`
+	AddedAt   time.Time `json:"addedAt"`
+}
+
+// LedgerAdd records a live process durably (it returns after the commit).
+// Adding the same (PID, StartTime) again replaces the entry.
+func (s *Store) LedgerAdd(e LedgerEntry) error {
+	if e.AddedAt.IsZero() {
+		e.AddedAt = s.opts.Now()
+	}
+	return s.write(context.Background(), "ledger add", func(t *wtx) error {
+		_, err := t.tx.ExecContext(t.ctx,
+			"INSERT OR REPLACE INTO ledger(pid, start_time, pgid, owner, command, added_at) VALUES(?,?,?,?,?,?)",
+			e.PID, e.StartTime, e.PGID, e.Owner, e.Command, e.AddedAt.UnixNano())
+		return err
+	})
+}
+
+// LedgerRemove forgets a reaped process; a missing entry is not an error.
+func (s *Store) LedgerRemove(pid int, startTime int64) error {
+	return s.write(context.Background(), "ledger remove", func(t *wtx) error {
+		_, err := t.tx.ExecContext(t.ctx, "DELETE FROM ledger WHERE pid=? AND start_time=?", pid, startTime)
+		return err
+	})
+}
+
+// LedgerList returns every recorded process, oldest first.
+func (s *Store) LedgerList() ([]LedgerEntry, error) {
+	rows, err := s.rdb.Query("SELECT pid, start_time, pgid, owner, command, added_at FROM ledger ORDER BY added_at, pid")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LedgerEntry
+	for rows.Next() {
+		var e LedgerEntry
+		var added int64
+		if err := rows.Scan(&e.PID, &e.StartTime, &e.PGID, &e.Owner, &e.Command, &added); err != nil {
+			return nil, err
+		}
+		e.AddedAt = time.Unix(0, added)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

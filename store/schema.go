@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations[i] brings the schema from version i to i+1. The version lives
+// in PRAGMA user_version. Never edit a released entry: append a new one.
+var migrations = []string{
+	// 1: initial schema.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES ('cursor', 0);
+
+-- One row per session, small and indexed: ListSessions reads only this.
+CREATE TABLE sessions (
+	id                 TEXT PRIMARY KEY,
+	agent              TEXT NOT NULL DEFAULT '',
+	cwd                TEXT NOT NULL DEFAULT '',
+	model              TEXT NOT NULL DEFAULT '',
+	permission_mode    TEXT NOT NULL DEFAULT '',
+	title              TEXT NOT NULL DEFAULT '',
+	agent_session_id   TEXT NOT NULL DEFAULT '',
+	status             TEXT NOT NULL,
+	created_at         INTEGER NOT NULL,
+	updated_at         INTEGER NOT NULL,
+	last_activity      INTEGER NOT NULL,
+	messages           INTEGER NOT NULL DEFAULT 0,
+	input_tokens       INTEGER NOT NULL DEFAULT 0,
+	output_tokens      INTEGER NOT NULL DEFAULT 0,
+	cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+	cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+	cost_usd           REAL    NOT NULL DEFAULT 0,
+	meta               TEXT
+);
+CREATE INDEX sessions_by_activity ON sessions(last_activity DESC);
+CREATE INDEX sessions_by_status ON sessions(status);
+
+-- A stream is the event log of one session; the session id '' is the system
+-- stream. sid keeps the event rows and their index small.
+CREATE TABLE streams (
+	sid        INTEGER PRIMARY KEY,
+	session_id TEXT NOT NULL UNIQUE,
+	last_seq   INTEGER NOT NULL DEFAULT 0,  -- highest seq ever assigned
+	first_seq  INTEGER NOT NULL DEFAULT 1,  -- oldest seq still stored
+	raw_from   INTEGER NOT NULL DEFAULT 1,  -- raw payloads below this seq were trimmed
+	events     INTEGER NOT NULL DEFAULT 0,  -- events stored
+	bytes      INTEGER NOT NULL DEFAULT 0   -- sum of length(data)+length(raw) stored
+);
+
+-- The event log. cursor is the rowid: store-wide commit order.
+CREATE TABLE events (
+	cursor  INTEGER PRIMARY KEY,
+	sid     INTEGER NOT NULL,
+	seq     INTEGER NOT NULL,
+	time    INTEGER NOT NULL,          -- unix nanoseconds
+	kind    TEXT NOT NULL,
+	run_id  TEXT,
+	proc_id TEXT,
+	data    BLOB,                      -- normalized JSON, stored as given
+	raw     BLOB                       -- the agent's original line, when any
+);
+CREATE UNIQUE INDEX events_by_stream ON events(sid, seq);
+
+CREATE TABLE runs (
+	id         TEXT PRIMARY KEY,
+	session_id TEXT NOT NULL,
+	process_id TEXT NOT NULL DEFAULT '',
+	command    TEXT NOT NULL DEFAULT '',
+	started_at INTEGER NOT NULL,
+	ended_at   INTEGER,                -- NULL until the terminal event
+	exit_code  INTEGER,
+	reason     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_by_session ON runs(session_id);
+CREATE INDEX runs_open ON runs(ended_at) WHERE ended_at IS NULL;
+
+CREATE TABLE permissions (
+	id          TEXT PRIMARY KEY,
+	session_id  TEXT NOT NULL,
+	run_id      TEXT NOT NULL DEFAULT '',
+	tool        TEXT NOT NULL DEFAULT '',
+	input       TEXT,
+	created_at  INTEGER NOT NULL,
+	expires_at  INTEGER,
+	status      TEXT NOT NULL,         -- pending | allow | deny | expired
+	decided_by  TEXT NOT NULL DEFAULT '',
+	decided_at  INTEGER,
+	message     TEXT NOT NULL DEFAULT '',
+	remember    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX permissions_by_session ON permissions(session_id);
+CREATE INDEX permissions_pending ON permissions(status) WHERE status = 'pending';
+
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Processes the supervisor started, for the orphan sweep at start-up.
+CREATE TABLE ledger (
+	pid        INTEGER NOT NULL,
+	start_time INTEGER NOT NULL,
+	pgid       INTEGER NOT NULL,
+	owner      TEXT NOT NULL DEFAULT '',
+	command    TEXT NOT NULL DEFAULT '',
+	added_at   INTEGER NOT NULL,
+	PRIMARY KEY (pid, start_time)
+) WITHOUT ROWID;
+`,
+}
+
+// SchemaVersion is the schema version this binary writes.
+func SchemaVersion() int { return len(migrations) }
+
+func schemaVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var v int
+	err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// migrate runs the pending migrations, each in its own transaction together
+// with the version bump, so a crash mid-way leaves a consistent version.
+func migrate(ctx context.Context, db *sql.DB, path string) error {
+	v, err := schemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return &TooNew{Path: path, Have: v, Know: len(migrations)}
+	}
+	for ; v < len(migrations); v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migration %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version=%d", v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

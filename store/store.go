@@ -1,0 +1,488 @@
+// Package store is corral's durable layer: one SQLite database (corral.db in
+// the data directory, embedded pure-Go SQLite, WAL mode) holding sessions,
+// runs, an append-only event log, permission requests and decisions,
+// settings and the supervisor's process ledger.
+//
+// # Event log
+//
+// Append queues events for a single writer goroutine, which commits them in
+// batches (one transaction per batch; a batch is committed as soon as the
+// previous one is, so within milliseconds, well under 50 ms) and assigns
+// each event two numbers at commit:
+//
+//   - Seq: per session (the "system" stream of events with an empty
+//     SessionID counts as one more session), strictly increasing, no gaps
+//     and no duplicates;
+//   - Cursor: store-wide, strictly increasing in commit order, never reused
+//     (also not after a session is deleted). It is the resume point of a
+//     subscription spanning several sessions and the SSE `id:`.
+//
+// Only after the commit is a batch handed to Options.Publish (the bus), so
+// an event is durable before any subscriber can see it.
+//
+// # Durability
+//
+// With the default synchronous=NORMAL, a committed batch survives a crash of
+// the corral process (SIGKILL included): the WAL is written before the
+// commit returns. It does not necessarily survive an operating-system crash
+// or power loss: the last batches before the failure may be rolled back
+// (the database stays consistent). Options.Synchronous = "FULL" fsyncs every
+// commit and extends the guarantee to power loss, at a throughput cost.
+//
+// # Errors
+//
+// Open reports a database written by a newer corral as *TooNew (errors.Is
+// ErrTooNew) and a damaged or foreign file as *Corrupt (ErrCorrupt) instead
+// of failing later. A read-only data directory opens in read-only mode:
+// reads work, every write returns *Unavailable (errors.Is ErrReadOnly). A
+// full disk makes commits fail with *Unavailable (ErrDiskFull); the failed
+// batch is not published, reads keep working, and the writer keeps trying
+// new batches, so the store recovers on its own when space is freed.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/corral-dev/corral/event"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "corral.db"
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// Publish receives every committed batch, in commit order, from the
+	// writer goroutine. It must not block (bus.Bus.Publish does not) and
+	// must not modify or retain the events' Data/Raw beyond reading them.
+	Publish func(batch []event.Event)
+
+	// Transition validates a session status change inside the transaction
+	// that makes it; session.CheckTransition is the intended value. It is a
+	// function rather than an import so that the session package can use
+	// the store. Nil accepts any change between non-empty statuses.
+	Transition func(from, to string) error
+
+	// MaxEventsPerSession and MaxBytesPerSession cap each session's log
+	// (and the system stream's); bytes count Data plus Raw. When a cap is
+	// passed the oldest raw payloads are dropped first, then the oldest
+	// events, down to 90% of the cap, and a store.trimmed event records
+	// what went. Zero means the default (2,000,000 events, 1 GiB); a
+	// negative value disables the cap.
+	MaxEventsPerSession int64
+	MaxBytesPerSession  int64
+
+	// Synchronous is the SQLite synchronous level: "NORMAL" (default,
+	// durable against process crash) or "FULL" (also against power loss).
+	Synchronous string
+
+	// QueueLimit bounds the events waiting for the writer; Append blocks
+	// when it is reached (back-pressure instead of unbounded memory).
+	// Default 65,536.
+	QueueLimit int
+
+	// MaxBatch bounds the events committed in one transaction. Default 16,384.
+	MaxBatch int
+
+	// Now is the clock used for event times left zero and for record
+	// timestamps. Default time.Now.
+	Now func() time.Time
+
+	// OnError, if set, is told about commits that failed (from the writer
+	// goroutine; it must not block).
+	OnError func(error)
+}
+
+func (o *Options) fill() {
+	if o.MaxEventsPerSession == 0 {
+		o.MaxEventsPerSession = 2_000_000
+	}
+	if o.MaxBytesPerSession == 0 {
+		o.MaxBytesPerSession = 1 << 30
+	}
+	if o.Synchronous == "" {
+		o.Synchronous = "NORMAL"
+	}
+	if o.QueueLimit <= 0 {
+		o.QueueLimit = 65536
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 16384
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Store is an open corral database. All methods are safe for concurrent use.
+type Store struct {
+	path     string
+	opts     Options
+	readOnly bool
+
+	rdb *sql.DB // readers: a small pool, WAL lets them run beside the writer
+	wdb *sql.DB // the one writer connection (nil when read-only)
+	cdb *sql.DB // checkpoints, so they never run inside the writer's commits
+
+	w *writer // nil when read-only
+
+	health    atomic.Pointer[Unavailable]
+	closeOnce sync.Once
+	closeErr  error
+	ckStop    chan struct{}
+	ckDone    chan struct{}
+}
+
+// Sentinel errors; the typed errors below wrap them for errors.Is.
+var (
+	ErrClosed   = errors.New("store: closed")
+	ErrNotFound = errors.New("store: not found")
+	ErrReadOnly = errors.New("store: data directory is read-only")
+	ErrDiskFull = errors.New("store: disk full")
+	ErrIO       = errors.New("store: I/O error")
+	ErrTooNew   = errors.New("store: database is newer than this corral")
+	ErrCorrupt  = errors.New("store: database file is corrupt or not a corral database")
+	// ErrResolved is returned when resolving a permission request that is
+	// no longer pending.
+	ErrResolved = errors.New("store: permission request already resolved")
+)
+
+// Unavailable says the store cannot write right now. Kind is ErrReadOnly,
+// ErrDiskFull or ErrIO; Err is the underlying cause. Reads may still work.
+type Unavailable struct {
+	Op   string
+	Kind error
+	Err  error
+}
+
+func (e *Unavailable) Error() string {
+	return fmt.Sprintf("store unavailable (%s): %v: %v", e.Op, e.Kind, e.Err)
+}
+
+// Unwrap lets errors.Is match both the kind and the cause.
+func (e *Unavailable) Unwrap() []error { return []error{e.Kind, e.Err} }
+
+// TooNew is returned by Open when the database schema was written by a
+// newer corral than this binary knows.
+type TooNew struct {
+	Path       string
+	Have, Know int
+}
+
+func (e *TooNew) Error() string {
+	return fmt.Sprintf("store: %s has schema version %d but this corral knows up to %d: upgrade corral or use another --data directory", e.Path, e.Have, e.Know)
+}
+
+// Is makes errors.Is(err, ErrTooNew) true.
+func (e *TooNew) Is(target error) bool { return target == ErrTooNew }
+
+// Corrupt is returned by Open when the file cannot be used as a database.
+type Corrupt struct {
+	Path string
+	Err  error
+}
+
+func (e *Corrupt) Error() string {
+	return fmt.Sprintf("store: %s is corrupt or not a corral database (%v): move it aside to start afresh", e.Path, e.Err)
+}
+
+// Unwrap returns ErrCorrupt and the cause.
+func (e *Corrupt) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
+// sqliteCode returns the primary SQLite result code of err, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() & 0xff
+	}
+	return 0
+}
+
+// classify maps a write failure to *Unavailable when it is one of the
+// environmental failures a user can fix (read-only, disk full, I/O), and
+// returns other errors unchanged.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var u *Unavailable
+	if errors.As(err, &u) {
+		return err
+	}
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
+		return &Unavailable{Op: op, Kind: ErrReadOnly, Err: err}
+	case sqlite3.SQLITE_FULL:
+		return &Unavailable{Op: op, Kind: ErrDiskFull, Err: err}
+	case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
+		return &Unavailable{Op: op, Kind: ErrIO, Err: err}
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return &Unavailable{Op: op, Kind: ErrReadOnly, Err: err}
+	}
+	return err
+}
+
+func dsn(path string, readOnly bool, pragmas ...string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Set("mode", "ro")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database in dataDir, runs the
+// migrations this binary knows, and starts the writer. If dataDir or the
+// file is read-only, the store opens read-only: ReadOnly reports it and
+// writes return *Unavailable. Open never panics on a bad file: it returns
+// *Corrupt or *TooNew.
+func Open(dataDir string, opts Options) (*Store, error) {
+	opts.fill()
+	if opts.Synchronous != "NORMAL" && opts.Synchronous != "FULL" {
+		return nil, fmt.Errorf("store: Synchronous must be NORMAL or FULL, not %q", opts.Synchronous)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		if _, statErr := os.Stat(dataDir); statErr != nil {
+			return nil, classify("open", err)
+		}
+	}
+	path := filepath.Join(dataDir, FileName)
+	s := &Store{path: path, opts: opts}
+
+	err := s.openWritable()
+	if err != nil {
+		var u *Unavailable
+		if errors.As(err, &u) && (u.Kind == ErrReadOnly || u.Kind == ErrIO) {
+			// The directory or file is not writable (or the -wal/-shm files
+			// cannot be created): serve what is there, read-only.
+			if _, statErr := os.Stat(path); statErr == nil {
+				if roErr := s.openReadOnly(); roErr == nil {
+					return s, nil
+				}
+			}
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) openWritable() error {
+	// The setup connection applies what must happen before WAL is on
+	// (page size on a new file) and runs the migrations.
+	wdb, err := sql.Open("sqlite", dsn(s.path, false,
+		"synchronous("+s.opts.Synchronous+")",
+		// Checkpoints run on their own connection (see checkpointer), so
+		// the writer's commits never stall copying the WAL back.
+		"wal_autocheckpoint(0)",
+		"cache_size(-16384)",
+		"foreign_keys(0)"))
+	if err != nil {
+		return err
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	if err := s.prepareFile(wdb); err != nil {
+		wdb.Close()
+		return err
+	}
+	rdb, err := sql.Open("sqlite", dsn(s.path, false, "query_only(1)", "cache_size(-8192)"))
+	if err != nil {
+		wdb.Close()
+		return err
+	}
+	rdb.SetMaxOpenConns(4)
+	rdb.SetMaxIdleConns(4)
+	cdb, err := sql.Open("sqlite", dsn(s.path, false, "synchronous("+s.opts.Synchronous+")"))
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return err
+	}
+	cdb.SetMaxOpenConns(1)
+	s.wdb, s.rdb, s.cdb = wdb, rdb, cdb
+	w, err := newWriter(s)
+	if err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		s.cdb.Close()
+		return err
+	}
+	s.w = w
+	s.ckStop = make(chan struct{})
+	s.ckDone = make(chan struct{})
+	go s.checkpointer()
+	return nil
+}
+
+// prepareFile checks the file, switches it to WAL and migrates it.
+func (s *Store) prepareFile(db *sql.DB) error {
+	ctx := context.Background()
+	var n int
+	// Reading the schema is the cheapest way to make SQLite look at the
+	// header: a foreign file fails here with SQLITE_NOTADB.
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+		return s.openError(err)
+	}
+	if n == 0 {
+		// Fresh file: a larger page suits ~600-byte rows. Only possible
+		// before the first table and before WAL.
+		if _, err := db.ExecContext(ctx, "PRAGMA page_size=8192"); err != nil {
+			return s.openError(err)
+		}
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return s.openError(err)
+	}
+	if mode != "wal" {
+		return &Unavailable{Op: "open", Kind: ErrIO, Err: fmt.Errorf("cannot enable WAL (journal_mode=%s)", mode)}
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_size_limit=67108864"); err != nil {
+		return s.openError(err)
+	}
+	if err := migrate(ctx, db, s.path); err != nil {
+		return s.openError(err)
+	}
+	return nil
+}
+
+func (s *Store) openError(err error) error {
+	var tn *TooNew
+	if errors.As(err, &tn) {
+		return err
+	}
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return &Corrupt{Path: s.path, Err: err}
+	}
+	return classify("open", err)
+}
+
+func (s *Store) openReadOnly() error {
+	try := func(extra string) (*sql.DB, error) {
+		d := dsn(s.path, true, "query_only(1)")
+		if extra != "" {
+			d += "&" + extra
+		}
+		db, err := sql.Open("sqlite", d)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(4)
+		if err := checkReadable(db, s.path); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	db, err := try("")
+	if err != nil {
+		// A WAL database on read-only media without its -shm file can only
+		// be read as immutable. A clean Close checkpoints and removes the
+		// WAL, so nothing committed is missed.
+		var err2 error
+		db, err2 = try("immutable=1")
+		if err2 != nil {
+			return err
+		}
+	}
+	s.rdb = db
+	s.readOnly = true
+	s.health.Store(&Unavailable{Op: "open", Kind: ErrReadOnly, Err: fmt.Errorf("%s is not writable", filepath.Dir(s.path))})
+	return nil
+}
+
+func checkReadable(db *sql.DB, path string) error {
+	v, err := schemaVersion(context.Background(), db)
+	if err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return &TooNew{Path: path, Have: v, Know: len(migrations)}
+	}
+	if v < len(migrations) {
+		return fmt.Errorf("store: %s needs migration to version %d but is read-only", path, len(migrations))
+	}
+	return nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// ReadOnly reports whether the store was opened read-only.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// Health returns nil when the last write succeeded, or the *Unavailable
+// describing why writes fail (read-only store, disk full, I/O error).
+func (s *Store) Health() error {
+	if u := s.health.Load(); u != nil {
+		return u
+	}
+	return nil
+}
+
+// Close flushes every queued event, checkpoints the WAL and closes the
+// database. Further calls return the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.w != nil {
+			errs = append(errs, s.w.close())
+			close(s.ckStop)
+			<-s.ckDone
+			// Fold the WAL back into the main file so a later read-only
+			// open (which may have to treat the file as immutable) sees
+			// every commit.
+			if _, err := s.cdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+				errs = append(errs, err)
+			}
+			errs = append(errs, s.cdb.Close(), s.wdb.Close())
+		}
+		errs = append(errs, s.rdb.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// checkpointer copies the WAL back into the database in the background. The
+// writer disables automatic checkpoints because they run inside a commit
+// and would stall appends; a PASSIVE checkpoint here never blocks the
+// writer or readers, and once it has copied everything SQLite restarts the
+// WAL from its beginning at the next commit, so the WAL stays bounded.
+func (s *Store) checkpointer() {
+	defer close(s.ckDone)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ckStop:
+			return
+		case <-t.C:
+		case <-s.w.ckKick:
+		}
+		_, _ = s.cdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	}
+}
+
+func (s *Store) writable(op string) error {
+	if s.readOnly {
+		return &Unavailable{Op: op, Kind: ErrReadOnly, Err: fmt.Errorf("%s opened read-only", s.path)}
+	}
+	return nil
+}

@@ -1,0 +1,775 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/corral-dev/corral/event"
+)
+
+// rowsPerInsert is how many events one INSERT statement carries. Binding
+// many rows per statement amortises the per-statement cost of database/sql
+// and the SQLite VM; beyond ~16 the gain is lost to longer statements.
+const rowsPerInsert = 16
+
+const eventCols = 9
+
+// item is one entry of the writer queue: an event to append, or a job.
+type item struct {
+	ev  event.Event
+	job *job
+}
+
+// job runs inside the writer's transaction, in queue order with the events
+// around it, under a savepoint so that its failure undoes only itself.
+// fn may be nil (a barrier: Sync). done receives the outcome after commit.
+type job struct {
+	fn   func(t *wtx) error
+	done chan error
+	err  error
+}
+
+// writer owns every write: one goroutine, one connection, so sequence
+// numbers and the store-wide cursor are assigned without locks or races.
+type writer struct {
+	s    *Store
+	conn *sql.Conn
+
+	mu     sync.Mutex
+	cond   *sync.Cond // signalled on new items, on space and on close
+	q      []item
+	head   int
+	closed bool
+	done   chan struct{}
+
+	// Owned by the writer goroutine.
+	cursor  int64
+	streams map[string]*stream
+	lost    int64 // events in failed commits, reported once writing works again
+	lostErr error
+	sqlBuf  map[int]string
+
+	ckKick chan struct{}
+	walEst int64 // bytes appended since the last checkpoint kick
+}
+
+// stream is the writer's view of one session's log (mirrors a streams row).
+type stream struct {
+	sid      int64
+	session  string
+	lastSeq  int64
+	firstSeq int64
+	rawFrom  int64
+	events   int64
+	bytes    int64
+}
+
+func newWriter(s *Store) (*writer, error) {
+	ctx := context.Background()
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{
+		s:       s,
+		conn:    conn,
+		streams: make(map[string]*stream),
+		done:    make(chan struct{}),
+		ckKick:  make(chan struct{}, 1),
+		sqlBuf:  make(map[int]string),
+	}
+	w.cond = sync.NewCond(&w.mu)
+	var metaCursor, maxCursor sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key='cursor'").Scan(&metaCursor); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT max(cursor) FROM events").Scan(&maxCursor); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	w.cursor = max(metaCursor.Int64, maxCursor.Int64)
+	go w.run()
+	return w, nil
+}
+
+// enqueue adds items, blocking while the queue is full.
+func (w *writer) enqueue(items ...item) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	limit := w.s.opts.QueueLimit
+	for !w.closed && len(w.q)-w.head > 0 && len(w.q)-w.head+len(items) > limit {
+		w.cond.Wait()
+	}
+	if w.closed {
+		return ErrClosed
+	}
+	w.q = append(w.q, items...)
+	w.cond.Broadcast()
+	return nil
+}
+
+// take removes up to MaxBatch items, waiting for at least one. It returns
+// nil once the writer is closed and drained.
+func (w *writer) take(buf []item) []item {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.q) == w.head && !w.closed {
+		w.cond.Wait()
+	}
+	n := min(len(w.q)-w.head, w.s.opts.MaxBatch)
+	if n == 0 {
+		return nil
+	}
+	buf = append(buf[:0], w.q[w.head:w.head+n]...)
+	clear(w.q[w.head : w.head+n]) // drop references to Data/Raw early
+	w.head += n
+	if w.head == len(w.q) {
+		w.q, w.head = w.q[:0], 0
+	} else if w.head > cap(w.q)/2 {
+		k := copy(w.q, w.q[w.head:])
+		clear(w.q[k:])
+		w.q, w.head = w.q[:k], 0
+	}
+	w.cond.Broadcast()
+	return buf
+}
+
+func (w *writer) close() error {
+	w.mu.Lock()
+	w.closed = true
+	w.cond.Broadcast()
+	w.mu.Unlock()
+	<-w.done
+	return w.conn.Close()
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	var buf []item
+	for {
+		buf = w.take(buf)
+		if buf == nil {
+			return
+		}
+		w.commit(buf)
+		clear(buf)
+	}
+}
+
+// submit runs fn in the writer and waits for the commit of its batch.
+func (w *writer) submit(ctx context.Context, fn func(t *wtx) error) error {
+	j := &job{fn: fn, done: make(chan error, 1)}
+	if err := w.enqueue(item{job: j}); err != nil {
+		return err
+	}
+	select {
+	case err := <-j.done:
+		return err
+	case <-ctx.Done():
+		// The job still runs; only the caller stops waiting.
+		return ctx.Err()
+	}
+}
+
+// wtx is one writer transaction.
+type wtx struct {
+	w       *writer
+	ctx     context.Context
+	tx      *sql.Tx
+	now     time.Time
+	emitted []event.Event
+	rows    []any // pending rows of the multi-row INSERT
+	nrows   int
+
+	frames []*undoFrame // [0] is the transaction, [1] the current job
+
+	activity map[string]int64 // session id → latest event time in this batch
+	runEnds  []event.Event    // run.exited events committed in this batch
+	dirty    map[*stream]bool
+	stmts    map[int]*sql.Stmt
+}
+
+type undoFrame struct {
+	cursor   int64
+	nemitted int
+	nrunEnds int
+	saved    map[string]*stream // nil value: the stream did not exist
+	savedSet map[string]bool
+}
+
+func (t *wtx) pushFrame() {
+	t.frames = append(t.frames, &undoFrame{
+		cursor:   t.w.cursor,
+		nemitted: len(t.emitted),
+		nrunEnds: len(t.runEnds),
+		saved:    map[string]*stream{},
+		savedSet: map[string]bool{},
+	})
+}
+
+// save records the state of a stream before its first change in each open
+// frame, so a failed job or transaction can restore it.
+func (t *wtx) save(session string) {
+	for _, f := range t.frames {
+		if f.savedSet[session] {
+			continue
+		}
+		f.savedSet[session] = true
+		if st, ok := t.w.streams[session]; ok {
+			c := *st
+			f.saved[session] = &c
+		} else {
+			f.saved[session] = nil
+		}
+	}
+}
+
+func (t *wtx) undo(f *undoFrame) {
+	t.w.cursor = f.cursor
+	t.emitted = t.emitted[:f.nemitted]
+	t.runEnds = t.runEnds[:f.nrunEnds]
+	for k, v := range f.saved {
+		if v == nil {
+			delete(t.w.streams, k)
+			continue
+		}
+		if st, ok := t.w.streams[k]; ok {
+			*st = *v
+		} else {
+			c := *v
+			t.w.streams[k] = &c
+		}
+	}
+}
+
+// stream returns the state of a session's stream, loading or creating it.
+func (t *wtx) stream(session string) (*stream, error) {
+	if st, ok := t.w.streams[session]; ok {
+		return st, nil
+	}
+	if err := t.flush(); err != nil {
+		return nil, err
+	}
+	st := &stream{session: session}
+	err := t.tx.QueryRowContext(t.ctx,
+		"SELECT sid, last_seq, first_seq, raw_from, events, bytes FROM streams WHERE session_id=?", session).
+		Scan(&st.sid, &st.lastSeq, &st.firstSeq, &st.rawFrom, &st.events, &st.bytes)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = t.tx.QueryRowContext(t.ctx, "INSERT INTO streams(session_id) VALUES(?) RETURNING sid", session).Scan(&st.sid)
+		st.firstSeq, st.rawFrom = 1, 1
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.save(session)
+	t.w.streams[session] = st
+	return st, nil
+}
+
+// emit assigns Seq and Cursor to ev, queues its row, and records it for
+// publication after commit.
+func (t *wtx) emit(ev event.Event) (event.Event, error) {
+	st, err := t.stream(ev.SessionID)
+	if err != nil {
+		return ev, err
+	}
+	t.save(ev.SessionID)
+	st.lastSeq++
+	t.w.cursor++
+	ev.Seq, ev.Cursor = st.lastSeq, t.w.cursor
+	if ev.Time.IsZero() {
+		ev.Time = t.now
+	}
+	n := int64(len(ev.Data) + len(ev.Raw))
+	st.events++
+	st.bytes += n
+	t.w.walEst += n + 64
+	t.dirty[st] = true
+	if ev.SessionID != "" {
+		if ns := ev.Time.UnixNano(); ns > t.activity[ev.SessionID] {
+			t.activity[ev.SessionID] = ns
+		}
+	}
+	if ev.Kind == event.RunExited && ev.RunID != "" {
+		t.runEnds = append(t.runEnds, ev)
+	}
+	t.rows = append(t.rows, ev.Cursor, st.sid, ev.Seq, ev.Time.UnixNano(), ev.Kind,
+		nullStr(ev.RunID), nullStr(ev.ProcessID), nullBytes(ev.Data), nullBytes(ev.Raw))
+	t.nrows++
+	t.emitted = append(t.emitted, ev)
+	if t.nrows == rowsPerInsert {
+		if err := t.flush(); err != nil {
+			return ev, err
+		}
+	}
+	return ev, nil
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return []byte(b)
+}
+
+func (w *writer) insertSQL(n int) string {
+	if q, ok := w.sqlBuf[n]; ok {
+		return q
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO events(cursor, sid, seq, time, kind, run_id, proc_id, data, raw) VALUES ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?)")
+	}
+	w.sqlBuf[n] = b.String()
+	return w.sqlBuf[n]
+}
+
+// flush writes the pending rows with one INSERT.
+func (t *wtx) flush() error {
+	if t.nrows == 0 {
+		return nil
+	}
+	st, ok := t.stmts[t.nrows]
+	if !ok {
+		var err error
+		st, err = t.tx.PrepareContext(t.ctx, t.w.insertSQL(t.nrows))
+		if err != nil {
+			return err
+		}
+		t.stmts[t.nrows] = st
+	}
+	_, err := st.ExecContext(t.ctx, t.rows...)
+	clear(t.rows)
+	t.rows, t.nrows = t.rows[:0], 0
+	return err
+}
+
+// commit writes one batch in one transaction and, once it is durable,
+// publishes its events and answers its jobs.
+func (w *writer) commit(items []item) {
+	ctx := context.Background()
+	t := &wtx{
+		w:        w,
+		ctx:      ctx,
+		now:      w.s.opts.Now(),
+		emitted:  make([]event.Event, 0, len(items)),
+		rows:     make([]any, 0, rowsPerInsert*eventCols),
+		activity: map[string]int64{},
+		dirty:    map[*stream]bool{},
+		stmts:    map[int]*sql.Stmt{},
+	}
+	var jobs []*job
+	err := func() error {
+		tx, err := w.conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		t.tx = tx
+		t.pushFrame()
+		if w.lost > 0 {
+			// Say, in the log itself, that events were lost while the disk
+			// refused writes (never drop silently).
+			if _, err := t.emit(lostNotice(w.lost, w.lostErr)); err != nil {
+				return err
+			}
+		}
+		for i := range items {
+			it := &items[i]
+			if it.job == nil {
+				if _, err := t.emit(it.ev); err != nil {
+					return err
+				}
+				continue
+			}
+			jobs = append(jobs, it.job)
+			if it.job.fn == nil {
+				continue
+			}
+			if err := t.runJob(it.job); err != nil {
+				return err
+			}
+		}
+		if err := t.finish(); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}()
+	for _, st := range t.stmts {
+		st.Close()
+	}
+	if err != nil {
+		if t.tx != nil {
+			t.tx.Rollback()
+			t.undo(t.frames[0])
+		}
+		uerr := classify("append", err)
+		var u *Unavailable
+		if !errors.As(uerr, &u) {
+			u = &Unavailable{Op: "append", Kind: ErrIO, Err: err}
+		}
+		w.s.health.Store(u)
+		for i := range items {
+			if items[i].job == nil {
+				w.lost++
+			}
+		}
+		w.lostErr = u
+		for _, j := range jobs {
+			j.done <- u
+		}
+		if f := w.s.opts.OnError; f != nil {
+			f(u)
+		}
+		return
+	}
+	w.lost, w.lostErr = 0, nil
+	w.s.health.Store(nil)
+	if len(t.emitted) > 0 && w.s.opts.Publish != nil {
+		w.s.opts.Publish(t.emitted)
+	}
+	for _, j := range jobs {
+		j.done <- j.err
+	}
+	if w.walEst > 32<<20 {
+		w.walEst = 0
+		select {
+		case w.ckKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func lostNotice(n int64, cause error) event.Event {
+	msg := ""
+	if cause != nil {
+		msg = cause.Error()
+	}
+	return event.New(event.ErrorKind, map[string]any{
+		"code":       "store_write_failed",
+		"lostEvents": n,
+		"message":    msg,
+	})
+}
+
+// runJob runs one job under a savepoint. A job's own error is reported to
+// its caller and undone; an error of the savepoint machinery aborts the
+// whole batch.
+func (t *wtx) runJob(j *job) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, "SAVEPOINT job"); err != nil {
+		return err
+	}
+	t.pushFrame()
+	err := j.fn(t)
+	if err == nil {
+		err = t.flush()
+	}
+	f := t.frames[len(t.frames)-1]
+	t.frames = t.frames[:len(t.frames)-1]
+	if err != nil {
+		clear(t.rows)
+		t.rows, t.nrows = t.rows[:0], 0
+		t.undo(f)
+		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO job"); rerr != nil {
+			return rerr
+		}
+		j.err = err
+	}
+	_, rerr := t.tx.ExecContext(t.ctx, "RELEASE job")
+	if rerr != nil {
+		return rerr
+	}
+	// A failure of the environment (disk full) fails the batch, so the
+	// caller sees *Unavailable rather than a half-applied job.
+	var u *Unavailable
+	if errors.As(classify("", err), &u) {
+		return err
+	}
+	return nil
+}
+
+// finish applies the per-batch bookkeeping: retention, stream rows, the
+// cursor high-water mark, session activity and run ends.
+func (t *wtx) finish() error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	for st := range t.dirty {
+		if err := t.trim(st); err != nil {
+			return err
+		}
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	for st := range t.dirty {
+		if t.w.streams[st.session] != st {
+			continue // deleted in this batch
+		}
+		if _, err := t.tx.ExecContext(t.ctx,
+			"UPDATE streams SET last_seq=?, first_seq=?, raw_from=?, events=?, bytes=? WHERE sid=?",
+			st.lastSeq, st.firstSeq, st.rawFrom, st.events, st.bytes, st.sid); err != nil {
+			return err
+		}
+	}
+	if len(t.dirty) > 0 {
+		if _, err := t.tx.ExecContext(t.ctx, "UPDATE meta SET value=? WHERE key='cursor'", t.w.cursor); err != nil {
+			return err
+		}
+	}
+	for id, ns := range t.activity {
+		if _, err := t.tx.ExecContext(t.ctx,
+			"UPDATE sessions SET last_activity=? WHERE id=? AND last_activity<?", ns, id, ns); err != nil {
+			return err
+		}
+	}
+	for _, ev := range t.runEnds {
+		var d struct {
+			ExitCode *int   `json:"exitCode"`
+			Reason   string `json:"reason"`
+		}
+		_ = json.Unmarshal(ev.Data, &d) // best effort: the event itself is what counts
+		if _, err := t.tx.ExecContext(t.ctx,
+			"UPDATE runs SET ended_at=?, exit_code=coalesce(?, exit_code), reason=CASE WHEN ?='' THEN reason ELSE ? END WHERE id=? AND ended_at IS NULL",
+			ev.Time.UnixNano(), d.ExitCode, d.Reason, d.Reason, ev.RunID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Append queues events for the log and returns at once; the writer commits
+// them within milliseconds and only then publishes them. Seq and Cursor
+// are assigned at commit (values set by the caller are ignored); a zero
+// Time is set to the commit time. Events with an empty SessionID go to the
+// system stream. Append blocks only while the queue is full, and fails only
+// when the store is closed or read-only; a commit that fails later (disk
+// full) is reported by Health, by AppendWait callers in the same batch, and
+// by an "error" event in the system stream once writing works again.
+//
+// The caller must not modify Data or Raw after the call.
+func (s *Store) Append(evs ...event.Event) error {
+	if err := s.writable("append"); err != nil {
+		return err
+	}
+	items := make([]item, len(evs))
+	for i := range evs {
+		items[i].ev = evs[i]
+	}
+	return s.w.enqueue(items...)
+}
+
+// AppendWait appends events like Append and waits until they are committed,
+// returning them with Seq, Cursor and Time set.
+func (s *Store) AppendWait(ctx context.Context, evs ...event.Event) ([]event.Event, error) {
+	if err := s.writable("append"); err != nil {
+		return nil, err
+	}
+	out := make([]event.Event, 0, len(evs))
+	err := s.w.submit(ctx, func(t *wtx) error {
+		out = out[:0]
+		for _, ev := range evs {
+			e, err := t.emit(ev)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Sync waits until every event appended before the call is committed (and
+// published). It returns the commit error of that last batch, if any.
+func (s *Store) Sync(ctx context.Context) error {
+	if err := s.writable("sync"); err != nil {
+		return err
+	}
+	j := &job{done: make(chan error, 1)}
+	if err := s.w.enqueue(item{job: j}); err != nil {
+		return err
+	}
+	select {
+	case err := <-j.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// write runs fn in the writer transaction and waits for its commit.
+func (s *Store) write(ctx context.Context, op string, fn func(t *wtx) error) error {
+	if err := s.writable(op); err != nil {
+		return err
+	}
+	err := s.w.submit(ctx, fn)
+	if err != nil {
+		return classify(op, err)
+	}
+	return nil
+}
+
+var errTrimBug = errors.New("store: retention walked past the end of a stream")
+
+// trim enforces the retention caps on one stream (see Options).
+func (t *wtx) trim(st *stream) error {
+	o := &t.w.s.opts
+	overE := o.MaxEventsPerSession >= 0 && st.events > o.MaxEventsPerSession
+	overB := o.MaxBytesPerSession >= 0 && st.bytes > o.MaxBytesPerSession
+	if !overE && !overB {
+		return nil
+	}
+	if t.w.streams[st.session] != st {
+		return nil // deleted in this batch
+	}
+	t.save(st.session)
+	lowE := o.MaxEventsPerSession * 9 / 10
+	lowB := o.MaxBytesPerSession * 9 / 10
+	type info struct {
+		RawDroppedThrough int64 `json:"rawDroppedThrough,omitempty"`
+		RawEvents         int64 `json:"rawEvents,omitempty"`
+		RawBytes          int64 `json:"rawBytes,omitempty"`
+		DeletedThrough    int64 `json:"deletedThrough,omitempty"`
+		DeletedEvents     int64 `json:"deletedEvents,omitempty"`
+		DeletedBytes      int64 `json:"deletedBytes,omitempty"`
+		MaxEvents         int64 `json:"maxEvents"`
+		MaxBytes          int64 `json:"maxBytes"`
+	}
+	var rep info
+	rep.MaxEvents, rep.MaxBytes = o.MaxEventsPerSession, o.MaxBytesPerSession
+
+	// 1. Raw payloads go first: they are the bulk and the normalized Data
+	// keeps the meaning.
+	if overB {
+		need := st.bytes - lowB
+		from := st.rawFrom
+		var freed, n, upto int64
+	rawWalk:
+		for freed < need {
+			rows, err := t.tx.QueryContext(t.ctx,
+				"SELECT seq, length(raw) FROM events WHERE sid=? AND seq>=? AND raw IS NOT NULL ORDER BY seq LIMIT 1024", st.sid, from)
+			if err != nil {
+				return err
+			}
+			got := 0
+			for rows.Next() {
+				var seq, l int64
+				if err := rows.Scan(&seq, &l); err != nil {
+					rows.Close()
+					return err
+				}
+				got++
+				freed += l
+				n++
+				upto = seq
+				from = seq + 1
+				if freed >= need {
+					break
+				}
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if got == 0 {
+				break rawWalk
+			}
+		}
+		if n > 0 {
+			if _, err := t.tx.ExecContext(t.ctx,
+				"UPDATE events SET raw=NULL WHERE sid=? AND seq>=? AND seq<=?", st.sid, st.rawFrom, upto); err != nil {
+				return err
+			}
+			st.bytes -= freed
+			st.rawFrom = upto + 1
+			rep.RawDroppedThrough, rep.RawEvents, rep.RawBytes = upto, n, freed
+		} else if st.rawFrom <= st.lastSeq {
+			st.rawFrom = st.lastSeq + 1
+		}
+	}
+
+	// 2. Then whole events, oldest first, if still over a cap.
+	needE := int64(0)
+	if o.MaxEventsPerSession >= 0 && st.events > o.MaxEventsPerSession {
+		needE = st.events - lowE
+	}
+	needB := int64(0)
+	if o.MaxBytesPerSession >= 0 && st.bytes > o.MaxBytesPerSession {
+		needB = st.bytes - lowB
+	}
+	if needE > 0 || needB > 0 {
+		from := st.firstSeq
+		var n, b, upto int64
+		for n < needE || b < needB {
+			rows, err := t.tx.QueryContext(t.ctx,
+				"SELECT seq, ifnull(length(data),0)+ifnull(length(raw),0) FROM events WHERE sid=? AND seq>=? ORDER BY seq LIMIT 1024", st.sid, from)
+			if err != nil {
+				return err
+			}
+			got := 0
+			for rows.Next() {
+				var seq, l int64
+				if err := rows.Scan(&seq, &l); err != nil {
+					rows.Close()
+					return err
+				}
+				got++
+				n++
+				b += l
+				upto = seq
+				from = seq + 1
+				if n >= needE && b >= needB {
+					break
+				}
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if got == 0 {
+				if n == 0 {
+					return fmt.Errorf("%w (stream %q)", errTrimBug, st.session)
+				}
+				break
+			}
+		}
+		if _, err := t.tx.ExecContext(t.ctx,
+			"DELETE FROM events WHERE sid=? AND seq>=? AND seq<=?", st.sid, st.firstSeq, upto); err != nil {
+			return err
+		}
+		st.firstSeq = upto + 1
+		st.events -= n
+		st.bytes -= b
+		if st.rawFrom < st.firstSeq {
+			st.rawFrom = st.firstSeq
+		}
+		rep.DeletedThrough, rep.DeletedEvents, rep.DeletedBytes = upto, n, b
+	}
+	marker := event.New(event.Trimmed, rep)
+	marker.SessionID = st.session
+	marker.Time = t.now
+	_, err := t.emit(marker)
+	return err
+}
