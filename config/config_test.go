@@ -116,6 +116,9 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown top key", "foo = 1\n", []string{`:1:`, `unknown key "foo"`}},
 		{"unknown capability key", capab("progam = \"x\""), []string{`:4:`, `"capability.progam"`}},
+		{"unknown key in second block", capab("") + "[[capability]]\nname = \"d\"\nprogram = \"/bin/true\"\ntimeot = \"1s\"\n", []string{`:8:`, `"capability.timeot"`}},
+		{"unknown dotted key", "agents.claude.comand = \"x\"\n", []string{`:1:`, `agents.claude.comand`}},
+		{"unknown server key", "[server]\naddr = \"x\"\nport = 1\n", []string{`:3:`, `server.port`}},
 		{"unknown agent key", "[agents.claude]\n\ncomand = \"x\"\n", []string{`:3:`, `agents.claude.comand`}},
 		{"unknown arg key", capab(`args = [{ validator = "a", optinal = true }]`), []string{`:4:`, `"optinal"`}},
 		{"syntax", "[[capability]\n", []string{`c.toml:`, "delimiter"}},
