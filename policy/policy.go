@@ -411,16 +411,14 @@ func (p *Policy) decide(req Request) (Resolved, *Denied) {
 	}
 
 	var dir string
+	var d *Denied
 	if c.anyCwd {
-		d := (*Denied)(nil)
-		if dir, d = resolveAnyCwd(c.name, req.Cwd); d != nil {
-			return Resolved{}, d
-		}
+		dir, d = resolveAnyCwd(c.name, req.Cwd)
 	} else {
-		var d *Denied
-		if dir, d = resolveCwd(c.name, c.roots, req.Cwd); d != nil {
-			return Resolved{}, d
-		}
+		dir, d = resolveCwd(c.name, c.roots, req.Cwd)
+	}
+	if d != nil {
+		return Resolved{}, d
 	}
 
 	lim := c.limits
