@@ -1,0 +1,439 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/corral-dev/corral/internal/fakeagent"
+)
+
+func init() {
+	// corral re-executed as the fake agent of the benchmark (and of tests
+	// that drive the real binary): speak the agent protocol and nothing else.
+	if fakeagent.Enabled() {
+		os.Exit(fakeagent.Main(os.Stdin, os.Stdout))
+	}
+	if _, ok := commands["bench"]; !ok {
+		register("bench", &command{Summary: "run a benchmark: corral bench NAME (api, ...)", Run: runBench})
+	}
+	registerBench("api", "browser-mode API under load: chatty sessions, SSE clients and calls", runBenchAPI)
+}
+
+// benches are the benchmarks `corral bench NAME` runs.
+var benches = map[string]*command{}
+
+func registerBench(name, summary string, run func(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int) {
+	benches[name] = &command{Summary: summary, Run: run}
+}
+
+func runBench(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, "usage: corral bench NAME [flags]\n\nbenchmarks:")
+		names := make([]string, 0, len(benches))
+		for n := range benches {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(stderr, "  %-8s %s\n", n, benches[n].Summary)
+		}
+		return 2
+	}
+	b, ok := benches[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "corral bench: unknown benchmark %q\n", args[0])
+		return 2
+	}
+	return b.Run(ctx, g, args[1:], stdout, stderr)
+}
+
+// apiBenchResult is the report of `corral bench api --json`.
+type apiBenchResult struct {
+	Sessions        int     `json:"sessions"`
+	LinesPerSecond  int     `json:"linesPerSecond"`
+	Clients         int     `json:"clients"`
+	DurationSeconds float64 `json:"durationSeconds"`
+	CallsPerSecond  int     `json:"callsPerSecondTarget"`
+
+	LinesWritten    int64     `json:"linesExpectedPerClient"`
+	Delivered       []int64   `json:"deliveredPerClient"`
+	LatencyMs       quantiles `json:"deliveryLatencyMs"`
+	Calls           int64     `json:"calls"`
+	CallErrors      int64     `json:"callErrors"`
+	CallsPerSecDone float64   `json:"callsPerSecond"`
+	CallLatencyMs   quantiles `json:"listSessionsLatencyMs"`
+	RSSMaxMB        float64   `json:"rssMaxMB"`
+	RSSEndMB        float64   `json:"rssEndMB"`
+	RSSIdleMB       float64   `json:"rssIdleMB"`
+	CPUSeconds      float64   `json:"serverCpuSeconds"`
+}
+
+type quantiles struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+	N   int     `json:"n"`
+}
+
+func quantilesOf(ds []time.Duration) quantiles {
+	if len(ds) == 0 {
+		return quantiles{}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	at := func(q float64) float64 { return ms(ds[min(len(ds)-1, int(q*float64(len(ds))))]) }
+	return quantiles{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: ms(ds[len(ds)-1]), N: len(ds)}
+}
+
+func runBenchAPI(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("corral bench api", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	sessions := flags.Int("sessions", 50, "concurrent sessions, each driven by a chatty fake agent")
+	rate := flags.Int("rate", 20, "lines per second each agent prints")
+	clients := flags.Int("clients", 10, "SSE clients reading every event")
+	dur := flags.Duration("duration", 20*time.Second, "how long the agents print")
+	calls := flags.Int("calls", 1000, "ListSessions calls per second during the run")
+	asJSON := flags.Bool("json", false, "print the result as JSON")
+	keep := flags.Bool("keep", false, "keep the temporary data directory")
+	if flags.Parse(args) != nil {
+		return 2
+	}
+	if err := benchAPI(ctx, *sessions, *rate, *clients, *dur, *calls, *asJSON, *keep, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "corral bench api:", err)
+		return 1
+	}
+	return 0
+}
+
+// benchServer is `corral serve` started as a child for the benchmark.
+type benchServer struct {
+	cmd   *exec.Cmd
+	url   string
+	token string
+	pid   int
+	hc    *http.Client
+}
+
+func startBenchServer(dir string, stderr io.Writer) (*benchServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	data := filepath.Join(dir, "data")
+	cfgPath := filepath.Join(dir, "config.toml")
+	cfg := fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\" }\n", exe, fakeagent.EnvVar)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "serve", "--no-open", "--data", data, "--config", cfgPath)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = stderr
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &benchServer{cmd: cmd, pid: cmd.Process.Pid, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(filepath.Join(data, ServeFile))
+		if err == nil {
+			var si serveInfo
+			if json.Unmarshal(b, &si) == nil && si.PID == s.pid {
+				s.url = strings.SplitN(si.URL, "#", 2)[0]
+				s.url = strings.TrimSuffix(s.url, "/")
+				s.token = si.Token
+				return s, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.stop()
+	return nil, errors.New("corral serve did not write serve.json within 20 s")
+}
+
+func (s *benchServer) stop() error {
+	s.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // it may be gone
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill() //nolint:errcheck // last resort
+		return errors.New("corral serve did not stop within 30 s of SIGTERM")
+	}
+}
+
+func (s *benchServer) call(method string, params any, out any) error {
+	b, _ := json.Marshal(params)
+	req, _ := http.NewRequest("POST", s.url+"/api/call/"+method, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: HTTP %d: %s", method, resp.StatusCode, body)
+	}
+	if out != nil {
+		var env struct{ Result json.RawMessage }
+		if err := json.Unmarshal(body, &env); err != nil {
+			return err
+		}
+		return json.Unmarshal(env.Result, out)
+	}
+	return nil
+}
+
+// procStat returns the RSS (bytes) and the user+system CPU time of pid
+// (Linux /proc; zero elsewhere).
+func procStat(pid int) (rss int64, cpu time.Duration) {
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "VmRSS:") {
+				f := strings.Fields(l)
+				if len(f) >= 2 {
+					kb, _ := strconv.ParseInt(f[1], 10, 64)
+					rss = kb * 1024
+				}
+			}
+		}
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i > 0 {
+			f := strings.Fields(s[i+1:])
+			if len(f) > 13 {
+				ut, _ := strconv.ParseInt(f[11], 10, 64)
+				st, _ := strconv.ParseInt(f[12], 10, 64)
+				cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+			}
+		}
+	}
+	return rss, cpu
+}
+
+func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration, callsPerSec int, asJSON, keep bool, stdout, stderr io.Writer) error {
+	dir, err := os.MkdirTemp("", "corral-bench-api-")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	srv, err := startBenchServer(dir, stderr)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	res := apiBenchResult{Sessions: nSess, LinesPerSecond: rate, Clients: nClients, DurationSeconds: dur.Seconds(), CallsPerSecond: callsPerSec}
+	time.Sleep(500 * time.Millisecond)
+	idle, _ := procStat(srv.pid)
+	res.RSSIdleMB = float64(idle) / (1 << 20)
+
+	cwd := filepath.Join(dir, "work")
+	os.MkdirAll(cwd, 0o700) //nolint:errcheck // CreateSession reports a missing cwd
+	ids := make([]string, nSess)
+	for i := range ids {
+		var s struct {
+			ID string `json:"id"`
+		}
+		if err := srv.call("CreateSession", map[string]any{"agent": "fake", "cwd": cwd}, &s); err != nil {
+			return err
+		}
+		ids[i] = s.ID
+	}
+
+	// SSE clients: every event of every session; the latency of each
+	// chatty delta is its receipt time minus the time the agent stamped
+	// into it just before writing the line.
+	sctx, stopClients := context.WithCancel(ctx)
+	defer stopClients()
+	var wg sync.WaitGroup
+	lat := make([][]time.Duration, nClients)
+	delivered := make([]atomic.Int64, nClients)
+	ready := make(chan struct{}, nClients)
+	for c := 0; c < nClients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(sctx, "GET", srv.url+"/api/events?since=0", nil)
+			req.Header.Set("Authorization", "Bearer "+srv.token)
+			resp, err := srv.hc.Do(req)
+			if err != nil {
+				fmt.Fprintln(stderr, "client:", err)
+				ready <- struct{}{}
+				return
+			}
+			defer resp.Body.Close()
+			ready <- struct{}{}
+			br := bufio.NewReaderSize(resp.Body, 64<<10)
+			marker := []byte(`"text":"t=`)
+			local := make([]time.Duration, 0, nSess*rate*int(dur.Seconds()+1))
+			defer func() { lat[c] = local }()
+			for {
+				line, err := br.ReadSlice('\n')
+				if err != nil {
+					return
+				}
+				i := bytes.Index(line, marker)
+				if i < 0 {
+					continue
+				}
+				now := time.Now().UnixNano()
+				rest := line[i+len(marker):]
+				j := bytes.IndexByte(rest, ';')
+				if j < 0 || !bytes.Contains(line, []byte(`"delta":true`)) {
+					continue
+				}
+				t, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+				if err != nil {
+					continue
+				}
+				local = append(local, time.Duration(now-t))
+				delivered[c].Add(1)
+			}
+		}(c)
+	}
+	for c := 0; c < nClients; c++ {
+		<-ready
+	}
+
+	// Calls: ListSessions at callsPerSec, spread over workers.
+	var callLat []time.Duration
+	var callMu sync.Mutex
+	var nCalls, nErr atomic.Int64
+	cctx, stopCalls := context.WithCancel(ctx)
+	defer stopCalls()
+	workers := 32
+	var cwg sync.WaitGroup
+	if callsPerSec > 0 {
+		interval := time.Duration(int64(time.Second) * int64(workers) / int64(callsPerSec))
+		for w := 0; w < workers; w++ {
+			cwg.Add(1)
+			go func() {
+				defer cwg.Done()
+				t := time.NewTicker(interval)
+				defer t.Stop()
+				local := make([]time.Duration, 0, 1024)
+				for {
+					select {
+					case <-cctx.Done():
+						callMu.Lock()
+						callLat = append(callLat, local...)
+						callMu.Unlock()
+						return
+					case <-t.C:
+						start := time.Now()
+						err := srv.call("ListSessions", struct{}{}, nil)
+						local = append(local, time.Since(start))
+						nCalls.Add(1)
+						if err != nil {
+							nErr.Add(1)
+						}
+					}
+				}
+			}()
+		}
+	}
+
+	// Resource sampling of the server process.
+	var rssMax atomic.Int64
+	rctx, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	var rwg sync.WaitGroup
+	rwg.Add(1)
+	go func() {
+		defer rwg.Done()
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+				if r, _ := procStat(srv.pid); r > rssMax.Load() {
+					rssMax.Store(r)
+				}
+			}
+		}
+	}()
+
+	_, cpu0 := procStat(srv.pid)
+	started := time.Now()
+	text := fmt.Sprintf("chatty:%d:%g", rate, dur.Seconds())
+	for _, id := range ids {
+		if err := srv.call("SendMessage", map[string]any{"sessionId": id, "text": text}, nil); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-time.After(dur + time.Second):
+	case <-ctx.Done():
+	}
+	stopCalls()
+	cwg.Wait()
+	callWall := time.Since(started)
+	// Let the last lines arrive, then close the clients.
+	time.Sleep(time.Second)
+	_, cpu1 := procStat(srv.pid)
+	stopSampling()
+	rwg.Wait()
+	end, _ := procStat(srv.pid)
+	stopClients()
+	wg.Wait()
+
+	var all []time.Duration
+	for c := range lat {
+		all = append(all, lat[c]...)
+		res.Delivered = append(res.Delivered, delivered[c].Load())
+	}
+	res.LinesWritten = int64(nSess * int(float64(rate)*dur.Seconds()))
+	res.LatencyMs = quantilesOf(all)
+	res.Calls, res.CallErrors = nCalls.Load(), nErr.Load()
+	res.CallsPerSecDone = float64(res.Calls) / callWall.Seconds()
+	res.CallLatencyMs = quantilesOf(callLat)
+	res.RSSMaxMB = float64(rssMax.Load()) / (1 << 20)
+	res.RSSEndMB = float64(end) / (1 << 20)
+	res.CPUSeconds = (cpu1 - cpu0).Seconds()
+
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(stdout, "corral bench api: %d sessions × %d lines/s for %v, %d SSE clients, %d ListSessions/s (%s/%s, %d cpus)\n",
+		nSess, rate, dur, nClients, callsPerSec, goruntime.GOOS, goruntime.GOARCH, goruntime.NumCPU())
+	fmt.Fprintf(stdout, "delivery latency (agent write → SSE client read), ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (n=%d)\n",
+		res.LatencyMs.P50, res.LatencyMs.P90, res.LatencyMs.P99, res.LatencyMs.Max, res.LatencyMs.N)
+	fmt.Fprintf(stdout, "deltas delivered per client: %v (expected %d each)\n", res.Delivered, res.LinesWritten)
+	fmt.Fprintf(stdout, "ListSessions: %d calls (%.0f/s), %d errors, ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+		res.Calls, res.CallsPerSecDone, res.CallErrors, res.CallLatencyMs.P50, res.CallLatencyMs.P90, res.CallLatencyMs.P99, res.CallLatencyMs.Max)
+	fmt.Fprintf(stdout, "corral serve RSS: idle %.1f MB, max %.1f MB, end %.1f MB; CPU %.1f s over %.1f s\n",
+		res.RSSIdleMB, res.RSSMaxMB, res.RSSEndMB, res.CPUSeconds, callWall.Seconds()+1)
+	return nil
+}
