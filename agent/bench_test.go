@@ -2,8 +2,8 @@ package agent
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -78,4 +78,43 @@ func BenchmarkClaudeDecodeDeltas(b *testing.B) {
 	benchDecode(b, lines, func() Conn { return Claude{}.NewConn(SessionOptions{}, io.Discard, ConnConfig{}) })
 }
 
-var _ = os.Getenv
+// BenchmarkCodexDecode decodes Codex 0.171.0's recorded app-server
+// streams repeated to 1,000,000 lines per operation.
+func BenchmarkCodexDecode(b *testing.B) {
+	lines := corpus(b, codexFixtures)
+	benchDecode(b, lines, func() Conn { return Codex{}.NewConn(SessionOptions{}, io.Discard, ConnConfig{}) })
+}
+
+// BenchmarkValidJSON and BenchmarkStdJSONValid compare the decoders'
+// validating scanner with encoding/json.Valid on the same lines.
+func BenchmarkValidJSON(b *testing.B) {
+	lines := corpus(b, claudeFixtures)
+	var size int64
+	for _, l := range lines {
+		size += int64(len(l))
+	}
+	b.SetBytes(size)
+	for n := 0; n < b.N; n++ {
+		for _, l := range lines {
+			if !validJSON(l) {
+				b.Fatal("invalid")
+			}
+		}
+	}
+}
+
+func BenchmarkStdJSONValid(b *testing.B) {
+	lines := corpus(b, claudeFixtures)
+	var size int64
+	for _, l := range lines {
+		size += int64(len(l))
+	}
+	b.SetBytes(size)
+	for n := 0; n < b.N; n++ {
+		for _, l := range lines {
+			if !json.Valid(l) {
+				b.Fatal("invalid")
+			}
+		}
+	}
+}

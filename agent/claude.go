@@ -1,8 +1,8 @@
 package agent
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -182,166 +182,113 @@ func (c *claudeConn) SessionID() string {
 	return c.sessionID
 }
 
-// The type prefix Claude Code prints first on its most frequent line.
-var claudeStreamEventPrefix = []byte(`{"type":"stream_event"`)
-
-// claudeStreamLine is a stream_event line: a raw API SSE event.
-type claudeStreamLine struct {
-	Event struct {
-		Type  string `json:"type"`
-		Index int    `json:"index"`
-		Delta struct {
-			Type     string `json:"type"`
-			Text     string `json:"text"`
-			Thinking string `json:"thinking"`
-		} `json:"delta"`
-	} `json:"event"`
-	ParentToolUseID *string `json:"parent_tool_use_id"`
+// claudeTop holds the raw top-level members of a line the decoder reads.
+type claudeTop struct {
+	typ, subtype, sessionID               []byte
+	event, message, parent, toolUseResult []byte
+	errField, status, permissionMode      []byte
+	requestID, request, response          []byte
+	line                                  []byte
 }
 
-// claudeLine holds the fields of every other line type.
-type claudeLine struct {
-	Type      string `json:"type"`
-	Subtype   string `json:"subtype"`
-	SessionID string `json:"session_id"`
-
-	// system/init, system/status
-	Cwd            string   `json:"cwd"`
-	Model          string   `json:"model"`
-	PermissionMode string   `json:"permissionMode"`
-	Tools          []string `json:"tools"`
-	Version        string   `json:"claude_code_version"`
-	Status         *string  `json:"status"`
-
-	// system/api_retry
-	Attempt      int             `json:"attempt"`
-	MaxRetries   int             `json:"max_retries"`
-	RetryDelayMs float64         `json:"retry_delay_ms"`
-	ErrorStatus  *int            `json:"error_status"`
-	Error        json.RawMessage `json:"error"` // a string on api_retry and on error messages
-
-	// assistant, user
-	Message         json.RawMessage `json:"message"`
-	ParentToolUseID *string         `json:"parent_tool_use_id"`
-	ToolUseResult   json.RawMessage `json:"tool_use_result"`
-
-	// result
-	IsError           bool            `json:"is_error"`
-	APIErrorStatus    *int            `json:"api_error_status"`
-	DurationMs        int64           `json:"duration_ms"`
-	DurationAPIMs     int64           `json:"duration_api_ms"`
-	NumTurns          int             `json:"num_turns"`
-	Result            string          `json:"result"`
-	StopReason        *string         `json:"stop_reason"`
-	TotalCostUSD      float64         `json:"total_cost_usd"`
-	Usage             *claudeUsage    `json:"usage"`
-	ModelUsage        json.RawMessage `json:"modelUsage"`
-	PermissionDenials json.RawMessage `json:"permission_denials"`
-	TerminalReason    string          `json:"terminal_reason"`
-	Errors            []string        `json:"errors"`
-
-	// control_request, control_response, control_cancel_request
-	RequestID string          `json:"request_id"`
-	Request   json.RawMessage `json:"request"`
-	Response  json.RawMessage `json:"response"`
-}
-
-type claudeUsage struct {
-	InputTokens              int64 `json:"input_tokens"`
-	OutputTokens             int64 `json:"output_tokens"`
-	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
-	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
-}
-
-type claudeMessage struct {
-	ID      string          `json:"id"`
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"` // a string or blocks
-}
-
-type claudeBlock struct {
-	Type      string          `json:"type"`
-	Text      string          `json:"text"`
-	Thinking  string          `json:"thinking"`
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	Input     json.RawMessage `json:"input"`
-	ToolUseID string          `json:"tool_use_id"`
-	Content   json.RawMessage `json:"content"`
-	IsError   bool            `json:"is_error"`
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
+func (t *claudeTop) set(k, v []byte) {
+	switch string(k) {
+	case "type":
+		t.typ = v
+	case "subtype":
+		t.subtype = v
+	case "session_id":
+		t.sessionID = v
+	case "event":
+		t.event = v
+	case "message":
+		t.message = v
+	case "parent_tool_use_id":
+		t.parent = v
+	case "tool_use_result":
+		t.toolUseResult = v
+	case "error":
+		t.errField = v
+	case "status":
+		t.status = v
+	case "permissionMode":
+		t.permissionMode = v
+	case "request_id":
+		t.requestID = v
+	case "request":
+		t.request = v
+	case "response":
+		t.response = v
 	}
-	return *s
 }
 
-// Decode maps one line of Claude Code's stream-json output.
+// Decode maps one line of Claude Code's stream-json output. The line is
+// validated and its top-level members located in one pass; only the
+// values an event needs are decoded.
 func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
 	if stream != Stdout || !looksJSON(line) {
 		c.em.nonJSON(stream, line, nil, emit)
 		return
 	}
-	if bytes.HasPrefix(line, claudeStreamEventPrefix) {
-		c.decodeStreamEvent(line, emit)
+	var t claudeTop
+	if !scanObject(line, t.set) {
+		c.em.nonJSON(stream, line, syntaxError(line), emit)
 		return
 	}
-	var l claudeLine
-	if err := json.Unmarshal(line, &l); err != nil {
-		c.em.nonJSON(stream, line, err, emit)
-		return
-	}
+	t.line = line
 	em := c.em
-	switch l.Type {
+	switch str(t.typ) {
 	case "stream_event":
-		c.decodeStreamEvent(line, emit)
+		c.decodeStreamEvent(&t, emit)
 	case "system":
-		switch l.Subtype {
+		switch str(t.subtype) {
 		case "init":
-			c.setSession(l.SessionID)
-			emit(em.ev(event.AgentInit, InitData{
-				SessionID: l.SessionID, Model: l.Model, Cwd: l.Cwd,
-				PermissionMode: l.PermissionMode, Version: l.Version, Tools: l.Tools,
-			}, line))
+			c.decodeInit(line, emit)
 		case "status":
-			emit(em.ev(event.AgentStatus, StatusData{Status: deref(l.Status), PermissionMode: l.PermissionMode}, line))
+			emit(em.ev(event.AgentStatus, StatusData{Status: str(t.status), PermissionMode: str(t.permissionMode)}, line))
 		case "api_retry":
-			d := RetryData{Attempt: l.Attempt, MaxRetries: l.MaxRetries, DelayMs: int64(l.RetryDelayMs), Error: jsonString(l.Error)}
-			if l.ErrorStatus != nil {
-				d.HTTPStatus = *l.ErrorStatus
-			}
+			d := RetryData{}
+			fields(line, func(k, v []byte) bool {
+				switch string(k) {
+				case "attempt":
+					d.Attempt = int(integer(v))
+				case "max_retries":
+					d.MaxRetries = int(integer(v))
+				case "retry_delay_ms":
+					d.DelayMs = integer(v)
+				case "error_status":
+					d.HTTPStatus = int(integer(v))
+				case "error":
+					d.Error = str(v)
+				}
+				return true
+			})
 			emit(em.ev(event.AgentRetry, d, line))
 		default:
 			emit(em.ev(event.AgentOther, nil, line))
 		}
 	case "assistant":
-		c.decodeAssistant(&l, line, emit)
+		c.decodeAssistant(&t, emit)
 	case "user":
-		c.decodeUser(&l, line, emit)
+		c.decodeUser(&t, emit)
 	case "result":
-		c.decodeResult(&l, line, emit)
+		c.decodeResult(line, emit)
 	case "control_request":
-		c.decodeControlRequest(&l, line, emit)
+		c.decodeControlRequest(&t, emit)
 	case "control_cancel_request":
+		id := str(t.requestID)
 		c.mu.Lock()
-		_, had := c.pending[l.RequestID]
-		delete(c.pending, l.RequestID)
+		_, had := c.pending[id]
+		delete(c.pending, id)
 		c.mu.Unlock()
 		if had {
-			emit(em.ev(event.PermissionResolved, PermissionResolvedData{RequestID: l.RequestID, Outcome: "cancelled"}, line))
+			emit(em.ev(event.PermissionResolved, PermissionResolvedData{RequestID: id, Outcome: "cancelled"}, line))
 		} else {
 			emit(em.ev(event.AgentOther, nil, line))
 		}
 	case "control_response":
-		var r struct {
-			Subtype string `json:"subtype"`
-			Error   string `json:"error"`
-		}
-		json.Unmarshal(l.Response, &r) //nolint:errcheck // shape checked below
-		if r.Subtype == "error" {
-			emit(em.ev(event.ErrorKind, ErrorData{Code: "control_error", Message: r.Error}, line))
+		if str(field(t.response, "subtype")) == "error" {
+			emit(em.ev(event.ErrorKind, ErrorData{Code: "control_error", Message: str(field(t.response, "error"))}, line))
 		} else {
 			emit(em.ev(event.AgentOther, nil, line))
 		}
@@ -349,6 +296,15 @@ func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) 
 		// keep_alive and any type a newer CLI adds.
 		emit(em.ev(event.AgentOther, nil, line))
 	}
+}
+
+// syntaxError describes why line is not valid JSON.
+func syntaxError(line []byte) error {
+	var v any
+	if err := json.Unmarshal(line, &v); err != nil {
+		return err
+	}
+	return errors.New("not a JSON object")
 }
 
 func (c *claudeConn) setSession(id string) {
@@ -361,155 +317,266 @@ func (c *claudeConn) setSession(id string) {
 }
 
 // jsonString returns raw as a string if it is a JSON string, else "".
-func jsonString(raw json.RawMessage) string {
-	if len(raw) == 0 || raw[0] != '"' {
-		return ""
-	}
-	var s string
-	json.Unmarshal(raw, &s) //nolint:errcheck // a quoted value always parses
-	return s
+func jsonString(raw json.RawMessage) string { return str(raw) }
+
+func (c *claudeConn) decodeInit(line []byte, emit func(event.Event)) {
+	var d InitData
+	fields(line, func(k, v []byte) bool {
+		switch string(k) {
+		case "session_id":
+			d.SessionID = str(v)
+		case "model":
+			d.Model = str(v)
+		case "cwd":
+			d.Cwd = str(v)
+		case "permissionMode":
+			d.PermissionMode = str(v)
+		case "claude_code_version":
+			d.Version = str(v)
+		case "tools":
+			d.Tools = strs(v)
+		}
+		return true
+	})
+	c.setSession(d.SessionID)
+	emit(c.em.ev(event.AgentInit, d, line))
 }
 
-func (c *claudeConn) decodeStreamEvent(line []byte, emit func(event.Event)) {
-	var s claudeStreamLine
-	if err := json.Unmarshal(line, &s); err != nil {
-		c.em.nonJSON(Stdout, line, err, emit)
-		return
-	}
-	if s.Event.Type == "content_block_delta" {
-		switch s.Event.Delta.Type {
-		case "text_delta":
-			emit(c.em.ev(event.AssistantText, TextData{Text: s.Event.Delta.Text, Delta: true, ParentToolUseID: deref(s.ParentToolUseID)}, line))
-			return
-		case "thinking_delta":
-			emit(c.em.ev(event.AssistantThinking, TextData{Text: s.Event.Delta.Thinking, Delta: true, ParentToolUseID: deref(s.ParentToolUseID)}, line))
+func (c *claudeConn) decodeStreamEvent(t *claudeTop, emit func(event.Event)) {
+	var evType, delta []byte
+	fields(t.event, func(k, v []byte) bool {
+		switch string(k) {
+		case "type":
+			evType = v
+		case "delta":
+			delta = v
+		}
+		return true
+	})
+	if string(evType) == `"content_block_delta"` {
+		var dType, text []byte
+		fields(delta, func(k, v []byte) bool {
+			switch string(k) {
+			case "type":
+				dType = v
+			case "text", "thinking":
+				text = v
+			}
+			return true
+		})
+		kind := ""
+		switch string(dType) {
+		case `"text_delta"`:
+			kind = event.AssistantText
+		case `"thinking_delta"`:
+			kind = event.AssistantThinking
+		}
+		if kind != "" {
+			ev := c.em.ev(kind, nil, t.line)
+			ev.Data = textDataJSON(TextData{Text: str(text), Delta: true, ParentToolUseID: str(t.parent)})
+			emit(ev)
 			return
 		}
 	}
 	// message_start, content_block_start/stop, message_delta,
 	// message_stop, signature and tool-input deltas: the complete
 	// assistant line that follows carries their content.
-	emit(c.em.ev(event.AgentOther, nil, line))
+	emit(c.em.ev(event.AgentOther, nil, t.line))
+}
+
+// claudeBlock is one content block.
+type claudeBlock struct {
+	typ, text, id, name, input, toolUseID, content []byte
+	isError                                        bool
+}
+
+func parseBlock(v []byte) claudeBlock {
+	var b claudeBlock
+	fields(v, func(k, v []byte) bool {
+		switch string(k) {
+		case "type":
+			b.typ = v
+		case "text", "thinking":
+			if b.text == nil {
+				b.text = v
+			}
+		case "id":
+			b.id = v
+		case "name":
+			b.name = v
+		case "input":
+			b.input = v
+		case "tool_use_id":
+			b.toolUseID = v
+		case "content":
+			b.content = v
+		case "is_error":
+			b.isError = string(v) == "true"
+		}
+		return true
+	})
+	return b
 }
 
 // decodeAssistant maps an assistant line: Claude Code prints one per
 // content block, with the whole block.
-func (c *claudeConn) decodeAssistant(l *claudeLine, line []byte, emit func(event.Event)) {
-	var m claudeMessage
-	var blocks []claudeBlock
-	if json.Unmarshal(l.Message, &m) == nil {
-		json.Unmarshal(m.Content, &blocks) //nolint:errcheck // a string content has no blocks
-	}
-	parent := deref(l.ParentToolUseID)
-	errCode := jsonString(l.Error)
-	raw := line
-	for _, b := range blocks {
+func (c *claudeConn) decodeAssistant(t *claudeTop, emit func(event.Event)) {
+	msgID := str(field(t.message, "id"))
+	parent := str(t.parent)
+	errCode := str(t.errField)
+	rawLine := t.line
+	elems(field(t.message, "content"), func(v []byte) {
+		b := parseBlock(v)
 		var ev event.Event
-		switch b.Type {
+		switch str(b.typ) {
 		case "text":
-			ev = c.em.ev(event.AssistantText, TextData{Text: b.Text, MessageID: m.ID, ParentToolUseID: parent, Error: errCode}, raw)
+			ev = c.em.ev(event.AssistantText, nil, rawLine)
+			ev.Data = textDataJSON(TextData{Text: str(b.text), MessageID: msgID, ParentToolUseID: parent, Error: errCode})
 		case "thinking":
-			ev = c.em.ev(event.AssistantThinking, TextData{Text: b.Thinking, MessageID: m.ID, ParentToolUseID: parent}, raw)
+			ev = c.em.ev(event.AssistantThinking, nil, rawLine)
+			ev.Data = textDataJSON(TextData{Text: str(b.text), MessageID: msgID, ParentToolUseID: parent})
 		case "tool_use", "server_tool_use":
-			ev = c.em.ev(event.ToolCall, ToolCallData{ID: b.ID, Name: b.Name, Input: b.Input, ParentToolUseID: parent}, raw)
+			ev = c.em.ev(event.ToolCall, ToolCallData{ID: str(b.id), Name: str(b.name), Input: raw(b.input), ParentToolUseID: parent}, rawLine)
 		default:
-			continue
+			return
 		}
 		emit(ev)
-		raw = nil
-	}
-	if raw != nil {
-		emit(c.em.ev(event.AgentOther, nil, line))
+		rawLine = nil
+	})
+	if rawLine != nil {
+		emit(c.em.ev(event.AgentOther, nil, t.line))
 	}
 }
 
 // decodeUser maps a user line: tool results, and the CLI's own notes such
 // as "[Request interrupted by user]" (those stay agent.other).
-func (c *claudeConn) decodeUser(l *claudeLine, line []byte, emit func(event.Event)) {
-	var m claudeMessage
-	var blocks []claudeBlock
-	if json.Unmarshal(l.Message, &m) == nil {
-		json.Unmarshal(m.Content, &blocks) //nolint:errcheck // a string content has no blocks
-	}
-	raw := line
-	for _, b := range blocks {
-		if b.Type != "tool_result" {
-			continue
+func (c *claudeConn) decodeUser(t *claudeTop, emit func(event.Event)) {
+	rawLine := t.line
+	elems(field(t.message, "content"), func(v []byte) {
+		b := parseBlock(v)
+		if str(b.typ) != "tool_result" {
+			return
 		}
-		d := ToolResultData{ID: b.ToolUseID, Output: blockText(b.Content), IsError: b.IsError}
-		if len(l.ToolUseResult) > 0 && l.ToolUseResult[0] == '{' {
-			d.Details = l.ToolUseResult
+		d := ToolResultData{ID: str(b.toolUseID), Output: blockText(b.content), IsError: b.isError}
+		if len(t.toolUseResult) > 0 && t.toolUseResult[0] == '{' {
+			d.Details = raw(t.toolUseResult)
 		}
-		emit(c.em.ev(event.ToolResult, d, raw))
-		raw = nil
-	}
-	if raw != nil {
-		emit(c.em.ev(event.AgentOther, nil, line))
+		emit(c.em.ev(event.ToolResult, d, rawLine))
+		rawLine = nil
+	})
+	if rawLine != nil {
+		emit(c.em.ev(event.AgentOther, nil, t.line))
 	}
 }
 
 // blockText flattens a tool_result content (a string or blocks).
-func blockText(raw json.RawMessage) string {
-	if len(raw) == 0 {
+func blockText(v []byte) string {
+	if len(v) == 0 {
 		return ""
 	}
-	if raw[0] == '"' {
-		return jsonString(raw)
-	}
-	var blocks []claudeBlock
-	if json.Unmarshal(raw, &blocks) != nil {
-		return string(raw)
+	if v[0] == '"' {
+		return str(v)
 	}
 	var sb strings.Builder
-	for i, b := range blocks {
-		if b.Type == "text" {
-			if i > 0 {
+	n := 0
+	elems(v, func(e []byte) {
+		b := parseBlock(e)
+		if str(b.typ) == "text" {
+			if n > 0 {
 				sb.WriteByte('\n')
 			}
-			sb.WriteString(b.Text)
+			sb.WriteString(str(b.text))
+			n++
 		}
-	}
+	})
 	return sb.String()
 }
 
 // decodeResult maps the result line that ends every turn into usage and
 // turn.completed. The outcome comes from is_error, api_error_status and
 // terminal_reason: the subtype says "success" even for API errors.
-func (c *claudeConn) decodeResult(l *claudeLine, line []byte, emit func(event.Event)) {
-	c.setSession(l.SessionID)
-	u := UsageData{
-		CostUSD: l.TotalCostUSD, DurationMs: l.DurationMs, APIDurationMs: l.DurationAPIMs,
-		NumTurns: l.NumTurns, Models: l.ModelUsage,
-	}
-	if l.Usage != nil {
-		u.InputTokens = l.Usage.InputTokens
-		u.OutputTokens = l.Usage.OutputTokens
-		u.CacheReadTokens = l.Usage.CacheReadInputTokens
-		u.CacheWriteTokens = l.Usage.CacheCreationInputTokens
-	}
+func (c *claudeConn) decodeResult(line []byte, emit func(event.Event)) {
+	var r claudeResult
+	var u UsageData
+	var denials []byte
+	fields(line, func(k, v []byte) bool {
+		switch string(k) {
+		case "subtype":
+			r.subtype = str(v)
+		case "is_error":
+			r.isError = string(v) == "true"
+		case "api_error_status":
+			r.apiStatus = int(integer(v))
+		case "duration_ms":
+			u.DurationMs = integer(v)
+		case "duration_api_ms":
+			u.APIDurationMs = integer(v)
+		case "num_turns":
+			u.NumTurns = int(integer(v))
+		case "result":
+			r.result = str(v)
+		case "stop_reason":
+			r.stopReason = str(v)
+		case "session_id":
+			r.sessionID = str(v)
+		case "total_cost_usd":
+			u.CostUSD = num(v)
+		case "usage":
+			fields(v, func(k, v []byte) bool {
+				switch string(k) {
+				case "input_tokens":
+					u.InputTokens = integer(v)
+				case "output_tokens":
+					u.OutputTokens = integer(v)
+				case "cache_read_input_tokens":
+					u.CacheReadTokens = integer(v)
+				case "cache_creation_input_tokens":
+					u.CacheWriteTokens = integer(v)
+				}
+				return true
+			})
+		case "modelUsage":
+			u.Models = raw(v)
+		case "permission_denials":
+			denials = v
+		case "terminal_reason":
+			r.terminalReason = str(v)
+		case "errors":
+			r.errors = strs(v)
+		}
+		return true
+	})
+	c.setSession(r.sessionID)
 	emit(c.em.ev(event.Usage, u, line))
 
-	d := TurnCompletedData{OK: !l.IsError, StopReason: deref(l.StopReason), SessionID: l.SessionID, Result: l.Result}
-	if len(l.PermissionDenials) > 2 { // more than "[]"
-		d.PermissionDenials = l.PermissionDenials
+	d := TurnCompletedData{OK: !r.isError, StopReason: r.stopReason, SessionID: r.sessionID, Result: r.result}
+	if len(denials) > 2 { // more than "[]"
+		d.PermissionDenials = raw(denials)
 	}
-	if l.IsError {
-		d.Error = claudeTurnError(l)
+	if r.isError {
+		d.Error = claudeTurnError(&r)
 	}
 	emit(c.em.ev(event.TurnCompleted, d, nil))
 }
 
-func claudeTurnError(l *claudeLine) *TurnError {
-	msg := l.Result
-	if msg == "" && len(l.Errors) > 0 {
-		msg = strings.Join(l.Errors, "; ")
+type claudeResult struct {
+	subtype, result, stopReason, sessionID, terminalReason string
+	isError                                                bool
+	apiStatus                                              int
+	errors                                                 []string
+}
+
+func claudeTurnError(r *claudeResult) *TurnError {
+	msg := r.result
+	if msg == "" && len(r.errors) > 0 {
+		msg = strings.Join(r.errors, "; ")
 	}
 	switch {
-	case l.APIErrorStatus != nil && *l.APIErrorStatus != 0:
-		return &TurnError{Code: codeForStatus(*l.APIErrorStatus), HTTPStatus: *l.APIErrorStatus, Message: msg}
-	case strings.HasPrefix(l.TerminalReason, "aborted"):
-		return &TurnError{Code: CodeInterrupted, Message: l.TerminalReason}
-	case l.Subtype == "error_max_turns":
+	case r.apiStatus != 0:
+		return &TurnError{Code: codeForStatus(r.apiStatus), HTTPStatus: r.apiStatus, Message: msg}
+	case strings.HasPrefix(r.terminalReason, "aborted"):
+		return &TurnError{Code: CodeInterrupted, Message: r.terminalReason}
+	case r.subtype == "error_max_turns":
 		return &TurnError{Code: CodeMaxTurns, Message: msg}
 	default:
 		return &TurnError{Code: CodeAgent, Message: msg}
@@ -521,7 +588,9 @@ func claudeTurnError(l *claudeLine) *TurnError {
 // any other request is answered with an error at once (corral registers no
 // hooks or SDK MCP servers, so none is expected), because the CLI would
 // otherwise wait forever.
-func (c *claudeConn) decodeControlRequest(l *claudeLine, line []byte, emit func(event.Event)) {
+func (c *claudeConn) decodeControlRequest(t *claudeTop, emit func(event.Event)) {
+	line := t.line
+	l := struct{ RequestID string }{RequestID: str(t.requestID)}
 	var r struct {
 		Subtype     string          `json:"subtype"`
 		ToolName    string          `json:"tool_name"`
@@ -530,7 +599,7 @@ func (c *claudeConn) decodeControlRequest(l *claudeLine, line []byte, emit func(
 		ToolUseID   string          `json:"tool_use_id"`
 		Suggestions json.RawMessage `json:"permission_suggestions"`
 	}
-	json.Unmarshal(l.Request, &r) //nolint:errcheck // an unknown shape is answered below
+	json.Unmarshal(t.request, &r) //nolint:errcheck // an unknown shape is answered below
 	if r.Subtype == "can_use_tool" {
 		c.mu.Lock()
 		c.pending[l.RequestID] = claudePending{input: r.Input, suggestions: r.Suggestions}

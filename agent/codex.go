@@ -250,15 +250,52 @@ type codexThread struct {
 	Cwd        string `json:"cwd"`
 }
 
-// Decode maps one app-server line.
+// Decode maps one app-server line. The line is validated and its
+// members located in one pass; text deltas, the bulk of a stream, are
+// mapped without further decoding.
 func (c *codexConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
 	if stream != Stdout || !looksJSON(line) {
 		c.em.nonJSON(stream, line, nil, emit)
 		return
 	}
 	var m rpcMessage
-	if err := json.Unmarshal(line, &m); err != nil {
-		c.em.nonJSON(stream, line, err, emit)
+	var method []byte
+	ok := scanObject(line, func(k, v []byte) {
+		switch string(k) {
+		case "id":
+			m.ID = v
+		case "method":
+			method = v
+		case "params":
+			m.Params = v
+		case "result":
+			m.Result = v
+		case "error":
+			if !isNull(v) {
+				m.Error = &rpcError{}
+				json.Unmarshal(v, m.Error) //nolint:errcheck // a malformed error keeps its zero fields
+			}
+		}
+	})
+	if !ok {
+		c.em.nonJSON(stream, line, syntaxError(line), emit)
+		return
+	}
+	m.Method = str(method)
+	if m.Method == "item/agentMessage/delta" {
+		var delta, itemID []byte
+		fields(m.Params, func(k, v []byte) bool {
+			switch string(k) {
+			case "delta":
+				delta = v
+			case "itemId":
+				itemID = v
+			}
+			return true
+		})
+		ev := c.em.ev(event.AssistantText, nil, line)
+		ev.Data = textDataJSON(TextData{Text: str(delta), Delta: true, MessageID: str(itemID)})
+		emit(ev)
 		return
 	}
 	switch {
