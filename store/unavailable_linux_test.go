@@ -1,0 +1,156 @@
+package store_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/store"
+)
+
+// smallFS mounts a tmpfs of the given size on a fresh directory: a real
+// file system that really fills up and can really be made read-only (which
+// a chmod cannot do for root). It needs CAP_SYS_ADMIN; without it the test
+// is skipped.
+func smallFS(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v): needs root with CAP_SYS_ADMIN", err)
+	}
+	// Registered before any store is opened on it, so it runs after the
+	// stores' Close cleanups.
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+func TestDiskFullIsTypedAndRecoverable(t *testing.T) {
+	dir := smallFS(t, "4m")
+	// A filler file that will be deleted to free space again.
+	filler := filepath.Join(dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, dir, store.Options{})
+	if _, err := s.CreateSession(ctx, store.Session{ID: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	raw := json.RawMessage(`{"pad":"` + string(bytes.Repeat([]byte("y"), 4000)) + `"}`)
+	var failure error
+	for i := 0; i < 10000 && failure == nil; i++ {
+		for j := 0; j < 20; j++ {
+			if err := s.Append(event.Event{SessionID: "s", Kind: event.Stdout, Raw: raw}); err != nil {
+				t.Fatalf("Append itself failed: %v", err)
+			}
+		}
+		failure = s.Sync(ctx)
+	}
+	var u *store.Unavailable
+	if !errors.As(failure, &u) || !errors.Is(failure, store.ErrDiskFull) {
+		t.Fatalf("disk full reported as %v", failure)
+	}
+	if !errors.Is(s.Health(), store.ErrDiskFull) {
+		t.Fatalf("health %v", s.Health())
+	}
+	// Reads keep working.
+	if x, err := s.GetSession("s"); err != nil || x.ID != "s" {
+		t.Fatalf("GetSession while full: %v", err)
+	}
+	st, err := s.StreamStats("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Events("s", 0, 10)
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("Events while full: %v %d", err, len(evs))
+	}
+	// Metadata writes fail with the typed error too.
+	if err := s.SetSetting(ctx, "k", string(bytes.Repeat([]byte("z"), 1<<20))); !errors.Is(err, store.ErrDiskFull) {
+		t.Fatalf("SetSetting while full: %v", err)
+	}
+
+	// Free space: the writer recovers by itself and says what was lost.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(event.Event{SessionID: "s", Kind: event.Stdout, Data: json.RawMessage(`{"after":true}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("after freeing space: %v", err)
+	}
+	if s.Health() != nil {
+		t.Fatalf("health after recovery %v", s.Health())
+	}
+	st2, _ := s.StreamStats("s")
+	if st2.LastSeq != st.LastSeq+1 {
+		t.Fatalf("seq jumped from %d to %d: failed batches must not leave gaps", st.LastSeq, st2.LastSeq)
+	}
+	sys, _ := s.Events("", 0, 10)
+	if len(sys) != 1 || sys[0].Kind != event.ErrorKind {
+		t.Fatalf("no loss notice in the system stream: %+v", sys)
+	}
+	var notice struct {
+		Code       string
+		LostEvents int64
+	}
+	json.Unmarshal(sys[0].Data, &notice)
+	if notice.Code != "store_write_failed" || notice.LostEvents < 20 {
+		t.Fatalf("loss notice %s", sys[0].Data)
+	}
+}
+
+func TestReadOnlyDataDirServesReads(t *testing.T) {
+	dir := smallFS(t, "8m")
+	s, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.CreateSession(ctx, store.Session{ID: "s", Agent: "claude"})
+	for i := 0; i < 100; i++ {
+		s.Append(event.Event{SessionID: "s", Kind: event.Stdout, Data: json.RawMessage(`{"i":1}`)})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatalf("remount read-only: %v", err)
+	}
+
+	s = open(t, dir, store.Options{})
+	if !s.ReadOnly() {
+		t.Fatal("store on a read-only file system not reported read-only")
+	}
+	if !errors.Is(s.Health(), store.ErrReadOnly) {
+		t.Fatalf("health %v", s.Health())
+	}
+	if x, err := s.GetSession("s"); err != nil || x.Agent != "claude" {
+		t.Fatalf("GetSession: %v", err)
+	}
+	if evs, err := s.Events("s", 0, 1000); err != nil || len(evs) != 100 {
+		t.Fatalf("Events: %v %d", err, len(evs))
+	}
+	if l, err := s.ListSessions(0); err != nil || len(l) != 1 {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	err = s.Append(event.Event{SessionID: "s", Kind: event.Stdout})
+	var u *store.Unavailable
+	if !errors.As(err, &u) || !errors.Is(err, store.ErrReadOnly) {
+		t.Fatalf("Append on read-only store: %v", err)
+	}
+	if _, err := s.CreateSession(ctx, store.Session{ID: "t"}); !errors.Is(err, store.ErrReadOnly) {
+		t.Fatalf("CreateSession on read-only store: %v", err)
+	}
+	if _, err := s.Recover(ctx); !errors.Is(err, store.ErrReadOnly) {
+		t.Fatalf("Recover on read-only store: %v", err)
+	}
+}
