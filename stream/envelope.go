@@ -78,9 +78,10 @@ const maxDepth = 10000
 // the next line.
 //
 // DecodeEnvelope makes one pass over the line, skipping values it does not
-// route on (validating them as it goes), builds no map and allocates only
-// the strings it returns, and only for values that need unescaping does it
-// call encoding/json.
+// route on (validating them as it goes). It builds no map; it allocates
+// only strings it returns, and not even those when they repeat across
+// lines (types, session ids: see the intern table). Only values that need
+// unescaping go through encoding/json.
 func DecodeEnvelope(line []byte) (Envelope, error) {
 	env := Envelope{Raw: line}
 	d := decoder{b: line}

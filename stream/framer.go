@@ -180,8 +180,8 @@ func (f *Framer) Next() (Line, error) {
 // cut from a longer line is passed with cut set.
 func (f *Framer) emit(b []byte, start, consumed int, cut bool) Line {
 	if len(b) > f.max {
-		// Only possible when BufSize > MaxLine: the whole line is buffered
-		// but must still be cut.
+		// The whole line and its terminator were buffered at once (a line
+		// just over MaxLine, or BufSize > MaxLine): it must still be cut.
 		b = b[:f.max]
 		consumed = start + f.max
 		cut = true
