@@ -380,8 +380,9 @@ func (c *acpConn) update(m *rpcMessage, line []byte, emit func(event.Event)) {
 			CurrentModeID string `json:"currentModeId"`
 		} `json:"update"`
 	}
-	if err := json.Unmarshal(m.Params, &p); err != nil {
-		c.em.nonJSON(Stdout, line, err, emit)
+	if json.Unmarshal(m.Params, &p) != nil {
+		// Valid JSON of a shape this version does not know.
+		emit(c.em.ev(event.AgentOther, nil, line))
 		return
 	}
 	u := &p.Update

@@ -368,8 +368,9 @@ func (c *codexConn) response(m *rpcMessage, line []byte, emit func(event.Event))
 func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Event)) {
 	var p codexParams
 	if len(m.Params) > 0 {
-		if err := json.Unmarshal(m.Params, &p); err != nil {
-			c.em.nonJSON(Stdout, line, err, emit)
+		if json.Unmarshal(m.Params, &p) != nil {
+			// Valid JSON of a shape this version does not know.
+			emit(c.em.ev(event.AgentOther, nil, line))
 			return
 		}
 	}

@@ -217,6 +217,10 @@ func (e emitter) nonJSON(stream Stream, line []byte, perr error, emit func(event
 	switch {
 	case stream == Stderr:
 		emit(e.ev(event.Stderr, LineData{Text: text}, nil))
+	case perr != nil && validJSON(line):
+		// Valid JSON of a shape this version does not know (a field
+		// of another type): keep it, like an unknown message type.
+		emit(e.ev(event.AgentOther, nil, line))
 	case perr != nil:
 		emit(e.ev(event.ParseError, ParseErrorData{Error: perr.Error(), Line: text}, nil))
 	default:
