@@ -3,6 +3,7 @@ package store_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -40,7 +41,7 @@ func benchAppend(b *testing.B, sync string) {
 	b.SetBytes(int64(avgSize(evs)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for i := 0; i < b.N; i += len(evs) {
 		n := min(len(evs), b.N-i)
 		if err := s.Append(evs[:n]...); err != nil {
@@ -50,12 +51,15 @@ func benchAppend(b *testing.B, sync string) {
 	if err := s.Sync(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	el := time.Since(start)
+	el, cpu := time.Since(start), cpuTime()-cpu0
 	b.StopTimer()
 	if published != b.N {
 		b.Fatalf("published %d of %d", published, b.N)
 	}
 	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(b.N)/cpu.Seconds(), "events/cpu-s")
+	}
 }
 
 // BenchmarkAppend: synchronous=NORMAL (durable against process crash).
@@ -232,4 +236,55 @@ func BenchmarkExportRSS(b *testing.B) {
 	b.ReportMetric(open, "MiB-open-only")
 	b.ReportMetric(small, "MiB-export-100k")
 	b.ReportMetric(big, "MiB-export-1M")
+}
+
+// BenchmarkNodeJSONLBaseline runs bench/node/jsonl-baseline.mjs (a Node
+// JsonLineParser reading `cat FILE`: split + JSON.parse only, no storage)
+// on the same stream-json lines BenchmarkAppend stores, so the two rates
+// can be compared. Skipped when node or the script is missing.
+func BenchmarkNodeJSONLBaseline(b *testing.B) {
+	script, err := filepath.Abs("../bench/node/jsonl-baseline.mjs")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := os.Stat(script); err != nil {
+		b.Skip("no Node baseline script:", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		b.Skip("node not installed")
+	}
+	const lines = 500_000
+	file := filepath.Join(b.TempDir(), "stream.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	evs := genEvents("node", 1000)
+	for i := 0; i < lines; i++ {
+		w.Write(evs[i%len(evs)].Raw)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	var rate float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, err := exec.Command(node, script, file).Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var r struct {
+			Lines       int
+			LinesPerSec float64
+		}
+		if err := json.Unmarshal(out, &r); err != nil || r.Lines != lines {
+			b.Fatalf("node output %q: %v", out, err)
+		}
+		rate = r.LinesPerSec
+	}
+	b.ReportMetric(rate, "lines/s")
 }

@@ -290,6 +290,9 @@ func (s *Store) openWritable() error {
 		// the writer's commits never stall copying the WAL back.
 		"wal_autocheckpoint(0)",
 		"cache_size(-16384)",
+		// Multi-row INSERTs need a statement journal; keep it in memory
+		// rather than in a temporary file.
+		"temp_store(MEMORY)",
 		"foreign_keys(0)"))
 	if err != nil {
 		return err
@@ -340,9 +343,10 @@ func (s *Store) prepareFile(db *sql.DB) error {
 		return s.openError(err)
 	}
 	if n == 0 {
-		// Fresh file: a larger page suits ~600-byte rows. Only possible
+		// Fresh file: 16 KiB pages (measured best for ~550-byte rows:
+		// fewer WAL frames and syscalls per event than 4 or 8 KiB). Only possible
 		// before the first table and before WAL.
-		if _, err := db.ExecContext(ctx, "PRAGMA page_size=8192"); err != nil {
+		if _, err := db.ExecContext(ctx, "PRAGMA page_size=16384"); err != nil {
 			return s.openError(err)
 		}
 	}
