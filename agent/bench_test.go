@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/corral-dev/corral/event"
@@ -14,8 +15,9 @@ import (
 // recorded streams of a CLI version, repeated.
 const benchLines = 1_000_000
 
-// corpus returns every recorded stdout line of a fixture directory.
-func corpus(b *testing.B, dir string) [][]byte {
+// corpus returns every recorded stdout line of a fixture directory but
+// those of the files named in skip.
+func corpus(b *testing.B, dir string, skip ...string) [][]byte {
 	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.jsonl"))
 	if err != nil || len(files) == 0 {
 		b.Fatalf("no fixtures in %s: %v", dir, err)
@@ -23,6 +25,9 @@ func corpus(b *testing.B, dir string) [][]byte {
 	var lines [][]byte
 	var bytesN int
 	for _, f := range files {
+		if slices.Contains(skip, filepath.Base(f)) {
+			continue
+		}
 		for _, l := range readLines(b, f) {
 			lines = append(lines, l)
 			bytesN += len(l)
@@ -117,4 +122,18 @@ func BenchmarkStdJSONValid(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkClaudeDecodeShortTurns leaves out the long reply: one-line
+// answers, where once-per-process lines (the 9.5 KB initialize response,
+// init, result) dominate.
+func BenchmarkClaudeDecodeShortTurns(b *testing.B) {
+	lines := corpus(b, claudeFixtures, "long-reply.jsonl")
+	benchDecode(b, lines, func() Conn { return Claude{}.NewConn(SessionOptions{}, io.Discard, ConnConfig{}) })
+}
+
+// BenchmarkCodexDecodeShortTurns is the Codex counterpart.
+func BenchmarkCodexDecodeShortTurns(b *testing.B) {
+	lines := corpus(b, codexFixtures, "long-reply.jsonl")
+	benchDecode(b, lines, func() Conn { return Codex{}.NewConn(SessionOptions{}, io.Discard, ConnConfig{}) })
 }

@@ -366,7 +366,15 @@ func (c *codexConn) response(m *rpcMessage, line []byte, emit func(event.Event))
 }
 
 func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Event)) {
+	params := m.Params
 	var p codexParams
+	switch m.Method {
+	case "item/started", "item/completed", "turn/started", "turn/completed", "error",
+		"item/reasoning/textDelta", "item/reasoning/summaryTextDelta":
+	default:
+		// The other methods need at most one member, read below.
+		m.Params = nil
+	}
 	if len(m.Params) > 0 {
 		if json.Unmarshal(m.Params, &p) != nil {
 			// Valid JSON of a shape this version does not know.
@@ -396,14 +404,14 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 			Type        string   `json:"type"`
 			ActiveFlags []string `json:"activeFlags"`
 		}
-		json.Unmarshal(p.Status, &st) //nolint:errcheck
+		json.Unmarshal(field(params, "status"), &st) //nolint:errcheck // absent: empty status
 		s := st.Type
 		if len(st.ActiveFlags) > 0 {
 			s += ":" + strings.Join(st.ActiveFlags, ",")
 		}
 		emit(em.ev(event.AgentStatus, StatusData{Status: s}, line))
 	case "thread/tokenUsage/updated":
-		emit(em.ev(event.Usage, codexUsage(p.TokenUsage), line))
+		emit(em.ev(event.Usage, codexUsage(field(params, "tokenUsage")), line))
 	case "turn/completed":
 		c.turnCompleted(&p, line, emit)
 	case "error":
@@ -420,7 +428,7 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 		var r struct {
 			RequestID json.RawMessage `json:"requestId"`
 		}
-		json.Unmarshal(m.Params, &r) //nolint:errcheck
+		r.RequestID = field(params, "requestId")
 		key := idKey(r.RequestID)
 		c.rpc.mu.Lock()
 		_, had := c.pending[key]
