@@ -179,6 +179,12 @@ export class Terminal {
     } else text = d.text ?? '';
     const parsed = parseAnsi(text, this.styles[stream] ?? {});
     this.styles[stream] = parsed.state;
+    const last = this.lines[this.lines.length - 1];
+    if (d.continued && last && last.stream === stream) {
+      // the rest of a line cut at the maximum line size
+      this.lines[this.lines.length - 1] = { ...last, spans: [...last.spans, ...parsed.spans] };
+      return;
+    }
     const at = this.progressAt[stream];
     if (d.progress && at !== undefined && this.lines[at - this.dropped]?.stream === stream) {
       const idx = at - this.dropped;

@@ -27,24 +27,37 @@ export interface Backend {
     onEvent: (ev: CorralEvent) => void,
     onState?: (s: StreamState) => void,
   ): () => void;
+  /**
+   * Opens a native folder chooser (desktop shell only); resolves to the
+   * chosen path, or null when cancelled.
+   */
+  pickDirectory?(start?: string): Promise<string | null>;
 }
 
 /** The error a Backend call rejects with. */
 export class BackendError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
+  /** the policy rule that refused, for policy_denied */
+  readonly rule?: string;
+  constructor(code: string, message: string, rule?: string) {
     super(message);
     this.name = 'BackendError';
     this.code = code;
+    if (rule) this.rule = rule;
   }
 }
 
 /** Well-known error codes. Others may appear; show their message. */
 export const ErrorCodes = {
-  PolicyDenied: 'policy_denied',
   NotFound: 'not_found',
-  InvalidParams: 'invalid_params',
+  InvalidArgument: 'invalid_argument',
+  PolicyDenied: 'policy_denied',
+  LimitReached: 'limit_reached',
+  SpawnFailed: 'spawn_failed',
+  Conflict: 'conflict',
   Unauthorized: 'unauthorized',
+  Internal: 'internal',
+  /** corral could not be reached (raised by the transport itself) */
   Transport: 'transport',
 } as const;
 
@@ -69,6 +82,10 @@ export type EventKind =
   | 'process.stats'
   | 'error'
   | 'agent.other'
+  | 'agent.init'
+  | 'agent.status'
+  | 'agent.retry'
+  | 'turn.completed'
   | 'policy.decision'
   | 'store.trimmed'
   | 'bus.dropped';
@@ -101,6 +118,7 @@ export type SessionStatus =
 
 export interface SessionStatusData {
   status: SessionStatus;
+  from?: SessionStatus;
   reason?: string;
 }
 export interface RunStartedData {
@@ -108,54 +126,90 @@ export interface RunStartedData {
   prompt?: string;
   pid?: number;
 }
+/**
+ * run.exited, normalised by normalize.exitOf: the session layer writes
+ * {runId, reason, exitCode?, signal?}; the supervisor (spawned processes)
+ * writes {state, reason, code, signal?, signalName?, limit?, error?, attempts,
+ * restarts, durationMs}. Reasons: exit, killed, timeout, idle-timeout,
+ * spawn-failed, crashed, memory-limit, interrupted, error.
+ */
 export interface RunExitedData {
-  /** exit | killed | timeout | spawn_failed | crashed | interrupted */
   reason: string;
   exitCode?: number;
   signal?: string;
   message?: string;
 }
+/**
+ * assistant.text / assistant.thinking. Deltas carry a piece of a block and
+ * may lack messageId; a whole block (delta false) repeats what the deltas
+ * of that block carried.
+ */
 export interface TextData {
   text: string;
   delta: boolean;
-  messageId: string;
+  messageId?: string;
+  parentToolUseId?: string;
+  /** the agent's error code when the text reports an API error */
+  error?: string;
 }
 export interface ToolCallData {
-  toolUseId: string;
+  id: string;
   name: string;
   input: any;
+  status?: string;
+  parentToolUseId?: string;
 }
 export interface ToolResultData {
-  toolUseId: string;
+  id: string;
   output: string;
   isError: boolean;
+  status?: string;
   exitCode?: number;
+  details?: unknown;
   /** Total size in bytes when `output` was cut by the server. */
   totalBytes?: number;
 }
+/** A remember-rule suggestion as the UI shows it (see normalize.suggestionsOf). */
 export interface PermissionSuggestion {
-  /** A human-readable rule, e.g. `Bash(npm test:*)`. */
   rule: string;
   description?: string;
 }
 export interface PermissionRequestData {
   requestId: string;
-  toolName: string;
+  tool: string;
   input: any;
-  suggestions?: PermissionSuggestion[];
+  description?: string;
+  toolUseId?: string;
+  /** the agent's proposed rules, in the agent's own shape */
+  suggestions?: unknown;
 }
+/**
+ * permission.resolved: {requestId, decision: allow|deny|expired, by,
+ * message?, remember?} from the session layer (requestId is
+ * "<sessionId>/<requestId>"), or {requestId, outcome: "cancelled"} when the
+ * agent withdrew the request.
+ */
 export interface PermissionResolvedData {
   requestId: string;
-  allow: boolean;
-  message?: string;
-  /** user | timeout | rule | interrupted */
+  decision?: 'allow' | 'deny' | 'expired';
+  outcome?: string;
   by?: string;
+  message?: string;
+  remember?: boolean;
 }
 export interface UsageData {
   inputTokens: number;
   outputTokens: number;
-  costUsd: number;
-  durationMs: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  costUsd?: number;
+  durationMs?: number;
+}
+export interface TurnCompletedData {
+  ok: boolean;
+  error?: { code: string; httpStatus?: number; message?: string };
+  stopReason?: string;
+  result?: string;
 }
 export interface OutputData {
   text?: string;
@@ -164,17 +218,21 @@ export interface OutputData {
   binary?: boolean;
   /** a `\r`-terminated update that replaces the previous progress line */
   progress?: boolean;
+  /** the rest of a line that was cut at the maximum line size */
+  continued?: boolean;
+  /** the last line had no newline when the stream ended */
+  partial?: boolean;
 }
 export interface ParseErrorData {
   line: string;
-  message: string;
+  error: string;
 }
 export interface TruncatedData {
-  lines?: number;
-  bytes?: number;
-  stream?: string;
+  reason?: string;
+  stdout?: { lines: number; bytes: number };
+  stderr?: { lines: number; bytes: number };
 }
-export type ProcessStateName = 'starting' | 'running' | 'stopping' | 'exited' | 'restarting' | 'failed';
+export type ProcessStateName = 'queued' | 'starting' | 'running' | 'stopping' | 'backoff' | 'exited' | 'failed';
 export interface ProcessStateData {
   state: ProcessStateName;
   pid?: number;
@@ -184,15 +242,23 @@ export interface ProcessStateData {
 }
 export interface ProcessStatsData {
   /** percent of one core, summed over the process tree */
-  cpu: number;
+  cpuPercent: number;
   /** bytes, summed over the process tree */
   rss: number;
+  processes?: number;
+  memoryLimit?: number;
+  overLimit?: boolean;
 }
+/**
+ * error: {type, message, recoverable, action} from the session layer, or
+ * {code, message} from an agent adapter (normalize.errorOf reads both).
+ */
 export interface ErrorData {
   /** spawn_failed | crashed | timeout | parse_error | stdin_broken | policy_denied | … */
   type: string;
   message: string;
-  recoverable: boolean;
+  /** unknown when the producer does not say */
+  recoverable?: boolean;
   /** what the user should do next */
   action?: string;
 }
@@ -207,6 +273,8 @@ export interface AgentInfo {
   version?: string;
   /** ok | missing | error */
   status: 'ok' | 'missing' | 'error';
+  /** claude | codex | acp | jsonl | text … */
+  protocol?: string;
   /** how to install the CLI when it is missing */
   install?: string;
   message?: string;
@@ -225,8 +293,13 @@ export interface Session {
   createdAt: string;
   lastActivity: string;
   costUsd: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  messages?: number;
   eventCount?: number;
   pendingPermissions?: number;
+  /** the run in progress, if any */
+  runId?: string;
 }
 
 export interface CreateSessionParams {
@@ -280,6 +353,7 @@ export interface Capability {
 export interface ExecuteParams {
   capability: string;
   args: string[];
+  cwd?: string;
   stdin?: string;
   timeoutMs?: number;
 }
@@ -292,6 +366,7 @@ export interface ExecuteResult {
 export interface SpawnParams {
   capability: string;
   args: string[];
+  cwd?: string;
 }
 export interface ProcessParams {
   processId: string;

@@ -38,8 +38,8 @@ describe('Conversation', () => {
       ev(1, 'run.started', { prompt: 'list files' }),
       ev(2, 'assistant.text', { text: 'Here **are** ', delta: true, messageId: 'm' }),
       ev(3, 'assistant.text', { text: 'the <b>files</b>', delta: true, messageId: 'm' }),
-      ev(4, 'tool.call', { toolUseId: 't', name: 'Bash', input: { command: 'ls' } }),
-      ev(5, 'tool.result', { toolUseId: 't', output: 'a.go\nb.go', isError: false, exitCode: 0 }),
+      ev(4, 'tool.call', { id: 't', name: 'Bash', input: { command: 'ls' } }),
+      ev(5, 'tool.result', { id: 't', output: 'a.go\nb.go', isError: false, exitCode: 0 }),
       ev(6, 'usage', { inputTokens: 100, outputTokens: 20, costUsd: 0.5, durationMs: 1500 }),
     );
     await tick();
@@ -82,7 +82,7 @@ describe('Conversation', () => {
     const { fake, store } = await setup();
     render(Conversation, { store, sessionId: 's1' });
     const big = 'x'.repeat(10 * 1024 * 1024);
-    fake.push(ev(1, 'tool.call', { toolUseId: 't', name: 'Bash', input: { command: 'cat big' } }), ev(2, 'tool.result', { toolUseId: 't', output: big, isError: false }));
+    fake.push(ev(1, 'tool.call', { id: 't', name: 'Bash', input: { command: 'cat big' } }), ev(2, 'tool.result', { id: 't', output: big, isError: false }));
     await tick();
     const pre = screen.getByLabelText('Output of Bash');
     expect(pre.textContent!.length).toBeLessThan(50_000);
@@ -103,9 +103,9 @@ describe('PermissionPrompt', () => {
     const { fake, store } = await setup({ RespondPermission: () => null });
     render(PermissionPrompt, { store });
     fake.push(
-      ev(1, 'permission.request', { requestId: 'p1', toolName: 'Bash', input: { command: 'rm x' }, suggestions: [{ rule: 'Bash(rm:*)' }] }),
-      ev(2, 'permission.request', { requestId: 'p2', toolName: 'Write', input: { path: 'a' } }),
-      ev(1, 'permission.request', { requestId: 'p3', toolName: 'Edit', input: { n: 1 } }, { sessionId: 's2', cursor: 3 }),
+      ev(1, 'permission.request', { requestId: 'p1', tool: 'Bash', input: { command: 'rm x' }, suggestions: [{ rule: 'Bash(rm:*)' }] }),
+      ev(2, 'permission.request', { requestId: 'p2', tool: 'Write', input: { path: 'a' } }),
+      ev(1, 'permission.request', { requestId: 'p3', tool: 'Edit', input: { n: 1 } }, { sessionId: 's2', cursor: 3 }),
     );
     await tick();
     expect(screen.getByTestId('permission-count').textContent).toBe('1 of 3 pending');
@@ -141,7 +141,7 @@ describe('PermissionPrompt', () => {
   it('ignores shortcut keys while typing in a field', async () => {
     const { fake, store } = await setup({ RespondPermission: () => null });
     render(PermissionPrompt, { store });
-    fake.push(ev(1, 'permission.request', { requestId: 'p1', toolName: 'Bash', input: {} }));
+    fake.push(ev(1, 'permission.request', { requestId: 'p1', tool: 'Bash', input: {} }));
     await tick();
     const input = document.createElement('input');
     document.body.appendChild(input);
@@ -214,7 +214,7 @@ describe('Sidebar', () => {
     await fireEvent.input(screen.getByTestId('session-search'), { target: { value: 'other' } });
     expect(screen.getAllByTestId('session-row').map((r) => r.dataset.sessionId)).toEqual(['s2']);
     await fireEvent.input(screen.getByTestId('session-search'), { target: { value: '' } });
-    fake.push(ev(1, 'permission.request', { requestId: 'p', toolName: 'Bash', input: {} }));
+    fake.push(ev(1, 'permission.request', { requestId: 'p', tool: 'Bash', input: {} }));
     await tick();
     await fireEvent.click(screen.getByRole('radio', { name: 'Needs you' }));
     const rows = screen.getAllByTestId('session-row');

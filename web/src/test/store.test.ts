@@ -77,9 +77,9 @@ describe('Store', () => {
     const notes: string[] = [];
     const store = mkStore(fake, notes);
     await store.start();
-    const old = { ...ev(1, 'permission.request', { requestId: 'old', toolName: 'Bash', input: {} }), time: '2026-11-25T10:00:00Z' };
+    const old = { ...ev(1, 'permission.request', { requestId: 'old', tool: 'Bash', input: {} }), time: '2026-11-25T10:00:00Z' };
     fake.push(old);
-    const req = ev(2, 'permission.request', { requestId: 'p', toolName: 'Edit', input: {} });
+    const req = ev(2, 'permission.request', { requestId: 'p', tool: 'Edit', input: {} });
     fake.push(req, req);
     fake.push(ev(3, 'run.exited', { reason: 'exit', exitCode: 0 }));
     expect(notes).toEqual(['Approval needed: Edit in s1', 'Run finished: s1']);
@@ -104,8 +104,8 @@ describe('Store', () => {
       const run = { runId: `r${turn}` };
       fake.push(ev(++seq, 'run.started', { prompt: `q${turn}` }, run));
       for (let k = 0; k < 15; k++) fake.push(ev(++seq, 'assistant.text', { text: 'w ', delta: true, messageId: `m${turn}` }, run));
-      fake.push(ev(++seq, 'tool.call', { toolUseId: `t${turn}`, name: 'Bash', input: { command: 'ls' } }, run));
-      fake.push(ev(++seq, 'tool.result', { toolUseId: `t${turn}`, output: 'ok', isError: false }, run));
+      fake.push(ev(++seq, 'tool.call', { id: `t${turn}`, name: 'Bash', input: { command: 'ls' } }, run));
+      fake.push(ev(++seq, 'tool.result', { id: `t${turn}`, output: 'ok', isError: false }, run));
       fake.push(ev(++seq, 'usage', { inputTokens: 1, outputTokens: 1, costUsd: 0.001, durationMs: 1 }, run));
       fake.push(ev(++seq, 'run.exited', { reason: 'exit', exitCode: 0 }, run));
     }

@@ -37,7 +37,7 @@ describe('ItemView', () => {
     const r = render(ItemView, { item: { ...base, type: 'thinking', messageId: 'm', text: 'secret plan', streaming: false }, running: false });
     expect((r.container.querySelector('details') as HTMLDetailsElement).open).toBe(false);
     cleanup();
-    render(ItemView, { item: { ...base, type: 'tool', toolUseId: 't', name: 'Bash', input: { command: 'false' }, result: { toolUseId: 't', output: 'boom', isError: true, exitCode: 1 } }, running: false });
+    render(ItemView, { item: { ...base, type: 'tool', toolUseId: 't', name: 'Bash', input: { command: 'false' }, result: { id: 't', output: 'boom', isError: true, exitCode: 1 } }, running: false });
     expect(screen.getByTestId('tool-status').textContent).toContain('exit 1');
     expect(screen.getByTestId('tool-card').className).toContain('failed');
   });
@@ -52,7 +52,7 @@ describe('App', () => {
     const store = new Store(fake, { schedule: sync, notifier: { hidden: () => false, notify: () => {} } });
     await store.start();
     render(App, { store });
-    fake.push({ seq: 1, sessionId: 's1', runId: 'r', time: '2026-11-26T10:00:00Z', kind: 'permission.request', data: { requestId: 'p', toolName: 'Bash', input: {} } });
+    fake.push({ seq: 1, sessionId: 's1', runId: 'r', time: '2026-11-26T10:00:00Z', kind: 'permission.request', data: { requestId: 'p', tool: 'Bash', input: {} } });
     await tick();
     expect(screen.getByTestId('tab-sessions').textContent).toContain('1');
     expect(screen.getByTestId('permission-prompt')).toBeTruthy();
@@ -103,5 +103,29 @@ describe('ProcessMonitor and ErrorsPanel', () => {
     expect(row.textContent).toContain('timeout');
     expect(row.textContent).toContain('fatal');
     expect(row.textContent).toContain('raise idle_timeout');
+  });
+});
+
+describe('NewSessionDialog', () => {
+  it('lists agents with versions and install hints, browses for a folder and creates', async () => {
+    const { default: NewSessionDialog } = await import('../components/NewSessionDialog.svelte');
+    const fake = new FakeBackend({
+      ListAgents: () => [
+        { name: 'claude', command: 'claude', version: '2.1.4', status: 'ok', permissionModes: ['default', 'plan'] },
+        { name: 'gemini', command: 'gemini', status: 'missing', install: 'npm install -g @google/gemini-cli' },
+      ],
+      CreateSession: (p: any) => ({ id: 'n1', agent: p.agent, cwd: p.cwd, status: 'idle', createdAt: '', lastActivity: '', costUsd: 0 }),
+    });
+    (fake as any).pickDirectory = async () => '/home/me/proj';
+    const store = new Store(fake, { schedule: sync, notifier: { hidden: () => false, notify: () => {} } });
+    render(NewSessionDialog, { store, open: true });
+    await vi.waitFor(() => expect(screen.getByText('2.1.4')).toBeTruthy());
+    expect(screen.getByText('npm install -g @google/gemini-cli')).toBeTruthy();
+    expect((screen.getByRole('radio', { name: /gemini/ }) as HTMLInputElement).disabled).toBe(true);
+    await fireEvent.click(screen.getByTestId('browse-cwd'));
+    await vi.waitFor(() => expect((screen.getByTestId('cwd-input') as HTMLInputElement).value).toBe('/home/me/proj'));
+    await fireEvent.click(screen.getByTestId('create-session'));
+    await vi.waitFor(() => expect(fake.callsOf('CreateSession')).toEqual([{ agent: 'claude', cwd: '/home/me/proj' }]));
+    expect(store.selected).toBe('n1');
   });
 });

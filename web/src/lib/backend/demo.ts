@@ -174,7 +174,7 @@ export class DemoBackend implements Backend {
         if (!resume) throw new BackendError(ErrorCodes.NotFound, 'no such pending request');
         this.pending.delete(p.requestId);
         const req = this.log.find((e) => e.kind === 'permission.request' && e.data.requestId === p.requestId)!;
-        this.emit('permission.resolved', { requestId: p.requestId, allow: p.allow, message: p.message, by: 'user' }, { sessionId: req.sessionId, runId: req.runId });
+        this.emit('permission.resolved', { requestId: `${req.sessionId}/${p.requestId}`, decision: p.allow ? 'allow' : 'deny', message: p.message, by: 'user', remember: p.remember }, { sessionId: req.sessionId, runId: req.runId });
         resume(p.allow, p.message);
         return null;
       }
@@ -245,7 +245,7 @@ export class DemoBackend implements Backend {
           const req = this.log.find((e) => e.kind === 'permission.request' && e.data.requestId === rid);
           if (req?.runId === runId) {
             this.pending.delete(rid);
-            this.emit('permission.resolved', { requestId: rid, allow: false, by: 'interrupted' }, at);
+            this.emit('permission.resolved', { requestId: rid, outcome: 'cancelled' }, at);
             void resume;
           }
         }
@@ -273,11 +273,11 @@ export class DemoBackend implements Backend {
       }
     };
     steps.push(() => this.emit('assistant.thinking', { text: think, delta: false, messageId: mid }, at));
-    steps.push(() => this.emit('tool.call', { toolUseId: tool, name: 'Bash', input: { command: 'ls -la supervise/', description: 'List files' } }, at));
+    steps.push(() => this.emit('tool.call', { id: tool, name: 'Bash', input: { command: 'ls -la supervise/', description: 'List files' } }, at));
     const askOrRun = () => {
       if (s.permissionMode === 'bypassPermissions' || s.permissionMode === 'acceptEdits') return finish(true);
       const requestId = `p${this.nextId++}`;
-      this.emit('permission.request', { requestId, toolName: 'Bash', input: { command: 'ls -la supervise/' }, suggestions: [{ rule: 'Bash(ls:*)', description: 'Allow ls in this project' }] }, at);
+      this.emit('permission.request', { requestId, tool: 'Bash', input: { command: 'ls -la supervise/' }, suggestions: [{ type: 'addRules', rules: [{ toolName: 'Bash', ruleContent: 'ls:*' }], behavior: 'allow', destination: 'localSettings' }] }, at);
       this.emit('session.status', { status: 'waiting_permission' }, { sessionId });
       this.pending.set(requestId, (allow, msg) => {
         this.emit('session.status', { status: 'processing' }, { sessionId });
@@ -287,9 +287,9 @@ export class DemoBackend implements Backend {
     const finish = (allow: boolean, msg?: string) => {
       if (cancelled) return;
       if (allow) {
-        this.emit('tool.result', { toolUseId: tool, output: 'total 48\n-rw-r--r-- 1 dev dev  5120 supervise.go\n-rw-r--r-- 1 dev dev  2210 restart.go\n-rw-r--r-- 1 dev dev  8731 supervise_test.go', isError: false, exitCode: 0 }, at);
+        this.emit('tool.result', { id: tool, output: 'total 48\n-rw-r--r-- 1 dev dev  5120 supervise.go\n-rw-r--r-- 1 dev dev  2210 restart.go\n-rw-r--r-- 1 dev dev  8731 supervise_test.go', isError: false, exitCode: 0 }, at);
       } else {
-        this.emit('tool.result', { toolUseId: tool, output: `Permission denied by the user${msg ? ': ' + msg : ''}`, isError: true }, at);
+        this.emit('tool.result', { id: tool, output: `Permission denied by the user${msg ? ': ' + msg : ''}`, isError: true }, at);
       }
       const mid2 = `m${this.nextId++}`;
       const answer = allow ? LONG_ANSWER.replace('Here is', `You asked: “${prompt.slice(0, 60)}”. Here is`) : 'Understood, I will not run that command.';
@@ -360,8 +360,8 @@ export class DemoBackend implements Backend {
   private endProcess(processId: string, reason: string, code: number) {
     const pr = this.procs.get(processId)!;
     pr.state = 'exited';
-    this.emit('process.state', { state: 'exited', exitCode: code }, { processId });
-    this.emit('run.exited', { reason, exitCode: code }, { processId });
+    this.emit('process.state', { state: 'exited' }, { processId });
+    this.emit('run.exited', { state: 'exited', reason, code, signalName: reason === 'killed' ? 'SIGKILL' : undefined, attempts: 1, restarts: 0, durationMs: Date.now() - Date.parse(pr.startedAt) }, { processId });
   }
 
   private tickStats() {
@@ -370,7 +370,7 @@ export class DemoBackend implements Backend {
       if (pr.state !== 'running') continue;
       pr.cpu = Math.max(0, Math.min(190, pr.cpu + (rnd(this.seed) - 0.45) * 20));
       pr.rss = Math.max(2_000_000, pr.rss + (rnd(this.seed) - 0.4) * 4_000_000);
-      this.emit('process.stats', { cpu: pr.cpu, rss: pr.rss }, { processId: pr.processId }, now);
+      this.emit('process.stats', { cpuPercent: pr.cpu, rss: pr.rss }, { processId: pr.processId }, now);
     }
   }
 
@@ -394,8 +394,8 @@ export class DemoBackend implements Backend {
       }
       this.emit('run.started', { prompt: `Turn ${turn}: explain part ${turn} of the design` }, at, when);
       for (let k = 0; k < 14; k++) this.emit('assistant.text', { text: k === 0 ? `**Turn ${turn}.** ` : k % 5 === 0 ? 'with `code` and more words.\n\n' : 'some streamed words ', delta: true, messageId: `m${turn}` }, at, when);
-      this.emit('tool.call', { toolUseId: `b${turn}`, name: 'Bash', input: { command: `grep -n part${turn} design.md` } }, at, when);
-      this.emit('tool.result', { toolUseId: `b${turn}`, output: `${turn}: part${turn} is here\n${turn + 1}: and here`, isError: false, exitCode: 0 }, at, when);
+      this.emit('tool.call', { id: `b${turn}`, name: 'Bash', input: { command: `grep -n part${turn} design.md` } }, at, when);
+      this.emit('tool.result', { id: `b${turn}`, output: `${turn}: part${turn} is here\n${turn + 1}: and here`, isError: false, exitCode: 0 }, at, when);
       this.emit('usage', { inputTokens: 900, outputTokens: 120, costUsd: 0.001, durationMs: 2100 }, at, when);
       this.emit('run.exited', { reason: 'exit', exitCode: 0 }, at, when);
       i += 19;
@@ -416,13 +416,13 @@ export class DemoBackend implements Backend {
     let w = { sessionId: 's-api', runId: 's-api:r1' };
     this.emit('run.started', { prompt: 'Fix the restart backoff in supervise: it never waits longer than 1s.' }, w, at(1));
     this.emit('assistant.thinking', { text: 'The backoff is computed with an int overflow… let me read `restart.go`.', delta: false, messageId: 'a1' }, w, at(1));
-    this.emit('tool.call', { toolUseId: 'tu1', name: 'Read', input: { file_path: '/home/dev/src/corral/supervise/restart.go' } }, w, at(1));
-    this.emit('tool.result', { toolUseId: 'tu1', output: 'package supervise\n\nfunc next(n int) time.Duration {\n\treturn time.Second << min(n, 0)\n}\n', isError: false }, w, at(1));
-    this.emit('tool.call', { toolUseId: 'tu2', name: 'Edit', input: { file_path: '/home/dev/src/corral/supervise/restart.go', old_string: 'func next(n int) time.Duration {\n\treturn time.Second << min(n, 0)\n}', new_string: 'func next(n int) time.Duration {\n\t// double per restart, capped at 2^6 s\n\treturn time.Second << min(n, 6)\n}' } }, w, at(2));
-    this.emit('tool.result', { toolUseId: 'tu2', output: 'The file was updated.', isError: false }, w, at(2));
-    this.emit('tool.call', { toolUseId: 'tu3', name: 'Bash', input: { command: 'go test ./supervise/ -run Restart -v', description: 'Run the restart tests' } }, w, at(2));
+    this.emit('tool.call', { id: 'tu1', name: 'Read', input: { file_path: '/home/dev/src/corral/supervise/restart.go' } }, w, at(1));
+    this.emit('tool.result', { id: 'tu1', output: 'package supervise\n\nfunc next(n int) time.Duration {\n\treturn time.Second << min(n, 0)\n}\n', isError: false }, w, at(1));
+    this.emit('tool.call', { id: 'tu2', name: 'Edit', input: { file_path: '/home/dev/src/corral/supervise/restart.go', old_string: 'func next(n int) time.Duration {\n\treturn time.Second << min(n, 0)\n}', new_string: 'func next(n int) time.Duration {\n\t// double per restart, capped at 2^6 s\n\treturn time.Second << min(n, 6)\n}' } }, w, at(2));
+    this.emit('tool.result', { id: 'tu2', output: 'The file was updated.', isError: false }, w, at(2));
+    this.emit('tool.call', { id: 'tu3', name: 'Bash', input: { command: 'go test ./supervise/ -run Restart -v', description: 'Run the restart tests' } }, w, at(2));
     const big = Array.from({ length: 3000 }, (_, i) => `=== RUN   TestRestart/case_${i}\n--- PASS: TestRestart/case_${i} (0.00s)`).join('\n') + '\nok  \tgithub.com/corral-dev/corral/supervise\t0.412s';
-    this.emit('tool.result', { toolUseId: 'tu3', output: big, isError: false, exitCode: 0 }, w, at(3));
+    this.emit('tool.result', { id: 'tu3', output: big, isError: false, exitCode: 0 }, w, at(3));
     this.emit('assistant.text', { text: 'Fixed: the shift used `min(n, 0)`, so every restart waited **1 s**. It now doubles per restart up to 64 s.\n\n```diff\n-\treturn time.Second << min(n, 0)\n+\treturn time.Second << min(n, 6)\n```\n\nAll 3000 restart cases pass.', delta: false, messageId: 'a2' }, w, at(3));
     this.emit('usage', { inputTokens: 18234, outputTokens: 1022, costUsd: 0.0843, durationMs: 48200 }, w, at(3));
     this.emit('run.exited', { reason: 'exit', exitCode: 0 }, w, at(3));
@@ -433,13 +433,13 @@ export class DemoBackend implements Backend {
     w = { sessionId: 's-web', runId: 's-web:r1' };
     this.emit('run.started', { prompt: 'Add dark theme to the console' }, w, at(150));
     this.emit('assistant.text', { text: 'I will update the stylesheet and then run the tests.', delta: false, messageId: 'b1' }, w, at(150));
-    this.emit('tool.call', { toolUseId: 'tw1', name: 'Bash', input: { command: 'npm test -- --run' } }, w, at(151));
-    this.emit('permission.request', { requestId: 'perm-web-1', toolName: 'Bash', input: { command: 'npm test -- --run', timeout: 120000 }, suggestions: [{ rule: 'Bash(npm test:*)', description: 'Allow npm test in this project' }] }, w, at(151));
-    this.emit('permission.request', { requestId: 'perm-web-2', toolName: 'Write', input: { file_path: '/home/dev/src/corral/web/src/theme.css', content: ':root { --bg: #000; }\n' } }, w, at(151));
+    this.emit('tool.call', { id: 'tw1', name: 'Bash', input: { command: 'npm test -- --run' } }, w, at(151));
+    this.emit('permission.request', { requestId: 'perm-web-1', tool: 'Bash', input: { command: 'npm test -- --run', timeout: 120000 }, suggestions: [{ type: 'addRules', rules: [{ toolName: 'Bash', ruleContent: 'npm test:*' }], behavior: 'allow', destination: 'localSettings' }] }, w, at(151));
+    this.emit('permission.request', { requestId: 'perm-web-2', tool: 'Write', input: { file_path: '/home/dev/src/corral/web/src/theme.css', content: ':root { --bg: #000; }\n' } }, w, at(151));
     this.emit('session.status', { status: 'waiting_permission' }, { sessionId: 's-web' }, at(151));
     const runWeb = w;
     const resumeWeb = (id: string, tool: string) => (allow: boolean) => {
-      this.emit('tool.result', { toolUseId: tool, output: allow ? ' ✓ 43 tests passed' : 'denied', isError: !allow, exitCode: allow ? 0 : undefined }, runWeb);
+      this.emit('tool.result', { id: tool, output: allow ? ' ✓ 43 tests passed' : 'denied', isError: !allow, exitCode: allow ? 0 : undefined }, runWeb);
       if (![...this.pending.keys()].some((k) => k.startsWith('perm-web'))) {
         this.emit('usage', { inputTokens: 5400, outputTokens: 800, costUsd: 0.021, durationMs: 15000 }, runWeb);
         this.emit('run.exited', { reason: 'exit', exitCode: 0 }, runWeb);
@@ -456,7 +456,7 @@ export class DemoBackend implements Backend {
     this.emit('run.started', { prompt: 'Summarise the logs in ./logs' }, w, at(20));
     this.emit('stderr', { text: 'node: warning: something odd' }, w, at(20));
     this.emit('error', { type: 'crashed', message: 'claude exited with signal SIGKILL (out of memory?) — last stderr: "FATAL ERROR: Reached heap limit"', recoverable: true, action: 'Resume the session; if it happens again, raise the memory limit or split the logs.' }, w, at(21));
-    this.emit('run.exited', { reason: 'crashed', signal: 'SIGKILL' }, w, at(21));
+    this.emit('run.exited', { runId: 's-old:r1', reason: 'crashed', signal: 'SIGKILL' }, w, at(21));
     this.emit('session.status', { status: 'terminated' }, { sessionId: 's-old' }, at(21));
 
     // processes: the agent of s-web and a dev server
@@ -469,7 +469,7 @@ export class DemoBackend implements Backend {
       for (const pr of [p1, p2]) {
         pr.cpu = Math.max(0, Math.min(100, pr.cpu + (rnd(this.seed) - 0.5) * 10));
         pr.rss = Math.max(20_000_000, pr.rss + (rnd(this.seed) - 0.45) * 3_000_000);
-        this.emit('process.stats', { cpu: pr.cpu, rss: pr.rss }, { processId: pr.processId }, new Date(Date.now() - k * 1000));
+        this.emit('process.stats', { cpuPercent: pr.cpu, rss: pr.rss }, { processId: pr.processId }, new Date(Date.now() - k * 1000));
       }
     }
     this.emit('error', { type: 'crashed', message: 'vite-dev exited with code 1: "EADDRINUSE: address already in use :::5173"', recoverable: true, action: 'Restarted automatically (2 of 5). Free port 5173 if it keeps failing.' }, { processId: 'proc-dev' }, at(60));

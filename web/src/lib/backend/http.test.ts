@@ -142,3 +142,20 @@ describe('WailsBackend', () => {
     expect(toBackendError(new Error('plain'))).toMatchObject({ code: 'error', message: 'plain' });
   });
 });
+
+describe('errors and the folder picker', () => {
+  it('keeps the policy rule of an error, from both transports', async () => {
+    const fetch = async () => new Response(JSON.stringify({ error: { code: 'policy_denied', message: 'no', rule: 'capability.rm' } }), { status: 403 });
+    const err = await new HttpBackend({ token: 't', fetch: fetch as any }).call('Spawn', {}).catch((e) => e);
+    expect(err).toMatchObject({ code: 'policy_denied', rule: 'capability.rm' });
+    expect(toBackendError({ code: 'limit_reached', message: 'busy', rule: 'max_concurrent' })).toMatchObject({ code: 'limit_reached', message: 'busy', rule: 'max_concurrent' });
+  });
+  it('uses the desktop shell folder chooser when there is one', async () => {
+    const seen: any[] = [];
+    const w = { go: { api: { App: {} }, main: { Shell: { PickDirectory: async (p: any) => (seen.push(p), { path: '/home/x' }) } } } };
+    expect(await new WailsBackend(w).pickDirectory('/start')).toBe('/home/x');
+    expect(seen).toEqual([{ start: '/start' }]);
+    const cancelled = { go: { main: { Shell: { PickDirectory: async () => ({ path: '' }) } } } };
+    expect(await new WailsBackend(cancelled).pickDirectory()).toBeNull();
+  });
+});

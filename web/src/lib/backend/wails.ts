@@ -9,7 +9,7 @@ import { BackendError, type Backend, type CorralEvent, type EventFilter, type St
 type Binding = (params: object) => Promise<unknown>;
 
 export interface WailsWindow {
-  go?: { api?: { App?: Record<string, Binding> } };
+  go?: { api?: { App?: Record<string, Binding> }; main?: { Shell?: Record<string, Binding> } };
   runtime?: {
     EventsOn(name: string, cb: (...data: any[]) => void): (() => void) | void;
     EventsOff?(name: string): void;
@@ -24,16 +24,21 @@ export function isWails(w: unknown): boolean {
 /** Converts whatever a Wails binding rejected with into a BackendError. */
 export function toBackendError(e: unknown): BackendError {
   if (e instanceof BackendError) return e;
-  const text = typeof e === 'string' ? e : e instanceof Error ? e.message : JSON.stringify(e);
-  try {
-    const o = JSON.parse(text);
-    if (o && typeof o === 'object' && typeof o.message === 'string') {
-      return new BackendError(String(o.code ?? 'error'), o.message);
+  // The desktop shell's error formatter rejects with {code, message, rule?};
+  // older shells reject with that object as JSON text, or with plain text.
+  let o: any = e;
+  if (typeof e === 'string') {
+    try {
+      o = JSON.parse(e);
+    } catch {
+      return new BackendError('error', e);
     }
-  } catch {
-    // plain text error
   }
-  return new BackendError('error', text);
+  if (o && typeof o === 'object' && typeof o.message === 'string' && !(o instanceof Error && !('code' in o))) {
+    return new BackendError(String(o.code ?? 'error'), o.message, typeof o.rule === 'string' ? o.rule : undefined);
+  }
+  if (e instanceof Error) return new BackendError('error', e.message);
+  return new BackendError('error', typeof e === 'string' ? e : JSON.stringify(e));
 }
 
 export class WailsBackend implements Backend {
@@ -45,6 +50,18 @@ export class WailsBackend implements Backend {
     if (typeof fn !== 'function') throw new BackendError('not_found', `method ${method} is not bound`);
     try {
       return (await fn(params ?? {})) as T;
+    } catch (e) {
+      throw toBackendError(e);
+    }
+  }
+
+  /** The native folder chooser of the desktop shell (window.go.main.Shell). */
+  async pickDirectory(start?: string): Promise<string | null> {
+    const fn = this.w.go?.main?.Shell?.PickDirectory;
+    if (typeof fn !== 'function') return null;
+    try {
+      const r = (await fn({ start })) as { path?: string } | null;
+      return r?.path ? r.path : null;
     } catch (e) {
       throw toBackendError(e);
     }

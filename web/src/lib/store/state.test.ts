@@ -42,8 +42,8 @@ describe('Transcript', () => {
       ev(1, 'run.started', { prompt: 'q' }),
       ev(2, 'assistant.text', { text: 'one ', delta: true, messageId: 'm' }),
       ev(3, 'assistant.text', { text: 'two', delta: true, messageId: 'm' }),
-      ev(4, 'tool.call', { toolUseId: 't', name: 'Bash', input: { command: 'ls' } }),
-      ev(5, 'tool.result', { toolUseId: 't', output: 'a\nb', isError: false, exitCode: 0 }),
+      ev(4, 'tool.call', { id: 't', name: 'Bash', input: { command: 'ls' } }),
+      ev(5, 'tool.result', { id: 't', output: 'a\nb', isError: false, exitCode: 0 }),
       ev(6, 'run.exited', { reason: 'exit', exitCode: 0 }),
     ];
     [all[3], all[4], all[5], all[0], all[2], all[1], all[4]].forEach((e) => live.add(e));
@@ -90,10 +90,10 @@ describe('CorralState', () => {
   it('queues permission requests across sessions and removes resolved ones', () => {
     const s = new CorralState();
     s.apply(ev(1, 'run.started', {}));
-    s.apply(ev(2, 'permission.request', { requestId: 'p1', toolName: 'Bash', input: { command: 'rm -rf x' } }));
+    s.apply(ev(2, 'permission.request', { requestId: 'p1', tool: 'Bash', input: { command: 'rm -rf x' } }));
     s.apply(ev(1, 'run.started', {}, { sessionId: 's2', runId: 'r2', cursor: 10 }));
-    s.apply(ev(2, 'permission.request', { requestId: 'p2', toolName: 'Edit', input: {} }, { sessionId: 's2', runId: 'r2', cursor: 11 }));
-    s.apply(ev(3, 'permission.request', { requestId: 'p3', toolName: 'Write', input: {} }));
+    s.apply(ev(2, 'permission.request', { requestId: 'p2', tool: 'Edit', input: {} }, { sessionId: 's2', runId: 'r2', cursor: 11 }));
+    s.apply(ev(3, 'permission.request', { requestId: 'p3', tool: 'Write', input: {} }));
     expect(s.permissions.map((p) => p.requestId)).toEqual(['p1', 'p2', 'p3']);
     expect(s.sessions.get('s1')).toMatchObject({ status: 'waiting_permission', pendingPermissions: 2 });
     s.apply(ev(4, 'permission.resolved', { requestId: 'p1', allow: true }));
@@ -110,7 +110,7 @@ describe('CorralState', () => {
 
   it('does not queue a replayed request twice', () => {
     const s = new CorralState();
-    const req = ev(2, 'permission.request', { requestId: 'p1', toolName: 'Bash', input: {} });
+    const req = ev(2, 'permission.request', { requestId: 'p1', tool: 'Bash', input: {} });
     expect(s.apply(req)).toBe(true);
     expect(s.apply({ ...req })).toBe(false);
     expect(s.permissions.length).toBe(1);

@@ -5,20 +5,12 @@
 // tested directly; the reactive wrapper in store.svelte.ts only bumps a
 // version number after each batch.
 
-import type {
-  CorralEvent,
-  ErrorData,
-  PermissionRequestData,
-  ProcessInfo,
-  ProcessStateData,
-  ProcessStatsData,
-  Session,
-  SessionStatus,
-} from '../api';
+import type { CorralEvent, ErrorData, ProcessInfo, ProcessStateData, Session, SessionStatus } from '../api';
 import { Terminal } from '../ansi';
-import { Transcript } from './transcript';
+import { errorOf, exitOf, requestIdOf, statsOf, truncatedOf } from '../normalize';
+import { Transcript, permissionOf, type PermissionView } from './transcript';
 
-export interface PendingPermission extends PermissionRequestData {
+export interface PendingPermission extends PermissionView {
   sessionId: string;
   runId?: string;
   seq: number;
@@ -153,26 +145,32 @@ export class CorralState {
         if (next.status !== 'waiting_permission') next.status = 'processing';
         if (!next.title && d.prompt) next.title = String(d.prompt).slice(0, 80);
         break;
-      case 'run.exited':
+      case 'run.exited': {
         // The one terminal event of a run: no request of it can be answered
         // any more, and the session is no longer processing that run.
         this.dropPermissions((p) => p.sessionId === id && (!ev.runId || p.runId === ev.runId));
         if (tr.activeRuns.size === 0 && (next.status === 'processing' || next.status === 'waiting_permission')) {
-          next.status = d.reason === 'interrupted' ? 'interrupted' : d.reason && d.reason !== 'exit' ? 'error' : 'idle';
+          const r = exitOf(d).reason;
+          next.status = r === 'interrupted' || r === 'killed' ? 'interrupted' : r !== 'exit' ? 'error' : 'idle';
         }
         break;
-      case 'permission.request':
-        if (!this.permissions.some((p) => p.requestId === d.requestId)) {
-          this.permissions.push({ ...(d as PermissionRequestData), sessionId: id, runId: ev.runId, seq: ev.seq, time: ev.time });
+      }
+      case 'permission.request': {
+        const p = permissionOf(d);
+        if (!this.permissions.some((x) => x.sessionId === id && x.requestId === p.requestId)) {
+          this.permissions.push({ ...p, sessionId: id, runId: ev.runId, seq: ev.seq, time: ev.time });
         }
         next.status = 'waiting_permission';
         break;
-      case 'permission.resolved':
-        this.dropPermissions((p) => p.requestId === d.requestId);
+      }
+      case 'permission.resolved': {
+        const rid = requestIdOf(d, id);
+        this.dropPermissions((p) => p.sessionId === id && p.requestId === rid);
         if (!this.permissions.some((p) => p.sessionId === id) && next.status === 'waiting_permission') {
           next.status = tr.activeRuns.size ? 'processing' : 'idle';
         }
         break;
+      }
       case 'usage':
         next.costUsd = tr.costUsd;
         break;
@@ -191,7 +189,7 @@ export class CorralState {
     if (ev.kind === 'error') {
       const src = ev.processId || ev.sessionId || 'corral';
       const list = this.errors.get(src) ?? [];
-      list.push({ ...(d as ErrorData), time: ev.time, sessionId: ev.sessionId, processId: ev.processId, seq: ev.seq });
+      list.push({ ...(errorOf(d) as ErrorData), time: ev.time, sessionId: ev.sessionId, processId: ev.processId, seq: ev.seq });
       if (list.length > ERRORS_PER_SOURCE) list.splice(0, list.length - ERRORS_PER_SOURCE);
       this.errors.set(src, list);
     }
@@ -199,7 +197,7 @@ export class CorralState {
     const pid = ev.processId;
     switch (ev.kind) {
       case 'process.stats': {
-        const st = d as ProcessStatsData;
+        const st = statsOf(d);
         const v = this.ensureProcess(pid, ev);
         v.info = { ...v.info, cpu: st.cpu, rss: st.rss };
         this.sample(pid, Date.parse(ev.time) || Date.now(), st.cpu, st.rss);
@@ -222,11 +220,13 @@ export class CorralState {
       case 'stderr':
         if (!ev.sessionId) this.terminal(pid).write(ev.kind, d);
         break;
-      case 'output.truncated':
-        if (!ev.sessionId) this.terminal(pid).note(`[output cut: ${d.lines ?? 0} lines, ${d.bytes ?? 0} bytes dropped]`);
+      case 'output.truncated': {
+        const t = truncatedOf(d);
+        if (!ev.sessionId) this.terminal(pid).note(`[output cut: ${t.lines} lines, ${t.bytes} bytes dropped${t.reason ? ' (' + t.reason + ')' : ''}]`);
         break;
+      }
       case 'run.exited':
-        if (!ev.sessionId) this.terminal(pid).exit(d);
+        if (!ev.sessionId) this.terminal(pid).exit(exitOf(d));
         break;
     }
   }

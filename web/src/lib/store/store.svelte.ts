@@ -5,6 +5,7 @@
 
 import { Api, BackendError, type Backend, type CorralEvent, type ProcessInfo, type StreamState } from '../api';
 import { CorralState } from './state';
+import { permToolOf } from '../normalize';
 
 export interface Notifier {
   /** whether the page is hidden (notifications only then) */
@@ -116,7 +117,7 @@ export class Store {
     const s = this.state.sessions.get(ev.sessionId);
     const name = s?.title || s?.cwd || ev.sessionId;
     if (ev.kind === 'permission.request') {
-      this.notifier.notify('Approval needed', `${(ev.data as any)?.toolName ?? 'A tool'} in ${name}`, `perm-${ev.sessionId}`);
+      this.notifier.notify('Approval needed', `${permToolOf(ev.data)} in ${name}`, `perm-${ev.sessionId}`);
     } else if (ev.kind === 'run.exited') {
       const d: any = ev.data ?? {};
       const how = d.reason && d.reason !== 'exit' ? d.reason : 'finished';
@@ -204,7 +205,7 @@ export class Store {
     try {
       await this.api.respondPermission(p);
       // Hide it at once; permission.resolved confirms it later.
-      this.state.permissions = this.state.permissions.filter((x) => x.requestId !== p.requestId);
+      this.state.permissions = this.state.permissions.filter((x) => !(x.sessionId === p.sessionId && x.requestId === p.requestId));
       this.version++;
       return true;
     } catch (e) {

@@ -12,16 +12,36 @@ import type {
   CorralEvent,
   ErrorData,
   OutputData,
-  PermissionRequestData,
-  PermissionResolvedData,
+  PermissionSuggestion,
   RunExitedData,
   RunStartedData,
   TextData,
   ToolCallData,
   ToolResultData,
-  TruncatedData,
+  TurnCompletedData,
   UsageData,
 } from '../api';
+import { errorOf, exitOf, permToolOf, resolutionOf, suggestionsOf, toolIdOf, truncatedOf, type Resolution } from '../normalize';
+
+/** A permission request as the views show it. */
+export interface PermissionView {
+  requestId: string;
+  toolName: string;
+  input: any;
+  description?: string;
+  suggestions: PermissionSuggestion[];
+}
+
+/** Reads a permission.request's data. */
+export function permissionOf(d: any): PermissionView {
+  return {
+    requestId: String(d?.requestId ?? ''),
+    toolName: permToolOf(d),
+    input: d?.input,
+    description: typeof d?.description === 'string' && d.description ? d.description : undefined,
+    suggestions: suggestionsOf(d?.suggestions),
+  };
+}
 
 interface Base {
   key: string;
@@ -31,10 +51,10 @@ interface Base {
 }
 export type Item =
   | (Base & { type: 'user'; text: string })
-  | (Base & { type: 'text'; messageId: string; text: string; streaming: boolean })
+  | (Base & { type: 'text'; messageId: string; text: string; streaming: boolean; error?: string })
   | (Base & { type: 'thinking'; messageId: string; text: string; streaming: boolean })
-  | (Base & { type: 'tool'; toolUseId: string; name: string; input: any; result?: ToolResultData })
-  | (Base & { type: 'permission'; request: PermissionRequestData; resolved?: PermissionResolvedData })
+  | (Base & { type: 'tool'; toolUseId: string; name: string; input: any; status?: string; result?: ToolResultData })
+  | (Base & { type: 'permission'; request: PermissionView; resolved?: Resolution })
   | (Base & { type: 'usage'; usage: UsageData })
   | (Base & { type: 'error'; error: ErrorData })
   | (Base & { type: 'exit'; exit: RunExitedData })
@@ -42,6 +62,15 @@ export type Item =
   | (Base & { type: 'notice'; level: 'info' | 'warn'; text: string; raw?: unknown });
 
 export type ItemType = Item['type'];
+
+/** What to do after a failed turn, by the agent's error code. */
+const TURN_ACTIONS: Record<string, string> = {
+  auth_failed: 'Log the agent CLI in again (its credentials were refused), then resend.',
+  rate_limited: 'Wait a moment and resend; the model API is rate-limiting.',
+  overloaded: 'The model API is overloaded; resend in a little while.',
+  api_error: 'Resend; if it keeps failing, check the network or the API status.',
+  max_turns: 'The agent hit its turn limit; send "continue" to go on.',
+};
 
 /** Lines kept in one grouped stdout/stderr item before a new item starts. */
 const OUTPUT_GROUP_LINES = 200;
@@ -55,7 +84,10 @@ export class Transcript {
   costUsd = 0;
   lastTime = '';
   private readonly seqs = new Set<number>();
-  private textIndex = new Map<string, number>();
+  /** open (still streaming) text/thinking item per `${type}:${runId}` */
+  private openText = new Map<string, number>();
+  /** every text/thinking item, to close them when their run ends */
+  private textItems: number[] = [];
   private toolIndex = new Map<string, number>();
   private permIndex = new Map<string, number>();
 
@@ -95,7 +127,8 @@ export class Transcript {
 
   private rebuild(): void {
     this.items = [];
-    this.textIndex = new Map();
+    this.openText = new Map();
+    this.textItems = [];
     this.toolIndex = new Map();
     this.permIndex = new Map();
     this.activeRuns.clear();
@@ -126,66 +159,71 @@ export class Transcript {
         if (ev.runId) this.activeRuns.delete(ev.runId);
         // A run is over: nothing of it streams any more.
         this.finishStreaming(ev.runId);
-        const x = d as RunExitedData;
+        const x: RunExitedData = exitOf(d);
         if (x.reason && x.reason !== 'exit') this.push({ ...base, type: 'exit', exit: x });
         else if (typeof x.exitCode === 'number' && x.exitCode !== 0) this.push({ ...base, type: 'exit', exit: x });
         break;
       }
       case 'assistant.text':
-      case 'assistant.thinking': {
-        const t = d as TextData;
-        const type = ev.kind === 'assistant.text' ? 'text' : 'thinking';
-        const id = `${type}:${t.messageId ?? ev.seq}`;
-        const at = this.textIndex.get(id);
-        if (at !== undefined) {
-          const old = this.items[at] as Extract<Item, { type: 'text' | 'thinking' }>;
-          this.replace(at, {
-            ...old,
-            text: t.delta ? old.text + (t.text ?? '') : (t.text ?? ''),
-            streaming: !!t.delta,
-          });
-        } else {
-          const i = this.push({
-            ...base,
-            type,
-            messageId: t.messageId ?? String(ev.seq),
-            text: t.text ?? '',
-            streaming: !!t.delta,
-          });
-          this.textIndex.set(id, i);
-        }
+      case 'assistant.thinking':
+        this.foldText(ev, base, d as TextData);
         break;
-      }
       case 'tool.call': {
         const c = d as ToolCallData;
-        const i = this.push({ ...base, type: 'tool', toolUseId: c.toolUseId, name: c.name, input: c.input });
-        this.toolIndex.set(c.toolUseId, i);
+        const id = toolIdOf(c);
+        const at = this.toolIndex.get(id);
+        if (at !== undefined) {
+          // agents that report progress send the same call again with a new status
+          const old = this.items[at] as Extract<Item, { type: 'tool' }>;
+          this.replace(at, { ...old, name: c.name || old.name, input: c.input ?? old.input, status: c.status });
+        } else {
+          const i = this.push({ ...base, type: 'tool', toolUseId: id, name: c.name, input: c.input, status: c.status });
+          this.toolIndex.set(id, i);
+        }
         break;
       }
       case 'tool.result': {
         const r = d as ToolResultData;
-        const at = this.toolIndex.get(r.toolUseId);
+        const id = toolIdOf(r);
+        const at = this.toolIndex.get(id);
         if (at !== undefined) {
           this.replace(at, { ...(this.items[at] as Extract<Item, { type: 'tool' }>), result: r });
         } else {
-          this.push({ ...base, type: 'tool', toolUseId: r.toolUseId, name: '(unknown tool)', input: null, result: r });
+          this.push({ ...base, type: 'tool', toolUseId: id, name: '(unknown tool)', input: null, result: r });
         }
         break;
       }
       case 'permission.request': {
-        const p = d as PermissionRequestData;
+        const p = permissionOf(d);
         const i = this.push({ ...base, type: 'permission', request: p });
         this.permIndex.set(p.requestId, i);
         break;
       }
       case 'permission.resolved': {
-        const p = d as PermissionResolvedData;
-        const at = this.permIndex.get(p.requestId);
+        const r = resolutionOf(d, ev.sessionId);
+        const at = this.permIndex.get(r.requestId);
         if (at !== undefined) {
-          this.replace(at, { ...(this.items[at] as Extract<Item, { type: 'permission' }>), resolved: p });
+          const old = this.items[at] as Extract<Item, { type: 'permission' }>;
+          // the first decision is the one that counts (an adapter's
+          // "cancelled" may be followed by the session's own record)
+          if (!old.resolved) this.replace(at, { ...old, resolved: r });
         }
         break;
       }
+      case 'turn.completed': {
+        const t = d as TurnCompletedData;
+        if (!t.ok && t.error && t.error.code !== 'interrupted') {
+          this.push({
+            ...base,
+            type: 'error',
+            error: { type: t.error.code, message: t.error.message ?? (t.error.httpStatus ? `HTTP ${t.error.httpStatus}` : 'the turn failed'), recoverable: true, action: TURN_ACTIONS[t.error.code] },
+          });
+        }
+        break;
+      }
+      case 'agent.retry':
+        this.push({ ...base, type: 'notice', level: 'warn', text: `Retrying the model API call${d.attempt ? ` (attempt ${d.attempt}${d.maxRetries ? ' of ' + d.maxRetries : ''})` : ''}${d.error ? ': ' + d.error : ''}` });
+        break;
       case 'usage': {
         const u = d as UsageData;
         this.costUsd += u.costUsd || 0;
@@ -193,17 +231,22 @@ export class Transcript {
         break;
       }
       case 'error':
-        this.push({ ...base, type: 'error', error: d as ErrorData });
+        this.push({ ...base, type: 'error', error: errorOf(d) as ErrorData });
         break;
       case 'stdout':
       case 'stderr': {
         const o = d as OutputData;
-        const text = o.binary ? `[${o.bytes ? Math.floor((o.bytes.length * 3) / 4) : 0} bytes of binary output]` : (o.text ?? '');
+        const text: string = o.binary ? `[${o.bytes ? Math.floor((o.bytes.length * 3) / 4) : 0} bytes of binary output]` : (o.text ?? '');
         const last = this.items[this.items.length - 1];
         if (last && last.type === 'output' && last.stream === ev.kind && last.lines.length < OUTPUT_GROUP_LINES) {
           // a progress update replaces the previous line only if that line
           // was itself a progress line
-          const lines = o.progress && last.progressTail ? [...last.lines.slice(0, -1), text] : [...last.lines, text];
+          const lines =
+            o.progress && last.progressTail
+              ? [...last.lines.slice(0, -1), text]
+              : o.continued && last.lines.length
+                ? [...last.lines.slice(0, -1), last.lines[last.lines.length - 1] + text]
+                : [...last.lines, text];
           this.replace(this.items.length - 1, { ...last, lines, progressTail: !!o.progress });
         } else {
           this.push({ ...base, type: 'output', stream: ev.kind as 'stdout' | 'stderr', lines: [text], progressTail: !!o.progress });
@@ -211,14 +254,14 @@ export class Transcript {
         break;
       }
       case 'parse.error':
-        this.push({ ...base, type: 'notice', level: 'warn', text: `Unreadable line from the agent: ${d.message ?? ''}`, raw: d.line });
+        this.push({ ...base, type: 'notice', level: 'warn', text: `Unreadable line from the agent: ${d.error ?? d.message ?? ''}`, raw: d.line });
         break;
       case 'output.truncated': {
-        const t = d as TruncatedData;
+        const t = truncatedOf(d);
         const parts = [];
         if (t.lines) parts.push(`${t.lines} lines`);
         if (t.bytes) parts.push(`${t.bytes} bytes`);
-        this.push({ ...base, type: 'notice', level: 'warn', text: `Output cut: ${parts.join(', ') || 'some output'} dropped${t.stream ? ' from ' + t.stream : ''}.` });
+        this.push({ ...base, type: 'notice', level: 'warn', text: `Output cut: ${parts.join(', ') || 'some output'} dropped${t.reason ? ' (' + t.reason + ')' : ''}.` });
         break;
       }
       case 'agent.other':
@@ -233,10 +276,49 @@ export class Transcript {
     }
   }
 
+  /**
+   * Deltas extend the open item of their kind in their run (a delta without
+   * messageId continues whatever is open; one with a different messageId
+   * starts a new item). A whole block closes the open item, replacing its
+   * text (the whole repeats the deltas), or becomes an item of its own.
+   */
+  private foldText(ev: CorralEvent, base: Base, t: TextData): void {
+    const type = ev.kind === 'assistant.text' ? 'text' : 'thinking';
+    const slot = `${type}:${ev.runId ?? ''}`;
+    const mid = t.messageId ?? '';
+    const text = t.text ?? '';
+    const at = this.openText.get(slot);
+    let open = at !== undefined ? (this.items[at] as Extract<Item, { type: 'text' | 'thinking' }>) : undefined;
+    if (open && mid && open.messageId && open.messageId !== mid) {
+      this.replace(at!, { ...open, streaming: false });
+      this.openText.delete(slot);
+      open = undefined;
+    }
+    if (open) {
+      const next = {
+        ...open,
+        messageId: open.messageId || mid,
+        text: t.delta ? open.text + text : text,
+        streaming: !!t.delta,
+        ...(t.error && type === 'text' ? { error: t.error } : {}),
+      };
+      this.replace(at!, next);
+      if (!t.delta) this.openText.delete(slot);
+      return;
+    }
+    const item = { ...base, type, messageId: mid, text, streaming: !!t.delta, ...(t.error && type === 'text' ? { error: t.error } : {}) } as Item;
+    const i = this.push(item);
+    this.textItems.push(i);
+    if (t.delta) this.openText.set(slot, i);
+  }
+
   private finishStreaming(runId?: string): void {
-    for (const i of this.textIndex.values()) {
+    for (const [slot, i] of this.openText) {
       const it = this.items[i] as Extract<Item, { type: 'text' | 'thinking' }>;
-      if (it.streaming && (!runId || it.runId === runId || !it.runId)) this.replace(i, { ...it, streaming: false });
+      if (!runId || it.runId === runId || !it.runId) {
+        this.replace(i, { ...it, streaming: false });
+        this.openText.delete(slot);
+      }
     }
   }
 }
