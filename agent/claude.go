@@ -237,11 +237,11 @@ func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) 
 	}
 	t.line = line
 	em := c.em
-	switch str(t.typ) {
+	switch string(unq(t.typ)) {
 	case "stream_event":
 		c.decodeStreamEvent(&t, emit)
 	case "system":
-		switch str(t.subtype) {
+		switch string(unq(t.subtype)) {
 		case "init":
 			c.decodeInit(line, emit)
 		case "status":
@@ -373,7 +373,7 @@ func (c *claudeConn) decodeStreamEvent(t *claudeTop, emit func(event.Event)) {
 		}
 		if kind != "" {
 			ev := c.em.ev(kind, nil, t.line)
-			ev.Data = textDataJSON(TextData{Text: str(text), Delta: true, ParentToolUseID: str(t.parent)})
+			ev.Data = textDataRaw(text, true, "", str(t.parent))
 			emit(ev)
 			return
 		}

@@ -281,8 +281,7 @@ func (c *codexConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
 		c.em.nonJSON(stream, line, syntaxError(line), emit)
 		return
 	}
-	m.Method = str(method)
-	if m.Method == "item/agentMessage/delta" {
+	if string(unq(method)) == "item/agentMessage/delta" {
 		var delta, itemID []byte
 		fields(m.Params, func(k, v []byte) bool {
 			switch string(k) {
@@ -294,10 +293,11 @@ func (c *codexConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
 			return true
 		})
 		ev := c.em.ev(event.AssistantText, nil, line)
-		ev.Data = textDataJSON(TextData{Text: str(delta), Delta: true, MessageID: str(itemID)})
+		ev.Data = textDataRaw(delta, true, str(itemID), "")
 		emit(ev)
 		return
 	}
+	m.Method = str(method)
 	switch {
 	case m.Method != "" && len(m.ID) > 0:
 		c.serverRequest(&m, line, emit)

@@ -500,3 +500,38 @@ func raw(v []byte) json.RawMessage {
 	}
 	return append(json.RawMessage(nil), v...)
 }
+
+// unq returns the bytes inside a raw JSON string value (escapes left as
+// they are), for comparing against known names without allocating.
+func unq(v []byte) []byte {
+	if len(v) < 2 || v[0] != '"' {
+		return nil
+	}
+	return v[1 : len(v)-1]
+}
+
+// textDataRaw builds a TextData's JSON around text, a raw JSON string
+// value taken from a validated line: it is already valid JSON, so it is
+// embedded as is instead of being decoded and escaped again.
+func textDataRaw(text []byte, delta bool, messageID, parent string) []byte {
+	if len(text) == 0 || text[0] != '"' {
+		text = []byte(`""`)
+	}
+	b := make([]byte, 0, len(text)+40+len(messageID)+len(parent))
+	b = append(b, `{"text":`...)
+	b = append(b, text...)
+	if delta {
+		b = append(b, `,"delta":true`...)
+	} else {
+		b = append(b, `,"delta":false`...)
+	}
+	if messageID != "" {
+		b = append(b, `,"messageId":`...)
+		b = appendString(b, messageID)
+	}
+	if parent != "" {
+		b = append(b, `,"parentToolUseId":`...)
+		b = appendString(b, parent)
+	}
+	return append(b, '}')
+}

@@ -104,3 +104,18 @@ func FuzzScanObject(f *testing.F) {
 		}
 	})
 }
+
+func TestTextDataRawMatchesEncoding(t *testing.T) {
+	for _, s := range []string{`"plain"`, `"esc \" \\ \n \u00e9 \ud83d\ude00"`, `""`} {
+		var text string
+		json.Unmarshal([]byte(s), &text)
+		var got, want TextData
+		if err := json.Unmarshal(textDataRaw([]byte(s), true, "m\"1", "p"), &got); err != nil {
+			t.Fatal(err)
+		}
+		want = TextData{Text: text, Delta: true, MessageID: "m\"1", ParentToolUseID: "p"}
+		if got != want {
+			t.Fatalf("%s: %+v", s, got)
+		}
+	}
+}
