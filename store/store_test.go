@@ -529,3 +529,43 @@ func TestClosedStore(t *testing.T) {
 		t.Fatalf("second close: %v", err)
 	}
 }
+
+// Publication happens only after the commit: from inside Publish, another
+// connection already reads every event of the batch.
+func TestPublishedEventsAreAlreadyCommitted(t *testing.T) {
+	var s *store.Store
+	var mu sync.Mutex
+	var problems []string
+	checked := 0
+	publish := func(batch []event.Event) {
+		got, err := s.EventsAfter(ctx, batch[0].Cursor-1, "", true, len(batch))
+		mu.Lock()
+		defer mu.Unlock()
+		checked += len(batch)
+		if err != nil || len(got) != len(batch) {
+			problems = append(problems, fmt.Sprintf("batch at cursor %d: read %d of %d (%v)", batch[0].Cursor, len(got), len(batch), err))
+			return
+		}
+		for i := range got {
+			if got[i].Cursor != batch[i].Cursor || got[i].Seq != batch[i].Seq || got[i].SessionID != batch[i].SessionID {
+				problems = append(problems, fmt.Sprintf("cursor %d differs", batch[i].Cursor))
+			}
+		}
+	}
+	var err error
+	s, err = store.Open(t.TempDir(), store.Options{Publish: publish, MaxBatch: store.MaxPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs := genEvents("p", 1000)
+	for i := 0; i < 20; i++ {
+		s.Append(evs...)
+	}
+	s.Sync(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if checked != 20000 || len(problems) > 0 {
+		t.Fatalf("checked %d events; problems: %v", checked, problems)
+	}
+}
