@@ -77,7 +77,24 @@ type Manager struct {
 
 	janitorStop chan struct{}
 	janitorDone chan struct{}
+
+	// version counts the manager's changes to session records and live
+	// state; List's cache is valid for one version and ListCacheTTL.
+	version atomic.Uint64
+	listMu  sync.Mutex
+	listV   uint64
+	listAt  time.Time
+	list    []Info
 }
+
+// ListCacheTTL bounds how stale List may be about what changes without the
+// manager's knowledge: last-activity times, which move with every event.
+// Everything else (status, counters, pending requests) invalidates the
+// cache at once. A UI polling ListSessions many times a second then costs
+// one database read per TTL, not one per call.
+const ListCacheTTL = 250 * time.Millisecond
+
+func (m *Manager) changed() { m.version.Add(1) }
 
 // live is the in-memory part of a session: its process and protocol state.
 type live struct {
@@ -361,6 +378,14 @@ func (m *Manager) info(rec store.Session) Info {
 
 // List returns every session, most recently active first.
 func (m *Manager) List(ctx context.Context) ([]Info, error) {
+	v, now := m.version.Load(), m.o.Now()
+	m.listMu.Lock()
+	if m.list != nil && m.listV == v && now.Sub(m.listAt) < ListCacheTTL && !now.Before(m.listAt) {
+		out := append([]Info(nil), m.list...)
+		m.listMu.Unlock()
+		return out, nil
+	}
+	m.listMu.Unlock()
 	recs, err := m.o.Store.ListSessions(0)
 	if err != nil {
 		return nil, err
@@ -369,6 +394,9 @@ func (m *Manager) List(ctx context.Context) ([]Info, error) {
 	for i, r := range recs {
 		out[i] = m.info(r)
 	}
+	m.listMu.Lock()
+	m.list, m.listV, m.listAt = append([]Info(nil), out...), v, now
+	m.listMu.Unlock()
 	return out, nil
 }
 
@@ -437,6 +465,7 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 	if err != nil {
 		return Info{}, err
 	}
+	m.changed()
 	l, _, err := m.ensureLive(rec.ID)
 	if err != nil {
 		return Info{}, err
@@ -621,6 +650,7 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 			}); err != nil {
 				m.log.Warn("cannot record the agent session id", "session", l.id, "err", err)
 			}
+			m.changed()
 		}
 		return
 	case event.Usage:
@@ -631,6 +661,7 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 			CacheReadTokens: d.CacheReadTokens, CacheWriteTokens: d.CacheWriteTokens, CostUSD: d.CostUSD}); err != nil {
 			m.log.Warn("cannot add usage", "session", l.id, "err", err)
 		}
+		m.changed()
 		return
 	case event.TurnCompleted:
 		var d agent.TurnCompletedData
@@ -688,6 +719,7 @@ func (m *Manager) setStatusLocked(ctx context.Context, l *live, st Status, reaso
 		return
 	}
 	l.status = st
+	m.changed()
 }
 
 // endTurnLocked gives the running turn its terminal event and the session
@@ -709,6 +741,7 @@ func (m *Manager) endTurnLocked(ctx context.Context, l *live, reason string, st 
 		m.setStatusLocked(ctx, l, st, why)
 	}
 	l.interrupting = false
+	m.changed()
 }
 
 // ---------------------------------------------------------------- turns
@@ -741,6 +774,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 		return "", err
 	}
 	l.turn = runID
+	m.changed()
 	l.lastActivity.Store(m.o.Now().UnixNano())
 	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})
 	ev.SessionID, ev.RunID, ev.ProcessID, ev.Time = id, runID, l.proc.ID(), m.o.Now()
@@ -749,6 +783,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	if err := m.o.Store.AddUsage(ctx, id, store.Usage{Messages: 1}); err != nil {
 		m.log.Warn("cannot count the message", "session", id, "err", err)
 	}
+	m.changed()
 	if turn == nil {
 		if err := l.conn.SendUserTurn(text); err != nil {
 			m.endTurnLocked(ctx, l, "crashed", Error, "cannot write to the agent: "+err.Error())
@@ -793,6 +828,7 @@ func (m *Manager) addPendingLocked(ctx context.Context, l *live, d agent.Permiss
 		m.log.Error("cannot persist a permission request", "session", l.id, "err", err)
 	}
 	l.pending[d.RequestID] = p
+	m.changed()
 	m.append(ev)
 	m.setStatusLocked(ctx, l, WaitingPermission, "")
 	if m.o.PermissionTimeout > 0 {
@@ -825,6 +861,7 @@ func (m *Manager) resolveLocked(ctx context.Context, l *live, rid string, p *pen
 		p.stop()
 	}
 	delete(l.pending, rid)
+	m.changed()
 	_, err := m.o.Store.ResolvePermission(ctx, p.storeID, d)
 	if len(l.pending) == 0 && l.status == WaitingPermission && l.turn != "" {
 		m.setStatusLocked(ctx, l, Processing, "")
@@ -1028,6 +1065,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		delete(m.live, id)
 		m.mu.Unlock()
 	}
+	defer m.changed()
 	return m.o.Store.DeleteSession(ctx, id)
 }
 

@@ -41,7 +41,7 @@ type RuntimeOptions struct {
 // bus's own default (16 ms) favours fewer, larger batches, but a UI showing
 // tokens as they stream wants them within a few milliseconds, and the SSE
 // writer already coalesces whatever is waiting into one write.
-const DefaultBusMaxDelay = 2 * time.Millisecond
+const DefaultBusMaxDelay = time.Millisecond
 
 // Runtime is everything behind the facade, wired in the one order that
 // keeps the guarantees: the store publishes to the bus only after commit;

@@ -190,9 +190,16 @@ func TestEndToEndPermissionFlow(t *testing.T) {
 	w := watch(t, rt, info.ID, 0)
 
 	// A plain turn: text streams, the turn ends, the session is idle.
+	if l, _ := m.List(ctx); len(l) != 1 || l[0].Status != Active {
+		t.Fatalf("list before: %+v", l)
+	}
 	run1, err := m.Send(ctx, info.ID, "hello")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// List's cache never hides a change the manager made.
+	if l, _ := m.List(ctx); len(l) != 1 || l[0].Status != Processing || l[0].RunID != run1 {
+		t.Fatalf("list after send: %+v", l)
 	}
 	evs := w.until(status(Idle))
 	if n := count(evs, event.AssistantText); n < 2 {
