@@ -98,11 +98,13 @@ func helper(mark, mode string, args ...string) proc.Spec {
 	return proc.Spec{Program: exe, Args: args, Env: []string{helperEnv + "=" + mode, mark}}
 }
 
-// startHelper starts exe in mode as a plain child (not supervised).
+// startHelper returns a plain (unsupervised) child running mode. It
+// inherits the environment, as real programs' children do, with the mode
+// and mark set.
 func startHelper(mark, mode string, attr *syscall.SysProcAttr) *exec.Cmd {
 	exe, _ := os.Executable()
 	cmd := exec.Command(exe)
-	cmd.Env = []string{helperEnv + "=" + mode, mark}
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, mark)
 	cmd.SysProcAttr = attr
 	return cmd
 }

@@ -49,7 +49,7 @@ func (m *monitor) close() {
 
 // treeSample is the sample of one process tree.
 type treeSample struct {
-	p     *Process
+	root  root
 	stats Stats
 }
 
@@ -59,13 +59,13 @@ func (m *monitor) tick() {
 	for _, p := range live {
 		p.mu.Lock()
 		if p.cur != nil {
-			roots = append(roots, root{p: p, pid: p.pid, start: p.startTime})
+			roots = append(roots, root{id: p.id, pid: p.pid, start: p.startTime, p: p})
 		}
 		p.mu.Unlock()
 	}
 	now := time.Now()
-	for _, ts := range m.sampler.sample(roots, now) {
-		p := ts.p
+	for _, ts := range m.sampler.sample(roots, now, m.s.marker) {
+		p := ts.root.p
 		ts.stats.Time = m.s.clock.Now()
 		p.mu.Lock()
 		p.stats = ts.stats
@@ -91,9 +91,11 @@ func (m *monitor) tick() {
 	}
 }
 
-// root is one managed tree to sample: its leader.
+// root is one managed tree to sample: its leader, and the id its escaped
+// descendants carry in their marker.
 type root struct {
-	p     *Process
+	id    string
 	pid   int
 	start uint64
+	p     *Process // nil when sampling ledger entries
 }

@@ -31,7 +31,7 @@ func newSampler() sampler {
 	return sampler{prev: map[procKey]uint64{}, self: os.Getpid(), marks: map[procKey]string{}}
 }
 
-func (sm *sampler) sample(roots []root, now time.Time) []treeSample {
+func (sm *sampler) sample(roots []root, now time.Time, markerKey string) []treeSample {
 	var procs []procStat
 	procs, sm.buf = scanProcs(sm.buf)
 	children := make(map[int][]int, len(procs))
@@ -55,7 +55,7 @@ func (sm *sampler) sample(roots []root, now time.Time) []treeSample {
 		k := procKey{st.Pid, st.StartTime}
 		v, ok := sm.marks[k]
 		if !ok && len(roots) > 0 {
-			v, sm.buf = envValue(st.Pid, roots[0].p.s.marker, sm.buf)
+			v, sm.buf = envValue(st.Pid, markerKey, sm.buf)
 		}
 		marks[k] = v
 		if i := strings.LastIndexByte(v, '/'); i >= 0 {
@@ -75,10 +75,10 @@ func (sm *sampler) sample(roots []root, now time.Time) []treeSample {
 			continue
 		}
 		var ts treeSample
-		ts.p = r.p
+		ts.root = r
 		var ticks uint64
 		stack = append(stack[:0], i)
-		stack = append(stack, adopted[r.p.id]...)
+		stack = append(stack, adopted[r.id]...)
 		for len(stack) > 0 {
 			j := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]

@@ -24,4 +24,4 @@ type sampler struct{}
 
 func newSampler() sampler { return sampler{} }
 
-func (sampler) sample([]root, time.Time) []treeSample { return nil }
+func (sampler) sample([]root, time.Time, string) []treeSample { return nil }

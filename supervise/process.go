@@ -119,6 +119,7 @@ type Process struct {
 	done     chan struct{}
 
 	mu        sync.Mutex
+	curReady  chan struct{} // closed while cur is set; replaced when it is cleared
 	state     State
 	queuePos  int
 	attempts  int
@@ -144,6 +145,7 @@ func newProcess(s *Supervisor, id string, spec Spec) *Process {
 		id:       id,
 		spec:     spec,
 		admitted: make(chan struct{}),
+		curReady: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
 	}
@@ -206,22 +208,39 @@ func (p *Process) request(set func()) {
 	}
 }
 
-// Write writes to the running child's stdin (see proc.Process.Write).
+// child returns the running child, waiting while the process is queued,
+// starting or backing off; nil once the process is over.
+func (p *Process) child() *proc.Process {
+	for {
+		p.mu.Lock()
+		cp, ready := p.cur, p.curReady
+		p.mu.Unlock()
+		if cp != nil {
+			return cp
+		}
+		select {
+		case <-ready:
+		case <-p.done:
+			return nil
+		}
+	}
+}
+
+// Write writes to the running child's stdin (see proc.Process.Write). While
+// no child runs yet (queued, starting, backing off) it waits for one; it
+// returns ErrNotRunning once the process is over.
 func (p *Process) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	cp := p.cur
-	p.mu.Unlock()
+	cp := p.child()
 	if cp == nil {
 		return 0, ErrNotRunning
 	}
 	return cp.Write(b)
 }
 
-// CloseStdin closes the running child's stdin.
+// CloseStdin closes the running child's stdin, waiting for a child like
+// Write.
 func (p *Process) CloseStdin() error {
-	p.mu.Lock()
-	cp := p.cur
-	p.mu.Unlock()
+	cp := p.child()
 	if cp == nil {
 		return ErrNotRunning
 	}
@@ -463,6 +482,7 @@ func (p *Process) runOnce() outcome {
 	now := s.clock.Now()
 	p.mu.Lock()
 	p.cur, p.pid, p.startTime, p.started = cp, pid, st, now
+	close(p.curReady)
 	if p.first.IsZero() {
 		p.first = now
 	}
@@ -593,6 +613,7 @@ func (p *Process) runOnce() outcome {
 			out.status = st
 			p.mu.Lock()
 			p.cur = nil
+			p.curReady = make(chan struct{})
 			p.mu.Unlock()
 			return out
 		case <-readyCh:

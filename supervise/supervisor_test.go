@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,38 +69,6 @@ func TestCrashLoopBacksOffAndGivesUp(t *testing.T) {
 	}
 	if last := evs[len(evs)-1]; last.Kind != event.RunExited {
 		t.Fatalf("last event %s, want run.exited", last.Kind)
-	}
-}
-
-func TestStopKillsAChildIgnoringTermAfterTheGrace(t *testing.T) {
-	clk := newFakeClock()
-	s, rec, mark := newTestSupervisor(t, Config{Clock: clk})
-	p, err := s.Start(Spec{Spec: helper(mark, "ignore-term"), Ready: Readiness{Mode: ReadyLine, Line: "ready"}, StopGrace: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.waitFor(t, "running", stateIs(p.ID(), StateRunning))
-	pid := p.Info().Pid
-	p.Stop()
-	rec.waitFor(t, "stopping", stateIs(p.ID(), StateStopping))
-	clk.waitTimer(t, 3*time.Second)
-	// SIGTERM was sent before the grace timer was armed; the child ignores
-	// it and must still be alive.
-	if syscall.Kill(pid, 0) != nil {
-		t.Fatal("the child died before the grace ended")
-	}
-	select {
-	case <-p.Done():
-		t.Fatal("the process ended before the grace ended")
-	default:
-	}
-	clk.Advance(3 * time.Second)
-	r := p.Wait()
-	if r.Reason != ReasonKilled || r.State != StateExited || r.Exit.Signal != int(syscall.SIGKILL) {
-		t.Fatalf("result %+v; want killed by SIGKILL", r)
-	}
-	if r.ShellCode() != 137 {
-		t.Fatalf("shell code %d", r.ShellCode())
 	}
 }
 
@@ -426,22 +393,5 @@ func TestShutdownStopsEverything(t *testing.T) {
 	}
 	if _, err := s.Start(Spec{Spec: helper(mark, "sleep")}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Start after Shutdown: %v", err)
-	}
-}
-
-func TestKillAllIsImmediate(t *testing.T) {
-	clk := newFakeClock()
-	s, rec, mark := newTestSupervisor(t, Config{Clock: clk})
-	p, _ := s.Start(Spec{Spec: helper(mark, "ignore-term"), Ready: Readiness{Mode: ReadyLine, Line: "ready"}})
-	q, _ := s.Start(Spec{Spec: helper(mark, "exit", "1"), Restart: RestartPolicy{Mode: RestartAlways}})
-	rec.waitFor(t, "running", stateIs(p.ID(), StateRunning))
-	rec.waitFor(t, "backoff", stateIs(q.ID(), StateBackoff))
-	// No clock advance: the kill must not wait for any grace or backoff.
-	s.KillAll()
-	if r := p.Wait(); r.Exit.Signal != int(syscall.SIGKILL) || r.Reason != ReasonKilled {
-		t.Fatalf("p %+v", r)
-	}
-	if r := q.Wait(); r.Reason != ReasonKilled || r.Attempts != 1 {
-		t.Fatalf("q %+v", r)
 	}
 }

@@ -8,11 +8,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
 
+	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/proc"
+	"github.com/corral-dev/corral/supervise"
 )
 
 func init() {
@@ -42,6 +46,11 @@ type jsonExit struct {
 	Code    int       `json:"code"`
 	Signal  string    `json:"signal,omitempty"`
 	Stopped bool      `json:"stopped,omitempty"`
+	// Reason says why the command ended (exit, killed, timeout,
+	// idle-timeout, crashed); Limit which timeout hit.
+	Reason   string `json:"reason,omitempty"`
+	Limit    string `json:"limit,omitempty"`
+	Restarts int    `json:"restarts,omitempty"`
 }
 
 func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
@@ -49,6 +58,9 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	asJSON := fs.Bool("json", false, "print every output line as one JSON event instead of passing bytes through")
 	dir := fs.String("cwd", "", "working `directory` of the command")
 	grace := fs.Duration("grace", proc.DefaultGrace, "how long a stop waits after SIGTERM before SIGKILL")
+	timeout := fs.Duration("timeout", 0, "stop the command after it ran this long in total (0: no limit)")
+	idle := fs.Duration("idle-timeout", 0, "stop the command after this long without output (0: no limit)")
+	restart := fs.String("restart", string(supervise.RestartNever), "restart `policy` after an exit corral did not ask for: never, on-failure or always")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: corral run [flags] -- CMD ARGS...")
 		fs.PrintDefaults()
@@ -61,6 +73,13 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 		fs.Usage()
 		return 2
 	}
+	policy := supervise.Restart(*restart)
+	switch policy {
+	case supervise.RestartNever, supervise.RestartOnFailure, supervise.RestartAlways:
+	default:
+		fmt.Fprintf(stderr, "corral: --restart must be never, on-failure or always, not %q\n", *restart)
+		return 2
+	}
 	spec := proc.Spec{
 		Program: rest[0],
 		Args:    rest[1:],
@@ -70,10 +89,15 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 		Env:   os.Environ(),
 		Stdin: proc.StdinPipe,
 	}
-	var sink proc.Sink
+	// Output reaches the terminal through the supervisor's Tap, on the
+	// reading goroutine: byte-exact, and a slow terminal slows the child
+	// exactly as it would without corral. The JSON encoder is shared with
+	// the restart notices, which come from the event goroutine.
+	var outMu sync.Mutex
+	var tap proc.Sink
 	enc := json.NewEncoder(stdout)
 	if *asJSON {
-		sink = func(o proc.Output) {
+		tap = func(o proc.Output) {
 			j := jsonOutput{Stream: o.Stream.String(), Seq: o.Seq, Time: o.Time,
 				Continued: o.Continued, Progress: o.Progress, Partial: o.Partial}
 			if utf8.Valid(o.Bytes) {
@@ -82,11 +106,13 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 			} else {
 				j.Bytes, j.Binary = o.Bytes, true
 			}
+			outMu.Lock()
 			enc.Encode(j)
+			outMu.Unlock()
 		}
 	} else {
 		spec.Output = proc.Chunks
-		sink = func(o proc.Output) {
+		tap = func(o proc.Output) {
 			if o.Stream == proc.Stderr {
 				stderr.Write(o.Bytes)
 			} else {
@@ -99,27 +125,71 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	p, err := proc.Start(spec, sink)
+	sv := startSupervisor(g, stderr, func(ev event.Event) {
+		// With --json a restart is announced between the runs' lines.
+		if !*asJSON || ev.Kind != event.ProcessState {
+			return
+		}
+		var st struct {
+			State    string `json:"state"`
+			DelayMs  int64  `json:"delayMs"`
+			Reason   string `json:"reason"`
+			Code     int    `json:"code"`
+			Signal   int    `json:"signal"`
+			Failures int    `json:"failures"`
+		}
+		if json.Unmarshal(ev.Data, &st) != nil || st.State != string(supervise.StateBackoff) {
+			return
+		}
+		outMu.Lock()
+		enc.Encode(jsonBackoff{Stream: "restart", Time: ev.Time, DelayMs: st.DelayMs, Reason: st.Reason, Code: st.Code, Failures: st.Failures})
+		outMu.Unlock()
+	})
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), *grace+5*time.Second)
+		defer cancel()
+		sv.Shutdown(sctx)
+	}()
+
+	p, err := sv.Start(supervise.Spec{
+		Spec:           spec,
+		Owner:          supervise.Owner{Kind: "cli", ID: "run"},
+		Restart:        supervise.RestartPolicy{Mode: policy},
+		Timeout:        *timeout,
+		IdleTimeout:    *idle,
+		StopGrace:      *grace,
+		Tap:            tap,
+		NoOutputEvents: true,
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "corral: %v\n", err)
-		var sf *proc.SpawnFailed
-		if errors.As(err, &sf) && sf.Reason == "not found" {
-			return 127
-		}
-		return 126
+		return 1
 	}
 	go pumpStdin(p, os.Stdin)
 
 	// The child has its own process group, so a terminal's Ctrl-C reaches
-	// only corral: the first signal stops the child's whole tree gracefully,
-	// a second one kills it at once.
+	// only corral: the first signal stops the child's whole tree gracefully
+	// (and cancels any restart), a second one kills it at once.
 	stopping := false
 	for {
 		select {
 		case <-p.Done():
-			st, _ := p.Wait()
+			r := p.Wait()
+			if r.Reason == supervise.ReasonSpawnFailed {
+				fmt.Fprintf(stderr, "corral: %v\n", r.Err)
+				var sf *proc.SpawnFailed
+				if errors.As(r.Err, &sf) && sf.Reason == "not found" {
+					return 127
+				}
+				return 126
+			}
+			st := r.Exit
 			if *asJSON {
-				enc.Encode(jsonExit{Stream: "exit", Time: st.Ended, Code: st.ShellCode(), Signal: st.SignalName, Stopped: st.Stopped})
+				outMu.Lock()
+				enc.Encode(jsonExit{Stream: "exit", Time: st.Ended, Code: st.ShellCode(), Signal: st.SignalName,
+					Stopped: r.Reason != supervise.ReasonExit && r.Reason != supervise.ReasonCrashed,
+					Reason:  r.Reason, Limit: r.Limit, Restarts: r.Restarts})
+				outMu.Unlock()
 			}
 			return st.ShellCode()
 		case <-sigs:
@@ -128,16 +198,65 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 				continue
 			}
 			stopping = true
-			go p.Stop(*grace)
+			p.Stop()
 		case <-ctx.Done():
 			p.Kill()
 		}
 	}
 }
 
+// jsonBackoff is the line `corral run --json` prints when the command is
+// about to be restarted.
+type jsonBackoff struct {
+	Stream   string    `json:"stream"` // "restart"
+	Time     time.Time `json:"time"`
+	DelayMs  int64     `json:"delayMs"`
+	Reason   string    `json:"reason"`
+	Code     int       `json:"code"`
+	Failures int       `json:"failures"`
+}
+
+// startSupervisor returns the supervisor of a CLI command: it sweeps what a
+// killed corral left behind (saying so on stderr), records its children in
+// the data directory's ledger, starts the watchdog that kills them should
+// corral be killed, and becomes a child subreaper on Linux. Each of these is
+// best effort: a command still runs when the data directory is unusable.
+func startSupervisor(g *globals, stderr io.Writer, sink func(event.Event)) *supervise.Supervisor {
+	cfg := supervise.Config{Sink: sink, MonitorInterval: -1, Subreaper: runtime.GOOS == "linux"}
+	if dir, err := supervisorDataDir(g); err == nil {
+		if l, err := supervise.NewFileLedger(dir); err == nil {
+			// The ledger must survive corral's death, not the machine's.
+			l.NoSync = true
+			cfg.Ledger = l
+			swept, _ := supervise.Sweep(l)
+			for _, sw := range swept {
+				if len(sw.Killed) > 0 {
+					fmt.Fprintf(stderr, "corral: killed %d process(es) left by corral pid %d: %s (%v)\n",
+						len(sw.Killed), sw.Entry.Supervisor, sw.Entry.Command, sw.Killed)
+				}
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		cfg.Watchdog = []string{exe, supervise.WatchdogArg}
+		cfg.WatchdogEnv = os.Environ()
+	}
+	sv, err := supervise.New(cfg)
+	if err != nil {
+		// Without the watchdog or the subreaper the command still runs;
+		// the parent-death signal and the ledger remain.
+		cfg.Watchdog, cfg.Subreaper = nil, false
+		sv, _ = supervise.New(cfg)
+	}
+	return sv
+}
+
 // pumpStdin copies corral's stdin to the child until EOF, then closes the
 // child's stdin. It stops quietly when the child can no longer read.
-func pumpStdin(p *proc.Process, in io.Reader) {
+func pumpStdin(p interface {
+	Write([]byte) (int, error)
+	CloseStdin() error
+}, in io.Reader) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := in.Read(buf)
