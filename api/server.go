@@ -61,6 +61,8 @@ type Server struct {
 
 	mu    sync.RWMutex
 	bound map[string]bool // host names of the bound address
+
+	frames frameCache
 }
 
 // MinTokenLen is the shortest token a Server accepts.

@@ -2,12 +2,14 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/corral-dev/corral/event"
@@ -89,7 +91,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 	tick, stopTick := s.opts.NewTicker(s.opts.Heartbeat)
 	defer stopTick()
-	enc := newFrameEncoder(bw)
+	enc := newFrameEncoder(bw, &s.frames)
 	events := sub.Events()
 	for {
 		select {
@@ -151,38 +153,84 @@ func resumePoint(r *http.Request) (int64, error) {
 	return since, nil
 }
 
-// frameEncoder writes events as SSE frames into a buffered writer.
-type frameEncoder struct {
-	bw  *bufio.Writer
-	enc *json.Encoder
-	num []byte
+// frameCache shares encoded frames between the streams of one server: with
+// ten clients reading the same events, each is encoded once, not ten times.
+// It is a direct-mapped table indexed by cursor; a slot holds the frame of
+// one cursor, and an event's frame never changes (events are immutable once
+// committed), so a hit is always right and a miss just encodes again.
+type frameCache struct {
+	slots [frameCacheSlots]atomic.Pointer[cachedFrame]
 }
 
-func newFrameEncoder(bw *bufio.Writer) *frameEncoder {
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &frameEncoder{bw: bw, enc: enc, num: make([]byte, 0, 20)}
+const frameCacheSlots = 4096
+
+type cachedFrame struct {
+	cursor int64
+	b      []byte
+}
+
+func (c *frameCache) get(cursor int64) []byte {
+	if f := c.slots[cursor%frameCacheSlots].Load(); f != nil && f.cursor == cursor {
+		return f.b
+	}
+	return nil
+}
+
+func (c *frameCache) put(cursor int64, b []byte) {
+	c.slots[cursor%frameCacheSlots].Store(&cachedFrame{cursor: cursor, b: b})
+}
+
+// frameEncoder writes events as SSE frames into a buffered writer.
+type frameEncoder struct {
+	bw    *bufio.Writer
+	cache *frameCache
+	buf   bytes.Buffer
+	enc   *json.Encoder
+}
+
+func newFrameEncoder(bw *bufio.Writer, cache *frameCache) *frameEncoder {
+	f := &frameEncoder{bw: bw, cache: cache}
+	f.enc = json.NewEncoder(&f.buf)
+	f.enc.SetEscapeHTML(false)
+	return f
+}
+
+// frame encodes one event:
+//
+//	id: <cursor>\nevent: <kind>\ndata: <json>\n\n
+//
+// encoding/json never emits a raw newline inside a value (it compacts
+// RawMessage too), so one data: line holds the event.
+func (f *frameEncoder) frame(ev *event.Event) []byte {
+	f.buf.Reset()
+	if ev.Cursor > 0 {
+		f.buf.WriteString("id: ")
+		f.buf.WriteString(strconv.FormatInt(ev.Cursor, 10))
+		f.buf.WriteByte('\n')
+	}
+	f.buf.WriteString("event: ")
+	f.buf.WriteString(oneLine(ev.Kind))
+	f.buf.WriteString("\ndata: ")
+	if err := f.enc.Encode(ev); err != nil { // Encode ends with '\n'
+		f.buf.WriteString("{}\n")
+	}
+	f.buf.WriteByte('\n')
+	return bytes.Clone(f.buf.Bytes())
 }
 
 func (f *frameEncoder) write(batch []event.Event) bool {
 	for i := range batch {
 		ev := &batch[i]
-		if ev.Cursor > 0 {
-			f.bw.WriteString("id: ")
-			f.num = strconv.AppendInt(f.num[:0], ev.Cursor, 10)
-			f.bw.Write(f.num)
-			f.bw.WriteByte('\n')
+		var b []byte
+		if ev.Cursor > 0 && f.cache != nil {
+			if b = f.cache.get(ev.Cursor); b == nil {
+				b = f.frame(ev)
+				f.cache.put(ev.Cursor, b)
+			}
+		} else {
+			b = f.frame(ev)
 		}
-		f.bw.WriteString("event: ")
-		f.bw.WriteString(oneLine(ev.Kind))
-		f.bw.WriteString("\ndata: ")
-		// encoding/json never emits a raw newline inside a value (it
-		// compacts RawMessage too), so one data: line holds the event;
-		// Encode ends it with '\n'.
-		if err := f.enc.Encode(ev); err != nil {
-			f.bw.WriteString("{}\n")
-		}
-		if err := f.bw.WriteByte('\n'); err != nil {
+		if _, err := f.bw.Write(b); err != nil {
 			return false
 		}
 	}
