@@ -3,6 +3,7 @@ package agent
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"sync"
@@ -25,9 +26,23 @@ import (
 // Authentication with an API key needs security.auth.selectedType =
 // "gemini-api-key" in the CLI's settings.json: with only
 // GOOGLE_GEMINI_BASE_URL set, the CLI picks an auth type it then rejects
-// (exit 41). For interactive approvals use the ACP adapter with
-// `gemini --acp`.
-type Gemini struct{}
+// (exit 41). Set SettingsFile (written with WriteGeminiSettings) to supply
+// that without touching the user's own settings. For interactive
+// approvals use the ACP adapter with `gemini --acp`.
+type Gemini struct {
+	// SettingsFile, when set, is given to the CLI as its system settings
+	// (GEMINI_CLI_SYSTEM_SETTINGS_PATH), which take precedence over the
+	// user's and the project's settings.
+	SettingsFile string
+}
+
+// WriteGeminiSettings writes a Gemini CLI settings file that selects
+// API-key authentication (the key comes from GEMINI_API_KEY in the
+// child's environment) and turns off auto-update and usage statistics.
+func WriteGeminiSettings(path string) error {
+	const settings = `{"security":{"auth":{"selectedType":"gemini-api-key"}},"general":{"disableAutoUpdate":true},"privacy":{"usageStatisticsEnabled":false}}` + "\n"
+	return os.WriteFile(path, []byte(settings), 0o600)
+}
 
 // Name returns "gemini".
 func (Gemini) Name() string { return "gemini" }
@@ -37,7 +52,7 @@ func (Gemini) PerTurn() bool { return true }
 
 // Launch builds the command line of one turn. The turn text goes to stdin
 // in Conn.Start.
-func (Gemini) Launch(opts SessionOptions, turn *Turn) (LaunchSpec, error) {
+func (g Gemini) Launch(opts SessionOptions, turn *Turn) (LaunchSpec, error) {
 	if turn == nil {
 		return LaunchSpec{}, ErrPerTurn
 	}
@@ -56,7 +71,11 @@ func (Gemini) Launch(opts SessionOptions, turn *Turn) (LaunchSpec, error) {
 	if opts.ResumeID != "" {
 		args = append(args, "--resume", opts.ResumeID)
 	}
-	return LaunchSpec{Program: prog, Args: args, Env: append([]string(nil), opts.Env...), Dir: opts.Cwd, Stdin: true}, nil
+	env := append([]string(nil), opts.Env...)
+	if g.SettingsFile != "" {
+		env = append(env, "GEMINI_CLI_SYSTEM_SETTINGS_PATH="+g.SettingsFile)
+	}
+	return LaunchSpec{Program: prog, Args: args, Env: env, Dir: opts.Cwd, Stdin: true}, nil
 }
 
 // NewConn returns the state of one turn's process; cfg.Turn is the turn.

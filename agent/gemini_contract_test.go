@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -119,5 +120,27 @@ func TestGeminiContractStallEndsByIdleTimeout(t *testing.T) {
 	var idle *agenttest.IdleTimeoutError
 	if !errors.As(err, &idle) {
 		t.Fatalf("want idle timeout, got %v", err)
+	}
+}
+
+// TestGeminiContractSettingsFile runs a turn in a HOME without any
+// settings: the adapter's system settings file selects API-key auth.
+func TestGeminiContractSettingsFile(t *testing.T) {
+	_, opts := geminiSetup(t, mockllm.Text("configured"))
+	home := filepath.Dir(opts.Cwd)
+	if err := os.Remove(filepath.Join(home, ".gemini", "settings.json")); err != nil {
+		t.Fatal(err)
+	}
+	settings := filepath.Join(home, "corral-gemini-settings.json")
+	if err := agent.WriteGeminiSettings(settings); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, agent.Gemini{SettingsFile: settings}, opts, &agent.Turn{Text: "hi"})
+	tr, err := p.WaitTurn(deadline(t), turnIdle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Text() != "configured" {
+		t.Fatalf("text %q", tr.Text())
 	}
 }

@@ -30,6 +30,10 @@ func TestGeminiLaunchAndStart(t *testing.T) {
 	if strings.Contains(args, "secret") || args != "-p  --output-format stream-json --skip-trust --model m --approval-mode yolo --resume s1" || !spec.Stdin {
 		t.Fatalf("args %q", args)
 	}
+	spec, _ = Gemini{SettingsFile: "/etc/corral/gemini.json"}.Launch(SessionOptions{Env: []string{"A=1"}}, &Turn{})
+	if len(spec.Env) != 2 || spec.Env[1] != "GEMINI_CLI_SYSTEM_SETTINGS_PATH=/etc/corral/gemini.json" {
+		t.Fatalf("env %q", spec.Env)
+	}
 	var w closeRecorder
 	c := Gemini{}.NewConn(SessionOptions{ResumeID: "s1"}, &w, ConnConfig{Turn: &Turn{Text: "secret prompt"}})
 	if err := c.Start(); err != nil || w.String() != "secret prompt" || !w.closed {
