@@ -292,6 +292,8 @@ func TestErrorMapping(t *testing.T) {
 		{&policy.Denied{Capability: "c", Rule: policy.RuleArgPattern}, CodePolicyDenied},
 		{fmt.Errorf("x: %w", &policy.Denied{Rule: policy.RuleLimitConcurrent}), CodeLimitReached},
 		{&proc.SpawnFailed{Program: "claude", Reason: "not found"}, CodeSpawnFailed},
+		{&policy.Denied{Capability: policy.AgentPrefix + "claude", Rule: policy.RuleProgramNotFound}, CodeSpawnFailed},
+		{&policy.Denied{Capability: "git-log", Rule: policy.RuleProgramNotFound}, CodePolicyDenied},
 		{fmt.Errorf("x: %w", session.ErrConflict), CodeConflict},
 		{session.ErrLimit, CodeLimitReached},
 		{session.ErrInvalid, CodeInvalidArgument},

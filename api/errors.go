@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/proc"
@@ -79,6 +80,11 @@ func AsError(err error) *Error {
 		}
 		if denied.Rule == policy.RuleOwnerUnknown {
 			e.Code = CodeNotFound
+		}
+		if denied.Rule == policy.RuleProgramNotFound && strings.HasPrefix(denied.Capability, policy.AgentPrefix) {
+			// An agent CLI that is not installed: the user's fix is to
+			// install it, not to change a policy.
+			e.Code = CodeSpawnFailed
 		}
 		return e
 	}

@@ -475,7 +475,11 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 		err := m.startLocked(ctx, l, nil)
 		l.mu.Unlock()
 		if err != nil {
-			return m.info(rec), err
+			// Nothing ran: the session would only be a dead entry in the list.
+			if derr := m.Delete(ctx, rec.ID); derr != nil {
+				m.log.Warn("cannot remove a session whose agent did not start", "session", rec.ID, "err", derr)
+			}
+			return Info{}, err
 		}
 	}
 	if o.Prompt != "" {

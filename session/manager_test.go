@@ -17,6 +17,7 @@ import (
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/internal/fakeagent"
+	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/store"
 )
 
@@ -503,4 +504,22 @@ func TestIdleCleanupStopsTheAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.until(status(Idle))
+}
+
+func TestCreateWithMissingCLIRemovesTheSession(t *testing.T) {
+	cfg := &config.Config{Agents: map[string]config.Agent{"ghost": {Command: "/nonexistent/agent-cli", Protocol: "claude"}}}
+	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, RuntimeOptions{MonitorInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRT(t, rt)
+	ctx := context.Background()
+	_, err = rt.Manager.Create(ctx, CreateOptions{Agent: "ghost", Cwd: t.TempDir()})
+	var denied *policy.Denied
+	if !errors.As(err, &denied) || denied.Rule != policy.RuleProgramNotFound {
+		t.Fatalf("err %v", err)
+	}
+	if l, _ := rt.Manager.List(ctx); len(l) != 0 {
+		t.Fatalf("a dead session was kept: %+v", l)
+	}
 }
