@@ -80,8 +80,12 @@ func BenchmarkCheck(b *testing.B) {
 				b.Fatalf("unexpected verdict: %v", err)
 			}
 			b.ReportAllocs()
+			cpu0, ok := processCPU()
 			for b.Loop() {
 				_, _ = p.Check(req)
+			}
+			if cpu1, ok1 := processCPU(); ok && ok1 {
+				b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}
@@ -137,9 +141,13 @@ func BenchmarkBaselineSpawn(b *testing.B) {
 // cwd, which needs one per path component below the root, plus the root.
 func BenchmarkBaselineLstat(b *testing.B) {
 	f := newFixture(b)
+	cpu0, ok := processCPU()
 	for b.Loop() {
 		if _, err := os.Lstat(f.root); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if cpu1, ok1 := processCPU(); ok && ok1 {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
