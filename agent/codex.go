@@ -371,16 +371,7 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 	switch m.Method {
 	case "item/started", "item/completed", "turn/started", "turn/completed", "error",
 		"item/reasoning/textDelta", "item/reasoning/summaryTextDelta":
-	default:
-		// The other methods need at most one member, read below.
-		m.Params = nil
-	}
-	if len(m.Params) > 0 {
-		if json.Unmarshal(m.Params, &p) != nil {
-			// Valid JSON of a shape this version does not know.
-			emit(c.em.ev(event.AgentOther, nil, line))
-			return
-		}
+		parseCodexParams(params, &p)
 	}
 	em := c.em
 	switch m.Method {
@@ -644,4 +635,115 @@ func joinStrings(raw json.RawMessage) string {
 		return ""
 	}
 	return strings.Join(ss, "\n")
+}
+
+// parseCodexParams reads the members of a notification's params the
+// decoder uses, with the scanner (the line was validated).
+func parseCodexParams(b []byte, p *codexParams) {
+	fields(b, func(k, v []byte) bool {
+		switch string(k) {
+		case "threadId":
+			p.ThreadID = str(v)
+		case "turnId":
+			p.TurnID = str(v)
+		case "itemId":
+			p.ItemID = str(v)
+		case "delta":
+			p.Delta = str(v)
+		case "willRetry":
+			p.WillRetry = string(v) == "true"
+		case "item":
+			if !isNull(v) {
+				p.Item = parseCodexItem(v)
+			}
+		case "turn":
+			if !isNull(v) {
+				t := &codexTurn{}
+				fields(v, func(k, v []byte) bool {
+					switch string(k) {
+					case "id":
+						t.ID = str(v)
+					case "status":
+						t.Status = str(v)
+					case "durationMs":
+						t.DurationMs = integer(v)
+					case "error":
+						t.Error = parseCodexError(v)
+					}
+					return true
+				})
+				p.Turn = t
+			}
+		case "error":
+			p.Error = parseCodexError(v)
+		}
+		return true
+	})
+}
+
+func parseCodexError(v []byte) *codexTurnError {
+	if isNull(v) || v[0] != '{' {
+		return nil
+	}
+	e := &codexTurnError{}
+	fields(v, func(k, v []byte) bool {
+		switch string(k) {
+		case "message":
+			e.Message = str(v)
+		case "codexErrorInfo":
+			e.CodexErrorInfo = raw(v)
+		case "additionalDetails":
+			e.AdditionalDetails = str(v)
+		}
+		return true
+	})
+	return e
+}
+
+func parseCodexItem(v []byte) *codexItem {
+	it := &codexItem{}
+	fields(v, func(k, v []byte) bool {
+		switch string(k) {
+		case "type":
+			it.Type = str(v)
+		case "id":
+			it.ID = str(v)
+		case "text":
+			it.Text = str(v)
+		case "command":
+			it.Command = str(v)
+		case "cwd":
+			it.Cwd = str(v)
+		case "status":
+			it.Status = str(v)
+		case "aggregatedOutput":
+			if len(v) > 0 && v[0] == '"' {
+				s := str(v)
+				it.AggregatedOutput = &s
+			}
+		case "exitCode":
+			if !isNull(v) {
+				n := int(integer(v))
+				it.ExitCode = &n
+			}
+		case "changes":
+			it.Changes = raw(v)
+		case "server":
+			it.Server = str(v)
+		case "tool":
+			it.Tool = str(v)
+		case "arguments":
+			it.Arguments = raw(v)
+		case "result":
+			it.Result = raw(v)
+		case "error":
+			it.Error = raw(v)
+		case "summary":
+			it.Summary = raw(v)
+		case "content":
+			it.Content = raw(v)
+		}
+		return true
+	})
+	return it
 }
