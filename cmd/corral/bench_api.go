@@ -73,17 +73,104 @@ type apiBenchResult struct {
 	DurationSeconds float64 `json:"durationSeconds"`
 	CallsPerSecond  int     `json:"callsPerSecondTarget"`
 
-	LinesWritten    int64     `json:"linesExpectedPerClient"`
-	Delivered       []int64   `json:"deliveredPerClient"`
-	LatencyMs       quantiles `json:"deliveryLatencyMs"`
-	Calls           int64     `json:"calls"`
-	CallErrors      int64     `json:"callErrors"`
-	CallsPerSecDone float64   `json:"callsPerSecond"`
-	CallLatencyMs   quantiles `json:"listSessionsLatencyMs"`
-	RSSMaxMB        float64   `json:"rssMaxMB"`
-	RSSEndMB        float64   `json:"rssEndMB"`
-	RSSIdleMB       float64   `json:"rssIdleMB"`
-	CPUSeconds      float64   `json:"serverCpuSeconds"`
+	LinesWritten    int64            `json:"linesExpectedPerClient"`
+	Delivered       []int64          `json:"deliveredPerClient"`
+	LatencyMs       quantiles        `json:"deliveryLatencyMs"`
+	Calls           int64            `json:"calls"`
+	CallErrors      int64            `json:"callErrors"`
+	CallsPerSecDone float64          `json:"callsPerSecond"`
+	CallLatencyMs   quantiles        `json:"listSessionsLatencyMs"`
+	Duplicates      int64            `json:"duplicatesOrReordered"`
+	Reconnect       *reconnectResult `json:"reconnect,omitempty"`
+	RSSMaxMB        float64          `json:"rssMaxMB"`
+	RSSEndMB        float64          `json:"rssEndMB"`
+	RSSIdleMB       float64          `json:"rssIdleMB"`
+	CPUSeconds      float64          `json:"serverCpuSeconds"`
+}
+
+// reconnectResult is what the client that dropped its connection saw.
+type reconnectResult struct {
+	Client    int     `json:"client"`
+	Replayed  int64   `json:"replayedDeltas"` // deltas received after the reconnect before it caught up
+	CatchUpMs float64 `json:"catchUpMs"`      // from the reconnect request to the first delta younger than 20 ms
+}
+
+// sseClientStats is one benchmark SSE client's view.
+type sseClientStats struct {
+	lat         []time.Duration
+	delivered   int64
+	dups        int64
+	lastID      int64
+	reconnected bool
+	reconnectAt time.Time
+	replayed    int64
+	caughtUp    time.Duration
+}
+
+// read reads the event stream (resuming after lastID) until ctx ends or the
+// stream breaks; ready, if not nil, is signalled once connected.
+func (st *sseClientStats) read(ctx context.Context, srv *benchServer, ready chan<- struct{}, stderr io.Writer) {
+	signal := func() {
+		if ready != nil {
+			ready <- struct{}{}
+			ready = nil
+		}
+	}
+	defer signal()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.url+"/api/events?since=0", nil)
+	req.Header.Set("Authorization", "Bearer "+srv.token)
+	if st.lastID > 0 {
+		req.Header.Set("Last-Event-ID", strconv.FormatInt(st.lastID, 10))
+	}
+	resp, err := srv.hc.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintln(stderr, "client:", err)
+		}
+		return
+	}
+	defer resp.Body.Close()
+	signal()
+	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	marker := []byte(`"text":"t=`)
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return
+		}
+		if bytes.HasPrefix(line, []byte("id: ")) {
+			id, _ := strconv.ParseInt(string(bytes.TrimSpace(line[4:])), 10, 64)
+			if id <= st.lastID {
+				st.dups++
+			}
+			st.lastID = id
+			continue
+		}
+		i := bytes.Index(line, marker)
+		if i < 0 {
+			continue
+		}
+		now := time.Now()
+		rest := line[i+len(marker):]
+		j := bytes.IndexByte(rest, ';')
+		if j < 0 || !bytes.Contains(line, []byte(`"delta":true`)) {
+			continue
+		}
+		t, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+		if err != nil {
+			continue
+		}
+		d := time.Duration(now.UnixNano() - t)
+		st.lat = append(st.lat, d)
+		st.delivered++
+		if st.reconnected && st.caughtUp == 0 {
+			if d < 20*time.Millisecond {
+				st.caughtUp = now.Sub(st.reconnectAt)
+			} else {
+				st.replayed++
+			}
+		}
+	}
 }
 
 type quantiles struct {
@@ -270,53 +357,52 @@ func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration,
 
 	// SSE clients: every event of every session; the latency of each
 	// chatty delta is its receipt time minus the time the agent stamped
-	// into it just before writing the line.
+	// into it just before writing the line. The last client drops its
+	// connection halfway through for a second and resumes with
+	// Last-Event-ID: it must still get every event exactly once.
 	sctx, stopClients := context.WithCancel(ctx)
 	defer stopClients()
 	var wg sync.WaitGroup
-	lat := make([][]time.Duration, nClients)
-	delivered := make([]atomic.Int64, nClients)
+	stats := make([]*sseClientStats, nClients)
 	ready := make(chan struct{}, nClients)
+	begin := make(chan struct{})
 	for c := 0; c < nClients; c++ {
+		stats[c] = &sseClientStats{lat: make([]time.Duration, 0, nSess*rate*int(dur.Seconds()+1))}
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			req, _ := http.NewRequestWithContext(sctx, "GET", srv.url+"/api/events?since=0", nil)
-			req.Header.Set("Authorization", "Bearer "+srv.token)
-			resp, err := srv.hc.Do(req)
-			if err != nil {
-				fmt.Fprintln(stderr, "client:", err)
-				ready <- struct{}{}
+			st := stats[c]
+			if c < nClients-1 || nClients == 1 {
+				st.read(sctx, srv, ready, stderr)
 				return
 			}
-			defer resp.Body.Close()
-			ready <- struct{}{}
-			br := bufio.NewReaderSize(resp.Body, 64<<10)
-			marker := []byte(`"text":"t=`)
-			local := make([]time.Duration, 0, nSess*rate*int(dur.Seconds()+1))
-			defer func() { lat[c] = local }()
-			for {
-				line, err := br.ReadSlice('\n')
-				if err != nil {
+			// The reconnecting client.
+			first, cut := context.WithCancel(sctx)
+			go func() {
+				select {
+				case <-begin:
+				case <-sctx.Done():
 					return
 				}
-				i := bytes.Index(line, marker)
-				if i < 0 {
-					continue
+				select {
+				case <-time.After(dur / 2):
+				case <-sctx.Done():
 				}
-				now := time.Now().UnixNano()
-				rest := line[i+len(marker):]
-				j := bytes.IndexByte(rest, ';')
-				if j < 0 || !bytes.Contains(line, []byte(`"delta":true`)) {
-					continue
-				}
-				t, err := strconv.ParseInt(string(rest[:j]), 10, 64)
-				if err != nil {
-					continue
-				}
-				local = append(local, time.Duration(now-t))
-				delivered[c].Add(1)
+				cut()
+			}()
+			st.read(first, srv, ready, stderr)
+			cut()
+			if sctx.Err() != nil {
+				return
 			}
+			select {
+			case <-time.After(time.Second):
+			case <-sctx.Done():
+				return
+			}
+			st.reconnectAt = time.Now()
+			st.reconnected = true
+			st.read(sctx, srv, nil, stderr)
 		}(c)
 	}
 	for c := 0; c < nClients; c++ {
@@ -385,6 +471,7 @@ func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration,
 
 	_, cpu0 := procStat(srv.pid)
 	started := time.Now()
+	close(begin)
 	text := fmt.Sprintf("chatty:%d:%g", rate, dur.Seconds())
 	for _, id := range ids {
 		if err := srv.call("SendMessage", map[string]any{"sessionId": id, "text": text}, nil); err != nil {
@@ -408,9 +495,14 @@ func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration,
 	wg.Wait()
 
 	var all []time.Duration
-	for c := range lat {
-		all = append(all, lat[c]...)
-		res.Delivered = append(res.Delivered, delivered[c].Load())
+	for c, st := range stats {
+		res.Delivered = append(res.Delivered, st.delivered)
+		res.Duplicates += st.dups
+		if st.reconnected {
+			res.Reconnect = &reconnectResult{Client: c, Replayed: st.replayed, CatchUpMs: float64(st.caughtUp.Microseconds()) / 1000}
+			continue // its latencies include the second it was away
+		}
+		all = append(all, st.lat...)
 	}
 	res.LinesWritten = int64(nSess * int(float64(rate)*dur.Seconds()))
 	res.LatencyMs = quantilesOf(all)
@@ -430,7 +522,10 @@ func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration,
 		nSess, rate, dur, nClients, callsPerSec, goruntime.GOOS, goruntime.GOARCH, goruntime.NumCPU())
 	fmt.Fprintf(stdout, "delivery latency (agent write → SSE client read), ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (n=%d)\n",
 		res.LatencyMs.P50, res.LatencyMs.P90, res.LatencyMs.P99, res.LatencyMs.Max, res.LatencyMs.N)
-	fmt.Fprintf(stdout, "deltas delivered per client: %v (expected %d each)\n", res.Delivered, res.LinesWritten)
+	fmt.Fprintf(stdout, "deltas delivered per client: %v (expected %d each), duplicates or out of order: %d\n", res.Delivered, res.LinesWritten, res.Duplicates)
+	if r := res.Reconnect; r != nil {
+		fmt.Fprintf(stdout, "client %d dropped its stream for 1 s halfway: %d deltas replayed on reconnect, caught up with live in %.1f ms\n", r.Client, r.Replayed, r.CatchUpMs)
+	}
 	fmt.Fprintf(stdout, "ListSessions: %d calls (%.0f/s), %d errors, ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
 		res.Calls, res.CallsPerSecDone, res.CallErrors, res.CallLatencyMs.P50, res.CallLatencyMs.P90, res.CallLatencyMs.P99, res.CallLatencyMs.Max)
 	fmt.Fprintf(stdout, "corral serve RSS: idle %.1f MB, max %.1f MB, end %.1f MB; CPU %.1f s over %.1f s\n",
