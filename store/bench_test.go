@@ -10,9 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,14 +32,36 @@ func avgSize(evs []event.Event) int {
 
 // benchAppend measures appends through the whole pipeline (queue, writer,
 // batched durable commits, publication), counting until the last commit.
+// It also reports the time from an Append call (of 1,024 events) returning
+// to the publication of its last event, the commit latency a subscriber
+// sees: median, 99th percentile and maximum.
 func benchAppend(b *testing.B, sync string) {
+	evs := genEvents("bench", 1024)
+	chunks := (b.N + len(evs) - 1) / len(evs)
+	appended := make([]atomic.Int64, chunks) // UnixNano when chunk i was queued
 	var published int
-	s, err := store.Open(b.TempDir(), store.Options{Synchronous: sync, Publish: func(batch []event.Event) { published += len(batch) }})
+	var lats []time.Duration
+	publish := func(batch []event.Event) {
+		published += len(batch)
+		now := time.Now().UnixNano()
+		// Every chunk whose last event is in this batch.
+		first := (batch[0].Cursor - 1) / int64(len(evs))
+		last := (batch[len(batch)-1].Cursor - 1) / int64(len(evs))
+		for c := first; c <= last; c++ {
+			end := min((c+1)*int64(len(evs)), int64(b.N))
+			if end > batch[len(batch)-1].Cursor || end < batch[0].Cursor {
+				continue
+			}
+			if at := appended[c].Load(); at != 0 {
+				lats = append(lats, time.Duration(now-at))
+			}
+		}
+	}
+	s, err := store.Open(b.TempDir(), store.Options{Synchronous: sync, Publish: publish})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	evs := genEvents("bench", 1024)
 	b.SetBytes(int64(avgSize(evs)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -47,6 +71,7 @@ func benchAppend(b *testing.B, sync string) {
 		if err := s.Append(evs[:n]...); err != nil {
 			b.Fatal(err)
 		}
+		appended[i/len(evs)].Store(time.Now().UnixNano())
 	}
 	if err := s.Sync(context.Background()); err != nil {
 		b.Fatal(err)
@@ -59,6 +84,15 @@ func benchAppend(b *testing.B, sync string) {
 	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
 	if cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "events/cpu-s")
+	}
+	if len(lats) > 0 {
+		slices.Sort(lats)
+		ms := func(q float64) float64 {
+			return float64(lats[min(len(lats)-1, int(q*float64(len(lats))))]) / float64(time.Millisecond)
+		}
+		b.ReportMetric(ms(0.5), "p50-commit-ms")
+		b.ReportMetric(ms(0.99), "p99-commit-ms")
+		b.ReportMetric(ms(1), "max-commit-ms")
 	}
 }
 
@@ -173,6 +207,43 @@ func BenchmarkListSessions(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkListSessionsWhileAppending: the same while events stream into
+// one of the sessions, so the cached list keeps being invalidated.
+func BenchmarkListSessionsWhileAppending(b *testing.B) {
+	s, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 100; i++ {
+		s.CreateSession(context.Background(), store.Session{ID: fmt.Sprintf("s%03d", i), Agent: "claude", Cwd: "/home/u/src/p"})
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		evs := genEvents("s000", 20)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond): // a fast-talking agent: 4,000 events/s
+			}
+			s.Append(evs...)
+		}
+	}()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l, err := s.ListSessions(0)
+		if err != nil || len(l) != 100 {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
 }
 
 // helperExportRSS exports one session to io.Discard (or only opens the

@@ -113,26 +113,57 @@ func (s *Store) GetSession(id string) (Session, error) {
 	return x, err
 }
 
+// sessionList is a cached ListSessions result and the commit generation it
+// was read at.
+type sessionList struct {
+	gen  int64
+	list []Session
+}
+
 // ListSessions returns sessions, most recently active first; limit <= 0
-// means all. It reads only the small sessions table through its index.
+// means all. It reads the small sessions table through its index, and
+// keeps the result until the next commit that may change a session (a
+// session write, or events moving last_activity), so that clients polling
+// the list many times a second cost a copy rather than a query. The Meta
+// bytes of the returned records are shared: do not modify them.
 func (s *Store) ListSessions(limit int) ([]Session, error) {
-	if limit <= 0 {
-		limit = -1
-	}
-	rows, err := s.rdb.Query("SELECT "+sessionCols+" FROM sessions ORDER BY last_activity DESC, id LIMIT ?", limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Session
-	for rows.Next() {
-		x, err := scanSession(rows)
+	gen := s.listGen.Load()
+	old := s.list.Load()
+	c := old
+	if c == nil || c.gen != gen {
+		rows, err := s.rdb.Query("SELECT " + sessionCols + " FROM sessions ORDER BY last_activity DESC, id")
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, x)
+		defer rows.Close()
+		var all []Session
+		for rows.Next() {
+			x, err := scanSession(rows)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, x)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		c = &sessionList{gen: gen, list: all}
+		// Keep it only if no commit happened since gen was read, so the
+		// query saw generation gen or newer. An entry that still ends up
+		// older than the current generation is simply replaced by the
+		// next call.
+		if s.listGen.Load() == gen {
+			s.list.CompareAndSwap(old, c)
+		}
 	}
-	return out, rows.Err()
+	n := len(c.list)
+	if limit > 0 && limit < n {
+		n = limit
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return append([]Session(nil), c.list[:n]...), nil
 }
 
 // UpdateSession applies fn to the current record inside the writer's

@@ -89,10 +89,11 @@ type Options struct {
 
 	// QueueLimit bounds the events waiting for the writer; Append blocks
 	// when it is reached (back-pressure instead of unbounded memory).
-	// Default 65,536.
+	// Default 8,192: with MaxBatch this bounds how long an event can wait
+	// for its commit to about 12,288 events of writer time.
 	QueueLimit int
 
-	// MaxBatch bounds the events committed in one transaction. Default 16,384.
+	// MaxBatch bounds the events committed in one transaction. Default 4,096.
 	MaxBatch int
 
 	// Now is the clock used for event times left zero and for record
@@ -115,10 +116,10 @@ func (o *Options) fill() {
 		o.Synchronous = "NORMAL"
 	}
 	if o.QueueLimit <= 0 {
-		o.QueueLimit = 65536
+		o.QueueLimit = 8192
 	}
 	if o.MaxBatch <= 0 {
-		o.MaxBatch = 16384
+		o.MaxBatch = 4096
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -138,6 +139,8 @@ type Store struct {
 	w *writer // nil when read-only
 
 	health    atomic.Pointer[Unavailable]
+	list      atomic.Pointer[sessionList] // ListSessions cache, see records.go
+	listGen   atomic.Int64                // bumped by every commit that may change sessions
 	closeOnce sync.Once
 	closeErr  error
 	ckStop    chan struct{}

@@ -569,3 +569,52 @@ func TestPublishedEventsAreAlreadyCommitted(t *testing.T) {
 		t.Fatalf("checked %d events; problems: %v", checked, problems)
 	}
 }
+
+// The cached session list follows every kind of change.
+func TestListSessionsFollowsChanges(t *testing.T) {
+	s := open(t, t.TempDir(), store.Options{})
+	ids := func() string {
+		l, err := s.ListSessions(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range l {
+			out = append(out, x.ID+":"+x.Status)
+		}
+		return fmt.Sprint(out)
+	}
+	if got := ids(); got != "[]" {
+		t.Fatalf("empty store lists %s", got)
+	}
+	base := time.Now()
+	s.CreateSession(ctx, store.Session{ID: "a", LastActivity: base})
+	s.CreateSession(ctx, store.Session{ID: "b", LastActivity: base.Add(time.Second)})
+	if got := ids(); got != "[b:active a:active]" {
+		t.Fatalf("after create: %s", got)
+	}
+	ids() // served from the cache
+	e := ev("a", event.Stdout, "")
+	e.Time = base.Add(time.Minute)
+	s.AppendWait(ctx, e)
+	if got := ids(); got != "[a:active b:active]" {
+		t.Fatalf("after activity: %s", got)
+	}
+	s.SetStatus(ctx, "b", "processing", "")
+	if got := ids(); got != "[a:active b:processing]" {
+		t.Fatalf("after status: %s", got)
+	}
+	s.DeleteSession(ctx, "a")
+	if got := ids(); got != "[b:processing]" {
+		t.Fatalf("after delete: %s", got)
+	}
+	if l, _ := s.ListSessions(1); len(l) != 1 {
+		t.Fatal("limit ignored")
+	}
+	// Callers get copies: changing one does not change the next answer.
+	l, _ := s.ListSessions(0)
+	l[0].Status = "bogus"
+	if got := ids(); got != "[b:processing]" {
+		t.Fatalf("cache aliased to caller: %s", got)
+	}
+}

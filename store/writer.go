@@ -442,6 +442,13 @@ func (w *writer) commit(items []item) {
 	}
 	w.lost, w.lostErr = 0, nil
 	w.s.health.Store(nil)
+	if len(jobs) > 0 || len(t.activity) > 0 {
+		// Jobs may change session rows and events move last_activity:
+		// the cached session list is stale. (Before publishing, so that
+		// a client reacting to an event lists the new state.)
+		w.s.listGen.Add(1)
+		w.s.list.Store(nil)
+	}
 	if len(t.emitted) > 0 && w.s.opts.Publish != nil {
 		w.s.opts.Publish(t.emitted)
 	}
