@@ -118,13 +118,18 @@ cat >"$tmp/config.toml" <<TOML
 [agents.fake]
 command = "$tmp/smokeagent"
 protocol = "claude"
+
+[[capability]]
+name = "greet"
+program = "echo"
+args = ["hello", { validator = "[a-z]+" }]
 TOML
 
 # launch NAME — start the app with the smoke probe; sets $app and $launched.
 launch() {
 	rm -f "$tmp/report.json"
 	launched=$(now_ms)
-	CORRAL_DESKTOP_SMOKE="$tmp/report.json" CORRAL_DESKTOP_SMOKE_CWD="$work" \
+	CORRAL_DESKTOP_SMOKE="$tmp/report.json" CORRAL_DESKTOP_SMOKE_CWD="$work" CORRAL_DESKTOP_SMOKE_CAP=greet \
 		"$tmp/corral-desktop" --data "$data" --config "$tmp/config.toml" >"$out/app-$1.log" 2>&1 &
 	app=$!
 }

@@ -8,11 +8,10 @@ import (
 	"log/slog"
 	"os"
 	goruntime "runtime"
+	"time"
 
 	"github.com/corral-dev/corral/api"
-	"github.com/corral-dev/corral/bus"
 	"github.com/corral-dev/corral/config"
-	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/session"
 	"github.com/corral-dev/corral/supervise"
 )
@@ -43,11 +42,23 @@ func openBackend(ctx context.Context, o options, log *slog.Logger) (*backend, er
 	if len(rt.Swept) > 0 {
 		log.Info("killed processes a previous corral left behind", "count", len(rt.Swept))
 	}
+	if n := len(rt.Recovered.InterruptedSessions) + len(rt.Recovered.ClosedRuns); n > 0 {
+		log.Info("recovered from an unclean stop", "sessions", rt.Recovered.InterruptedSessions, "runs", len(rt.Recovered.ClosedRuns))
+	}
+	// The idle-session janitor, as in corral serve; Manager.Shutdown
+	// (inside rt.Close) stops it.
+	tick := time.NewTicker(time.Minute)
+	rt.Manager.StartJanitor(tick.C)
 	return &backend{
-		API:    api.New(rt.Manager, nil),
-		Events: busSource{rt.Bus},
+		// The same facade and event source corral serve builds, so every
+		// call behaves the same in the window and in a browser.
+		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}),
+		Events: api.BusSource{Bus: rt.Bus},
 		Head:   rt.Store.LastCursor,
-		Close:  rt.Close,
+		Close: func(ctx context.Context) error {
+			defer tick.Stop()
+			return rt.Close(ctx)
+		},
 	}, nil
 }
 
@@ -71,19 +82,3 @@ func loadConfig(path string) (*config.Config, error) {
 	}
 	return c, nil
 }
-
-// busSource serves the facade's EventSource from the bus: replay from the
-// store after since, then live events, in cursor order.
-type busSource struct{ b *bus.Bus }
-
-func (s busSource) Subscribe(ctx context.Context, since int64, sessionID string) (api.Subscription, error) {
-	sub, err := s.b.Subscribe(ctx, since, bus.Filter{SessionID: sessionID})
-	if err != nil {
-		return nil, err
-	}
-	return busSub{sub}, nil
-}
-
-type busSub struct{ *bus.Subscription }
-
-func (s busSub) Events() <-chan []event.Event { return s.C }

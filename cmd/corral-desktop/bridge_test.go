@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/corral-dev/corral/api"
-	"github.com/corral-dev/corral/bus"
 	"github.com/corral-dev/corral/event"
 )
 
@@ -112,43 +111,4 @@ func equal(a, b []int64) bool {
 		}
 	}
 	return true
-}
-
-// The bus adapter delivers what the store publishes, replaying from since.
-func TestBusSourceDelivers(t *testing.T) {
-	stored := []event.Event{evAt(1), evAt(2)}
-	b := bus.New(memStore(stored), bus.Options{})
-	defer b.Close()
-	src := busSource{b}
-	sub, err := src.Subscribe(context.Background(), 1, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	b.Publish([]event.Event{evAt(3)})
-	var got []int64
-	for len(got) < 2 {
-		batch, ok := <-sub.Events()
-		if !ok {
-			t.Fatalf("closed early: %v", sub.Err())
-		}
-		for _, e := range batch {
-			got = append(got, e.Cursor)
-		}
-	}
-	if !equal(got, []int64{2, 3}) {
-		t.Fatalf("got %v", got)
-	}
-}
-
-type memStore []event.Event
-
-func (m memStore) EventsAfter(_ context.Context, cursor int64, sessionID string, all bool, limit int) ([]event.Event, error) {
-	var out []event.Event
-	for _, e := range m {
-		if e.Cursor > cursor && (all || e.SessionID == sessionID) && len(out) < limit {
-			out = append(out, e)
-		}
-	}
-	return out, nil
 }

@@ -26,6 +26,7 @@ const (
 	envSmoke      = "CORRAL_DESKTOP_SMOKE"       // report file
 	envSmokeAgent = "CORRAL_DESKTOP_SMOKE_AGENT" // agent name to start (default "fake")
 	envSmokeCwd   = "CORRAL_DESKTOP_SMOKE_CWD"   // session cwd (default: the data dir)
+	envSmokeCap   = "CORRAL_DESKTOP_SMOKE_CAP"   // a capability taking ["hello", WORD] that echoes them (optional)
 )
 
 //go:embed smoke.js
@@ -36,6 +37,7 @@ type smokeRun struct {
 	report  string
 	agent   string
 	cwd     string
+	capab   string // capability for the Execute and Spawn checks ("" skips them)
 
 	mu sync.Mutex
 	ok bool
@@ -66,7 +68,7 @@ func smokeFromEnv(started time.Time) *smokeRun {
 	if p == "" {
 		return nil
 	}
-	s := &smokeRun{started: started, report: p, agent: os.Getenv(envSmokeAgent), cwd: os.Getenv(envSmokeCwd)}
+	s := &smokeRun{started: started, report: p, agent: os.Getenv(envSmokeAgent), cwd: os.Getenv(envSmokeCwd), capab: os.Getenv(envSmokeCap)}
 	if s.agent == "" {
 		s.agent = "fake"
 	}
@@ -109,10 +111,11 @@ func (s *smokeRun) listen(ctx context.Context, log *slog.Logger) {
 
 func (s *smokeRun) inject(ctx context.Context) {
 	cfg, _ := json.Marshal(map[string]string{
-		"agent":  s.agent,
-		"cwd":    s.cwd,
-		"prompt": "hello from the desktop smoke test",
-		"expect": "echo: hello from the desktop smoke test",
+		"agent":      s.agent,
+		"cwd":        s.cwd,
+		"prompt":     "hello from the desktop smoke test",
+		"expect":     "echo: hello from the desktop smoke test",
+		"capability": s.capab,
 	})
 	runtime.WindowExecJS(ctx, strings.Replace(smokeJS, "__CFG__", string(cfg), 1))
 }

@@ -72,6 +72,31 @@
     }, 15000);
     check('streamed reply rendered in the window', shown);
 
+    // Process control through the policy: a one-shot command and a
+    // spawned one whose output arrives as events.
+    if (cfg.capability) {
+      const res = await App.Execute({ capability: cfg.capability, args: ['hello', 'window'] });
+      check('Execute runs an allowed command', res && res.code === 0 && res.stdout === 'hello window\n', JSON.stringify(res));
+      const sp = await App.Spawn({ capability: cfg.capability, args: ['hello', 'spawned'] });
+      const procEvents = () => seen.filter((e) => e.processId === sp.processId);
+      const exited = await waitFor(() => procEvents().some((e) => e.kind === 'run.exited'), 15000);
+      const out = procEvents().filter((e) => e.kind === 'stdout').map((e) => JSON.stringify(e.data)).join('');
+      check('Spawn output streams as events', exited && out.includes('hello spawned'),
+        `${procEvents().length} events: ${[...new Set(procEvents().map((e) => e.kind))].join(',')}; ${out.slice(0, 120)}`);
+      try {
+        await App.Execute({ capability: cfg.capability, args: ['goodbye', 'window'] });
+        check('policy refuses arguments outside the capability', false, 'accepted');
+      } catch (e) {
+        let wire = null;
+        try {
+          wire = JSON.parse(e && e.message);
+        } catch (_) {
+          // not JSON
+        }
+        check('policy refuses arguments outside the capability', wire && wire.code === 'policy_denied', e && e.message);
+      }
+    }
+
     try {
       await App.CreateSession({ agent: cfg.agent });
       check('invalid call rejected with a code', false, 'accepted');
