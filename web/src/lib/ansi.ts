@@ -165,6 +165,8 @@ export class Terminal {
   dropped = 0;
   state = '';
   exitCode: number | undefined;
+  /** how the process ended when it has no exit code (killed, crashed…) */
+  endReason: string | undefined;
   private nextId = 1;
   private styles: Record<string, Style> = {};
   private progressAt: Record<string, number> = {};
@@ -208,6 +210,7 @@ export class Terminal {
   exit(x: RunExitedData): void {
     this.state = 'exited';
     if (typeof x.exitCode === 'number') this.exitCode = x.exitCode;
+    else this.endReason = x.reason;
     const how = x.reason && x.reason !== 'exit' ? x.reason : `exit ${x.exitCode ?? '?'}`;
     this.note(`[process ended: ${how}${x.signal ? ' (' + x.signal + ')' : ''}${x.message ? ': ' + x.message : ''}]`);
   }

@@ -79,6 +79,16 @@ describe('text folding as agents really stream', () => {
     expect(items.find((i) => i.type === 'error')).toMatchObject({ error: { type: 'rate_limited', message: 'slow down' } });
     expect(s.sessions.get('s1')!.status).toBe('error');
   });
+  it('ignores the agent process exit in the turn (the session writes its own)', () => {
+    const s = new CorralState();
+    s.apply(ev(1, 'run.started', { prompt: 'crash' }));
+    s.apply(ev(2, 'run.exited', { state: 'exited', reason: 'exit', code: 3 }, { processId: 'proc-1' }));
+    expect(s.transcript('s1').activeRuns.size).toBe(1);
+    s.apply(ev(3, 'run.exited', { runId: 'r1', reason: 'crashed' }));
+    const exits = s.transcript('s1').items.filter((i) => i.type === 'exit');
+    expect(exits).toMatchObject([{ exit: { reason: 'crashed' } }]);
+    expect(s.sessions.get('s1')!.status).toBe('error');
+  });
   it('joins a line that was cut at the maximum line size', () => {
     const s = new CorralState();
     s.apply({ seq: 1, processId: 'p', time: '', kind: 'stdout', data: { text: 'abc', seq: 1 } });

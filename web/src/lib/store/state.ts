@@ -146,6 +146,7 @@ export class CorralState {
         if (!next.title && d.prompt) next.title = String(d.prompt).slice(0, 80);
         break;
       case 'run.exited': {
+        if (ev.processId) break; // the agent process ended, not the turn
         // The one terminal event of a run: no request of it can be answered
         // any more, and the session is no longer processing that run.
         this.dropPermissions((p) => p.sessionId === id && (!ev.runId || p.runId === ev.runId));

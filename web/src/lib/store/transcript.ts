@@ -83,6 +83,8 @@ export class Transcript {
   readonly activeRuns = new Set<string>();
   costUsd = 0;
   lastTime = '';
+  /** agent.other events seen (kept in events, not shown as rows) */
+  otherCount = 0;
   private readonly seqs = new Set<number>();
   /** open (still streaming) text/thinking item per `${type}:${runId}` */
   private openText = new Map<string, number>();
@@ -133,6 +135,7 @@ export class Transcript {
     this.permIndex = new Map();
     this.activeRuns.clear();
     this.costUsd = 0;
+    this.otherCount = 0;
     for (const e of this.events) this.fold(e);
   }
 
@@ -156,6 +159,10 @@ export class Transcript {
         break;
       }
       case 'run.exited': {
+        // The supervisor's run.exited of the agent process (it carries a
+        // processId) is about the process, not the turn: the session layer
+        // writes the turn's own terminal event.
+        if (ev.processId) break;
         if (ev.runId) this.activeRuns.delete(ev.runId);
         // A run is over: nothing of it streams any more.
         this.finishStreaming(ev.runId);
@@ -265,7 +272,10 @@ export class Transcript {
         break;
       }
       case 'agent.other':
-        this.push({ ...base, type: 'notice', level: 'info', text: `Agent message${d && d.type ? ' ' + d.type : ''}`, raw: ev.raw ?? d });
+        // Lines corral does not map (stream bookkeeping such as
+        // message_start) stay in the event log, downloadable from the
+        // conversation, but are not rows: they would drown the reply.
+        this.otherCount++;
         break;
       case 'store.trimmed':
         this.push({ ...base, type: 'notice', level: 'info', text: 'Older events were removed by the retention limit.' });
