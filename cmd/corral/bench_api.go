@@ -485,8 +485,27 @@ func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration,
 	stopCalls()
 	cwg.Wait()
 	callWall := time.Since(started)
-	// Let the last lines arrive, then close the clients.
-	time.Sleep(time.Second)
+	// Wait until every turn has ended (on a loaded machine the agents can
+	// fall behind their schedule), so that "delivered == expected" is a
+	// real no-loss check; then let the last frames arrive.
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var list []struct {
+			Status string `json:"status"`
+		}
+		if err := srv.call("ListSessions", struct{}{}, &list); err != nil {
+			return err
+		}
+		busy := 0
+		for _, s := range list {
+			if s.Status == "processing" {
+				busy++
+			}
+		}
+		if busy == 0 {
+			break
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
 	_, cpu1 := procStat(srv.pid)
 	stopSampling()
 	rwg.Wait()
