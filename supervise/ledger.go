@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,25 +45,33 @@ type Ledger interface {
 	List() ([]Entry, error)
 }
 
-// FileLedger is a Ledger kept as JSON files in one directory: each corral
+// FileLedger is a Ledger kept as files in one directory: each corral
 // process writes only its own file (named after its pid), so that a
 // `corral run` next to a `corral serve` never overwrites the other's
-// entries, and List reads them all. Every change rewrites the file
-// atomically: write a temporary file, fsync it, rename it over the old one
-// and fsync the directory, so a reader (the watchdog, the next corral) sees
-// either the old or the new list, never a torn one. A file whose entries are
-// all removed is deleted.
+// entries, and List reads them all.
+//
+// A file is a journal of JSON lines, {"add": entry} or {"remove": id}. A
+// change appends one line with a single write (and fsyncs it unless NoSync),
+// so its cost does not grow with the number of live processes and it makes
+// no garbage proportional to them; a reader replays the lines and ignores a
+// torn last line, which is all a crash in the middle of a write can leave.
+// When removed entries outnumber live ones the file is compacted: the live
+// entries are written to a temporary file, fsynced and renamed over the
+// journal, so a reader sees the old or the new file, never a mix. A file
+// whose entries are all removed is deleted.
 type FileLedger struct {
 	dir  string
 	self string
 	// NoSync skips the fsync calls. The ledger only has to survive corral's
 	// death, not the machine's (a reboot ends every process it lists), and
-	// without fsync a change costs tens of microseconds instead of
-	// milliseconds; the rename stays atomic.
+	// without fsync a change costs microseconds instead of milliseconds.
 	NoSync bool
 
 	mu      sync.Mutex
-	entries []Entry // the entries of self
+	f       *os.File         // the open journal, nil until the first Add
+	live    map[string]Entry // the entries of self
+	removed int              // remove lines since the last compaction
+	line    []byte           // reused encoding buffer
 }
 
 // LedgerDir is the ledger's directory inside the data directory.
@@ -75,26 +84,28 @@ func NewFileLedger(dataDir string) (*FileLedger, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	self := filepath.Join(dir, fmt.Sprintf("corral-%d.json", os.Getpid()))
-	l := &FileLedger{dir: dir, self: self}
+	self := filepath.Join(dir, fmt.Sprintf("corral-%d.jsonl", os.Getpid()))
 	// A file with our pid can only be left by a dead corral whose pid was
-	// recycled for us: keep its entries so that Sweep still sees them.
-	es, err := readLedgerFile(self)
-	if err != nil {
-		return nil, err
-	}
-	if len(es) > 0 {
-		old := filepath.Join(dir, fmt.Sprintf("corral-%d-%d.json", os.Getpid(), time.Now().UnixNano()))
+	// recycled for us: move it aside so that Sweep still sees its entries.
+	if _, err := os.Stat(self); err == nil {
+		old := filepath.Join(dir, fmt.Sprintf("corral-%d-%d.jsonl", os.Getpid(), time.Now().UnixNano()))
 		if err := os.Rename(self, old); err != nil {
 			return nil, err
 		}
 	}
-	return l, nil
+	return &FileLedger{dir: dir, self: self, live: map[string]Entry{}}, nil
 }
 
 // Dir is the ledger directory.
 func (l *FileLedger) Dir() string { return l.dir }
 
+type journalLine struct {
+	Add    *Entry `json:"add,omitempty"`
+	Remove string `json:"remove,omitempty"`
+}
+
+// readLedgerFile replays a journal into its live entries, in order of
+// addition.
 func readLedgerFile(path string) ([]Entry, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -103,43 +114,97 @@ func readLedgerFile(path string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var f struct {
-		Entries []Entry `json:"entries"`
+	var order []string
+	live := map[string]Entry{}
+	for len(b) > 0 {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
+		var jl journalLine
+		if len(line) == 0 || json.Unmarshal(line, &jl) != nil {
+			continue // a torn line
+		}
+		switch {
+		case jl.Add != nil:
+			if _, ok := live[jl.Add.ID]; !ok {
+				order = append(order, jl.Add.ID)
+			}
+			live[jl.Add.ID] = *jl.Add
+		case jl.Remove != "":
+			delete(live, jl.Remove)
+		}
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("supervise: ledger %s: %w", path, err)
+	out := make([]Entry, 0, len(live))
+	for _, id := range order {
+		if e, ok := live[id]; ok {
+			out = append(out, e)
+			delete(live, id)
+		}
 	}
-	return f.Entries, nil
+	return out, nil
 }
 
-// Add records e in this process's file, replacing an entry with the same ID.
-func (l *FileLedger) Add(e Entry) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	next := slices.DeleteFunc(slices.Clone(l.entries), func(x Entry) bool { return x.ID == e.ID })
-	next = append(next, e)
-	if err := writeLedgerFile(l.self, next, !l.NoSync); err != nil {
+func (l *FileLedger) appendLocked(jl journalLine) error {
+	if l.f == nil {
+		f, err := os.OpenFile(l.self, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		l.f = f
+	}
+	b, err := json.Marshal(jl)
+	if err != nil {
 		return err
 	}
-	l.entries = next
+	l.line = append(append(l.line[:0], b...), '\n')
+	if _, err := l.f.Write(l.line); err != nil {
+		return err
+	}
+	if !l.NoSync {
+		return l.f.Sync()
+	}
 	return nil
 }
 
-// Remove deletes the entry with id, from this process's file or, for an
+// Add records e in this process's journal, replacing an entry with the
+// same ID.
+func (l *FileLedger) Add(e Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.appendLocked(journalLine{Add: &e}); err != nil {
+		return err
+	}
+	l.live[e.ID] = e
+	return nil
+}
+
+// Remove deletes the entry with id, from this process's journal or, for an
 // entry a dead corral left (after a sweep), from that one's file. Removing
 // an unknown id is not an error.
 func (l *FileLedger) Remove(id string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if slices.ContainsFunc(l.entries, func(x Entry) bool { return x.ID == id }) {
-		next := slices.DeleteFunc(slices.Clone(l.entries), func(x Entry) bool { return x.ID == id })
-		if err := writeLedgerFile(l.self, next, !l.NoSync); err != nil {
+	if _, ok := l.live[id]; ok {
+		delete(l.live, id)
+		if len(l.live) == 0 {
+			// Nothing is live: the journal can go.
+			l.closeLocked()
+			l.removed = 0
+			err := os.Remove(l.self)
+			if errors.Is(err, os.ErrNotExist) {
+				err = nil
+			}
 			return err
 		}
-		l.entries = next
+		if err := l.appendLocked(journalLine{Remove: id}); err != nil {
+			return err
+		}
+		l.removed++
+		if l.removed > 64 && l.removed > len(l.live) {
+			return l.compactLocked()
+		}
 		return nil
 	}
-	files, _ := filepath.Glob(filepath.Join(l.dir, "corral-*.json"))
+	files, _ := filepath.Glob(filepath.Join(l.dir, "corral-*.jsonl"))
 	for _, f := range files {
 		if f == l.self {
 			continue
@@ -154,26 +219,54 @@ func (l *FileLedger) Remove(id string) error {
 	return nil
 }
 
+func (l *FileLedger) closeLocked() {
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+}
+
+// compactLocked rewrites the journal with the live entries only.
+func (l *FileLedger) compactLocked() error {
+	es := make([]Entry, 0, len(l.live))
+	for _, e := range l.live {
+		es = append(es, e)
+	}
+	slices.SortFunc(es, func(a, b Entry) int { return a.Added.Compare(b.Added) })
+	l.closeLocked()
+	l.removed = 0
+	return writeLedgerFile(l.self, es, !l.NoSync)
+}
+
+// Close closes the journal file; the ledger stays usable (the next change
+// reopens it).
+func (l *FileLedger) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closeLocked()
+	return nil
+}
+
 // List returns the entries of every corral process recorded in the
 // directory, its own included.
 func (l *FileLedger) List() ([]Entry, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	files, err := filepath.Glob(filepath.Join(l.dir, "corral-*.json"))
+	files, err := filepath.Glob(filepath.Join(l.dir, "corral-*.jsonl"))
 	if err != nil {
 		return nil, err
 	}
 	var all []Entry
 	for _, f := range files {
 		if f == l.self {
-			all = append(all, l.entries...)
+			for _, e := range l.live {
+				all = append(all, e)
+			}
 			continue
 		}
 		es, err := readLedgerFile(f)
 		if err != nil {
-			// A corrupt file must not hide the others; its entries are lost
-			// to the sweep, which the caller learns from no entry at all.
-			continue
+			continue // an unreadable file must not hide the others
 		}
 		all = append(all, es...)
 	}
@@ -183,7 +276,7 @@ func (l *FileLedger) List() ([]Entry, error) {
 // ListDir returns every entry recorded in the ledger directory of dataDir
 // without creating anything: what `corral ps` shows when no corral serves.
 func ListDir(dataDir string) ([]Entry, error) {
-	files, err := filepath.Glob(filepath.Join(dataDir, LedgerDir, "corral-*.json"))
+	files, err := filepath.Glob(filepath.Join(dataDir, LedgerDir, "corral-*.jsonl"))
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +291,9 @@ func ListDir(dataDir string) ([]Entry, error) {
 	return all, nil
 }
 
+// writeLedgerFile replaces path atomically with a journal of es (or
+// deletes it when es is empty): temporary file, fsync, rename, fsync of the
+// directory.
 func writeLedgerFile(path string, es []Entry, sync bool) error {
 	if len(es) == 0 {
 		err := os.Remove(path)
@@ -206,11 +302,12 @@ func writeLedgerFile(path string, es []Entry, sync bool) error {
 		}
 		return err
 	}
-	b, err := json.Marshal(struct {
-		Entries []Entry `json:"entries"`
-	}{es})
-	if err != nil {
-		return err
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for i := range es {
+		if err := enc.Encode(journalLine{Add: &es[i]}); err != nil {
+			return err
+		}
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".corral-*.tmp")
@@ -218,7 +315,7 @@ func writeLedgerFile(path string, es []Entry, sync bool) error {
 		return err
 	}
 	name := tmp.Name()
-	_, err = tmp.Write(b)
+	_, err = tmp.Write(buf.Bytes())
 	if err == nil && sync {
 		err = tmp.Sync()
 	}
