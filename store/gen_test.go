@@ -50,3 +50,4 @@ func genEvents(session string, n int) []event.Event {
 	}
 	return out
 }
+

@@ -455,8 +455,14 @@ func (s *Store) Close() error {
 			<-s.ckDone
 			// Fold the WAL back into the main file so a later read-only
 			// open (which may have to treat the file as immutable) sees
-			// every commit.
-			if _, err := s.cdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			// every commit. Without waiting: if another process (corral
+			// doctor next to corral serve) is reading, the checkpoint is
+			// left to whoever closes last.
+			if _, err := s.cdb.Exec("PRAGMA busy_timeout=0"); err != nil {
+				errs = append(errs, err)
+			}
+			var busy, logFrames, done int
+			if err := s.cdb.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil && sqliteCode(err) != sqlite3.SQLITE_BUSY {
 				errs = append(errs, err)
 			}
 			errs = append(errs, s.cdb.Close(), s.wdb.Close())

@@ -618,3 +618,29 @@ func TestListSessionsFollowsChanges(t *testing.T) {
 		t.Fatalf("cache aliased to caller: %s", got)
 	}
 }
+
+// A second store on the same directory (corral doctor next to corral
+// serve) reads what the first committed, and closing it neither blocks
+// nor disturbs the first.
+func TestSecondOpenWhileFirstRuns(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, store.Options{})
+	a.CreateSession(ctx, store.Session{ID: "s"})
+	a.AppendWait(ctx, ev("s", event.Stdout, ""))
+	b, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := b.ListSessions(0); err != nil || len(l) != 1 {
+		t.Fatalf("second open lists %v %v", l, err)
+	}
+	if c, _ := b.LastCursor(); c != 1 {
+		t.Fatalf("second open sees cursor %d", c)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("closing the second store: %v", err)
+	}
+	if _, err := a.AppendWait(ctx, ev("s", event.Stdout, "")); err != nil {
+		t.Fatalf("first store after the second closed: %v", err)
+	}
+}
