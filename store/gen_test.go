@@ -50,4 +50,3 @@ func genEvents(session string, n int) []event.Event {
 	}
 	return out
 }
-
