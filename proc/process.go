@@ -257,14 +257,17 @@ func (p *Process) read(id StreamID, r *os.File) {
 		for {
 			n, err := r.Read(buf)
 			if n > 0 {
-				p.emit(Output{Stream: id, Bytes: buf[:n]})
+				p.emit(Output{Stream: id, Bytes: buf[:n], Time: time.Now()})
 			}
 			if err != nil {
 				return
 			}
 		}
 	}
-	f := stream.NewFramer(r, stream.Options{MaxLine: p.spec.maxLine()})
+	// Lines framed from one read arrived together: they share the time of
+	// that read, which spares a clock read per line in a flood.
+	sr := &stampedReader{r: r}
+	f := stream.NewFramer(sr, stream.Options{MaxLine: p.spec.maxLine()})
 	pg := progressGate{p: p, id: id, interval: p.spec.progressInterval()}
 	defer pg.finish()
 	for {
@@ -274,7 +277,7 @@ func (p *Process) read(id StreamID, r *os.File) {
 			// left: all mean the stream is over.
 			return
 		}
-		o := Output{Stream: id, Bytes: line.Bytes, Continued: line.Continued, Progress: line.Progress, Partial: line.Partial}
+		o := Output{Stream: id, Bytes: line.Bytes, Continued: line.Continued, Progress: line.Progress, Partial: line.Partial, Time: sr.at}
 		if o.Progress && !o.Continued {
 			pg.offer(o)
 			continue
@@ -295,6 +298,9 @@ type progressGate struct {
 	id       StreamID
 	interval time.Duration
 
+	// active is set while an update is pending or was recently let through,
+	// so that the common case (no progress bar) costs one atomic load a line.
+	active  atomic.Bool
 	mu      sync.Mutex
 	pending []byte
 	has     bool
@@ -306,7 +312,8 @@ type progressGate struct {
 func (g *progressGate) offer(o Output) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := time.Now()
+	g.active.Store(true)
+	now := o.Time
 	if !g.has && now.Sub(g.last) >= g.interval {
 		g.last = now
 		g.p.emit(o)
@@ -333,14 +340,19 @@ func (g *progressGate) emitPendingLocked() {
 	}
 	o := g.flags
 	o.Bytes = g.pending
+	o.Time = time.Now()
 	g.has = false
-	g.last = time.Now()
+	g.last = o.Time
 	g.p.emit(o)
 }
 
 // supersede drops a pending update: the line that follows replaces it.
 func (g *progressGate) supersede() {
+	if !g.active.Load() {
+		return
+	}
 	g.mu.Lock()
+	g.active.Store(false)
 	g.has = false
 	if g.timer != nil {
 		g.timer.Stop()
@@ -364,9 +376,20 @@ func (p *Process) emit(o Output) {
 	p.sinkMu.Lock()
 	p.seq++
 	o.Seq = p.seq
-	o.Time = time.Now()
 	p.sink(o)
 	p.sinkMu.Unlock()
+}
+
+// stampedReader records the time of its latest read.
+type stampedReader struct {
+	r  io.Reader
+	at time.Time
+}
+
+func (s *stampedReader) Read(b []byte) (int, error) {
+	n, err := s.r.Read(b)
+	s.at = time.Now()
+	return n, err
 }
 
 // Pid is the child's process id (also its process group id on Unix).

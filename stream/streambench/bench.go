@@ -99,7 +99,7 @@ func (m Measurement) MBPerSec() float64 {
 
 // Round holds the three measurements taken back to back.
 type Round struct {
-	Raw, Pipeline, Node Measurement
+	Raw, Pipeline, Proc, Node Measurement
 }
 
 // Result is the outcome of RunPipelineBench.
@@ -111,6 +111,9 @@ type Result struct {
 	// computed per round and their medians reported separately.
 	Median        Round
 	VsNode, VsRaw float64 // median over rounds of pipeline/node and pipeline/raw lines per second
+	// The same ratios for the proc path (RunProcPipeline), which the targets
+	// are held to: it is what corral itself does with a child's output.
+	ProcVsNode, ProcVsRaw float64
 	// The same ratios in lines per CPU-second (0 when CPU time is unknown).
 	VsNodeCPU, VsRawCPU float64
 	PeakRSS             int64 // bytes; 0 when not measured
@@ -195,19 +198,23 @@ func RunPipelineBench(w io.Writer, opt Options) (Result, error) {
 			return res, err
 		}
 		res.DecodeErrors += decErrs
+		if r.Proc, decErrs, err = RunProcPipeline(cat, path); err != nil {
+			return res, err
+		}
+		res.DecodeErrors += decErrs
 		if !opt.SkipNode {
 			if r.Node, err = RunNode(node, script, path); err != nil {
 				return res, err
 			}
 		}
-		if r.Raw.Lines != r.Pipeline.Lines || (!opt.SkipNode && r.Node.Lines != r.Pipeline.Lines) {
-			return res, fmt.Errorf("streambench: line counts differ: raw %d, pipeline %d, node %d",
-				r.Raw.Lines, r.Pipeline.Lines, r.Node.Lines)
+		if r.Raw.Lines != r.Pipeline.Lines || r.Proc.Lines != r.Pipeline.Lines || (!opt.SkipNode && r.Node.Lines != r.Pipeline.Lines) {
+			return res, fmt.Errorf("streambench: line counts differ: raw %d, pipeline %d, proc %d, node %d",
+				r.Raw.Lines, r.Pipeline.Lines, r.Proc.Lines, r.Node.Lines)
 		}
 		res.CorpusLines = r.Pipeline.Lines
 		res.Rounds = append(res.Rounds, r)
-		fmt.Fprintf(w, "round %d: raw %.0f lines/s, pipeline %.0f lines/s, node %.0f lines/s\n",
-			i+1, r.Raw.LinesPerSec(), r.Pipeline.LinesPerSec(), r.Node.LinesPerSec())
+		fmt.Fprintf(w, "round %d: raw %.0f lines/s, pipeline %.0f lines/s, proc %.0f lines/s, node %.0f lines/s\n",
+			i+1, r.Raw.LinesPerSec(), r.Pipeline.LinesPerSec(), r.Proc.LinesPerSec(), r.Node.LinesPerSec())
 	}
 	if res.DecodeErrors > 0 {
 		return res, fmt.Errorf("streambench: %d corpus lines failed to decode", res.DecodeErrors)
@@ -215,11 +222,14 @@ func RunPipelineBench(w io.Writer, opt Options) (Result, error) {
 	res.Median = Round{
 		Raw:      median(res.Rounds, func(r Round) Measurement { return r.Raw }),
 		Pipeline: median(res.Rounds, func(r Round) Measurement { return r.Pipeline }),
+		Proc:     median(res.Rounds, func(r Round) Measurement { return r.Proc }),
 		Node:     median(res.Rounds, func(r Round) Measurement { return r.Node }),
 	}
 	res.VsRaw = medianOf(res.Rounds, func(r Round) float64 { return r.Pipeline.LinesPerSec() / r.Raw.LinesPerSec() })
 	res.VsRawCPU = medianOf(res.Rounds, func(r Round) float64 { return ratio(r.Pipeline.LinesPerCPUSec(), r.Raw.LinesPerCPUSec()) })
+	res.ProcVsRaw = medianOf(res.Rounds, func(r Round) float64 { return r.Proc.LinesPerSec() / r.Raw.LinesPerSec() })
 	if !opt.SkipNode {
+		res.ProcVsNode = medianOf(res.Rounds, func(r Round) float64 { return r.Proc.LinesPerSec() / r.Node.LinesPerSec() })
 		res.VsNode = medianOf(res.Rounds, func(r Round) float64 { return r.Pipeline.LinesPerSec() / r.Node.LinesPerSec() })
 		res.VsNodeCPU = medianOf(res.Rounds, func(r Round) float64 { return ratio(r.Pipeline.LinesPerCPUSec(), r.Node.LinesPerCPUSec()) })
 	}
@@ -231,7 +241,7 @@ func RunPipelineBench(w io.Writer, opt Options) (Result, error) {
 			args[i] = path
 		}
 		peak, m, why, err := measurePeakRSS(func() (Measurement, error) {
-			m, _, err := RunPipeline(cat, args...)
+			m, _, err := RunProcPipeline(cat, args...)
 			return m, err
 		})
 		if err != nil {
@@ -466,6 +476,7 @@ func WriteTable(w io.Writer, res Result) {
 	}
 	row("cat -> bufio ReadSlice('\\n') (raw, no decode)", res.Median.Raw)
 	row("cat -> stream.Framer + DecodeEnvelope", res.Median.Pipeline)
+	row("cat -> proc.Start (framed, numbered) + Decode", res.Median.Proc)
 	if res.NodeVersion != "" {
 		row("cat -> node "+res.NodeVersion+" JsonLineParser", res.Median.Node)
 	}
@@ -481,9 +492,16 @@ func WriteTable(w io.Writer, res Result) {
 		fmt.Fprintf(w, "pipeline / node: %.2fx (target >= %.0fx): %s; per CPU-second %.2fx\n", res.VsNode, TargetVsNode, check(res.VsNode >= TargetVsNode), res.VsNodeCPU)
 	}
 	fmt.Fprintf(w, "pipeline / raw: %.1f%% (target >= %.0f%%): %s; per CPU-second %.1f%%\n", 100*res.VsRaw, 100*TargetVsRaw, check(res.VsRaw >= TargetVsRaw), 100*res.VsRawCPU)
+	fmt.Fprintf(w, "proc path: %.0f lines/s (target >= %d): %s; / raw %.1f%%: %s",
+		res.Median.Proc.LinesPerSec(), TargetLinesPerSec, check(res.Median.Proc.LinesPerSec() >= TargetLinesPerSec),
+		100*res.ProcVsRaw, check(res.ProcVsRaw >= TargetVsRaw))
+	if res.NodeVersion != "" {
+		fmt.Fprintf(w, "; / node %.2fx: %s", res.ProcVsNode, check(res.ProcVsNode >= TargetVsNode))
+	}
+	fmt.Fprintln(w)
 	switch {
 	case res.PeakRSS > 0:
-		fmt.Fprintf(w, "peak RSS streaming %.2f GB (%d lines) through the pipeline: %.1f MiB (target < %d MiB): %s\n",
+		fmt.Fprintf(w, "peak RSS streaming %.2f GB (%d lines) through proc.Start + DecodeEnvelope: %.1f MiB (target < %d MiB): %s\n",
 			float64(res.RSSStreamed)/1e9, res.RSSLines, float64(res.PeakRSS)/(1<<20), TargetPeakRSS>>20, check(res.PeakRSS < TargetPeakRSS))
 	case res.RSSNotMeasured != "":
 		fmt.Fprintf(w, "peak RSS: not measured (%s)\n", res.RSSNotMeasured)
