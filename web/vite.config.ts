@@ -21,6 +21,9 @@ export default defineConfig({
   resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   test: {
     environment: 'jsdom',
+    // Tests assert behaviour, not speed: the limit only stops a hang, and
+    // the build machine is shared with other compilers.
+    testTimeout: 120_000,
     include: ['src/**/*.test.ts'],
     reporters: ['default', './scripts/count-reporter.ts'],
   },

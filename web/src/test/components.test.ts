@@ -8,7 +8,7 @@ import PermissionPrompt from '../components/PermissionPrompt.svelte';
 import VirtualListHarness from './VirtualListHarness.svelte';
 import RunConsole from '../components/RunConsole.svelte';
 import Sidebar from '../components/Sidebar.svelte';
-import { FakeBackend, ev, sync } from './fake';
+import { FakeBackend, ev, sync, until } from './fake';
 
 afterEach(() => cleanup());
 
@@ -57,8 +57,8 @@ describe('Conversation', () => {
     await fireEvent.keyDown(box, { key: 'Enter', shiftKey: true });
     expect(fake.callsOf('SendMessage')).toEqual([]);
     await fireEvent.keyDown(box, { key: 'Enter' });
-    await vi.waitFor(() => expect(fake.callsOf('SendMessage')).toEqual([{ sessionId: 's1', text: 'line one' }]));
-    await vi.waitFor(() => expect(box.value).toBe(''));
+    await until(() => expect(fake.callsOf('SendMessage')).toEqual([{ sessionId: 's1', text: 'line one' }]));
+    await until(() => expect(box.value).toBe(''));
 
     await fireEvent.keyDown(window, { key: 'Escape' });
     expect(fake.callsOf('Interrupt')).toEqual([{ sessionId: 's1' }]);
@@ -177,9 +177,9 @@ describe('RunConsole', () => {
       Spawn: () => new BackendError('policy_denied', 'rule "rm": program rm is not allowed'),
     });
     render(RunConsole, { store });
-    await vi.waitFor(() => expect(screen.getByTestId('run')).toBeTruthy());
+    await until(() => expect(screen.getByTestId('run')).toBeTruthy());
     await fireEvent.click(screen.getByTestId('run'));
-    const denied = await screen.findByTestId('policy-denied');
+    const denied = await until(() => screen.getByTestId('policy-denied'));
     expect(denied.textContent).toContain('Refused by policy');
     expect(denied.textContent).toContain('program rm is not allowed');
   });
@@ -191,17 +191,17 @@ describe('RunConsole', () => {
       WriteStdin: () => null,
     });
     render(RunConsole, { store });
-    await vi.waitFor(() => expect(screen.getByTestId('run')).toBeTruthy());
+    await until(() => expect(screen.getByTestId('run')).toBeTruthy());
     await fireEvent.click(screen.getByTestId('run'));
-    await vi.waitFor(() => expect(fake.callsOf('Spawn')).toEqual([{ capability: 'cat', args: [] }]));
+    await until(() => expect(fake.callsOf('Spawn')).toEqual([{ capability: 'cat', args: [] }]));
     fake.push({ seq: 1, processId: 'px', time: '2026-11-26T10:00:00Z', kind: 'stdout', data: { text: '\x1b[31mred\x1b[0m line' } });
     await tick();
-    await vi.waitFor(() => expect(screen.getByTestId('terminal').textContent).toContain('red line'));
+    await until(() => expect(screen.getByTestId('terminal').textContent).toContain('red line'));
     expect(screen.getByTestId('terminal').querySelector('.a-fg-c1')!.textContent).toBe('red');
     const stdin = screen.getByTestId('stdin');
     await fireEvent.input(stdin, { target: { value: 'hello' } });
     await fireEvent.submit(stdin.closest('form')!);
-    await vi.waitFor(() => expect(fake.callsOf('WriteStdin')).toEqual([{ processId: 'px', data: 'hello\n' }]));
+    await until(() => expect(fake.callsOf('WriteStdin')).toEqual([{ processId: 'px', data: 'hello\n' }]));
   });
 });
 

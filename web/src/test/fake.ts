@@ -43,3 +43,9 @@ export function ev(seq: number, kind: string, data: any = {}, extra: Partial<Cor
   return { seq, cursor: seq, sessionId: 's1', runId: 'r1', time: new Date(clock + seq * 1000).toISOString(), kind, data, ...extra };
 }
 export const sync = (fn: () => void) => fn();
+
+import { vi } from 'vitest';
+/** vi.waitFor with room for a loaded machine: it only bounds a hang. */
+export function until<T>(fn: () => T | Promise<T>): Promise<T> {
+  return vi.waitFor(fn, { timeout: 20_000, interval: 10 });
+}

@@ -7,7 +7,7 @@ import ProcessMonitor from '../components/ProcessMonitor.svelte';
 import ErrorsPanel from '../components/ErrorsPanel.svelte';
 import { Store } from '../lib/store/store.svelte';
 import { BackendError } from '../lib/api';
-import { FakeBackend, sync } from './fake';
+import { FakeBackend, sync, until } from './fake';
 
 afterEach(() => cleanup());
 const base = { key: '1', seq: 1, time: '2026-11-26T10:00:00Z' };
@@ -59,7 +59,7 @@ describe('App', () => {
     expect(screen.getByTestId('connection').textContent).toContain('live');
     await fireEvent.click(screen.getByTestId('tab-processes'));
     expect(screen.getByTestId('processes')).toBeTruthy();
-    await vi.waitFor(() => expect(screen.getByTestId('toast').textContent).toContain('supervisor is restarting'));
+    await until(() => expect(screen.getByTestId('toast').textContent).toContain('supervisor is restarting'));
     await fireEvent.click(screen.getByLabelText('Dismiss'));
     expect(screen.queryByTestId('toast')).toBeNull();
     fake.setState('reconnecting');
@@ -78,7 +78,7 @@ describe('ProcessMonitor and ErrorsPanel', () => {
     const store = new Store(fake, { schedule: sync, notifier: { hidden: () => false, notify: () => {} } });
     await store.start();
     render(ProcessMonitor, { store });
-    const row = await screen.findByTestId('process-row');
+    const row = await until(() => screen.getByTestId('process-row'));
     expect(row.textContent).toContain('PID 42');
     expect(row.textContent).toContain('restarts 3');
     expect(row.textContent).toContain('2 children');
@@ -119,13 +119,13 @@ describe('NewSessionDialog', () => {
     (fake as any).pickDirectory = async () => '/home/me/proj';
     const store = new Store(fake, { schedule: sync, notifier: { hidden: () => false, notify: () => {} } });
     render(NewSessionDialog, { store, open: true });
-    await vi.waitFor(() => expect(screen.getByText('2.1.4')).toBeTruthy());
+    await until(() => expect(screen.getByText('2.1.4')).toBeTruthy());
     expect(screen.getByText('npm install -g @google/gemini-cli')).toBeTruthy();
     expect((screen.getByRole('radio', { name: /gemini/ }) as HTMLInputElement).disabled).toBe(true);
     await fireEvent.click(screen.getByTestId('browse-cwd'));
-    await vi.waitFor(() => expect((screen.getByTestId('cwd-input') as HTMLInputElement).value).toBe('/home/me/proj'));
+    await until(() => expect((screen.getByTestId('cwd-input') as HTMLInputElement).value).toBe('/home/me/proj'));
     await fireEvent.click(screen.getByTestId('create-session'));
-    await vi.waitFor(() => expect(fake.callsOf('CreateSession')).toEqual([{ agent: 'claude', cwd: '/home/me/proj' }]));
+    await until(() => expect(fake.callsOf('CreateSession')).toEqual([{ agent: 'claude', cwd: '/home/me/proj' }]));
     expect(store.selected).toBe('n1');
   });
 });
