@@ -15,8 +15,9 @@ import (
 
 // rowsPerInsert is how many events one INSERT statement carries. Binding
 // many rows per statement amortises the per-statement cost of database/sql
-// and the SQLite VM; beyond ~16 the gain is lost to longer statements.
-const rowsPerInsert = 16
+// and the SQLite VM. Measured in events per CPU-second: 8 rows 217k,
+// 16 rows 255k, 64 rows 275k, 128 and 256 rows no better than 64.
+const rowsPerInsert = 64
 
 const eventCols = 9
 
