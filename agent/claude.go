@@ -182,13 +182,20 @@ func (c *claudeConn) SessionID() string {
 	return c.sessionID
 }
 
-// claudeTop holds the raw top-level members of a line the decoder reads.
+// claudeTop holds the raw top-level members of a line the decoder reads,
+// all collected in the one validating pass.
 type claudeTop struct {
-	typ, subtype, sessionID               []byte
-	event, message, parent, toolUseResult []byte
-	errField, status, permissionMode      []byte
-	requestID, request, response          []byte
-	line                                  []byte
+	typ, subtype, sessionID                  []byte
+	event, message, parent, toolUseResult    []byte
+	errField, status, permissionMode         []byte
+	requestID, request, response             []byte
+	cwd, model, tools, version               []byte // system/init
+	attempt, maxRetries, retryDelay, errorSt []byte // system/api_retry
+	isError, apiErrorStatus, durationMs      []byte // result
+	durationAPIMs, numTurns, result, stopRsn []byte
+	totalCost, usage, modelUsage, denials    []byte
+	terminalReason, errors                   []byte
+	line                                     []byte
 }
 
 func (t *claudeTop) set(k, v []byte) {
@@ -219,6 +226,48 @@ func (t *claudeTop) set(k, v []byte) {
 		t.request = v
 	case "response":
 		t.response = v
+	case "cwd":
+		t.cwd = v
+	case "model":
+		t.model = v
+	case "tools":
+		t.tools = v
+	case "claude_code_version":
+		t.version = v
+	case "attempt":
+		t.attempt = v
+	case "max_retries":
+		t.maxRetries = v
+	case "retry_delay_ms":
+		t.retryDelay = v
+	case "error_status":
+		t.errorSt = v
+	case "is_error":
+		t.isError = v
+	case "api_error_status":
+		t.apiErrorStatus = v
+	case "duration_ms":
+		t.durationMs = v
+	case "duration_api_ms":
+		t.durationAPIMs = v
+	case "num_turns":
+		t.numTurns = v
+	case "result":
+		t.result = v
+	case "stop_reason":
+		t.stopRsn = v
+	case "total_cost_usd":
+		t.totalCost = v
+	case "usage":
+		t.usage = v
+	case "modelUsage":
+		t.modelUsage = v
+	case "permission_denials":
+		t.denials = v
+	case "terminal_reason":
+		t.terminalReason = v
+	case "errors":
+		t.errors = v
 	}
 }
 
@@ -243,26 +292,14 @@ func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) 
 	case "system":
 		switch string(unq(t.subtype)) {
 		case "init":
-			c.decodeInit(line, emit)
+			c.decodeInit(&t, emit)
 		case "status":
 			emit(em.ev(event.AgentStatus, StatusData{Status: str(t.status), PermissionMode: str(t.permissionMode)}, line))
 		case "api_retry":
-			d := RetryData{}
-			fields(line, func(k, v []byte) bool {
-				switch string(k) {
-				case "attempt":
-					d.Attempt = int(integer(v))
-				case "max_retries":
-					d.MaxRetries = int(integer(v))
-				case "retry_delay_ms":
-					d.DelayMs = integer(v)
-				case "error_status":
-					d.HTTPStatus = int(integer(v))
-				case "error":
-					d.Error = str(v)
-				}
-				return true
-			})
+			d := RetryData{
+				Attempt: int(integer(t.attempt)), MaxRetries: int(integer(t.maxRetries)),
+				DelayMs: integer(t.retryDelay), HTTPStatus: int(integer(t.errorSt)), Error: str(t.errField),
+			}
 			emit(em.ev(event.AgentRetry, d, line))
 		default:
 			emit(em.ev(event.AgentOther, nil, line))
@@ -272,7 +309,7 @@ func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) 
 	case "user":
 		c.decodeUser(&t, emit)
 	case "result":
-		c.decodeResult(line, emit)
+		c.decodeResult(&t, emit)
 	case "control_request":
 		c.decodeControlRequest(&t, emit)
 	case "control_cancel_request":
@@ -319,27 +356,13 @@ func (c *claudeConn) setSession(id string) {
 // jsonString returns raw as a string if it is a JSON string, else "".
 func jsonString(raw json.RawMessage) string { return str(raw) }
 
-func (c *claudeConn) decodeInit(line []byte, emit func(event.Event)) {
-	var d InitData
-	fields(line, func(k, v []byte) bool {
-		switch string(k) {
-		case "session_id":
-			d.SessionID = str(v)
-		case "model":
-			d.Model = str(v)
-		case "cwd":
-			d.Cwd = str(v)
-		case "permissionMode":
-			d.PermissionMode = str(v)
-		case "claude_code_version":
-			d.Version = str(v)
-		case "tools":
-			d.Tools = strs(v)
-		}
-		return true
-	})
+func (c *claudeConn) decodeInit(t *claudeTop, emit func(event.Event)) {
+	d := InitData{
+		SessionID: str(t.sessionID), Model: str(t.model), Cwd: str(t.cwd),
+		PermissionMode: str(t.permissionMode), Version: str(t.version), Tools: strs(t.tools),
+	}
 	c.setSession(d.SessionID)
-	emit(c.em.ev(event.AgentInit, d, line))
+	emit(c.em.ev(event.AgentInit, d, t.line))
 }
 
 func (c *claudeConn) decodeStreamEvent(t *claudeTop, emit func(event.Event)) {
@@ -495,63 +518,35 @@ func blockText(v []byte) string {
 // decodeResult maps the result line that ends every turn into usage and
 // turn.completed. The outcome comes from is_error, api_error_status and
 // terminal_reason: the subtype says "success" even for API errors.
-func (c *claudeConn) decodeResult(line []byte, emit func(event.Event)) {
-	var r claudeResult
-	var u UsageData
-	var denials []byte
-	fields(line, func(k, v []byte) bool {
+func (c *claudeConn) decodeResult(t *claudeTop, emit func(event.Event)) {
+	r := claudeResult{
+		subtype: str(t.subtype), isError: string(t.isError) == "true", apiStatus: int(integer(t.apiErrorStatus)),
+		result: str(t.result), stopReason: str(t.stopRsn), sessionID: str(t.sessionID),
+		terminalReason: str(t.terminalReason), errors: strs(t.errors),
+	}
+	u := UsageData{
+		DurationMs: integer(t.durationMs), APIDurationMs: integer(t.durationAPIMs),
+		NumTurns: int(integer(t.numTurns)), CostUSD: num(t.totalCost), Models: raw(t.modelUsage),
+	}
+	fields(t.usage, func(k, v []byte) bool {
 		switch string(k) {
-		case "subtype":
-			r.subtype = str(v)
-		case "is_error":
-			r.isError = string(v) == "true"
-		case "api_error_status":
-			r.apiStatus = int(integer(v))
-		case "duration_ms":
-			u.DurationMs = integer(v)
-		case "duration_api_ms":
-			u.APIDurationMs = integer(v)
-		case "num_turns":
-			u.NumTurns = int(integer(v))
-		case "result":
-			r.result = str(v)
-		case "stop_reason":
-			r.stopReason = str(v)
-		case "session_id":
-			r.sessionID = str(v)
-		case "total_cost_usd":
-			u.CostUSD = num(v)
-		case "usage":
-			fields(v, func(k, v []byte) bool {
-				switch string(k) {
-				case "input_tokens":
-					u.InputTokens = integer(v)
-				case "output_tokens":
-					u.OutputTokens = integer(v)
-				case "cache_read_input_tokens":
-					u.CacheReadTokens = integer(v)
-				case "cache_creation_input_tokens":
-					u.CacheWriteTokens = integer(v)
-				}
-				return true
-			})
-		case "modelUsage":
-			u.Models = raw(v)
-		case "permission_denials":
-			denials = v
-		case "terminal_reason":
-			r.terminalReason = str(v)
-		case "errors":
-			r.errors = strs(v)
+		case "input_tokens":
+			u.InputTokens = integer(v)
+		case "output_tokens":
+			u.OutputTokens = integer(v)
+		case "cache_read_input_tokens":
+			u.CacheReadTokens = integer(v)
+		case "cache_creation_input_tokens":
+			u.CacheWriteTokens = integer(v)
 		}
 		return true
 	})
 	c.setSession(r.sessionID)
-	emit(c.em.ev(event.Usage, u, line))
+	emit(c.em.ev(event.Usage, u, t.line))
 
 	d := TurnCompletedData{OK: !r.isError, StopReason: r.stopReason, SessionID: r.sessionID, Result: r.result}
-	if len(denials) > 2 { // more than "[]"
-		d.PermissionDenials = raw(denials)
+	if len(t.denials) > 2 { // more than "[]"
+		d.PermissionDenials = raw(t.denials)
 	}
 	if r.isError {
 		d.Error = claudeTurnError(&r)
