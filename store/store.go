@@ -89,11 +89,13 @@ type Options struct {
 
 	// QueueLimit bounds the events waiting for the writer; Append blocks
 	// when it is reached (back-pressure instead of unbounded memory).
-	// Default 8,192: with MaxBatch this bounds how long an event can wait
-	// for its commit to about 12,288 events of writer time.
+	// Default 4,096: with MaxBatch this bounds how long an event can wait
+	// for its commit to about 6,144 events of writer time (~20 ms at
+	// 300,000 events/s).
 	QueueLimit int
 
-	// MaxBatch bounds the events committed in one transaction. Default 4,096.
+	// MaxBatch bounds the events committed in one transaction. Default 2,048
+	// (measured: no throughput gain from larger batches, only latency).
 	MaxBatch int
 
 	// Now is the clock used for event times left zero and for record
@@ -116,10 +118,10 @@ func (o *Options) fill() {
 		o.Synchronous = "NORMAL"
 	}
 	if o.QueueLimit <= 0 {
-		o.QueueLimit = 8192
+		o.QueueLimit = 4096
 	}
 	if o.MaxBatch <= 0 {
-		o.MaxBatch = 4096
+		o.MaxBatch = 2048
 	}
 	if o.Now == nil {
 		o.Now = time.Now
