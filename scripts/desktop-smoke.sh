@@ -15,12 +15,21 @@
 #   - after SIGKILL of the app, nothing it started keeps running.
 # It prints the cold start (launch to painted session list) and idle RSS.
 #
-# Usage: scripts/desktop-smoke.sh
+# Usage: scripts/desktop-smoke.sh              the checks
+#        scripts/desktop-smoke.sh --bench [N]  instead: N cold starts (default 5)
+#                                              and idle memory of the desktop app
+#                                              and of browser mode (corral serve +
+#                                              headless Chromium), for
+#                                              docs/benchmarks/desktop.md
 # Env:   DESKTOP_SMOKE_OUT=DIR   keep the screenshot and logs there
 #        DESKTOP_SMOKE_NO_DEPS=1 do not run install-desktop-deps.sh
 # Exits non-zero when any check failed.
 set -uo pipefail
 
+bench=0
+if [[ "${1:-}" == --bench ]]; then
+	bench=${2:-5}
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 out=${DESKTOP_SMOKE_OUT:-$(mktemp -d -t corral-desktop-smoke.XXXXXX)}
@@ -77,6 +86,16 @@ wait_gone() { # wait_gone SECONDS PID... — true when all are gone in time
 	return 1
 }
 rss_kb() { awk '/^VmRSS/{print $2}' /proc/"$1"/status 2>/dev/null || echo 0; }
+pss_kb() { awk '/^Pss:/{print $2}' /proc/"$1"/smaps_rollup 2>/dev/null || echo 0; }
+# memory PID... — "RSS PSS" in MiB summed over the given processes
+memory() {
+	local r=0 q=0 p
+	for p in "$@"; do
+		r=$((r + $(rss_kb "$p")))
+		q=$((q + $(pss_kb "$p")))
+	done
+	echo "$((r / 1024)) $((q / 1024))"
+}
 now_ms() { date +%s%3N; }
 
 # ---------------------------------------------------------------- deps and build
@@ -141,6 +160,88 @@ wait_report() {
 	done
 	return 1
 }
+
+# ---------------------------------------------------------------- bench mode
+if [[ $bench -gt 0 ]]; then
+	idle=${DESKTOP_BENCH_IDLE:-15}
+	colds=()
+	for i in $(seq 1 "$bench"); do
+		data="$tmp/bench-$i"
+		mkdir -p "$data"
+		launch "bench-$i"
+		if wait_report; then
+			read -r painted probe_ok < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1])); print(r["paintedAt"], all(c["ok"] for c in r["checks"]))' "$tmp/report.json")
+			cold=$((painted - launched))
+			colds+=("$cold")
+			if [[ $probe_ok == True ]]; then ok "cold start $i: $cold ms"; else bad "cold start $i: $cold ms, probe failed"; fi
+		else
+			bad "cold start $i" "see $out/app-bench-$i.log"
+		fi
+		kill -TERM "$app" 2>/dev/null
+		wait_gone 30 $(descendants "$app") "$app"
+		app=""
+	done
+	if [[ ${#colds[@]} -gt 0 ]]; then
+		echo "info cold starts (ms): ${colds[*]}; median $(printf '%s\n' "${colds[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+	fi
+
+	# Idle memory without any session: the window alone.
+	data="$tmp/bench-idle"
+	mkdir -p "$data"
+	"$tmp/corral-desktop" --data "$data" --config "$tmp/config.toml" >"$out/app-idle.log" 2>&1 &
+	app=$!
+	for _ in $(seq 1 300); do grep -q domready "$out/app-idle.log" && break; sleep 0.1; done
+	sleep "$idle"
+	webkit=""
+	watchdog=""
+	for p in $(descendants "$app"); do
+		case $(cat /proc/"$p"/comm 2>/dev/null) in
+		WebKit*) webkit="$webkit $p" ;;
+		*) watchdog="$watchdog $p" ;;
+		esac
+	done
+	read -r r1 q1 < <(memory "$app")
+	read -r r2 q2 < <(memory "$app" $webkit)
+	read -r r3 q3 < <(memory $watchdog)
+	echo "info desktop idle ${idle}s: corral-desktop RSS $r1 MiB (PSS $q1); with WebKit processes RSS $r2 MiB (PSS $q2); watchdog RSS $r3 MiB"
+	ok "desktop idle memory measured"
+	kill -TERM "$app"
+	wait_gone 30 "$app"
+	app=""
+
+	# Browser mode: corral serve, then a headless Chromium showing the page.
+	if go build -o "$tmp/corral" ./cmd/corral >>"$out/build.log" 2>&1; then
+		data="$tmp/bench-serve"
+		mkdir -p "$data"
+		"$tmp/corral" serve --no-open --data "$data" --config "$tmp/config.toml" >"$out/serve.log" 2>&1 &
+		app=$!
+		for _ in $(seq 1 300); do grep -q "serving at" "$out/serve.log" && break; sleep 0.1; done
+		url=$(grep -o 'http://[^ ]*' "$out/serve.log" | head -1)
+		sleep "$idle"
+		read -r s1 t1 < <(memory "$app")
+		echo "info browser mode idle ${idle}s: corral serve RSS $s1 MiB (PSS $t1)"
+		if command -v chromium >/dev/null && [[ -n "$url" ]]; then
+			chromium --headless --no-sandbox --disable-gpu --disable-quic --disable-background-networking \
+				--disable-component-update --disable-sync --no-first-run --user-data-dir="$tmp/chromium" \
+				--window-size=1280,800 --remote-debugging-port=0 "$url" >"$out/chromium.log" 2>&1 &
+			chrome=$!
+			sleep "$idle"
+			read -r c1 c2 < <(memory "$chrome" $(descendants "$chrome"))
+			echo "info browser mode idle ${idle}s: headless Chromium showing the page RSS $c1 MiB (PSS $c2); with corral serve RSS $((c1 + s1)) MiB (PSS $((c2 + t1)))"
+			kill -TERM "$chrome" 2>/dev/null
+			wait_gone 10 "$chrome"
+		fi
+		ok "browser mode idle memory measured"
+		kill -TERM "$app"
+		wait_gone 30 "$app"
+		app=""
+	else
+		bad "corral builds" "see $out/build.log"
+	fi
+	finish
+fi
 
 # ---------------------------------------------------------------- first run
 launch first
