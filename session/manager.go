@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -58,7 +59,13 @@ type Options struct {
 
 // DefaultAdapters returns the built-in adapters by protocol.
 func DefaultAdapters() map[string]agent.Adapter {
-	return map[string]agent.Adapter{"claude": agent.Claude{}, "codex": agent.Codex{}, "gemini": agent.Gemini{}}
+	return map[string]agent.Adapter{
+		"claude": agent.Claude{}, "codex": agent.Codex{}, "gemini": agent.Gemini{}, "acp": agent.ACP{},
+		// A JSONL program speaks corral's events (turn.completed included)
+		// and keeps running; a plain-text program runs once per turn, which
+		// is the only way its turns can end.
+		"jsonl": agent.Generic{JSONL: true}, "text": agent.Generic{PerTurnMode: true},
+	}
 }
 
 // Manager runs sessions: it launches agent processes through the policy
@@ -508,6 +515,7 @@ type stdinWriter struct {
 	p       *supervise.Process
 	running bool
 	buf     []byte
+	closed  bool // Close was called: close after the held bytes are written
 }
 
 // maxEarlyStdin caps what is held before the child runs.
@@ -516,6 +524,9 @@ const maxEarlyStdin = 4 << 20
 func (w *stdinWriter) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return 0, io.ErrClosedPipe
+	}
 	if w.running {
 		return w.p.Write(b)
 	}
@@ -524,6 +535,21 @@ func (w *stdinWriter) Write(b []byte) (int, error) {
 	}
 	w.buf = append(w.buf, b...)
 	return len(b), nil
+}
+
+// Close closes the child's stdin (per-turn adapters deliver the prompt and
+// close), after what is held, if the child is not running yet.
+func (w *stdinWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if w.running {
+		return w.p.CloseStdin()
+	}
+	return nil
 }
 
 // markRunning flushes what was held; later writes go straight through.
@@ -537,6 +563,9 @@ func (w *stdinWriter) markRunning() {
 	if len(w.buf) > 0 {
 		w.p.Write(w.buf) //nolint:errcheck // a dead child is reported by its run.exited
 		w.buf = nil
+	}
+	if w.closed {
+		w.p.CloseStdin() //nolint:errcheck // as above
 	}
 }
 
@@ -764,6 +793,8 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 		return "", fmt.Errorf("%w: session %s is terminated; resume it to continue", ErrConflict, id)
 	case l.turn != "":
 		return "", fmt.Errorf("%w: session %s is running a turn (%s); interrupt it or wait", ErrConflict, id, l.turn)
+	case l.adapter.PerTurn() && l.proc != nil:
+		return "", fmt.Errorf("%w: the previous turn's process of session %s is still exiting", ErrConflict, id)
 	}
 	var turn *agent.Turn
 	if l.adapter.PerTurn() {
@@ -833,12 +864,14 @@ func (m *Manager) addPendingLocked(ctx context.Context, l *live, d agent.Permiss
 	}
 	l.pending[d.RequestID] = p
 	m.changed()
-	m.append(ev)
-	m.setStatusLocked(ctx, l, WaitingPermission, "")
+	// The timer runs from the moment the request is known (its callback
+	// waits for l.mu, so it cannot act before this function returns).
 	if m.o.PermissionTimeout > 0 {
 		rid, timeout := d.RequestID, m.o.PermissionTimeout
 		p.stop = m.o.AfterFunc(timeout, func() { m.expire(l, rid, timeout) })
 	}
+	m.append(ev)
+	m.setStatusLocked(ctx, l, WaitingPermission, "")
 }
 
 // expire denies a request nobody answered in time.
@@ -965,6 +998,15 @@ func (m *Manager) HandleProcessEvent(ev event.Event) {
 		m.setStatusLocked(ctx, l, Error, r.Error)
 	case l.interrupting:
 		m.endTurnLocked(ctx, l, "interrupted", Interrupted, "interrupted by the user")
+	case l.turn != "" && l.adapter.PerTurn():
+		// A per-turn agent's turn ends with its process, unless the
+		// adapter already ended it from the agent's own report.
+		if r.Reason == supervise.ReasonExit && r.Code == 0 {
+			m.endTurnLocked(ctx, l, "exit", Idle, "")
+		} else {
+			m.appendError(l, l.turn, "crashed", fmt.Sprintf("the agent failed (%s, code %d %s)", r.Reason, r.Code, r.SignalName), "check the agent's stderr above")
+			m.endTurnLocked(ctx, l, "error", Error, "the agent process failed")
+		}
 	case l.turn != "":
 		reason := r.Reason
 		if reason == supervise.ReasonExit {

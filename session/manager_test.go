@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -521,5 +522,50 @@ func TestCreateWithMissingCLIRemovesTheSession(t *testing.T) {
 	}
 	if l, _ := rt.Manager.List(ctx); len(l) != 0 {
 		t.Fatalf("a dead session was kept: %+v", l)
+	}
+}
+
+func TestPerTurnTextAgent(t *testing.T) {
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Skip("no cat")
+	}
+	cfg := &config.Config{Agents: map[string]config.Agent{"echo": {Command: cat, Protocol: "text"}}}
+	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, RuntimeOptions{MonitorInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRT(t, rt)
+	ctx := context.Background()
+	info, err := rt.Manager.Create(ctx, CreateOptions{Agent: "echo", Cwd: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, rt, info.ID, 0)
+	for _, text := range []string{"first turn", "second turn"} {
+		run, err := rt.Manager.Send(ctx, info.ID, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := w.until(status(Idle))
+		var sawText bool
+		for _, e := range evs {
+			if e.Kind == event.AssistantText && strings.Contains(string(e.Data), text) && e.RunID == run {
+				sawText = true
+			}
+		}
+		if !sawText {
+			t.Fatalf("%q not echoed: %v", text, kindsOf(evs))
+		}
+		// The turn ends with its process (whose run.exited comes first).
+		procExits := 0
+		for _, e := range evs {
+			if e.Kind == event.RunExited && strings.HasPrefix(e.RunID, "p-") {
+				procExits++
+			}
+		}
+		if procExits != 1 || count(evs, event.RunExited) != 2 {
+			t.Fatalf("exits: %v", kindsOf(evs))
+		}
 	}
 }
