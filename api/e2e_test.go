@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -27,15 +28,20 @@ type e2e struct {
 	hs  *httptest.Server
 }
 
-func startE2E(t *testing.T, dir string) *e2e {
+func startE2E(t *testing.T, dir string) *e2e { return startE2EWith(t, dir, "") }
+
+// startE2EWith adds extra TOML (capabilities) to the configuration.
+func startE2EWith(t *testing.T, dir, extra string) *e2e {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &config.Config{Agents: map[string]config.Agent{
-		"fake": {Command: exe, Protocol: "claude", Env: map[string]string{fakeagent.EnvVar: "1"}},
-	}}
+	cfg, err := config.Parse([]byte(fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\" }\n%s",
+		exe, fakeagent.EnvVar, extra)), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := session.RuntimeOptions{MonitorInterval: -1}
 	o.Manager.StopGrace = 2 * time.Second
 	rt, err := session.OpenRuntime(context.Background(), dir, cfg, o)
@@ -250,5 +256,63 @@ func TestSlowClientDoesNotSlowOthers(t *testing.T) {
 	}
 	if deltas < 1000 {
 		t.Fatalf("fast client got %d deltas", deltas)
+	}
+}
+
+func TestProcessMethods(t *testing.T) {
+	e := startE2EWith(t, t.TempDir(), `
+[[capability]]
+name = "say"
+program = "echo"
+args = [{ validator = "[a-z]+" }]
+
+[[capability]]
+name = "cat"
+program = "cat"
+args = []
+`)
+	defer e.close()
+	var caps []Capability
+	e.call("ListCapabilities", struct{}{}, &caps)
+	if len(caps) != 2 || caps[0].Name != "say" || caps[0].Args[0].Validator == "" {
+		t.Fatalf("%+v", caps)
+	}
+	var res ExecuteResult
+	e.call("Execute", map[string]any{"capability": "say", "args": []string{"hello"}}, &res)
+	if res.Code != 0 || res.Stdout != "hello\n" {
+		t.Fatalf("%+v", res)
+	}
+	auth := map[string]string{"Authorization": "Bearer " + testToken}
+	code, body, _ := do(t, e.hs, "POST", "/api/call/Execute", `{"capability":"say","args":["rm -rf /"]}`, auth)
+	if code != 403 || !strings.Contains(body, `"code":"policy_denied"`) || !strings.Contains(body, `"rule":"arg.pattern"`) {
+		t.Fatalf("%d %s", code, body)
+	}
+	code, body, _ = do(t, e.hs, "POST", "/api/call/Execute", `{"capability":"agent:fake","args":[]}`, auth)
+	if code != 403 {
+		t.Fatalf("agent as capability: %d %s", code, body)
+	}
+
+	st := e.stream("", 0)
+	defer st.stop()
+	var sp SpawnResult
+	e.call("Spawn", map[string]any{"capability": "cat", "args": []string{}}, &sp)
+	var procs []ProcessInfo
+	e.call("ListProcesses", struct{}{}, &procs)
+	found := false
+	for _, p := range procs {
+		found = found || (p.ProcessID == sp.ProcessID && p.Name == "cat")
+	}
+	if !found {
+		t.Fatalf("%s not listed: %+v", sp.ProcessID, procs)
+	}
+	e.call("WriteStdin", map[string]any{"processId": sp.ProcessID, "data": "ping\n"}, nil)
+	st.until(func(ev event.Event) bool {
+		return ev.Kind == event.Stdout && ev.ProcessID == sp.ProcessID && strings.Contains(string(ev.Data), "ping")
+	})
+	e.call("CloseStdin", map[string]any{"processId": sp.ProcessID}, nil)
+	st.until(func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.ProcessID == sp.ProcessID })
+	code, _, _ = do(t, e.hs, "POST", "/api/call/Kill", `{"processId":"nope"}`, auth)
+	if code != 404 {
+		t.Fatalf("kill unknown: %d", code)
 	}
 }

@@ -843,8 +843,12 @@ func (m *Manager) Interrupt(ctx context.Context, id string) error {
 	}
 	l.interrupting = true
 	err = l.conn.Interrupt()
-	if errors.Is(err, agent.ErrSignalRequired) {
+	switch {
+	case errors.Is(err, agent.ErrSignalRequired):
 		return l.proc.Signal(os.Interrupt)
+	case errors.Is(err, agent.ErrNotReady):
+		l.interrupting = false
+		return fmt.Errorf("%w: the agent is still starting; interrupt again in a moment", ErrConflict)
 	}
 	return err
 }
