@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Store } from '../lib/store/store.svelte';
 import type { CorralEvent } from '../lib/api';
-import { FakeBackend, ev, sync } from './fake';
+import { FakeBackend, ev, sync, until } from './fake';
 
 function mkStore(fake: FakeBackend, notes: string[] = [], hidden = true, now = Date.parse('2026-11-26T10:00:00Z')) {
   return new Store(fake, {
@@ -85,6 +85,28 @@ describe('Store', () => {
     expect(notes).toEqual(['Approval needed: Edit in s1', 'Run finished: s1']);
     // the run ended, so neither request can be answered any more
     expect(store.state.permissions).toEqual([]);
+  });
+
+  it('fetches the summary of a session it learns about from an event', async () => {
+    let list: any[] = [];
+    const fake = new FakeBackend({ ListSessions: () => list });
+    const store = mkStore(fake, [], false);
+    await store.start();
+    list = [{ id: 's9', agent: 'codex', cwd: '/w', status: 'processing', createdAt: '', lastActivity: '', costUsd: 0 }];
+    fake.push(ev(1, 'run.started', { prompt: 'from the CLI' }, { sessionId: 's9' }));
+    await until(() => expect(store.state.sessions.get('s9')).toMatchObject({ agent: 'codex', cwd: '/w' }));
+    expect(fake.callsOf('ListSessions').length).toBe(2);
+  });
+
+  it('notifies with a way back to the session', async () => {
+    const fake = new FakeBackend();
+    const clicks: (() => void)[] = [];
+    const store = new Store(fake, { schedule: sync, now: () => Date.parse('2026-11-26T10:00:00Z'), notifier: { hidden: () => true, notify: (_t, _b, _g, on) => void clicks.push(on!) } });
+    await store.start();
+    fake.push(ev(1, 'permission.request', { requestId: 'p', tool: 'Bash', input: {} }));
+    expect(clicks.length).toBe(1);
+    clicks[0]();
+    expect(store.selected).toBe('s1');
   });
 
   it('shows a call error as a toast', async () => {

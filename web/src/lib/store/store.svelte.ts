@@ -10,15 +10,21 @@ import { permToolOf } from '../normalize';
 export interface Notifier {
   /** whether the page is hidden (notifications only then) */
   hidden(): boolean;
-  notify(title: string, body: string, tag: string): void;
+  /** shows a notification; `onclick` runs when the user clicks it */
+  notify(title: string, body: string, tag: string, onclick?: () => void): void;
 }
 
 export const browserNotifier: Notifier = {
   hidden: () => typeof document !== 'undefined' && document.hidden,
-  notify(title, body, tag) {
+  notify(title, body, tag, onclick) {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     try {
-      new Notification(title, { body, tag });
+      const n = new Notification(title, { body, tag });
+      n.onclick = () => {
+        window.focus();
+        onclick?.();
+        n.close();
+      };
     } catch {
       // some browsers allow notifications only from a service worker
     }
@@ -103,11 +109,22 @@ export class Store {
     const q = this.queue;
     if (!q.length) return;
     this.queue = [];
+    let unknown = false;
     for (const ev of q) {
+      if (ev.sessionId && !this.state.sessions.has(ev.sessionId)) unknown = true;
       if (this.state.apply(ev)) this.maybeNotify(ev);
     }
     this.version++;
+    // A session created elsewhere (another tab, the CLI): fetch its summary.
+    if (unknown && !this.refreshPending) {
+      this.refreshPending = true;
+      setTimeout(() => {
+        this.refreshPending = false;
+        void this.refreshSessions();
+      }, 300);
+    }
   }
+  private refreshPending = false;
 
   private maybeNotify(ev: CorralEvent): void {
     if (!ev.sessionId || !this.notifier.hidden()) return;
@@ -116,12 +133,14 @@ export class Store {
     if (!(t >= this.startedAt - 2000)) return;
     const s = this.state.sessions.get(ev.sessionId);
     const name = s?.title || s?.cwd || ev.sessionId;
+    const id = ev.sessionId;
+    const open = () => void this.select(id);
     if (ev.kind === 'permission.request') {
-      this.notifier.notify('Approval needed', `${permToolOf(ev.data)} in ${name}`, `perm-${ev.sessionId}`);
-    } else if (ev.kind === 'run.exited') {
+      this.notifier.notify('Approval needed', `${permToolOf(ev.data)} in ${name}`, `perm-${id}`, open);
+    } else if (ev.kind === 'run.exited' && !ev.processId) {
       const d: any = ev.data ?? {};
       const how = d.reason && d.reason !== 'exit' ? d.reason : 'finished';
-      this.notifier.notify(`Run ${how}`, String(name), `run-${ev.sessionId}`);
+      this.notifier.notify(`Run ${how}`, String(name), `run-${id}`, open);
     }
   }
 
