@@ -3,6 +3,7 @@ package agent_test
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -375,4 +376,38 @@ func TestClaudeContractInterruptCancelsPendingPermission(t *testing.T) {
 		t.Fatal("command ran after the interrupt")
 	}
 	record(t, clitest.Claude, "interrupt-permission", p.Stdout())
+}
+
+// TestClaudeContractModelAndAcceptEdits checks the model and permission
+// mode options: the request names the chosen model, and in acceptEdits
+// mode the Write tool runs without a permission request.
+func TestClaudeContractModelAndAcceptEdits(t *testing.T) {
+	bin := clitest.Require(t, clitest.Claude)
+	home := clitest.Home(t)
+	cwd := filepath.Join(home, "work")
+	mkdir(t, cwd)
+	target := filepath.Join(cwd, "notes.txt")
+	m := mock(t, mockllm.ToolThenText(mockllm.WriteFile(target, "written by the model")))
+	opts := agent.SessionOptions{Program: bin, Cwd: cwd, Env: clitest.ClaudeEnv(home, m.URL),
+		Model: "claude-sonnet-4-5", PermissionMode: "acceptEdits"}
+	p := startProc(t, agent.Claude{}, opts, nil)
+	if err := p.Conn.SendUserTurn("write the notes"); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := p.WaitTurn(deadline(t), turnIdle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tr.Kinds(event.PermissionRequest)); n != 0 {
+		t.Fatalf("%d permission requests in acceptEdits mode", n)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "written by the model" {
+		t.Fatalf("file: %q %v", b, err)
+	}
+	if init := agenttest.Data[agent.InitData](tr.Kinds(event.AgentInit)[0]); init.PermissionMode != "acceptEdits" {
+		t.Fatalf("init %+v", init)
+	}
+	if got := m.ModelRequests()[0].Model; got != "claude-sonnet-4-5" {
+		t.Fatalf("request model %q", got)
+	}
 }

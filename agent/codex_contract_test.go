@@ -197,3 +197,24 @@ func TestCodexContractStallEndsByIdleTimeout(t *testing.T) {
 		t.Fatalf("want idle timeout, got %v", err)
 	}
 }
+
+// TestCodexContractModelOption checks that the model chosen in the
+// session options reaches the model API.
+func TestCodexContractModelOption(t *testing.T) {
+	bin := clitest.Require(t, clitest.Codex)
+	m := mock(t, mockllm.Text("ok"))
+	home := clitest.Home(t)
+	cwd := filepath.Join(home, "work")
+	mkdir(t, cwd)
+	opts := agent.SessionOptions{Program: bin, Cwd: cwd, Env: clitest.CodexEnv(t, home, m.URL, ""), Model: "gpt-5.4"}
+	p := startProc(t, agent.Codex{}, opts, nil)
+	if err := p.Conn.SendUserTurn("hi"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WaitTurn(deadline(t), turnIdle); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.ModelRequests()[0].Model; got != "gpt-5.4" {
+		t.Fatalf("request model %q", got)
+	}
+}
