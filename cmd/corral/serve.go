@@ -60,6 +60,7 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	addr := flags.String("addr", "", "listen `address` (default 127.0.0.1 on a free port, or [server] addr)")
 	noOpen := flags.Bool("no-open", false, "do not open the browser")
 	allowRemote := flags.Bool("allow-remote", false, "allow --addr to be a non-loopback address (anyone who can reach it and has the token controls your agents)")
+	hosts := flags.String("host", "", "extra comma-separated host `names` the Host header may carry (with --allow-remote, for a name that resolves to this machine)")
 	tokenFile := flags.String("token-file", "", "read the token from `file` (created with a random token if missing), for a stable URL")
 	verbose := flags.Bool("v", false, "log debug messages")
 	flags.Usage = func() {
@@ -150,9 +151,19 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		log.Warn("the frontend is not built into this binary; serving the API only")
 		static = nil
 	}
+	var allowed []string
+	for _, h := range strings.Split(*hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			allowed = append(allowed, h)
+		}
+	}
+	if !loopback {
+		allowed = append(allowed, localHostNames(listenAddr)...)
+	}
 	srv, err := api.NewServer(api.ServerOptions{
 		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}),
 		Events: api.BusSource{Bus: rt.Bus}, Token: token, Static: static, Logger: log,
+		AllowedHosts: allowed,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
@@ -169,14 +180,16 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	port := ln.Addr().(*net.TCPAddr).Port
 	host := "127.0.0.1"
 	if !loopback {
-		host, _, _ = net.SplitHostPort(listenAddr)
+		if h, _, _ := net.SplitHostPort(listenAddr); !net.ParseIP(h).IsUnspecified() {
+			host = h // bound to one address: that is the URL; else loopback works too
+		}
 		log.Warn("serving on a non-loopback address: anyone who can reach it and knows the token controls your agents", "addr", ln.Addr().String())
 	} else if h, _, _ := net.SplitHostPort(ln.Addr().String()); h == "::1" {
 		host = "[::1]"
 	}
 	url := "http://" + net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)) + "/#token=" + token
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
@@ -186,7 +199,9 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	}
 	defer os.Remove(infoPath)
 
-	rt.Manager.StartJanitor(time.NewTicker(time.Minute).C)
+	janitor := time.NewTicker(time.Minute)
+	defer janitor.Stop()
+	rt.Manager.StartJanitor(janitor.C)
 	fmt.Fprintf(stdout, "corral is serving at %s\n", url)
 	log.Info("serving", "addr", ln.Addr().String(), "data", dataDir, "pid", os.Getpid())
 	if !*noOpen && !cfg.Server.NoOpen {
@@ -229,6 +244,29 @@ func isLoopbackAddr(addr string) (bool, error) {
 		return false, fmt.Errorf("%q: use an IP address", host)
 	}
 	return ip.IsLoopback(), nil
+}
+
+// localHostNames are the addresses a remote browser may put in the Host
+// header to reach a non-loopback listener: the bound IP, or every interface
+// address when bound to all of them (0.0.0.0, ::).
+func localHostNames(addr string) []string {
+	host, _, _ := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsUnspecified() {
+		return []string{host}
+	}
+	var out []string
+	if as, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range as {
+			if n, ok := a.(*net.IPNet); ok {
+				out = append(out, n.IP.String())
+			}
+		}
+	}
+	if h, err := os.Hostname(); err == nil {
+		out = append(out, h)
+	}
+	return out
 }
 
 // loadToken reads a token from path, creating the file (mode 0600) with a
