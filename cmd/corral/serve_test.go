@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/internal/fakeagent"
 	"github.com/corral-dev/corral/internal/proctest"
 )
@@ -60,6 +64,96 @@ func TestServeRefusesRemoteWithoutFlag(t *testing.T) {
 	}
 }
 
+// serveProc is `corral serve` run from this test binary.
+type serveProc struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	out   *bytes.Buffer
+	errb  *bytes.Buffer
+	info  serveInfo
+	base  string
+	ipath string
+}
+
+// fakeAgentConfig writes a config whose agent "fake" is this binary as the
+// fake agent, carrying mark so that leftover checks can find it.
+func fakeAgentConfig(t *testing.T, dir, mark string) string {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, val, _ := strings.Cut(mark, "=")
+	cfg := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\", %s = %q }\n",
+		exe, fakeagent.EnvVar, key, val)), 0o600)
+	return cfg
+}
+
+func startServe(t *testing.T, data, cfg string) *serveProc {
+	t.Helper()
+	sp := &serveProc{t: t, out: &bytes.Buffer{}, errb: &bytes.Buffer{}, ipath: filepath.Join(data, ServeFile)}
+	sp.cmd = corral(t, "serve", "--no-open", "--data", data, "--config", cfg)
+	sp.cmd.Stdout, sp.cmd.Stderr = sp.out, sp.errb
+	if err := sp.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.cmd.Process.Kill() })
+	for i := 0; ; i++ {
+		b, err := os.ReadFile(sp.ipath)
+		if err == nil && json.Unmarshal(b, &sp.info) == nil && sp.info.PID == sp.cmd.Process.Pid {
+			break
+		}
+		if i > 2000 {
+			t.Fatalf("no serve.json; stderr: %s", sp.errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sp.base = strings.SplitN(sp.info.URL, "#", 2)[0]
+	return sp
+}
+
+func (sp *serveProc) call(method, body string) (int, string) {
+	sp.t.Helper()
+	req, _ := http.NewRequest("POST", sp.base+"api/call/"+method, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+sp.info.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		sp.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// startSlowTurn creates a session and starts a turn that streams until
+// interrupted, returning once text has arrived.
+func (sp *serveProc) startSlowTurn(cwd string) (sessionID, runID string) {
+	sp.t.Helper()
+	code, body := sp.call("CreateSession", fmt.Sprintf(`{"agent":"fake","cwd":%q}`, cwd))
+	if code != 200 {
+		sp.t.Fatalf("%d %s", code, body)
+	}
+	var created struct{ Result struct{ ID string } }
+	json.Unmarshal([]byte(body), &created)
+	code, body = sp.call("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"slow:100000"}`, created.Result.ID))
+	if code != 200 {
+		sp.t.Fatalf("%d %s", code, body)
+	}
+	var sent struct{ Result struct{ RunID string } }
+	json.Unmarshal([]byte(body), &sent)
+	for i := 0; ; i++ {
+		_, body = sp.call("GetEvents", fmt.Sprintf(`{"sessionId":%q}`, created.Result.ID))
+		if strings.Contains(body, `"kind":"assistant.text"`) {
+			break
+		}
+		if i > 2000 {
+			sp.t.Fatalf("no text: %s", body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return created.Result.ID, sent.Result.RunID
+}
+
 // TestServeLifecycle starts the real binary, drives a session through the
 // API with the fake agent, and stops it with SIGTERM mid-turn: exit 0,
 // serve.json gone, no process left.
@@ -68,92 +162,117 @@ func TestServeLifecycle(t *testing.T) {
 		t.Skip("SIGTERM")
 	}
 	dir := t.TempDir()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	mark := proctest.NewMark()
-	key, val, _ := strings.Cut(mark, "=")
-	cfg := filepath.Join(dir, "config.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\", %s = %q }\n",
-		exe, fakeagent.EnvVar, key, val)), 0o600)
-	data := filepath.Join(dir, "data")
-	cmd := corral(t, "serve", "--no-open", "--data", data, "--config", cfg)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
 	t.Cleanup(func() { proctest.RequireGone(t, mark) })
-
-	var si serveInfo
-	infoPath := filepath.Join(data, ServeFile)
-	for i := 0; ; i++ {
-		b, err := os.ReadFile(infoPath)
-		if err == nil && json.Unmarshal(b, &si) == nil && si.PID == cmd.Process.Pid {
-			break
-		}
-		if i > 1000 {
-			t.Fatalf("no serve.json; stderr: %s", errb.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if fi, _ := os.Stat(infoPath); fi.Mode().Perm() != 0o600 {
+	sp := startServe(t, filepath.Join(dir, "data"), fakeAgentConfig(t, dir, mark))
+	if fi, _ := os.Stat(sp.ipath); fi.Mode().Perm() != 0o600 {
 		t.Fatalf("serve.json mode %v", fi.Mode())
 	}
-	if !strings.HasPrefix(si.URL, "http://127.0.0.1:") || !strings.HasSuffix(si.URL, "/#token="+si.Token) || si.Port == 0 {
-		t.Fatalf("%+v", si)
+	if !strings.HasPrefix(sp.info.URL, "http://127.0.0.1:") || !strings.HasSuffix(sp.info.URL, "/#token="+sp.info.Token) || sp.info.Port == 0 {
+		t.Fatalf("%+v", sp.info)
 	}
-	base := strings.SplitN(si.URL, "#", 2)[0]
-	call := func(method, body string) (int, string) {
-		req, _ := http.NewRequest("POST", base+"api/call/"+method, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+si.Token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	code, body := call("CreateSession", fmt.Sprintf(`{"agent":"fake","cwd":%q}`, dir))
-	if code != 200 {
-		t.Fatalf("%d %s", code, body)
-	}
-	var created struct {
-		Result struct{ ID string }
-	}
-	json.Unmarshal([]byte(body), &created)
-	if code, body = call("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"slow:100000"}`, created.Result.ID)); code != 200 {
-		t.Fatalf("%d %s", code, body)
-	}
-	// Wait until the agent is streaming, so the stop happens mid-turn.
-	for i := 0; ; i++ {
-		_, body = call("GetEvents", fmt.Sprintf(`{"sessionId":%q}`, created.Result.ID))
-		if strings.Contains(body, `"kind":"assistant.text"`) {
-			break
-		}
-		if i > 1000 {
-			t.Fatalf("no text: %s", body)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	sp.startSlowTurn(dir)
 	if len(proctest.Leftovers(mark)) == 0 && runtime.GOOS == "linux" {
 		t.Fatal("the agent does not carry the marker; the leftover check would prove nothing")
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if code := exitCode(t, cmd.Wait()); code != 0 {
-		t.Fatalf("exit %d; stderr: %s", code, errb.String())
+	sp.cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
+		t.Fatalf("exit %d; stderr: %s", code, sp.errb.String())
 	}
-	if _, err := os.Stat(infoPath); !os.IsNotExist(err) {
+	if _, err := os.Stat(sp.ipath); !os.IsNotExist(err) {
 		t.Fatalf("serve.json left behind: %v", err)
 	}
-	if !strings.Contains(out.String(), si.URL) {
-		t.Fatalf("URL not printed: %q", out.String())
+	if !strings.Contains(sp.out.String(), sp.info.URL) {
+		t.Fatalf("URL not printed: %q", sp.out.String())
 	}
 	if left := proctest.WaitGone(mark, 5*time.Second); len(left) > 0 {
 		t.Fatalf("processes left: %v", left)
+	}
+}
+
+// TestServeRecoversAfterSIGKILL kills corral mid-turn: the agent does not
+// outlive it, and the next start recovers the session (interrupted, the
+// run with exactly one terminal event) and replays what a client missed.
+func TestServeRecoversAfterSIGKILL(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the watchdog and leftover checks are exercised on Linux")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	mark := proctest.NewMark()
+	t.Cleanup(func() { proctest.RequireGone(t, mark) })
+	cfg := fakeAgentConfig(t, dir, mark)
+	sp := startServe(t, data, cfg)
+	sessionID, runID := sp.startSlowTurn(dir)
+	// What a client had seen before the crash.
+	_, body := sp.call("GetEvents", fmt.Sprintf(`{"sessionId":%q}`, sessionID))
+	var page struct {
+		Result struct{ Events []event.Event }
+	}
+	json.Unmarshal([]byte(body), &page)
+	seen := page.Result.Events[len(page.Result.Events)-1].Cursor
+
+	sp.cmd.Process.Kill()
+	sp.cmd.Wait()
+	if left := proctest.WaitGone(mark, 10*time.Second); len(left) > 0 {
+		t.Fatalf("the agent outlived a SIGKILLed corral: %v", left)
+	}
+
+	sp2 := startServe(t, data, cfg)
+	_, body = sp2.call("GetSession", fmt.Sprintf(`{"sessionId":%q}`, sessionID))
+	if !strings.Contains(body, `"status":"interrupted"`) {
+		t.Fatalf("not recovered: %s", body)
+	}
+	req, _ := http.NewRequest("GET", sp2.base+"api/events?session="+sessionID, nil)
+	req.Header.Set("Authorization", "Bearer "+sp2.info.Token)
+	req.Header.Set("Last-Event-ID", fmt.Sprint(seen))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	last, terminal, restarted := seen, 0, false
+	for terminal == 0 || !restarted {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.HasPrefix(line, "id: "):
+			var id int64
+			fmt.Sscan(line[4:], &id)
+			if id <= last {
+				t.Fatalf("id %d after %d", id, last)
+			}
+			last = id
+		case strings.HasPrefix(line, "data: "):
+			var ev event.Event
+			json.Unmarshal([]byte(line[6:]), &ev)
+			if ev.Kind == event.RunExited && ev.RunID == runID {
+				terminal++
+			}
+			restarted = restarted || (ev.Kind == event.SessionStatus && strings.Contains(line, "restarted"))
+		}
+	}
+	// The whole log holds exactly one terminal event for the run.
+	_, body = sp2.call("GetEvents", fmt.Sprintf(`{"sessionId":%q}`, sessionID))
+	json.Unmarshal([]byte(body), &page)
+	terminal = 0
+	for _, ev := range page.Result.Events {
+		if ev.Kind == event.RunExited && ev.RunID == runID {
+			terminal++
+		}
+	}
+	if terminal != 1 {
+		t.Fatalf("run %s: %d terminal events", runID, terminal)
+	}
+	cancel()
+	sp2.cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitCode(t, sp2.cmd.Wait()); code != 0 {
+		t.Fatalf("exit %d: %s", code, sp2.errb.String())
 	}
 }
 
