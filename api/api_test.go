@@ -95,6 +95,9 @@ const testToken = "0123456789abcdef0123456789abcdef"
 func newTestServer(t *testing.T, fs *fakeSessions, src EventSource, mod func(*ServerOptions)) (*Server, *httptest.Server) {
 	t.Helper()
 	o := ServerOptions{API: New(fs, nil), Events: src, Token: testToken}
+	if ms, ok := src.(*memSource); ok {
+		o.Head = ms.head
+	}
 	if mod != nil {
 		mod(&o)
 	}
@@ -460,6 +463,15 @@ func TestSSEReplayAfterDisconnect(t *testing.T) {
 	live := src.add("s1", event.RunExited)
 	if f := nextEvent(t, r2); f.id != live.Cursor || f.event != event.RunExited {
 		t.Fatalf("live %+v", f)
+	}
+	// ?since=now skips the history.
+	ctx3, cancel3 := context.WithCancel(context.Background())
+	defer cancel3()
+	r3, closeBody3 := openStream(t, ctx3, hs, "?session=s1&since=now", 0)
+	defer closeBody3()
+	next := src.add("s1", event.Stdout)
+	if f := nextEvent(t, r3); f.id != next.Cursor {
+		t.Fatalf("since=now delivered %+v first, want %d", f, next.Cursor)
 	}
 }
 

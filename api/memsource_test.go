@@ -82,3 +82,9 @@ func (m *memSource) Subscribe(ctx context.Context, since int64, sessionID string
 func (s *memSub) Events() <-chan []event.Event { return s.ch }
 func (s *memSub) Err() error                   { return nil }
 func (s *memSub) Close()                       { s.cancel(); <-s.done }
+
+func (m *memSource) head() (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cursor, nil
+}

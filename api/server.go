@@ -28,6 +28,9 @@ type ServerOptions struct {
 	// Token is the bearer token every call and event stream must present.
 	// It must be at least 16 characters (NewToken makes 32).
 	Token string
+	// Head returns the newest committed cursor, for ?since=now; nil
+	// refuses "now".
+	Head func() (int64, error)
 	// Static is the built frontend (index.html, assets/...). Nil serves
 	// only the API.
 	Static fs.FS

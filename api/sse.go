@@ -56,7 +56,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(CodeNotFound, "the event stream is not available"))
 		return
 	}
-	since, err := resumePoint(r)
+	since, err := s.resumePoint(r)
 	if err != nil {
 		writeError(w, Errorf(CodeInvalidArgument, "%v", err))
 		return
@@ -138,10 +138,20 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 // resumePoint is max(Last-Event-ID, ?since=), 0 when neither is given.
-func resumePoint(r *http.Request) (int64, error) {
+// ?since=now starts at the newest committed event (only new events), for a
+// client that loads history by other means (GetEvents) and then follows.
+func (s *Server) resumePoint(r *http.Request) (int64, error) {
 	var since int64
 	for _, v := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("since")} {
 		if v == "" {
+			continue
+		}
+		if v == "now" && s.opts.Head != nil {
+			head, err := s.opts.Head()
+			if err != nil {
+				return 0, err
+			}
+			since = max(since, head)
 			continue
 		}
 		n, err := strconv.ParseInt(v, 10, 64)

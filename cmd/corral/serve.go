@@ -162,7 +162,7 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	}
 	srv, err := api.NewServer(api.ServerOptions{
 		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}),
-		Events: api.BusSource{Bus: rt.Bus}, Token: token, Static: static, Logger: log,
+		Events: api.BusSource{Bus: rt.Bus}, Head: rt.Store.LastCursor, Token: token, Static: static, Logger: log,
 		AllowedHosts: allowed,
 	})
 	if err != nil {
