@@ -2,6 +2,7 @@
 # cross-build.sh — cross-compile the pure-Go corral command for linux, darwin
 # and windows on amd64 and arm64 with CGO_ENABLED=0, and check it stays pure:
 # no cgo, no Wails (the desktop shell lives in cmd/corral-desktop only).
+# Also cross-compiles corral-desktop for Windows, which needs no cgo.
 #
 # Usage: scripts/cross-build.sh [OUTDIR]     (default: dist/cross)
 # Env:   VERSION, COMMIT, DATE override what `corral version` prints
@@ -42,6 +43,20 @@ for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 wi
 		ok "corral $target ($(($(date +%s%3N) - t0)) ms, $(($(stat -c %s "$bin") / 1024)) KiB)"
 	else
 		bad "corral $target" "$(head -5 <<<"$log" | tr '\n' ' ')"
+	fi
+done
+
+# The desktop app for Windows needs no cgo (Wails drives WebView2 from Go),
+# so it cross-compiles too; Linux and macOS desktop builds need their
+# toolkits and are built natively (scripts/desktop-smoke.sh, goreleaser).
+for goarch in amd64 arm64; do
+	bin="$out/corral-desktop-windows-$goarch.exe"
+	t0=$(date +%s%3N)
+	if log=$(CGO_ENABLED=0 GOOS=windows GOARCH=$goarch go build -trimpath -tags desktop,production \
+		-ldflags "$ldflags -H windowsgui" -o "$bin" ./cmd/corral-desktop 2>&1); then
+		ok "corral-desktop windows/$goarch ($(($(date +%s%3N) - t0)) ms, $(($(stat -c %s "$bin") / 1024)) KiB)"
+	else
+		bad "corral-desktop windows/$goarch" "$(head -5 <<<"$log" | tr '\n' ' ')"
 	fi
 done
 
