@@ -296,10 +296,39 @@ func (a *API) DeleteSession(ctx context.Context, p SessionParams) (Empty, error)
 	return Empty{}, a.sessions.Delete(ctx, p.SessionID)
 }
 
+// SessionList is the result of ListSessions: a JSON array of sessions.
+// When the backend keeps the list pre-encoded, the transport sends those
+// bytes as they are.
+type SessionList struct {
+	Sessions []session.Info
+	raw      []byte
+}
+
+// MarshalJSON encodes the list as an array.
+func (l SessionList) MarshalJSON() ([]byte, error) {
+	if l.raw != nil {
+		return l.raw, nil
+	}
+	return json.Marshal(orEmpty(l.Sessions))
+}
+
+// RawJSON returns the pre-encoded list, or nil.
+func (l SessionList) RawJSON() []byte { return l.raw }
+
+// listJSONer is implemented by a Sessions backend that caches the encoded
+// list (*session.Manager does).
+type listJSONer interface {
+	ListJSON(ctx context.Context) ([]session.Info, []byte, error)
+}
+
 // ListSessions lists every session, most recently active first.
-func (a *API) ListSessions(ctx context.Context, _ Empty) ([]session.Info, error) {
+func (a *API) ListSessions(ctx context.Context, _ Empty) (SessionList, error) {
+	if lj, ok := a.sessions.(listJSONer); ok {
+		l, raw, err := lj.ListJSON(ctx)
+		return SessionList{Sessions: orEmpty(l), raw: raw}, err
+	}
 	l, err := a.sessions.List(ctx)
-	return orEmpty(l), err
+	return SessionList{Sessions: orEmpty(l)}, err
 }
 
 // GetSession returns one session.

@@ -268,20 +268,28 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	buf := getBuf()
 	defer putBuf(buf)
 	buf.WriteString(`{"result":`)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(res); err != nil {
-		s.log.Error("cannot encode a result", "method", name, "err", err)
-		writeError(w, Errorf(CodeInternal, "cannot encode the result of %s", name))
-		return
+	if r, ok := res.(rawJSONer); ok && r.RawJSON() != nil {
+		// Already encoded (and valid: it came from encoding/json).
+		buf.Write(r.RawJSON())
+	} else {
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(res); err != nil {
+			s.log.Error("cannot encode a result", "method", name, "err", err)
+			writeError(w, Errorf(CodeInternal, "cannot encode the result of %s", name))
+			return
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
 	}
-	buf.Truncate(buf.Len() - 1) // Encode's newline
 	buf.WriteString("}\n")
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
 }
+
+// rawJSONer is a result that carries its own JSON encoding.
+type rawJSONer interface{ RawJSON() []byte }
 
 // writeError sends {"error": e} with the status of its code, or status
 // when given.

@@ -92,6 +92,7 @@ type Manager struct {
 	listV   uint64
 	listAt  time.Time
 	list    []Info
+	listRaw []byte // list as JSON, encoded on first use
 }
 
 // ListCacheTTL bounds how stale List may be about what changes without the
@@ -385,26 +386,48 @@ func (m *Manager) info(rec store.Session) Info {
 
 // List returns every session, most recently active first.
 func (m *Manager) List(ctx context.Context) ([]Info, error) {
+	l, _, err := m.listCached(ctx, false)
+	return l, err
+}
+
+// ListJSON is List with the list's JSON encoding, which is cached with it:
+// a UI polling ListSessions many times a second costs neither a database
+// read nor an encoding per call.
+func (m *Manager) ListJSON(ctx context.Context) ([]Info, []byte, error) {
+	return m.listCached(ctx, true)
+}
+
+func (m *Manager) listCached(ctx context.Context, withJSON bool) ([]Info, []byte, error) {
 	v, now := m.version.Load(), m.o.Now()
 	m.listMu.Lock()
 	if m.list != nil && m.listV == v && now.Sub(m.listAt) < ListCacheTTL && !now.Before(m.listAt) {
 		out := append([]Info(nil), m.list...)
+		if withJSON && m.listRaw == nil {
+			m.listRaw, _ = json.Marshal(out)
+		}
+		raw := m.listRaw
 		m.listMu.Unlock()
-		return out, nil
+		return out, raw, nil
 	}
 	m.listMu.Unlock()
 	recs, err := m.o.Store.ListSessions(0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]Info, len(recs))
 	for i, r := range recs {
 		out[i] = m.info(r)
 	}
+	var raw []byte
+	if withJSON {
+		if raw, err = json.Marshal(out); err != nil {
+			return nil, nil, err
+		}
+	}
 	m.listMu.Lock()
-	m.list, m.listV, m.listAt = append([]Info(nil), out...), v, now
+	m.list, m.listRaw, m.listV, m.listAt = append([]Info(nil), out...), raw, v, now
 	m.listMu.Unlock()
-	return out, nil
+	return out, raw, nil
 }
 
 // Get returns one session.
