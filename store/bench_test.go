@@ -360,3 +360,20 @@ func BenchmarkNodeJSONLBaseline(b *testing.B) {
 	}
 	b.ReportMetric(rate, "lines/s")
 }
+
+// BenchmarkAppendWaitIdle: one event at a time, each waiting for its
+// commit — the latency of a lone event on an idle store.
+func BenchmarkAppendWaitIdle(b *testing.B) {
+	s, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ev := genEvents("idle", 1)[0]
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.AppendWait(context.Background(), ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
