@@ -48,6 +48,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -248,7 +249,18 @@ func dsn(path string, readOnly bool, pragmas ...string) string {
 	if readOnly {
 		q.Set("mode", "ro")
 	}
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	return "file:" + (&url.URL{Path: uriPath(path)}).EscapedPath() + "?" + q.Encode()
+}
+
+// uriPath turns a file path into the path part of an SQLite file: URI:
+// forward slashes, and a leading slash before a Windows drive letter
+// ("/C:/Users/..."), which SQLite's Windows VFS strips again.
+func uriPath(path string) string {
+	p := filepath.ToSlash(path)
+	if filepath.VolumeName(path) != "" && !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return p
 }
 
 // Open opens (creating if needed) the database in dataDir, runs the

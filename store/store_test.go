@@ -644,3 +644,14 @@ func TestSecondOpenWhileFirstRuns(t *testing.T) {
 		t.Fatalf("first store after the second closed: %v", err)
 	}
 }
+
+func TestDataDirWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my data #1?x=%20")
+	s := open(t, dir, store.Options{})
+	if _, err := s.AppendWait(ctx, ev("s", event.Stdout, "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
+		t.Fatalf("database not where expected: %v", err)
+	}
+}
