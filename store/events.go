@@ -26,15 +26,17 @@ func pageLimit(limit int) int {
 	return min(limit, MaxPage)
 }
 
-const eventCols9 = "e.cursor, e.seq, e.time, e.kind, e.run_id, e.proc_id, e.data, e.raw"
+const eventSelectCols = "e.cursor, e.seq, e.time, e.kind, e.run_id, e.proc_id, e.data, e.raw"
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanEvent(r scanner, ev *event.Event) error {
+// scanEvent reads the eventSelectCols columns, then any extra ones.
+func scanEvent(r scanner, ev *event.Event, extra ...any) error {
 	var ns int64
 	var run, proc sql.NullString
 	var data, raw []byte
-	if err := r.Scan(&ev.Cursor, &ev.Seq, &ns, &ev.Kind, &run, &proc, &data, &raw); err != nil {
+	dest := append([]any{&ev.Cursor, &ev.Seq, &ns, &ev.Kind, &run, &proc, &data, &raw}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return err
 	}
 	ev.Time = time.Unix(0, ns)
@@ -64,7 +66,7 @@ type querier interface {
 
 func (s *Store) events(ctx context.Context, q querier, sessionID string, since int64, limit int) ([]event.Event, error) {
 	rows, err := q.QueryContext(ctx,
-		"SELECT "+eventCols9+" FROM events e WHERE e.sid=(SELECT sid FROM streams WHERE session_id=?) AND e.seq>? ORDER BY e.seq LIMIT ?",
+		"SELECT "+eventSelectCols+" FROM events e WHERE e.sid=(SELECT sid FROM streams WHERE session_id=?) AND e.seq>? ORDER BY e.seq LIMIT ?",
 		sessionID, since, limit)
 	if err != nil {
 		return nil, err
@@ -89,7 +91,7 @@ func (s *Store) EventsAfter(ctx context.Context, cursor int64, sessionID string,
 	limit = pageLimit(limit)
 	if all {
 		rows, err := s.rdb.QueryContext(ctx,
-			"SELECT "+eventCols9+", s.session_id FROM events e JOIN streams s ON s.sid=e.sid WHERE e.cursor>? ORDER BY e.cursor LIMIT ?",
+			"SELECT "+eventSelectCols+", s.session_id FROM events e JOIN streams s ON s.sid=e.sid WHERE e.cursor>? ORDER BY e.cursor LIMIT ?",
 			cursor, limit)
 		if err != nil {
 			return nil, err
@@ -98,19 +100,8 @@ func (s *Store) EventsAfter(ctx context.Context, cursor int64, sessionID string,
 		out := make([]event.Event, 0, min(limit, 512))
 		for rows.Next() {
 			var ev event.Event
-			var ns int64
-			var run, proc sql.NullString
-			var data, raw []byte
-			if err := rows.Scan(&ev.Cursor, &ev.Seq, &ns, &ev.Kind, &run, &proc, &data, &raw, &ev.SessionID); err != nil {
+			if err := scanEvent(rows, &ev, &ev.SessionID); err != nil {
 				return nil, err
-			}
-			ev.Time = time.Unix(0, ns)
-			ev.RunID, ev.ProcessID = run.String, proc.String
-			if len(data) > 0 {
-				ev.Data = data
-			}
-			if len(raw) > 0 {
-				ev.Raw = raw
 			}
 			out = append(out, ev)
 		}

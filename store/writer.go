@@ -19,6 +19,7 @@ import (
 // 16 rows 255k, 64 rows 275k, 128 and 256 rows no better than 64.
 const rowsPerInsert = 64
 
+// eventCols is the number of parameters one event row binds.
 const eventCols = 9
 
 // item is one entry of the writer queue: an event to append, or a job.
