@@ -205,7 +205,7 @@ r = json.load(open(sys.argv[1])); print(r["paintedAt"], all(c["ok"] for c in r["
 	read -r r1 q1 < <(memory "$app")
 	read -r r2 q2 < <(memory "$app" $webkit)
 	read -r r3 q3 < <(memory $watchdog)
-	echo "info desktop idle ${idle}s: corral-desktop RSS $r1 MiB (PSS $q1); with WebKit processes RSS $r2 MiB (PSS $q2); watchdog RSS $r3 MiB"
+	echo "info desktop idle ${idle}s: corral-desktop RSS $r1 MiB (PSS $q1); with WebKit processes RSS $r2 MiB (PSS $q2); watchdog RSS $r3 MiB (PSS $q3)"
 	ok "desktop idle memory measured"
 	kill -TERM "$app"
 	wait_gone 30 "$app"

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -95,7 +96,7 @@ type desktop struct {
 	ctx       context.Context // Wails' context, set at start-up
 	stopLoops context.CancelFunc
 	loops     sync.WaitGroup
-	notifyOK  bool
+	notifyOK  atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -194,15 +195,8 @@ func (a *desktop) startup(ctx context.Context, ws windowState) {
 		runtime.WindowSetPosition(ctx, ws.X, ws.Y)
 	}
 
-	// Native notifications need a session bus on Linux; without one the
-	// app works, silently.
-	if err := runtime.InitializeNotifications(ctx); err != nil {
-		a.log.Info("native notifications unavailable", "err", err)
-	} else {
-		a.notifyOK = true
-	}
 	nt := newNotifier(func(n notification) error {
-		if !a.notifyOK {
+		if !a.notifyOK.Load() {
 			return nil
 		}
 		return runtime.SendNotification(ctx, runtime.NotificationOptions{ID: n.ID, Title: n.Title, Body: n.Body})
@@ -223,7 +217,18 @@ func (a *desktop) startup(ctx context.Context, ws windowState) {
 		},
 		retry: time.Second,
 	}
-	a.loops.Add(2)
+	a.loops.Add(3)
+	go func() {
+		// Native notifications need a session bus on Linux; without one
+		// the app works, silently. Connecting may spawn dbus-launch, so it
+		// is kept off the start-up path.
+		defer a.loops.Done()
+		if err := runtime.InitializeNotifications(ctx); err != nil {
+			a.log.Info("native notifications unavailable", "err", err)
+		} else {
+			a.notifyOK.Store(true)
+		}
+	}()
 	go func() {
 		defer a.loops.Done()
 		br.run(loops, since)
@@ -286,7 +291,7 @@ func (a *desktop) shutdown(_ context.Context) {
 			stop()
 		}
 		a.loops.Wait()
-		if a.notifyOK && ctx != nil {
+		if a.notifyOK.Load() && ctx != nil {
 			runtime.CleanupNotifications(ctx)
 		}
 		c, cancel := context.WithTimeout(context.Background(), shutdownGrace)
