@@ -805,9 +805,20 @@ func (m *Manager) endTurnLocked(ctx context.Context, l *live, reason string, st 
 // Send starts a turn with text and returns its run id. The session must
 // not be running a turn already (ErrConflict) nor be terminated.
 func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
-	l, _, err := m.ensureLive(id)
+	l, rec, err := m.ensureLive(id)
 	if err != nil {
 		return "", err
+	}
+	if rec.Title == "" && rec.Status != string(Terminated) {
+		// A session created without a prompt is named after its first message.
+		if _, err := m.o.Store.UpdateSession(ctx, id, func(s *store.Session) error {
+			if s.Title == "" {
+				s.Title = title(text)
+			}
+			return nil
+		}); err != nil {
+			m.log.Warn("cannot set the session title", "session", id, "err", err)
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -1078,7 +1089,7 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.proc, l.conn = nil, nil
-	m.endTurnLocked(ctx, l, "killed", Interrupted, "the session was stopped")
+	m.endTurnLocked(ctx, l, "killed", Terminated, "stopped by the user")
 	m.setStatusLocked(ctx, l, Terminated, "stopped by the user")
 	l.stopping = false
 	return nil
