@@ -73,6 +73,10 @@ func DefaultAdapters() map[string]agent.Adapter {
 // store (which publishes after commit), drives the status state machine,
 // brokers permission requests, and cleans up idle processes. All methods
 // are safe for concurrent use.
+//
+// Methods that change state ignore the cancellation of their context (a
+// client that disconnects mid-call must not leave a session half-changed);
+// they still see its values.
 type Manager struct {
 	o   Options
 	log *slog.Logger
@@ -471,6 +475,7 @@ func (m *Manager) Events(ctx context.Context, id string, since int64, limit int)
 // start at once, so a missing CLI is reported here; per-turn agents start
 // with each message). With a prompt, the first turn is sent.
 func (m *Manager) Create(ctx context.Context, o CreateOptions) (Info, error) {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	if _, _, err := m.adapterFor(o.Agent); err != nil {
 		return Info{}, err
 	}
@@ -805,6 +810,7 @@ func (m *Manager) endTurnLocked(ctx context.Context, l *live, reason string, st 
 // Send starts a turn with text and returns its run id. The session must
 // not be running a turn already (ErrConflict) nor be terminated.
 func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	l, rec, err := m.ensureLive(id)
 	if err != nil {
 		return "", err
@@ -866,6 +872,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 // (its terminal event says interrupted); an agent that cannot be
 // interrupted in band gets SIGINT.
 func (m *Manager) Interrupt(ctx context.Context, id string) error {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	l, _, err := m.ensureLive(id)
 	if err != nil {
 		return err
@@ -947,6 +954,7 @@ func (m *Manager) resolveLocked(ctx context.Context, l *live, rid string, p *pen
 // RespondPermission answers a pending request. The first answer wins; a
 // later one (or one for an unknown request) is ErrConflict / ErrNotFound.
 func (m *Manager) RespondPermission(ctx context.Context, a Answer) error {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	l, _, err := m.ensureLive(a.SessionID)
 	if err != nil {
 		return err
@@ -1079,6 +1087,7 @@ func (m *Manager) stopProcess(ctx context.Context, l *live) error {
 // Stop ends a session for good: its agent is stopped, a running turn ends
 // as killed, pending requests expire, the status becomes terminated.
 func (m *Manager) Stop(ctx context.Context, id string) error {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	l, _, err := m.ensureLive(id)
 	if err != nil {
 		return err
@@ -1100,6 +1109,7 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 // leaves error/interrupted for idle. A terminated session is final: Resume
 // creates a new session continuing the same agent conversation.
 func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	l, rec, err := m.ensureLive(id)
 	if err != nil {
 		return Info{}, err
@@ -1127,6 +1137,7 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 // Delete stops a session's agent and deletes the session with its events,
 // runs and permission records.
 func (m *Manager) Delete(ctx context.Context, id string) error {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	if _, err := m.o.Store.GetSession(id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
