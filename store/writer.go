@@ -105,15 +105,38 @@ func newWriter(s *Store) (*writer, error) {
 func (w *writer) enqueue(items ...item) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if err := w.waitRoom(len(items)); err != nil {
+		return err
+	}
+	w.q = append(w.q, items...)
+	w.cond.Broadcast()
+	return nil
+}
+
+// enqueueEvents is enqueue for plain events, without an intermediate slice.
+func (w *writer) enqueueEvents(evs []event.Event) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.waitRoom(len(evs)); err != nil {
+		return err
+	}
+	for i := range evs {
+		w.q = append(w.q, item{ev: evs[i]})
+	}
+	w.cond.Broadcast()
+	return nil
+}
+
+// waitRoom waits (w.mu held) until n items fit in the queue, or the queue
+// is empty (a single call larger than the limit is let through whole).
+func (w *writer) waitRoom(n int) error {
 	limit := w.s.opts.QueueLimit
-	for !w.closed && len(w.q)-w.head > 0 && len(w.q)-w.head+len(items) > limit {
+	for !w.closed && len(w.q)-w.head > 0 && len(w.q)-w.head+n > limit {
 		w.cond.Wait()
 	}
 	if w.closed {
 		return ErrClosed
 	}
-	w.q = append(w.q, items...)
-	w.cond.Broadcast()
 	return nil
 }
 
@@ -581,11 +604,7 @@ func (s *Store) Append(evs ...event.Event) error {
 	if err := s.writable("append"); err != nil {
 		return err
 	}
-	items := make([]item, len(evs))
-	for i := range evs {
-		items[i].ev = evs[i]
-	}
-	return s.w.enqueue(items...)
+	return s.w.enqueueEvents(evs)
 }
 
 // AppendWait appends events like Append and waits until they are committed,
