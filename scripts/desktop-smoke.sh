@@ -8,7 +8,9 @@
 #     loads and the probe inside the window (cmd/corral-desktop/smoke.js)
 #     finds the facade bound as window.go.api.App, ListAgents answers, a
 #     session with the fake agent streams its reply as Wails events and the
-#     reply is rendered in the conversation;
+#     reply is rendered in the conversation; Execute and Spawn run an allowed
+#     command and a policy refusal comes back as policy_denied; the native
+#     folder picker returns the folder chosen in it;
 #   - a second launch with the same data dir exits and focuses the first;
 #   - a screenshot of the window is not blank;
 #   - quitting (Ctrl+Q) exits 0 and leaves no child process and no ledger entry;
@@ -144,13 +146,39 @@ program = "echo"
 args = ["hello", { validator = "[a-z]+" }]
 TOML
 
-# launch NAME — start the app with the smoke probe; sets $app and $launched.
+# launch NAME [PICK] — start the app with the smoke probe; sets $app and
+# $launched. With PICK the probe also opens the native folder picker, and a
+# helper answers it with PICK.
 launch() {
 	rm -f "$tmp/report.json"
 	launched=$(now_ms)
 	CORRAL_DESKTOP_SMOKE="$tmp/report.json" CORRAL_DESKTOP_SMOKE_CWD="$work" CORRAL_DESKTOP_SMOKE_CAP=greet \
+		CORRAL_DESKTOP_SMOKE_PICK="${2:-}" \
 		"$tmp/corral-desktop" --data "$data" --config "$tmp/config.toml" >"$out/app-$1.log" 2>&1 &
 	app=$!
+	if [[ -n "${2:-}" ]]; then
+		answer_picker "$2" &
+	fi
+}
+# answer_picker DIR — wait for the probe's folder chooser and choose DIR by
+# typing it into the location bar (Ctrl+L) and pressing Return.
+answer_picker() {
+	local w
+	for _ in $(seq 1 600); do
+		w=$(xdotool search --name "corral smoke: choose a folder" 2>/dev/null | head -1)
+		if [[ -n "$w" ]]; then
+			sleep 0.3
+			xdotool windowfocus --sync "$w" 2>/dev/null
+			xdotool key --window "$w" ctrl+l
+			sleep 0.3
+			xdotool type --delay 5 "$1/"
+			sleep 0.3
+			xdotool key Return
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 wait_report() {
 	for _ in $(seq 1 600); do
@@ -244,7 +272,8 @@ r = json.load(open(sys.argv[1])); print(r["paintedAt"], all(c["ok"] for c in r["
 fi
 
 # ---------------------------------------------------------------- first run
-launch first
+mkdir -p "$work/picked"
+launch first "$work/picked"
 if ! wait_report; then
 	bad "window loaded and the probe reported" "see $out/app-first.log"
 	finish

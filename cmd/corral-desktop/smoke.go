@@ -27,6 +27,7 @@ const (
 	envSmokeAgent = "CORRAL_DESKTOP_SMOKE_AGENT" // agent name to start (default "fake")
 	envSmokeCwd   = "CORRAL_DESKTOP_SMOKE_CWD"   // session cwd (default: the data dir)
 	envSmokeCap   = "CORRAL_DESKTOP_SMOKE_CAP"   // a capability taking ["hello", WORD] that echoes them (optional)
+	envSmokePick  = "CORRAL_DESKTOP_SMOKE_PICK"  // the folder the script chooses in the native picker (optional)
 )
 
 //go:embed smoke.js
@@ -38,6 +39,7 @@ type smokeRun struct {
 	agent   string
 	cwd     string
 	capab   string // capability for the Execute and Spawn checks ("" skips them)
+	pick    string // folder expected from the native picker ("" skips it)
 
 	mu sync.Mutex
 	ok bool
@@ -68,7 +70,7 @@ func smokeFromEnv(started time.Time) *smokeRun {
 	if p == "" {
 		return nil
 	}
-	s := &smokeRun{started: started, report: p, agent: os.Getenv(envSmokeAgent), cwd: os.Getenv(envSmokeCwd), capab: os.Getenv(envSmokeCap)}
+	s := &smokeRun{started: started, report: p, agent: os.Getenv(envSmokeAgent), cwd: os.Getenv(envSmokeCwd), capab: os.Getenv(envSmokeCap), pick: os.Getenv(envSmokePick)}
 	if s.agent == "" {
 		s.agent = "fake"
 	}
@@ -116,6 +118,7 @@ func (s *smokeRun) inject(ctx context.Context) {
 		"prompt":     "hello from the desktop smoke test",
 		"expect":     "echo: hello from the desktop smoke test",
 		"capability": s.capab,
+		"pick":       s.pick,
 	})
 	runtime.WindowExecJS(ctx, strings.Replace(smokeJS, "__CFG__", string(cfg), 1))
 }

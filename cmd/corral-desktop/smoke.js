@@ -111,6 +111,16 @@
       }
       check('invalid call rejected with a code', wire && wire.code === 'invalid_argument', e && e.message);
     }
+    // The native folder picker: the smoke script answers the dialog with
+    // xdotool (types cfg.pick and presses Return).
+    if (cfg.pick) {
+      const picked = await Promise.race([
+        Shell.PickDirectory({ title: 'corral smoke: choose a folder', start: cfg.cwd }),
+        sleep(30000).then(() => ({ path: '(timed out)' })),
+      ]);
+      check('native folder picker returns the chosen folder', picked && picked.path === cfg.pick, picked && picked.path);
+    }
+
     if (typeof off === 'function') off();
     rep.events = seen.length;
     rep.sessionId = sess && sess.id;
