@@ -154,3 +154,34 @@ func TestACPContractGeminiLoadSession(t *testing.T) {
 		t.Fatalf("loaded request carried %q", got)
 	}
 }
+
+// TestACPContractGeminiModeYolo sets the session mode from the permission
+// mode option (session/set_mode): in yolo mode the tool runs unasked.
+func TestACPContractGeminiModeYolo(t *testing.T) {
+	m, opts := geminiSetup(t, mockllm.ToolThenText(mockllm.Shell("touch marker.txt")))
+	// Gemini refuses yolo ("privileged approval modes") in a folder it
+	// does not trust; --skip-trust trusts the working directory.
+	opts.Args = []string{"--acp", "--skip-trust"}
+	opts.PermissionMode = "yolo"
+	p := startProc(t, agent.ACP{}, opts, nil)
+	if err := p.Conn.SendUserTurn("make a file"); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := p.WaitTurn(deadline(t), 20*time.Second)
+	if err != nil {
+		for _, l := range p.Stdout() {
+			t.Logf("%.300s", l)
+		}
+		t.Fatal(err)
+	}
+	if n := len(tr.Kinds(event.PermissionRequest)); n != 0 {
+		t.Fatalf("%d permission requests in yolo mode", n)
+	}
+	if !fileExists(filepath.Join(opts.Cwd, "marker.txt")) {
+		t.Fatal("tool did not run")
+	}
+	if len(tr.Kinds(event.ErrorKind)) != 0 {
+		t.Fatalf("errors: %v", tr.Kinds(event.ErrorKind))
+	}
+	_ = m
+}

@@ -10,5 +10,5 @@ import (
 // tests' driver owns reader goroutines per process and the mock owns
 // stalled streams.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+	goleak.VerifyTestMain(m)
 }
