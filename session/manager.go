@@ -635,12 +635,17 @@ func (m *Manager) startLocked(ctx context.Context, l *live, turn *agent.Turn) er
 		SessionID: l.id, RunID: procRun,
 		Ready:     supervise.Readiness{Mode: supervise.ReadyOnStart},
 		StopGrace: m.o.StopGrace,
-		Timeout:   res.Limits.Timeout,
 		// Output is decoded here, synchronously on the reading goroutine,
 		// so an agent event is appended (and so published) without a
 		// second queue; the adapter's events keep the raw line.
 		Tap:            m.tap(l, conn),
 		NoOutputEvents: true,
+	}
+	if l.adapter.PerTurn() {
+		// The process is the turn: the total timeout bounds a turn. A
+		// persistent agent lives as long as its session (idle cleanup
+		// bounds it instead).
+		sspec.Timeout = res.Limits.Timeout
 	}
 	if err := m.o.Store.CreateRun(ctx, store.Run{ID: procRun, SessionID: l.id, Command: res.Program}); err != nil {
 		return err
