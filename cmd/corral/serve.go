@@ -180,7 +180,7 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	port := ln.Addr().(*net.TCPAddr).Port
 	host := "127.0.0.1"
 	if !loopback {
-		if h, _, _ := net.SplitHostPort(listenAddr); !net.ParseIP(h).IsUnspecified() {
+		if h, _, _ := net.SplitHostPort(listenAddr); h != "" && !net.ParseIP(h).IsUnspecified() {
 			host = h // bound to one address: that is the URL; else loopback works too
 		}
 		log.Warn("serving on a non-loopback address: anyone who can reach it and knows the token controls your agents", "addr", ln.Addr().String())
@@ -239,6 +239,9 @@ func isLoopbackAddr(addr string) (bool, error) {
 	if host == "localhost" {
 		return true, nil
 	}
+	if host == "" {
+		return false, nil // ":8080" listens on every interface
+	}
 	ip := net.ParseIP(host)
 	if ip == nil {
 		return false, fmt.Errorf("%q: use an IP address", host)
@@ -252,7 +255,7 @@ func isLoopbackAddr(addr string) (bool, error) {
 func localHostNames(addr string) []string {
 	host, _, _ := net.SplitHostPort(addr)
 	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsUnspecified() {
+	if host != "" && (ip == nil || !ip.IsUnspecified()) {
 		return []string{host}
 	}
 	var out []string

@@ -25,7 +25,7 @@ import (
 func TestIsLoopbackAddr(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"127.0.0.1:0": true, "localhost:80": true, "[::1]:9": true, "127.1.2.3:5": true,
-		"0.0.0.0:80": false, "192.168.1.2:80": false, "[::]:1": false,
+		"0.0.0.0:80": false, "192.168.1.2:80": false, "[::]:1": false, ":8080": false,
 	} {
 		got, err := isLoopbackAddr(addr)
 		if err != nil || got != want {
