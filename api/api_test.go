@@ -502,3 +502,42 @@ func TestSSEHeartbeat(t *testing.T) {
 		t.Fatalf("negative since: %d", code)
 	}
 }
+
+func TestFrameCache(t *testing.T) {
+	var c frameCache
+	ev := event.New(event.Stdout, map[string]string{"text": "a\nb"})
+	ev.Cursor, ev.SessionID = 7, "s"
+	var out strings.Builder
+	bw := bufio.NewWriter(&out)
+	enc := newFrameEncoder(bw, &c)
+	enc.write([]event.Event{ev})
+	bw.Flush()
+	want := out.String()
+	if !strings.HasPrefix(want, "id: 7\nevent: stdout\ndata: {") || !strings.HasSuffix(want, "}\n\n") || strings.Count(want, "\n") != 4 {
+		t.Fatalf("frame %q", want)
+	}
+	if got := string(c.get(7)); got != want {
+		t.Fatalf("cached %q", got)
+	}
+	// Another cursor in the same slot replaces it; the old one re-encodes.
+	other := ev
+	other.Cursor = 7 + frameCacheSlots
+	enc.write([]event.Event{other})
+	if c.get(7) != nil {
+		t.Fatal("stale frame returned for a replaced slot")
+	}
+	out.Reset()
+	enc.write([]event.Event{ev})
+	bw.Flush()
+	if out.String() != want {
+		t.Fatalf("re-encoded %q", out.String())
+	}
+	// Events without a cursor are never cached and carry no id.
+	ev.Cursor = 0
+	out.Reset()
+	enc.write([]event.Event{ev})
+	bw.Flush()
+	if strings.HasPrefix(out.String(), "id:") {
+		t.Fatalf("%q", out.String())
+	}
+}
