@@ -72,13 +72,6 @@ export class CorralState {
     return t;
   }
 
-  /** Replaces session summaries with a ListSessions result, keeping live status. */
-  setSessions(list: Session[]): void {
-    const next = new Map<string, Session>();
-    for (const s of list) next.set(s.id, { ...s });
-    this.sessions = next;
-  }
-
   upsertSession(s: Session): void {
     this.sessions.set(s.id, { ...this.sessions.get(s.id), ...s });
   }
@@ -256,12 +249,5 @@ export class CorralState {
     let drop = 0;
     while (drop < s.length && s[drop].t < cut) drop++;
     if (drop) s.splice(0, drop);
-  }
-
-  /** Errors of every source, newest first. */
-  allErrors(): ErrorEntry[] {
-    const out: ErrorEntry[] = [];
-    for (const l of this.errors.values()) out.push(...l);
-    return out.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
   }
 }
