@@ -523,6 +523,7 @@ func TestFrameCache(t *testing.T) {
 	other := ev
 	other.Cursor = 7 + frameCacheSlots
 	enc.write([]event.Event{other})
+	bw.Flush()
 	if c.get(7) != nil {
 		t.Fatal("stale frame returned for a replaced slot")
 	}
