@@ -5,10 +5,12 @@
 //
 // # Event log
 //
-// Append queues events for a single writer goroutine, which commits them in
-// batches (one transaction per batch; a batch is committed as soon as the
-// previous one is, so within milliseconds, well under 50 ms) and assigns
-// each event two numbers at commit:
+// Append queues events on a bounded queue for a single writer goroutine,
+// which commits them in batches: one transaction per batch, each batch
+// started as soon as the previous one is committed, so a lone event waits
+// well under a millisecond and, in a flood, an event waits for at most the
+// queue plus one batch (about 20 ms at 300,000 events/s). The writer
+// assigns each event two numbers at commit:
 //
 //   - Seq: per session (the "system" stream of events with an empty
 //     SessionID counts as one more session), strictly increasing, no gaps
