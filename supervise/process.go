@@ -498,7 +498,9 @@ func (p *Process) runOnce() outcome {
 		Marker:  s.marker + "=" + s.token + "/" + p.id, Supervisor: os.Getpid(), SupervisorStart: s.selfStart, Added: time.Now(),
 	}
 	if s.watchdog != nil {
-		s.watchdog.Add(entry)
+		if err := s.watchdog.Add(entry); err != nil {
+			s.emit(p, event.ErrorKind, map[string]any{"message": err.Error()})
+		}
 	}
 	if s.cfg.Ledger != nil {
 		if err := s.cfg.Ledger.Add(entry); err != nil {

@@ -1,6 +1,9 @@
 package supervise
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // reaper kills and reaps descendants that left their tree and were
 // re-parented to corral (which needs Config.Subreaper): after a managed
@@ -33,6 +36,12 @@ func (r *reaper) kick() {
 	}
 }
 
+// reaperPause is the least time between two sweeps. A sweep reads all of
+// /proc (about a millisecond on a busy machine); a burst of short processes
+// then costs one sweep per pause instead of one per process, and an escaped
+// descendant outlives its tree by at most this much.
+const reaperPause = 50 * time.Millisecond
+
 func (r *reaper) run() {
 	defer r.wg.Done()
 	for {
@@ -42,6 +51,14 @@ func (r *reaper) run() {
 			return
 		case <-r.kickCh:
 			r.sweep()
+		}
+		t := time.NewTimer(reaperPause)
+		select {
+		case <-r.stop:
+			t.Stop()
+			r.sweep()
+			return
+		case <-t.C:
 		}
 	}
 }
