@@ -111,7 +111,9 @@ fi
 check "frontend built (web/dist)" test -f web/dist/index.html
 
 t0=$(now_ms)
-if CGO_ENABLED=1 go build -tags desktop,production,webkit2_41 -o "$tmp/corral-desktop" ./cmd/corral-desktop >"$out/build.log" 2>&1 &&
+# stamped like a release, so the About box shows a commit and a date
+ldflags="-X main.version=smoke -X main.commit=$(git rev-parse HEAD 2>/dev/null) -X main.date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+if CGO_ENABLED=1 go build -tags desktop,production,webkit2_41 -ldflags "$ldflags" -o "$tmp/corral-desktop" ./cmd/corral-desktop >"$out/build.log" 2>&1 &&
 	go build -o "$tmp/smokeagent" ./cmd/corral-desktop/internal/smokeagent >>"$out/build.log" 2>&1; then
 	ok "desktop binary builds ($(($(now_ms) - t0)) ms, $(($(stat -c %s "$tmp/corral-desktop") / 1048576)) MiB)"
 else
@@ -157,8 +159,24 @@ launch() {
 		"$tmp/corral-desktop" --data "$data" --config "$tmp/config.toml" >"$out/app-$1.log" 2>&1 &
 	app=$!
 	if [[ -n "${2:-}" ]]; then
-		answer_picker "$2" &
+		(answer_picker "$2" && answer_about) &
 	fi
+}
+# answer_about — photograph the About box, then close it with Return.
+answer_about() {
+	local w
+	for _ in $(seq 1 600); do
+		w=$(xdotool search --name "About corral" 2>/dev/null | head -1)
+		if [[ -n "$w" ]]; then
+			sleep 0.5
+			import -window root "$out/about.png" 2>/dev/null
+			xdotool windowfocus --sync "$w" 2>/dev/null
+			xdotool key --window "$w" Return
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 # answer_picker DIR — wait for the probe's folder chooser and choose DIR by
 # typing it into the location bar (Ctrl+L) and pressing Return.
@@ -341,9 +359,16 @@ else
 	kill -KILL "$app" 2>/dev/null
 fi
 app=""
-left=""
-for p in $tree; do alive "$p" && left="$left $p($(cat /proc/$p/comm 2>/dev/null))"; done
-check "no child left after quitting${left:+:$left}" test -z "$left"
+# WebKit's helper processes end when their connection to the UI process
+# closes, which can trail the app's exit by a moment.
+tq=$(now_ms)
+if wait_gone 10 $tree; then
+	ok "no child left after quitting (all gone $(($(now_ms) - tq)) ms after the app exited)"
+else
+	left=""
+	for p in $tree; do alive "$p" && left="$left $p($(cat /proc/$p/comm 2>/dev/null))"; done
+	bad "no child left 10 s after quitting" "left:$left"
+fi
 check "shutdown logged as complete" grep -q "shutdown complete.*err=<nil>" "$out/app-first.log"
 entries=$(python3 -c '
 import glob, json, sys

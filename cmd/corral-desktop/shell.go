@@ -87,15 +87,22 @@ func aboutText(info AboutInfo) string {
 		b.WriteString("  none configured or found\n")
 	}
 	for _, a := range info.Agents {
+		// A built-in agent by its product name ("Claude Code"); a
+		// configured one by its own name and what it speaks
+		// ("fake (Claude Code)").
 		name := a.Name
-		if a.DisplayName != "" {
+		switch {
+		case a.DisplayName == "" || a.DisplayName == a.Name:
+		case a.Name == a.Protocol || a.Protocol == "":
 			name = a.DisplayName
+		default:
+			name = a.Name + " (" + a.DisplayName + ")"
 		}
 		switch {
 		case a.Status == "ok" && a.Version != "":
 			fmt.Fprintf(&b, "  %s %s\n", name, a.Version)
 		case a.Status == "ok":
-			fmt.Fprintf(&b, "  %s (version unknown)\n", name)
+			fmt.Fprintf(&b, "  %s: version unknown\n", name)
 		default:
 			fmt.Fprintf(&b, "  %s: %s\n", name, a.Status)
 		}

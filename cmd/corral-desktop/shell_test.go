@@ -29,9 +29,9 @@ func TestShell(t *testing.T) {
 		},
 		showInfo: func(_ context.Context, title, msg string) error { shown = title + "\n" + msg; return nil },
 		facade: api.New(agentsOnly{agents: []session.AgentInfo{
-			{Name: "claude", DisplayName: "Claude Code", Status: "ok", Version: "2.1.197"},
+			{Name: "claude", DisplayName: "Claude Code", Protocol: "claude", Status: "ok", Version: "2.1.197"},
 			{Name: "codex", Status: "missing"},
-			{Name: "fake", Status: "ok"},
+			{Name: "fake", DisplayName: "Claude Code", Protocol: "claude", Status: "ok"},
 		}}, nil),
 		versions: Versions{Corral: "1.0.0", Commit: "0123456789abcdef", Built: "2026-11-26", Go: "go1.26.8", OS: "linux/amd64", Wails: "v2.15.0"},
 	}
@@ -52,7 +52,7 @@ func TestShell(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"About corral", "corral 1.0.0", "commit 0123456789ab\n", "Wails v2.15.0",
-		"Claude Code 2.1.197", "codex: missing", "fake (version unknown)"} {
+		"Claude Code 2.1.197", "codex: missing", "fake (Claude Code): version unknown"} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("About box lacks %q:\n%s", want, shown)
 		}

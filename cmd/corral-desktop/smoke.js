@@ -119,6 +119,12 @@
         sleep(30000).then(() => ({ path: '(timed out)' })),
       ]);
       check('native folder picker returns the chosen folder', picked && picked.path === cfg.pick, picked && picked.path);
+      // The About box: the script photographs it and closes it.
+      const closed = await Promise.race([
+        Shell.ShowAbout({}).then(() => 'closed'),
+        sleep(30000).then(() => 'timed out'),
+      ]);
+      check('native About box opens and closes', closed === 'closed', closed);
     }
 
     if (typeof off === 'function') off();
