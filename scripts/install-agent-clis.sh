@@ -13,10 +13,13 @@
 #   CORRAL_AGENT_CLIS=1 CORRAL_CLI_CACHE=CACHE_DIR go test ./agent/...
 set -euo pipefail
 
-# Keep in sync with internal/clitest/versions.go.
+# Keep in sync with internal/clitest/clitest.go.
 CLAUDE_VERSION=2.1.197
 CODEX_VERSION=0.171.0
 GEMINI_VERSION=0.61.0
+# ACP adapters for Claude Code and Codex (each brings its own agent core).
+CLAUDE_ACP_VERSION=0.16.2
+CODEX_ACP_VERSION=0.16.0
 
 cache="${1:-${CORRAL_CLI_CACHE:-$HOME/.cache/corral-clis}}"
 mkdir -p "$cache"
@@ -33,10 +36,12 @@ install() { # name package version bin
   # --no-save keeps no package.json in the cache prefix; --no-audit and
   # --no-fund avoid calls beyond the registry's tarballs.
   npm install --prefix "$prefix" --no-save --no-audit --no-fund --loglevel=error "$pkg@$ver"
-  "$prefix/node_modules/.bin/$bin" --version
+  "$prefix/node_modules/.bin/$bin" --version </dev/null 2>/dev/null || echo "$name $ver installed (no --version)"
 }
 
 install claude @anthropic-ai/claude-code "$CLAUDE_VERSION" claude
 install codex @openai/codex "$CODEX_VERSION" codex
 install gemini @google/gemini-cli "$GEMINI_VERSION" gemini
+install claude-code-acp @zed-industries/claude-code-acp "$CLAUDE_ACP_VERSION" claude-code-acp
+install codex-acp @zed-industries/codex-acp "$CODEX_ACP_VERSION" codex-acp
 echo "CLIs installed under $cache"

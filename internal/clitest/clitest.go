@@ -32,6 +32,10 @@ var (
 	Claude = CLI{Name: "claude", Package: "@anthropic-ai/claude-code", Version: "2.1.197", Bin: "claude"}
 	Codex  = CLI{Name: "codex", Package: "@openai/codex", Version: "0.171.0", Bin: "codex"}
 	Gemini = CLI{Name: "gemini", Package: "@google/gemini-cli", Version: "0.61.0", Bin: "gemini"}
+	// ACP servers wrapping Claude Code and Codex; each bundles its own
+	// agent core rather than using the CLIs above.
+	ClaudeACP = CLI{Name: "claude-code-acp", Package: "@zed-industries/claude-code-acp", Version: "0.16.2", Bin: "claude-code-acp"}
+	CodexACP  = CLI{Name: "codex-acp", Package: "@zed-industries/codex-acp", Version: "0.16.0", Bin: "codex-acp"}
 )
 
 // EnvEnable is the variable that turns the contract tests on.

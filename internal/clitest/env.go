@@ -61,9 +61,9 @@ func ClaudeEnv(home, baseURL string) []string {
 }
 
 // CodexEnv writes $home/.codex/config.toml with a mock provider at
-// baseURL and returns Codex's environment. approval is the
-// approval_policy written to the config ("" leaves it out).
-func CodexEnv(t testing.TB, home, baseURL, approval string) []string {
+// baseURL and returns Codex's environment. topLevel is TOML placed before
+// the provider table (approval_policy, sandbox_mode, ...).
+func CodexEnv(t testing.TB, home, baseURL, topLevel string) []string {
 	t.Helper()
 	dir := filepath.Join(home, ".codex")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -71,9 +71,8 @@ func CodexEnv(t testing.TB, home, baseURL, approval string) []string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "model = %q\nmodel_provider = \"mock\"\n", "gpt-5.5")
-	if approval != "" {
-		fmt.Fprintf(&b, "approval_policy = %q\n", approval)
-	}
+	b.WriteString(topLevel)
+	b.WriteString("\n")
 	fmt.Fprintf(&b, `
 [model_providers.mock]
 name = "Mock"
