@@ -14,6 +14,10 @@ import (
 // sends its requests in the recorded order: the first turn up front and
 // each next turn once the previous one completed.
 func replayACP(t *testing.T, w *bytes.Buffer, name string, turns int) (*acpConn, []event.Event) {
+	return replayACPDir(t, w, geminiFixtures, name, turns)
+}
+
+func replayACPDir(t *testing.T, w *bytes.Buffer, dir, name string, turns int) (*acpConn, []event.Event) {
 	t.Helper()
 	c := ACP{}.NewConn(SessionOptions{Cwd: "/w"}, w, ConnConfig{Now: fixedNow}).(*acpConn)
 	if err := c.Start(); err != nil {
@@ -24,7 +28,7 @@ func replayACP(t *testing.T, w *bytes.Buffer, name string, turns int) (*acpConn,
 	}
 	sent := 1
 	var all []event.Event
-	for _, l := range readLines(t, fixture(geminiFixtures, name)) {
+	for _, l := range readLines(t, fixture(dir, name)) {
 		evs := decodeAll(t, c, [][]byte{l})
 		all = append(all, evs...)
 		if len(kinds(evs, event.TurnCompleted)) > 0 && sent < turns {
@@ -171,5 +175,26 @@ func TestACPDriftAndAgentRequests(t *testing.T) {
 	}
 	if err := c.Interrupt(); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("interrupt before session: %v", err)
+	}
+}
+
+// TestACPOtherAgentsFixtures replays the streams recorded from
+// claude-code-acp and codex-acp.
+func TestACPOtherAgentsFixtures(t *testing.T) {
+	for _, dir := range []string{"claude-code-acp-0.16.2", "codex-acp-0.16.0"} {
+		_, evs := replayACPDir(t, &bytes.Buffer{}, dir, "acp-multiturn", 2)
+		if got := deltaText(t, evs, event.AssistantText); got != "reply 1: hello acpreply 2: second" {
+			t.Fatalf("%s: text %q", dir, got)
+		}
+		for _, name := range []string{"acp-permission-allow", "acp-permission-deny"} {
+			_, evs := replayACPDir(t, &bytes.Buffer{}, dir, name, 1)
+			reqs := kinds(evs, event.PermissionRequest)
+			if len(reqs) != 1 || data[PermissionRequestData](t, reqs[0]).RequestID == "" {
+				t.Fatalf("%s/%s: requests %v", dir, name, reqs)
+			}
+			if len(kinds(evs, event.TurnCompleted)) != 1 {
+				t.Fatalf("%s/%s: no turn end", dir, name)
+			}
+		}
 	}
 }
