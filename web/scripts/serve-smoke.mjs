@@ -1,14 +1,96 @@
-// Drives the real page served by `corral serve` (with the scripted fake agent
-// as agent "fake") through a session, a permission round-trip, an interrupt
-// and the run console, and takes screenshots. Usage:
-//   node scripts/serve-smoke.mjs 'http://127.0.0.1:PORT/#token=…' OUTDIR CWD
+// End-to-end check of the real page served by `corral serve`, with the
+// scripted fake agent (internal/fakeagent) as agent "fake": a session, a
+// permission round-trip, a denial, an interrupt, a crash, a reload, a server
+// restart under an open page, and the run console. Screenshots go to OUTDIR.
+//
+//   npm run e2e                      builds corral and the fake agent with go,
+//                                    starts its own server, checks, stops it
+//   node scripts/serve-smoke.mjs URL [OUTDIR] [CWD]
+//                                    checks a server that is already running
+//                                    (URL with #token=…); no restart step
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 
-const url = process.argv[2];
-const out = process.argv[3] ?? 'shots';
-const cwd = process.argv[4] ?? '/tmp';
+let url = process.argv[2];
+const out = process.argv[3] ?? join(tmpdir(), 'corral-e2e-shots');
+let cwd = process.argv[4] ?? tmpdir();
 mkdirSync(out, { recursive: true });
+
+// ---- own server (when no URL is given)
+let server = null;
+let startServer = null;
+let tmp = null;
+if (!url) {
+  tmp = mkdtempSync(join(tmpdir(), 'corral-e2e-'));
+  const repo = resolve(import.meta.dirname, '..', '..');
+  const env = { ...process.env, CGO_ENABLED: '0' };
+  console.log('building corral and the fake agent…');
+  execFileSync('go', ['build', '-o', join(tmp, 'corral'), './cmd/corral'], { cwd: repo, env, stdio: 'inherit' });
+  execFileSync('go', ['build', '-o', join(tmp, 'fakeagent'), './cmd/corral-desktop/internal/smokeagent'], { cwd: repo, env, stdio: 'inherit' });
+  cwd = join(tmp, 'work');
+  mkdirSync(cwd);
+  writeFileSync(
+    join(tmp, 'config.toml'),
+    `[agents.fake]
+command = "${join(tmp, 'fakeagent')}"
+protocol = "claude"
+
+[[capability]]
+name = "ls"
+program = "ls"
+args = [{ validator = "-[la]+", optional = true }, { validator = "[A-Za-z0-9._/-]+", optional = true }]
+
+[[capability]]
+name = "cat"
+program = "cat"
+args = []
+
+[[capability]]
+name = "progress"
+program = "sh"
+args = ["-c", "for i in 1 2 3 4 5; do printf '\\\\033[32m%d0%%\\\\033[0m\\\\r' $i; sleep 0.3; done; echo; echo done"]
+`,
+  );
+  const token = 'e2e' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  writeFileSync(join(tmp, 'token'), token + '\n');
+  const port = await new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+  const log = openSync(join(tmp, 'serve.log'), 'a');
+  startServer = async () => {
+    server = spawn(
+      join(tmp, 'corral'),
+      ['serve', '--no-open', '--addr', `127.0.0.1:${port}`, '--data', join(tmp, 'data'), '--config', join(tmp, 'config.toml'), '--token-file', join(tmp, 'token')],
+      { stdio: ['ignore', log, log] },
+    );
+    for (let i = 0; i < 100; i++) {
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/`);
+        if (r.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('corral serve did not start; see ' + join(tmp, 'serve.log'));
+  };
+  await startServer();
+  url = `http://127.0.0.1:${port}/#token=${token}`;
+}
+const stopServer = () =>
+  new Promise((res) => {
+    if (!server || server.exitCode !== null) return res();
+    server.once('exit', () => res());
+    server.kill('SIGTERM');
+  });
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--no-first-run'],
@@ -93,6 +175,24 @@ await step('reload keeps the transcript (history and resume)', async () => {
   if (after !== before) throw new Error(`user messages before ${before}, after ${after}`);
   await p.screenshot({ path: `${out}/real-after-reload.png` });
 });
+if (startServer) {
+  await step('server restart under an open page: no gap, no duplicate', async () => {
+    await p.getByTestId('tab-sessions').click();
+    const rows = () => p.evaluate(() => [...document.querySelectorAll('[data-testid="transcript"] [data-testid^="item-"]')].map((e) => e.textContent));
+    const before = await rows();
+    await stopServer();
+    await p.getByTestId('connection').filter({ hasText: 'reconnecting' }).waitFor({ timeout: 15000 });
+    await startServer();
+    await p.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 30000 });
+    await p.waitForTimeout(500);
+    const after = await rows();
+    if (JSON.stringify(before) !== JSON.stringify(after)) throw new Error(`rows changed across the restart: ${before.length} → ${after.length}`);
+    await p.getByTestId('message-input').fill('after the restart');
+    await p.keyboard.press('Enter');
+    await p.getByLabel('Assistant message').filter({ hasText: 'after the restart' }).first().waitFor({ timeout: 20000 });
+    await p.getByTestId('working').waitFor({ state: 'detached', timeout: 20000 });
+  });
+}
 await step('run console: progress, colours, exit', async () => {
   await p.getByTestId('tab-console').click();
   await p.getByTestId('capability-select').selectOption('progress');
@@ -129,4 +229,7 @@ await step('errors view', async () => {
 });
 console.log(problems.length ? `problems:\n  ${problems.join('\n  ')}` : 'no problems');
 await browser.close();
+await stopServer();
+if (tmp && !problems.length) rmSync(tmp, { recursive: true, force: true });
+else if (tmp) console.log('kept ' + tmp + ' (serve.log, data) for a look');
 process.exit(problems.length ? 1 : 0);
