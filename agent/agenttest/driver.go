@@ -10,7 +10,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -363,6 +362,3 @@ func tail(s string, n int) string {
 	}
 	return s[len(s)-n:]
 }
-
-// ErrNoEvent is returned by Find when no event matches.
-var ErrNoEvent = errors.New("agenttest: no matching event")
