@@ -82,10 +82,14 @@ type apiBenchResult struct {
 	CallLatencyMs   quantiles        `json:"listSessionsLatencyMs"`
 	Duplicates      int64            `json:"duplicatesOrReordered"`
 	Reconnect       *reconnectResult `json:"reconnect,omitempty"`
-	RSSMaxMB        float64          `json:"rssMaxMB"`
-	RSSEndMB        float64          `json:"rssEndMB"`
-	RSSIdleMB       float64          `json:"rssIdleMB"`
-	CPUSeconds      float64          `json:"serverCpuSeconds"`
+	// TimerLatenessMs is a control: how late a 1 ms sleep in the
+	// benchmark process wakes up, measured during the run. When its tail
+	// is as long as the delivery tail, the tail is the machine's.
+	TimerLatenessMs quantiles `json:"timerLatenessMs"`
+	RSSMaxMB        float64   `json:"rssMaxMB"`
+	RSSEndMB        float64   `json:"rssEndMB"`
+	RSSIdleMB       float64   `json:"rssIdleMB"`
+	CPUSeconds      float64   `json:"serverCpuSeconds"`
 }
 
 // reconnectResult is what the client that dropped its connection saw.
@@ -469,6 +473,18 @@ func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration,
 		}
 	}()
 
+	// The control: scheduling delay seen by a goroutine that only sleeps.
+	var lateness []time.Duration
+	rwg.Add(1)
+	go func() {
+		defer rwg.Done()
+		for rctx.Err() == nil {
+			start := time.Now()
+			time.Sleep(time.Millisecond)
+			lateness = append(lateness, time.Since(start)-time.Millisecond)
+		}
+	}()
+
 	_, cpu0 := procStat(srv.pid)
 	started := time.Now()
 	close(begin)
@@ -528,6 +544,7 @@ func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration,
 	res.Calls, res.CallErrors = nCalls.Load(), nErr.Load()
 	res.CallsPerSecDone = float64(res.Calls) / callWall.Seconds()
 	res.CallLatencyMs = quantilesOf(callLat)
+	res.TimerLatenessMs = quantilesOf(lateness)
 	res.RSSMaxMB = float64(rssMax.Load()) / (1 << 20)
 	res.RSSEndMB = float64(end) / (1 << 20)
 	res.CPUSeconds = (cpu1 - cpu0).Seconds()
@@ -547,6 +564,8 @@ func benchAPI(ctx context.Context, nSess, rate, nClients int, dur time.Duration,
 	}
 	fmt.Fprintf(stdout, "ListSessions: %d calls (%.0f/s), %d errors, ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
 		res.Calls, res.CallsPerSecDone, res.CallErrors, res.CallLatencyMs.P50, res.CallLatencyMs.P90, res.CallLatencyMs.P99, res.CallLatencyMs.Max)
+	fmt.Fprintf(stdout, "control: a 1 ms sleep in the benchmark process woke late by, ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+		res.TimerLatenessMs.P50, res.TimerLatenessMs.P90, res.TimerLatenessMs.P99, res.TimerLatenessMs.Max)
 	fmt.Fprintf(stdout, "corral serve RSS: idle %.1f MB, max %.1f MB, end %.1f MB; CPU %.1f s over %.1f s\n",
 		res.RSSIdleMB, res.RSSMaxMB, res.RSSEndMB, res.CPUSeconds, callWall.Seconds()+1)
 	return nil
