@@ -14,6 +14,7 @@
 #   - a second launch with the same data dir exits and focuses the first;
 #   - a screenshot of the window is not blank;
 #   - quitting (Ctrl+Q) exits 0 and leaves no child process and no ledger entry;
+#   - the window's size and position, changed before quitting, are restored;
 #   - after SIGKILL of the app, nothing it started keeps running.
 # It prints the cold start (launch to painted session list) and idle RSS.
 #
@@ -341,7 +342,13 @@ for p in $tree; do total=$((total + $(rss_kb "$p"))); done
 echo "info idle RSS: corral-desktop $(($(rss_kb "$app") / 1024)) MiB, with its children $((total / 1024)) MiB ($(echo $tree | wc -w) processes: $(for p in $tree; do cat /proc/$p/comm 2>/dev/null; done | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}'))"
 
 # ---------------------------------------------------------------- quit
-win=$(xdotool search --pid "$app" 2>/dev/null | head -1)
+win=$(xdotool search --onlyvisible --pid "$app" 2>/dev/null | head -1)
+if [[ -n "$win" ]]; then
+	# move and resize the window as a user would; the next start must restore it
+	xdotool windowsize "$win" 900 600
+	xdotool windowmove "$win" 100 80
+	sleep 0.5
+fi
 t2=$(now_ms)
 if [[ -n "$win" ]]; then
 	xdotool windowfocus --sync "$win" 2>/dev/null
@@ -374,12 +381,16 @@ entries=$(python3 -c '
 import glob, json, sys
 print(sum(len(json.load(open(f)).get("entries") or []) for f in glob.glob(sys.argv[1] + "/processes/*.json")))' "$data")
 check "process ledger is empty after quitting ($entries entries)" test "$entries" = 0
-check "window geometry remembered" test -s "$data/desktop-window.json"
+check "window geometry saved on quit ($(cat "$data/desktop-window.json" 2>/dev/null))" \
+	grep -q '"x":100,"y":80,"width":900,"height":600' "$data/desktop-window.json"
 
 # ---------------------------------------------------------------- SIGKILL
 launch killed
 if wait_report; then
 	ok "second start over the same data dir"
+	win=$(xdotool search --onlyvisible --pid "$app" 2>/dev/null | head -1)
+	geo=$(xdotool getwindowgeometry "$win" 2>/dev/null | tr -s ' \n' ' ')
+	check "window size and position restored (${geo# })" grep -q "Position: 100,80 .*Geometry: 900x600" <<<"$geo"
 	tree=$(descendants "$app" | tr '\n' ' ')
 	agents=$(pgrep -f "^$tmp/smokeagent" | tr '\n' ' ')
 	check "the fake agent runs again" test -n "$agents"
