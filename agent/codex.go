@@ -3,6 +3,7 @@ package agent
 import (
 	"encoding/json"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/corral-dev/corral/event"
@@ -50,6 +51,7 @@ func (Codex) NewConn(opts SessionOptions, stdin io.Writer, cfg ConnConfig) Conn 
 type codexPending struct {
 	id     json.RawMessage
 	method string
+	turnID string
 }
 
 type codexConn struct {
@@ -514,7 +516,21 @@ func (c *codexConn) turnCompleted(p *codexParams, line []byte, emit func(event.E
 		if c.turnID == p.Turn.ID {
 			c.turnID = ""
 		}
+		// Codex drops approvals still pending when their turn ends (an
+		// interrupt) without telling the client: withdraw them here so
+		// no dialog waits for a request that no longer exists.
+		var dropped []string
+		for key, pend := range c.pending {
+			if pend.turnID == "" || pend.turnID == p.Turn.ID {
+				dropped = append(dropped, key)
+				delete(c.pending, key)
+			}
+		}
 		c.rpc.mu.Unlock()
+		sort.Strings(dropped)
+		for _, key := range dropped {
+			emit(c.em.ev(event.PermissionResolved, PermissionResolvedData{RequestID: key, Outcome: "cancelled"}, nil))
+		}
 	}
 	emit(c.em.ev(event.TurnCompleted, d, line))
 }
@@ -623,7 +639,7 @@ func (c *codexConn) serverRequest(m *rpcMessage, line []byte, emit func(event.Ev
 		return
 	}
 	c.rpc.mu.Lock()
-	c.pending[key] = codexPending{id: append(json.RawMessage(nil), m.ID...), method: m.Method}
+	c.pending[key] = codexPending{id: append(json.RawMessage(nil), m.ID...), method: m.Method, turnID: p.TurnID}
 	c.rpc.mu.Unlock()
 	emit(c.em.ev(event.PermissionRequest, d, line))
 }

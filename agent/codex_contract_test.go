@@ -218,3 +218,77 @@ func TestCodexContractModelOption(t *testing.T) {
 		t.Fatalf("request model %q", got)
 	}
 }
+
+// TestCodexContractInterruptWithPendingApproval interrupts while an
+// approval is pending: the turn ends interrupted and the command never
+// runs.
+func TestCodexContractInterruptWithPendingApproval(t *testing.T) {
+	p, _, opts := codexSession(t, mockllm.ToolThenText(mockllm.Shell("touch never.txt")))
+	ctx := deadline(t)
+	if err := p.Conn.SendUserTurn("make a file"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := p.Until(ctx, turnIdle, func(ev event.Event) bool { return ev.Kind == event.PermissionRequest })
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := agenttest.Data[agent.PermissionRequestData](evs[len(evs)-1])
+	if err := p.Conn.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := p.WaitTurn(ctx, turnIdle)
+	record(t, clitest.Codex, "interrupt-approval", p.Stdout())
+	var te *agent.TurnError
+	if !errors.As(err, &te) || te.Code != agent.CodeInterrupted {
+		t.Fatalf("want interrupted, got %v", err)
+	}
+	if fileExists(filepath.Join(opts.Cwd, "never.txt")) {
+		t.Fatal("command ran after the interrupt")
+	}
+	// Codex says nothing about the dropped approval; the adapter
+	// withdraws it when the turn ends.
+	resolved := tr.Kinds(event.PermissionResolved)
+	if len(resolved) != 1 || agenttest.Data[agent.PermissionResolvedData](resolved[0]).RequestID != req.RequestID {
+		t.Fatalf("permission.resolved %v", resolved)
+	}
+	if err := p.Conn.RespondPermission(agent.PermissionAnswer{RequestID: req.RequestID, Allow: true}); !errors.Is(err, agent.ErrNoSuchRequest) {
+		t.Fatalf("late answer: %v", err)
+	}
+}
+
+// TestCodexContractRememberApproval accepts for the session: the same
+// command in the next turn runs without a new approval request.
+func TestCodexContractRememberApproval(t *testing.T) {
+	p, _, opts := codexSession(t, mockllm.ToolThenText(mockllm.Shell("touch remembered.txt")))
+	ctx := deadline(t)
+	if err := p.Conn.SendUserTurn("make a file"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := p.Until(ctx, turnIdle, func(ev event.Event) bool { return ev.Kind == event.PermissionRequest })
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := agenttest.Data[agent.PermissionRequestData](evs[len(evs)-1])
+	if err := p.Conn.RespondPermission(agent.PermissionAnswer{RequestID: req.RequestID, Allow: true, Remember: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WaitTurn(ctx, turnIdle); err != nil {
+		t.Fatal(err)
+	}
+	if !fileExists(filepath.Join(opts.Cwd, "remembered.txt")) {
+		t.Fatal("allowed command did not run")
+	}
+	if err := p.Conn.SendUserTurn("again"); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := p.WaitTurn(ctx, turnIdle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(tr.Kinds(event.PermissionRequest)); n != 0 {
+		t.Fatalf("%d approval requests after acceptForSession", n)
+	}
+	if len(tr.Kinds(event.ToolResult)) != 1 {
+		t.Fatal("the command did not run in the second turn")
+	}
+}

@@ -191,3 +191,19 @@ func TestCodexLegacyApprovalAndUnsupportedRequests(t *testing.T) {
 		t.Fatalf("failed turn/start: %v", evs)
 	}
 }
+
+func TestCodexInterruptWithPendingApprovalFixture(t *testing.T) {
+	c := codexPrimed(t, &bytes.Buffer{}, 1)
+	evs := decodeAll(t, c, readLines(t, fixture(codexFixtures, "interrupt-approval")))
+	req := data[PermissionRequestData](t, kinds(evs, event.PermissionRequest)[0])
+	res := kinds(evs, event.PermissionResolved)
+	if len(res) != 1 || data[PermissionResolvedData](t, res[0]).RequestID != req.RequestID {
+		t.Fatalf("resolved %v", res)
+	}
+	if d := lastCompleted(t, evs); d.Error == nil || d.Error.Code != CodeInterrupted {
+		t.Fatalf("completed %+v", d)
+	}
+	if err := c.RespondPermission(PermissionAnswer{RequestID: req.RequestID, Allow: true}); !errors.Is(err, ErrNoSuchRequest) {
+		t.Fatalf("late answer: %v", err)
+	}
+}
