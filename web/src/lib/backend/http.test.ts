@@ -140,6 +140,9 @@ describe('WailsBackend', () => {
     expect(handler).toBeUndefined();
     expect(got).toEqual([2]);
     expect(toBackendError(new Error('plain'))).toMatchObject({ code: 'error', message: 'plain' });
+    // what the desktop shell really rejects with: an Error carrying the JSON
+    const wire = new Error(JSON.stringify({ code: 'policy_denied', message: 'policy: capability "echo" denied', rule: 'arg.literal' }));
+    expect(toBackendError(wire)).toMatchObject({ code: 'policy_denied', message: 'policy: capability "echo" denied', rule: 'arg.literal' });
   });
 });
 

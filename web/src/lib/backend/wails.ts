@@ -24,21 +24,23 @@ export function isWails(w: unknown): boolean {
 /** Converts whatever a Wails binding rejected with into a BackendError. */
 export function toBackendError(e: unknown): BackendError {
   if (e instanceof BackendError) return e;
-  // The desktop shell's error formatter rejects with {code, message, rule?};
-  // older shells reject with that object as JSON text, or with plain text.
-  let o: any = e;
-  if (typeof e === 'string') {
+  // The desktop shell's error formatter turns a facade error into
+  // {code, message, rule?}; Wails hands it to the page as an Error whose
+  // message is that object's JSON (or as the object, or its JSON text).
+  const fromWire = (o: any): BackendError | null =>
+    o && typeof o === 'object' && typeof o.message === 'string' && typeof o.code === 'string'
+      ? new BackendError(o.code, o.message, typeof o.rule === 'string' ? o.rule : undefined)
+      : null;
+  const parse = (t: string): BackendError | null => {
     try {
-      o = JSON.parse(e);
+      return fromWire(JSON.parse(t));
     } catch {
-      return new BackendError('error', e);
+      return null;
     }
-  }
-  if (o && typeof o === 'object' && typeof o.message === 'string' && !(o instanceof Error && !('code' in o))) {
-    return new BackendError(String(o.code ?? 'error'), o.message, typeof o.rule === 'string' ? o.rule : undefined);
-  }
-  if (e instanceof Error) return new BackendError('error', e.message);
-  return new BackendError('error', typeof e === 'string' ? e : JSON.stringify(e));
+  };
+  if (typeof e === 'string') return parse(e) ?? new BackendError('error', e);
+  if (e instanceof Error) return parse(e.message) ?? fromWire(e) ?? new BackendError('error', e.message);
+  return fromWire(e) ?? new BackendError('error', JSON.stringify(e));
 }
 
 export class WailsBackend implements Backend {
