@@ -11,6 +11,8 @@
 #     reply is rendered in the conversation; Execute and Spawn run an allowed
 #     command and a policy refusal comes back as policy_denied; the native
 #     folder picker returns the folder chosen in it;
+#   - with a private session bus and a stand-in notification server, native
+#     notifications arrive for the finished run and the pending approval;
 #   - a second launch with the same data dir exits and focuses the first;
 #   - a screenshot of the window is not blank;
 #   - quitting (Ctrl+Q) exits 0 and leaves no child process and no ledger entry;
@@ -53,6 +55,8 @@ check() { # check NAME CMD... — ok when CMD succeeds
 cleanup() {
 	[[ -n "$app" ]] && kill -KILL "$app" 2>/dev/null
 	[[ -n "$xpid" ]] && kill "$xpid" 2>/dev/null
+	[[ -n "${notifyd_pid:-}" ]] && kill "$notifyd_pid" 2>/dev/null
+	[[ -n "${bus_pid:-}" ]] && kill "$bus_pid" 2>/dev/null
 	rm -rf "$tmp"
 }
 finish() {
@@ -134,6 +138,29 @@ if [[ ! -s "$tmp/display" ]]; then
 fi
 export DISPLAY=":$(head -1 "$tmp/display")"
 ok "Xvfb started on $DISPLAY"
+
+# A private session bus with a stand-in notification server, so the app's
+# native notifications can be checked (skipped without dbus-daemon).
+bus_pid=""
+notifyd_pid=""
+if command -v dbus-daemon >/dev/null && go build -o "$tmp/notifyd" ./cmd/corral-desktop/internal/notifyd >>"$out/build.log" 2>&1; then
+	exec 4>"$tmp/bus-address" 5>"$tmp/bus-pid"
+	dbus-daemon --session --fork --nopidfile --print-address=4 --print-pid=5 >/dev/null 2>&1
+	exec 4>&- 5>&-
+	bus_pid=$(head -1 "$tmp/bus-pid")
+	if [[ -s "$tmp/bus-address" ]]; then
+		export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$tmp/bus-address")
+		"$tmp/notifyd" "$tmp/notifications.jsonl" >"$tmp/notifyd.out" 2>"$out/notifyd.log" &
+		notifyd_pid=$!
+		for _ in $(seq 1 50); do grep -q ready "$tmp/notifyd.out" 2>/dev/null && break; sleep 0.1; done
+	fi
+fi
+if [[ -n "$notifyd_pid" ]] && grep -q ready "$tmp/notifyd.out"; then
+	ok "session bus with a notification server"
+else
+	echo "info no session bus: native notifications are not checked"
+	notifyd_pid=""
+fi
 
 data="$tmp/data"
 work="$tmp/work"
@@ -312,6 +339,15 @@ read -r painted go_cold events < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1])); print(r["paintedAt"], r["coldMs"], r["events"])' "$tmp/report.json")
 echo "info cold start: launch to painted session list $((painted - launched)) ms (from main(): $go_cold ms)"
+
+if [[ -n "$notifyd_pid" ]]; then
+	sleep 0.5 # the notifier runs beside the window
+	cp "$tmp/notifications.jsonl" "$out/" 2>/dev/null
+	check "native notification for the finished run" grep -q '"summary":"Run finished' "$tmp/notifications.jsonl"
+	check "native notification for the pending approval" grep -q '"summary":"Approval needed' "$tmp/notifications.jsonl"
+	n=$(grep -c . "$tmp/notifications.jsonl" 2>/dev/null || echo 0)
+	echo "info notifications received: $n"
+fi
 
 # the agent process of the session is alive now: a quit must stop it
 agent_pids=$(pgrep -f "^$tmp/smokeagent" | tr '\n' ' ')

@@ -72,6 +72,20 @@
     }, 15000);
     check('streamed reply rendered in the window', shown);
 
+    // A permission request shown in the window and allowed there.
+    const turns = () => mine().filter((e) => e.kind === 'turn.completed').length;
+    const before = turns();
+    await App.SendMessage({ sessionId: sess.id, text: 'tool:ls' });
+    const prompt = await waitFor(() => document.querySelector('[data-testid="permission-prompt"]'), 15000);
+    check('permission request shown in the window', prompt,
+      mine().filter((e) => e.kind === 'permission.request').length + ' permission.request events');
+    const allow = prompt && prompt.querySelector('[data-testid="allow"]');
+    if (allow) allow.click();
+    const ran = await waitFor(() => turns() > before && mine().some((e) => e.kind === 'tool.result'), 15000);
+    const result = mine().find((e) => e.kind === 'tool.result');
+    check('allowed from the window, the tool ran', ran && result && JSON.stringify(result.data).includes('ran: ls'),
+      result ? JSON.stringify(result.data).slice(0, 120) : 'no tool.result');
+
     // Process control through the policy: a one-shot command and a
     // spawned one whose output arrives as events.
     if (cfg.capability) {
