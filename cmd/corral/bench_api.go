@@ -137,42 +137,56 @@ func (st *sseClientStats) read(ctx context.Context, srv *benchServer, ready chan
 	signal()
 	br := bufio.NewReaderSize(resp.Body, 64<<10)
 	marker := []byte(`"text":"t=`)
+	// A frame counts once it is complete (its blank line), like an
+	// EventSource dispatches it: a frame cut by a disconnect is resumed,
+	// not lost, because Last-Event-ID is the last complete frame's id.
+	var pendingID int64
+	var pendingLat time.Duration
+	var pendingAt time.Time
+	havePending := false
 	for {
 		line, err := br.ReadSlice('\n')
 		if err != nil {
 			return
 		}
-		if bytes.HasPrefix(line, []byte("id: ")) {
-			id, _ := strconv.ParseInt(string(bytes.TrimSpace(line[4:])), 10, 64)
-			if id <= st.lastID {
-				st.dups++
+		switch {
+		case len(line) == 1: // the blank line ending a frame
+			if pendingID > 0 {
+				if pendingID <= st.lastID {
+					st.dups++
+				}
+				st.lastID = pendingID
 			}
-			st.lastID = id
-			continue
-		}
-		i := bytes.Index(line, marker)
-		if i < 0 {
-			continue
-		}
-		now := time.Now()
-		rest := line[i+len(marker):]
-		j := bytes.IndexByte(rest, ';')
-		if j < 0 || !bytes.Contains(line, []byte(`"delta":true`)) {
-			continue
-		}
-		t, err := strconv.ParseInt(string(rest[:j]), 10, 64)
-		if err != nil {
-			continue
-		}
-		d := time.Duration(now.UnixNano() - t)
-		st.lat = append(st.lat, d)
-		st.delivered++
-		if st.reconnected && st.caughtUp == 0 {
-			if d < 20*time.Millisecond {
-				st.caughtUp = now.Sub(st.reconnectAt)
-			} else {
-				st.replayed++
+			if havePending {
+				st.lat = append(st.lat, pendingLat)
+				st.delivered++
+				if st.reconnected && st.caughtUp == 0 {
+					if pendingLat < 20*time.Millisecond {
+						st.caughtUp = pendingAt.Sub(st.reconnectAt)
+					} else {
+						st.replayed++
+					}
+				}
 			}
+			pendingID, havePending = 0, false
+		case bytes.HasPrefix(line, []byte("id: ")):
+			pendingID, _ = strconv.ParseInt(string(bytes.TrimSpace(line[4:])), 10, 64)
+		case bytes.HasPrefix(line, []byte("data: ")):
+			i := bytes.Index(line, marker)
+			if i < 0 || !bytes.Contains(line, []byte(`"delta":true`)) {
+				continue
+			}
+			now := time.Now()
+			rest := line[i+len(marker):]
+			j := bytes.IndexByte(rest, ';')
+			if j < 0 {
+				continue
+			}
+			t, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+			if err != nil {
+				continue
+			}
+			pendingLat, pendingAt, havePending = time.Duration(now.UnixNano()-t), now, true
 		}
 	}
 }
