@@ -529,7 +529,9 @@ func (c *codexConn) turnCompleted(p *codexParams, line []byte, emit func(event.E
 		c.rpc.mu.Unlock()
 		sort.Strings(dropped)
 		for _, key := range dropped {
-			emit(c.em.ev(event.PermissionResolved, PermissionResolvedData{RequestID: key, Outcome: "cancelled"}, nil))
+			// The line travels on the first event it produced.
+			emit(c.em.ev(event.PermissionResolved, PermissionResolvedData{RequestID: key, Outcome: "cancelled"}, line))
+			line = nil
 		}
 	}
 	emit(c.em.ev(event.TurnCompleted, d, line))
