@@ -2,7 +2,8 @@
 # install-desktop-deps.sh — install what building and smoke-testing the corral
 # desktop app needs on Debian/Ubuntu: GTK 3 and WebKitGTK 4.1 headers (cgo),
 # pkg-config, Xvfb and xauth (a virtual display), ImageMagick's `import` (the
-# screenshot) and xdotool (window queries).
+# screenshot), xdotool (window queries and keystrokes) and dbus-daemon (a
+# private session bus for the notification check).
 #
 # Idempotent and fast when everything is present: the package list is checked
 # with dpkg-query first and apt-get runs only for what is missing (and
@@ -22,6 +23,7 @@ pkgs=(
 	xauth                 # xvfb-run needs it
 	imagemagick           # `import -window root` takes the screenshot
 	xdotool               # finds the window and sends the quit keystroke
+	dbus-daemon           # a private session bus for the notification check
 )
 
 missing=()
