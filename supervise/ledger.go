@@ -93,7 +93,26 @@ func NewFileLedger(dataDir string) (*FileLedger, error) {
 			return nil, err
 		}
 	}
+	removeEmptyJournals(dir)
 	return &FileLedger{dir: dir, self: self, live: map[string]Entry{}}, nil
+}
+
+// removeEmptyJournals deletes the empty journals of corral processes that
+// are gone (killed before they could Close). The journal of a live corral
+// is kept even when empty: it still appends to it.
+func removeEmptyJournals(dir string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "corral-*.jsonl"))
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil || st.Size() != 0 {
+			continue
+		}
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(f), "corral-%d", &pid); err != nil || pid == os.Getpid() || alive(pid) {
+			continue
+		}
+		os.Remove(f)
+	}
 }
 
 // Dir is the ledger directory.
@@ -185,15 +204,12 @@ func (l *FileLedger) Remove(id string) error {
 	defer l.mu.Unlock()
 	if _, ok := l.live[id]; ok {
 		delete(l.live, id)
-		if len(l.live) == 0 {
-			// Nothing is live: the journal can go.
-			l.closeLocked()
+		if len(l.live) == 0 && l.f != nil {
+			// Nothing is live: empty the journal but keep it open, which
+			// is cheaper than unlinking and recreating it for the next
+			// process; Close deletes it.
 			l.removed = 0
-			err := os.Remove(l.self)
-			if errors.Is(err, os.ErrNotExist) {
-				err = nil
-			}
-			return err
+			return l.f.Truncate(0)
 		}
 		if err := l.appendLocked(journalLine{Remove: id}); err != nil {
 			return err
@@ -238,12 +254,17 @@ func (l *FileLedger) compactLocked() error {
 	return writeLedgerFile(l.self, es, !l.NoSync)
 }
 
-// Close closes the journal file; the ledger stays usable (the next change
-// reopens it).
+// Close closes the journal file, and deletes it when no entry is live. The
+// ledger stays usable: the next change reopens the file.
 func (l *FileLedger) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closeLocked()
+	if len(l.live) == 0 {
+		if err := os.Remove(l.self); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -49,8 +49,12 @@ func TestFileLedgerJournal(t *testing.T) {
 	}
 	l.Remove("a0")
 	l.Remove("a2")
+	if es, _ := ListDir(data); len(es) != 0 {
+		t.Fatalf("entries %v", es)
+	}
+	l.Close()
 	if _, err := os.Stat(l.self); !os.IsNotExist(err) {
-		t.Fatalf("empty journal not deleted: %v", err)
+		t.Fatalf("empty journal not deleted at Close: %v", err)
 	}
 	if es, _ := l.List(); len(es) != 0 {
 		t.Fatalf("entries %v", es)

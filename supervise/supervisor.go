@@ -65,7 +65,8 @@ type Config struct {
 	WatchdogEnv []string
 	// Subreaper makes corral a child subreaper (Linux), so that descendants
 	// that left their group are re-parented to corral and killed with the
-	// tree they came from.
+	// tree they came from. It is a property of the whole process and stays
+	// set after Shutdown.
 	Subreaper bool
 
 	// MonitorInterval is the sampling period of CPU and memory; zero means

@@ -56,3 +56,24 @@ func TestKillAllIsImmediate(t *testing.T) {
 		t.Fatalf("q %+v", r)
 	}
 }
+
+func TestHandleSignalsStopsThenKills(t *testing.T) {
+	s, rec, mark := newTestSupervisor(t, Config{})
+	p, _ := s.Start(Spec{Spec: helper(mark, "ignore-term"), Ready: Readiness{Mode: ReadyLine, Line: "ready"}, StopGrace: time.Hour})
+	rec.waitFor(t, "running", stateIs(p.ID(), StateRunning))
+	ctx, stop := s.HandleSignals(t.Context(), time.Hour, syscall.SIGUSR1)
+	defer stop()
+	syscall.Kill(syscall.Getpid(), syscall.SIGUSR1)
+	<-ctx.Done()
+	// The first signal began the graceful stop; the child ignores SIGTERM
+	// and the grace is an hour, so only the second signal can end it.
+	rec.waitFor(t, "stopping", stateIs(p.ID(), StateStopping))
+	syscall.Kill(syscall.Getpid(), syscall.SIGUSR1)
+	if r := p.Wait(); r.Exit.Signal != int(syscall.SIGKILL) || r.Reason != ReasonKilled {
+		t.Fatalf("result %+v", r)
+	}
+	stop()
+	if _, err := s.Start(Spec{Spec: helper(mark, "sleep")}); err != ErrClosed {
+		t.Fatalf("Start after the signal: %v", err)
+	}
+}

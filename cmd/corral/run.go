@@ -125,7 +125,7 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	sv := startSupervisor(g, stderr, func(ev event.Event) {
+	sv, ledger := startSupervisor(g, stderr, func(ev event.Event) {
 		// With --json a restart is announced between the runs' lines.
 		if !*asJSON || ev.Kind != event.ProcessState {
 			return
@@ -149,6 +149,9 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 		sctx, cancel := context.WithTimeout(context.Background(), *grace+5*time.Second)
 		defer cancel()
 		sv.Shutdown(sctx)
+		if ledger != nil {
+			ledger.Close()
+		}
 	}()
 
 	p, err := sv.Start(supervise.Spec{
@@ -221,10 +224,12 @@ type jsonBackoff struct {
 // the data directory's ledger, starts the watchdog that kills them should
 // corral be killed, and becomes a child subreaper on Linux. Each of these is
 // best effort: a command still runs when the data directory is unusable.
-func startSupervisor(g *globals, stderr io.Writer, sink func(event.Event)) *supervise.Supervisor {
+func startSupervisor(g *globals, stderr io.Writer, sink func(event.Event)) (*supervise.Supervisor, *supervise.FileLedger) {
 	cfg := supervise.Config{Sink: sink, MonitorInterval: -1, Subreaper: runtime.GOOS == "linux"}
+	var ledger *supervise.FileLedger
 	if dir, err := supervisorDataDir(g); err == nil {
 		if l, err := supervise.NewFileLedger(dir); err == nil {
+			ledger = l
 			// The ledger must survive corral's death, not the machine's.
 			l.NoSync = true
 			cfg.Ledger = l
@@ -248,7 +253,7 @@ func startSupervisor(g *globals, stderr io.Writer, sink func(event.Event)) *supe
 		cfg.Watchdog, cfg.Subreaper = nil, false
 		sv, _ = supervise.New(cfg)
 	}
-	return sv
+	return sv, ledger
 }
 
 // pumpStdin copies corral's stdin to the child until EOF, then closes the
