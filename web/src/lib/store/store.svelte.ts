@@ -127,6 +127,8 @@ export class Store {
   private refreshPending = false;
 
   private maybeNotify(ev: CorralEvent): void {
+    // The desktop shell raises native notifications itself.
+    if (this.backend.kind === 'wails') return;
     if (!ev.sessionId || !this.notifier.hidden()) return;
     // Replayed history is not news: only events from after the page opened.
     const t = Date.parse(ev.time);
