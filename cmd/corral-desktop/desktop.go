@@ -52,6 +52,10 @@ func runDesktop(args []string) int {
 	if err != nil {
 		return exitCode(err, true)
 	}
+	if err := displayAvailable(); err != nil {
+		fmt.Fprintln(os.Stderr, "corral-desktop:", err)
+		return 1
+	}
 	in, err := claimInstance(o.Data, 5*time.Second)
 	if errors.Is(err, errAlreadyRunning) {
 		fmt.Fprintln(os.Stderr, "corral-desktop:", err)
@@ -72,15 +76,28 @@ func runDesktop(args []string) int {
 		return 1
 	}
 	a := &desktop{opts: o, be: be, in: in, log: log, started: started, smoke: smokeFromEnv(started)}
-	err = wails.Run(a.appOptions())
+	err = runWindow(a.appOptions())
 	// OnShutdown normally closed the backend already; this covers a
-	// window that never opened (no display, WebKit failed to start).
+	// window that never opened (GTK or WebKit failed to start).
 	a.shutdown(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corral-desktop:", err)
 		return 1
 	}
 	return a.exitCode()
+}
+
+// runWindow runs the Wails application. Wails panics when the toolkit
+// cannot start (GTK without a usable display); that is turned into an error
+// so the core behind the window is still shut down in order: its processes
+// stopped, the store flushed, the watchdog dismissed.
+func runWindow(o *wopts.App) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the window could not start: %v", r)
+		}
+	}()
+	return wails.Run(o)
 }
 
 // desktop is the running window and the core behind it.
