@@ -1,5 +1,16 @@
 // Formatting helpers shared by the views.
 
+/**
+ * Milliseconds of an RFC 3339 time, 0 when absent or unreadable. Times are
+ * compared through this, never as strings: Go trims trailing zeros of the
+ * fraction, so "…:49.8Z" is earlier than "…:49.833Z" but sorts after it.
+ */
+export function ms(t: string | undefined): number {
+  if (!t) return 0;
+  const v = Date.parse(t);
+  return Number.isFinite(v) ? v : 0;
+}
+
 export function fmtCost(usd: number | undefined): string {
   if (!usd) return '$0.00';
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;

@@ -152,3 +152,16 @@ describe('CorralState', () => {
     expect(t.exitCode).toBe(3);
   });
 });
+
+describe('times as Go writes them', () => {
+  it('orders by instant, not by string (Go trims trailing zeros)', () => {
+    const s = new CorralState();
+    s.apply({ seq: 1, sessionId: 'a', time: '2026-11-26T10:00:49.833Z', kind: 'session.status', data: { status: 'idle' } });
+    s.apply({ seq: 2, sessionId: 'a', time: '2026-11-26T10:00:49.8Z', kind: 'usage', data: {} });
+    expect(s.sessions.get('a')!.lastActivity).toBe('2026-11-26T10:00:49.833Z');
+    s.apply({ seq: 3, sessionId: 'a', time: '2026-11-26T11:00:00+01:00', kind: 'usage', data: {} });
+    expect(s.sessions.get('a')!.lastActivity).toBe('2026-11-26T10:00:49.833Z');
+    s.apply({ seq: 4, sessionId: 'a', time: '2026-11-26T10:00:50.1Z', kind: 'usage', data: {} });
+    expect(s.sessions.get('a')!.lastActivity).toBe('2026-11-26T10:00:50.1Z');
+  });
+});

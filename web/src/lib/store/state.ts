@@ -7,6 +7,7 @@
 
 import type { CorralEvent, ErrorData, ProcessInfo, ProcessStateData, Session, SessionStatus } from '../api';
 import { Terminal } from '../ansi';
+import { ms } from '../format';
 import { errorOf, exitOf, requestIdOf, statsOf, truncatedOf } from '../normalize';
 import { Transcript, permissionOf, type PermissionView } from './transcript';
 
@@ -127,7 +128,7 @@ export class CorralState {
       this.sessions.set(id, s);
     }
     const next: Session = { ...s };
-    if (ev.time > next.lastActivity) next.lastActivity = ev.time;
+    if (ms(ev.time) > ms(next.lastActivity)) next.lastActivity = ev.time;
     const d: any = ev.data ?? {};
     switch (ev.kind) {
       case 'session.status':

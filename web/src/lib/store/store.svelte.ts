@@ -6,6 +6,7 @@
 import { Api, BackendError, type Backend, type CorralEvent, type ProcessInfo, type StreamState } from '../api';
 import { CorralState } from './state';
 import { permToolOf } from '../normalize';
+import { ms } from '../format';
 
 export interface Notifier {
   /** whether the page is hidden (notifications only then) */
@@ -169,7 +170,7 @@ export class Store {
       const live = this.state.sessions.get(s.id);
       const tr = this.state.transcripts.get(s.id);
       this.state.upsertSession(
-        live && tr && tr.lastTime > s.lastActivity
+        live && tr && ms(tr.lastTime) > ms(s.lastActivity)
           ? { ...s, status: live.status, lastActivity: live.lastActivity, costUsd: Math.max(s.costUsd, live.costUsd) }
           : s,
       );

@@ -21,6 +21,7 @@ import type {
   TurnCompletedData,
   UsageData,
 } from '../api';
+import { ms } from '../format';
 import { errorOf, exitOf, permToolOf, resolutionOf, suggestionsOf, toolIdOf, truncatedOf, type Resolution } from '../normalize';
 
 /** A permission request as the views show it. */
@@ -149,7 +150,7 @@ export class Transcript {
 
   private fold(ev: CorralEvent): void {
     const base = { key: `${ev.seq}`, seq: ev.seq, time: ev.time, runId: ev.runId };
-    if (ev.time > this.lastTime) this.lastTime = ev.time;
+    if (ms(ev.time) > ms(this.lastTime)) this.lastTime = ev.time;
     const d: any = ev.data ?? {};
     switch (ev.kind) {
       case 'run.started': {
