@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/corral-dev/corral/event"
@@ -299,7 +300,19 @@ func (c *acpConn) response(m *rpcMessage, line []byte, emit func(event.Event)) {
 		c.rpc.mu.Lock()
 		c.prompting = false
 		sid := c.sessionID
+		// A permission request cannot outlive its prompt: withdraw any
+		// the agent left unanswered so no dialog waits for it.
+		var dropped []string
+		for key := range c.pending {
+			dropped = append(dropped, key)
+			delete(c.pending, key)
+		}
 		c.rpc.mu.Unlock()
+		sort.Strings(dropped)
+		for _, key := range dropped {
+			emit(c.em.ev(event.PermissionResolved, PermissionResolvedData{RequestID: key, Outcome: "cancelled"}, line))
+			line = nil
+		}
 		d := TurnCompletedData{OK: true, StopReason: r.StopReason, SessionID: sid}
 		switch r.StopReason {
 		case "cancelled":

@@ -111,6 +111,10 @@ func TestACPPermissionFixtures(t *testing.T) {
 			{PermissionAnswer{Allow: true, Remember: true}, `"optionId":"proceed_always"`},
 			{PermissionAnswer{}, `"optionId":"cancel"`},
 		} {
+			// This Conn did not answer the recorded request, so the prompt's
+			// end withdrew it; pend it again for each answer.
+			c.pending["0"] = acpPending{id: json.RawMessage("0"), options: []acpOption{
+				{OptionID: "proceed_always", Kind: "allow_always"}, {OptionID: "proceed_once", Kind: "allow_once"}, {OptionID: "cancel", Kind: "reject_once"}}}
 			w.Reset()
 			a.ans.RequestID = "0"
 			if err := c.RespondPermission(a.ans); err != nil {
@@ -119,9 +123,9 @@ func TestACPPermissionFixtures(t *testing.T) {
 			if !strings.Contains(w.String(), a.want) || !strings.Contains(w.String(), `"id":0`) {
 				t.Fatalf("answer %+v wrote %s", a.ans, w.String())
 			}
-			c.pending["0"] = acpPending{id: json.RawMessage("0"), options: []acpOption{
-				{OptionID: "proceed_always", Kind: "allow_always"}, {OptionID: "proceed_once", Kind: "allow_once"}, {OptionID: "cancel", Kind: "reject_once"}}}
 		}
+		c.pending["0"] = acpPending{id: json.RawMessage("0"), options: []acpOption{
+			{OptionID: "proceed_always", Kind: "allow_always"}, {OptionID: "proceed_once", Kind: "allow_once"}, {OptionID: "cancel", Kind: "reject_once"}}}
 		if err := c.RespondPermission(PermissionAnswer{RequestID: "0", Allow: true, Input: []byte("{}")}); !errors.Is(err, ErrUnsupported) {
 			t.Fatalf("edited input: %v", err)
 		}
@@ -196,5 +200,24 @@ func TestACPOtherAgentsFixtures(t *testing.T) {
 				t.Fatalf("%s/%s: no turn end", dir, name)
 			}
 		}
+	}
+}
+
+func TestACPPromptEndWithdrawsPendingPermission(t *testing.T) {
+	var w bytes.Buffer
+	c := ACP{}.NewConn(SessionOptions{}, &w, ConnConfig{Now: fixedNow}).(*acpConn)
+	c.Start()
+	decodeAll(t, c, [][]byte{
+		[]byte(`{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":1}}`),
+		[]byte(`{"jsonrpc":"2.0","id":2,"result":{"sessionId":"s1"}}`),
+	})
+	c.SendUserTurn("go")
+	decodeAll(t, c, [][]byte{[]byte(`{"jsonrpc":"2.0","id":"p1","method":"session/request_permission","params":{"sessionId":"s1","toolCall":{"toolCallId":"t1","title":"rm"},"options":[]}}`)})
+	evs := decodeAll(t, c, [][]byte{[]byte(`{"jsonrpc":"2.0","id":3,"result":{"stopReason":"cancelled"}}`)})
+	if len(evs) != 2 || evs[0].Kind != event.PermissionResolved || data[PermissionResolvedData](t, evs[0]).RequestID != "p1" || evs[1].Kind != event.TurnCompleted {
+		t.Fatalf("%v", evs)
+	}
+	if err := c.RespondPermission(PermissionAnswer{RequestID: "p1"}); !errors.Is(err, ErrNoSuchRequest) {
+		t.Fatal(err)
 	}
 }
