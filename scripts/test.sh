@@ -119,7 +119,13 @@ agents_step() {
 e2e_step() {
 	need_debs chromium || return 1
 	bash scripts/install-agent-clis.sh || return 1
-	(cd web && npm run e2e)
+	(
+		cd e2e || exit 1
+		if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+			npm ci --no-audit --no-fund || exit 1
+		fi
+		npm test
+	)
 }
 
 desktop_step() {
