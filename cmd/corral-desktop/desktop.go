@@ -67,14 +67,12 @@ func runDesktop(args []string) int {
 	}
 	defer in.Close()
 
-	bootCtx, cancelBoot := context.WithCancel(context.Background())
-	be, err := openBackend(bootCtx, o, log)
-	cancelBoot()
-	log.Info("core started", "ms", time.Since(started).Milliseconds())
+	be, err := openBackend(context.Background(), o, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corral-desktop:", err)
 		return 1
 	}
+	log.Info("core started", "ms", time.Since(started).Milliseconds())
 	a := &desktop{opts: o, be: be, in: in, log: log, started: started, smoke: smokeFromEnv(started)}
 	err = runWindow(a.appOptions())
 	// OnShutdown normally closed the backend already; this covers a
