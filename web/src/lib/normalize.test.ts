@@ -56,6 +56,19 @@ describe('text folding as agents really stream', () => {
     ]);
     expect(t.items.every((i) => !(i as any).streaming)).toBe(true);
   });
+  it('keeps a sub-agent stream apart from the main one and marks its rows', () => {
+    const t = new Transcript();
+    t.add(ev(1, 'tool.call', { id: 'task1', name: 'Task', input: { prompt: 'look' } }));
+    t.add(ev(2, 'assistant.text', { text: 'main ', delta: true }));
+    t.add(ev(3, 'assistant.text', { text: 'sub ', delta: true, parentToolUseId: 'task1' }));
+    t.add(ev(4, 'assistant.text', { text: 'text', delta: true }));
+    t.add(ev(5, 'assistant.text', { text: 'work', delta: true, parentToolUseId: 'task1' }));
+    expect(t.items.map((i) => [(i as any).text ?? (i as any).name, i.parent])).toEqual([
+      ['Task', undefined],
+      ['main text', undefined],
+      ['sub work', 'task1'],
+    ]);
+  });
   it('Codex: deltas and the whole item share the item id', () => {
     const t = new Transcript();
     t.add(ev(1, 'assistant.text', { text: 'Hel', delta: true, messageId: 'item_1' }));

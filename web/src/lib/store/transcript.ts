@@ -49,6 +49,8 @@ interface Base {
   seq: number;
   time: string;
   runId?: string;
+  /** the tool call (a sub-agent task) this row was produced inside */
+  parent?: string;
 }
 export type Item =
   | (Base & { type: 'user'; text: string })
@@ -149,7 +151,9 @@ export class Transcript {
   }
 
   private fold(ev: CorralEvent): void {
-    const base = { key: `${ev.seq}`, seq: ev.seq, time: ev.time, runId: ev.runId };
+    const base: Base = { key: `${ev.seq}`, seq: ev.seq, time: ev.time, runId: ev.runId };
+    const parent = (ev.data as any)?.parentToolUseId;
+    if (typeof parent === 'string' && parent) base.parent = parent;
     if (ms(ev.time) > ms(this.lastTime)) this.lastTime = ev.time;
     const d: any = ev.data ?? {};
     switch (ev.kind) {
@@ -295,7 +299,7 @@ export class Transcript {
    */
   private foldText(ev: CorralEvent, base: Base, t: TextData): void {
     const type = ev.kind === 'assistant.text' ? 'text' : 'thinking';
-    const slot = `${type}:${ev.runId ?? ''}`;
+    const slot = `${type}:${ev.runId ?? ''}:${t.parentToolUseId ?? ''}`;
     const mid = t.messageId ?? '';
     const text = t.text ?? '';
     const at = this.openText.get(slot);
