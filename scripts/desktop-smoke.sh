@@ -3,6 +3,8 @@
 #
 # What it checks (one "ok"/"FAIL" line each, then "N passed, N failed"):
 #   - the GTK/WebKitGTK/Xvfb packages are present (installed when missing);
+#   - the shell's unit tests pass (among them: the methods bound into the
+#     window are exactly the facade's);
 #   - the binary builds with -tags desktop,production,webkit2_41 (no Wails CLI);
 #   - started under Xvfb with a temporary data dir and a fake agent, the page
 #     loads and the probe inside the window (cmd/corral-desktop/smoke.js)
@@ -114,6 +116,14 @@ if [[ ! -f web/dist/index.html ]]; then
 	(cd web && npm ci --no-audit --no-fund && npm run build) >"$out/web-build.log" 2>&1
 fi
 check "frontend built (web/dist)" test -f web/dist/index.html
+
+# The shell's unit tests need no display and no cgo; among them the check
+# that the methods bound into the window are exactly the facade's.
+if go test -race -count=1 ./cmd/corral-desktop/... >"$out/unit.log" 2>&1; then
+	ok "desktop unit tests (go test -race ./cmd/corral-desktop/...)"
+else
+	bad "desktop unit tests" "see $out/unit.log"
+fi
 
 t0=$(now_ms)
 # stamped like a release, so the About box shows a commit and a date
