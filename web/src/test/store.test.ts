@@ -70,6 +70,10 @@ describe('Store', () => {
     expect(pages.map((p) => p.since)).toEqual([0, 10, 20]);
     const text = (store.state.transcript('s1').items[0] as any).text;
     expect(text).toBe(history.map((e) => e.data.text).join(''));
+    // once is enough, also when retention means the log does not start at 1
+    await store.select(null);
+    await store.select('s1');
+    expect(fake.callsOf('GetEvents').length).toBe(3);
   });
 
   it('notifies only for new events while the page is hidden', async () => {

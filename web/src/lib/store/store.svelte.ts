@@ -61,6 +61,8 @@ export class Store {
   private readonly pageSize: number;
   private readonly startedAt: number;
   private loadingHistory = new Set<string>();
+  /** sessions whose history was paged in once (retention may mean it starts after seq 1) */
+  private historyLoaded = new Set<string>();
   private pollTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(readonly backend: Backend, opts: StoreOptions = {}) {
@@ -191,7 +193,7 @@ export class Store {
   }
 
   async loadHistory(id: string): Promise<void> {
-    if (this.loadingHistory.has(id)) return;
+    if (this.loadingHistory.has(id) || this.historyLoaded.has(id)) return;
     const tr = this.state.transcript(id);
     if (tr.minSeq === 1) return;
     this.loadingHistory.add(id);
@@ -207,6 +209,7 @@ export class Store {
         // stop once we reached what the live stream already delivered
         if (tr.has(since + 1)) break;
       }
+      this.historyLoaded.add(id);
     } catch (e) {
       this.fail(e);
     } finally {
