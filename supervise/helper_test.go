@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -46,6 +47,8 @@ func helperMain(mode string, args []string) int {
 	case "sleep":
 		fmt.Fprintln(out, "ready")
 		time.Sleep(time.Hour)
+	case "echo": // copy stdin lines to stdout until EOF
+		io.Copy(out, os.Stdin)
 	case "sleep-quiet":
 		time.Sleep(time.Hour)
 	case "ignore-term":

@@ -106,8 +106,9 @@ func TestSetsidAndDoubleForkDieWithTheTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.waitFor(t, "running", stateIs(p.ID(), StateRunning))
-	if n := len(proctest.Leftovers(mark)); n != 4 {
-		t.Fatalf("%d processes in the tree, want 4", n)
+	tree := proctest.Leftovers(mark)
+	if len(tree) != 4 {
+		t.Fatalf("%d processes in the tree, want 4", len(tree))
 	}
 	// The sampler counts the whole tree, the escaped ones included.
 	rec.waitFor(t, "stats of 4 processes", func(ev event.Event) bool {
@@ -121,6 +122,23 @@ func TestSetsidAndDoubleForkDieWithTheTree(t *testing.T) {
 	}
 	// Before Shutdown (whose final sweep would hide a failure here).
 	proctest.RequireGone(t, mark)
+	// What was re-parented to this process was also reaped: no zombie of
+	// the tree stays (proctest ignores zombies).
+	zombies := func() []int {
+		var z []int
+		for _, pid := range tree {
+			if st, _, ok := readStat(pid, nil); ok && st.State == 'Z' && st.Ppid == os.Getpid() {
+				z = append(z, pid)
+			}
+		}
+		return z
+	}
+	for i := 0; len(zombies()) > 0; i++ {
+		if i > 500 {
+			t.Fatalf("zombies left: %v", zombies())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func killNine(t *testing.T, watchdog bool) (dir, mark string) {

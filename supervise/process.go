@@ -617,6 +617,7 @@ func (p *Process) runOnce() outcome {
 			p.cur = nil
 			p.curReady = make(chan struct{})
 			p.mu.Unlock()
+			s.reaper.ended(pid)
 			return out
 		case <-readyCh:
 			markRunning()

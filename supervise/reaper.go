@@ -7,26 +7,63 @@ import (
 
 // reaper kills and reaps descendants that left their tree and were
 // re-parented to corral (which needs Config.Subreaper): after a managed
-// process ended, and at every kick, it looks at corral's children that lead
+// process ended, and every second, it looks at corral's children that lead
 // no managed tree and carry this supervisor's marker. One whose process is
-// over (or between two runs) is killed with its group, and every such child
-// seen alive is reaped once it died, so no zombie stays. Children of corral
-// started by other code carry no marker and are never touched.
+// over (or between two runs) is killed with its group. Every such child
+// seen alive is reaped once it died, and so is every dead member of the
+// group of a recently ended run (killed by proc after its leader exited,
+// and re-parented to corral), so no zombie stays. Children of corral started
+// by other code carry no marker and lead other groups: never touched.
 type reaper struct {
 	s      *Supervisor
 	kickCh chan struct{}
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	seen   map[int]uint64 // adopted pid → start time, to reap once dead
+
+	mu     sync.Mutex
+	groups map[int]time.Time // groups of ended runs → when they ended
 }
 
 func newReaper(s *Supervisor) *reaper {
-	r := &reaper{s: s, kickCh: make(chan struct{}, 1), stop: make(chan struct{}), seen: map[int]uint64{}}
+	r := &reaper{s: s, kickCh: make(chan struct{}, 1), stop: make(chan struct{}), seen: map[int]uint64{}, groups: map[int]time.Time{}}
 	if s.cfg.Subreaper {
 		r.wg.Add(1)
 		go r.run()
 	}
 	return r
+}
+
+// ended records that the run leading group pgid was reaped: members of
+// that group re-parented to corral are its leftovers, and the reaper reaps
+// them once they died. Groups are forgotten after groupMemory.
+func (r *reaper) ended(pgid int) {
+	if !r.s.cfg.Subreaper {
+		return
+	}
+	r.mu.Lock()
+	r.groups[pgid] = time.Now()
+	r.mu.Unlock()
+	r.kick()
+}
+
+// groupMemory is how long the group of an ended run is remembered; its
+// members die within milliseconds of the kill.
+const groupMemory = 30 * time.Second
+
+// endedGroups returns the remembered groups, forgetting old ones.
+func (r *reaper) endedGroups() map[int]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[int]bool, len(r.groups))
+	for g, t := range r.groups {
+		if time.Since(t) > groupMemory {
+			delete(r.groups, g)
+			continue
+		}
+		out[g] = true
+	}
+	return out
 }
 
 func (r *reaper) kick() {
@@ -44,12 +81,16 @@ const reaperPause = 50 * time.Millisecond
 
 func (r *reaper) run() {
 	defer r.wg.Done()
+	tick := time.NewTicker(reaperPeriod)
+	defer tick.Stop()
 	for {
 		select {
 		case <-r.stop:
 			r.sweep()
 			return
 		case <-r.kickCh:
+			r.sweep()
+		case <-tick.C:
 			r.sweep()
 		}
 		t := time.NewTimer(reaperPause)
@@ -62,6 +103,10 @@ func (r *reaper) run() {
 		}
 	}
 }
+
+// reaperPeriod is how often the reaper sweeps without being kicked, to
+// collect what died after the last kick.
+const reaperPeriod = time.Second
 
 func (r *reaper) close() {
 	close(r.stop)

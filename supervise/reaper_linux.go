@@ -40,6 +40,7 @@ func (r *reaper) sweep() {
 	if s.watchdog != nil {
 		leaders[s.watchdog.Pid()] = true
 	}
+	groups := r.endedGroups()
 	for _, st := range cands {
 		if leaders[st.Pid] {
 			continue
@@ -48,6 +49,8 @@ func (r *reaper) sweep() {
 			if start, ok := r.seen[st.Pid]; ok && start == st.StartTime {
 				reapPid(st.Pid)
 				delete(r.seen, st.Pid)
+			} else if groups[st.Pgid] && st.Pgid != st.Pid {
+				reapPid(st.Pid)
 			}
 			continue
 		}

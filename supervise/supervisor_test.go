@@ -122,14 +122,17 @@ func TestTimeoutsFireOnceWithTheirReason(t *testing.T) {
 func TestIdleTimerRestartsOnOutput(t *testing.T) {
 	clk := newFakeClock()
 	s, rec, mark := newTestSupervisor(t, Config{Clock: clk})
-	p, err := s.Start(Spec{Spec: helper(mark, "sleep"), Ready: Readiness{Mode: ReadyOnStart}, IdleTimeout: 10 * time.Second})
+	spec := helper(mark, "echo")
+	spec.Stdin = proc.StdinPipe
+	p, err := s.Start(Spec{Spec: spec, Ready: Readiness{Mode: ReadyOnStart}, IdleTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk.waitTimer(t, 10*time.Second)
 	clk.Advance(6 * time.Second)
-	rec.waitFor(t, "ready line", isKind(p.ID(), event.Stdout))
-	// The line arrived at +6 s; the first check at +10 s re-arms for 6 s.
+	p.Write([]byte("ping\n"))
+	rec.waitFor(t, "echoed line", isKind(p.ID(), event.Stdout))
+	// The line came at +6 s; the check at +10 s re-arms for the 6 s left.
 	clk.Advance(4 * time.Second)
 	clk.waitTimer(t, 6*time.Second)
 	if st := p.Info().State; st != StateRunning {
