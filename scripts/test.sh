@@ -65,18 +65,12 @@ go_static() {
 }
 
 go_cross() {
-	local failed=0
-	for os in linux darwin windows; do
-		for arch in amd64 arm64; do
-			if CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -o /dev/null ./cmd/corral; then
-				echo "built corral for $os/$arch"
-			else
-				echo "cross build FAILED for $os/$arch"
-				failed=1
-			fi
-		done
-	done
+	local out failed=0
+	out=$(mktemp -d)
+	bash scripts/cross-build.sh "$out" || failed=1
+	rm -rf "$out"
 	GOOS=windows go vet ./proc/ ./stream/ ./supervise/ ./policy/ || failed=1
+	GOOS=darwin go vet ./proc/ ./stream/ ./supervise/ ./policy/ || failed=1
 	return $failed
 }
 
