@@ -327,6 +327,7 @@ func (p *Process) loop(admitted bool) {
 				waiting = false
 			case <-p.wake:
 				if stop, kill, _ := p.requests(); (stop || kill) && s.dequeue(p) {
+					s.unregister(p)
 					p.finish(Result{State: StateExited, Reason: ReasonKilled, Code: -1})
 					s.finished(p)
 					return
@@ -406,9 +407,10 @@ func (p *Process) loop(admitted bool) {
 	}
 }
 
-// end emits the terminal events and releases the slot.
+// end releases the slot and emits the terminal events.
 func (p *Process) end(r Result) {
 	p.s.releaseSlot(p)
+	p.s.unregister(p)
 	p.finish(r)
 	p.s.finished(p)
 }

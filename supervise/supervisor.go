@@ -149,8 +149,14 @@ type Spec struct {
 	// SessionID is empty and Owner.Kind is "session", Owner.ID is used.
 	SessionID, RunID string
 
+	// Restart is the restart policy. When its Mode is empty it is
+	// RestartNever, the default for agent conversations (the session layer
+	// resumes them instead), or RestartOnFailure when Daemon is set.
 	Restart RestartPolicy
-	Ready   Readiness
+	// Daemon marks a long-lived helper (a language server, an MCP server):
+	// its default restart mode is on-failure.
+	Daemon bool
+	Ready  Readiness
 	// StartTimeout bounds starting → running (DefaultStartTimeout when
 	// zero); a process not ready in time is killed and counted a failure.
 	StartTimeout time.Duration
@@ -311,6 +317,9 @@ func (s *Supervisor) Start(spec Spec) (*Process, error) {
 	if spec.SessionID == "" && spec.Owner.Kind == "session" {
 		spec.SessionID = spec.Owner.ID
 	}
+	if spec.Restart.Mode == "" && spec.Daemon {
+		spec.Restart.Mode = RestartOnFailure
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -408,14 +417,19 @@ func (s *Supervisor) dequeue(p *Process) bool {
 	return true
 }
 
-// finished is called by a process's loop once its terminal event is queued.
-func (s *Supervisor) finished(p *Process) {
+// unregister removes p from the registry, just before its terminal event:
+// whoever sees the process over no longer finds it in List.
+func (s *Supervisor) unregister(p *Process) {
 	s.mu.Lock()
 	delete(s.procs, p.id)
 	if i := slices.Index(s.order, p); i >= 0 {
 		s.order = slices.Delete(s.order, i, i+1)
 	}
 	s.mu.Unlock()
+}
+
+// finished is called by a process's loop once its terminal event is queued.
+func (s *Supervisor) finished(*Process) {
 	s.reaper.kick()
 	s.all.Done()
 }

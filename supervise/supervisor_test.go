@@ -398,3 +398,21 @@ func TestShutdownStopsEverything(t *testing.T) {
 		t.Fatalf("Start after Shutdown: %v", err)
 	}
 }
+
+func TestDaemonDefaultsToOnFailure(t *testing.T) {
+	clk := newFakeClock()
+	s, rec, mark := newTestSupervisor(t, Config{Clock: clk})
+	conv, _ := s.Start(Spec{Spec: helper(mark, "exit", "1")})
+	if r := conv.Wait(); r.State != StateExited || r.Attempts != 1 {
+		t.Fatalf("conversation %+v", r)
+	}
+	if len(s.List()) != 0 {
+		t.Fatal("a process that is over is still listed")
+	}
+	d, _ := s.Start(Spec{Spec: helper(mark, "exit", "1"), Daemon: true})
+	rec.waitFor(t, "daemon backoff", stateIs(d.ID(), StateBackoff))
+	d.Stop()
+	if r := d.Wait(); r.Reason != ReasonKilled || r.Attempts != 1 {
+		t.Fatalf("daemon %+v", r)
+	}
+}
