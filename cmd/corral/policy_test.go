@@ -58,3 +58,30 @@ func TestPolicyCheckUsage(t *testing.T) {
 		t.Fatalf("code %d stderr %q", code, errb.String())
 	}
 }
+
+func TestRunCapabilityGoesThroughPolicy(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, `
+[[capability]]
+name = "say"
+program = "/bin/echo"
+args = ["said", { validator = "[a-z]+" }]
+env = { FIXED = "1" }
+`)
+	cmd := corral(t, "run", "--config", cfg, "--data", dir, "--capability", "say", "--", "said", "hello")
+	out, err := cmd.Output()
+	if err != nil || string(out) != "said hello\n" {
+		t.Fatalf("out %q err %v", out, err)
+	}
+	cmd = corral(t, "run", "--config", cfg, "--data", dir, "--capability", "say", "--", "said", "hello; rm -rf ~")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	code := exitCode(t, cmd.Run())
+	if code != 126 || !strings.Contains(errb.String(), "arg") {
+		t.Fatalf("code %d stderr %q", code, errb.String())
+	}
+	cmd = corral(t, "run", "--config", cfg, "--data", dir, "--capability", "say", "--", "said", "hello", "extra")
+	if code := exitCode(t, cmd.Run()); code != 126 {
+		t.Fatalf("extra argument: code %d", code)
+	}
+}

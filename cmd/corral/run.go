@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/proc"
 	"github.com/corral-dev/corral/supervise"
 )
@@ -61,33 +63,51 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	timeout := fs.Duration("timeout", 0, "stop the command after it ran this long in total (0: no limit)")
 	idle := fs.Duration("idle-timeout", 0, "stop the command after this long without output (0: no limit)")
 	restart := fs.String("restart", string(supervise.RestartNever), "restart `policy` after an exit corral did not ask for: never, on-failure or always")
+	capName := fs.String("capability", "", "run the configured capability `NAME` with the arguments after --, through the policy check")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corral run [flags] -- CMD ARGS...")
+		fmt.Fprintln(stderr, "usage: corral run [flags] -- CMD ARGS...\n       corral run [flags] --capability NAME -- ARGS...")
 		fs.PrintDefaults()
 	}
 	if fs.Parse(args) != nil {
 		return 2
 	}
 	rest := fs.Args()
-	if len(rest) == 0 {
+	if len(rest) == 0 && *capName == "" {
 		fs.Usage()
 		return 2
 	}
-	policy := supervise.Restart(*restart)
-	switch policy {
+	restartMode := supervise.Restart(*restart)
+	switch restartMode {
 	case supervise.RestartNever, supervise.RestartOnFailure, supervise.RestartAlways:
 	default:
 		fmt.Fprintf(stderr, "corral: --restart must be never, on-failure or always, not %q\n", *restart)
 		return 2
 	}
-	spec := proc.Spec{
-		Program: rest[0],
-		Args:    rest[1:],
-		Dir:     *dir,
-		// The user runs this command from their own shell: passing that
-		// shell's environment is the explicit choice here.
-		Env:   os.Environ(),
-		Stdin: proc.StdinPipe,
+	var spec proc.Spec
+	if *capName != "" {
+		// A capability decides the program, the arguments, the directory
+		// and the environment; the caller only supplies checked arguments.
+		res, code := resolveCapability(g, *capName, rest, *dir, stderr)
+		if code != 0 {
+			return code
+		}
+		spec = proc.Spec{Program: res.Program, Args: res.Args, Dir: res.Dir, Env: res.Env, Stdin: proc.StdinPipe, MaxLine: int(res.Limits.MaxLine)}
+		if *timeout == 0 || (res.Limits.Timeout > 0 && *timeout > res.Limits.Timeout) {
+			*timeout = res.Limits.Timeout
+		}
+		if *idle == 0 || (res.Limits.IdleTimeout > 0 && *idle > res.Limits.IdleTimeout) {
+			*idle = res.Limits.IdleTimeout
+		}
+	} else {
+		spec = proc.Spec{
+			Program: rest[0],
+			Args:    rest[1:],
+			Dir:     *dir,
+			// The user runs this command from their own shell: passing that
+			// shell's environment is the explicit choice here.
+			Env:   os.Environ(),
+			Stdin: proc.StdinPipe,
+		}
 	}
 	// Output reaches the terminal through the supervisor's Tap, on the
 	// reading goroutine: byte-exact, and a slow terminal slows the child
@@ -157,7 +177,7 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	p, err := sv.Start(supervise.Spec{
 		Spec:           spec,
 		Owner:          supervise.Owner{Kind: "cli", ID: "run"},
-		Restart:        supervise.RestartPolicy{Mode: policy},
+		Restart:        supervise.RestartPolicy{Mode: restartMode},
 		Timeout:        *timeout,
 		IdleTimeout:    *idle,
 		StopGrace:      *grace,
@@ -275,4 +295,27 @@ func pumpStdin(p interface {
 			return
 		}
 	}
+}
+
+// resolveCapability checks a capability run against the configured policy.
+// It returns a non-zero exit code after printing the denial when the policy
+// refuses it.
+func resolveCapability(g *globals, name string, args []string, dir string, stderr io.Writer) (policy.Resolved, int) {
+	_, pol, err := loadPolicy(g)
+	if err != nil {
+		fmt.Fprintf(stderr, "corral: %v\n", err)
+		return policy.Resolved{}, 2
+	}
+	if dir != "" {
+		if dir, err = filepath.Abs(dir); err != nil {
+			fmt.Fprintf(stderr, "corral: %v\n", err)
+			return policy.Resolved{}, 2
+		}
+	}
+	res, err := pol.Check(policy.Request{Capability: name, Args: args, Cwd: dir})
+	if err != nil {
+		fmt.Fprintf(stderr, "corral: %v\n", err)
+		return policy.Resolved{}, 126
+	}
+	return res, 0
 }
