@@ -138,6 +138,16 @@ describe('PermissionPrompt', () => {
     expect(screen.queryByTestId('permission-prompt')).toBeNull();
   });
 
+  it('leads to the session a request belongs to', async () => {
+    const { fake, store } = await setup();
+    const opened: string[] = [];
+    render(PermissionPrompt, { store, preferSession: 's1', onopen: (id: string) => opened.push(id) });
+    fake.push(ev(1, 'permission.request', { requestId: 'p', tool: 'Bash', input: {} }, { sessionId: 's2' }));
+    await tick();
+    await fireEvent.click(screen.getByTitle('Open this session'));
+    expect(opened).toEqual(['s2']);
+  });
+
   it('ignores shortcut keys while typing in a field', async () => {
     const { fake, store } = await setup({ RespondPermission: () => null });
     render(PermissionPrompt, { store });
@@ -186,14 +196,15 @@ describe('RunConsole', () => {
 
   it('streams output of a spawned process and writes stdin', async () => {
     const { fake, store } = await setup({
-      ListCapabilities: () => [{ name: 'cat', program: 'cat', args: [] }],
+      ListCapabilities: () => [{ name: 'cat', program: 'cat', args: [], cwd: ['/srv/a', '/srv/b'] }],
       Spawn: () => ({ processId: 'px' }),
       WriteStdin: () => null,
     });
     render(RunConsole, { store });
     await until(() => expect(screen.getByTestId('run')).toBeTruthy());
     await fireEvent.click(screen.getByTestId('run'));
-    await until(() => expect(fake.callsOf('Spawn')).toEqual([{ capability: 'cat', args: [] }]));
+    // the first allowed root is the default working directory
+    await until(() => expect(fake.callsOf('Spawn')).toEqual([{ capability: 'cat', args: [], cwd: '/srv/a' }]));
     fake.push({ seq: 1, processId: 'px', time: '2026-11-26T10:00:00Z', kind: 'stdout', data: { text: '\x1b[31mred\x1b[0m line' } });
     await tick();
     await until(() => expect(screen.getByTestId('terminal').textContent).toContain('red line'));
