@@ -69,6 +69,12 @@ describe('text folding as agents really stream', () => {
       ['sub work', 'task1'],
     ]);
   });
+  it('remembers what the agent reported at start', () => {
+    const t = new Transcript();
+    t.add(ev(1, 'agent.init', { sessionId: 'abc', model: 'claude-opus', version: '2.1.4', tools: ['Bash'] }));
+    expect(t.init).toEqual({ model: 'claude-opus', version: '2.1.4', permissionMode: undefined });
+    expect(t.items).toEqual([]);
+  });
   it('Codex: deltas and the whole item share the item id', () => {
     const t = new Transcript();
     t.add(ev(1, 'assistant.text', { text: 'Hel', delta: true, messageId: 'item_1' }));

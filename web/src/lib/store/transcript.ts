@@ -88,6 +88,8 @@ export class Transcript {
   lastTime = '';
   /** agent.other events seen (kept in events, not shown as rows) */
   otherCount = 0;
+  /** what the agent reported when it started (agent.init): model, version… */
+  init: { model?: string; version?: string; permissionMode?: string } | null = null;
   private readonly seqs = new Set<number>();
   /** open (still streaming) text/thinking item per `${type}:${runId}` */
   private openText = new Map<string, number>();
@@ -139,6 +141,7 @@ export class Transcript {
     this.activeRuns.clear();
     this.costUsd = 0;
     this.otherCount = 0;
+    this.init = null;
     for (const e of this.events) this.fold(e);
   }
 
@@ -233,6 +236,9 @@ export class Transcript {
         }
         break;
       }
+      case 'agent.init':
+        this.init = { model: d.model || undefined, version: d.version || undefined, permissionMode: d.permissionMode || undefined };
+        break;
       case 'agent.retry':
         this.push({ ...base, type: 'notice', level: 'warn', text: `Retrying the model API call${d.attempt ? ` (attempt ${d.attempt}${d.maxRetries ? ' of ' + d.maxRetries : ''})` : ''}${d.error ? ': ' + d.error : ''}` });
         break;
