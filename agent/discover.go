@@ -320,3 +320,24 @@ func (d *Discoverer) withVersion(ctx context.Context, f Found) Found {
 	}
 	return f
 }
+
+// Result is the outcome of looking for one CLI.
+type Result struct {
+	Spec  CLISpec
+	Found Found
+	Err   error // a *NotFoundError when missing
+}
+
+// FindAll looks for each spec (KnownCLIs when specs is empty), in order.
+// The login shell runs at most once for all of them.
+func (d *Discoverer) FindAll(ctx context.Context, specs ...CLISpec) []Result {
+	if len(specs) == 0 {
+		specs = KnownCLIs
+	}
+	out := make([]Result, 0, len(specs))
+	for _, s := range specs {
+		f, err := d.Find(ctx, s)
+		out = append(out, Result{Spec: s, Found: f, Err: err})
+	}
+	return out
+}

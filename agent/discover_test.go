@@ -136,3 +136,22 @@ func TestParseVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscoverFindAll(t *testing.T) {
+	bin := t.TempDir()
+	fakeExe(t, bin, "claude")
+	var calls atomic.Int32
+	d := fakeDiscoverer(t, map[string]string{"PATH": bin, "SHELL": "/bin/sh"}, "", &calls)
+	res := d.FindAll(context.Background())
+	if len(res) != len(KnownCLIs) || res[0].Err != nil || res[0].Found.Version != "1.2.3" {
+		t.Fatalf("%+v", res)
+	}
+	for _, r := range res[1:] {
+		if !errors.Is(r.Err, ErrNotFound) {
+			t.Fatalf("%s: %v", r.Spec.Name, r.Err)
+		}
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("login shell ran %d times for %d lookups", calls.Load(), len(res))
+	}
+}
