@@ -68,6 +68,17 @@ describe('Conversation', () => {
     expect(screen.queryByTestId('working')).toBeNull();
   });
 
+  it('deletes a session after a second click', async () => {
+    const { store, fake } = await setup({ DeleteSession: () => null });
+    render(Conversation, { store, sessionId: 's1' });
+    await fireEvent.click(screen.getByTestId('delete-session'));
+    expect(fake.callsOf('DeleteSession')).toEqual([]);
+    expect(screen.getByTestId('delete-session').textContent).toContain('for good');
+    await fireEvent.click(screen.getByTestId('delete-session'));
+    await until(() => expect(fake.callsOf('DeleteSession')).toEqual([{ sessionId: 's1' }]));
+    await until(() => expect(store.state.sessions.has('s1')).toBe(false));
+  });
+
   it('offers resume for an ended session', async () => {
     const { fake, store } = await setup({ ResumeSession: () => session('s1') });
     render(Conversation, { store, sessionId: 's1' });
