@@ -1,0 +1,806 @@
+// Browser end-to-end tests of `corral serve`.
+//
+//   cd e2e && npm ci && node run.mjs [name-filter]
+//
+// Builds corral (and two small helpers: the mock model API and the
+// session seeder) from this tree, serves it with a private data directory
+// and configuration, drives the real page in Debian's Chromium
+// (/usr/bin/chromium, or $CHROMIUM) through playwright-core, and stops
+// everything it started. Each test has its own deadline (hang protection,
+// not a speed limit) and leaves a screenshot in e2e/artifacts/. The speed
+// figures go to e2e/artifacts/figures.json (docs/benchmarks/web.md quotes
+// them). The last line is "N passed, N failed"; the exit status is non-zero
+// when a test failed.
+//
+// The real Claude Code test uses the CLI that scripts/install-agent-clis.sh
+// puts under $CORRAL_CLI_CACHE (default ~/.cache/corral-clis). It is
+// skipped, saying so, when the CLI is missing, unless CORRAL_E2E_REQUIRE_CLI=1
+// makes a missing CLI a failure.
+import { chromium } from 'playwright-core';
+import { spawn, execFileSync } from 'node:child_process';
+import {
+  existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync,
+} from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { homedir, tmpdir, cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..');
+const artifacts = join(here, 'artifacts');
+const filter = process.argv[2] ?? '';
+const CLAUDE_VERSION = '2.1.197'; // keep in sync with internal/clitest and scripts/install-agent-clis.sh
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.log(...a);
+
+class Skip extends Error {}
+
+// Servers and helpers this runner started, ended with SIGTERM if the runner
+// itself fails or is interrupted, so nothing outlives it.
+const started = new Set();
+function abort(why) {
+  console.error(why);
+  for (const c of started) if (c.exitCode === null) c.kill('SIGTERM');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+process.on('uncaughtException', (e) => abort(e));
+process.on('SIGINT', () => abort('interrupted'));
+process.on('SIGTERM', () => abort('terminated'));
+
+// ---------------------------------------------------------------- processes
+
+/** Every live process as pid -> {ppid, start}, from /proc. */
+function processTable() {
+  const out = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // the command name may hold spaces and parentheses: fields start after the last ')'
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (f[0] === 'Z') continue; // a zombie is dead, only not yet reaped
+      out.set(Number(name), { ppid: Number(f[1]), start: f[19] });
+    } catch {
+      // gone while we looked
+    }
+  }
+  return out;
+}
+
+/** The descendants of pid (children, grandchildren, …) with their start times. */
+function descendants(pid) {
+  const table = processTable();
+  const found = [];
+  const walk = (p) => {
+    for (const [c, info] of table) {
+      if (info.ppid === p) {
+        found.push({ pid: c, start: info.start });
+        walk(c);
+      }
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+/** Those of procs still alive (same pid and same start time). */
+function stillAlive(procs) {
+  const table = processTable();
+  return procs.filter((p) => table.get(p.pid)?.start === p.start);
+}
+
+function exitOf(child) {
+  return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) return res({ code: child.exitCode, signal: child.signalCode });
+    child.once('exit', (code, signal) => res({ code, signal }));
+  });
+}
+
+// ---------------------------------------------------------------- build and config
+
+const tmp = mkdtempSync(join(tmpdir(), 'corral-e2e-'));
+const bin = join(tmp, 'bin');
+const work = join(tmp, 'work');
+mkdirSync(bin);
+mkdirSync(work);
+mkdirSync(artifacts, { recursive: true });
+for (const f of readdirSync(artifacts)) if (f.endsWith('.png') || f.endsWith('.json')) rmSync(join(artifacts, f));
+
+log(`building corral and the test helpers into ${bin}…`);
+const goEnv = { ...process.env, CGO_ENABLED: '0' };
+for (const [out, pkg] of [['corral', './cmd/corral'], ['mockserver', './e2e/mockserver'], ['seed', './e2e/seed']]) {
+  execFileSync('go', ['build', '-o', join(bin, out), pkg], { cwd: repo, env: goEnv, stdio: 'inherit' });
+}
+const corral = join(bin, 'corral');
+
+const cliCache = process.env.CORRAL_CLI_CACHE || join(homedir(), '.cache', 'corral-clis');
+const claudePath = join(cliCache, `claude-${CLAUDE_VERSION}`, 'node_modules', '.bin', 'claude');
+const haveClaude = existsSync(claudePath);
+
+// The mock model API for the real CLI, tied to our stdin.
+let mock = null;
+let mockURL = '';
+if (haveClaude) {
+  mock = spawn(join(bin, 'mockserver'), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  started.add(mock);
+  mockURL = await new Promise((res, rej) => {
+    let buf = '';
+    mock.stdout.on('data', (d) => {
+      buf += d;
+      const m = /MOCKLLM_URL=(\S+)/.exec(buf);
+      if (m) res(m[1]);
+    });
+    mock.once('exit', (c) => rej(new Error(`mockserver exited ${c} before serving`)));
+  });
+  log(`mock model API at ${mockURL}`);
+}
+
+const toml = (s) => JSON.stringify(s); // a JSON string is a valid TOML basic string
+const claudeHome = join(tmp, 'claude-home');
+mkdirSync(join(claudeHome, 'tmp'), { recursive: true });
+const config = [
+  '# written by e2e/run.mjs',
+  '[agents.fake]',
+  `command = ${toml(corral)}`,
+  'protocol = "claude"',
+  'env = { CORRAL_FAKEAGENT = "1" }',
+  '',
+  ...(haveClaude
+    ? [
+        '[agents.claude]',
+        `command = ${toml(claudePath)}`,
+        'protocol = "claude"',
+        // the environment internal/clitest gives the contract tests: a
+        // private HOME, the mock's base URL, a fake key, no other traffic
+        `env = { HOME = ${toml(claudeHome)}, TMPDIR = ${toml(join(claudeHome, 'tmp'))}, ANTHROPIC_BASE_URL = ${toml(mockURL)}, ` +
+          'ANTHROPIC_API_KEY = "sk-test", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1", DISABLE_TELEMETRY = "1", ' +
+          'DISABLE_AUTOUPDATER = "1", DISABLE_ERROR_REPORTING = "1", CLAUDE_CODE_MAX_RETRIES = "1", IS_SANDBOX = "1", ' +
+          'NO_COLOR = "1", NO_PROXY = "127.0.0.1,localhost" }',
+        '',
+      ]
+    : []),
+  '[[capability]]',
+  'name = "console-demo"',
+  'program = "/bin/sh"',
+  `args = [${toml(join(here, 'console-demo.sh'))}]`,
+  '',
+  '[[capability]]',
+  'name = "sleeper"',
+  'program = "sleep"',
+  'args = ["600"]',
+  '',
+].join('\n');
+const configPath = join(tmp, 'config.toml');
+writeFileSync(configPath, config);
+
+// corral must not inherit the switch that turns it into the fake agent
+const serveEnv = { ...process.env };
+delete serveEnv.CORRAL_FAKEAGENT;
+
+/** Starts `corral serve` on dataDir and waits for its serve.json. */
+async function startServe(name, dataDir) {
+  const logPath = join(tmp, `${name}.log`);
+  const fd = openSync(logPath, 'a');
+  const child = spawn(corral, ['serve', '--no-open', '--data', dataDir, '--config', configPath], {
+    stdio: ['ignore', fd, fd],
+    env: serveEnv,
+  });
+  started.add(child);
+  const exited = exitOf(child);
+  const infoPath = join(dataDir, 'serve.json');
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`corral serve exited ${child.exitCode} at start; see ${logPath}`);
+    try {
+      const info = JSON.parse(readFileSync(infoPath, 'utf8'));
+      if (info.pid === child.pid && info.token && info.port) {
+        const base = `http://127.0.0.1:${info.port}`;
+        return { name, child, exited, logPath, dataDir, token: info.token, base, url: info.url };
+      }
+    } catch {
+      // not written yet
+    }
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`corral serve wrote no serve.json in 30 s; see ${logPath}`);
+}
+
+/**
+ * Stops a server with SIGTERM and checks the contract: exit status 0, and
+ * every process it started (agents, capabilities, the watchdog) gone.
+ */
+async function stopServe(s) {
+  if (!s || s.stopped) return;
+  s.stopped = true;
+  const kids = descendants(s.child.pid);
+  s.child.kill('SIGTERM');
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), 30000);
+  const { code, signal } = await s.exited;
+  clearTimeout(timer);
+  let left = stillAlive(kids);
+  for (let i = 0; i < 100 && left.length; i++) {
+    await sleep(100);
+    left = stillAlive(left);
+  }
+  for (const p of left) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  const problems = [];
+  if (code !== 0) problems.push(`exit ${code ?? signal} instead of 0 (see ${s.logPath})`);
+  if (existsSync(join(s.dataDir, 'serve.json'))) problems.push('serve.json left behind');
+  if (left.length) {
+    const what = left.map((p) => {
+      try {
+        return `${p.pid} ${readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`;
+      } catch {
+        return String(p.pid);
+      }
+    });
+    problems.push(`${left.length} child process(es) still running 10 s after exit: ${what.join('; ')}`);
+  }
+  return { kids: kids.length, problems };
+}
+
+/** Calls a facade method over HTTP the way the page does. */
+async function call(s, method, params = {}) {
+  const r = await fetch(`${s.base}/api/call/${method}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(params),
+  });
+  const body = await r.json();
+  if (body.error) throw new Error(`${method}: ${body.error.code}: ${body.error.message}`);
+  return body.result;
+}
+
+/** Every event of a session, paging GetEvents. */
+async function allEvents(s, sessionId) {
+  const out = [];
+  let since = 0;
+  for (;;) {
+    const { events, more } = await call(s, 'GetEvents', { sessionId, since, limit: 1000 });
+    out.push(...events);
+    if (!more || !events.length) return out;
+    since = events[events.length - 1].seq;
+  }
+}
+
+async function waitFor(what, fn, timeoutMs = 15000, every = 100) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
+// ---------------------------------------------------------------- browser
+
+const main = await startServe('serve', join(tmp, 'data'));
+log(`corral serve pid ${main.child.pid} at ${main.base}`);
+
+const profile = mkdtempSync(join(tmp, 'chromium-profile-'));
+const browser = await chromium.launchPersistentContext(profile, {
+  executablePath: chromiumPath,
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+  viewport: { width: 1280, height: 800 },
+});
+for (const p of browser.pages()) await p.close();
+
+/** The page's URL for server s, with flags after the token (session=ID, view=…). */
+const pageURL = (s, flags = '') => `${s.base}/#token=${s.token}${flags ? '&' + flags : ''}`;
+
+async function openPage(page, s, flags) {
+  await page.goto(pageURL(s, flags));
+  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 20000 });
+}
+
+/** The text of the last assistant message in the open conversation. */
+const lastAssistant = (page) =>
+  page.evaluate(() => {
+    const all = document.querySelectorAll('[data-testid="transcript"] [aria-label="Assistant message"]');
+    return all.length ? all[all.length - 1].textContent : '';
+  });
+
+async function newSession(s, agent = 'fake') {
+  return call(s, 'CreateSession', { agent, cwd: work });
+}
+
+// ---------------------------------------------------------------- harness
+
+const results = [];
+const figures = { machine: { cpus: cpus().length, model: cpus()[0]?.model, chromium: '' }, load: [] };
+figures.machine.chromium = execFileSync(chromiumPath, ['--version'], { encoding: 'utf8' }).trim();
+let n = 0;
+
+async function test(name, deadlineMs, fn, { browserless = false } = {}) {
+  n++;
+  if (filter && !name.includes(filter) && !browserless) return;
+  const slug = `${String(n).padStart(2, '0')}-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-+$/, '')}`;
+  const page = browserless ? null : await browser.newPage();
+  const pageErrors = [];
+  page?.on('pageerror', (e) => pageErrors.push(e.message));
+  page?.on('console', (m) => m.type() === 'error' && log(`    console error: ${m.text()}`));
+  const t0 = Date.now();
+  let timer;
+  let status = 'pass';
+  let detail = '';
+  try {
+    await Promise.race([
+      fn(page),
+      new Promise((_, rej) => {
+        timer = setTimeout(() => rej(new Error(`deadline of ${deadlineMs} ms passed`)), deadlineMs);
+      }),
+    ]);
+    if (pageErrors.length) throw new Error(`uncaught error in the page: ${pageErrors[0]}`);
+  } catch (e) {
+    status = e instanceof Skip ? 'skip' : 'fail';
+    detail = e.message.split('\n')[0];
+  } finally {
+    clearTimeout(timer);
+  }
+  try {
+    if (page && !page.isClosed()) await page.screenshot({ path: join(artifacts, `${slug}.png`) });
+  } catch (e) {
+    log(`    no screenshot: ${e.message.split('\n')[0]}`);
+  }
+  await page?.close().catch(() => {});
+  const ms = Date.now() - t0;
+  const tag = { pass: 'ok  ', fail: 'FAIL', skip: 'skip' }[status];
+  log(`${tag} ${name} (${ms} ms)${detail ? ': ' + detail : ''}`);
+  results.push({ name, status, detail, ms });
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+// ---------------------------------------------------------------- the tests
+
+await test('fake agent: new session from the dialog, text streams in', 60000, async (page) => {
+  await openPage(page, main);
+  await page.getByTestId('new-session').click();
+  await page.getByTestId('new-session-dialog').waitFor();
+  await page.locator('dialog input[type=radio][value=fake]').check();
+  await page.getByTestId('cwd-input').fill(work);
+  await page.getByTestId('create-session').click();
+  await page.getByTestId('conversation').waitFor();
+  await page.getByTestId('message-input').fill('hello from the browser');
+  await page.keyboard.press('Enter');
+  await page.getByLabel('Your message').filter({ hasText: 'hello from the browser' }).waitFor({ timeout: 15000 });
+  await page.getByLabel('Assistant message').filter({ hasText: 'echo: hello from the browser' }).waitFor({ timeout: 15000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+
+  // A slow turn (50 deltas, one per 20 ms): sample the message on every
+  // frame and require it to grow in steps, not appear at once.
+  await page.getByTestId('message-input').fill('slow:50');
+  await page.keyboard.press('Enter');
+  const counts = await page.evaluate(
+    () =>
+      new Promise((res) => {
+        const seen = [];
+        const start = performance.now();
+        const frame = () => {
+          const all = document.querySelectorAll('[data-testid="transcript"] [aria-label="Assistant message"]');
+          const last = all.length ? all[all.length - 1].textContent : '';
+          const c = (last.match(/tick/g) ?? []).length;
+          if (!seen.length || seen[seen.length - 1] !== c) seen.push(c);
+          if (c >= 50 || performance.now() - start > 20000) return res(seen);
+          requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      }),
+  );
+  check(counts[counts.length - 1] === 50, `the slow turn ended with ${counts[counts.length - 1]} of 50 ticks`);
+  const partial = counts.filter((c) => c > 0 && c < 50);
+  check(partial.length >= 3, `text did not stream: tick counts seen ${JSON.stringify(counts)}`);
+  for (let i = 1; i < counts.length; i++) check(counts[i] > counts[i - 1], `text went backwards: ${JSON.stringify(counts)}`);
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+  figures.streamSteps = counts.length;
+});
+
+await test('fake agent: approve one tool call, deny another', 60000, async (page) => {
+  const sess = await newSession(main);
+  await openPage(page, main, `session=${sess.id}`);
+  await page.getByTestId('conversation').waitFor();
+
+  await page.getByTestId('message-input').fill('tool:echo approved-cmd');
+  await page.keyboard.press('Enter');
+  const prompt = page.getByTestId('permission-prompt');
+  await prompt.waitFor({ timeout: 15000 });
+  check((await prompt.textContent()).includes('echo approved-cmd'), 'the prompt does not show the command');
+  await page.getByTestId('allow').click();
+  await page.getByTestId('tool-card').filter({ hasText: 'ran: echo approved-cmd' }).waitFor({ timeout: 15000 });
+  await page.getByTestId('permission-record').filter({ hasText: 'Allowed' }).waitFor({ timeout: 15000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+
+  await page.getByTestId('message-input').fill('tool:rm -rf /nothing-here');
+  await page.keyboard.press('Enter');
+  await prompt.waitFor({ timeout: 15000 });
+  await page.getByTestId('deny').click();
+  await page.getByLabel('Tell the agent why (optional)').fill('not this one');
+  await page.getByTestId('deny-confirm').click();
+  await page.getByTestId('permission-record').filter({ hasText: 'Denied' }).filter({ hasText: 'not this one' }).waitFor({ timeout: 15000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+  await prompt.waitFor({ state: 'detached', timeout: 5000 });
+  const cards = page.getByTestId('tool-card');
+  check((await cards.count()) === 2, `expected 2 tool cards, found ${await cards.count()}`);
+  const denied = await cards.nth(1).textContent();
+  check(!denied.includes('ran: rm'), 'the denied command shows as run');
+
+  // what the server recorded
+  const evs = await allEvents(main, sess.id);
+  const res = evs.filter((e) => e.kind === 'permission.resolved').map((e) => e.data);
+  check(res.length === 2 && res[0].decision === 'allow' && res[1].decision === 'deny', `permission.resolved: ${JSON.stringify(res)}`);
+  check(res[1].message === 'not this one', `the denial message reached the store as ${JSON.stringify(res[1].message)}`);
+  figures.deniedCard = denied.replace(/\s+/g, ' ').trim().slice(0, 160);
+});
+
+await test('fake agent: interrupt a slow turn (button and Esc)', 60000, async (page) => {
+  const sess = await newSession(main);
+  await openPage(page, main, `session=${sess.id}`);
+  await page.getByTestId('conversation').waitFor();
+  for (const how of ['button', 'Esc']) {
+    await page.getByTestId('message-input').fill('slow:1000'); // 20 s if not interrupted
+    await page.keyboard.press('Enter');
+    await page.getByTestId('working').waitFor({ timeout: 15000 });
+    await waitFor('ten ticks', async () => ((await lastAssistant(page)).match(/tick/g) ?? []).length >= 10);
+    if (how === 'button') {
+      await page.getByTestId('interrupt').click();
+    } else {
+      await page.locator('[data-testid="transcript"]').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('Escape');
+    }
+    await page.getByTestId('working').waitFor({ state: 'detached', timeout: 10000 });
+    const ticks = ((await lastAssistant(page)).match(/tick/g) ?? []).length;
+    check(ticks < 1000, `${how}: the turn ran to its end (${ticks} ticks)`);
+    const status = await page.getByTestId('session-status').textContent();
+    check(!/processing|waiting/.test(status), `${how}: session still shows "${status}"`);
+    check((await page.getByText('Thinking…').count()) === 0, `${how}: "Thinking…" still shown`);
+  }
+  const evs = await allEvents(main, sess.id);
+  const turns = new Set(evs.filter((e) => e.kind === 'run.started').map((e) => e.runId));
+  const ends = evs.filter((e) => e.kind === 'run.exited' && turns.has(e.runId)).map((e) => e.data.reason);
+  check(ends.length === 2 && ends.every((r) => r === 'interrupted'), `turn ends: ${JSON.stringify(ends)}`);
+  await page.getByRole('status').filter({ hasText: 'Run ended' }).filter({ hasText: 'interrupted' }).first().waitFor({ timeout: 5000 });
+  // the agent process stays and takes the next turn
+  await page.getByTestId('message-input').fill('after the interrupts');
+  await page.keyboard.press('Enter');
+  await page.getByLabel('Assistant message').filter({ hasText: 'echo: after the interrupts' }).waitFor({ timeout: 15000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+});
+
+await test('reload mid-stream: every delta exactly once', 90000, async (page) => {
+  const sess = await newSession(main);
+  await openPage(page, main, `session=${sess.id}`);
+  await page.getByTestId('conversation').waitFor();
+  const total = 40 * 10; // chatty:40:10 → 400 stamped deltas over 10 s
+  await page.getByTestId('message-input').fill('chatty:40:10');
+  await page.keyboard.press('Enter');
+  const tokens = async () => (await lastAssistant(page)).match(/t=\d+;/g) ?? [];
+  await waitFor('40 deltas before the reload', async () => (await tokens()).length >= 40, 20000);
+  await page.reload();
+  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 20000 });
+  await page.getByTestId('working').waitFor({ timeout: 10000 });
+  // mid-stream, after the reload: the page must show a gap-free,
+  // duplicate-free prefix of what the server stored
+  const runOf = async () => {
+    const evs = await allEvents(main, sess.id);
+    const run = evs.filter((e) => e.kind === 'run.started').at(-1).runId;
+    return evs.filter((e) => e.kind === 'assistant.text' && e.runId === run && e.data.delta).map((e) => e.data.text);
+  };
+  let checked = 0;
+  for (let i = 0; i < 5; i++) {
+    await waitFor(`${120 + i * 40} deltas`, async () => (await tokens()).length >= 120 + i * 40, 20000);
+    if (!(await page.getByTestId('working').isVisible())) break;
+    const shown = await tokens();
+    const stored = await runOf();
+    const asShown = stored.slice(0, shown.length);
+    check(new Set(shown).size === shown.length, `duplicates on screen: ${shown.length - new Set(shown).size}`);
+    check(JSON.stringify(shown) === JSON.stringify(asShown), `screen differs from the store at delta ${shown.findIndex((t, k) => t !== asShown[k])} of ${shown.length}`);
+    checked++;
+  }
+  check(checked >= 2, `only ${checked} mid-stream comparisons before the turn ended`);
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
+  const shown = await tokens();
+  const stored = await runOf();
+  check(stored.length === total, `the store holds ${stored.length} of ${total} deltas`);
+  check(shown.length === total && new Set(shown).size === total, `after the end the page shows ${shown.length} deltas (${new Set(shown).size} distinct) of ${total}`);
+  check(JSON.stringify(shown) === JSON.stringify(stored), 'after the end the page differs from the store');
+  // and a reload after the end shows the same once more
+  await page.reload();
+  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 20000 });
+  await waitFor('the transcript after a second reload', async () => (await tokens()).length === total, 10000);
+  figures.reloadComparisons = checked;
+});
+
+await test('run console: colours, progress line, stdin echo, stop', 60000, async (page) => {
+  await openPage(page, main, 'view=console');
+  await page.getByTestId('console').waitFor();
+  await page.getByTestId('capability-select').selectOption('console-demo');
+  await page.getByTestId('run').click();
+  const term = page.getByTestId('terminal');
+  await term.filter({ hasText: 'ready for input' }).waitFor({ timeout: 15000 });
+  const text = await term.textContent();
+  check(!text.includes('\u001b') && !text.includes('[1;32m'), 'raw escape sequences in the terminal');
+  const bars = text.match(/progress \[/g) ?? [];
+  check(bars.length === 1, `the \\r progress bar shows as ${bars.length} lines`);
+  check(/progress \[#{10}\] 100%/.test(text), 'the progress line does not end at 100%');
+  const colour = await term.locator('span', { hasText: 'green-bold' }).evaluate((el) => ({
+    cls: el.className,
+    color: getComputedStyle(el).color,
+    weight: getComputedStyle(el).fontWeight,
+    plain: getComputedStyle([...el.parentElement.children].find((s) => s.textContent.includes('plain'))).color,
+  }));
+  check(colour.color !== colour.plain, `"green-bold" has the plain colour ${colour.color}`);
+  check(Number(colour.weight) >= 600, `"green-bold" is not bold (${colour.weight})`);
+  const bg = await term.locator('span', { hasText: 'blue-background' }).evaluate((el) => getComputedStyle(el).backgroundColor);
+  check(bg !== 'rgba(0, 0, 0, 0)', 'the blue background is not drawn');
+  figures.consoleColours = { ...colour, background: bg };
+
+  await page.getByTestId('stdin').fill('typed into stdin');
+  await page.keyboard.press('Enter');
+  await term.filter({ hasText: 'echo: typed into stdin' }).waitFor({ timeout: 10000 });
+  await page.screenshot({ path: join(artifacts, 'console-running.png') });
+  await page.getByTestId('stop').click();
+  await page.getByTestId('exit-code').waitFor({ timeout: 15000 });
+  const procs = await call(main, 'ListProcesses');
+  const mine = procs.filter((p) => p.name === 'console-demo' && !['exited', 'failed'].includes(p.state));
+  check(mine.length === 0, `console-demo still ${mine.map((p) => p.state).join(',')}`);
+});
+
+await test('processes monitor: stop a process', 60000, async (page) => {
+  const { processId } = await call(main, 'Spawn', { capability: 'sleeper', args: ['600'] });
+  const info = await waitFor('the sleeper running', async () => (await call(main, 'ListProcesses')).find((p) => p.processId === processId && p.state === 'running' && p.pid));
+  await openPage(page, main, 'view=processes');
+  const row = page.getByTestId('process-row').filter({ hasText: `PID ${info.pid}` });
+  await row.waitFor({ timeout: 10000 });
+  await page.screenshot({ path: join(artifacts, 'processes-before-stop.png') });
+  await row.getByRole('button', { name: 'Stop sleeper' }).click();
+  await row.waitFor({ state: 'detached', timeout: 15000 });
+  const after = (await call(main, 'ListProcesses')).find((p) => p.processId === processId);
+  check(!after || ['exited', 'failed'].includes(after.state), `the sleeper is ${after?.state}`);
+  check(!existsSync(`/proc/${info.pid}`) || readFileSync(`/proc/${info.pid}/stat`, 'utf8').includes(') Z'), `pid ${info.pid} still alive`);
+});
+
+await test('real Claude Code CLI against the mock model API', 180000, async (page) => {
+  if (!haveClaude) {
+    const msg = `Claude Code ${CLAUDE_VERSION} is not installed at ${claudePath}: run scripts/install-agent-clis.sh`;
+    if (process.env.CORRAL_E2E_REQUIRE_CLI === '1') throw new Error(msg);
+    throw new Skip(msg);
+  }
+  await openPage(page, main);
+  await page.getByTestId('new-session').click();
+  await page.locator('dialog input[type=radio][value=claude]').check();
+  await page.getByTestId('cwd-input').fill(work);
+  await page.getByTestId('create-session').click();
+  await page.getByTestId('conversation').waitFor();
+  await page.getByTestId('message-input').fill('hello real cli');
+  await page.keyboard.press('Enter');
+  // the mock streams one word per 40 ms: see a part, then the whole
+  const msg = page.getByLabel('Assistant message').filter({ hasText: 'reply 1: hello real cli' });
+  await msg.first().waitFor({ timeout: 120000 });
+  const partial = await lastAssistant(page);
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 60000 });
+  const whole = await lastAssistant(page);
+  check(whole.includes('streamed by the mock model one word at a time.'), `the reply is "${whole}"`);
+  figures.claudePartial = partial.length < whole.length ? `${partial.length} of ${whole.length} chars` : 'whole at first sight';
+  await page.getByTestId('usage').first().waitFor({ timeout: 10000 });
+  // a second turn in the same process: the CLI sends the history along
+  await page.getByTestId('message-input').fill('second turn');
+  await page.keyboard.press('Enter');
+  await page.getByLabel('Assistant message').filter({ hasText: 'reply 2: second turn' }).waitFor({ timeout: 60000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 60000 });
+});
+
+// ---------------------------------------------------------------- speed
+
+await test('speed: JS bundle gzip size', 30000, async () => {
+  const dist = join(repo, 'web', 'dist');
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const initial = [...html.matchAll(/(?:src|href)="(?:\.?\/)?(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+  const all = readdirSync(join(dist, 'assets')).filter((f) => f.endsWith('.js')).map((f) => `assets/${f}`);
+  const size = (files) =>
+    files.reduce((acc, f) => {
+      const b = readFileSync(join(dist, f));
+      return { raw: acc.raw + b.length, gzip: acc.gzip + gzipSync(b, { level: 9 }).length };
+    }, { raw: 0, gzip: 0 });
+  figures.bundle = { initialFiles: initial, initial: size(initial), all: size(all), allFiles: all.length };
+  check(initial.length > 0, 'index.html loads no script');
+  check(figures.bundle.all.gzip <= 300 * 1024, `all JS is ${figures.bundle.all.gzip} bytes gzip, over 300 KB`);
+});
+
+// A second server over a data directory seeded with one 100,000-event session.
+let seeded = null;
+try {
+  const dataDir = join(tmp, 'data-100k');
+  const out = execFileSync(join(bin, 'seed'), ['-data', dataDir, '-cwd', work, '-events', '100000'], { encoding: 'utf8' });
+  const m = /SEED_SESSION=(\S+) SEED_EVENTS=(\d+)/.exec(out);
+  seeded = await startServe('serve-100k', dataDir);
+  seeded.session = m[1];
+  seeded.events = Number(m[2]);
+} catch (e) {
+  log(`cannot prepare the 100,000-event session: ${e.message}`);
+}
+
+/** Installed before the page's scripts: a long-task log and a first-sight probe for a text. */
+const probe = (needle) => {
+  window.__longTasks = [];
+  try {
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {
+    window.__longTasks = null;
+  }
+  if (!needle) return;
+  window.__seenAt = 0;
+  window.__liveAt = 0;
+  const frame = (t) => {
+    if (!window.__liveAt && /live/.test(document.querySelector('[data-testid="connection"]')?.textContent ?? '')) window.__liveAt = t;
+    const el = document.querySelector('[data-testid="transcript"]');
+    if (el && el.textContent.includes(needle)) {
+      window.__seenAt = t;
+      return;
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+};
+
+await test('speed: open a 100,000-event session', 240000, async (page) => {
+  check(seeded, 'the seeded server did not start');
+  const needle = 'END-OF-SEED';
+  const loads = [];
+  await page.close(); // each load in a fresh page of its own
+  for (let i = 0; i < 3; i++) {
+    const p = await browser.newPage();
+    await p.addInitScript(probe, needle);
+    await p.goto(pageURL(seeded, `session=${seeded.session}`));
+    const seen = await p.waitForFunction(() => window.__seenAt, null, { timeout: 120000, polling: 50 });
+    const t = await seen.jsonValue();
+    const nav = await p.evaluate(() => {
+      const n = performance.getEntriesByType('navigation')[0];
+      const lt = window.__longTasks ?? [];
+      return {
+        domContentLoaded: Math.round(n.domContentLoadedEventEnd),
+        live: Math.round(window.__liveAt),
+        longTasks: lt.length,
+        longestTask: Math.max(0, ...lt.map((x) => x.duration)),
+        rows: document.querySelectorAll('[data-testid="transcript"] [data-testid^="item-"]').length,
+      };
+    });
+    loads.push({ firstSight: Math.round(t), ...nav });
+    if (i === 2) await p.screenshot({ path: join(artifacts, 'speed-100k-loaded.png') });
+    await p.close();
+  }
+  // opening it from the session list of a page that has already loaded,
+  // coming from a small session
+  const small = await newSession(seeded);
+  const p = await browser.newPage();
+  await p.goto(pageURL(seeded, `session=${small.id}`));
+  await p.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 120000 });
+  const row = (id) => p.locator(`[data-testid="session-row"][data-session-id="${id}"]`);
+  await row(seeded.session).waitFor({ timeout: 60000 });
+  await p.waitForTimeout(2000); // let the replay settle
+  const clicks = [];
+  for (let i = 0; i < 3; i++) {
+    await row(small.id).click();
+    await waitFor('the small session on screen', async () => !(await p.evaluate((n) => document.querySelector('[data-testid="transcript"]')?.textContent.includes(n) ?? true, needle)), 10000);
+    await p.waitForTimeout(300);
+    const ms = await p.evaluate(
+      ([id, needle]) =>
+        new Promise((res) => {
+          const t0 = performance.now();
+          document.querySelector(`[data-testid="session-row"][data-session-id="${id}"]`).click();
+          const frame = () => {
+            const el = document.querySelector('[data-testid="transcript"]');
+            if (el && el.textContent.includes(needle)) return res(performance.now() - t0);
+            if (performance.now() - t0 > 60000) return res(-1);
+            requestAnimationFrame(frame);
+          };
+          requestAnimationFrame(frame);
+        }),
+      [seeded.session, needle],
+    );
+    clicks.push(Math.round(ms));
+  }
+  await p.screenshot({ path: join(artifacts, 'speed-100k-from-list.png') });
+  await p.close();
+  figures.open100k = { events: seeded.events, loads, fromList: clicks };
+  check(clicks.every((c) => c >= 0), 'the session never showed its last message after a click');
+});
+
+await test('speed: streaming 200 events/s, main thread', 120000, async (page) => {
+  const sess = await newSession(main);
+  await page.addInitScript(probe, '');
+  await openPage(page, main, `session=${sess.id}`);
+  await page.getByTestId('conversation').waitFor();
+  const rate = 200;
+  const secs = 10;
+  await page.evaluate(() => {
+    window.__longTasks && (window.__longTasks.length = 0);
+    window.__lat = [];
+    window.__streamStart = performance.now();
+    // agent-to-screen delay: each delta is stamped t=<unix ns> when the
+    // agent writes it; on each frame, the newest one on screen
+    let seen = '';
+    const frame = () => {
+      const all = document.querySelectorAll('[data-testid="transcript"] [aria-label="Assistant message"]');
+      const last = all.length ? all[all.length - 1].textContent.slice(-40) : '';
+      const m = /t=(\d+);$/.exec(last);
+      if (m && m[1] !== seen) {
+        seen = m[1];
+        window.__lat.push(Date.now() - Number(BigInt(m[1]) / 1000000n));
+      }
+      if (!window.__stopLat) requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
+  await page.getByTestId('message-input').fill(`chatty:${rate}:${secs}`);
+  await page.keyboard.press('Enter');
+  await page.getByTestId('working').waitFor({ timeout: 15000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 60000 });
+  const r = await page.evaluate(() => {
+    window.__stopLat = true;
+    const lt = (window.__longTasks ?? []).filter((x) => x.start >= window.__streamStart);
+    const lat = window.__lat.slice().sort((a, b) => a - b);
+    const q = (f) => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))];
+    return {
+      supported: window.__longTasks !== null,
+      longTasks: lt.length,
+      over50: lt.filter((x) => x.duration > 50).length,
+      longest: Math.round(Math.max(0, ...lt.map((x) => x.duration))),
+      latencyP50: q(0.5), latencyP95: q(0.95), latencyMax: lat.at(-1), frames: lat.length,
+    };
+  });
+  const shown = ((await lastAssistant(page)).match(/t=\d+;/g) ?? []).length;
+  check(shown === rate * secs, `the page shows ${shown} of ${rate * secs} deltas`);
+  check(r.supported, 'this Chromium reports no long tasks');
+  figures.stream200 = { rate, secs, ...r };
+});
+
+// ---------------------------------------------------------------- shutdown
+
+await browser.close();
+figures.load.push(loadavg()[0]);
+
+await test('corral serve stops on SIGTERM with exit 0 and leaves no process', 60000, async () => {
+  const problems = [];
+  for (const s of [main, seeded]) {
+    const r = await stopServe(s);
+    if (r) problems.push(...r.problems.map((p) => `${s.name}: ${p}`));
+    if (r) figures[`${s.name}-children-at-stop`] = r.kids;
+  }
+  check(!problems.length, problems.join('; '));
+}, { browserless: true });
+if (mock) {
+  mock.stdin.end();
+  const t = setTimeout(() => mock.kill('SIGKILL'), 5000);
+  await exitOf(mock);
+  clearTimeout(t);
+}
+
+writeFileSync(join(artifacts, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
+log(JSON.stringify(figures, null, 2));
+const passed = results.filter((r) => r.status === 'pass').length;
+const failed = results.filter((r) => r.status === 'fail').length;
+const skipped = results.filter((r) => r.status === 'skip');
+for (const s of skipped) log(`skipped: ${s.name}: ${s.detail}`);
+if (failed) log(`kept ${tmp} (server logs, data) for a look`);
+else rmSync(tmp, { recursive: true, force: true });
+log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
