@@ -126,6 +126,13 @@ type live struct {
 	interrupting bool
 	stopping     bool
 	lastActivity atomic.Int64 // unix ns
+	// turnIdle is the policy's idle timeout for the agent ([limits]
+	// idle_timeout): a turn whose agent prints nothing for that long ends
+	// with a typed error. 0: none. idleStop cancels the running turn's
+	// check; retiring is set while an agent stopped by that check exits.
+	turnIdle time.Duration
+	idleStop func() bool
+	retiring bool
 }
 
 type pending struct {
@@ -647,6 +654,11 @@ func (m *Manager) startLocked(ctx context.Context, l *live, turn *agent.Turn) er
 		// bounds it instead).
 		sspec.Timeout = res.Limits.Timeout
 	}
+	// The idle timeout bounds a turn, not the process: a persistent agent
+	// is silent between turns by design, so the supervisor's own idle
+	// timeout (which counts from the last output of the whole process)
+	// does not fit; the manager checks it per turn (checkTurnIdle).
+	l.turnIdle = res.Limits.IdleTimeout
 	if err := m.o.Store.CreateRun(ctx, store.Run{ID: procRun, SessionID: l.id, Command: res.Program}); err != nil {
 		return err
 	}
@@ -791,6 +803,10 @@ func (m *Manager) setStatusLocked(ctx context.Context, l *live, st Status, reaso
 // endTurnLocked gives the running turn its terminal event and the session
 // its next status; pending permission requests of the turn expire.
 func (m *Manager) endTurnLocked(ctx context.Context, l *live, reason string, st Status, why string) {
+	if l.idleStop != nil {
+		l.idleStop()
+		l.idleStop = nil
+	}
 	for rid, p := range l.pending {
 		m.resolveLocked(ctx, l, rid, p, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: "the turn ended: " + reason})
 	}
@@ -838,7 +854,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 		return "", fmt.Errorf("%w: session %s is terminated; resume it to continue", ErrConflict, id)
 	case l.turn != "":
 		return "", fmt.Errorf("%w: session %s is running a turn (%s); interrupt it or wait", ErrConflict, id, l.turn)
-	case l.adapter.PerTurn() && l.proc != nil:
+	case l.adapter.PerTurn() && l.proc != nil, l.retiring:
 		return "", fmt.Errorf("%w: the previous turn's process of session %s is still exiting", ErrConflict, id)
 	}
 	var turn *agent.Turn
@@ -859,6 +875,9 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})
 	ev.SessionID, ev.RunID, ev.ProcessID, ev.Time = id, runID, l.proc.ID(), m.o.Now()
 	m.append(ev)
+	if l.turnIdle > 0 {
+		l.idleStop = m.o.AfterFunc(l.turnIdle, func() { m.checkTurnIdle(l, runID) })
+	}
 	m.setStatusLocked(ctx, l, Processing, "")
 	if err := m.o.Store.AddUsage(ctx, id, store.Usage{Messages: 1}); err != nil {
 		m.log.Warn("cannot count the message", "session", id, "err", err)
@@ -871,6 +890,39 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 		}
 	}
 	return runID, nil
+}
+
+// checkTurnIdle ends the turn run when its agent has printed nothing for
+// the idle timeout: the CLIs wait on a model stream that stalled after its
+// headers for many minutes, and a UI must not show "thinking" that long.
+// The turn ends with an idle_timeout error event and its run.exited
+// (reason "timeout"), the session goes to error, and the agent is stopped
+// (its in-flight request is abandoned; the next message starts it again,
+// resuming its conversation). A turn waiting for a permission answer is
+// waiting for the user, not the agent: the check waits with it.
+func (m *Manager) checkTurnIdle(l *live, run string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.turn != run || l.turnIdle <= 0 {
+		return
+	}
+	l.idleStop = nil
+	quiet := m.o.Now().Sub(time.Unix(0, l.lastActivity.Load()))
+	if len(l.pending) > 0 || quiet < l.turnIdle {
+		wait := l.turnIdle - quiet
+		if len(l.pending) > 0 || wait <= 0 {
+			wait = l.turnIdle
+		}
+		l.idleStop = m.o.AfterFunc(wait, func() { m.checkTurnIdle(l, run) })
+		return
+	}
+	msg := fmt.Sprintf("the agent printed nothing for %v during the turn (idle timeout)", l.turnIdle)
+	m.appendError(l, run, "idle_timeout", msg, "check that the model API answers; send the message again to retry")
+	m.endTurnLocked(context.Background(), l, "timeout", Error, msg)
+	if l.proc != nil {
+		l.retiring = true
+		l.proc.Stop()
+	}
 }
 
 // Interrupt cuts the running turn short. The agent ends the turn itself
@@ -1039,7 +1091,7 @@ func (m *Manager) HandleProcessEvent(ev event.Event) {
 	if l.proc == nil || l.proc.ID() != ev.ProcessID {
 		return
 	}
-	l.proc, l.conn = nil, nil
+	l.proc, l.conn, l.retiring = nil, nil, false
 	switch {
 	case l.stopping:
 		// Stop/Delete/Shutdown finish the turn and the status.
