@@ -142,9 +142,13 @@ type OutputBytes struct {
 }
 
 // Truncated is the data of an output.truncated event: how many lines and
-// bytes of each stream were lost because the consumer fell behind.
+// bytes of each stream were lost, because the consumer fell behind (reason
+// "slow consumer") or because the process wrote past an output cap (reason
+// "output limit", with the cap's name and size in Limit and Max).
 type Truncated struct {
 	Reason string      `json:"reason"`
+	Limit  string      `json:"limit,omitempty"`
+	Max    int64       `json:"max,omitempty"`
 	Stdout StreamCount `json:"stdout"`
 	Stderr StreamCount `json:"stderr"`
 }

@@ -10,8 +10,8 @@
 //
 // with one process.state event per transition, restarts it according to a
 // RestartPolicy (the decision is the pure function Next), enforces a start
-// timeout, an idle timeout, a total runtime limit and a soft memory limit,
-// samples the CPU and memory of each whole process tree, and ends every
+// timeout, an idle timeout, a total runtime limit, caps on the output (total
+// and per stream) and a soft memory limit, samples the CPU and memory of each whole process tree, and ends every
 // managed process with exactly one run.exited event whose data says why.
 //
 // Events reach the caller's Sink through one bounded queue drained by a single

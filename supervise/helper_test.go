@@ -70,6 +70,23 @@ func helperMain(mode string, args []string) int {
 			}
 		}
 		out.Write(b.Bytes())
+	case "flood-forever": // 10-byte lines to args[0] (stdout, stderr or both) until killed
+		if len(args) > 1 && args[1] == "ignore-term" {
+			signal.Ignore(syscall.SIGTERM)
+		}
+		line := []byte("xxxxxxxxx\n")
+		batch := bytes.Repeat(line, 100)
+		for {
+			switch args[0] {
+			case "stdout":
+				out.Write(batch)
+			case "stderr":
+				os.Stderr.Write(batch)
+			default:
+				out.Write(line)
+				os.Stderr.Write(line)
+			}
+		}
 	case "spin": // burn CPU for args[0] (a duration), then sleep
 		d, _ := time.ParseDuration(args[0])
 		fmt.Fprintln(out, "ready")

@@ -39,13 +39,16 @@ const (
 	ReasonSpawnFailed = "spawn-failed" // could not be started
 	ReasonCrashed     = "crashed"      // ended by a signal corral did not send
 	ReasonMemory      = "memory-limit" // stopped for passing its memory limit
+	ReasonOutputLimit = "output-limit" // stopped for writing past MaxOutput or MaxStreamOutput
 )
 
 // Result is how a managed process ended: the data of its run.exited event.
 type Result struct {
 	State  State  `json:"state"`
 	Reason string `json:"reason"`
-	// Limit names the timeout that hit: "start", "total" or "idle".
+	// Limit names the limit that hit: the timeout ("start", "total" or
+	// "idle"), or the output cap ("max_output", "max_stream_output:stdout"
+	// or "max_stream_output:stderr").
 	Limit      string `json:"limit,omitempty"`
 	Code       int    `json:"code"`
 	Signal     int    `json:"signal,omitempty"`
@@ -132,11 +135,19 @@ type Process struct {
 	stopReq   bool
 	killReq   bool
 	memReq    bool
+	outReq    string // the output cap that was reached, until the loop sees it
 	result    Result
 
 	// Output loss accounting, touched only from the serialized output path
 	// and, after the last child was reaped, by the loop.
 	lost [3]struct{ lines, bytes uint64 }
+	// Output cap accounting, with the same discipline: the bytes admitted
+	// so far (total and per stream, over every start), the cap that was
+	// reached ("" until then) and what was cut because of it.
+	outTotal  int64
+	outStream [3]int64
+	capLimit  string
+	capLost   [3]struct{ lines, bytes uint64 }
 }
 
 func newProcess(s *Supervisor, id string, spec Spec) *Process {
@@ -298,12 +309,13 @@ func (p *Process) setQueued(pos int) {
 
 // requests returns and clears nothing: requests are sticky, so a stop
 // asked during backoff is still seen by the next select.
-func (p *Process) requests() (stop, kill, mem bool) {
+// The memory and output-cap requests are one-shot and cleared when read.
+func (p *Process) requests() (stop, kill, mem bool, outLimit string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	mem = p.memReq
-	p.memReq = false
-	return p.stopReq, p.killReq, mem
+	mem, outLimit = p.memReq, p.outReq
+	p.memReq, p.outReq = false, ""
+	return p.stopReq, p.killReq, mem, outLimit
 }
 
 // outcome is how one run of the child ended.
@@ -326,7 +338,7 @@ func (p *Process) loop(admitted bool) {
 			case <-p.admitted:
 				waiting = false
 			case <-p.wake:
-				if stop, kill, _ := p.requests(); (stop || kill) && s.dequeue(p) {
+				if stop, kill, _, _ := p.requests(); (stop || kill) && s.dequeue(p) {
 					s.unregister(p)
 					p.finish(Result{State: StateExited, Reason: ReasonKilled, Code: -1})
 					s.finished(p)
@@ -393,7 +405,7 @@ func (p *Process) loop(admitted bool) {
 			case <-t.C():
 				waiting = false
 			case <-p.wake:
-				if stop, kill, _ := p.requests(); stop || kill {
+				if stop, kill, _, _ := p.requests(); stop || kill {
 					cancelled, waiting = true, false
 				}
 			}
@@ -417,6 +429,7 @@ func (p *Process) end(r Result) {
 
 func (p *Process) finish(r Result) {
 	p.flushLoss()
+	p.flushCapLoss()
 	p.mu.Lock()
 	p.result = r
 	p.cur = nil
@@ -438,6 +451,10 @@ func (a *attempt) markReady() { a.once.Do(func() { close(a.readyCh) }) }
 
 func (a *attempt) onOutput(o proc.Output) {
 	p := a.p
+	o, ok := p.admitOutput(o)
+	if !ok {
+		return
+	}
 	if p.spec.Tap != nil {
 		p.spec.Tap(o)
 	}
@@ -615,6 +632,12 @@ func (p *Process) runOnce() outcome {
 		case <-cp.Done():
 			st, _ := cp.Wait()
 			out.status = st
+			// Every output was delivered before Done, so capLimit is
+			// final. A child that reached a cap and then ended before the
+			// stop reached it still ends for the cap: its output is cut.
+			if p.capLimit != "" && out.reason == "" {
+				out.reason, out.limit, out.requested = ReasonOutputLimit, p.capLimit, true
+			}
 			p.mu.Lock()
 			p.cur = nil
 			p.curReady = make(chan struct{})
@@ -648,11 +671,13 @@ func (p *Process) runOnce() outcome {
 			killT = nil
 			cp.Kill()
 		case <-p.wake:
-			stop, kill, mem := p.requests()
+			stop, kill, mem, outLimit := p.requests()
 			if kill {
 				beginStop(ReasonKilled, "", true, true)
 			} else if stop {
 				beginStop(ReasonKilled, "", true, false)
+			} else if outLimit != "" && !stopping {
+				beginStop(ReasonOutputLimit, outLimit, true, false)
 			} else if mem && !stopping {
 				restart := p.spec.MemoryAction == MemoryRestart && p.spec.Restart.Mode != RestartNever && p.spec.Restart.Mode != ""
 				out.memory = restart

@@ -177,6 +177,27 @@ type Spec struct {
 	MemoryLimit  uint64
 	MemoryAction MemoryAction
 
+	// MaxOutput caps the stdout+stderr bytes of the managed process and
+	// MaxStreamOutput the bytes of each stream; 0 is no cap. They count what
+	// the child wrote (whether or not a slow consumer kept up) over every
+	// start of the process, so restarts do not reset them, as they do not
+	// reset Timeout. In Chunks mode every byte counts; in Lines mode a line
+	// counts its bytes plus one for the terminator the framer removed, so
+	// that a flood of empty lines is bounded too.
+	//
+	// The first byte past a cap stops the process with the normal grace
+	// sequence. Its Result reason is "output-limit" and its Limit
+	// "max_output" or "max_stream_output:<stream>" (the total cap is named
+	// when one write reaches both). The output up to the cap is forwarded,
+	// the write that crosses it cut at the cap; nothing after it reaches
+	// events or the Tap. What was cut, including what the child wrote while
+	// it was being stopped, is reported by one output.truncated event
+	// (reason "output limit") just before the terminal events. Such a stop
+	// counts as requested: the process is never restarted, since a restart
+	// would start from an exhausted budget.
+	MaxOutput       int64
+	MaxStreamOutput int64
+
 	// Tap, when set, receives every output synchronously on the reading
 	// goroutine, before events are queued. It is for a caller that needs
 	// the bytes exactly (corral run copying to its own stdout) and accepts
