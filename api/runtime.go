@@ -102,19 +102,26 @@ func (s ProcessService) Execute(ctx context.Context, p ExecuteParams) (ExecuteRe
 	return ExecuteResult{Code: r.ShellCode(), Stdout: string(r.Stdout), Stderr: string(r.Stderr), Truncated: r.Truncated}, nil
 }
 
-// Spawn starts a supervised command whose output arrives as events.
+// Spawn starts a supervised command whose output arrives as events. The
+// capability's limits bound it like a one-shot Execute: its timeouts, its
+// line size, and its output caps, whose first byte past stops the process
+// (run.exited reason output-limit, what was cut reported by
+// output.truncated). It holds one of the capability's max_concurrent slots
+// until its terminal event.
 func (s ProcessService) Spawn(ctx context.Context, p SpawnParams) (SpawnResult, error) {
 	res, release, err := s.check(p.Capability, orEmpty(p.Args), p.Cwd, 0)
 	if err != nil {
 		return SpawnResult{}, err
 	}
 	sp, err := s.Supervisor.Start(supervise.Spec{
-		Spec:        proc.Spec{Program: res.Program, Args: res.Args, Dir: res.Dir, Env: res.Env, Stdin: proc.StdinPipe, MaxLine: int(res.Limits.MaxLine)},
-		Owner:       supervise.Owner{Kind: OwnerKind, ID: p.Capability},
-		Name:        p.Capability,
-		Ready:       supervise.Readiness{Mode: supervise.ReadyOnStart},
-		Timeout:     res.Limits.Timeout,
-		IdleTimeout: res.Limits.IdleTimeout,
+		Spec:            proc.Spec{Program: res.Program, Args: res.Args, Dir: res.Dir, Env: res.Env, Stdin: proc.StdinPipe, MaxLine: int(res.Limits.MaxLine)},
+		Owner:           supervise.Owner{Kind: OwnerKind, ID: p.Capability},
+		Name:            p.Capability,
+		Ready:           supervise.Readiness{Mode: supervise.ReadyOnStart},
+		Timeout:         res.Limits.Timeout,
+		IdleTimeout:     res.Limits.IdleTimeout,
+		MaxOutput:       res.Limits.MaxOutput,
+		MaxStreamOutput: res.Limits.MaxStreamOutput,
 	})
 	if err != nil {
 		release()
