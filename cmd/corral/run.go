@@ -10,11 +10,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
 
+	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/proc"
@@ -49,7 +51,8 @@ type jsonExit struct {
 	Signal  string    `json:"signal,omitempty"`
 	Stopped bool      `json:"stopped,omitempty"`
 	// Reason says why the command ended (exit, killed, timeout,
-	// idle-timeout, crashed); Limit which timeout hit.
+	// idle-timeout, output-limit, crashed); Limit which timeout or which
+	// output cap (max_output, max_stream_output:stdout|stderr) hit.
 	Reason   string `json:"reason,omitempty"`
 	Limit    string `json:"limit,omitempty"`
 	Restarts int    `json:"restarts,omitempty"`
@@ -84,6 +87,7 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 		return 2
 	}
 	var spec proc.Spec
+	var limits policy.Limits // the capability's; zero (no output cap) otherwise
 	if *capName != "" {
 		// A capability decides the program, the arguments, the directory
 		// and the environment; the caller only supplies checked arguments.
@@ -92,6 +96,7 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 			return code
 		}
 		spec = proc.Spec{Program: res.Program, Args: res.Args, Dir: res.Dir, Env: res.Env, Stdin: proc.StdinPipe, MaxLine: int(res.Limits.MaxLine)}
+		limits = res.Limits
 		if *timeout == 0 || (res.Limits.Timeout > 0 && *timeout > res.Limits.Timeout) {
 			*timeout = res.Limits.Timeout
 		}
@@ -183,6 +188,10 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 		StopGrace:      *grace,
 		Tap:            tap,
 		NoOutputEvents: true,
+		// The capability's output caps: past one, the command is stopped
+		// and nothing more is copied to corral's stdout or stderr.
+		MaxOutput:       limits.MaxOutput,
+		MaxStreamOutput: limits.MaxStreamOutput,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "corral: %v\n", err)
@@ -207,6 +216,9 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 				return 126
 			}
 			st := r.Exit
+			if r.Reason == supervise.ReasonOutputLimit {
+				fmt.Fprint(stderr, outputLimitMessage(*capName, r.Limit, limits))
+			}
 			if *asJSON {
 				outMu.Lock()
 				enc.Encode(jsonExit{Stream: "exit", Time: st.Ended, Code: st.ShellCode(), Signal: st.SignalName,
@@ -226,6 +238,18 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 			p.Kill()
 		}
 	}
+}
+
+// outputLimitMessage tells why corral stopped a capability's command that
+// wrote past an output cap: otherwise its output would just end mid-line.
+func outputLimitMessage(capName, limit string, l policy.Limits) string {
+	name, stream, _ := strings.Cut(limit, ":")
+	allowed := fmt.Sprintf("%s of output (max_output, stdout and stderr together)", config.FormatSize(l.MaxOutput))
+	if name == supervise.LimitMaxStreamOutput {
+		allowed = fmt.Sprintf("%s on %s (max_stream_output)", config.FormatSize(l.MaxStreamOutput), stream)
+	}
+	return fmt.Sprintf("corral: output limit reached: capability %q allows %s; the command was stopped and the rest of its output discarded\n",
+		capName, allowed)
 }
 
 // jsonBackoff is the line `corral run --json` prints when the command is
