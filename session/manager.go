@@ -133,6 +133,9 @@ type live struct {
 	turnIdle time.Duration
 	idleStop func() bool
 	retiring bool
+	// newAgentID is a per-turn agent's session id announced by the running
+	// turn, adopted only when the turn succeeds (see onAgentEvent).
+	newAgentID string
 }
 
 type pending struct {
@@ -721,14 +724,15 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
 		m.append(ev)
 		if d.SessionID != "" && d.SessionID != l.opts.ResumeID {
-			l.opts.ResumeID = d.SessionID
-			if _, err := m.o.Store.UpdateSession(ctx, l.id, func(s *store.Session) error {
-				s.AgentSessionID = d.SessionID
-				return nil
-			}); err != nil {
-				m.log.Warn("cannot record the agent session id", "session", l.id, "err", err)
+			if l.adapter.PerTurn() {
+				// A per-turn agent (Gemini) names its conversation before
+				// the model answers but saves it only when the turn gets
+				// that far: after a failed first turn, resuming the id it
+				// announced fails for good ("No previous sessions found").
+				l.newAgentID = d.SessionID
+				return
 			}
-			m.changed()
+			m.adoptAgentIDLocked(ctx, l, d.SessionID)
 		}
 		return
 	case event.Usage:
@@ -745,6 +749,12 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 		var d agent.TurnCompletedData
 		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
 		m.append(ev)
+		if id := l.newAgentID; id != "" {
+			l.newAgentID = ""
+			if d.OK {
+				m.adoptAgentIDLocked(ctx, l, id)
+			}
+		}
 		switch {
 		case d.OK:
 			m.endTurnLocked(ctx, l, "exit", Idle, "")
@@ -769,6 +779,19 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 		return
 	}
 	m.append(ev)
+}
+
+// adoptAgentIDLocked records the agent's own id of the conversation, the
+// one a resume passes back.
+func (m *Manager) adoptAgentIDLocked(ctx context.Context, l *live, id string) {
+	l.opts.ResumeID = id
+	if _, err := m.o.Store.UpdateSession(ctx, l.id, func(s *store.Session) error {
+		s.AgentSessionID = id
+		return nil
+	}); err != nil {
+		m.log.Warn("cannot record the agent session id", "session", l.id, "err", err)
+	}
+	m.changed()
 }
 
 func (m *Manager) append(evs ...event.Event) {
@@ -849,6 +872,25 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if p := l.proc; p != nil && l.adapter.PerTurn() && l.turn == "" && !l.retiring {
+		// The previous turn ended with the agent's own report and the
+		// session already shows idle, but its process is still exiting
+		// (Gemini takes a moment after its result line). Wait for it,
+		// bounded, rather than refuse a message the UI offered.
+		l.mu.Unlock()
+		t := time.NewTimer(perTurnExitWait)
+		select {
+		case <-p.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		l.mu.Lock()
+		if l.proc == p && isDone(p) {
+			// Its run.exited is on the way; HandleProcessEvent ignores it
+			// once another process is current.
+			l.proc, l.conn = nil, nil
+		}
+	}
 	switch {
 	case l.status == Terminated:
 		return "", fmt.Errorf("%w: session %s is terminated; resume it to continue", ErrConflict, id)
@@ -869,7 +911,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	if err := m.o.Store.CreateRun(ctx, store.Run{ID: runID, SessionID: id, ProcessID: l.proc.ID()}); err != nil {
 		return "", err
 	}
-	l.turn = runID
+	l.turn, l.newAgentID = runID, ""
 	m.changed()
 	l.lastActivity.Store(m.o.Now().UnixNano())
 	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})
@@ -922,6 +964,19 @@ func (m *Manager) checkTurnIdle(l *live, run string) {
 	if l.proc != nil {
 		l.retiring = true
 		l.proc.Stop()
+	}
+}
+
+// perTurnExitWait bounds how long Send waits for the process of a per-turn
+// agent's finished turn to exit.
+const perTurnExitWait = 10 * time.Second
+
+func isDone(p *supervise.Process) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
 	}
 }
 

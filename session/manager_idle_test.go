@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/store"
@@ -153,5 +154,94 @@ func TestTurnIdleTimeoutWaitsForPermissionAnswers(t *testing.T) {
 	timers.fireAll()
 	if in, _ := rt.Manager.Get(ctx, s.ID); in.Status != Idle {
 		t.Fatalf("status %s after the turn ended", in.Status)
+	}
+}
+
+// lingerAgentEnv makes the test binary a per-turn JSON-lines agent that
+// reports its turn done and exits a second later.
+const lingerAgentEnv = "CORRAL_TEST_LINGER_AGENT"
+
+// A per-turn agent's session shows idle as soon as the agent reports its
+// turn done; a message sent then must not be refused because the turn's
+// process has not exited yet.
+func TestPerTurnSendWaitsForThePreviousProcess(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Agents: map[string]config.Agent{
+		"linger": {Command: exe, Protocol: "jsonl-per-turn", Env: map[string]string{lingerAgentEnv: "1"}},
+	}}
+	o := RuntimeOptions{MonitorInterval: -1}
+	o.Manager.StopGrace = 2 * time.Second
+	o.Manager.Adapters = DefaultAdapters()
+	o.Manager.Adapters["jsonl-per-turn"] = agent.Generic{JSONL: true, PerTurnMode: true}
+	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRT(t, rt)
+	ctx := context.Background()
+	s, err := rt.Manager.Create(ctx, CreateOptions{Agent: "linger", Cwd: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, rt, s.ID, 0)
+	for i, msg := range []string{"one", "two", "three"} {
+		run, err := rt.Manager.Send(ctx, s.ID, msg)
+		if err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+		w.until(func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.RunID == run })
+		w.until(status(Idle))
+	}
+}
+
+// namingAgentEnv makes the test binary a Gemini-like per-turn agent that announces
+// the conversation id "conv-<text>" and fails turns whose text says fail.
+const namingAgentEnv = "CORRAL_TEST_NAMING_AGENT"
+
+// A per-turn agent's conversation id is adopted only from a turn that
+// succeeded: Gemini announces an id before the model answers and saves
+// the conversation only when it does, so resuming the id of a failed
+// first turn would fail every later turn.
+func TestPerTurnAgentIDAdoptedOnSuccess(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Agents: map[string]config.Agent{
+		"naming": {Command: exe, Protocol: "gemini", Env: map[string]string{namingAgentEnv: "1"}},
+	}}
+	o := RuntimeOptions{MonitorInterval: -1}
+	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRT(t, rt)
+	ctx := context.Background()
+	s, err := rt.Manager.Create(ctx, CreateOptions{Agent: "naming", Cwd: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, rt, s.ID, 0)
+	turn := func(text string, want Status) {
+		t.Helper()
+		if _, err := rt.Manager.Send(ctx, s.ID, text); err != nil {
+			t.Fatal(err)
+		}
+		w.until(status(want))
+	}
+	turn("fail", Error)
+	if in, _ := rt.Manager.Get(ctx, s.ID); in.AgentSessionID != "" {
+		t.Fatalf("a failed turn's id was adopted: %q", in.AgentSessionID)
+	}
+	turn("good", Idle)
+	if in, _ := rt.Manager.Get(ctx, s.ID); in.AgentSessionID != "conv-good" {
+		t.Fatalf("id %q, want conv-good", in.AgentSessionID)
+	}
+	turn("later fail", Error)
+	if in, _ := rt.Manager.Get(ctx, s.ID); in.AgentSessionID != "conv-good" {
+		t.Fatalf("id %q after a failed later turn, want conv-good", in.AgentSessionID)
 	}
 }

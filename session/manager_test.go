@@ -27,6 +27,27 @@ func TestMain(m *testing.M) {
 	if fakeagent.Enabled() {
 		os.Exit(fakeagent.Main(os.Stdin, os.Stdout))
 	}
+	if os.Getenv(lingerAgentEnv) != "" {
+		// A per-turn JSON-lines agent that reports its turn done, then
+		// takes a while to exit.
+		io.Copy(io.Discard, os.Stdin) //nolint:errcheck // the turn is read whole
+		os.Stdout.WriteString(`{"kind":"turn.completed","data":{"ok":true}}` + "\n")
+		time.Sleep(time.Second)
+		os.Exit(0)
+	}
+	if os.Getenv(namingAgentEnv) != "" {
+		// Gemini CLI's -p mode in brief: it names its conversation (after
+		// the turn's text here) and fails turns that say "fail".
+		in, _ := io.ReadAll(os.Stdin)
+		text := strings.TrimSpace(string(in))
+		os.Stdout.WriteString(`{"type":"init","session_id":"conv-` + text + `","model":"m"}` + "\n")
+		if strings.Contains(text, "fail") {
+			os.Stdout.WriteString(`{"type":"result","status":"error","error":{"type":"unknown","message":"[API Error: {\"error\":{\"code\":401}}]"}}` + "\n")
+		} else {
+			os.Stdout.WriteString(`{"type":"result","status":"success"}` + "\n")
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(silentAgentEnv) != "" {
 		io.Copy(io.Discard, os.Stdin) //nolint:errcheck // an agent that reads its turns and never answers
 		os.Exit(0)
