@@ -214,3 +214,44 @@ func TestOutputCapExactFitIsNotALimit(t *testing.T) {
 		t.Fatalf("output.truncated %+v", trs)
 	}
 }
+
+// The caps cover every start of a process, as the total timeout does: a
+// restart does not grant a new budget. The second run passes the cap; it may
+// also end by itself before the stop reaches it, and still ends for the cap,
+// since its output was cut.
+func TestOutputCapSpansRestarts(t *testing.T) {
+	clk := newFakeClock()
+	s, rec, mark := newTestSupervisor(t, Config{Clock: clk, Rand: func() float64 { return 0 }})
+	// 100 lines of "line N" are 790 bytes with their newlines.
+	p, err := s.Start(Spec{Spec: helper(mark, "flood", "100"), Ready: Readiness{Mode: ReadyOnStart},
+		Restart: RestartPolicy{Mode: RestartAlways}, MaxOutput: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "backoff", stateIs(p.ID(), StateBackoff))
+	clk.waitTimer(t, DefaultBackoffInitial)
+	clk.Advance(DefaultBackoffInitial)
+	r := p.Wait()
+	if r.Reason != ReasonOutputLimit || r.Limit != LimitMaxOutput || r.Attempts != 2 {
+		t.Fatalf("result %+v; want output-limit on the second start", r)
+	}
+	rec.waitFor(t, "run.exited", isKind(p.ID(), event.RunExited))
+	evs := rec.all()
+	lines, _ := outputOf(t, evs, p.ID())
+	var n int
+	for _, l := range lines {
+		n += len(l) + 1
+	}
+	// 790 from the first run, then "line 0".."line 9" (70) and "line 10"..
+	// "line 26" (17 × 8) fill 996; "line 27" is cut after its first 4 bytes.
+	if last := string(lines[len(lines)-1]); last != "line" || n-1 != 1000 || len(lines) != 100+10+17+1 {
+		t.Fatalf("%d lines, %d bytes, last %q", len(lines), n-1, last)
+	}
+	trs := truncatedOf(t, evs, p.ID())
+	if len(trs) != 1 || trs[0].Stdout.Lines == 0 || trs[0].Stdout.Bytes == 0 {
+		t.Fatalf("output.truncated %+v", trs)
+	}
+	if c := count(evs, p.ID(), event.RunExited); c != 1 {
+		t.Fatalf("%d run.exited", c)
+	}
+}
