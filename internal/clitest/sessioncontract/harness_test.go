@@ -39,7 +39,7 @@ const (
 // rig is one test's corral: a runtime on a temporary data directory with
 // one agent configured to talk to a mock model API.
 type rig struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context // the test's deadline
 	cli  clitest.CLI
 	mock *mockllm.Server
@@ -66,7 +66,7 @@ func withManager(f func(*session.Options)) rigOption { return func(r *rig) { f(&
 
 // newRig starts a mock serving sc and a runtime whose agent cli.Name runs
 // the installed CLI against it in a fresh HOME.
-func newRig(t *testing.T, cli clitest.CLI, sc mockllm.Scenario, ro ...rigOption) *rig {
+func newRig(t testing.TB, cli clitest.CLI, sc mockllm.Scenario, ro ...rigOption) *rig {
 	t.Helper()
 	bin := clitest.Require(t, cli)
 	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
@@ -284,7 +284,7 @@ func ofKind(evs []event.Event, k string) []event.Event {
 	return out
 }
 
-func data[T any](t *testing.T, ev event.Event) T {
+func data[T any](t testing.TB, ev event.Event) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(ev.Data, &v); err != nil {
@@ -295,7 +295,7 @@ func data[T any](t *testing.T, ev event.Event) T {
 
 // text joins the streamed text deltas of evs (a UI shows deltas or whole
 // blocks; deltas are what streams).
-func text(t *testing.T, evs []event.Event) string {
+func text(t testing.TB, evs []event.Event) string {
 	t.Helper()
 	var b strings.Builder
 	whole := ""
@@ -335,7 +335,7 @@ func runEnd(t *testing.T, evs []event.Event, run string) store.RunEnd {
 }
 
 // storedEvents reads every stored event of a session from the store.
-func storedEvents(t *testing.T, st *store.Store, id string) []event.Event {
+func storedEvents(t testing.TB, st *store.Store, id string) []event.Event {
 	t.Helper()
 	var out []event.Event
 	var since int64
