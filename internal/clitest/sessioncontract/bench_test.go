@@ -30,8 +30,8 @@ import (
 // store commit and bus delivery. tSent is taken after the stdin write, so
 // the CLI's time is slightly understated and corral's overstated.
 // Reported per turn: overhead-ms (mean), overhead-p50-ms, overhead-p90-ms,
-// overhead-max-ms,
-// send-ms and deliver-ms (its two parts), cli-ms (mean) and e2e-ms.
+// overhead-max-ms, send-ms and deliver-ms (its two parts), cli-ms (mean)
+// and e2e-ms.
 func BenchmarkFirstText(b *testing.B) {
 	for _, cli := range []clitest.CLI{clitest.Claude, clitest.Codex, clitest.Gemini} {
 		b.Run(cli.Name, func(b *testing.B) { benchFirstText(b, cli) })

@@ -280,6 +280,39 @@ func resume(t *testing.T, cli clitest.CLI) {
 	r.checkLog(s.ID, s2.ID)
 }
 
+// restartMidTurn: corral stops while a turn streams. The turn ends as
+// killed with its run.exited, the session is interrupted, and after the
+// restart ResumeSession brings the agent back on the same conversation.
+func restartMidTurn(t *testing.T, cli clitest.CLI) {
+	r := newRig(t, cli, mockllm.Echo())
+	s := r.create("")
+	w := r.watch(s.ID)
+	if got := text(t, w.turnEnd(r.send(s.ID, "first"))); got != "reply 1: first" {
+		t.Fatalf("turn 1 text %q", got)
+	}
+	w.settled(session.Idle)
+	r.mock.SetScenario(mockllm.Slow("one two three four five six seven eight nine ten eleven twelve", 400*time.Millisecond))
+	run := r.send(s.ID, "count slowly")
+	w.until("the first text delta", isKind(event.AssistantText))
+	r.restart()
+	w = r.watch(s.ID)
+	r.wantStatus(s.ID, session.Interrupted)
+	r.mock.SetScenario(mockllm.Echo())
+	if _, err := r.mgr().Resume(r.ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.settled(session.Idle)
+	// The interrupted turn's prompt is part of the conversation: "reply 3".
+	evs := w.turnEnd(r.send(s.ID, "third"))
+	if got := text(t, evs); got != "reply 3: third" {
+		t.Fatalf("after the restart: text %q", got)
+	}
+	logs := r.checkLog(s.ID)
+	if e := runEnd(t, logs[s.ID], run); e.Reason != "killed" {
+		t.Fatalf("the interrupted turn ended %+v", e)
+	}
+}
+
 func mustGet(t *testing.T, r *rig, id string) session.Info {
 	t.Helper()
 	in, err := r.mgr().Get(r.ctx, id)
@@ -362,25 +395,29 @@ func stall(t *testing.T, cli clitest.CLI) {
 
 // ---------------------------------------------------------------- per CLI
 
-func TestClaudeText(t *testing.T)          { textTurn(t, clitest.Claude) }
-func TestClaudeMultiTurn(t *testing.T)     { multiTurn(t, clitest.Claude) }
-func TestClaudeApprovalAllow(t *testing.T) { approval(t, clitest.Claude, "default", true) }
-func TestClaudeApprovalDeny(t *testing.T)  { approval(t, clitest.Claude, "default", false) }
-func TestClaudeInterrupt(t *testing.T)     { interrupt(t, clitest.Claude) }
-func TestClaudeResume(t *testing.T)        { resume(t, clitest.Claude) }
-func TestClaudeAPI500(t *testing.T)        { apiError(t, clitest.Claude, 500, agent.CodeAPI) }
-func TestClaudeAPI429(t *testing.T)        { apiError(t, clitest.Claude, 429, agent.CodeRateLimit) }
-func TestClaudeAPI401(t *testing.T)        { apiError(t, clitest.Claude, 401, agent.CodeAuth) }
-func TestClaudeStall(t *testing.T)         { stall(t, clitest.Claude) }
+func TestClaudeText(t *testing.T)           { textTurn(t, clitest.Claude) }
+func TestClaudeMultiTurn(t *testing.T)      { multiTurn(t, clitest.Claude) }
+func TestClaudeApprovalAllow(t *testing.T)  { approval(t, clitest.Claude, "default", true) }
+func TestClaudeApprovalDeny(t *testing.T)   { approval(t, clitest.Claude, "default", false) }
+func TestClaudeInterrupt(t *testing.T)      { interrupt(t, clitest.Claude) }
+func TestClaudeResume(t *testing.T)         { resume(t, clitest.Claude) }
+func TestClaudeRestartMidTurn(t *testing.T) { restartMidTurn(t, clitest.Claude) }
+func TestClaudeAPI500(t *testing.T)         { apiError(t, clitest.Claude, 500, agent.CodeAPI) }
+func TestClaudeAPI429(t *testing.T)         { apiError(t, clitest.Claude, 429, agent.CodeRateLimit) }
+func TestClaudeAPI401(t *testing.T)         { apiError(t, clitest.Claude, 401, agent.CodeAuth) }
+func TestClaudeStall(t *testing.T)          { stall(t, clitest.Claude) }
 
-func TestCodexText(t *testing.T)          { textTurn(t, clitest.Codex) }
-func TestCodexMultiTurn(t *testing.T)     { multiTurn(t, clitest.Codex) }
-func TestCodexApprovalAllow(t *testing.T) { approval(t, clitest.Codex, "untrusted", true) }
-func TestCodexApprovalDeny(t *testing.T)  { approval(t, clitest.Codex, "untrusted", false) }
-func TestCodexInterrupt(t *testing.T)     { interrupt(t, clitest.Codex) }
-func TestCodexResume(t *testing.T)        { resume(t, clitest.Codex) }
-func TestCodexAPI401(t *testing.T)        { apiError(t, clitest.Codex, 401, agent.CodeAuth) }
+func TestCodexText(t *testing.T)           { textTurn(t, clitest.Codex) }
+func TestCodexMultiTurn(t *testing.T)      { multiTurn(t, clitest.Codex) }
+func TestCodexApprovalAllow(t *testing.T)  { approval(t, clitest.Codex, "untrusted", true) }
+func TestCodexApprovalDeny(t *testing.T)   { approval(t, clitest.Codex, "untrusted", false) }
+func TestCodexInterrupt(t *testing.T)      { interrupt(t, clitest.Codex) }
+func TestCodexResume(t *testing.T)         { resume(t, clitest.Codex) }
+func TestCodexRestartMidTurn(t *testing.T) { restartMidTurn(t, clitest.Codex) }
+func TestCodexAPI401(t *testing.T)         { apiError(t, clitest.Codex, 401, agent.CodeAuth) }
+func TestCodexStall(t *testing.T)          { stall(t, clitest.Codex) }
 
 func TestGeminiText(t *testing.T)   { textTurn(t, clitest.Gemini) }
 func TestGeminiResume(t *testing.T) { resume(t, clitest.Gemini) }
 func TestGeminiAPI401(t *testing.T) { apiError(t, clitest.Gemini, 401, agent.CodeAuth) }
+func TestGeminiStall(t *testing.T)  { stall(t, clitest.Gemini) }
