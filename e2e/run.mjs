@@ -657,6 +657,23 @@ const probe = (needle) => {
   } catch {
     window.__longTasks = null;
   }
+  // long animation frames, with how much of each went to scripts and to
+  // style and layout
+  window.__loaf = [];
+  try {
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) {
+        window.__loaf.push({
+          start: e.startTime,
+          duration: e.duration,
+          script: e.scripts.reduce((a, x) => a + x.duration, 0),
+          layout: e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0,
+        });
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true });
+  } catch {
+    window.__loaf = null;
+  }
   if (!needle) return;
   window.__seenAt = 0;
   window.__liveAt = 0;
@@ -751,6 +768,15 @@ await test('speed: streaming 200 events/s, main thread', 120000, async (page) =>
   await page.getByTestId('conversation').waitFor();
   const rate = 200;
   const secs = 10;
+  // control: the same page idle for as long, to tell the machine's load
+  // (other processes taking the CPU show up as long tasks too) from the
+  // work streaming costs
+  const idleFrom = await page.evaluate(() => performance.now());
+  await page.waitForTimeout(secs * 1000);
+  const idle = await page.evaluate((from) => {
+    const lt = (window.__longTasks ?? []).filter((x) => x.start >= from);
+    return { longTasks: lt.length, over50: lt.filter((x) => x.duration > 50).length, longest: Math.round(Math.max(0, ...lt.map((x) => x.duration))) };
+  }, idleFrom);
   await page.evaluate(() => {
     window.__longTasks && (window.__longTasks.length = 0);
     window.__lat = [];
@@ -779,7 +805,13 @@ await test('speed: streaming 200 events/s, main thread', 120000, async (page) =>
     const lt = (window.__longTasks ?? []).filter((x) => x.start >= window.__streamStart);
     const lat = window.__lat.slice().sort((a, b) => a - b);
     const q = (f) => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))];
+    const loaf = (window.__loaf ?? []).filter((x) => x.start >= window.__streamStart && x.duration > 50);
+    const sum = (k) => Math.round(loaf.reduce((a, x) => a + x[k], 0));
     return {
+      longFrames: loaf.length,
+      longFramesMs: sum('duration'),
+      longFramesScriptMs: sum('script'),
+      longFramesLayoutMs: sum('layout'),
       supported: window.__longTasks !== null,
       longTasks: lt.length,
       over50: lt.filter((x) => x.duration > 50).length,
@@ -790,7 +822,7 @@ await test('speed: streaming 200 events/s, main thread', 120000, async (page) =>
   const shown = ((await lastAssistant(page)).match(/t=\d+;/g) ?? []).length;
   check(shown === rate * secs, `the page shows ${shown} of ${rate * secs} deltas`);
   check(r.supported, 'this Chromium reports no long tasks');
-  figures.stream200 = { rate, secs, ...r };
+  figures.stream200 = { rate, secs, ...r, idleControl: idle, load: loadavg()[0] };
 });
 
 // ---------------------------------------------------------------- shutdown
