@@ -133,6 +133,9 @@ type live struct {
 	turnIdle time.Duration
 	idleStop func() bool
 	retiring bool
+	// tools are the running turn's tool calls without a result yet: a
+	// command may run for long without output, which is not a stall.
+	tools map[string]bool
 	// newAgentID is a per-turn agent's session id announced by the running
 	// turn, adopted only when the turn succeeds (see onAgentEvent).
 	newAgentID string
@@ -768,6 +771,21 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 			m.endTurnLocked(ctx, l, "error", Error, msg)
 		}
 		return
+	case event.ToolCall, event.ToolResult:
+		var d struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
+		if d.ID != "" && l.turn != "" {
+			if ev.Kind == event.ToolCall {
+				if l.tools == nil {
+					l.tools = map[string]bool{}
+				}
+				l.tools[d.ID] = true
+			} else {
+				delete(l.tools, d.ID)
+			}
+		}
 	case event.PermissionResolved:
 		// The agent withdrew a request (the turn was interrupted).
 		var d agent.PermissionResolvedData
@@ -830,6 +848,7 @@ func (m *Manager) endTurnLocked(ctx context.Context, l *live, reason string, st 
 		l.idleStop()
 		l.idleStop = nil
 	}
+	clear(l.tools)
 	for rid, p := range l.pending {
 		m.resolveLocked(ctx, l, rid, p, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: "the turn ended: " + reason})
 	}
@@ -941,7 +960,10 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 // (reason "timeout"), the session goes to error, and the agent is stopped
 // (its in-flight request is abandoned; the next message starts it again,
 // resuming its conversation). A turn waiting for a permission answer is
-// waiting for the user, not the agent: the check waits with it.
+// waiting for the user, and one with a tool call still running (a build,
+// a test suite) is working without printing: the check waits with them.
+// An agent that never reports the result of a call it started (Gemini's
+// ACP mode after a rejection) leaves that turn without the check.
 func (m *Manager) checkTurnIdle(l *live, run string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -950,9 +972,10 @@ func (m *Manager) checkTurnIdle(l *live, run string) {
 	}
 	l.idleStop = nil
 	quiet := m.o.Now().Sub(time.Unix(0, l.lastActivity.Load()))
-	if len(l.pending) > 0 || quiet < l.turnIdle {
+	busy := len(l.pending) > 0 || len(l.tools) > 0
+	if busy || quiet < l.turnIdle {
 		wait := l.turnIdle - quiet
-		if len(l.pending) > 0 || wait <= 0 {
+		if busy || wait <= 0 {
 			wait = l.turnIdle
 		}
 		l.idleStop = m.o.AfterFunc(wait, func() { m.checkTurnIdle(l, run) })

@@ -38,6 +38,7 @@ func idleRT(t *testing.T, timers *manualTimers, clock *testClock) *Runtime {
 	}
 	cfg := fakeConfig(t)
 	cfg.Agents["silent"] = config.Agent{Command: exe, Protocol: "jsonl", Env: map[string]string{silentAgentEnv: "1"}}
+	cfg.Agents["tooling"] = config.Agent{Command: exe, Protocol: "jsonl", Env: map[string]string{silentAgentEnv: "tool"}}
 	cfg.Limits.IdleTimeout = time.Minute
 	o := RuntimeOptions{MonitorInterval: -1}
 	o.Manager.StopGrace = 2 * time.Second
@@ -154,6 +155,30 @@ func TestTurnIdleTimeoutWaitsForPermissionAnswers(t *testing.T) {
 	timers.fireAll()
 	if in, _ := rt.Manager.Get(ctx, s.ID); in.Status != Idle {
 		t.Fatalf("status %s after the turn ended", in.Status)
+	}
+}
+
+// A turn with a tool call still running is working, not stalled: a long
+// command prints nothing until it ends.
+func TestTurnIdleTimeoutWaitsForRunningTools(t *testing.T) {
+	timers, clock := &manualTimers{}, &testClock{now: time.Unix(1_800_000_000, 0)}
+	rt := idleRT(t, timers, clock)
+	defer closeRT(t, rt)
+	ctx := context.Background()
+	s, err := rt.Manager.Create(ctx, CreateOptions{Agent: "tooling", Cwd: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, rt, s.ID, 0)
+	run, err := rt.Manager.Send(ctx, s.ID, "build it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.until(kind(event.ToolCall))
+	clock.add(time.Hour)
+	timers.fireAll()
+	if in, _ := rt.Manager.Get(ctx, s.ID); in.RunID != run || in.Status != Processing {
+		t.Fatalf("a turn with a running tool ended: %+v", in)
 	}
 }
 

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -48,8 +49,15 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	if os.Getenv(silentAgentEnv) != "" {
-		io.Copy(io.Discard, os.Stdin) //nolint:errcheck // an agent that reads its turns and never answers
+	if mode := os.Getenv(silentAgentEnv); mode != "" {
+		// An agent that reads its turns and never answers; in mode "tool"
+		// it starts a tool call for each turn first.
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			if mode == "tool" {
+				os.Stdout.WriteString(`{"kind":"tool.call","data":{"id":"call-1","name":"Bash"}}` + "\n")
+			}
+		}
 		os.Exit(0)
 	}
 	goleak.VerifyTestMain(m)
