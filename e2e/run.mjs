@@ -535,11 +535,15 @@ await test('run console: colours, progress line, stdin echo, stop', 60000, async
   await page.getByTestId('run').click();
   const term = page.getByTestId('terminal');
   await term.filter({ hasText: 'ready for input' }).waitFor({ timeout: 15000 });
+  // rendering problems are collected and reported at the end, so that
+  // stdin and Stop are exercised even when the output looks wrong
+  const problems = [];
+  const soft = (cond, message) => cond || problems.push(message);
   const text = await term.textContent();
   check(!text.includes('\u001b') && !text.includes('[1;32m'), 'raw escape sequences in the terminal');
   const bars = text.match(/progress \[/g) ?? [];
-  check(bars.length === 1, `the \\r progress bar shows as ${bars.length} lines`);
-  check(/progress \[#{10}\] 100%/.test(text), 'the progress line does not end at 100%');
+  soft(bars.length === 1, `the \\r progress bar shows as ${bars.length} lines`);
+  soft(/progress \[#{10}\] 100%/.test(text), 'the progress line does not end at 100%');
   const colour = await term.locator('span', { hasText: 'green-bold' }).evaluate((el) => ({
     cls: el.className,
     color: getComputedStyle(el).color,
@@ -561,6 +565,7 @@ await test('run console: colours, progress line, stdin echo, stop', 60000, async
   const procs = await call(main, 'ListProcesses');
   const mine = procs.filter((p) => p.name === 'console-demo' && !['exited', 'failed'].includes(p.state));
   check(mine.length === 0, `console-demo still ${mine.map((p) => p.state).join(',')}`);
+  check(!problems.length, problems.join('; '));
 });
 
 await test('processes monitor: stop a process', 60000, async (page) => {
@@ -725,6 +730,7 @@ await test('speed: open a 100,000-event session', 240000, async (page) => {
   await row(seeded.session).waitFor({ timeout: 60000 });
   await p.waitForTimeout(2000); // let the replay settle
   const clicks = [];
+  const driftedAway = [];
   for (let i = 0; i < 3; i++) {
     await row(small.id).click();
     await waitFor('the small session on screen', async () => !(await p.evaluate((n) => document.querySelector('[data-testid="transcript"]')?.textContent.includes(n) ?? true, needle)), 10000);
@@ -754,11 +760,18 @@ await test('speed: open a 100,000-event session', 240000, async (page) => {
       throw new Error(`click ${i + 1}: the last message never showed; the transcript shows ${JSON.stringify(shown)}`);
     }
     clicks.push(Math.round(ms));
+    // the view must stay on the latest message once it got there
+    await p.waitForTimeout(1500);
+    const still = await p.evaluate((n) => document.querySelector('[data-testid="transcript"]')?.textContent.includes(n), needle);
+    if (!still) {
+      await p.screenshot({ path: join(artifacts, 'speed-100k-from-list-scrolled-away.png') });
+      driftedAway.push(i + 1);
+    }
   }
   await p.screenshot({ path: join(artifacts, 'speed-100k-from-list.png') });
   await p.close();
-  figures.open100k = { events: seeded.events, loads, fromList: clicks };
-  check(clicks.every((c) => c >= 0), 'the session never showed its last message after a click');
+  figures.open100k = { events: seeded.events, loads, fromList: clicks, driftedAway };
+  check(!driftedAway.length, `after click(s) ${driftedAway.join(', ')} the view left the latest message within 1.5 s (see speed-100k-from-list-scrolled-away.png)`);
 });
 
 await test('speed: streaming 200 events/s, main thread', 120000, async (page) => {
