@@ -32,8 +32,10 @@ const (
 	testDeadline = 4 * time.Minute
 	waitDeadline = 90 * time.Second
 	// stallIdle is corral's [limits] idle_timeout in the stall tests: the
-	// CLIs wait minutes on a silent stream themselves.
-	stallIdle = 4 * time.Second
+	// CLIs wait minutes on a silent stream themselves. It must exceed a
+	// CLI's silent start-up on a loaded machine (Gemini's Node start, a
+	// new process per turn, took over 4 s with other tests running).
+	stallIdle = 15 * time.Second
 )
 
 // rig is one test's corral: a runtime on a temporary data directory with
