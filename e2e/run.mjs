@@ -371,7 +371,7 @@ function check(cond, message) {
 
 // ---------------------------------------------------------------- the tests
 
-await test('fake agent: new session from the dialog, text streams in', 60000, async (page) => {
+await test('fake agent: new session from the dialog, text streams in', 90000, async (page) => {
   await openPage(page, main);
   await page.getByTestId('new-session').click();
   await page.getByTestId('new-session-dialog').waitFor();
@@ -381,9 +381,9 @@ await test('fake agent: new session from the dialog, text streams in', 60000, as
   await page.getByTestId('conversation').waitFor();
   await page.getByTestId('message-input').fill('hello from the browser');
   await page.keyboard.press('Enter');
-  await page.getByLabel('Your message').filter({ hasText: 'hello from the browser' }).waitFor({ timeout: 15000 });
-  await page.getByLabel('Assistant message').filter({ hasText: 'echo: hello from the browser' }).waitFor({ timeout: 15000 });
-  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+  await page.getByLabel('Your message').filter({ hasText: 'hello from the browser' }).waitFor({ timeout: 30000 });
+  await page.getByLabel('Assistant message').filter({ hasText: 'echo: hello from the browser' }).waitFor({ timeout: 30000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
 
   // A slow turn (50 deltas, one per 20 ms): sample the message on every
   // frame and require it to grow in steps, not appear at once.
@@ -409,11 +409,11 @@ await test('fake agent: new session from the dialog, text streams in', 60000, as
   const partial = counts.filter((c) => c > 0 && c < 50);
   check(partial.length >= 3, `text did not stream: tick counts seen ${JSON.stringify(counts)}`);
   for (let i = 1; i < counts.length; i++) check(counts[i] > counts[i - 1], `text went backwards: ${JSON.stringify(counts)}`);
-  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
   figures.streamSteps = counts.length;
 });
 
-await test('fake agent: approve one tool call, deny another', 60000, async (page) => {
+await test('fake agent: approve one tool call, deny another', 90000, async (page) => {
   const sess = await newSession(main);
   await openPage(page, main, `session=${sess.id}`);
   await page.getByTestId('conversation').waitFor();
@@ -421,21 +421,21 @@ await test('fake agent: approve one tool call, deny another', 60000, async (page
   await page.getByTestId('message-input').fill('tool:echo approved-cmd');
   await page.keyboard.press('Enter');
   const prompt = page.getByTestId('permission-prompt');
-  await prompt.waitFor({ timeout: 15000 });
+  await prompt.waitFor({ timeout: 30000 });
   check((await prompt.textContent()).includes('echo approved-cmd'), 'the prompt does not show the command');
   await page.getByTestId('allow').click();
-  await page.getByTestId('tool-card').filter({ hasText: 'ran: echo approved-cmd' }).waitFor({ timeout: 15000 });
-  await page.getByTestId('permission-record').filter({ hasText: 'Allowed' }).waitFor({ timeout: 15000 });
-  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+  await page.getByTestId('tool-card').filter({ hasText: 'ran: echo approved-cmd' }).waitFor({ timeout: 30000 });
+  await page.getByTestId('permission-record').filter({ hasText: 'Allowed' }).waitFor({ timeout: 30000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
 
   await page.getByTestId('message-input').fill('tool:rm -rf /nothing-here');
   await page.keyboard.press('Enter');
-  await prompt.waitFor({ timeout: 15000 });
+  await prompt.waitFor({ timeout: 30000 });
   await page.getByTestId('deny').click();
   await page.getByLabel('Tell the agent why (optional)').fill('not this one');
   await page.getByTestId('deny-confirm').click();
-  await page.getByTestId('permission-record').filter({ hasText: 'Denied' }).filter({ hasText: 'not this one' }).waitFor({ timeout: 15000 });
-  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+  await page.getByTestId('permission-record').filter({ hasText: 'Denied' }).filter({ hasText: 'not this one' }).waitFor({ timeout: 30000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
   await prompt.waitFor({ state: 'detached', timeout: 5000 });
   const cards = page.getByTestId('tool-card');
   check((await cards.count()) === 2, `expected 2 tool cards, found ${await cards.count()}`);
@@ -450,14 +450,14 @@ await test('fake agent: approve one tool call, deny another', 60000, async (page
   figures.deniedCard = denied.replace(/\s+/g, ' ').trim().slice(0, 160);
 });
 
-await test('fake agent: interrupt a slow turn (button and Esc)', 60000, async (page) => {
+await test('fake agent: interrupt a slow turn (button and Esc)', 90000, async (page) => {
   const sess = await newSession(main);
   await openPage(page, main, `session=${sess.id}`);
   await page.getByTestId('conversation').waitFor();
   for (const how of ['button', 'Esc']) {
     await page.getByTestId('message-input').fill('slow:1000'); // 20 s if not interrupted
     await page.keyboard.press('Enter');
-    await page.getByTestId('working').waitFor({ timeout: 15000 });
+    await page.getByTestId('working').waitFor({ timeout: 30000 });
     await waitFor('ten ticks', async () => ((await lastAssistant(page)).match(/tick/g) ?? []).length >= 10);
     if (how === 'button') {
       await page.getByTestId('interrupt').click();
@@ -480,8 +480,8 @@ await test('fake agent: interrupt a slow turn (button and Esc)', 60000, async (p
   // the agent process stays and takes the next turn
   await page.getByTestId('message-input').fill('after the interrupts');
   await page.keyboard.press('Enter');
-  await page.getByLabel('Assistant message').filter({ hasText: 'echo: after the interrupts' }).waitFor({ timeout: 15000 });
-  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 15000 });
+  await page.getByLabel('Assistant message').filter({ hasText: 'echo: after the interrupts' }).waitFor({ timeout: 30000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
 });
 
 await test('reload mid-stream: every delta exactly once', 90000, async (page) => {
@@ -528,13 +528,13 @@ await test('reload mid-stream: every delta exactly once', 90000, async (page) =>
   figures.reloadComparisons = checked;
 });
 
-await test('run console: colours, progress line, stdin echo, stop', 60000, async (page) => {
+await test('run console: colours, progress line, stdin echo, stop', 90000, async (page) => {
   await openPage(page, main, 'view=console');
   await page.getByTestId('console').waitFor();
   await page.getByTestId('capability-select').selectOption('console-demo');
   await page.getByTestId('run').click();
   const term = page.getByTestId('terminal');
-  await term.filter({ hasText: 'ready for input' }).waitFor({ timeout: 15000 });
+  await term.filter({ hasText: 'ready for input' }).waitFor({ timeout: 30000 });
   // rendering problems are collected and reported at the end, so that
   // stdin and Stop are exercised even when the output looks wrong
   const problems = [];
@@ -561,14 +561,14 @@ await test('run console: colours, progress line, stdin echo, stop', 60000, async
   await term.filter({ hasText: 'echo: typed into stdin' }).waitFor({ timeout: 10000 });
   await page.screenshot({ path: join(artifacts, 'console-running.png') });
   await page.getByTestId('stop').click();
-  await page.getByTestId('exit-code').waitFor({ timeout: 15000 });
+  await page.getByTestId('exit-code').waitFor({ timeout: 30000 });
   const procs = await call(main, 'ListProcesses');
   const mine = procs.filter((p) => p.name === 'console-demo' && !['exited', 'failed'].includes(p.state));
   check(mine.length === 0, `console-demo still ${mine.map((p) => p.state).join(',')}`);
   check(!problems.length, problems.join('; '));
 });
 
-await test('processes monitor: stop a process', 60000, async (page) => {
+await test('processes monitor: stop a process', 90000, async (page) => {
   const { processId } = await call(main, 'Spawn', { capability: 'sleeper', args: ['600'] });
   const info = await waitFor('the sleeper running', async () => (await call(main, 'ListProcesses')).find((p) => p.processId === processId && p.state === 'running' && p.pid));
   await openPage(page, main, 'view=processes');
@@ -576,7 +576,7 @@ await test('processes monitor: stop a process', 60000, async (page) => {
   await row.waitFor({ timeout: 10000 });
   await page.screenshot({ path: join(artifacts, 'processes-before-stop.png') });
   await row.getByRole('button', { name: 'Stop sleeper' }).click();
-  await row.waitFor({ state: 'detached', timeout: 15000 });
+  await row.waitFor({ state: 'detached', timeout: 30000 });
   const after = (await call(main, 'ListProcesses')).find((p) => p.processId === processId);
   check(!after || ['exited', 'failed'].includes(after.state), `the sleeper is ${after?.state}`);
   check(!existsSync(`/proc/${info.pid}`) || readFileSync(`/proc/${info.pid}/stat`, 'utf8').includes(') Z'), `pid ${info.pid} still alive`);
@@ -814,7 +814,7 @@ await test('speed: streaming 200 events/s, main thread', 120000, async (page) =>
   });
   await page.getByTestId('message-input').fill(`chatty:${rate}:${secs}`);
   await page.keyboard.press('Enter');
-  await page.getByTestId('working').waitFor({ timeout: 15000 });
+  await page.getByTestId('working').waitFor({ timeout: 30000 });
   await page.getByTestId('working').waitFor({ state: 'detached', timeout: 60000 });
   const r = await page.evaluate(() => {
     window.__stopLat = true;
