@@ -45,7 +45,32 @@ describe('Terminal', () => {
     t.write('stderr', { text: 'warn' });
     t.write('stdout', { text: '100%', progress: true });
     t.write('stdout', { text: 'done' });
-    expect(t.lines.map((l) => l.spans.map((s) => s.text).join(''))).toEqual(['start', '100%', 'warn', 'done']);
+    t.write('stdout', { text: 'after' });
+    expect(t.lines.map((l) => l.spans.map((s) => s.text).join(''))).toEqual(['start', 'done', 'warn', 'after']);
+  });
+  it('draws the plain line that ends a progress bar over the bar', () => {
+    // sh -c "printf '50%%\r'; sleep 0.3; printf '100%%\n'" arrives as these two events
+    const t = new Terminal();
+    t.write('stdout', { text: '50%', progress: true });
+    t.write('stdout', { text: '100%' });
+    expect(t.lines.map((l) => l.spans.map((s) => s.text).join(''))).toEqual(['100%']);
+    // the bar's line is closed: the next plain line is a line of its own
+    t.write('stdout', { text: 'next' });
+    expect(t.lines.map((l) => l.spans.map((s) => s.text).join(''))).toEqual(['100%', 'next']);
+  });
+  it('keeps the last update when only the newline follows it', () => {
+    const t = new Terminal();
+    t.write('stdout', { text: '50%', progress: true });
+    t.write('stdout', { text: '' });
+    t.write('stdout', { text: 'x' });
+    expect(t.lines.map((l) => l.spans.map((s) => s.text).join(''))).toEqual(['50%', 'x']);
+  });
+  it('does not let another stream end a progress bar', () => {
+    const t = new Terminal();
+    t.write('stdout', { text: '50%', progress: true });
+    t.write('stderr', { text: 'note' });
+    t.write('stdout', { text: '100%' });
+    expect(t.lines.map((l) => l.spans.map((s) => s.text).join(''))).toEqual(['100%', 'note']);
   });
   it('keeps a bounded number of lines and counts what it dropped', () => {
     const t = new Terminal(3);

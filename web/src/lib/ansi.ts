@@ -158,7 +158,8 @@ export interface TermLine {
 /**
  * The output of one spawned process as a bounded list of styled lines.
  * Progress updates (`progress: true`) replace the previous progress line of
- * the same stream instead of adding a line.
+ * the same stream instead of adding a line, and the plain line that follows
+ * them on that stream (the bar's final state) replaces it too.
  */
 export class Terminal {
   lines: TermLine[] = [];
@@ -188,9 +189,15 @@ export class Terminal {
       return;
     }
     const at = this.progressAt[stream];
-    if (d.progress && at !== undefined && this.lines[at - this.dropped]?.stream === stream) {
-      const idx = at - this.dropped;
-      this.lines[idx] = { ...this.lines[idx], spans: parsed.spans };
+    const idx = at === undefined ? -1 : at - this.dropped;
+    if (idx >= 0 && this.lines[idx]?.stream === stream) {
+      // The line after a bare \r is drawn over the progress line, as a
+      // terminal redraws a bar: another update keeps it open; a plain line
+      // (the bar's final state, docs/stream.md) replaces it and ends it. An
+      // empty plain line is only the newline after the last update: the
+      // terminal keeps the update's text on screen.
+      if (d.progress || parsed.spans.length > 0) this.lines[idx] = { ...this.lines[idx], spans: parsed.spans };
+      if (!d.progress) delete this.progressAt[stream];
       return;
     }
     this.add(stream, parsed.spans);
