@@ -107,7 +107,10 @@ func approval(t *testing.T, cli clitest.CLI, mode string, allow bool) {
 	}
 	evs = w.turnEnd(run)
 	marker := filepath.Join(r.cwd, "marker.txt")
-	final := text(t, ofKind(evs, event.AssistantText)[len(ofKind(evs, event.AssistantText))-1:])
+	var final string // the model's last words: its answer to the tool's outcome
+	if texts := ofKind(evs, event.AssistantText); len(texts) > 0 {
+		final = text(t, texts[len(texts)-1:])
+	}
 	if allow {
 		if !fileExists(marker) {
 			t.Fatalf("allowed, but no file; events %s", kinds(evs))
