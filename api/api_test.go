@@ -469,6 +469,13 @@ func TestSSEReplayAfterDisconnect(t *testing.T) {
 	defer cancel3()
 	r3, closeBody3 := openStream(t, ctx3, hs, "?session=s1&since=now", 0)
 	defer closeBody3()
+	if f, _ := readFrame(r3); f.data != ": corral events" {
+		t.Fatalf("since=now opened with %+v", f)
+	}
+	// The resume point the server chose, as an id without data.
+	if f, _ := readFrame(r3); f.id != live.Cursor || f.event != "" || f.data != "" {
+		t.Fatalf("since=now: first frame %+v, want id %d alone", f, live.Cursor)
+	}
 	next := src.add("s1", event.Stdout)
 	if f := nextEvent(t, r3); f.id != next.Cursor {
 		t.Fatalf("since=now delivered %+v first, want %d", f, next.Cursor)

@@ -56,16 +56,36 @@ type Processes interface {
 	List(ctx context.Context) ([]ProcessInfo, error)
 }
 
+// EventLog reads a session's log backwards (*store.Store implements it).
+type EventLog interface {
+	// EventsBefore returns up to limit of the newest events of a session
+	// with Seq < before (before <= 0: the newest of all), in Seq order.
+	EventsBefore(sessionID string, before int64, limit int) ([]event.Event, error)
+}
+
 // API is the facade. Only contract methods are exported on it.
 type API struct {
 	sessions  Sessions
 	processes Processes
+	log       EventLog
 }
+
+// Option configures the facade.
+type Option func(*API)
+
+// WithEventLog lets GetEvents page backwards ({tail} and {before}): a
+// client opens a long session at its end without reading it from the start.
+// Without it those parameters fail with code internal ("not available").
+func WithEventLog(l EventLog) Option { return func(a *API) { a.log = l } }
 
 // New returns the facade over its backends. processes may be nil: the
 // process methods then fail with code internal ("not available").
-func New(sessions Sessions, processes Processes) *API {
-	return &API{sessions: sessions, processes: processes}
+func New(sessions Sessions, processes Processes, opts ...Option) *API {
+	a := &API{sessions: sessions, processes: processes}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // ---------------------------------------------------------------- params and results
@@ -110,14 +130,21 @@ type RespondPermissionParams struct {
 	UpdatedInput json.RawMessage `json:"updatedInput,omitempty"`
 }
 
-// GetEventsParams page through one session's log by Seq.
+// GetEventsParams page through one session's log by Seq. Forwards (the
+// default): the events with Seq > Since. Backwards: with Tail the newest
+// events of the session, with Before the newest events with Seq < Before;
+// Since must then be 0. Either way a page holds at most Limit events in
+// ascending Seq order.
 type GetEventsParams struct {
 	SessionID string `json:"sessionId"`
 	Since     int64  `json:"since,omitempty"`
 	Limit     int    `json:"limit,omitempty"`
+	Tail      bool   `json:"tail,omitempty"`
+	Before    int64  `json:"before,omitempty"`
 }
 
-// GetEventsResult is one page of events.
+// GetEventsResult is one page of events. More says that events follow the
+// page (forwards) or precede it (backwards).
 type GetEventsResult struct {
 	Events []event.Event `json:"events"`
 	More   bool          `json:"more"`
@@ -339,16 +366,42 @@ func (a *API) GetSession(ctx context.Context, p SessionParams) (session.Info, er
 	return a.sessions.Get(ctx, p.SessionID)
 }
 
-// GetEvents pages through one session's event log by Seq.
+// GetEvents pages through one session's event log by Seq, forwards from
+// Since or backwards from the end (Tail) or from Before.
 func (a *API) GetEvents(ctx context.Context, p GetEventsParams) (GetEventsResult, error) {
 	if err := required("sessionId", p.SessionID); err != nil {
 		return GetEventsResult{}, err
 	}
-	if p.Since < 0 || p.Limit < 0 {
-		return GetEventsResult{}, Errorf(CodeInvalidArgument, "since and limit must not be negative")
+	if p.Since < 0 || p.Limit < 0 || p.Before < 0 {
+		return GetEventsResult{}, Errorf(CodeInvalidArgument, "since, before and limit must not be negative")
 	}
 	if p.Limit == 0 || p.Limit > MaxEventsPage {
 		p.Limit = MaxEventsPage
+	}
+	if p.Tail || p.Before > 0 {
+		if p.Since != 0 {
+			return GetEventsResult{}, Errorf(CodeInvalidArgument, "since pages forwards; it cannot be combined with tail or before")
+		}
+		if p.Tail && p.Before > 0 {
+			return GetEventsResult{}, Errorf(CodeInvalidArgument, "tail and before are exclusive")
+		}
+		if a.log == nil {
+			return GetEventsResult{}, Errorf(CodeInternal, "paging backwards is not available")
+		}
+		// The log answers an unknown session with an empty page; the
+		// contract says not_found, as the forward read does.
+		if _, err := a.sessions.Get(ctx, p.SessionID); err != nil {
+			return GetEventsResult{}, err
+		}
+		evs, err := a.log.EventsBefore(p.SessionID, p.Before, p.Limit+1)
+		if err != nil {
+			return GetEventsResult{}, err
+		}
+		more := len(evs) > p.Limit
+		if more {
+			evs = evs[1:]
+		}
+		return GetEventsResult{Events: orEmpty(evs), More: more}, nil
 	}
 	evs, more, err := a.sessions.Events(ctx, p.SessionID, p.Since, p.Limit)
 	return GetEventsResult{Events: orEmpty(evs), More: more}, err

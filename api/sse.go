@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -85,6 +86,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	// The first bytes tell the client the stream is live before any event.
 	bw.WriteString(": corral events\n\n")
+	if since > 0 {
+		// The resume point as an id without data: a client that came with
+		// ?since=now learns which cursor "now" was, so reconnecting before
+		// any event arrives resumes there instead of skipping what was
+		// committed while it was away.
+		fmt.Fprintf(bw, "id: %d\n\n", since)
+	}
 	if !flush() {
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/corral-dev/corral/event"
@@ -57,6 +59,39 @@ func scanEvent(r scanner, ev *event.Event, extra ...any) error {
 // says so).
 func (s *Store) Events(sessionID string, since int64, limit int) ([]event.Event, error) {
 	return s.events(context.Background(), s.rdb, sessionID, since, pageLimit(limit))
+}
+
+// EventsBefore returns the newest events of one session (the system stream
+// for sessionID "") with Seq < before, at most limit of them, in ascending
+// Seq order; before <= 0 means the newest events of the stream. It reads
+// the (sid, seq) index backwards, so the cost is that of the page whatever
+// the length of the log: it is how a client opens a long session at its
+// end and pages towards its beginning. limit is bounded like Events'.
+func (s *Store) EventsBefore(sessionID string, before int64, limit int) ([]event.Event, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	limit = pageLimit(limit)
+	rows, err := s.rdb.QueryContext(context.Background(),
+		"SELECT "+eventSelectCols+" FROM events e WHERE e.sid=(SELECT sid FROM streams WHERE session_id=?) AND e.seq<? ORDER BY e.seq DESC LIMIT ?",
+		sessionID, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]event.Event, 0, min(limit, 512))
+	for rows.Next() {
+		ev := event.Event{SessionID: sessionID}
+		if err := scanEvent(rows, &ev); err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Reverse(out)
+	return out, nil
 }
 
 type querier interface {

@@ -161,7 +161,7 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		allowed = append(allowed, localHostNames(listenAddr)...)
 	}
 	srv, err := api.NewServer(api.ServerOptions{
-		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}),
+		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store)),
 		Events: api.BusSource{Bus: rt.Bus}, Head: rt.Store.LastCursor, Token: token, Static: static, Logger: log,
 		AllowedHosts: allowed,
 	})
