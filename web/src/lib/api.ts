@@ -14,7 +14,8 @@ export interface EventFilter {
 /**
  * The only way the UI talks to corral. `call` rejects with a BackendError;
  * `subscribe` delivers events in order, starting after `since` (a global
- * cursor, 0 = from the oldest retained event), and returns an unsubscribe
+ * cursor, 0 = from the oldest retained event, negative = only events
+ * committed from now on; history is then read with GetEvents), and returns an unsubscribe
  * function. Events may be delivered twice around a reconnect; consumers
  * dedupe by (stream, seq).
  */
@@ -324,14 +325,21 @@ export interface RespondPermissionParams {
   remember?: boolean;
   updatedInput?: unknown;
 }
+/**
+ * Forwards (the default): the events with seq > since. Backwards: `tail`
+ * gives the newest events of the session, `before` the newest with
+ * seq < before (not combined with `since`). Pages are in ascending seq order.
+ */
 export interface GetEventsParams {
   sessionId: string;
   since?: number;
   limit?: number;
+  tail?: boolean;
+  before?: number;
 }
 export interface GetEventsResult {
   events: CorralEvent[];
-  /** true when more events follow the last one returned */
+  /** forwards: more events follow the page; backwards: older ones precede it */
   more: boolean;
 }
 

@@ -37,12 +37,13 @@ describe('Store', () => {
     expect(store.state.cursor).toBe(5);
   });
 
-  it('subscribes from its last cursor and batches a burst into one version bump', async () => {
+  it('subscribes to new events only and batches a burst into one version bump', async () => {
     const fake = new FakeBackend();
     const queued: (() => void)[] = [];
     const store = new Store(fake, { schedule: (fn) => queued.push(fn), notifier: { hidden: () => false, notify: () => {} } });
     await store.start();
-    expect(fake.subs[0].since).toBe(0);
+    // a fresh page does not ask the server to replay its whole log
+    expect(fake.subs[0].since).toBe(-1);
     const v0 = store.version;
     for (let i = 1; i <= 1000; i++) fake.push(ev(i, 'assistant.text', { text: 'x', delta: true, messageId: 'm' }));
     expect(queued.length).toBe(1);
@@ -51,29 +52,78 @@ describe('Store', () => {
     expect((store.state.transcript('s1').items[0] as any).text.length).toBe(1000);
   });
 
-  it('pages in history with GetEvents and merges it with live events', async () => {
+  it('opens a session at its newest page, pages older ones in and merges them with live events', async () => {
     const history: CorralEvent[] = Array.from({ length: 25 }, (_, i) =>
       ev(i + 1, 'assistant.text', { text: `${i + 1} `, delta: true, messageId: 'm' }),
     );
+    let head = 23; // what the server has committed
     const fake = new FakeBackend({
       GetEvents: (p) => {
-        const rest = history.filter((e) => e.seq > (p.since ?? 0));
+        const have = history.slice(0, head);
+        if (p.tail || p.before) {
+          const rest = have.filter((e) => e.seq < (p.before || Infinity));
+          return { events: rest.slice(Math.max(0, rest.length - p.limit)), more: rest.length > p.limit };
+        }
+        const rest = have.filter((e) => e.seq > (p.since ?? 0));
         return { events: rest.slice(0, p.limit), more: rest.length > p.limit };
       },
     });
     const store = new Store(fake, { schedule: sync, pageSize: 10, notifier: { hidden: () => false, notify: () => {} } });
     await store.start();
-    // live stream already delivered the tail
-    fake.push(history[23], history[24]);
+    // the live stream delivers seq 22 and 23 before the session is opened
+    fake.push(history[21], history[22]);
     await store.select('s1');
-    const pages = fake.callsOf('GetEvents');
-    expect(pages.map((p) => p.since)).toEqual([0, 10, 20]);
-    const text = (store.state.transcript('s1').items[0] as any).text;
-    expect(text).toBe(history.map((e) => e.data.text).join(''));
-    // once is enough, also when retention means the log does not start at 1
+    const tr = store.state.transcript('s1');
+    expect(fake.callsOf('GetEvents')).toEqual([{ sessionId: 's1', tail: true, limit: 10 }]);
+    expect(tr.events.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 14 + i));
+    expect(store.olderPending.s1).toBe(true);
+    // scrolling up pages backwards, one rebuild per page
+    expect(await store.loadOlder('s1')).toBe(true);
+    expect(fake.callsOf('GetEvents')[1]).toEqual({ sessionId: 's1', before: 14, limit: 10 });
+    expect(await store.loadOlder('s1')).toBe(true);
+    expect(await store.loadOlder('s1')).toBe(false);
+    expect(store.olderPending.s1).toBe(false);
+    expect(fake.callsOf('GetEvents').length).toBe(3);
+    // live events continue after the history; a replayed overlap changes nothing
+    head = 25;
+    fake.push(history[22], history[23], history[24]);
+    expect((tr.items[0] as any).text).toBe(history.map((e) => e.data.text).join(''));
+    expect(tr.events.map((e) => e.seq)).toEqual(history.map((e) => e.seq));
+    // once is enough
     await store.select(null);
     await store.select('s1');
     expect(fake.callsOf('GetEvents').length).toBe(3);
+  });
+
+  it('reads what a page read before the stream went live missed', async () => {
+    const history: CorralEvent[] = Array.from({ length: 8 }, (_, i) => ev(i + 1, 'assistant.text', { text: `${i + 1} `, delta: true, messageId: 'm' }));
+    let head = 5;
+    const fake = new FakeBackend({
+      GetEvents: (p) => {
+        const have = history.slice(0, head);
+        if (p.tail) return { events: have.slice(-10), more: false };
+        return { events: have.filter((e) => e.seq > p.since), more: false };
+      },
+    });
+    const store = new Store(fake, { schedule: sync, notifier: { hidden: () => false, notify: () => {} } });
+    await store.start();
+    fake.setState('reconnecting');
+    await store.select('s1'); // the newest page ends at 5
+    head = 7; // 6 and 7 are committed before the stream is live again
+    fake.setState('live');
+    await until(() => expect(store.state.transcript('s1').maxSeq).toBe(7));
+    fake.push(history[7]);
+    expect(store.state.transcript('s1').events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('shows the requests of sessions waiting for an answer without opening them', async () => {
+    const fake = new FakeBackend({
+      ListSessions: () => [{ id: 's1', agent: 'claude', cwd: '/w', status: 'waiting_permission', createdAt: '', lastActivity: '', costUsd: 0, pendingPermissions: 1 }],
+      GetEvents: (p) => (p.tail ? { events: [ev(1, 'run.started', { prompt: 'go' }), ev(2, 'permission.request', { requestId: 'p1', tool: 'Bash', input: {} })], more: false } : { events: [], more: false }),
+    });
+    const store = mkStore(fake, [], false);
+    await store.start();
+    await until(() => expect(store.state.permissions.map((p) => p.requestId)).toEqual(['p1']));
   });
 
   it('notifies only for new events while the page is hidden', async () => {

@@ -191,8 +191,13 @@ export class DemoBackend implements Backend {
         this.sessions.delete(p.sessionId);
         return null;
       case 'GetEvents': {
-        const since = p.since ?? 0;
         const limit = p.limit ?? 1000;
+        if (p.tail || p.before) {
+          const before = p.before || Infinity;
+          const all = this.log.filter((e) => e.sessionId === p.sessionId && e.seq < before);
+          return { events: all.slice(Math.max(0, all.length - limit)), more: all.length > limit };
+        }
+        const since = p.since ?? 0;
         const all = this.log.filter((e) => e.sessionId === p.sessionId && e.seq > since);
         return { events: all.slice(0, limit), more: all.length > limit };
       }

@@ -105,6 +105,43 @@ describe('HttpBackend', () => {
   });
 });
 
+describe('a live-only subscription', () => {
+  it('starts at "now" and resumes from the cursor the server named, even before any event', async () => {
+    const urls: string[] = [];
+    const lastIds: (string | undefined)[] = [];
+    const plan = [
+      // the server names its resume point (an id without data), then drops
+      () => new Response(streamOf([': corral events\n\n', 'id: 41\n\n'], { error: true })),
+      () => new Response(streamOf([': corral events\n\n', 'id: 41\n\n', frame(42, 1)])),
+    ];
+    let n = 0;
+    let resolveDone: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    const fetch = async (url: any, init: any) => {
+      urls.push(url);
+      lastIds.push(init.headers['Last-Event-ID']);
+      const f = plan[n++];
+      if (!f) {
+        resolveDone();
+        return new Promise<Response>(() => {});
+      }
+      return f();
+    };
+    const b = new HttpBackend({ token: 't', fetch: fetch as any, sleep: async () => {}, minDelay: 1, maxDelay: 1 });
+    const got: CorralEvent[] = [];
+    const stop = b.subscribe(-1, {}, (e) => got.push(e));
+    await done;
+    stop();
+    expect(urls[0]).toBe('/api/events?since=now');
+    expect(lastIds[0]).toBeUndefined();
+    // not "now" again: that would skip what was committed while away
+    expect(urls[1]).toBe('/api/events?since=41');
+    expect(lastIds[1]).toBe('41');
+    expect(urls[2]).toBe('/api/events?since=42');
+    expect(got.map((e) => e.cursor)).toEqual([42]);
+  });
+});
+
 describe('takeToken', () => {
   it('moves the token from the fragment to sessionStorage and cleans the address bar', () => {
     const store = new Map<string, string>();

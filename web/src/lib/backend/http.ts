@@ -114,7 +114,8 @@ export class HttpBackend implements Backend {
       while (!ctl.signal.aborted) {
         let gotLive = false;
         try {
-          const q = new URLSearchParams({ since: String(cursor) });
+          // Until the server has named a cursor, "now": only new events.
+          const q = new URLSearchParams({ since: cursor < 0 ? 'now' : String(cursor) });
           if (filter.session) q.set('session', filter.session);
           const headers: Record<string, string> = {
             Authorization: `Bearer ${this.token}`,
@@ -127,7 +128,13 @@ export class HttpBackend implements Backend {
           gotLive = true;
           failures = 0;
           const parser = new SseParser((m) => {
-            if (m.event === 'ping' || m.data === '') return;
+            if (m.data === '') {
+              // keep-alive, or the resume point the stream started at
+              const id = m.id !== undefined && m.id !== '' ? Number(m.id) : NaN;
+              if (Number.isFinite(id) && id > cursor) cursor = id;
+              return;
+            }
+            if (m.event === 'ping') return;
             let ev: CorralEvent;
             try {
               ev = JSON.parse(m.data);

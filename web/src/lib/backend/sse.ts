@@ -21,6 +21,7 @@ export class SseParser {
   private id: string | undefined;
   private retry: number | undefined;
   private hasData = false;
+  private hasId = false;
 
   constructor(private readonly onMessage: (m: SseMessage) => void) {}
 
@@ -74,7 +75,10 @@ export class SseParser {
         this.event = value;
         break;
       case 'id':
-        if (!value.includes('\0')) this.id = value;
+        if (!value.includes('\0')) {
+          this.id = value;
+          this.hasId = true;
+        }
         break;
       case 'retry':
         if (/^\d+$/.test(value)) this.retry = Number(value);
@@ -83,7 +87,10 @@ export class SseParser {
   }
 
   private dispatch(): void {
-    if (this.hasData) {
+    // A frame with an id and no data dispatches nothing per the spec, but
+    // it moves the resume point (corral sends one when a stream starts at
+    // "now"), so it is passed on with empty data.
+    if (this.hasData || this.hasId) {
       this.onMessage({
         id: this.id,
         event: this.event || 'message',
@@ -93,6 +100,7 @@ export class SseParser {
     }
     this.data = [];
     this.hasData = false;
+    this.hasId = false;
     this.event = '';
     this.retry = undefined;
     // Per the spec the last event id persists across messages.

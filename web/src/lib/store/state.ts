@@ -119,6 +119,25 @@ export class CorralState {
     return true;
   }
 
+  /**
+   * Applies a page of one session's history (GetEvents). Events after what
+   * the transcript holds are applied like live ones (the newest page of a
+   * session sets its status and pending requests); events before it only
+   * extend the transcript, in one rebuild, and change no summary: the
+   * newer events already did.
+   */
+  applyPage(sessionId: string, evs: CorralEvent[]): void {
+    const tr = this.transcript(sessionId);
+    const top = tr.maxSeq;
+    const older: CorralEvent[] = [];
+    for (const e of evs) {
+      const ev = e.sessionId ? e : { ...e, sessionId };
+      if (tr.events.length && ev.seq < top) older.push(ev);
+      else this.apply(ev);
+    }
+    if (older.length) tr.addMany(older);
+  }
+
   private applySession(ev: CorralEvent, tr: Transcript): void {
     const id = ev.sessionId!;
     let s = this.sessions.get(id);

@@ -61,8 +61,12 @@ export class Store {
   private readonly pageSize: number;
   private readonly startedAt: number;
   private loadingHistory = new Set<string>();
-  /** sessions whose history was paged in once (retention may mean it starts after seq 1) */
+  /** sessions whose newest page was read (history then grows backwards on demand) */
   private historyLoaded = new Set<string>();
+  /** sessions whose history is complete back to their first retained event */
+  private historyDone = new Set<string>();
+  /** sessions with older history still to page in, for the views to show it */
+  olderPending = $state<Record<string, boolean>>({});
   private pollTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(readonly backend: Backend, opts: StoreOptions = {}) {
@@ -75,20 +79,33 @@ export class Store {
     this.startedAt = this.now();
   }
 
-  /** Loads the session list and starts the event subscription. */
+  /**
+   * Loads the session list and starts the event subscription. A fresh page
+   * subscribes to new events only (the server would otherwise replay its
+   * whole log, 25 MB for 100,000 events); history comes per session with
+   * GetEvents, newest page first, when a session is opened.
+   */
   async start(): Promise<void> {
     this.unsubscribe = this.backend.subscribe(
-      this.state.cursor,
+      this.state.cursor > 0 ? this.state.cursor : -1,
       {},
       (ev) => this.enqueue(ev),
       (s) => {
         const was = this.connection;
         this.connection = s;
-        // After a reconnect, refresh summaries the stream does not carry.
-        if (s === 'live' && was === 'reconnecting') void this.refreshSessions();
+        if (s === 'live' && was !== 'live') {
+          // A page read before the stream was live may end before the
+          // stream's first event: read what lies between.
+          for (const id of this.historyLoaded) void this.catchUp(id);
+          // After a reconnect, refresh summaries the stream does not carry.
+          if (was === 'reconnecting') void this.refreshSessions();
+        }
       },
     );
     await this.refreshSessions();
+    // The permission queue spans sessions: read the newest page of those
+    // waiting for an answer so their requests show without opening them.
+    for (const s of this.state.sessions.values()) if ((s.pendingPermissions ?? 0) > 0) void this.loadHistory(s.id);
   }
 
   stop(): void {
@@ -183,37 +200,87 @@ export class Store {
   }
 
   /**
-   * Selects a session and pages in its history with GetEvents when the
-   * transcript does not start at seq 1. Duplicates with the live stream are
-   * dropped by the transcript.
+   * Selects a session and reads the newest page of its history (GetEvents
+   * `tail`) unless it is already here; older pages follow with loadOlder as
+   * the user scrolls up. Duplicates with the live stream are dropped by the
+   * transcript.
    */
   async select(id: string | null): Promise<void> {
     this.selected = id;
     if (id) await this.loadHistory(id);
   }
 
+  private markDone(id: string, done: boolean): void {
+    if (done) this.historyDone.add(id);
+    if (this.olderPending[id] !== !done) this.olderPending = { ...this.olderPending, [id]: !done };
+  }
+
+  /** Reads the newest page of a session's history, once. */
   async loadHistory(id: string): Promise<void> {
     if (this.loadingHistory.has(id) || this.historyLoaded.has(id)) return;
     const tr = this.state.transcript(id);
-    if (tr.minSeq === 1) return;
+    if (tr.minSeq === 1) {
+      this.historyLoaded.add(id);
+      this.markDone(id, true);
+      return;
+    }
     this.loadingHistory.add(id);
     try {
-      let since = 0;
-      for (;;) {
-        const page = await this.api.getEvents({ sessionId: id, since, limit: this.pageSize });
-        const evs = page?.events ?? [];
-        for (const ev of evs) this.state.apply({ ...ev, sessionId: ev.sessionId ?? id });
-        this.version++;
-        if (!page?.more || !evs.length) break;
-        since = evs[evs.length - 1].seq;
-        // stop once we reached what the live stream already delivered
-        if (tr.has(since + 1)) break;
-      }
+      const page = await this.api.getEvents({ sessionId: id, tail: true, limit: this.pageSize });
+      const evs = page?.events ?? [];
+      this.state.applyPage(id, evs);
       this.historyLoaded.add(id);
+      this.markDone(id, !page?.more || tr.minSeq === 1);
+      this.version++;
     } catch (e) {
       this.fail(e);
     } finally {
       this.loadingHistory.delete(id);
+    }
+  }
+
+  /**
+   * Pages in the events before the oldest one held (GetEvents `before`).
+   * Resolves to false when there is nothing (more) to read or a read is
+   * already running.
+   */
+  async loadOlder(id: string): Promise<boolean> {
+    if (!this.historyLoaded.has(id) || this.historyDone.has(id) || this.loadingHistory.has(id)) return false;
+    const tr = this.state.transcript(id);
+    if (tr.minSeq <= 1) {
+      this.markDone(id, true);
+      return false;
+    }
+    this.loadingHistory.add(id);
+    try {
+      const page = await this.api.getEvents({ sessionId: id, before: tr.minSeq, limit: this.pageSize });
+      const evs = page?.events ?? [];
+      this.state.applyPage(id, evs);
+      this.markDone(id, !page?.more || !evs.length || tr.minSeq === 1);
+      this.version++;
+      return evs.length > 0;
+    } catch (e) {
+      this.fail(e);
+      return false;
+    } finally {
+      this.loadingHistory.delete(id);
+    }
+  }
+
+  /** Reads forwards from the newest event held until the log's end. */
+  private async catchUp(id: string): Promise<void> {
+    const tr = this.state.transcript(id);
+    try {
+      for (;;) {
+        const since = tr.maxSeq;
+        const page = await this.api.getEvents({ sessionId: id, since, limit: this.pageSize });
+        const evs = page?.events ?? [];
+        this.state.applyPage(id, evs);
+        this.version++;
+        if (!page?.more || !evs.length) break;
+      }
+    } catch (e) {
+      this.fail(e);
     }
   }
 

@@ -132,6 +132,32 @@ export class Transcript {
     return true;
   }
 
+  /**
+   * Adds a page of events (any order, duplicates skipped) with at most one
+   * rebuild: history paged in before what is already here would otherwise
+   * rebuild the rows once per event. Returns how many were new.
+   */
+  addMany(evs: CorralEvent[]): number {
+    const fresh = evs.filter((e) => !this.seqs.has(e.seq));
+    if (!fresh.length) return 0;
+    fresh.sort((a, b) => a.seq - b.seq);
+    for (const e of fresh) this.seqs.add(e.seq);
+    if (this.events.length === 0 || fresh[0].seq > this.maxSeq) {
+      for (const e of fresh) {
+        this.events.push(e);
+        this.fold(e);
+      }
+      return fresh.length;
+    }
+    if (fresh[fresh.length - 1].seq < this.minSeq) this.events.unshift(...fresh);
+    else {
+      this.events.push(...fresh);
+      this.events.sort((a, b) => a.seq - b.seq);
+    }
+    this.rebuild();
+    return fresh.length;
+  }
+
   private rebuild(): void {
     this.items = [];
     this.openText = new Map();
