@@ -1232,7 +1232,7 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.proc, l.conn = nil, nil
+	l.proc, l.conn, l.retiring = nil, nil, false
 	m.endTurnLocked(ctx, l, "killed", Terminated, "stopped by the user")
 	m.setStatusLocked(ctx, l, Terminated, "stopped by the user")
 	l.stopping = false

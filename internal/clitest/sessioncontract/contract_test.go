@@ -417,6 +417,8 @@ func TestCodexApprovalDeny(t *testing.T)   { approval(t, clitest.Codex, "untrust
 func TestCodexInterrupt(t *testing.T)      { interrupt(t, clitest.Codex) }
 func TestCodexResume(t *testing.T)         { resume(t, clitest.Codex) }
 func TestCodexRestartMidTurn(t *testing.T) { restartMidTurn(t, clitest.Codex) }
+func TestCodexAPI500(t *testing.T)         { apiError(t, clitest.Codex, 500, agent.CodeAPI) }
+func TestCodexAPI429(t *testing.T)         { apiError(t, clitest.Codex, 429, agent.CodeRateLimit) }
 func TestCodexAPI401(t *testing.T)         { apiError(t, clitest.Codex, 401, agent.CodeAuth) }
 func TestCodexStall(t *testing.T)          { stall(t, clitest.Codex) }
 
