@@ -143,7 +143,7 @@ func (st *sseClientStats) read(ctx context.Context, srv *benchServer, ready chan
 	var pendingID int64
 	var pendingLat time.Duration
 	var pendingAt time.Time
-	havePending := false
+	havePending, pendingData := false, false
 	for {
 		line, err := br.ReadSlice('\n')
 		if err != nil {
@@ -152,7 +152,10 @@ func (st *sseClientStats) read(ctx context.Context, srv *benchServer, ready chan
 		switch {
 		case len(line) == 1: // the blank line ending a frame
 			if pendingID > 0 {
-				if pendingID <= st.lastID {
+				// A frame with an id but no data is the server telling a
+				// resuming client its resume point: the same id again, not
+				// a repeated event.
+				if pendingData && pendingID <= st.lastID {
 					st.dups++
 				}
 				st.lastID = pendingID
@@ -168,10 +171,11 @@ func (st *sseClientStats) read(ctx context.Context, srv *benchServer, ready chan
 					}
 				}
 			}
-			pendingID, havePending = 0, false
+			pendingID, havePending, pendingData = 0, false, false
 		case bytes.HasPrefix(line, []byte("id: ")):
 			pendingID, _ = strconv.ParseInt(string(bytes.TrimSpace(line[4:])), 10, 64)
 		case bytes.HasPrefix(line, []byte("data: ")):
+			pendingData = true
 			i := bytes.Index(line, marker)
 			if i < 0 || !bytes.Contains(line, []byte(`"delta":true`)) {
 				continue
