@@ -226,6 +226,9 @@ func resume(t *testing.T, cli clitest.CLI) {
 	}
 	w.settled(session.Idle)
 	agentID := mustGet(t, r, s.ID).AgentSessionID
+	if agentID == "" {
+		t.Fatal("no agent session id after the first turn")
+	}
 
 	// 1. The process ends while the session lives on.
 	if cli.Name != "gemini" { // Gemini's process is the turn
@@ -277,8 +280,9 @@ func resume(t *testing.T, cli clitest.CLI) {
 	if got := text(t, w2.turnEnd(r.send(s2.ID, "fourth"))); got != "reply 4: fourth" {
 		t.Fatalf("after stop and resume: text %q", got)
 	}
-	if cli.Name == "claude" && agentID == "" {
-		t.Fatal("no agent session id")
+	if s2.AgentSessionID != agentID {
+		// Each CLI keeps the conversation's id across its resumes.
+		t.Fatalf("the resumed session has agent id %q, the first had %q", s2.AgentSessionID, agentID)
 	}
 	r.checkLog(s.ID, s2.ID)
 }
