@@ -35,7 +35,7 @@ func avgSize(evs []event.Event) int {
 // It also reports the time from an Append call (of 1,024 events) returning
 // to the publication of its last event, the commit latency a subscriber
 // sees: median, 99th percentile and maximum.
-func benchAppend(b *testing.B, sync string) {
+func benchAppend(b *testing.B, opts store.Options) {
 	evs := genEvents("bench", 1024)
 	chunks := (b.N + len(evs) - 1) / len(evs)
 	appended := make([]atomic.Int64, chunks) // UnixNano when chunk i was queued
@@ -57,7 +57,8 @@ func benchAppend(b *testing.B, sync string) {
 			}
 		}
 	}
-	s, err := store.Open(b.TempDir(), store.Options{Synchronous: sync, Publish: publish})
+	opts.Publish = publish
+	s, err := store.Open(b.TempDir(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,10 +98,21 @@ func benchAppend(b *testing.B, sync string) {
 }
 
 // BenchmarkAppend: synchronous=NORMAL (durable against process crash).
-func BenchmarkAppend(b *testing.B) { benchAppend(b, "NORMAL") }
+func BenchmarkAppend(b *testing.B) { benchAppend(b, store.Options{Synchronous: "NORMAL"}) }
 
 // BenchmarkAppendFull: synchronous=FULL (durable against power loss).
-func BenchmarkAppendFull(b *testing.B) { benchAppend(b, "FULL") }
+func BenchmarkAppendFull(b *testing.B) { benchAppend(b, store.Options{Synchronous: "FULL"}) }
+
+// BenchmarkAppendQueue is BenchmarkAppend with other queue and batch
+// bounds, to show what they trade: a shorter queue bounds commit latency
+// in a flood, at some cost in throughput once batches get small.
+func BenchmarkAppendQueue(b *testing.B) {
+	for _, c := range []struct{ queue, batch int }{{1024, 512}, {2048, 1024}, {4096, 2048}, {8192, 4096}} {
+		b.Run(fmt.Sprintf("queue=%d,batch=%d", c.queue, c.batch), func(b *testing.B) {
+			benchAppend(b, store.Options{QueueLimit: c.queue, MaxBatch: c.batch})
+		})
+	}
+}
 
 // The big database used by the read benchmarks: session "big" with
 // 1,000,000 events and session "small" with 100,000, built once.

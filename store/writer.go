@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,7 +56,14 @@ type writer struct {
 	streams map[string]*stream
 	lost    int64 // events in failed commits, reported once writing works again
 	lostErr error
-	sqlBuf  map[int]string
+
+	// ins holds the prepared multi-row INSERTs by row count, prepared once
+	// on the write connection and reused by every batch (a statement
+	// survives COMMIT and ROLLBACK). They are driver statements executed
+	// with driver.NamedValue arguments, which skips database/sql's
+	// per-call argument conversion; rows is the argument buffer, reused.
+	ins  map[int]driver.Stmt
+	rows []driver.NamedValue
 
 	ckKick chan struct{}
 	walEst int64 // bytes appended since the last checkpoint kick
@@ -84,7 +92,8 @@ func newWriter(s *Store) (*writer, error) {
 		streams: make(map[string]*stream),
 		done:    make(chan struct{}),
 		ckKick:  make(chan struct{}, 1),
-		sqlBuf:  make(map[int]string),
+		ins:     make(map[int]driver.Stmt),
+		rows:    make([]driver.NamedValue, 0, rowsPerInsert*eventCols),
 	}
 	w.cond = sync.NewCond(&w.mu)
 	var metaCursor, maxCursor sql.NullInt64
@@ -172,7 +181,15 @@ func (w *writer) close() error {
 	w.cond.Broadcast()
 	w.mu.Unlock()
 	<-w.done
-	return w.conn.Close()
+	err := w.conn.Raw(func(any) error {
+		var errs []error
+		for n, st := range w.ins {
+			errs = append(errs, st.Close())
+			delete(w.ins, n)
+		}
+		return errors.Join(errs...)
+	})
+	return errors.Join(err, w.conn.Close())
 }
 
 func (w *writer) run() {
@@ -210,7 +227,7 @@ type wtx struct {
 	tx      *sql.Tx
 	now     time.Time
 	emitted []event.Event
-	rows    []any // pending rows of the multi-row INSERT
+	rows    []driver.NamedValue // pending rows of the multi-row INSERT
 	nrows   int
 
 	frames []*undoFrame // [0] is the transaction, [1] the current job
@@ -218,7 +235,6 @@ type wtx struct {
 	activity map[string]int64 // session id → latest event time in this batch
 	runEnds  []event.Event    // run.exited events committed in this batch
 	dirty    map[*stream]bool
-	stmts    map[int]*sql.Stmt
 }
 
 type undoFrame struct {
@@ -325,8 +341,17 @@ func (t *wtx) emit(ev event.Event) (event.Event, error) {
 	if ev.Kind == event.RunExited && ev.RunID != "" {
 		t.runEnds = append(t.runEnds, ev)
 	}
-	t.rows = append(t.rows, ev.Cursor, st.sid, ev.Seq, ev.Time.UnixNano(), ev.Kind,
-		nullStr(ev.RunID), nullStr(ev.ProcessID), nullBytes(ev.Data), nullBytes(ev.Raw))
+	k := len(t.rows)
+	t.rows = append(t.rows,
+		driver.NamedValue{Ordinal: k + 1, Value: ev.Cursor},
+		driver.NamedValue{Ordinal: k + 2, Value: st.sid},
+		driver.NamedValue{Ordinal: k + 3, Value: ev.Seq},
+		driver.NamedValue{Ordinal: k + 4, Value: ev.Time.UnixNano()},
+		driver.NamedValue{Ordinal: k + 5, Value: ev.Kind},
+		driver.NamedValue{Ordinal: k + 6, Value: nullStr(ev.RunID)},
+		driver.NamedValue{Ordinal: k + 7, Value: nullStr(ev.ProcessID)},
+		driver.NamedValue{Ordinal: k + 8, Value: nullBytes(ev.Data)},
+		driver.NamedValue{Ordinal: k + 9, Value: nullBytes(ev.Raw)})
 	t.nrows++
 	t.emitted = append(t.emitted, ev)
 	if t.nrows == rowsPerInsert {
@@ -351,10 +376,7 @@ func nullBytes(b []byte) any {
 	return []byte(b)
 }
 
-func (w *writer) insertSQL(n int) string {
-	if q, ok := w.sqlBuf[n]; ok {
-		return q
-	}
+func insertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO events(cursor, sid, seq, time, kind, run_id, proc_id, data, raw) VALUES ")
 	for i := 0; i < n; i++ {
@@ -363,8 +385,7 @@ func (w *writer) insertSQL(n int) string {
 		}
 		b.WriteString("(?,?,?,?,?,?,?,?,?)")
 	}
-	w.sqlBuf[n] = b.String()
-	return w.sqlBuf[n]
+	return b.String()
 }
 
 // flush writes the pending rows with one INSERT.
@@ -372,19 +393,35 @@ func (t *wtx) flush() error {
 	if t.nrows == 0 {
 		return nil
 	}
-	st, ok := t.stmts[t.nrows]
-	if !ok {
-		var err error
-		st, err = t.tx.PrepareContext(t.ctx, t.w.insertSQL(t.nrows))
-		if err != nil {
-			return err
-		}
-		t.stmts[t.nrows] = st
-	}
-	_, err := st.ExecContext(t.ctx, t.rows...)
+	err := t.w.insert(t.ctx, t.nrows, t.rows)
 	clear(t.rows)
 	t.rows, t.nrows = t.rows[:0], 0
 	return err
+}
+
+// insert runs the n-row INSERT with args on the write connection, inside
+// the transaction that is open on it.
+func (w *writer) insert(ctx context.Context, n int, args []driver.NamedValue) error {
+	return w.conn.Raw(func(dc any) error {
+		st := w.ins[n]
+		if st == nil {
+			p, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return fmt.Errorf("store: driver connection %T cannot prepare with a context", dc)
+			}
+			var err error
+			if st, err = p.PrepareContext(ctx, insertSQL(n)); err != nil {
+				return err
+			}
+			w.ins[n] = st
+		}
+		x, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("store: driver statement %T cannot execute with a context", st)
+		}
+		_, err := x.ExecContext(ctx, args)
+		return err
+	})
 }
 
 // commit writes one batch in one transaction and, once it is durable,
@@ -396,10 +433,9 @@ func (w *writer) commit(items []item) {
 		ctx:      ctx,
 		now:      w.s.opts.Now(),
 		emitted:  make([]event.Event, 0, len(items)),
-		rows:     make([]any, 0, rowsPerInsert*eventCols),
+		rows:     w.rows[:0],
 		activity: map[string]int64{},
 		dirty:    map[*stream]bool{},
-		stmts:    map[int]*sql.Stmt{},
 	}
 	var jobs []*job
 	err := func() error {
@@ -437,9 +473,8 @@ func (w *writer) commit(items []item) {
 		}
 		return tx.Commit()
 	}()
-	for _, st := range t.stmts {
-		st.Close()
-	}
+	clear(t.rows) // a failed batch may leave rows behind
+	w.rows = t.rows[:0]
 	if err != nil {
 		if t.tx != nil {
 			t.tx.Rollback()
