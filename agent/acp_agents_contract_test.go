@@ -1,15 +1,10 @@
 package agent_test
 
 import (
-	"errors"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/agent/agenttest"
-	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/internal/clitest"
 	"github.com/corral-dev/corral/internal/mockllm"
 )
@@ -48,12 +43,8 @@ var acpAgents = []acpAgent{
 
 func acpAgentSession(t *testing.T, a acpAgent, sc mockllm.Scenario) (*agenttest.Proc, *mockllm.Server, agent.SessionOptions) {
 	t.Helper()
-	bin := clitest.Require(t, a.cli)
-	m := mock(t, sc)
-	home := clitest.Home(t)
-	cwd := filepath.Join(home, "work")
-	mkdir(t, cwd)
-	opts := agent.SessionOptions{Program: bin, Args: a.args, Cwd: cwd, Env: a.env(t, home, m.URL)}
+	m, opts := cliSetup(t, a.cli, sc, func(home, url string) []string { return a.env(t, home, url) })
+	opts.Args = a.args
 	return startProc(t, agent.ACP{AdapterName: a.cli.Name}, opts, nil), m, opts
 }
 
@@ -64,13 +55,7 @@ func TestACPContractAgents(t *testing.T) {
 				p, _, _ := acpAgentSession(t, a, mockllm.Echo())
 				ctx := deadline(t)
 				for i, text := range []string{"hello acp", "second"} {
-					if err := p.Conn.SendUserTurn(text); err != nil {
-						t.Fatal(err)
-					}
-					tr, err := p.WaitTurn(ctx, turnIdle)
-					if err != nil {
-						t.Fatal(err)
-					}
+					tr := sendTurn(t, ctx, p, text)
 					want := "reply " + itoa(i+1) + ": " + text
 					if tr.Text() != want {
 						t.Fatalf("turn %d: %q, want %q", i+1, tr.Text(), want)
@@ -81,33 +66,16 @@ func TestACPContractAgents(t *testing.T) {
 			for _, allow := range []bool{true, false} {
 				name := map[bool]string{true: "allow", false: "deny"}[allow]
 				t.Run(name, func(t *testing.T) {
-					p, m, opts := acpAgentSession(t, a, mockllm.ToolThenText(mockllm.Shell("touch marker.txt")))
-					ctx := deadline(t)
-					if err := p.Conn.SendUserTurn("make a file"); err != nil {
-						t.Fatal(err)
-					}
-					evs, err := p.Until(ctx, turnIdle, func(ev event.Event) bool { return ev.Kind == event.PermissionRequest })
-					if err != nil {
-						t.Fatal(err)
-					}
-					req := agenttest.Data[agent.PermissionRequestData](evs[len(evs)-1])
-					if err := p.Conn.RespondPermission(agent.PermissionAnswer{RequestID: req.RequestID, Allow: allow}); err != nil {
-						t.Fatal(err)
-					}
-					tr, err := p.WaitTurn(ctx, turnIdle)
+					p, m, opts := acpAgentSession(t, a, touch("marker.txt"))
+					_, tr, err := answerPermission(t, p, allow, "")
 					record(t, a.cli, "acp-permission-"+name, p.Stdout())
-					if fileExists(filepath.Join(opts.Cwd, "marker.txt")) != allow {
-						t.Fatalf("file exists %v, allowed %v", !allow, allow)
-					}
+					wantFile(t, opts.Cwd, "marker.txt", allow)
 					stop := "end_turn"
 					if !allow {
 						stop = a.denyStop
 					}
 					if stop == "cancelled" {
-						var te *agent.TurnError
-						if !errors.As(err, &te) || te.Code != agent.CodeInterrupted {
-							t.Fatalf("want a cancelled prompt, got %v", err)
-						}
+						wantInterrupted(t, err)
 					} else if err != nil || tr.Completed.StopReason != stop {
 						t.Fatalf("stop %q, err %v", tr.Completed.StopReason, err)
 					}
@@ -124,25 +92,8 @@ func TestACPContractAgents(t *testing.T) {
 				})
 			}
 			t.Run("cancel", func(t *testing.T) {
-				p, _, _ := acpAgentSession(t, a, mockllm.Slow("one two three four five six seven eight nine ten eleven twelve", 400*time.Millisecond))
-				ctx := deadline(t)
-				if err := p.Conn.SendUserTurn("talk slowly"); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := p.Until(ctx, turnIdle, func(ev event.Event) bool { return ev.Kind == event.AssistantText }); err != nil {
-					t.Fatal(err)
-				}
-				if err := p.Conn.Interrupt(); err != nil {
-					t.Fatal(err)
-				}
-				tr, err := p.WaitTurn(ctx, turnIdle)
-				var te *agent.TurnError
-				if !errors.As(err, &te) || te.Code != agent.CodeInterrupted {
-					t.Fatalf("want cancelled, got %v", err)
-				}
-				if strings.Contains(tr.Text(), "twelve") {
-					t.Fatal("whole reply streamed despite the cancel")
-				}
+				p, _, _ := acpAgentSession(t, a, slowReply())
+				checkInterruptSlowStream(t, p, anyText)
 			})
 		})
 	}
