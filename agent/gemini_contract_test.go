@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,12 +15,7 @@ import (
 
 func geminiSetup(t *testing.T, sc mockllm.Scenario) (*mockllm.Server, agent.SessionOptions) {
 	t.Helper()
-	bin := clitest.Require(t, clitest.Gemini)
-	m := mock(t, sc)
-	home := clitest.Home(t)
-	cwd := filepath.Join(home, "work")
-	mkdir(t, cwd)
-	return m, agent.SessionOptions{Program: bin, Cwd: cwd, Env: clitest.GeminiEnv(t, home, m.URL)}
+	return cliSetup(t, clitest.Gemini, sc, func(home, url string) []string { return clitest.GeminiEnv(t, home, url) })
 }
 
 // geminiTurn runs one turn in its own process.
@@ -66,40 +60,33 @@ func TestGeminiContractTurnsWithResume(t *testing.T) {
 }
 
 func TestGeminiContractToolUseYolo(t *testing.T) {
-	_, opts := geminiSetup(t, mockllm.ToolThenText(mockllm.Shell("touch marker.txt")))
+	_, opts := geminiSetup(t, touch("marker.txt"))
 	opts.PermissionMode = "yolo"
 	p, tr, err := geminiTurn(t, opts, "make a file", turnIdle)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !fileExists(filepath.Join(opts.Cwd, "marker.txt")) {
-		t.Fatal("tool did not run")
+	wantFile(t, opts.Cwd, "marker.txt", true)
+	if calls := tr.Kinds(event.ToolCall); len(calls) != 1 {
+		t.Fatalf("tool calls %v", calls)
 	}
-	calls, results := tr.Kinds(event.ToolCall), tr.Kinds(event.ToolResult)
-	if len(calls) != 1 || len(results) != 1 || agenttest.Data[agent.ToolResultData](results[0]).IsError {
-		t.Fatalf("calls %v results %v", calls, results)
-	}
+	wantToolResult(t, tr, false)
 	record(t, clitest.Gemini, "tool-yolo", p.Stdout())
 }
 
 func TestGeminiContractToolRefusedWithoutApproval(t *testing.T) {
-	m, opts := geminiSetup(t, mockllm.ToolThenText(mockllm.Shell("touch marker.txt")))
+	m, opts := geminiSetup(t, touch("marker.txt"))
 	p, tr, err := geminiTurn(t, opts, "make a file", turnIdle)
 	record(t, clitest.Gemini, "tool-default", p.Stdout())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fileExists(filepath.Join(opts.Cwd, "marker.txt")) {
-		t.Fatal("a tool needing approval ran in headless default mode")
-	}
+	// A tool needing approval must not run in headless default mode.
+	wantFile(t, opts.Cwd, "marker.txt", false)
 	// Headless default mode does not offer the shell tool; the call
 	// fails and the model sees the failure.
-	res := tr.Kinds(event.ToolResult)
-	if len(res) != 1 || !agenttest.Data[agent.ToolResultData](res[0]).IsError {
-		t.Fatalf("tool results %v", res)
-	}
-	reqs := m.ModelRequests()
-	if last, ok := reqs[len(reqs)-1].LastToolResult(); !ok || last.Content == "" {
+	wantToolResult(t, tr, true)
+	if last, ok := lastToolResult(m); !ok || last.Content == "" {
 		t.Fatalf("model saw %+v", last)
 	}
 }
@@ -108,19 +95,13 @@ func TestGeminiContractAuthError(t *testing.T) {
 	_, opts := geminiSetup(t, mockllm.Error(401, "mock failure"))
 	p, _, err := geminiTurn(t, opts, "hi", turnIdle)
 	record(t, clitest.Gemini, "error-http401", p.Stdout())
-	var te *agent.TurnError
-	if !errors.As(err, &te) || te.Code != agent.CodeAuth || te.HTTPStatus != 401 {
-		t.Fatalf("want auth/401, got %v", err)
-	}
+	wantAPIError(t, err, agent.CodeAuth, 401)
 }
 
 func TestGeminiContractStallEndsByIdleTimeout(t *testing.T) {
 	_, opts := geminiSetup(t, mockllm.Stall())
 	_, _, err := geminiTurn(t, opts, "hi", 8*time.Second)
-	var idle *agenttest.IdleTimeoutError
-	if !errors.As(err, &idle) {
-		t.Fatalf("want idle timeout, got %v", err)
-	}
+	wantIdleTimeout(t, err)
 }
 
 // TestGeminiContractSettingsFile runs a turn in a HOME without any
