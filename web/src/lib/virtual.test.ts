@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeightIndex, visibleRange } from './virtual';
+import { BOTTOM_SLACK, HeightIndex, afterScroll, rowsInserted, visibleRange } from './virtual';
 import { diffLines, fileEditOf, withContext } from './diff';
 
 describe('HeightIndex', () => {
@@ -75,5 +75,58 @@ describe('diff', () => {
     expect(fileEditOf('Edit', { file_path: '/a', old_string: 'x', new_string: 'y' })).toEqual({ path: '/a', edits: [{ before: 'x', after: 'y' }] });
     expect(fileEditOf('Write', { file_path: '/a', content: 'z' })?.edits[0]).toEqual({ before: '', after: 'z' });
     expect(fileEditOf('Bash', { command: 'ls' })).toBeNull();
+  });
+});
+
+describe('following the end of a list', () => {
+  it('stays pinned through scrolls the browser makes while content re-measures', () => {
+    // What opening a long session did: the list set scrollTop to the end,
+    // rows were replaced, a component read layout in between and the
+    // browser clamped scrollTop 1,000 px up; rows above grew afterwards.
+    expect(afterScroll(true, 1025, false)).toEqual({ following: true, repin: true });
+    expect(afterScroll(true, 300, false)).toEqual({ following: true, repin: true });
+    // only the user leaves the bottom
+    expect(afterScroll(true, 300, true)).toEqual({ following: false, repin: false });
+    // a released list is not pulled back by content changes…
+    expect(afterScroll(false, 900, false)).toEqual({ following: false, repin: false });
+    // …and follows again once it is at the end, however it got there
+    expect(afterScroll(false, BOTTOM_SLACK - 1, true)).toEqual({ following: true, repin: false });
+    expect(afterScroll(false, 0, false)).toEqual({ following: true, repin: false });
+  });
+
+  it('keeps measured heights with their rows when older rows come in front', () => {
+    const h = new HeightIndex(50);
+    h.setCount(4);
+    h.set(0, 200);
+    h.set(3, 10);
+    const before = h.offset(2);
+    h.insertFront(3);
+    expect(h.count).toBe(7);
+    expect(h.height(3)).toBe(200);
+    expect(h.height(6)).toBe(10);
+    expect(h.offset(3)).toBe(150);
+    expect(h.offset(5)).toBe(150 + before);
+    expect(h.total()).toBe(150 + 200 + 50 + 50 + 10);
+    h.insertFront(100); // past its capacity
+    expect(h.height(103)).toBe(200);
+    expect(h.offset(103)).toBe(100 * 50 + 150);
+    expect(h.indexAt(100 * 50 + 150 + 1)).toBe(103);
+  });
+
+  it('recognises rows inserted in front of the visible ones', () => {
+    const old = ['a', 'b', 'c', 'd', 'e'];
+    const keyAt = (list: string[]) => (i: number) => list[i];
+    // rows 1.. were visible; three older rows came in front
+    const grown = ['x', 'y', 'z', ...old];
+    expect(rowsInserted(['b', 'c', 'd'], 1, 3, grown.length, keyAt(grown))).toBe(3);
+    // rows appended at the end move nothing
+    const appended = [...old, 'f'];
+    expect(rowsInserted(['b', 'c', 'd'], 1, 1, appended.length, keyAt(appended))).toBe(0);
+    // the first visible row merged with the older page (new key): the next one tells
+    const merged = ['x', 'y', 'B', 'c', 'd', 'e'];
+    expect(rowsInserted(['b', 'c', 'd'], 1, 1, merged.length, keyAt(merged))).toBe(1);
+    // nothing recognisable: no guess
+    expect(rowsInserted(['b', 'c'], 1, 2, 7, () => 'q')).toBe(0);
+    expect(rowsInserted([], 0, 2, 7, keyAt(grown))).toBe(0);
   });
 });

@@ -56,6 +56,19 @@ export class HeightIndex {
     for (let j = i + 1; j <= this.cap; j += j & -j) this.tree[j] += delta;
   }
 
+  /** Inserts k rows of the estimated height before row 0 (older rows paged in). */
+  insertFront(k: number): void {
+    if (k <= 0) return;
+    const n = this.n + k;
+    const cap = Math.max(n, this.cap);
+    const h = new Float64Array(cap);
+    h.fill(this.estimate, 0, k);
+    h.set(this.heights.subarray(0, this.n), k);
+    this.heights = h;
+    this.n = n;
+    this.rebuild(cap);
+  }
+
   height(i: number): number {
     return this.heights[i];
   }
@@ -106,4 +119,43 @@ export function visibleRange(idx: HeightIndex, scrollTop: number, viewport: numb
   const start = idx.indexAt(Math.max(0, scrollTop - overscan));
   const end = Math.min(idx.count, idx.indexAt(scrollTop + viewport + overscan) + 1);
   return [start, end];
+}
+
+/** How far from the bottom (px) still counts as "at the bottom". */
+export const BOTTOM_SLACK = 40;
+
+/**
+ * What a list that follows its end does after a scroll event. Only the user
+ * (wheel, keys, touch, the scrollbar) releases it: the browser also moves
+ * scrollTop on its own, e.g. clamping it while rows are replaced and a
+ * component reads layout in the middle of that, and rows above re-measure
+ * after they rendered (Markdown, code). Reading such a scroll as "the user
+ * left the bottom" left a freshly opened long session three turns above
+ * its end. So: at the bottom, follow; away from it, stop following only when
+ * the user caused the scroll, otherwise go back to the bottom.
+ */
+export function afterScroll(following: boolean, distanceFromBottom: number, byUser: boolean): { following: boolean; repin: boolean } {
+  if (distanceFromBottom < BOTTOM_SLACK) return { following: true, repin: false };
+  if (byUser) return { following: false, repin: false };
+  return { following, repin: following };
+}
+
+/**
+ * Where rows were inserted before the rows a list showed: `before` are the
+ * keys of the rows from the first visible one on, `keyAt(i)` reads the new
+ * list of `count` rows, `first` was the first visible index and `grew` how
+ * many rows the list gained. Returns how many rows came in front of the
+ * first visible row (0 when nothing moved or it cannot tell).
+ */
+export function rowsInserted(before: (string | number)[], first: number, grew: number, count: number, keyAt: (i: number) => string | number): number {
+  if (grew <= 0 || !before.length) return 0;
+  if (first < count && keyAt(first) === before[0]) return 0;
+  // Paging older history in puts whole rows in front; the row that was
+  // first on screen may itself have grown (a text whose start was in the
+  // older page has a new key), so the next ones are tried too.
+  for (let j = 0; j < before.length; j++) {
+    const i = first + j + grew;
+    if (i < count && keyAt(i) === before[j]) return grew;
+  }
+  return 0;
 }
