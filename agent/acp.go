@@ -72,7 +72,7 @@ type acpConn struct {
 	rpc       rpcWriter
 	sessionID string
 	version   string
-	queued    []string
+	queued    turnQueue
 	pending   map[string]acpPending
 	prompting bool
 }
@@ -210,18 +210,8 @@ func (c *acpConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
 	}
 }
 
-func (c *acpConn) fail(err error, emit func(event.Event)) {
-	if err != nil {
-		emit(c.em.ev(event.ErrorKind, ErrorData{Code: "stdin_broken", Message: err.Error()}, nil))
-	}
-}
-
 func (c *acpConn) response(m *rpcMessage, line []byte, emit func(event.Event)) {
-	key := idKey(m.ID)
-	c.rpc.mu.Lock()
-	method := c.rpc.calls[key]
-	delete(c.rpc.calls, key)
-	c.rpc.mu.Unlock()
+	method := c.rpc.takeCall(m.ID)
 	if m.Error != nil {
 		msg := m.Error.Message
 		if len(m.Error.Data) > 0 {
@@ -256,7 +246,7 @@ func (c *acpConn) response(m *rpcMessage, line []byte, emit func(event.Event)) {
 		}
 		_, err := c.rpc.call(method, params)
 		c.rpc.mu.Unlock()
-		c.fail(err, emit)
+		c.em.stdinBroken(err, emit)
 	case "session/new", "session/load":
 		var r struct {
 			SessionID string `json:"sessionId"`
@@ -281,16 +271,14 @@ func (c *acpConn) response(m *rpcMessage, line []byte, emit func(event.Event)) {
 		if err == nil && c.opts.Model != "" {
 			_, err = c.rpc.call("session/set_model", map[string]any{"sessionId": c.sessionID, "modelId": c.opts.Model})
 		}
-		queued := c.queued
-		c.queued = nil
-		for _, text := range queued {
-			if err == nil {
-				err = c.prompt(text)
-			}
+		if err == nil {
+			err = c.queued.flush(c.prompt)
+		} else {
+			c.queued = nil // stdin is broken: the queued turns cannot be sent
 		}
 		c.rpc.mu.Unlock()
 		emit(c.em.ev(event.AgentInit, init, line))
-		c.fail(err, emit)
+		c.em.stdinBroken(err, emit)
 	case "session/prompt":
 		var r struct {
 			StopReason string          `json:"stopReason"`
@@ -444,7 +432,7 @@ func (c *acpConn) request(m *rpcMessage, line []byte, emit func(event.Event)) {
 		c.rpc.mu.Lock()
 		err := c.rpc.replyError(m.ID, -32601, "corral does not support "+m.Method)
 		c.rpc.mu.Unlock()
-		c.fail(err, emit)
+		c.em.stdinBroken(err, emit)
 		return
 	}
 	var p struct {

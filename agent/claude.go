@@ -616,9 +616,7 @@ func (c *claudeConn) decodeControlRequest(t *claudeTop, emit func(event.Event)) 
 		},
 	})
 	c.mu.Unlock()
-	if err != nil {
-		emit(c.em.ev(event.ErrorKind, ErrorData{Code: "stdin_broken", Message: err.Error()}, nil))
-	}
+	c.em.stdinBroken(err, emit)
 }
 
 // sessionRules keeps the "addRules" entries of a can_use_tool request's

@@ -62,7 +62,7 @@ type codexConn struct {
 	rpc      rpcWriter
 	threadID string
 	turnID   string
-	queued   []string // turns sent before the thread existed
+	queued   turnQueue // turns sent before the thread existed
 	pending  map[string]codexPending
 }
 
@@ -313,11 +313,7 @@ func (c *codexConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
 }
 
 func (c *codexConn) response(m *rpcMessage, line []byte, emit func(event.Event)) {
-	key := idKey(m.ID)
-	c.rpc.mu.Lock()
-	method := c.rpc.calls[key]
-	delete(c.rpc.calls, key)
-	c.rpc.mu.Unlock()
+	method := c.rpc.takeCall(m.ID)
 	if m.Error != nil {
 		emit(c.em.ev(event.ErrorKind, ErrorData{Code: "rpc_error", Message: method + ": " + m.Error.Message}, line))
 		if method == "turn/start" || method == "thread/start" || method == "thread/resume" {
@@ -341,18 +337,9 @@ func (c *codexConn) response(m *rpcMessage, line []byte, emit func(event.Event))
 		}, line))
 		c.rpc.mu.Lock()
 		c.threadID = r.Thread.ID
-		queued := c.queued
-		c.queued = nil
-		var err error
-		for _, text := range queued {
-			if err = c.startTurn(text); err != nil {
-				break
-			}
-		}
+		err := c.queued.flush(c.startTurn)
 		c.rpc.mu.Unlock()
-		if err != nil {
-			emit(c.em.ev(event.ErrorKind, ErrorData{Code: "stdin_broken", Message: err.Error()}, nil))
-		}
+		c.em.stdinBroken(err, emit)
 	case "turn/start":
 		var r struct {
 			Turn codexTurn `json:"turn"`
@@ -635,9 +622,7 @@ func (c *codexConn) serverRequest(m *rpcMessage, line []byte, emit func(event.Ev
 		c.rpc.mu.Lock()
 		err := c.rpc.replyError(m.ID, -32601, "corral does not support "+m.Method)
 		c.rpc.mu.Unlock()
-		if err != nil {
-			emit(c.em.ev(event.ErrorKind, ErrorData{Code: "stdin_broken", Message: err.Error()}, nil))
-		}
+		c.em.stdinBroken(err, emit)
 		return
 	}
 	c.rpc.mu.Lock()

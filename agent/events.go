@@ -207,6 +207,14 @@ func (e emitter) ev(kind string, data any, raw []byte) event.Event {
 	return ev
 }
 
+// stdinBroken emits the error of a write to the agent's stdin, if any: a
+// request, answer or turn the agent will never see.
+func (e emitter) stdinBroken(err error, emit func(event.Event)) {
+	if err != nil {
+		emit(e.ev(event.ErrorKind, ErrorData{Code: "stdin_broken", Message: err.Error()}, nil))
+	}
+}
+
 // nonJSON emits a line that is not a JSON object: stderr, stdout text, or
 // a parse error when it looks like JSON but is not.
 func (e emitter) nonJSON(stream Stream, line []byte, perr error, emit func(event.Event)) {

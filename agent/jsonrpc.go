@@ -81,6 +81,35 @@ func (r *rpcWriter) replyError(id json.RawMessage, code int, msg string) error {
 	return r.line(map[string]any{"id": id, "error": map[string]any{"code": code, "message": msg}})
 }
 
+// takeCall forgets the outstanding request a response answers and
+// returns its method ("" for an id never sent). It takes mu itself.
+func (r *rpcWriter) takeCall(id json.RawMessage) string {
+	key := idKey(id)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	method := r.calls[key]
+	delete(r.calls, key)
+	return method
+}
+
+// turnQueue holds the user turns sent before the agent's session or
+// thread exists, in order.
+type turnQueue []string
+
+// flush sends the queued turns in order and empties the queue; it stops
+// at the first error and returns it. Callers hold the lock that guards
+// the queue and writes.
+func (q *turnQueue) flush(send func(text string) error) error {
+	queued := *q
+	*q = nil
+	for _, text := range queued {
+		if err := send(text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // idKey turns a JSON-RPC id (number or string) into a map key and the
 // string a permission.request carries.
 func idKey(id json.RawMessage) string {
