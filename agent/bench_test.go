@@ -100,23 +100,10 @@ func BenchmarkCodexDecode(b *testing.B) {
 
 // BenchmarkValidJSON and BenchmarkStdJSONValid compare the decoders'
 // validating scanner with encoding/json.Valid on the same lines.
-func BenchmarkValidJSON(b *testing.B) {
-	lines := corpus(b, claudeFixtures)
-	var size int64
-	for _, l := range lines {
-		size += int64(len(l))
-	}
-	b.SetBytes(size)
-	for n := 0; n < b.N; n++ {
-		for _, l := range lines {
-			if !validJSON(l) {
-				b.Fatal("invalid")
-			}
-		}
-	}
-}
+func BenchmarkValidJSON(b *testing.B)    { benchValid(b, validJSON) }
+func BenchmarkStdJSONValid(b *testing.B) { benchValid(b, json.Valid) }
 
-func BenchmarkStdJSONValid(b *testing.B) {
+func benchValid(b *testing.B, valid func([]byte) bool) {
 	lines := corpus(b, claudeFixtures)
 	var size int64
 	for _, l := range lines {
@@ -125,7 +112,7 @@ func BenchmarkStdJSONValid(b *testing.B) {
 	b.SetBytes(size)
 	for n := 0; n < b.N; n++ {
 		for _, l := range lines {
-			if !json.Valid(l) {
+			if !valid(l) {
 				b.Fatal("invalid")
 			}
 		}

@@ -78,18 +78,14 @@ func TestClaudeThinkingFixture(t *testing.T) {
 }
 
 func TestClaudeErrorFixtures(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		code   string
-		status int
-	}{{"error-http500", CodeAPI, 500}, {"error-http429", CodeRateLimit, 429}, {"error-http401", CodeAuth, 401}} {
+	for _, tc := range apiErrorRuns {
 		evs := decodeAll(t, newClaude(&bytes.Buffer{}), readLines(t, fixture(claudeFixtures, tc.name)))
-		d := lastCompleted(t, evs)
-		if d.OK || d.Error == nil || d.Error.Code != tc.code || d.Error.HTTPStatus != tc.status || d.Error.Message == "" {
-			t.Fatalf("%s: %+v", tc.name, d.Error)
+		turnErr := wantFailed(t, evs, tc)
+		if turnErr.Message == "" {
+			t.Fatalf("%s: no message in %+v", tc.name, turnErr)
 		}
 		var te *TurnError
-		if !errors.As(error(d.Error), &te) {
+		if !errors.As(error(turnErr), &te) {
 			t.Fatal("TurnError is not an error")
 		}
 		r := kinds(evs, event.AgentRetry)

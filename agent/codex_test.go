@@ -137,19 +137,9 @@ func TestCodexApprovalFixtures(t *testing.T) {
 }
 
 func TestCodexErrorAndInterruptFixtures(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		code   string
-		status int
-	}{
-		{"error-http500", CodeAPI, 500}, {"error-http429", CodeRateLimit, 429}, {"error-http401", CodeAuth, 401},
-		{"interrupt", CodeInterrupted, 0},
-	} {
+	for _, tc := range append(apiErrorRuns[:len(apiErrorRuns):len(apiErrorRuns)], failedRun{"interrupt", CodeInterrupted, 0}) {
 		evs := decodeAll(t, codexPrimed(t, &bytes.Buffer{}, 1), readLines(t, fixture(codexFixtures, tc.name)))
-		d := lastCompleted(t, evs)
-		if d.OK || d.Error == nil || d.Error.Code != tc.code || d.Error.HTTPStatus != tc.status {
-			t.Fatalf("%s: %+v", tc.name, d.Error)
-		}
+		wantFailed(t, evs, tc)
 	}
 }
 

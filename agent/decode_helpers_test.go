@@ -111,6 +111,28 @@ func lastCompleted(t testing.TB, evs []event.Event) TurnCompletedData {
 	return data[TurnCompletedData](t, tc[len(tc)-1])
 }
 
+// failedRun names a recorded run that ends in a failed turn and the turn
+// error it must end with.
+type failedRun struct {
+	name   string
+	code   string
+	status int
+}
+
+// apiErrorRuns are the recorded runs against a model API that fails.
+var apiErrorRuns = []failedRun{{"error-http500", CodeAPI, 500}, {"error-http429", CodeRateLimit, 429}, {"error-http401", CodeAuth, 401}}
+
+// wantFailed checks that the last turn.completed of evs reports the
+// failure run expects, and returns its error.
+func wantFailed(t testing.TB, evs []event.Event, run failedRun) *TurnError {
+	t.Helper()
+	d := lastCompleted(t, evs)
+	if d.OK || d.Error == nil || d.Error.Code != run.code || d.Error.HTTPStatus != run.status {
+		t.Fatalf("%s: %+v", run.name, d.Error)
+	}
+	return d.Error
+}
+
 // nonJSONCases checks the shared handling of lines that are not JSON
 // objects and of schema drift.
 func nonJSONCases(t *testing.T, c Conn) {
