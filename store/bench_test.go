@@ -107,7 +107,7 @@ func BenchmarkAppendFull(b *testing.B) { benchAppend(b, store.Options{Synchronou
 // bounds, to show what they trade: a shorter queue bounds commit latency
 // in a flood, at some cost in throughput once batches get small.
 func BenchmarkAppendQueue(b *testing.B) {
-	for _, c := range []struct{ queue, batch int }{{1024, 512}, {2048, 1024}, {4096, 2048}, {8192, 4096}} {
+	for _, c := range []struct{ queue, batch int }{{1024, 512}, {2048, 1024}, {3072, 1536}, {4096, 2048}, {8192, 4096}} {
 		b.Run(fmt.Sprintf("queue=%d,batch=%d", c.queue, c.batch), func(b *testing.B) {
 			benchAppend(b, store.Options{QueueLimit: c.queue, MaxBatch: c.batch})
 		})

@@ -9,7 +9,9 @@
 // which commits them in batches: one transaction per batch, each batch
 // started as soon as the previous one is committed, so a lone event waits
 // well under a millisecond and, in a flood, an event waits for at most the
-// queue plus one batch (about 20 ms at 300,000 events/s). The writer
+// queue plus one batch (about 20 ms at 300,000 events/s; when the process
+// is short of CPU the writer shrinks both bounds to keep that wait near
+// Options.MaxCommitDelay). The writer
 // assigns each event two numbers at commit:
 //
 //   - Seq: per session (the "system" stream of events with an empty
@@ -101,6 +103,16 @@ type Options struct {
 	// (measured: no throughput gain from larger batches, only latency).
 	MaxBatch int
 
+	// MaxCommitDelay bounds, in time rather than in events, how long an
+	// event waits in a flood from Append to its commit: the writer measures
+	// its cost per event and, when the process is short of CPU and that
+	// cost rises, lowers the queue and batch bounds below QueueLimit and
+	// MaxBatch so that the queue ahead of an event plus its batch stay
+	// within this delay (never below 512 and 256 events). Default 25 ms; a
+	// negative value keeps the fixed bounds only. With the CPU it needs the
+	// writer is far inside the default and the fixed bounds apply.
+	MaxCommitDelay time.Duration
+
 	// Now is the clock used for event times left zero and for record
 	// timestamps. Default time.Now.
 	Now func() time.Time
@@ -125,6 +137,9 @@ func (o *Options) fill() {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 2048
+	}
+	if o.MaxCommitDelay == 0 {
+		o.MaxCommitDelay = 25 * time.Millisecond
 	}
 	if o.Now == nil {
 		o.Now = time.Now

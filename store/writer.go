@@ -50,6 +50,10 @@ type writer struct {
 	head   int
 	closed bool
 	done   chan struct{}
+	// The queue and batch bounds in force (see bounds), and the measured
+	// writer time per event they derive from; all guarded by mu.
+	qlimit, blimit int
+	perEvent       time.Duration
 
 	// Owned by the writer goroutine.
 	cursor  int64
@@ -96,6 +100,7 @@ func newWriter(s *Store) (*writer, error) {
 		rows:    make([]driver.NamedValue, 0, rowsPerInsert*eventCols),
 	}
 	w.cond = sync.NewCond(&w.mu)
+	w.qlimit, w.blimit = s.opts.QueueLimit, s.opts.MaxBatch
 	var metaCursor, maxCursor sql.NullInt64
 	if err := conn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key='cursor'").Scan(&metaCursor); err != nil {
 		conn.Close()
@@ -139,8 +144,7 @@ func (w *writer) enqueueEvents(evs []event.Event) error {
 // waitRoom waits (w.mu held) until n items fit in the queue, or the queue
 // is empty (a single call larger than the limit is let through whole).
 func (w *writer) waitRoom(n int) error {
-	limit := w.s.opts.QueueLimit
-	for !w.closed && len(w.q)-w.head > 0 && len(w.q)-w.head+n > limit {
+	for !w.closed && len(w.q)-w.head > 0 && len(w.q)-w.head+n > w.qlimit {
 		w.cond.Wait()
 	}
 	if w.closed {
@@ -157,7 +161,7 @@ func (w *writer) take(buf []item) []item {
 	for len(w.q) == w.head && !w.closed {
 		w.cond.Wait()
 	}
-	n := min(len(w.q)-w.head, w.s.opts.MaxBatch)
+	n := min(len(w.q)-w.head, w.blimit)
 	if n == 0 {
 		return nil
 	}
@@ -200,9 +204,59 @@ func (w *writer) run() {
 		if buf == nil {
 			return
 		}
+		start := time.Now()
 		w.commit(buf)
+		w.observe(len(buf), time.Since(start))
 		clear(buf)
 	}
+}
+
+// minObserved is the smallest batch whose timing updates the cost
+// estimate: below it the fixed cost of a commit dominates and would make
+// the per-event cost look far higher than it is in a flood.
+const minObserved = 256
+
+// observe folds the writer time of a batch of n items into the per-event
+// cost estimate and recomputes the queue and batch bounds.
+func (w *writer) observe(n int, d time.Duration) {
+	if n < minObserved || w.s.opts.MaxCommitDelay < 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	cost := d / time.Duration(n)
+	if w.perEvent == 0 {
+		w.perEvent = cost
+	} else {
+		w.perEvent += (cost - w.perEvent) / 4 // EWMA: a few batches of memory
+	}
+	q, b := bounds(w.perEvent, &w.s.opts)
+	if q > w.qlimit {
+		w.cond.Broadcast() // producers waiting for room may now fit
+	}
+	w.qlimit, w.blimit = q, b
+}
+
+// Lower limits of the adaptive bounds: below them batches get so small
+// that the fixed cost of each commit would eat the throughput.
+const (
+	minQueueBound = 512
+	minBatchBound = 256
+)
+
+// bounds returns the queue and batch bounds for a writer that spends
+// perEvent per event. An event waits, in a flood, for the queue ahead of
+// it and then for its own batch; with the queue kept at twice the batch
+// (the default ratio) that is three batches of writer time, which bounds
+// keeps within o.MaxCommitDelay, capped by o.QueueLimit and o.MaxBatch.
+func bounds(perEvent time.Duration, o *Options) (queue, batch int) {
+	if o.MaxCommitDelay < 0 || perEvent <= 0 {
+		return o.QueueLimit, o.MaxBatch
+	}
+	b := int(o.MaxCommitDelay / (3 * perEvent))
+	batch = min(o.MaxBatch, max(b, minBatchBound))
+	queue = min(o.QueueLimit, max(2*b, minQueueBound))
+	return queue, batch
 }
 
 // submit runs fn in the writer and waits for the commit of its batch.
