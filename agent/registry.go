@@ -11,12 +11,9 @@ func New(name, protocol string) (Adapter, error) {
 	switch protocol {
 	case "":
 		switch name {
-		case "claude":
-			return Claude{}, nil
-		case "codex":
-			return Codex{}, nil
-		case "gemini":
-			return Gemini{}, nil
+		case "claude", "codex", "gemini":
+			// A built-in agent speaks the protocol named after it.
+			return New(name, name)
 		}
 		return nil, fmt.Errorf("agent %q: not a built-in agent; set protocol to acp, jsonl or text", name)
 	case "claude":
