@@ -22,6 +22,7 @@ import {
   existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { createServer } from 'node:net';
 import { homedir, tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +174,12 @@ const config = [
   'program = "sleep"',
   'args = ["600"]',
   '',
+  // argument validators, for a policy refusal from the console
+  '[[capability]]',
+  'name = "lister"',
+  'program = "ls"',
+  'args = [{ validator = "-[la]+", optional = true }, { validator = "[A-Za-z0-9._/-]+", optional = true }]',
+  '',
 ].join('\n');
 const configPath = join(tmp, 'config.toml');
 writeFileSync(configPath, config);
@@ -181,11 +188,11 @@ writeFileSync(configPath, config);
 const serveEnv = { ...process.env };
 delete serveEnv.CORRAL_FAKEAGENT;
 
-/** Starts `corral serve` on dataDir and waits for its serve.json. */
-async function startServe(name, dataDir) {
+/** Starts `corral serve` on dataDir (plus extra flags) and waits for its serve.json. */
+async function startServe(name, dataDir, extra = []) {
   const logPath = join(tmp, `${name}.log`);
   const fd = openSync(logPath, 'a');
-  const child = spawn(corral, ['serve', '--no-open', '--data', dataDir, '--config', configPath], {
+  const child = spawn(corral, ['serve', '--no-open', '--data', dataDir, '--config', configPath, ...extra], {
     stdio: ['ignore', fd, fd],
     env: serveEnv,
   });
@@ -373,6 +380,7 @@ function check(cond, message) {
 
 await test('fake agent: new session from the dialog, text streams in', 90000, async (page) => {
   await openPage(page, main);
+  check(!page.url().includes('token='), `the token is still in the address bar: ${page.url()}`);
   await page.getByTestId('new-session').click();
   await page.getByTestId('new-session-dialog').waitFor();
   await page.locator('dialog input[type=radio][value=fake]').check();
@@ -582,6 +590,95 @@ await test('processes monitor: stop a process', 90000, async (page) => {
   check(!existsSync(`/proc/${info.pid}`) || readFileSync(`/proc/${info.pid}/stat`, 'utf8').includes(') Z'), `pid ${info.pid} still alive`);
 });
 
+await test('run console: a policy refusal shows its rule', 60000, async (page) => {
+  await openPage(page, main, 'view=console');
+  await page.getByTestId('capability-select').selectOption('lister');
+  await page.getByLabel(/Argument 1/).fill('a;b');
+  await page.getByTestId('run').click({ force: true });
+  const denied = page.getByTestId('policy-denied');
+  await denied.waitFor({ timeout: 10000 });
+  const text = await denied.textContent();
+  check(/Refused by policy/.test(text), `the refusal reads ${JSON.stringify(text)}`);
+  check(/rule/i.test(text), `the refusal does not name its rule: ${JSON.stringify(text)}`);
+});
+
+await test('fake agent: a crashed turn shows its error; the errors view lists it', 90000, async (page) => {
+  const sess = await newSession(main);
+  await openPage(page, main, `session=${sess.id}`);
+  await page.getByTestId('message-input').fill('crash');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('working').waitFor({ timeout: 30000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
+  const err = page.getByTestId('transcript').getByTestId('item-error').last();
+  await err.waitFor({ timeout: 30000 });
+  const text = (await err.textContent()).trim();
+  check(text.length > 10, `the error row says only ${JSON.stringify(text)}`);
+  check(!(await page.getByText('Thinking…').count()), 'still "Thinking…" after the crash');
+  await page.screenshot({ path: join(artifacts, 'crash-in-conversation.png') });
+  await page.getByTestId('tab-errors').click();
+  await page.getByTestId('errors').waitFor();
+  await page.getByTestId('error-row').first().waitFor({ timeout: 10000 });
+  // the next turn works: the session recovers from a crashed agent
+  await page.getByTestId('tab-sessions').click();
+  await page.getByTestId('message-input').fill('after the crash');
+  await page.keyboard.press('Enter');
+  await page.getByLabel('Assistant message').filter({ hasText: 'echo: after the crash' }).waitFor({ timeout: 30000 });
+});
+
+/** A free TCP port on the loopback interface. */
+const freePort = () =>
+  new Promise((res, rej) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
+
+await test('server restart under an open page: no gap, no duplicate', 120000, async (page) => {
+  // its own server, on a fixed port and token, so that the page can
+  // reconnect to the restarted one
+  const port = await freePort();
+  const tokenFile = join(tmp, 'restart-token');
+  writeFileSync(tokenFile, `e2e${Date.now().toString(36)}${Math.random().toString(36).slice(2)}restart\n`);
+  const dataDir = join(tmp, 'data-restart');
+  const flags = ['--addr', `127.0.0.1:${port}`, '--token-file', tokenFile];
+  let s = await startServe('serve-restart', dataDir, flags);
+  try {
+    const sess = await newSession(s);
+    await openPage(page, s, `session=${sess.id}`);
+    for (const text of ['before the restart', 'tool:ls -la']) {
+      await page.getByTestId('message-input').fill(text);
+      await page.keyboard.press('Enter');
+      if (text.startsWith('tool:')) {
+        await page.getByTestId('allow').click({ timeout: 30000 });
+        await page.getByTestId('tool-card').filter({ hasText: 'ran: ls -la' }).waitFor({ timeout: 30000 });
+      }
+      await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
+    }
+    const rows = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="transcript"] [data-testid^="item-"]')].map((e) => e.textContent));
+    const before = await rows();
+    const r = await stopServe(s);
+    check(!r.problems.length, `stopping: ${r.problems.join('; ')}`);
+    await page.getByTestId('connection').filter({ hasText: 'reconnecting' }).waitFor({ timeout: 30000 });
+    s = await startServe('serve-restart', dataDir, flags);
+    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 60000 });
+    await page.waitForTimeout(500);
+    const after = await rows();
+    check(JSON.stringify(before) === JSON.stringify(after), `rows changed across the restart: ${before.length} → ${after.length}`);
+    // the next turn works, and each of its deltas shows once
+    await page.getByTestId('message-input').fill('after the restart');
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Assistant message').filter({ hasText: 'echo: after the restart' }).waitFor({ timeout: 30000 });
+    await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
+    const last = await lastAssistant(page);
+    check((last.match(/after the restart/g) ?? []).length === 1, `the reply after the restart reads ${JSON.stringify(last)}`);
+  } finally {
+    const r = await stopServe(s);
+    if (r?.problems.length) log(`    serve-restart: ${r.problems.join('; ')}`);
+  }
+});
+
 await test('real Claude Code CLI against the mock model API', 180000, async (page) => {
   if (!haveClaude) {
     const msg = `Claude Code ${CLAUDE_VERSION} is not installed at ${claudePath}: run scripts/install-agent-clis.sh`;
@@ -698,6 +795,7 @@ await test('speed: open a 100,000-event session', 240000, async (page) => {
   check(seeded, 'the seeded server did not start');
   const needle = 'END-OF-SEED';
   const loads = [];
+  let olderTurns = null;
   await page.close(); // each load in a fresh page of its own
   for (let i = 0; i < 3; i++) {
     const p = await browser.newPage();
@@ -720,6 +818,26 @@ await test('speed: open a 100,000-event session', 240000, async (page) => {
     const stays = await p.evaluate((n) => document.querySelector('[data-testid="transcript"]')?.textContent.includes(n), needle);
     loads.push({ firstSight: Math.round(t), stays, ...nav });
     if (i === 2) await p.screenshot({ path: join(artifacts, 'speed-100k-loaded.png') });
+    if (i === 0) {
+      // The page read only the newest page of the session; scrolling up
+      // (as the user: PageUp in the focused transcript) must page older
+      // turns in. (A synthetic wheel does not scroll this headless build.)
+      const lowest = () =>
+        p.evaluate(() =>
+          Math.min(...[...document.querySelectorAll('[data-testid="transcript"] [data-testid="item-user"]')].map((e) => Number(/question (\d+)/.exec(e.textContent)?.[1] ?? Infinity))),
+        );
+      await p.getByTestId('transcript').focus();
+      const first = await lowest();
+      let low = first;
+      const end = Date.now() + 30000;
+      while (Date.now() < end && !(low <= first - 30)) {
+        await p.keyboard.press('PageUp');
+        await p.waitForTimeout(50);
+        low = Math.min(low, await lowest());
+      }
+      await p.screenshot({ path: join(artifacts, 'speed-100k-scrolled-up.png') });
+      olderTurns = { firstShown: first, reached: low };
+    }
     await p.close();
   }
   // opening it from the session list of a page that has already loaded,
@@ -772,8 +890,9 @@ await test('speed: open a 100,000-event session', 240000, async (page) => {
   }
   await p.screenshot({ path: join(artifacts, 'speed-100k-from-list.png') });
   await p.close();
-  figures.open100k = { events: seeded.events, loads, fromList: clicks, driftedAway };
+  figures.open100k = { events: seeded.events, loads, fromList: clicks, driftedAway, olderTurns };
   check(loads.every((l) => l.stays), 'after a cold load the view left the latest message within 1.5 s');
+  check(olderTurns.reached <= olderTurns.firstShown - 30, `scrolling up paged no older turns in: ${JSON.stringify(olderTurns)}`);
   check(!driftedAway.length, `after click(s) ${driftedAway.join(', ')} the view left the latest message within 1.5 s (see speed-100k-from-list-scrolled-away.png)`);
 });
 
