@@ -90,7 +90,7 @@ func TestClaudeContractPermissionAllowWithEditedInput(t *testing.T) {
 	if req.Tool != "Bash" || !strings.Contains(string(req.Input), "touch original.txt") {
 		t.Fatalf("permission request %+v", req)
 	}
-	if len(findKind(evs, event.ToolCall)) == 0 {
+	if len(agenttest.Turn{Events: evs}.Kinds(event.ToolCall)) == 0 {
 		t.Fatal("no tool.call before the permission request")
 	}
 	edited, _ := json.Marshal(map[string]any{"command": "touch edited.txt"})

@@ -352,16 +352,6 @@ func http(status int) string { return "http" + itoa(status) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-func findKind(evs []event.Event, kind string) []event.Event {
-	var out []event.Event
-	for _, ev := range evs {
-		if ev.Kind == kind {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
 func mkdir(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
