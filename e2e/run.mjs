@@ -607,10 +607,10 @@ await test('fake agent: a crashed turn shows its error; the errors view lists it
   await openPage(page, main, `session=${sess.id}`);
   await page.getByTestId('message-input').fill('crash');
   await page.keyboard.press('Enter');
-  await page.getByTestId('working').waitFor({ timeout: 30000 });
-  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
+  // (the turn may start and crash between two polls: wait for its end)
   const err = page.getByTestId('transcript').getByTestId('item-error').last();
   await err.waitFor({ timeout: 30000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
   const text = (await err.textContent()).trim();
   check(text.length > 10, `the error row says only ${JSON.stringify(text)}`);
   check(!(await page.getByText('Thinking…').count()), 'still "Thinking…" after the crash');

@@ -328,7 +328,8 @@ export class Store {
     if (s) {
       this.state.upsertSession(s);
       this.version++;
-      await this.select(s.id);
+      // a new session has (next to) no history: the dialog need not wait for it
+      void this.select(s.id);
     }
     return s;
   }
