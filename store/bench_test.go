@@ -185,6 +185,24 @@ func BenchmarkReplayFirstPage(b *testing.B) {
 	b.ReportMetric(float64(benchSize)/(1<<20), "MiB-db/1M-events")
 }
 
+// BenchmarkTailPage reads the newest page (500 events) of a
+// 1,000,000-event session backwards, as a client opening the session at its
+// end does (GetEvents {tail}); compare BenchmarkReplayFirstPage.
+func BenchmarkTailPage(b *testing.B) {
+	s, err := store.Open(bigDB(b), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		evs, err := s.EventsBefore("big", 0, 500)
+		if err != nil || len(evs) != 500 || evs[499].Seq != int64(bigEvents) {
+			b.Fatal(err, len(evs))
+		}
+	}
+}
+
 // BenchmarkReplayByCursor is the bus's replay read: 500 events of one
 // session after a cursor in the middle of a 1,000,000-event session.
 func BenchmarkReplayByCursor(b *testing.B) {
