@@ -297,6 +297,14 @@ func (s *Subscription) run(since int64) {
 		delete(s.b.subs, s)
 		s.b.mu.Unlock()
 		s.stop(s.ctx.Err()) // ends with the context's error unless already ended
+		// The cut-off was decided while a batch may have been on its way to
+		// the reader; only now, with no send left, is the last delivered
+		// cursor final, and that is where a resume must start.
+		s.mu.Lock()
+		if d, ok := s.err.(*Dropped); ok {
+			d.Cursor = s.lastSent.Load()
+		}
+		s.mu.Unlock()
 	}()
 	if since >= 0 && !s.replay(since) {
 		return
