@@ -302,7 +302,7 @@ func TestProgramResolution(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.unixOnly && runtime.GOOS == "windows" {
-				t.Skip("mode bits")
+				t.Skip("Windows permissions are ACLs, not mode bits: a world-writable program cannot be made this way there")
 			}
 			toml := "[[capability]]\nname = \"c\"\nprogram = '" + tt.program + "'\n"
 			cfg := f.config(t, toml)

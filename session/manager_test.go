@@ -562,7 +562,7 @@ func TestCreateWithMissingCLIRemovesTheSession(t *testing.T) {
 func TestPerTurnTextAgent(t *testing.T) {
 	cat, err := exec.LookPath("cat")
 	if err != nil {
-		t.Skip("no cat")
+		t.Fatalf("this test runs cat as a plain-text agent and cannot find it: %v", err)
 	}
 	cfg := &config.Config{Agents: map[string]config.Agent{"echo": {Command: cat, Protocol: "text"}}}
 	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, RuntimeOptions{MonitorInterval: -1})

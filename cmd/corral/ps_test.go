@@ -134,7 +134,7 @@ func TestPsShowsWhatRunRuns(t *testing.T) {
 
 func TestRunKill9LeavesNothing(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("needs Linux")
+		t.Skip("the leftover check scans /proc, which only Linux has")
 	}
 	cmd := corral(t, "run", "--data", t.TempDir(), "--", "sh", "-c", "sleep 1000 & setsid sleep 1000 & sleep 1000")
 	if err := cmd.Start(); err != nil {
