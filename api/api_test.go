@@ -35,10 +35,10 @@ func TestMain(m *testing.M) {
 }
 
 // contract is ARCHITECTURE.md §4's method list plus the extensions the UI
-// uses (StopProcess). Changing it is changing the contract.
+// uses (StopProcess, ListDirectory). Changing it is changing the contract.
 var contract = []string{
 	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "GetEvents", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListProcesses", "ListSessions",
+	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
 	"RespondPermission", "ResumeSession", "SendMessage", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }

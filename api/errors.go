@@ -17,19 +17,20 @@ import (
 // Stable error codes. A client matches on these; the wording of Message may
 // change between versions, the codes do not.
 const (
-	CodeNotFound        = "not_found"        // no such session, process, request or method
-	CodeInvalidArgument = "invalid_argument" // malformed or missing parameters, oversized body
-	CodePolicyDenied    = "policy_denied"    // the policy refused (the rule is in the message)
-	CodeLimitReached    = "limit_reached"    // a concurrency or size limit is reached
-	CodeSpawnFailed     = "spawn_failed"     // the program could not be started
-	CodeConflict        = "conflict"         // the request does not fit the current state
-	CodeUnauthorized    = "unauthorized"     // missing or wrong credentials
-	CodeInternal        = "internal"         // anything else: a bug or an environmental failure
+	CodeNotFound         = "not_found"         // no such session, process, request or method
+	CodeInvalidArgument  = "invalid_argument"  // malformed or missing parameters, oversized body
+	CodePolicyDenied     = "policy_denied"     // the policy refused (the rule is in the message)
+	CodePermissionDenied = "permission_denied" // the operating system refused corral's user (not the policy)
+	CodeLimitReached     = "limit_reached"     // a concurrency or size limit is reached
+	CodeSpawnFailed      = "spawn_failed"      // the program could not be started
+	CodeConflict         = "conflict"          // the request does not fit the current state
+	CodeUnauthorized     = "unauthorized"      // missing or wrong credentials
+	CodeInternal         = "internal"          // anything else: a bug or an environmental failure
 )
 
 // Codes lists every code, in a stable order.
 var Codes = []string{CodeNotFound, CodeInvalidArgument, CodePolicyDenied, CodeLimitReached,
-	CodeSpawnFailed, CodeConflict, CodeUnauthorized, CodeInternal}
+	CodeSpawnFailed, CodeConflict, CodeUnauthorized, CodeInternal, CodePermissionDenied}
 
 // Error is the error every facade method returns to a transport: a stable
 // Code and a message for people. Both transports send it as
@@ -117,7 +118,7 @@ func HTTPStatus(code string) int {
 		return http.StatusNotFound
 	case CodeInvalidArgument:
 		return http.StatusBadRequest
-	case CodePolicyDenied:
+	case CodePolicyDenied, CodePermissionDenied:
 		return http.StatusForbidden
 	case CodeLimitReached:
 		return http.StatusTooManyRequests

@@ -221,6 +221,30 @@ type ProcessInfo struct {
 	Children  int      `json:"children,omitempty"`
 }
 
+// ListDirectoryParams name a directory to list. An empty Path is the home
+// directory of corral's user; a leading "~" stands for it.
+type ListDirectoryParams struct {
+	Path       string `json:"path,omitempty"`
+	ShowHidden bool   `json:"showHidden,omitempty"`
+}
+
+// DirEntry is one subdirectory; Path is absolute.
+type DirEntry struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+}
+
+// ListDirectoryResult is a directory's subdirectories. Path is absolute,
+// clean and free of symlinks; Parent is "" at the root. Entries are
+// sorted case-insensitively; Truncated says that more than MaxDirEntries
+// subdirectories exist and only the first are listed.
+type ListDirectoryResult struct {
+	Path      string     `json:"path"`
+	Parent    string     `json:"parent"`
+	Entries   []DirEntry `json:"entries"`
+	Truncated bool       `json:"truncated"`
+}
+
 // ---------------------------------------------------------------- helpers
 
 func required(name, v string) error {
@@ -405,6 +429,14 @@ func (a *API) GetEvents(ctx context.Context, p GetEventsParams) (GetEventsResult
 	}
 	evs, more, err := a.sessions.Events(ctx, p.SessionID, p.Since, p.Limit)
 	return GetEventsResult{Events: orEmpty(evs), More: more}, err
+}
+
+// ---------------------------------------------------------------- file system
+
+// ListDirectory lists the subdirectories of a directory (never its files),
+// for choosing a session's working directory.
+func (a *API) ListDirectory(ctx context.Context, p ListDirectoryParams) (ListDirectoryResult, error) {
+	return listDirectory(ctx, p)
 }
 
 // ---------------------------------------------------------------- processes

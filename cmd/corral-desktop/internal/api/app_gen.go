@@ -40,6 +40,11 @@ func (b *App) ListCapabilities(params json.RawMessage) (any, error) {
 	return b.call("ListCapabilities", params)
 }
 
+// ListDirectory calls the facade's ListDirectory with params as its JSON parameters.
+func (b *App) ListDirectory(params json.RawMessage) (any, error) {
+	return b.call("ListDirectory", params)
+}
+
 // ListProcesses calls the facade's ListProcesses with params as its JSON parameters.
 func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 	return b.call("ListProcesses", params)
