@@ -10,7 +10,6 @@ import (
 	"iter"
 	"math"
 	"slices"
-	"time"
 
 	"github.com/corral-dev/corral/event"
 )
@@ -28,28 +27,53 @@ func pageLimit(limit int) int {
 	return min(limit, MaxPage)
 }
 
-const eventSelectCols = "e.cursor, e.seq, e.time, e.kind, e.run_id, e.proc_id, e.data, e.raw"
-
 type scanner interface{ Scan(dest ...any) error }
 
-// scanEvent reads the eventSelectCols columns, then any extra ones.
-func scanEvent(r scanner, ev *event.Event, extra ...any) error {
-	var ns int64
-	var run, proc sql.NullString
-	var data, raw []byte
-	dest := append([]any{&ev.Cursor, &ev.Seq, &ns, &ev.Kind, &run, &proc, &data, &raw}, extra...)
-	if err := r.Scan(dest...); err != nil {
-		return err
+// blocksFromSQL selects the blocks of one stream (sid, sid again, seq) in
+// seq order, from the block that holds seq or, when none does, the first
+// one after it.
+const blocksFromSQL = "SELECT first_cursor, first_seq, last_seq, body FROM event_blocks WHERE sid=? AND " +
+	"first_seq >= ifnull((SELECT max(first_seq) FROM event_blocks WHERE sid=? AND first_seq<=?), 0) ORDER BY first_seq"
+
+// scanBlocks decodes the rows of a blocks query (first_cursor, first_seq,
+// last_seq, body, then session_id when session is nil) and hands each
+// block's events to fn until fn returns false. The events of one call are
+// valid after it; the slice is reused.
+func scanBlocks(rows *sql.Rows, session *string, fn func(evs []event.Event) bool) error {
+	defer rows.Close()
+	var evs []event.Event
+	for rows.Next() {
+		var firstCursor, firstSeq, lastSeq int64
+		var body []byte
+		var sess string
+		dest := []any{&firstCursor, &firstSeq, &lastSeq, &body}
+		if session == nil {
+			dest = append(dest, &sess)
+		} else {
+			sess = *session
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		var err error
+		if evs, err = decodeBlock(evs[:0], sess, firstCursor, firstSeq, lastSeq, body); err != nil {
+			return err
+		}
+		if !fn(evs) {
+			break
+		}
 	}
-	ev.Time = time.Unix(0, ns)
-	ev.RunID, ev.ProcessID = run.String, proc.String
-	if len(data) > 0 {
-		ev.Data = data
+	return rows.Err()
+}
+
+// streamSID returns the sid of a session's stream; ok is false when the
+// session has none.
+func streamSID(ctx context.Context, q querier, sessionID string) (sid int64, ok bool, err error) {
+	err = q.QueryRowContext(ctx, "SELECT sid FROM streams WHERE session_id=?", sessionID).Scan(&sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
 	}
-	if len(raw) > 0 {
-		ev.Raw = raw
-	}
-	return nil
+	return sid, err == nil, err
 }
 
 // Events returns up to limit events of one session (the system stream for
@@ -64,34 +88,54 @@ func (s *Store) Events(sessionID string, since int64, limit int) ([]event.Event,
 // EventsBefore returns the newest events of one session (the system stream
 // for sessionID "") with Seq < before, at most limit of them, in ascending
 // Seq order; before <= 0 means the newest events of the stream. It reads
-// the (sid, seq) index backwards, so the cost is that of the page whatever
-// the length of the log: it is how a client opens a long session at its
-// end and pages towards its beginning. limit is bounded like Events'.
+// the (sid, first_seq) index backwards, so the cost is that of the page
+// whatever the length of the log: it is how a client opens a long session
+// at its end and pages towards its beginning. limit is bounded like
+// Events'.
 func (s *Store) EventsBefore(sessionID string, before int64, limit int) ([]event.Event, error) {
 	if before <= 0 {
 		before = math.MaxInt64
 	}
 	limit = pageLimit(limit)
-	rows, err := s.rdb.QueryContext(context.Background(),
-		"SELECT "+eventSelectCols+" FROM events e WHERE e.sid=(SELECT sid FROM streams WHERE session_id=?) AND e.seq<? ORDER BY e.seq DESC LIMIT ?",
-		sessionID, before, limit)
+	ctx := context.Background()
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := make([]event.Event, 0, min(limit, 512))
-	for rows.Next() {
-		ev := event.Event{SessionID: sessionID}
-		if err := scanEvent(rows, &ev); err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	if err := rows.Err(); err != nil {
+	defer tx.Rollback()
+	sid, ok, err := streamSID(ctx, tx, sessionID)
+	if err != nil || !ok {
 		return nil, err
 	}
-	slices.Reverse(out)
-	return out, nil
+	rows, err := tx.QueryContext(ctx,
+		"SELECT first_cursor, first_seq, last_seq, body FROM event_blocks WHERE sid=? AND first_seq<? ORDER BY first_seq DESC",
+		sid, before)
+	if err != nil {
+		return nil, err
+	}
+	// Blocks arrive newest first; keep whole blocks until the page is
+	// full, then cut the oldest surplus.
+	var blocks [][]event.Event
+	n := 0
+	err = scanBlocks(rows, &sessionID, func(evs []event.Event) bool {
+		k := len(evs)
+		for k > 0 && evs[k-1].Seq >= before {
+			k--
+		}
+		if k > 0 {
+			blocks = append(blocks, slices.Clone(evs[:k]))
+			n += k
+		}
+		return n < limit
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]event.Event, 0, min(n, limit))
+	for i := len(blocks) - 1; i >= 0; i-- {
+		out = append(out, blocks[i]...)
+	}
+	return out[max(0, len(out)-limit):], nil
 }
 
 type querier interface {
@@ -100,22 +144,28 @@ type querier interface {
 }
 
 func (s *Store) events(ctx context.Context, q querier, sessionID string, since int64, limit int) ([]event.Event, error) {
-	rows, err := q.QueryContext(ctx,
-		"SELECT "+eventSelectCols+" FROM events e WHERE e.sid=(SELECT sid FROM streams WHERE session_id=?) AND e.seq>? ORDER BY e.seq LIMIT ?",
-		sessionID, since, limit)
+	sid, ok, err := streamSID(ctx, q, sessionID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, blocksFromSQL, sid, sid, since+1)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := make([]event.Event, 0, min(limit, 512))
-	for rows.Next() {
-		ev := event.Event{SessionID: sessionID}
-		if err := scanEvent(rows, &ev); err != nil {
-			return nil, err
+	err = scanBlocks(rows, &sessionID, func(evs []event.Event) bool {
+		for _, ev := range evs {
+			if ev.Seq <= since {
+				continue
+			}
+			if len(out) == limit {
+				return false
+			}
+			out = append(out, ev)
 		}
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+		return len(out) < limit
+	})
+	return out, err
 }
 
 // EventsAfter returns up to limit events with Cursor > cursor in Cursor
@@ -124,77 +174,52 @@ func (s *Store) events(ctx context.Context, q querier, sessionID string, since i
 // the bus (bus.Source).
 func (s *Store) EventsAfter(ctx context.Context, cursor int64, sessionID string, all bool, limit int) ([]event.Event, error) {
 	limit = pageLimit(limit)
+	var rows *sql.Rows
+	var session *string
 	if all {
-		rows, err := s.rdb.QueryContext(ctx,
-			"SELECT "+eventSelectCols+", s.session_id FROM events e JOIN streams s ON s.sid=e.sid WHERE e.cursor>? ORDER BY e.cursor LIMIT ?",
-			cursor, limit)
+		// The block holding cursor+1 is the last one that starts at or
+		// before it.
+		var err error
+		rows, err = s.rdb.QueryContext(ctx,
+			"SELECT b.first_cursor, b.first_seq, b.last_seq, b.body, s.session_id FROM event_blocks b JOIN streams s ON s.sid=b.sid "+
+				"WHERE b.first_cursor >= ifnull((SELECT max(first_cursor) FROM event_blocks WHERE first_cursor<=?), 0) ORDER BY b.first_cursor",
+			cursor+1)
 		if err != nil {
 			return nil, err
 		}
-		defer rows.Close()
-		out := make([]event.Event, 0, min(limit, 512))
-		for rows.Next() {
-			var ev event.Event
-			if err := scanEvent(rows, &ev, &ev.SessionID); err != nil {
-				return nil, err
+	} else {
+		tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+		sid, ok, err := streamSID(ctx, tx, sessionID)
+		if err != nil || !ok {
+			return nil, err
+		}
+		rows, err = tx.QueryContext(ctx,
+			"SELECT first_cursor, first_seq, last_seq, body FROM event_blocks WHERE sid=? AND "+
+				"first_cursor >= ifnull((SELECT max(first_cursor) FROM event_blocks WHERE sid=? AND first_cursor<=?), 0) ORDER BY first_cursor",
+			sid, sid, cursor+1)
+		if err != nil {
+			return nil, err
+		}
+		session = &sessionID
+	}
+	out := make([]event.Event, 0, min(limit, 512))
+	err := scanBlocks(rows, session, func(evs []event.Event) bool {
+		for _, ev := range evs {
+			if ev.Cursor <= cursor {
+				continue
+			}
+			if len(out) == limit {
+				return false
 			}
 			out = append(out, ev)
 		}
-		return out, rows.Err()
-	}
-	// One stream: translate the cursor into a seq (both grow together
-	// within a stream) so the read is a range on the (sid, seq) index.
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	var sid, first, last int64
-	err = tx.QueryRowContext(ctx, "SELECT sid, first_seq, last_seq FROM streams WHERE session_id=?", sessionID).Scan(&sid, &first, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	seq, err := seqAfterCursor(ctx, tx, sid, first, last, cursor)
-	if err != nil {
-		return nil, err
-	}
-	return s.events(ctx, tx, sessionID, seq-1, limit)
-}
-
-// seqAfterCursor returns the smallest seq in [first, last] whose cursor is
-// greater than cursor, or last+1. The seqs of a stream are dense from
-// first_seq (retention only deletes from the front), so a binary search of
-// point lookups costs O(log² n) instead of scanning the stream.
-func seqAfterCursor(ctx context.Context, tx *sql.Tx, sid, first, last, cursor int64) (int64, error) {
-	st, err := tx.PrepareContext(ctx, "SELECT cursor FROM events WHERE sid=? AND seq=?")
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	lo, hi := first, last+1 // answer in [lo, hi]
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		var c int64
-		err := st.QueryRowContext(ctx, sid, mid).Scan(&c)
-		if errors.Is(err, sql.ErrNoRows) {
-			// Only possible if a front trim raced our snapshot; treat the
-			// missing event as older than anything asked for.
-			lo = mid + 1
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		if c > cursor {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return lo, nil
+		return len(out) < limit
+	})
+	return out, err
 }
 
 // Iter returns the events of one session with Seq > since, in order, read

@@ -274,7 +274,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
 		}
 		for _, q := range []string{
-			"DELETE FROM events WHERE sid=(SELECT sid FROM streams WHERE session_id=?)",
+			"DELETE FROM event_blocks WHERE sid=(SELECT sid FROM streams WHERE session_id=?)",
 			"DELETE FROM streams WHERE session_id=?",
 			"DELETE FROM runs WHERE session_id=?",
 			"DELETE FROM permissions WHERE session_id=?",

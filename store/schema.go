@@ -4,13 +4,23 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
+
+	"github.com/corral-dev/corral/event"
 )
+
+// A migration brings the schema from one version to the next: its SQL, then
+// its Go step (when data must be rewritten in a way SQL cannot express).
+type migration struct {
+	sql  string
+	step func(ctx context.Context, tx *sql.Tx) error
+}
 
 // migrations[i] brings the schema from version i to i+1. The version lives
 // in PRAGMA user_version. Never edit a released entry: append a new one.
-var migrations = []string{
+var migrations = []migration{
 	// 1: initial schema.
-	`
+	{sql: `
 CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
 	value INTEGER NOT NULL
@@ -112,7 +122,69 @@ CREATE TABLE ledger (
 	added_at   INTEGER NOT NULL,
 	PRIMARY KEY (pid, start_time)
 ) WITHOUT ROWID;
-`,
+`},
+	// 2: the event log moves from a row per event to blocks of consecutive
+	// events (block.go explains why); existing events are carried over.
+	{sql: `
+CREATE TABLE event_blocks (
+	first_cursor INTEGER PRIMARY KEY, -- cursor of the first event; the next ones follow by one
+	sid          INTEGER NOT NULL,    -- the stream (streams.sid)
+	first_seq    INTEGER NOT NULL,    -- seq of the first event; the next ones follow by one
+	last_seq     INTEGER NOT NULL,
+	body         BLOB NOT NULL        -- the events, encoded as block.add describes
+);
+CREATE UNIQUE INDEX event_blocks_by_seq ON event_blocks(sid, first_seq);
+CREATE INDEX event_blocks_by_cursor ON event_blocks(sid, first_cursor);
+`, step: eventsToBlocks},
+}
+
+// eventsToBlocks moves the rows of the version-1 events table into blocks
+// and drops the table.
+func eventsToBlocks(ctx context.Context, tx *sql.Tx) error {
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO event_blocks(first_cursor, sid, first_seq, last_seq, body) VALUES(?,?,?,?,?)")
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	rows, err := tx.QueryContext(ctx, "SELECT cursor, sid, seq, time, kind, ifnull(run_id,''), ifnull(proc_id,''), data, raw FROM events ORDER BY cursor")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var b block
+	flush := func() error {
+		if b.n == 0 {
+			return nil
+		}
+		_, err := ins.ExecContext(ctx, b.firstCursor, b.sid, b.firstSeq, b.lastSeq(), b.body)
+		b.reset()
+		return err
+	}
+	for rows.Next() {
+		var ev event.Event
+		var sid, ns int64
+		var data, raw []byte
+		if err := rows.Scan(&ev.Cursor, &sid, &ev.Seq, &ns, &ev.Kind, &ev.RunID, &ev.ProcessID, &data, &raw); err != nil {
+			return err
+		}
+		ev.Time, ev.Data, ev.Raw = time.Unix(0, ns), data, raw
+		if !b.fits(sid, &ev) {
+			if err := flush(); err != nil {
+				return err
+			}
+			b.start(sid, &ev)
+		}
+		b.add(&ev)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	rows.Close()
+	_, err = tx.ExecContext(ctx, "DROP TABLE events")
+	return err
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -139,9 +211,16 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		m := migrations[v]
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("store: migration %d: %w", v+1, err)
+		}
+		if m.step != nil {
+			if err := m.step(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("store: migration %d: %w", v+1, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version=%d", v+1)); err != nil {
 			tx.Rollback()

@@ -7,21 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/corral-dev/corral/event"
 )
-
-// rowsPerInsert is how many events one INSERT statement carries. Binding
-// many rows per statement amortises the per-statement cost of database/sql
-// and the SQLite VM. Measured in events per CPU-second: 8 rows 217k,
-// 16 rows 255k, 64 rows 275k, 128 and 256 rows no better than 64.
-const rowsPerInsert = 64
-
-// eventCols is the number of parameters one event row binds.
-const eventCols = 9
 
 // item is one entry of the writer queue: an event to append, or a job.
 type item struct {
@@ -61,13 +51,13 @@ type writer struct {
 	lost    int64 // events in failed commits, reported once writing works again
 	lostErr error
 
-	// ins holds the prepared multi-row INSERTs by row count, prepared once
-	// on the write connection and reused by every batch (a statement
-	// survives COMMIT and ROLLBACK). They are driver statements executed
-	// with driver.NamedValue arguments, which skips database/sql's
-	// per-call argument conversion; rows is the argument buffer, reused.
-	ins  map[int]driver.Stmt
-	rows []driver.NamedValue
+	// ins is the block INSERT, prepared once on the write connection and
+	// reused by every batch (a statement survives COMMIT and ROLLBACK). It
+	// is a driver statement executed with driver.NamedValue arguments,
+	// which skips database/sql's per-call argument conversion.
+	ins driver.Stmt
+	// blk is the block under construction, its body buffer reused.
+	blk block
 
 	ckKick chan struct{}
 	walEst int64 // bytes appended since the last checkpoint kick
@@ -96,8 +86,6 @@ func newWriter(s *Store) (*writer, error) {
 		streams: make(map[string]*stream),
 		done:    make(chan struct{}),
 		ckKick:  make(chan struct{}, 1),
-		ins:     make(map[int]driver.Stmt),
-		rows:    make([]driver.NamedValue, 0, rowsPerInsert*eventCols),
 	}
 	w.cond = sync.NewCond(&w.mu)
 	w.qlimit, w.blimit = s.opts.QueueLimit, s.opts.MaxBatch
@@ -106,7 +94,8 @@ func newWriter(s *Store) (*writer, error) {
 		conn.Close()
 		return nil, err
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT max(cursor) FROM events").Scan(&maxCursor); err != nil {
+	if err := conn.QueryRowContext(ctx,
+		"SELECT first_cursor+last_seq-first_seq FROM event_blocks ORDER BY first_cursor DESC LIMIT 1").Scan(&maxCursor); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		conn.Close()
 		return nil, err
 	}
@@ -186,12 +175,12 @@ func (w *writer) close() error {
 	w.mu.Unlock()
 	<-w.done
 	err := w.conn.Raw(func(any) error {
-		var errs []error
-		for n, st := range w.ins {
-			errs = append(errs, st.Close())
-			delete(w.ins, n)
+		if w.ins == nil {
+			return nil
 		}
-		return errors.Join(errs...)
+		err := w.ins.Close()
+		w.ins = nil
+		return err
 	})
 	return errors.Join(err, w.conn.Close())
 }
@@ -281,8 +270,7 @@ type wtx struct {
 	tx      *sql.Tx
 	now     time.Time
 	emitted []event.Event
-	rows    []driver.NamedValue // pending rows of the multi-row INSERT
-	nrows   int
+	blk     *block // the block being filled; written by flush
 
 	frames []*undoFrame // [0] is the transaction, [1] the current job
 
@@ -395,85 +383,57 @@ func (t *wtx) emit(ev event.Event) (event.Event, error) {
 	if ev.Kind == event.RunExited && ev.RunID != "" {
 		t.runEnds = append(t.runEnds, ev)
 	}
-	k := len(t.rows)
-	t.rows = append(t.rows,
-		driver.NamedValue{Ordinal: k + 1, Value: ev.Cursor},
-		driver.NamedValue{Ordinal: k + 2, Value: st.sid},
-		driver.NamedValue{Ordinal: k + 3, Value: ev.Seq},
-		driver.NamedValue{Ordinal: k + 4, Value: ev.Time.UnixNano()},
-		driver.NamedValue{Ordinal: k + 5, Value: ev.Kind},
-		driver.NamedValue{Ordinal: k + 6, Value: nullStr(ev.RunID)},
-		driver.NamedValue{Ordinal: k + 7, Value: nullStr(ev.ProcessID)},
-		driver.NamedValue{Ordinal: k + 8, Value: nullBytes(ev.Data)},
-		driver.NamedValue{Ordinal: k + 9, Value: nullBytes(ev.Raw)})
-	t.nrows++
-	t.emitted = append(t.emitted, ev)
-	if t.nrows == rowsPerInsert {
+	if !t.blk.fits(st.sid, &ev) {
 		if err := t.flush(); err != nil {
 			return ev, err
 		}
+		t.blk.start(st.sid, &ev)
 	}
+	t.blk.add(&ev)
+	t.emitted = append(t.emitted, ev)
 	return ev, nil
 }
 
-func nullStr(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullBytes(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return []byte(b)
-}
-
-func insertSQL(n int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO events(cursor, sid, seq, time, kind, run_id, proc_id, data, raw) VALUES ")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?)")
-	}
-	return b.String()
-}
-
-// flush writes the pending rows with one INSERT.
+// flush writes the pending block, if any.
 func (t *wtx) flush() error {
-	if t.nrows == 0 {
+	b := t.blk
+	if b.n == 0 {
 		return nil
 	}
-	err := t.w.insert(t.ctx, t.nrows, t.rows)
-	clear(t.rows)
-	t.rows, t.nrows = t.rows[:0], 0
+	err := t.w.insertBlock(t.ctx, b.firstCursor, b.sid, b.firstSeq, b.lastSeq(), b.body)
+	b.reset()
 	return err
 }
 
-// insert runs the n-row INSERT with args on the write connection, inside
-// the transaction that is open on it.
-func (w *writer) insert(ctx context.Context, n int, args []driver.NamedValue) error {
+const insertBlockSQL = "INSERT INTO event_blocks(first_cursor, sid, first_seq, last_seq, body) VALUES(?,?,?,?,?)"
+
+// insertBlock writes one block on the write connection, inside the
+// transaction that is open on it. The driver copies body, so the caller
+// may reuse it.
+func (w *writer) insertBlock(ctx context.Context, firstCursor, sid, firstSeq, lastSeq int64, body []byte) error {
 	return w.conn.Raw(func(dc any) error {
-		st := w.ins[n]
-		if st == nil {
+		if w.ins == nil {
 			p, ok := dc.(driver.ConnPrepareContext)
 			if !ok {
 				return fmt.Errorf("store: driver connection %T cannot prepare with a context", dc)
 			}
-			var err error
-			if st, err = p.PrepareContext(ctx, insertSQL(n)); err != nil {
+			st, err := p.PrepareContext(ctx, insertBlockSQL)
+			if err != nil {
 				return err
 			}
-			w.ins[n] = st
+			w.ins = st
 		}
-		x, ok := st.(driver.StmtExecContext)
+		x, ok := w.ins.(driver.StmtExecContext)
 		if !ok {
-			return fmt.Errorf("store: driver statement %T cannot execute with a context", st)
+			return fmt.Errorf("store: driver statement %T cannot execute with a context", w.ins)
 		}
-		_, err := x.ExecContext(ctx, args)
+		_, err := x.ExecContext(ctx, []driver.NamedValue{
+			{Ordinal: 1, Value: firstCursor},
+			{Ordinal: 2, Value: sid},
+			{Ordinal: 3, Value: firstSeq},
+			{Ordinal: 4, Value: lastSeq},
+			{Ordinal: 5, Value: body},
+		})
 		return err
 	})
 }
@@ -487,7 +447,7 @@ func (w *writer) commit(items []item) {
 		ctx:      ctx,
 		now:      w.s.opts.Now(),
 		emitted:  make([]event.Event, 0, len(items)),
-		rows:     w.rows[:0],
+		blk:      &w.blk,
 		activity: map[string]int64{},
 		dirty:    map[*stream]bool{},
 	}
@@ -527,8 +487,7 @@ func (w *writer) commit(items []item) {
 		}
 		return tx.Commit()
 	}()
-	clear(t.rows) // a failed batch may leave rows behind
-	w.rows = t.rows[:0]
+	w.blk.reset() // a failed batch may leave a block behind
 	if err != nil {
 		if t.tx != nil {
 			t.tx.Rollback()
@@ -608,8 +567,7 @@ func (t *wtx) runJob(j *job) error {
 	f := t.frames[len(t.frames)-1]
 	t.frames = t.frames[:len(t.frames)-1]
 	if err != nil {
-		clear(t.rows)
-		t.rows, t.nrows = t.rows[:0], 0
+		t.blk.reset()
 		t.undo(f)
 		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO job"); rerr != nil {
 			return rerr
@@ -787,39 +745,42 @@ func (t *wtx) trim(st *stream) error {
 		var freed, n, upto int64
 	rawWalk:
 		for freed < need {
-			rows, err := t.tx.QueryContext(t.ctx,
-				"SELECT seq, length(raw) FROM events WHERE sid=? AND seq>=? AND raw IS NOT NULL ORDER BY seq LIMIT 1024", st.sid, from)
+			blks, err := t.readBlocks(st, from, 16)
 			if err != nil {
 				return err
 			}
-			got := 0
-			for rows.Next() {
-				var seq, l int64
-				if err := rows.Scan(&seq, &l); err != nil {
-					rows.Close()
-					return err
+			if len(blks) == 0 {
+				break
+			}
+			for _, blk := range blks {
+				changed := false
+				for i := range blk.evs {
+					ev := &blk.evs[i]
+					if ev.Seq < from || len(ev.Raw) == 0 {
+						continue
+					}
+					if freed >= need {
+						break
+					}
+					freed += int64(len(ev.Raw))
+					n++
+					upto = ev.Seq
+					ev.Raw = nil
+					changed = true
 				}
-				got++
-				freed += l
-				n++
-				upto = seq
-				from = seq + 1
+				if changed {
+					if _, err := t.tx.ExecContext(t.ctx, "UPDATE event_blocks SET body=? WHERE first_cursor=?",
+						encodeBlock(nil, blk.evs), blk.firstCursor); err != nil {
+						return err
+					}
+				}
+				from = blk.lastSeq + 1
 				if freed >= need {
-					break
+					break rawWalk
 				}
-			}
-			if err := rows.Close(); err != nil {
-				return err
-			}
-			if got == 0 {
-				break rawWalk
 			}
 		}
 		if n > 0 {
-			if _, err := t.tx.ExecContext(t.ctx,
-				"UPDATE events SET raw=NULL WHERE sid=? AND seq>=? AND seq<=?", st.sid, st.rawFrom, upto); err != nil {
-				return err
-			}
 			st.bytes -= freed
 			st.rawFrom = upto + 1
 			rep.RawDroppedThrough, rep.RawEvents, rep.RawBytes = upto, n, freed
@@ -840,41 +801,55 @@ func (t *wtx) trim(st *stream) error {
 	if needE > 0 || needB > 0 {
 		from := st.firstSeq
 		var n, b, upto int64
+		var cut *decodedBlock // the block that holds upto, unless upto is its last event
+	walk:
 		for n < needE || b < needB {
-			rows, err := t.tx.QueryContext(t.ctx,
-				"SELECT seq, ifnull(length(data),0)+ifnull(length(raw),0) FROM events WHERE sid=? AND seq>=? ORDER BY seq LIMIT 1024", st.sid, from)
+			blks, err := t.readBlocks(st, from, 16)
 			if err != nil {
 				return err
 			}
-			got := 0
-			for rows.Next() {
-				var seq, l int64
-				if err := rows.Scan(&seq, &l); err != nil {
-					rows.Close()
-					return err
-				}
-				got++
-				n++
-				b += l
-				upto = seq
-				from = seq + 1
-				if n >= needE && b >= needB {
-					break
-				}
-			}
-			if err := rows.Close(); err != nil {
-				return err
-			}
-			if got == 0 {
+			if len(blks) == 0 {
 				if n == 0 {
 					return fmt.Errorf("%w (stream %q)", errTrimBug, st.session)
 				}
 				break
 			}
+			for bi := range blks {
+				blk := &blks[bi]
+				for i := range blk.evs {
+					ev := &blk.evs[i]
+					if ev.Seq < from {
+						continue
+					}
+					n++
+					b += int64(len(ev.Data) + len(ev.Raw))
+					upto = ev.Seq
+					if n >= needE && b >= needB {
+						if upto < blk.lastSeq {
+							cut = blk
+						}
+						break walk
+					}
+				}
+				from = blk.lastSeq + 1
+			}
 		}
 		if _, err := t.tx.ExecContext(t.ctx,
-			"DELETE FROM events WHERE sid=? AND seq>=? AND seq<=?", st.sid, st.firstSeq, upto); err != nil {
+			"DELETE FROM event_blocks WHERE sid=? AND first_seq<=? AND last_seq<=?", st.sid, upto, upto); err != nil {
 			return err
+		}
+		if cut != nil {
+			// Keep the rest of the block: it becomes a block of its own,
+			// starting at the first kept event's cursor and seq.
+			k := upto + 1 - cut.firstSeq
+			rest := cut.evs[k:]
+			if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM event_blocks WHERE first_cursor=?", cut.firstCursor); err != nil {
+				return err
+			}
+			if _, err := t.tx.ExecContext(t.ctx, insertBlockSQL,
+				rest[0].Cursor, st.sid, rest[0].Seq, cut.lastSeq, encodeBlock(nil, rest)); err != nil {
+				return err
+			}
 		}
 		st.firstSeq = upto + 1
 		st.events -= n
@@ -889,4 +864,33 @@ func (t *wtx) trim(st *stream) error {
 	marker.Time = t.now
 	_, err := t.emit(marker)
 	return err
+}
+
+// decodedBlock is one event_blocks row, decoded.
+type decodedBlock struct {
+	firstCursor, firstSeq, lastSeq int64
+	evs                            []event.Event
+}
+
+// readBlocks returns up to max blocks of a stream in seq order, starting
+// with the one that holds seq from (or the first one after it).
+func (t *wtx) readBlocks(st *stream, from int64, max int) ([]decodedBlock, error) {
+	rows, err := t.tx.QueryContext(t.ctx, blocksFromSQL+" LIMIT ?", st.sid, st.sid, from, max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []decodedBlock
+	for rows.Next() {
+		var d decodedBlock
+		var body []byte
+		if err := rows.Scan(&d.firstCursor, &d.firstSeq, &d.lastSeq, &body); err != nil {
+			return nil, err
+		}
+		if d.evs, err = decodeBlock(nil, st.session, d.firstCursor, d.firstSeq, d.lastSeq, body); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
