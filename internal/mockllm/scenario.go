@@ -14,6 +14,11 @@ type Reply struct {
 	Status       int
 	ErrorMessage string
 	RetryAfter   string // the retry-after header, in seconds
+	// ErrorDetails are the google.rpc details of a Gemini API error body
+	// (QuotaFailure, RetryInfo, ...), which Gemini CLI reads to tell a
+	// quota that resets soon from one that does not. The other protocols
+	// have no such field and ignore it.
+	ErrorDetails []any
 
 	// Thinking, when set, is streamed as a reasoning block before Text
 	// (Anthropic only; the other protocols ignore it).
@@ -76,6 +81,35 @@ func Error(status int, message string) Scenario {
 			r.RetryAfter = "0"
 		}
 		return r
+	})
+}
+
+// DailyQuotaMessage is the error message of DailyQuota, worded as the
+// Gemini API words it.
+const DailyQuotaMessage = "You exceeded your current quota, please check your plan and billing details. " +
+	"For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n" +
+	"* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 50, model: gemini-2.5-pro\n" +
+	"Please retry in 31.5s."
+
+// DailyQuota answers every model request with HTTP 429 and, for the
+// Gemini API, the body it sends when a per-day request quota is used up:
+// RESOURCE_EXHAUSTED with a QuotaFailure naming a per-day quota id, a
+// Help link and a RetryInfo. Gemini CLI treats such a quota as terminal
+// and ends the turn without retrying; the other protocols get the plain
+// 429 of Error.
+func DailyQuota() Scenario {
+	details := []any{
+		map[string]any{"@type": "type.googleapis.com/google.rpc.Help", "links": []any{
+			map[string]any{"description": "Learn more about Gemini API quotas", "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}}},
+		map[string]any{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []any{map[string]any{
+			"quotaMetric":     "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+			"quotaId":         "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+			"quotaDimensions": map[string]any{"location": "global", "model": "gemini-2.5-pro"},
+			"quotaValue":      "50"}}},
+		map[string]any{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "31s"},
+	}
+	return ScenarioFunc(func(*Request) Reply {
+		return Reply{Status: 429, ErrorMessage: DailyQuotaMessage, RetryAfter: "0", ErrorDetails: details}
 	})
 }
 

@@ -400,7 +400,11 @@ func writeError(w http.ResponseWriter, api API, rep Reply) {
 		case 400:
 			status = "INVALID_ARGUMENT"
 		}
-		writeJSON(w, rep.Status, map[string]any{"error": map[string]any{"code": rep.Status, "message": msg, "status": status}})
+		body := map[string]any{"code": rep.Status, "message": msg, "status": status}
+		if len(rep.ErrorDetails) > 0 {
+			body["details"] = rep.ErrorDetails
+		}
+		writeJSON(w, rep.Status, map[string]any{"error": body})
 	}
 }
 

@@ -205,6 +205,57 @@ func TestErrorsCarryProtocolBodies(t *testing.T) {
 	}
 }
 
+// TestDailyQuotaBody checks the Gemini body of DailyQuota: the details
+// Gemini CLI classifies as a terminal quota (a per-day quota id) and the
+// plain 429 the other protocols get.
+func TestDailyQuotaBody(t *testing.T) {
+	s := start(t, DailyQuota())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp := post(t, ctx, s.URL+"/v1beta/models/x:streamGenerateContent?alt=sse", `{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}`)
+	var body struct {
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+			Status  string `json:"status"`
+			Details []struct {
+				Type       string `json:"@type"`
+				RetryDelay string `json:"retryDelay"`
+				Violations []struct {
+					QuotaID string `json:"quotaId"`
+				} `json:"violations"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	err := json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 429 {
+		t.Fatalf("status %d: %v", resp.StatusCode, err)
+	}
+	e := body.Error
+	var quotaID, retry string
+	for _, d := range e.Details {
+		switch d.Type {
+		case "type.googleapis.com/google.rpc.QuotaFailure":
+			if len(d.Violations) == 1 {
+				quotaID = d.Violations[0].QuotaID
+			}
+		case "type.googleapis.com/google.rpc.RetryInfo":
+			retry = d.RetryDelay
+		}
+	}
+	if e.Code != 429 || e.Status != "RESOURCE_EXHAUSTED" || e.Message != DailyQuotaMessage || !strings.Contains(quotaID, "PerDay") || retry == "" {
+		t.Fatalf("body %+v", e)
+	}
+
+	resp = post(t, ctx, s.URL+"/v1/messages", `{"stream":true}`)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 429 || !strings.Contains(string(b), `"rate_limit_error"`) || strings.Contains(string(b), `"details"`) {
+		t.Fatalf("Anthropic: %d %s", resp.StatusCode, b)
+	}
+}
+
 func TestStallHoldsStreamUntilClientGivesUp(t *testing.T) {
 	s := start(t, Stall())
 	ctx, cancel := context.WithCancel(context.Background())
