@@ -2,6 +2,7 @@ package clitest
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,5 +53,20 @@ func TestEnvsPointAtTheMock(t *testing.T) {
 	GeminiEnv(t, home, "http://127.0.0.1:3")
 	if b, err := os.ReadFile(filepath.Join(home, ".gemini", "settings.json")); err != nil || !strings.Contains(string(b), "gemini-api-key") {
 		t.Fatalf("gemini settings %s %v", b, err)
+	}
+	GeminiEnvWith(t, home, "http://127.0.0.1:3", GeminiOptions{MaxAttempts: 2})
+	b, err := os.ReadFile(filepath.Join(home, ".gemini", "settings.json"))
+	var s struct {
+		Security struct {
+			Auth struct {
+				SelectedType string `json:"selectedType"`
+			} `json:"auth"`
+		} `json:"security"`
+		General struct {
+			MaxAttempts int `json:"maxAttempts"`
+		} `json:"general"`
+	}
+	if err != nil || json.Unmarshal(b, &s) != nil || s.General.MaxAttempts != 2 || s.Security.Auth.SelectedType != "gemini-api-key" {
+		t.Fatalf("gemini settings with attempts %s %v", b, err)
 	}
 }

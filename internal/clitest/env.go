@@ -1,6 +1,7 @@
 package clitest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,15 +92,44 @@ stream_idle_timeout_ms = 300000
 
 // GeminiEnv writes $home/.gemini/settings.json pinning API-key auth (with
 // only GOOGLE_GEMINI_BASE_URL set the CLI picks an auth type it then
-// rejects) and returns Gemini CLI's environment.
+// rejects) and returns Gemini CLI's environment. The CLI keeps its
+// default retries (see GeminiOptions).
 func GeminiEnv(t testing.TB, home, baseURL string) []string {
+	t.Helper()
+	return GeminiEnvWith(t, home, baseURL, GeminiOptions{})
+}
+
+// GeminiOptions adjust the settings.json GeminiEnvWith writes.
+type GeminiOptions struct {
+	// MaxAttempts is the documented setting general.maxAttempts: the
+	// attempts per request to the main chat model (default 10, at most
+	// 10). The CLI waits 5 s, then 10, 20 and 30 s (±30%) between
+	// attempts and ignores Retry-After, so an HTTP 5xx, or a 429 it
+	// thinks will pass, keeps a turn going for minutes; 1 or 2 end it in
+	// seconds. 0 leaves the default.
+	MaxAttempts int
+}
+
+// GeminiEnvWith is GeminiEnv with settings adjusted by o.
+func GeminiEnvWith(t testing.TB, home, baseURL string, o GeminiOptions) []string {
 	t.Helper()
 	dir := filepath.Join(home, ".gemini")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	settings := `{"security":{"auth":{"selectedType":"gemini-api-key"}},"general":{"disableAutoUpdate":true},"privacy":{"usageStatisticsEnabled":false}}`
-	if err := os.WriteFile(filepath.Join(dir, "settings.json"), []byte(settings), 0o644); err != nil {
+	general := map[string]any{"disableAutoUpdate": true}
+	if o.MaxAttempts > 0 {
+		general["maxAttempts"] = o.MaxAttempts
+	}
+	settings, err := json.Marshal(map[string]any{
+		"security": map[string]any{"auth": map[string]any{"selectedType": "gemini-api-key"}},
+		"general":  general,
+		"privacy":  map[string]any{"usageStatisticsEnabled": false},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "settings.json"), settings, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return append(baseEnv(home),
