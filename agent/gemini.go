@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/corral-dev/corral/event"
@@ -20,8 +21,14 @@ import (
 // with the prompt written to stdin (the CLI appends -p's value to stdin,
 // so the prompt never appears in argv) and stdin then closed. The turn
 // ends with a result line and the process exits. Headless mode cannot ask
-// for approvals: tools that need one are refused unless the approval mode
-// allows them (auto_edit, yolo). An interrupt is a signal to the process.
+// for approvals: a tool the approval mode does not allow unasked is not
+// registered, and the model's call fails with "Tool ... not found"
+// (default allows neither the shell nor file edits, auto_edit file edits,
+// yolo everything). An interrupt is a signal to the process.
+//
+// The CLI retries a failed model call itself (HTTP 5xx and 429, 5 s
+// doubling to 30 s apart, general.maxAttempts attempts, 10 by default)
+// and says so only on stderr; Decode turns those lines into agent.retry.
 //
 // Authentication with an API key needs security.auth.selectedType =
 // "gemini-api-key" in the CLI's settings.json: with only
@@ -94,6 +101,11 @@ type geminiConn struct {
 
 	mu        sync.Mutex
 	sessionID string
+	// failed is the stderr line "Attempt N failed: <message>" (and N)
+	// while its "Retrying after" is still to come on a later line (the
+	// message spans lines).
+	failed        string
+	failedAttempt int
 }
 
 // Start writes the prompt to stdin and closes it.
@@ -154,6 +166,9 @@ type geminiStats struct {
 func (c *geminiConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
 	if stream != Stdout || !looksJSON(line) {
 		c.em.nonJSON(stream, line, nil, emit)
+		if stream == Stderr {
+			c.decodeRetry(line, emit)
+		}
 		return
 	}
 	var l geminiLine
@@ -208,22 +223,101 @@ func (c *geminiConn) Decode(stream Stream, line []byte, emit func(event.Event)) 
 	}
 }
 
+// The CLI reports on stderr each failed model call it retries (retries
+// it makes with a backoff of 5 s doubling to 30 s, up to general.maxAttempts
+// attempts, 10 by default):
+//
+//	Attempt 1 failed with status 500. Retrying with backoff... _ApiError: {...}
+//	Attempt 1 failed with 429 error (no Retry-After header). Retrying with backoff...
+//	Attempt 1 failed with 5xx error. Retrying with backoff...
+//	Attempt 1 failed: <message>. Retrying after 31500ms...
+//
+// where <message> may span lines, the last holding ". Retrying after".
+var (
+	geminiAttempt = regexp.MustCompile(`^Attempt (\d+) failed(?: with status (\d{3})\.| with (429) error \(no Retry-After header\)\.| with 5xx error\.|\.)? Retrying with backoff`)
+	geminiFailed  = regexp.MustCompile(`^Attempt (\d+) failed: `)
+	geminiAfter   = regexp.MustCompile(`\. Retrying after (\d+)ms\.\.\.$`)
+)
+
+// decodeRetry emits agent.retry for a stderr line that reports a retried
+// model call.
+func (c *geminiConn) decodeRetry(line []byte, emit func(event.Event)) {
+	text := strings.TrimRight(string(line), "\r")
+	if m := geminiAttempt.FindStringSubmatch(text); m != nil {
+		c.failed = ""
+		d := RetryData{Error: text}
+		d.Attempt, _ = strconv.Atoi(m[1])
+		if s := m[2] + m[3]; s != "" {
+			d.HTTPStatus, _ = strconv.Atoi(s)
+		}
+		emit(c.em.ev(event.AgentRetry, d, nil))
+		return
+	}
+	if m := geminiFailed.FindStringSubmatch(text); m != nil {
+		c.failed = text
+		c.failedAttempt, _ = strconv.Atoi(m[1])
+	}
+	if c.failed == "" {
+		return
+	}
+	if m := geminiAfter.FindStringSubmatch(text); m != nil {
+		d := RetryData{Attempt: c.failedAttempt, Error: strings.TrimSuffix(c.failed, m[0])}
+		d.DelayMs, _ = strconv.ParseInt(m[1], 10, 64)
+		c.failed = ""
+		emit(c.em.ev(event.AgentRetry, d, nil))
+	} else if strings.HasSuffix(text, "Max attempts reached") {
+		c.failed = ""
+	}
+}
+
 // geminiStatus finds the HTTP status in messages such as
 // `[API Error: {"error":{"code":401,...}}]` or "status 429".
 var geminiStatus = regexp.MustCompile(`"code"\s*:\s*([45][0-9][0-9])|[Ss]tatus:? ([45][0-9][0-9])`)
+
+// geminiRateLimit is the advice the CLI appends to an API error exactly
+// when its HTTP status is 429 (errorParsing.js getRateLimitMessage: the
+// API-key, Vertex and default wordings), the only sign of the status when
+// the CLI replaced the API's message with its own, as it does for a used
+// up daily quota ("You have exhausted your daily quota on this model.").
+var geminiRateLimit = []string{
+	"Please wait and try again later. To increase your limits, request a quota increase",
+	"Possible quota limitations in place or slow response times detected.",
+}
+
+// geminiRPCStatus maps the google.rpc status names the CLI prints as
+// "(Status: NAME)" to their HTTP status.
+var geminiRPCStatus = map[string]int{
+	"INVALID_ARGUMENT": 400, "FAILED_PRECONDITION": 400, "UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403,
+	"NOT_FOUND": 404, "RESOURCE_EXHAUSTED": 429, "INTERNAL": 500, "UNAVAILABLE": 503, "DEADLINE_EXCEEDED": 504,
+}
+
+var geminiRPCName = regexp.MustCompile(`\(Status: ([A-Z_]+)\)`)
 
 func geminiTurnError(l *geminiLine) *TurnError {
 	te := &TurnError{Code: CodeAgent, Message: l.Status}
 	if l.Error == nil {
 		return te
 	}
-	te.Message = l.Error.Message
-	if m := geminiStatus.FindStringSubmatch(l.Error.Message); m != nil {
+	msg := l.Error.Message
+	te.Message = msg
+	st := 0
+	if m := geminiStatus.FindStringSubmatch(msg); m != nil {
 		s := m[1]
 		if s == "" {
 			s = m[2]
 		}
-		st, _ := strconv.Atoi(s)
+		st, _ = strconv.Atoi(s)
+	} else if m := geminiRPCName.FindStringSubmatch(msg); m != nil {
+		st = geminiRPCStatus[m[1]]
+	}
+	if st == 0 {
+		for _, s := range geminiRateLimit {
+			if strings.Contains(msg, s) {
+				st = 429
+			}
+		}
+	}
+	if st != 0 {
 		te.Code, te.HTTPStatus = codeForStatus(st), st
 	}
 	return te

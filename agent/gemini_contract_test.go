@@ -3,6 +3,7 @@ package agent_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,26 @@ import (
 
 func geminiSetup(t *testing.T, sc mockllm.Scenario) (*mockllm.Server, agent.SessionOptions) {
 	t.Helper()
-	return cliSetup(t, clitest.Gemini, sc, func(home, url string) []string { return clitest.GeminiEnv(t, home, url) })
+	return geminiSetupWith(t, sc, clitest.GeminiOptions{})
+}
+
+// geminiSetupWith is geminiSetup with the CLI's settings adjusted by o.
+func geminiSetupWith(t *testing.T, sc mockllm.Scenario, o clitest.GeminiOptions) (*mockllm.Server, agent.SessionOptions) {
+	t.Helper()
+	return cliSetup(t, clitest.Gemini, sc, func(home, url string) []string { return clitest.GeminiEnvWith(t, home, url, o) })
+}
+
+// recordStderr writes the stderr of a run next to its stdout fixture, as
+// NAME.stderr, when fixtures are being recorded.
+func recordStderr(t *testing.T, name string, p *agenttest.Proc) {
+	t.Helper()
+	if os.Getenv("CORRAL_RECORD_FIXTURES") != "1" {
+		return
+	}
+	dir := filepath.Join("testdata", clitest.Gemini.Name+"-"+clitest.Gemini.Version)
+	if err := os.WriteFile(filepath.Join(dir, name+".stderr"), []byte(p.StderrText()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // geminiTurn runs one turn in its own process.
@@ -91,11 +111,105 @@ func TestGeminiContractToolRefusedWithoutApproval(t *testing.T) {
 	}
 }
 
+// TestGeminiContractApprovalModes: headless mode never asks. A tool the
+// approval mode does not allow unasked is not registered at all, so the
+// model's call fails with "Tool ... not found" and the turn goes on:
+// default allows neither the shell nor file writes, auto_edit allows file
+// writes but not the shell (yolo allows both: TestGeminiContractToolUseYolo).
+func TestGeminiContractApprovalModes(t *testing.T) {
+	for _, tc := range []struct {
+		mode, tool string
+		runs       bool
+	}{
+		{"default", "write_file", false},
+		{"auto_edit", "write_file", true},
+		{"auto_edit", "run_shell_command", false},
+	} {
+		t.Run(tc.mode+"/"+tc.tool, func(t *testing.T) {
+			m, opts := geminiSetup(t, touch("marker.txt"))
+			if tc.tool == "write_file" {
+				m.SetScenario(mockllm.ToolThenText(mockllm.WriteFile(filepath.Join(opts.Cwd, "marker.txt"), "x")))
+			}
+			opts.PermissionMode = tc.mode
+			_, tr, err := geminiTurn(t, opts, "make a file", turnIdle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantFile(t, opts.Cwd, "marker.txt", tc.runs)
+			if n := len(tr.Kinds(event.PermissionRequest)); n != 0 {
+				t.Fatalf("%d permission requests in headless mode", n)
+			}
+			wantToolResult(t, tr, !tc.runs)
+			res := agenttest.Data[agent.ToolResultData](tr.Kinds(event.ToolResult)[0])
+			if !tc.runs && !strings.Contains(res.Output, `Tool "`+tc.tool+`" not found`) {
+				t.Fatalf("refused %s: %+v", tc.tool, res)
+			}
+		})
+	}
+}
+
 func TestGeminiContractAuthError(t *testing.T) {
 	_, opts := geminiSetup(t, mockllm.Error(401, "mock failure"))
 	p, _, err := geminiTurn(t, opts, "hi", turnIdle)
 	record(t, clitest.Gemini, "error-http401", p.Stdout())
 	wantAPIError(t, err, agent.CodeAuth, 401)
+}
+
+// TestGeminiContractServerError: the CLI retries an HTTP 500 after 5 s
+// (±30%, doubling to 30 s; Retry-After is not read) up to
+// general.maxAttempts times, 10 by default: minutes. With 2 it retries
+// once, which its stderr reports (agent.retry with the status), and then
+// ends the turn with the API's error.
+func TestGeminiContractServerError(t *testing.T) {
+	m, opts := geminiSetupWith(t, mockllm.Error(500, "mock failure"), clitest.GeminiOptions{MaxAttempts: 2})
+	p, tr, err := geminiTurn(t, opts, "hi", turnIdle)
+	record(t, clitest.Gemini, "error-http500", p.Stdout())
+	recordStderr(t, "error-http500", p)
+	wantAPIError(t, err, agent.CodeAPI, 500)
+	wantGeminiRetries(t, tr, 500)
+	if n := len(m.ModelRequests()); n != 2 {
+		t.Fatalf("%d model requests, want 2", n)
+	}
+}
+
+// TestGeminiContractRateLimited: a 429 without quota details is a rate
+// limit the CLI expects to pass: it retries like a 500.
+func TestGeminiContractRateLimited(t *testing.T) {
+	m, opts := geminiSetupWith(t, mockllm.Error(429, "mock failure"), clitest.GeminiOptions{MaxAttempts: 2})
+	p, tr, err := geminiTurn(t, opts, "hi", turnIdle)
+	record(t, clitest.Gemini, "error-http429", p.Stdout())
+	recordStderr(t, "error-http429", p)
+	wantAPIError(t, err, agent.CodeRateLimit, 429)
+	wantGeminiRetries(t, tr, 429)
+	if n := len(m.ModelRequests()); n != 2 {
+		t.Fatalf("%d model requests, want 2", n)
+	}
+}
+
+// TestGeminiContractDailyQuota: a 429 whose QuotaFailure names a per-day
+// quota ends the turn at the first answer, with the CLI's default
+// retries; the CLI replaces the API's message with its own and names the
+// status only by its rate-limit advice.
+func TestGeminiContractDailyQuota(t *testing.T) {
+	m, opts := geminiSetup(t, mockllm.DailyQuota())
+	p, tr, err := geminiTurn(t, opts, "hi", turnIdle)
+	record(t, clitest.Gemini, "error-http429-daily-quota", p.Stdout())
+	wantAPIError(t, err, agent.CodeRateLimit, 429)
+	if n := len(m.ModelRequests()); n != 1 || len(tr.Kinds(event.AgentRetry)) != 0 {
+		t.Fatalf("%d model requests, %d retries; want 1 and none", n, len(tr.Kinds(event.AgentRetry)))
+	}
+}
+
+// wantGeminiRetries checks a turn retried once after an HTTP status.
+func wantGeminiRetries(t *testing.T, tr agenttest.Turn, status int) {
+	t.Helper()
+	retries := tr.Kinds(event.AgentRetry)
+	if len(retries) != 1 {
+		t.Fatalf("%d agent.retry events, want 1", len(retries))
+	}
+	if d := agenttest.Data[agent.RetryData](retries[0]); d.Attempt != 1 || d.HTTPStatus != status {
+		t.Fatalf("retry %+v", d)
+	}
 }
 
 func TestGeminiContractStallEndsByIdleTimeout(t *testing.T) {
