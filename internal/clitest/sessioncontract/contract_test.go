@@ -1,7 +1,9 @@
 package sessioncontract
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -356,6 +358,83 @@ func apiError(t *testing.T, cli clitest.CLI, status int, code string) {
 	r.checkLog(s.ID)
 }
 
+// geminiAPIError: an HTTP error of the model API through Gemini CLI. The
+// CLI retries a 5xx, and a 429 it expects to pass, for minutes with its
+// defaults (5 s doubling to 30 s between up to 10 attempts; Retry-After
+// is not read); it reports each retry only on stderr, which corral turns
+// into agent.retry. The turn ends with the typed error and its HTTP
+// status, the session's error status names the status, the turn's
+// process group is gone, and a later message works again.
+func geminiAPIError(t *testing.T, sc mockllm.Scenario, status int, code string, retries int, ro ...rigOption) {
+	r := newRig(t, clitest.Gemini, sc, ro...)
+	s := r.create("")
+	w := r.watch(s.ID)
+	start := time.Now()
+	run := r.send(s.ID, "hello")
+	evs := w.turnEnd(run)
+	t.Logf("HTTP %d: the turn ended %v after SendMessage", status, time.Since(start).Round(10*time.Millisecond))
+	tc := completed(t, evs)
+	if tc.OK || tc.Error == nil || tc.Error.Code != code || tc.Error.HTTPStatus != status {
+		t.Fatalf("turn.completed %+v (error %+v); events %s", tc, tc.Error, kinds(evs))
+	}
+	t.Logf("turn.completed error: %+v", *tc.Error)
+	got := ofKind(evs, event.AgentRetry)
+	for _, ev := range got {
+		if d := data[agent.RetryData](t, ev); d.HTTPStatus != status || ev.RunID != run {
+			t.Fatalf("retry %+v in run %s", d, ev.RunID)
+		}
+		t.Logf("agent.retry: %s", ev.Data)
+	}
+	if len(got) != retries {
+		t.Fatalf("%d agent.retry events, want %d; events %s", len(got), retries, kinds(evs))
+	}
+	if e := runEnd(t, evs, run); e.Reason != "error" {
+		t.Fatalf("run end %+v", e)
+	}
+	st := w.until("status error", statusIs(session.Error))
+	reason := data[store.StatusData](t, st[len(st)-1]).Reason
+	if !strings.Contains(reason, fmt.Sprintf("(HTTP %d)", status)) {
+		t.Fatalf("status reason %q does not name HTTP %d", reason, status)
+	}
+	t.Logf("session status reason: %s", reason)
+	r.wantStatus(s.ID, session.Error)
+	// The turn's process: its pid from the supervisor's "running" state.
+	var proc string
+	for _, ev := range ofKind(evs, event.RunStarted) {
+		if ev.RunID == run {
+			proc = ev.ProcessID
+		}
+	}
+	type procState struct {
+		State string `json:"state"`
+		Pid   int    `json:"pid"`
+	}
+	var pid int
+	for _, ev := range ofKind(evs, event.ProcessState) {
+		if d := data[procState](t, ev); ev.ProcessID == proc && d.State == "running" {
+			pid = d.Pid
+		}
+	}
+	if proc == "" || pid <= 0 {
+		t.Fatalf("no running state of the turn's process %q: %s", proc, kinds(evs))
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, waitDeadline)
+	defer cancel()
+	waitGroupGone(t, ctx, pid)
+
+	r.mock.SetScenario(mockllm.Text("recovered"))
+	if got := text(t, w.turnEnd(r.send(s.ID, "again"))); got != "recovered" {
+		t.Fatalf("after the error: text %q", got)
+	}
+	w.settled(session.Idle)
+	r.checkLog(s.ID)
+}
+
+// withGemini rewrites Gemini CLI's settings.json in the rig's HOME.
+func withGemini(o clitest.GeminiOptions) rigOption {
+	return func(r *rig) { clitest.GeminiEnvWith(r.t, r.home, r.mock.URL, o) }
+}
+
 // stall: the model API sends headers and one event, then nothing. The
 // CLI would wait for minutes; corral's idle timeout ([limits]
 // idle_timeout) ends the turn with a typed error and stops the agent, and
@@ -429,4 +508,17 @@ func TestCodexStall(t *testing.T)          { stall(t, clitest.Codex) }
 func TestGeminiText(t *testing.T)   { textTurn(t, clitest.Gemini) }
 func TestGeminiResume(t *testing.T) { resume(t, clitest.Gemini) }
 func TestGeminiAPI401(t *testing.T) { apiError(t, clitest.Gemini, 401, agent.CodeAuth) }
-func TestGeminiStall(t *testing.T)  { stall(t, clitest.Gemini) }
+
+// Gemini's 500 and retryable 429 run with general.maxAttempts = 2: one
+// retry, then the error. A used-up daily quota needs no setting: the CLI
+// gives up at the first answer.
+func TestGeminiAPI500(t *testing.T) {
+	geminiAPIError(t, mockllm.Error(500, "mock failure"), 500, agent.CodeAPI, 1, withGemini(clitest.GeminiOptions{MaxAttempts: 2}))
+}
+func TestGeminiAPI429(t *testing.T) {
+	geminiAPIError(t, mockllm.Error(429, "mock failure"), 429, agent.CodeRateLimit, 1, withGemini(clitest.GeminiOptions{MaxAttempts: 2}))
+}
+func TestGeminiAPI429DailyQuota(t *testing.T) {
+	geminiAPIError(t, mockllm.DailyQuota(), 429, agent.CodeRateLimit, 0)
+}
+func TestGeminiStall(t *testing.T) { stall(t, clitest.Gemini) }
