@@ -19,7 +19,7 @@
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import {
-  existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync,
+  existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createServer } from 'node:net';
@@ -717,6 +717,100 @@ await test('real Claude Code CLI against the mock model API', 180000, async (pag
   await page.keyboard.press('Enter');
   await page.getByLabel('Assistant message').filter({ hasText: 'reply 2: second turn' }).waitFor({ timeout: 60000 });
   await page.getByTestId('working').waitFor({ state: 'detached', timeout: 60000 });
+});
+
+await test('folder browser: browse into a tree, pick a folder, start a session there', 90000, async (page) => {
+  // tree/projects/{alpha/src, Beta, .hidden-one}, a file and a link to alpha
+  const tree = join(realpathSync(tmp), 'tree');
+  const projects = join(tree, 'projects');
+  for (const d of ['alpha/src', 'Beta', '.hidden-one']) mkdirSync(join(projects, d), { recursive: true });
+  writeFileSync(join(projects, 'notes.txt'), 'not a folder\n');
+  symlinkSync('alpha', join(projects, 'link-to-alpha'));
+  const shown = () => page.getByTestId('dir-path').getAttribute('data-path');
+  const entries = () => page.getByTestId('dir-entry').allTextContents().then((l) => l.map((t) => t.trim()));
+  const at = async (path) => waitFor(`the browser at ${path}`, async () => (await shown()) === path);
+
+  await openPage(page, main);
+  await page.getByTestId('new-session').click();
+  await page.getByTestId('new-session-dialog').waitFor();
+  await page.locator('dialog input[type=radio][value=fake]').check();
+
+  // A folder that does not exist: the error shows inline, over the home folder.
+  await page.getByTestId('cwd-input').fill(join(tree, 'missing'));
+  await page.getByTestId('browse-dirs').click();
+  await page.getByTestId('dir-error').filter({ hasText: 'does not exist' }).waitFor();
+  check((await shown()) !== '', 'no folder is listed under the error');
+  // Escape in the browser folds the browser, not the dialog.
+  await page.getByLabel('Filter folders').focus();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('dir-browser').waitFor({ state: 'detached' });
+  check(await page.getByTestId('new-session-dialog').isVisible(), 'Escape in the folder browser closed the dialog');
+
+  // It opens where the field points.
+  await page.getByTestId('cwd-input').fill(tree);
+  await page.getByTestId('browse-dirs').click();
+  await at(tree);
+  check(JSON.stringify(await entries()) === '["projects"]', `entries of the tree: ${await entries()}`);
+  await page.getByRole('button', { name: 'projects', exact: true }).click();
+  await at(projects);
+  const listed = await entries();
+  check(JSON.stringify(listed) === '["alpha","Beta","link-to-alpha"]', `entries of projects (no file, no hidden folder): ${listed}`);
+  await page.getByLabel('Show hidden').check();
+  await waitFor('the hidden folder', async () => (await entries()).includes('.hidden-one'));
+  await page.getByLabel('Show hidden').uncheck();
+  await waitFor('the hidden folder to go', async () => !(await entries()).includes('.hidden-one'));
+  await page.getByTestId('dir-browser').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(artifacts, 'folder-browser-desktop.png') });
+  // At phone width the dialog and the browser still fit.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByTestId('dir-browser').scrollIntoViewIfNeeded();
+  const overflow = await page.evaluate(() => {
+    const d = document.querySelector('[data-testid="new-session-dialog"]').getBoundingClientRect();
+    const b = document.querySelector('[data-testid="dir-browser"]').getBoundingClientRect();
+    const c = document.querySelector('[data-testid="dir-path"]');
+    return { dialog: [d.left, d.right], browser: [b.left, b.right], width: window.innerWidth, crumbsAtEnd: c.scrollLeft + c.clientWidth >= c.scrollWidth - 1 };
+  });
+  check(overflow.dialog[0] >= 0 && overflow.dialog[1] <= overflow.width && overflow.browser[1] <= overflow.dialog[1] && overflow.crumbsAtEnd,
+    `the dialog does not fit a phone: ${JSON.stringify(overflow)}`);
+  await page.screenshot({ path: join(artifacts, 'folder-browser-phone.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // The keyboard: the first row (the parent) has the focus after a move;
+  // down to alpha, Enter opens it, Left goes back up, Right opens again.
+  await page.getByRole('button', { name: 'Go to ' + projects, exact: true }).click();
+  await page.getByTestId('dir-parent').waitFor();
+  await waitFor('focus on the parent row', () =>
+    page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'dir-parent'),
+  );
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await at(join(projects, 'alpha'));
+  await page.keyboard.press('ArrowLeft');
+  await at(projects);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowRight');
+  await at(join(projects, 'alpha'));
+  // a link is followed to where it points
+  await page.getByRole('button', { name: 'Go to ' + projects, exact: true }).click();
+  await at(projects);
+  await page.getByRole('button', { name: 'link-to-alpha', exact: true }).click();
+  await at(join(projects, 'alpha'));
+  await page.getByRole('button', { name: 'src', exact: true }).click();
+  const picked = join(projects, 'alpha', 'src');
+  await at(picked);
+
+
+  await page.getByTestId('dir-use').click();
+  await page.getByTestId('dir-browser').waitFor({ state: 'detached' });
+  const value = await page.getByTestId('cwd-input').inputValue();
+  check(value === picked, `the field holds ${value}, want ${picked}`);
+  await page.getByTestId('create-session').click();
+  await page.getByTestId('conversation').waitFor();
+  await page.getByTestId('message-input').fill('hello from a picked folder');
+  await page.keyboard.press('Enter');
+  await page.getByLabel('Assistant message').filter({ hasText: 'echo: hello from a picked folder' }).waitFor({ timeout: 30000 });
+  const sessions = await call(main, 'ListSessions');
+  check(sessions.some((x) => x.cwd === picked && x.agent === 'fake'), `no fake session in ${picked}: ${JSON.stringify(sessions.map((x) => x.cwd))}`);
 });
 
 // ---------------------------------------------------------------- speed

@@ -46,6 +46,23 @@
     check('About lists versions and agents', about && about.versions && about.versions.corral && Array.isArray(about.agents),
       about ? JSON.stringify(about.versions) : '');
 
+    // The folder browser's call, through the same binding.
+    const dir = await App.ListDirectory({ path: cfg.cwd });
+    check('ListDirectory lists a folder', dir && typeof dir.path === 'string' && Array.isArray(dir.entries) && typeof dir.truncated === 'boolean',
+      dir ? dir.path + ': ' + dir.entries.length + ' folders' : '');
+    try {
+      await App.ListDirectory({ path: 'not/absolute' });
+      check('ListDirectory refuses a relative path', false, 'it listed one');
+    } catch (e) {
+      let wire = null;
+      try {
+        wire = JSON.parse(e && e.message);
+      } catch (_) {
+        // not JSON
+      }
+      check('ListDirectory refuses a relative path', wire && wire.code === 'invalid_argument', e && e.message);
+    }
+
     // Listen before creating, so no event can be missed.
     const seen = [];
     const off = window.runtime.EventsOn('corral:event', (ev) => seen.push(ev));

@@ -53,6 +53,8 @@ export const ErrorCodes = {
   NotFound: 'not_found',
   InvalidArgument: 'invalid_argument',
   PolicyDenied: 'policy_denied',
+  /** the operating system refused corral's user (a directory it may not read) */
+  PermissionDenied: 'permission_denied',
   LimitReached: 'limit_reached',
   SpawnFailed: 'spawn_failed',
   Conflict: 'conflict',
@@ -396,6 +398,33 @@ export interface ProcessInfo {
   children?: number;
 }
 
+/**
+ * A directory to list: `path` absolute, or `~`/`~/…`; empty is the home
+ * directory of corral's user. Names starting with "." are left out unless
+ * `showHidden`.
+ */
+export interface ListDirectoryParams {
+  path?: string;
+  showHidden?: boolean;
+}
+export interface DirEntry {
+  name: string;
+  /** absolute */
+  path: string;
+}
+/**
+ * The subdirectories of a directory (never its files). `path` is absolute,
+ * clean and free of symlinks; `parent` is "" at the root; entries are sorted
+ * case-insensitively; `truncated` says more exist than were listed (at most
+ * 2,000 are).
+ */
+export interface ListDirectoryResult {
+  path: string;
+  parent: string;
+  entries: DirEntry[];
+  truncated: boolean;
+}
+
 /** Typed wrappers over Backend.call, one per contract method. */
 export class Api {
   constructor(readonly backend: Backend) {}
@@ -455,5 +484,8 @@ export class Api {
   }
   stopProcess(p: ProcessParams) {
     return this.backend.call<void>('StopProcess', p);
+  }
+  listDirectory(p: ListDirectoryParams) {
+    return this.backend.call<ListDirectoryResult>('ListDirectory', p);
   }
 }

@@ -13,7 +13,7 @@ afterEach(() => cleanup());
 
 function unnamed(root: ParentNode): string[] {
   const bad: string[] = [];
-  for (const el of root.querySelectorAll('button, input, select, textarea, [role="radio"], [role="tab"]')) {
+  for (const el of root.querySelectorAll('button, input, select, textarea, [role="radio"], [role="tab"], nav')) {
     if ((el as HTMLInputElement).type === 'hidden') continue;
     if (!computeAccessibleName(el).trim()) bad.push(el.outerHTML.slice(0, 120));
   }
@@ -62,6 +62,13 @@ describe('accessible names', () => {
     await fireEvent.click(screen.getByTestId('tab-sessions'));
     await fireEvent.click(screen.getByTestId('new-session'));
     await until(() => expect(screen.getByRole('radio', { name: /claude/ })).toBeTruthy());
+    expect(unnamed(document.body)).toEqual([]);
+    // the folder browser: breadcrumbs, parent, entries, filter, toggles
+    await fireEvent.click(screen.getByTestId('browse-dirs'));
+    await until(() => expect(screen.getAllByTestId('dir-entry').length).toBeGreaterThan(0));
+    await fireEvent.click(screen.getAllByTestId('dir-entry')[0]);
+    await until(() => expect(screen.getByTestId('dir-parent')).toBeTruthy());
+    expect(screen.getAllByTestId('dir-crumb').length).toBeGreaterThan(1);
     expect(unnamed(document.body)).toEqual([]);
   });
 });

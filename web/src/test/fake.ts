@@ -1,12 +1,20 @@
 // A Backend for tests: records every call, answers from a handler table, and
 // lets the test push events and connection states by hand.
 import { BackendError, type Backend, type CorralEvent, type EventFilter, type StreamState } from '../lib/api';
+import { memoryTree } from '../lib/dirtree';
+
+/** The directories ListDirectory answers from unless a test gives its own handler. */
+export const FAKE_HOME = '/home/me';
+export const FAKE_DIRS = ['/home/me/src/corral/web', '/home/me/src/Beta', '/home/me/src/alpha', '/home/me/.config', '/home/me/Documents', '/srv/data'];
 
 export class FakeBackend implements Backend {
   readonly kind = 'http' as const;
   calls: { method: string; params: any }[] = [];
   subs: { since: number; filter: EventFilter; on: (e: CorralEvent) => void; state?: (s: StreamState) => void; closed: boolean }[] = [];
-  constructor(public handlers: Record<string, (p: any) => any> = {}) {}
+  constructor(public handlers: Record<string, (p: any) => any> = {}) {
+    // a small file system, so every view that browses folders has some
+    this.handlers = { ListDirectory: memoryTree(FAKE_DIRS, FAKE_HOME), ...handlers };
+  }
 
   async call<T>(method: string, params: object): Promise<T> {
     this.calls.push({ method, params });

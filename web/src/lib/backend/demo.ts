@@ -17,6 +17,7 @@ import {
   type Session,
   type StreamState,
 } from '../api';
+import { memoryTree } from '../dirtree';
 
 type Listener = { since: number; filter: EventFilter; on: (ev: CorralEvent) => void };
 
@@ -25,6 +26,12 @@ const AGENTS: AgentInfo[] = [
   { name: 'codex', displayName: 'Codex', command: 'codex', path: '/usr/local/bin/codex', version: '0.150.0', status: 'ok', permissionModes: ['default', 'full-auto'] },
   { name: 'gemini', displayName: 'Gemini CLI', command: 'gemini', status: 'missing', message: 'gemini was not found on PATH.', install: 'npm install -g @google/gemini-cli' },
 ];
+
+/** The folders the demo's ListDirectory shows. */
+const listDirectory = memoryTree(
+  ['/home/dev/src/corral/web/src', '/home/dev/src/corral/docs', '/home/dev/src/scratch', '/home/dev/src/big', '/home/dev/.config/corral', '/home/dev/Documents', '/srv/www', '/tmp'],
+  '/home/dev',
+);
 
 const CAPS: Capability[] = [
   { name: 'build', program: 'make', args: [{ literal: 'build' }, { validator: 'V=[01]', optional: true }], description: 'Builds the project (prints coloured progress).' },
@@ -220,6 +227,8 @@ export class DemoBackend implements Backend {
       }
       case 'ListProcesses':
         return [...this.procs.values()].filter((x) => x.state !== 'exited').map((x) => ({ ...x, uptimeMs: Date.now() - Date.parse(x.startedAt) }));
+      case 'ListDirectory':
+        return listDirectory(p);
       case 'Execute':
         throw new BackendError(ErrorCodes.PolicyDenied, 'Execute is not scripted in the demo');
       default:
