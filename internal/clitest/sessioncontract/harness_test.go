@@ -41,16 +41,19 @@ const (
 // rig is one test's corral: a runtime on a temporary data directory with
 // one agent configured to talk to a mock model API.
 type rig struct {
-	t    testing.TB
-	ctx  context.Context // the test's deadline
-	cli  clitest.CLI
-	mock *mockllm.Server
-	home string
-	cwd  string
-	data string
-	cfg  *config.Config
-	opts session.RuntimeOptions
-	rt   *session.Runtime
+	t   testing.TB
+	ctx context.Context // the test's deadline
+	cli clitest.CLI
+	// agent is the configured agent the rig's sessions use: cli.Name
+	// unless an option configured another (withGeminiACP).
+	agent string
+	mock  *mockllm.Server
+	home  string
+	cwd   string
+	data  string
+	cfg   *config.Config
+	opts  session.RuntimeOptions
+	rt    *session.Runtime
 	// seen is the highest seq read per session, so that a watcher made
 	// after a restart (which replays from the store) reads only new events.
 	seen map[string]int64
@@ -62,6 +65,18 @@ type rigOption func(*rig)
 
 // withLimits sets corral's [limits] table (agents use its defaults).
 func withLimits(l config.Limits) rigOption { return func(r *rig) { r.cfg.Limits = l } }
+
+// withGeminiACP configures Gemini CLI a second time, as the ACP agent
+// "gemini-acp" (`gemini --acp`, protocol acp), and makes the rig's
+// sessions use it: approvals reach corral only in that mode.
+func withGeminiACP() rigOption {
+	return func(r *rig) {
+		a := r.cfg.Agents["gemini"]
+		a.Args, a.Protocol = []string{"--acp"}, "acp"
+		r.cfg.Agents["gemini-acp"] = a
+		r.agent = "gemini-acp"
+	}
+}
 
 // withManager adjusts the manager's options.
 func withManager(f func(*session.Options)) rigOption { return func(r *rig) { f(&r.opts.Manager) } }
@@ -79,7 +94,7 @@ func newRig(t testing.TB, cli clitest.CLI, sc mockllm.Scenario, ro ...rigOption)
 	}
 	t.Cleanup(m.Close)
 	home := clitest.Home(t)
-	r := &rig{t: t, ctx: ctx, cli: cli, mock: m, home: home, cwd: filepath.Join(home, "work"),
+	r := &rig{t: t, ctx: ctx, cli: cli, agent: cli.Name, mock: m, home: home, cwd: filepath.Join(home, "work"),
 		data: filepath.Join(home, "corral-data"), seen: map[string]int64{}}
 	if err := os.MkdirAll(r.cwd, 0o755); err != nil {
 		t.Fatal(err)
@@ -163,7 +178,7 @@ func (r *rig) mgr() *session.Manager { return r.rt.Manager }
 // create makes a session of the rig's agent in its cwd.
 func (r *rig) create(mode string) session.Info {
 	r.t.Helper()
-	in, err := r.mgr().Create(r.ctx, session.CreateOptions{Agent: r.cli.Name, Cwd: r.cwd, PermissionMode: mode})
+	in, err := r.mgr().Create(r.ctx, session.CreateOptions{Agent: r.agent, Cwd: r.cwd, PermissionMode: mode})
 	if err != nil {
 		r.t.Fatalf("CreateSession: %v", err)
 	}
