@@ -507,21 +507,54 @@ func (s *Store) Close() error {
 // checkpointer copies the WAL back into the database in the background. The
 // writer disables automatic checkpoints because they run inside a commit
 // and would stall appends; a PASSIVE checkpoint here never blocks the
-// writer or readers, and once it has copied everything SQLite restarts the
-// WAL from its beginning at the next commit, so the WAL stays bounded.
+// writer or readers. Once it has copied everything, SQLite restarts the
+// WAL from its beginning at the next commit. While the writer keeps
+// appending, the checkpointer keeps copying; the writer pauses now and then
+// (writer.restartWAL) to let it catch up, so that the WAL stays small.
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
+		var ack chan bool
 		select {
 		case <-s.ckStop:
 			return
 		case <-t.C:
 		case <-s.w.ckKick:
+		case ack = <-s.w.ckSync:
 		}
-		_, _ = s.cdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		prev := -1
+		for {
+			caughtUp, done := s.checkpoint()
+			if ack != nil {
+				// This run started after the writer paused, so it saw
+				// every frame.
+				ack <- caughtUp
+				break
+			}
+			if caughtUp || done <= prev {
+				break // done, or held back by a reader: wait for the next tick
+			}
+			prev = done
+			select {
+			case <-s.ckStop:
+				return
+			case ack = <-s.w.ckSync:
+			default:
+			}
+		}
 	}
+}
+
+// checkpoint runs one PASSIVE checkpoint. caughtUp is true when every frame
+// of the WAL has been copied back; done is the number copied.
+func (s *Store) checkpoint() (caughtUp bool, done int) {
+	var busy, logFrames int
+	if err := s.cdb.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil {
+		return false, 0
+	}
+	return busy == 0 && done == logFrames, done
 }
 
 func (s *Store) writable(op string) error {

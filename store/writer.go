@@ -59,8 +59,10 @@ type writer struct {
 	// blk is the block under construction, its body buffer reused.
 	blk block
 
-	ckKick chan struct{}
-	walEst int64 // bytes appended since the last checkpoint kick
+	ckKick       chan struct{}
+	ckSync       chan chan bool // asks for a checkpoint that catches up; see restartWAL
+	walEst       int64          // bytes appended since the last checkpoint kick
+	sinceRestart int64          // bytes appended since the WAL last started over (estimate)
 }
 
 // stream is the writer's view of one session's log (mirrors a streams row).
@@ -86,6 +88,7 @@ func newWriter(s *Store) (*writer, error) {
 		streams: make(map[string]*stream),
 		done:    make(chan struct{}),
 		ckKick:  make(chan struct{}, 1),
+		ckSync:  make(chan chan bool),
 	}
 	w.cond = sync.NewCond(&w.mu)
 	w.qlimit, w.blimit = s.opts.QueueLimit, s.opts.MaxBatch
@@ -528,13 +531,57 @@ func (w *writer) commit(items []item) {
 	for _, j := range jobs {
 		j.done <- j.err
 	}
-	if w.walEst > 32<<20 {
+	if w.walEst > walKickBytes {
+		w.sinceRestart += w.walEst
 		w.walEst = 0
 		select {
 		case w.ckKick <- struct{}{}:
 		default:
 		}
+		if w.sinceRestart > walRestartBytes {
+			w.restartWAL()
+		}
 	}
+}
+
+// The WAL is copied back by the checkpointer on the other core while the
+// writer appends. SQLite starts the WAL over from its beginning only when
+// a write transaction begins with every frame copied back, which never
+// happens by itself while the writer commits batch after batch: the WAL
+// would then grow for as long as a flood lasts, and writing past the end
+// of the file costs the filesystem about three times what overwriting it
+// does (measured on ext4: 10–18 µs against 3–7 µs per 16 KiB frame).
+const (
+	walKickBytes    = 4 << 20  // appended bytes between checkpointer kicks
+	walRestartBytes = 32 << 20 // appended bytes after which the WAL should start over
+)
+
+// walRestartPause caps the writer's pause in restartWAL (a variable for
+// tests).
+var walRestartPause = 10 * time.Millisecond
+
+// restartWAL pauses the writer between two transactions until the
+// checkpointer has copied back every frame, so that the next transaction
+// restarts the WAL. The checkpointer has been copying all along, so what
+// is left is small; the pause is capped at walRestartPause, after which
+// the writer goes on and tries again later.
+func (w *writer) restartWAL() {
+	ack := make(chan bool, 1)
+	timer := time.NewTimer(walRestartPause)
+	defer timer.Stop()
+	select {
+	case w.ckSync <- ack:
+		select {
+		case ok := <-ack:
+			if ok {
+				w.sinceRestart = 0
+				return
+			}
+		case <-timer.C:
+		}
+	case <-timer.C:
+	}
+	w.sinceRestart = walRestartBytes - 2*walKickBytes
 }
 
 func lostNotice(n int64, cause error) event.Event {
