@@ -152,16 +152,22 @@ func (s *Store) events(ctx context.Context, q querier, sessionID string, since i
 	if err != nil {
 		return nil, err
 	}
+	return pageAfter(rows, &sessionID, limit, func(ev *event.Event) bool { return ev.Seq > since })
+}
+
+// pageAfter reads the rows of a blocks query (see scanBlocks) and returns
+// the first limit events for which after is true; the blocks come in
+// order, and after is false only for events before the first one wanted.
+func pageAfter(rows *sql.Rows, session *string, limit int, after func(*event.Event) bool) ([]event.Event, error) {
 	out := make([]event.Event, 0, min(limit, 512))
-	err = scanBlocks(rows, &sessionID, func(evs []event.Event) bool {
-		for _, ev := range evs {
-			if ev.Seq <= since {
-				continue
-			}
+	err := scanBlocks(rows, session, func(evs []event.Event) bool {
+		for i := range evs {
 			if len(out) == limit {
 				return false
 			}
-			out = append(out, ev)
+			if after(&evs[i]) {
+				out = append(out, evs[i])
+			}
 		}
 		return len(out) < limit
 	})
@@ -206,20 +212,7 @@ func (s *Store) EventsAfter(ctx context.Context, cursor int64, sessionID string,
 		}
 		session = &sessionID
 	}
-	out := make([]event.Event, 0, min(limit, 512))
-	err := scanBlocks(rows, session, func(evs []event.Event) bool {
-		for _, ev := range evs {
-			if ev.Cursor <= cursor {
-				continue
-			}
-			if len(out) == limit {
-				return false
-			}
-			out = append(out, ev)
-		}
-		return len(out) < limit
-	})
-	return out, err
+	return pageAfter(rows, session, limit, func(ev *event.Event) bool { return ev.Cursor > cursor })
 }
 
 // Iter returns the events of one session with Seq > since, in order, read
