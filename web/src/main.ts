@@ -1,12 +1,14 @@
-// Start-up: pick the transport (demo on request, Wails when embedded in the
-// desktop shell, HTTP otherwise), build the store and mount the app.
+// Start-up, in two steps. This entry is small: it picks the transport (demo
+// on request, Wails when embedded in the desktop shell, HTTP otherwise) and
+// at once asks for what the first screen shows (the session list and, for a
+// `session=` link, that session's newest page), so the replies travel while
+// the application's code (app.ts, preloaded by index.html) loads. app.ts
+// then builds the store with those replies and mounts the app.
 import './app.css';
-import { mount } from 'svelte';
-import App from './App.svelte';
-import type { Backend } from './lib/api';
+import { Api, type Backend } from './lib/api';
 import { HttpBackend, takeToken } from './lib/backend/http';
 import { WailsBackend, isWails, type WailsWindow } from './lib/backend/wails';
-import { Store } from './lib/store/store.svelte';
+import { arrived, startEarlyReads, type EarlyReads } from './lib/store/early';
 
 function hashFlags(): URLSearchParams {
   return new URLSearchParams(location.hash.replace(/^#/, ''));
@@ -29,11 +31,7 @@ async function pickBackend(): Promise<Backend | null> {
   return null;
 }
 
-function initialTheme(): 'system' | 'light' | 'dark' {
-  const t = hashFlags().get('theme') ?? localStorage.getItem('corral.theme');
-  return t === 'light' || t === 'dark' ? t : 'system';
-}
-
+performance.mark('corral:entry');
 const target = document.getElementById('app')!;
 const backend = await pickBackend();
 if (!backend) {
@@ -43,22 +41,10 @@ if (!backend) {
     '<p>Open the address that <code>corral serve</code> printed: it ends in <code>#token=…</code>. ' +
     'The token is also in <code>serve.json</code> in corral’s data directory.</p></div>';
 } else {
-  const store = new Store(backend);
   const flags = hashFlags();
-  // view=, new and session= let a link (or a screenshot) open a given screen
-  mount(App, { target, props: { store, theme: initialTheme(), initialView: flags.get('view') ?? 'sessions', openNew: flags.has('new') } });
-  void store.start();
-  const sel = flags.get('session');
-  if (sel) void store.select(sel);
-  if (flags.has('stress') && backend.kind === 'demo') {
-    // demo-only timing aid: report when the long transcript is folded and drawn
-    const want = Number(flags.get('stress'));
-    const t0 = performance.now();
-    const poll = () => {
-      const n = store.state.transcripts.get('s-big')?.events.length ?? 0;
-      if (n >= want) requestAnimationFrame(() => console.info(`stress: ${n} events shown after ${Math.round(performance.now() - t0)} ms`));
-      else requestAnimationFrame(poll);
-    };
-    poll();
-  }
+  // the demo answers at once; a real server's replies are worth starting early
+  const early: EarlyReads | undefined = backend.kind === 'demo' ? undefined : startEarlyReads(new Api(backend), flags.get('session'));
+  // a slow reply does not hold the first screen back for long
+  const [{ start }] = await Promise.all([import('./app'), early && arrived(early, 300)]);
+  start(target, backend, flags, early);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Store } from '../lib/store/store.svelte';
-import type { CorralEvent } from '../lib/api';
+import { Api, BackendError, type CorralEvent } from '../lib/api';
+import { PAGE_SIZE, arrived, startEarlyReads } from '../lib/store/early';
 import { FakeBackend, ev, sync, until } from './fake';
 
 function mkStore(fake: FakeBackend, notes: string[] = [], hidden = true, now = Date.parse('2026-11-26T10:00:00Z')) {
@@ -114,6 +115,62 @@ describe('Store', () => {
     await until(() => expect(store.state.transcript('s1').maxSeq).toBe(7));
     fake.push(history[7]);
     expect(store.state.transcript('s1').events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('uses the replies asked for before it was built, once, and at once when they have come', async () => {
+    const history: CorralEvent[] = Array.from({ length: 5 }, (_, i) => ev(i + 1, 'assistant.text', { text: `${i + 1} `, delta: true, messageId: 'm' }));
+    const fake = new FakeBackend({
+      ListSessions: () => [{ id: 's1', agent: 'claude', cwd: '/w', status: 'idle', createdAt: '', lastActivity: '', costUsd: 0 }],
+      GetEvents: (p) => (p.tail ? { events: history.slice(-10), more: false } : { events: [], more: false }),
+    });
+    // what main.ts does before the application's code has loaded
+    const early = startEarlyReads(new Api(fake), 's1');
+    expect(fake.calls.map((c) => c.method)).toEqual(['ListSessions', 'GetEvents']);
+    expect(fake.callsOf('GetEvents')).toEqual([{ sessionId: 's1', tail: true, limit: PAGE_SIZE }]);
+    await arrived(early, 10_000);
+    const store = new Store(fake, { schedule: sync, early, notifier: { hidden: () => false, notify: () => {} } });
+    void store.start();
+    void store.select('s1');
+    // taken without waiting, so the first render shows them
+    expect(store.state.sessions.get('s1')?.cwd).toBe('/w');
+    expect(store.state.transcript('s1').events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    // the store asked for neither again; the stream went live while the
+    // page was on its way, so it reads on from the page's end
+    await until(() => expect(fake.callsOf('GetEvents')).toEqual([{ sessionId: 's1', tail: true, limit: PAGE_SIZE }, { sessionId: 's1', since: 5, limit: PAGE_SIZE }]));
+    expect(fake.callsOf('ListSessions').length).toBe(1);
+    // once: later refreshes ask the server
+    await store.refreshSessions();
+    expect(fake.callsOf('ListSessions').length).toBe(2);
+  });
+
+  it('reads on from an early page that came after the stream went live, and reports an early failure', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const history: CorralEvent[] = Array.from({ length: 6 }, (_, i) => ev(i + 1, 'assistant.text', { text: `${i + 1} `, delta: true, messageId: 'm' }));
+    let head = 4;
+    const fake = new FakeBackend({
+      ListSessions: () => new BackendError('unavailable', 'down for a moment'),
+      GetEvents: async (p) => {
+        if (p.tail) {
+          const page = { events: history.slice(0, head), more: false };
+          await gate; // read now, delivered later
+          return page;
+        }
+        return { events: history.slice(0, head).filter((e) => e.seq > p.since), more: false };
+      },
+    });
+    const early = startEarlyReads(new Api(fake), 's1');
+    const store = new Store(fake, { schedule: sync, early, notifier: { hidden: () => false, notify: () => {} } });
+    await store.start(); // live at once (the fake's stream)
+    expect(store.toast?.message).toBe('down for a moment');
+    const opened = store.select('s1');
+    head = 6; // 5 and 6 were committed after the page was read
+    release();
+    await opened;
+    await until(() => expect(store.state.transcript('s1').events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]));
+    // a failed early list is not used again
+    await store.refreshSessions();
+    expect(fake.callsOf('ListSessions').length).toBe(2);
   });
 
   it('shows the requests of sessions waiting for an answer without opening them', async () => {

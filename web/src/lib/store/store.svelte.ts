@@ -4,6 +4,7 @@
 // plain state whenever `version` changes.
 
 import { Api, BackendError, type Backend, type CorralEvent, type ProcessInfo, type StreamState } from '../api';
+import { PAGE_SIZE, type EarlyReads } from './early';
 import { CorralState } from './state';
 import { permToolOf } from '../normalize';
 import { ms } from '../format';
@@ -39,6 +40,8 @@ export interface StoreOptions {
   now?: () => number;
   /** page size for GetEvents history */
   pageSize?: number;
+  /** replies asked for while the page was still loading (early.ts), used instead of asking again */
+  early?: EarlyReads;
 }
 
 export class Store {
@@ -68,6 +71,7 @@ export class Store {
   /** sessions with older history still to page in, for the views to show it */
   olderPending = $state<Record<string, boolean>>({});
   private pollTimer: ReturnType<typeof setInterval> | null = null;
+  private early: EarlyReads;
 
   constructor(readonly backend: Backend, opts: StoreOptions = {}) {
     this.api = new Api(backend);
@@ -75,7 +79,8 @@ export class Store {
       opts.schedule ?? ((fn) => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(() => fn()) : setTimeout(fn, 16)));
     this.notifier = opts.notifier ?? browserNotifier;
     this.now = opts.now ?? Date.now;
-    this.pageSize = opts.pageSize ?? 1000;
+    this.pageSize = opts.pageSize ?? PAGE_SIZE;
+    this.early = { ...opts.early };
     this.startedAt = this.now();
   }
 
@@ -182,7 +187,10 @@ export class Store {
   }
 
   async refreshSessions(): Promise<void> {
-    const list = await this.attempt(() => this.api.listSessions());
+    const early = this.early.sessions;
+    this.early.sessions = undefined;
+    // (an early reply already here is used at once, without a turn of the event loop)
+    const list = early?.value ?? (await this.attempt(() => early?.reply ?? this.api.listSessions()));
     if (!list) return;
     // Keep live fields the list may lag behind on.
     for (const s of list) {
@@ -225,13 +233,20 @@ export class Store {
       return;
     }
     this.loadingHistory.add(id);
+    const early = this.early.history?.sessionId === id ? this.early.history : undefined;
+    if (early) this.early.history = undefined;
+    // A read that may have been answered before the stream was live can
+    // miss what was committed in between: once live, read on from its end.
+    const beforeLive = !!early || this.connection !== 'live';
     try {
-      const page = await this.api.getEvents({ sessionId: id, tail: true, limit: this.pageSize });
+      const page = early?.value ?? (await (early?.reply ?? this.api.getEvents({ sessionId: id, tail: true, limit: this.pageSize })));
       const evs = page?.events ?? [];
       this.state.applyPage(id, evs);
       this.historyLoaded.add(id);
       this.markDone(id, !page?.more || tr.minSeq === 1);
       this.version++;
+      // (if the stream goes live later, its handler reads on)
+      if (beforeLive && this.connection === 'live') void this.catchUp(id);
     } catch (e) {
       this.fail(e);
     } finally {
