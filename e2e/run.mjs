@@ -658,6 +658,11 @@ await test('server restart under an open page: no gap, no duplicate', 120000, as
       if (text.startsWith('tool:')) {
         await page.getByTestId('allow').click({ timeout: 30000 });
         await page.getByTestId('tool-card').filter({ hasText: 'ran: ls -la' }).waitFor({ timeout: 30000 });
+      } else {
+        // the reply, not only "not working": the indicator may not have
+        // appeared yet, and a message typed while the first is still being
+        // sent is not sent
+        await page.getByLabel('Assistant message').filter({ hasText: `echo: ${text}` }).waitFor({ timeout: 30000 });
       }
       await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
     }
@@ -725,10 +730,12 @@ await test('real Claude Code CLI against the mock model API', 180000, async (pag
 });
 
 await test('folder browser: browse into a tree, pick a folder, start a session there', 90000, async (page) => {
-  // tree/projects/{alpha/src, Beta, .hidden-one}, a file and a link to alpha
-  const tree = join(realpathSync(tmp), 'tree');
+  // tree/projects/{alpha/src, Beta, .hidden-one, a long name}, a file and a link to alpha
+  // (a long path: the breadcrumbs must scroll, not widen the dialog)
+  const tree = join(realpathSync(tmp), 'breadcrumbs-longer-than-a-phone-is-wide', 'tree');
   const projects = join(tree, 'projects');
-  for (const d of ['alpha/src', 'Beta', '.hidden-one']) mkdirSync(join(projects, d), { recursive: true });
+  const long = 'a-folder-whose-name-is-much-too-long-for-a-phone-screen';
+  for (const d of ['alpha/src', 'Beta', '.hidden-one', long]) mkdirSync(join(projects, d), { recursive: true });
   writeFileSync(join(projects, 'notes.txt'), 'not a folder\n');
   symlinkSync('alpha', join(projects, 'link-to-alpha'));
   const shown = () => page.getByTestId('dir-path').getAttribute('data-path');
@@ -759,7 +766,7 @@ await test('folder browser: browse into a tree, pick a folder, start a session t
   await page.getByRole('button', { name: 'projects', exact: true }).click();
   await at(projects);
   const listed = await entries();
-  check(JSON.stringify(listed) === '["alpha","Beta","link-to-alpha"]', `entries of projects (no file, no hidden folder): ${listed}`);
+  check(JSON.stringify(listed) === JSON.stringify([long, 'alpha', 'Beta', 'link-to-alpha']), `entries of projects (no file, no hidden folder): ${listed}`);
   await page.getByLabel('Show hidden').check();
   await waitFor('the hidden folder', async () => (await entries()).includes('.hidden-one'));
   await page.getByLabel('Show hidden').uncheck();
@@ -773,25 +780,39 @@ await test('folder browser: browse into a tree, pick a folder, start a session t
     const d = document.querySelector('[data-testid="new-session-dialog"]').getBoundingClientRect();
     const b = document.querySelector('[data-testid="dir-browser"]').getBoundingClientRect();
     const c = document.querySelector('[data-testid="dir-path"]');
-    return { dialog: [d.left, d.right], browser: [b.left, b.right], width: window.innerWidth, crumbsAtEnd: c.scrollLeft + c.clientWidth >= c.scrollWidth - 1 };
+    // what sticks out, to say why if it does
+    const wide = [...document.querySelectorAll('[data-testid="new-session-dialog"] *')]
+      .filter((e) => e.getBoundingClientRect().right > d.right + 0.5)
+      .slice(0, 4)
+      .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} ${Math.round(e.getBoundingClientRect().width)}px`);
+    const dlg = document.querySelector('[data-testid="new-session-dialog"]');
+    return {
+      dialog: [d.left, d.right], browser: [b.left, b.right], width: window.innerWidth,
+      dialogScrollsSideways: dlg.scrollWidth > dlg.clientWidth,
+      crumbsAtEnd: c.scrollLeft + c.clientWidth >= c.scrollWidth - 1, wide,
+    };
   });
-  check(overflow.dialog[0] >= 0 && overflow.dialog[1] <= overflow.width && overflow.browser[1] <= overflow.dialog[1] && overflow.crumbsAtEnd,
+  check(overflow.dialog[0] >= 0 && overflow.dialog[1] <= overflow.width && overflow.browser[1] <= overflow.dialog[1] &&
+    overflow.crumbsAtEnd && !overflow.wide.length && !overflow.dialogScrollsSideways,
     `the dialog does not fit a phone: ${JSON.stringify(overflow)}`);
   await page.screenshot({ path: join(artifacts, 'folder-browser-phone.png') });
   await page.setViewportSize({ width: 1280, height: 800 });
 
   // The keyboard: the first row (the parent) has the focus after a move;
-  // down to alpha, Enter opens it, Left goes back up, Right opens again.
+  // down past the long name to alpha, Enter opens it, Left goes back up,
+  // Right opens again.
   await page.getByRole('button', { name: 'Go to ' + projects, exact: true }).click();
   await page.getByTestId('dir-parent').waitFor();
   await waitFor('focus on the parent row', () =>
     page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'dir-parent'),
   );
   await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await at(join(projects, 'alpha'));
   await page.keyboard.press('ArrowLeft');
   await at(projects);
+  await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowRight');
   await at(join(projects, 'alpha'));
