@@ -31,6 +31,25 @@ async function setup(handlers: Record<string, (p: any) => any> = {}) {
 }
 
 describe('Conversation', () => {
+  it('keeps what is typed while a message is being sent, and sends it on Enter after', async () => {
+    let release: (v: any) => void = () => {};
+    const { fake, store } = await setup({ SendMessage: () => new Promise((r) => (release = r)) });
+    render(Conversation, { store, sessionId: 's1' });
+    const box = screen.getByTestId('message-input') as HTMLTextAreaElement;
+    await fireEvent.input(box, { target: { value: 'first' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    await until(() => expect(fake.callsOf('SendMessage')).toHaveLength(1));
+    // The first send has not returned yet: type the next message and press Enter.
+    await fireEvent.input(box, { target: { value: 'first\nsecond' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    expect(fake.callsOf('SendMessage')).toHaveLength(1);
+    release({ runId: 'r1' });
+    await until(() => expect(fake.callsOf('SendMessage')).toHaveLength(2));
+    expect(fake.callsOf('SendMessage')[1]).toEqual({ sessionId: 's1', text: 'second' });
+    release({ runId: 'r2' });
+    await until(() => expect(box.value).toBe(''));
+  });
+
   it('renders streamed markdown, tools and usage, and sends with Enter only', async () => {
     const { fake, store } = await setup({ SendMessage: () => ({ runId: 'r2' }) });
     render(Conversation, { store, sessionId: 's1' });
