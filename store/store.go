@@ -508,9 +508,9 @@ func (s *Store) Close() error {
 // writer disables automatic checkpoints because they run inside a commit
 // and would stall appends; a PASSIVE checkpoint here never blocks the
 // writer or readers. Once it has copied everything, SQLite restarts the
-// WAL from its beginning at the next commit. While the writer keeps
-// appending, the checkpointer keeps copying; the writer pauses now and then
-// (writer.restartWAL) to let it catch up, so that the WAL stays small.
+// WAL from its beginning at the next commit. During a long flood the writer
+// pauses now and then (writer.restartWAL) to let it catch up, so that the
+// WAL stays bounded.
 func (s *Store) checkpointer() {
 	defer close(s.ckDone)
 	t := time.NewTicker(250 * time.Millisecond)
@@ -524,37 +524,23 @@ func (s *Store) checkpointer() {
 		case <-s.w.ckKick:
 		case ack = <-s.w.ckSync:
 		}
-		prev := -1
-		for {
-			caughtUp, done := s.checkpoint()
-			if ack != nil {
-				// This run started after the writer paused, so it saw
-				// every frame.
-				ack <- caughtUp
-				break
-			}
-			if caughtUp || done <= prev {
-				break // done, or held back by a reader: wait for the next tick
-			}
-			prev = done
-			select {
-			case <-s.ckStop:
-				return
-			case ack = <-s.w.ckSync:
-			default:
-			}
+		caughtUp := s.checkpoint()
+		if ack != nil {
+			// This run started after the writer paused, so it saw every
+			// frame.
+			ack <- caughtUp
 		}
 	}
 }
 
-// checkpoint runs one PASSIVE checkpoint. caughtUp is true when every frame
-// of the WAL has been copied back; done is the number copied.
-func (s *Store) checkpoint() (caughtUp bool, done int) {
-	var busy, logFrames int
+// checkpoint runs one PASSIVE checkpoint and reports whether every frame of
+// the WAL has been copied back.
+func (s *Store) checkpoint() (caughtUp bool) {
+	var busy, logFrames, done int
 	if err := s.cdb.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil {
-		return false, 0
+		return false
 	}
-	return busy == 0 && done == logFrames, done
+	return busy == 0 && done == logFrames
 }
 
 func (s *Store) writable(op string) error {

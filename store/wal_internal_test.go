@@ -14,12 +14,13 @@ import (
 // TestWALStartsOverDuringAFlood appends 160 MB without a pause and checks
 // that the WAL file never grows past a bound: the writer lets the
 // checkpointer catch up now and then, so SQLite starts the WAL over instead
-// of growing it for as long as the flood lasts. The pause cap is raised so
+// of growing it for as long as the flood lasts. The restart threshold is
+// lowered to 32 MiB to keep the test small, and the pause cap raised so
 // that a slow machine cannot make the test depend on timing.
 func TestWALStartsOverDuringAFlood(t *testing.T) {
-	old := walRestartPause
-	walRestartPause = 10 * time.Second
-	defer func() { walRestartPause = old }()
+	oldPause, oldBytes := walRestartPause, walRestartBytes
+	walRestartPause, walRestartBytes = 10*time.Second, 32<<20
+	defer func() { walRestartPause, walRestartBytes = oldPause, oldBytes }()
 
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
