@@ -14,9 +14,9 @@ function initialTheme(flags: URLSearchParams): 'system' | 'light' | 'dark' {
 export function start(target: HTMLElement, backend: Backend, flags: URLSearchParams, early?: EarlyReads): void {
   performance.mark('corral:app');
   const store = new Store(backend, { early });
-  // The list and (view=, new and session= let a link or a screenshot open a
-  // given screen) the session are taken before the first render, so it
-  // draws them when their replies have already come.
+  // view=, new and session= let a link (or a screenshot) open a given
+  // screen. The list and the session are taken before the first render, so
+  // it draws them when their replies have already come.
   void store.start();
   const sel = flags.get('session');
   if (sel) void store.select(sel);

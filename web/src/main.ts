@@ -31,6 +31,7 @@ async function pickBackend(): Promise<Backend | null> {
   return null;
 }
 
+// (the corral: marks show where a load's time goes; e2e/run.mjs reads them)
 performance.mark('corral:entry');
 const target = document.getElementById('app')!;
 const backend = await pickBackend();
