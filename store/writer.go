@@ -554,7 +554,7 @@ func (w *writer) commit(items []item) {
 //
 // The pause costs throughput (the checkpointer then runs flat out and
 // syncs the file more often): restarting every 32 MiB lowered a flood's
-// rate by 10–25%. Every 256 MiB keeps the WAL bounded during the longest
+// events per CPU-second by 4–14%. Every 256 MiB keeps the WAL bounded during the longest
 // flood at a cost within the noise, and normal use, where the writer goes
 // idle between bursts, never needs it.
 const walKickBytes = 32 << 20 // appended bytes between checkpointer kicks
