@@ -5,9 +5,10 @@
 // single writer goroutine, so batches arrive in cursor order. Publish never
 // blocks: it appends the matching events to each subscriber's bounded queue.
 // A per-subscriber goroutine delivers the queue on the subscriber's channel
-// with adaptive batching: an event arriving after a quiet spell is delivered
-// at once; under load events are coalesced for at most MaxDelay (16 ms) or
-// MaxBatch (256) events, whichever comes first. A subscriber whose queue
+// with adaptive batching: an event is delivered at once while the subscriber
+// is idle, that is, while fewer than Burst (4) deliveries happened in the
+// last MaxDelay; under load events are coalesced for at most MaxDelay
+// (16 ms) or MaxBatch (256) events, whichever comes first. A subscriber whose queue
 // passes QueueLimit is cut off: its channel is closed and Err returns a
 // *Dropped holding the cursor of the last event it received, from which it
 // can resubscribe without a gap. It never slows the producer or other
@@ -46,7 +47,11 @@ type Options struct {
 	QueueLimit int           // events buffered per subscriber before it is cut off; default 8192
 	MaxBatch   int           // most events per delivered batch; default 256
 	MaxDelay   time.Duration // longest an event waits to be coalesced under load; default 16 ms
-	ReplayPage int           // events read from the store per replay query; default 500
+	// Burst is how many deliveries within MaxDelay still count as idle, so
+	// that a few events in quick succession (a turn's first lines) are
+	// not held back; default 4.
+	Burst      int
+	ReplayPage int // events read from the store per replay query; default 500
 }
 
 func (o *Options) fill() {
@@ -58,6 +63,9 @@ func (o *Options) fill() {
 	}
 	if o.MaxDelay <= 0 {
 		o.MaxDelay = 16 * time.Millisecond
+	}
+	if o.Burst <= 0 {
+		o.Burst = 4
 	}
 	if o.ReplayPage <= 0 {
 		o.ReplayPage = 500
@@ -380,7 +388,8 @@ func (s *Subscription) replay(since int64) bool {
 
 // plan is the batching policy, a pure function so that it can be tested
 // without clocks. pending events are queued, the oldest for age; gap is
-// the quiet time between the previous delivery and that oldest arrival.
+// the time between the Burst-th last delivery and that oldest arrival (at
+// least MaxDelay when there were fewer deliveries).
 // It returns whether to deliver now, or else how long to wait at most.
 func plan(pending int, age, gap time.Duration, o *Options) (bool, time.Duration) {
 	switch {
@@ -404,7 +413,10 @@ func (s *Subscription) live() {
 			timer.Stop()
 		}
 	}()
-	var last time.Time // end of the previous delivery; zero: idle since ever
+	// The ends of the last Burst deliveries, a ring; recent[ri] is the
+	// oldest of them (zero: fewer deliveries so far).
+	recent := make([]time.Time, o.Burst)
+	ri := 0
 	for {
 		s.mu.Lock()
 		if s.killed {
@@ -413,8 +425,8 @@ func (s *Subscription) live() {
 		}
 		now := time.Now()
 		gap := o.MaxDelay
-		if !last.IsZero() {
-			gap = s.qSince.Sub(last)
+		if !recent[ri].IsZero() {
+			gap = s.qSince.Sub(recent[ri])
 		}
 		deliver, wait := plan(len(s.q), now.Sub(s.qSince), gap, o)
 		var batch []event.Event
@@ -433,7 +445,8 @@ func (s *Subscription) live() {
 			if !s.send(batch) {
 				return
 			}
-			last = time.Now()
+			recent[ri] = time.Now()
+			ri = (ri + 1) % len(recent)
 			continue
 		}
 		var tc <-chan time.Time

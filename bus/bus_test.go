@@ -371,3 +371,38 @@ func TestIdleDeliveryIsImmediateAndFiltered(t *testing.T) {
 	s.Close()
 	b.Close()
 }
+
+// TestBurstIsDeliveredAtOnceThenCoalesced checks the idle rule with a
+// MaxDelay so long that only the rule can release an event: the first
+// Burst events, published one at a time, each arrive on their own; the
+// next one is held, and goes out with the events after it once they fill
+// a batch.
+func TestBurstIsDeliveredAtOnceThenCoalesced(t *testing.T) {
+	l := newMemLog()
+	b := New(l, Options{MaxDelay: time.Hour, Burst: 4, MaxBatch: 10})
+	l.bus = b
+	s, err := b.Subscribe(context.Background(), -1, Filter{}) // live only: no replay
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := int64(1); i <= 4; i++ {
+		l.append("s")
+		var got []event.Event
+		select {
+		case got = <-s.C:
+		case <-time.After(30 * time.Second): // MaxDelay is an hour: the event was held
+			t.Fatalf("event %d of the burst was held back", i)
+		}
+		if len(got) != 1 || got[0].Cursor != i {
+			t.Fatalf("delivery %d: %v", i, got)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		l.append("s")
+	}
+	got := <-s.C
+	if len(got) != 10 || got[0].Cursor != 5 || got[9].Cursor != 14 {
+		t.Fatalf("after the burst: a batch of %d from %d, want 10 from 5", len(got), got[0].Cursor)
+	}
+}
