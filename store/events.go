@@ -76,6 +76,21 @@ func streamSID(ctx context.Context, q querier, sessionID string) (sid int64, ok 
 	return sid, err == nil, err
 }
 
+// streamTx opens a read-only transaction and looks up a session's stream
+// in it. When the session has no stream, ok is false and tx is nil.
+func (s *Store) streamTx(ctx context.Context, sessionID string) (tx *sql.Tx, sid int64, ok bool, err error) {
+	tx, err = s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, false, err
+	}
+	sid, ok, err = streamSID(ctx, tx, sessionID)
+	if err != nil || !ok {
+		tx.Rollback()
+		return nil, 0, false, err
+	}
+	return tx, sid, true, nil
+}
+
 // Events returns up to limit events of one session (the system stream for
 // sessionID "") with Seq > since, in Seq order. limit <= 0 means
 // DefaultPage; it is capped at MaxPage. Sequence numbers have no gaps
@@ -98,15 +113,11 @@ func (s *Store) EventsBefore(sessionID string, before int64, limit int) ([]event
 	}
 	limit = pageLimit(limit)
 	ctx := context.Background()
-	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	sid, ok, err := streamSID(ctx, tx, sessionID)
+	tx, sid, ok, err := s.streamTx(ctx, sessionID)
 	if err != nil || !ok {
 		return nil, err
 	}
+	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx,
 		"SELECT first_cursor, first_seq, last_seq, body FROM event_blocks WHERE sid=? AND first_seq<? ORDER BY first_seq DESC",
 		sid, before)
@@ -194,15 +205,11 @@ func (s *Store) EventsAfter(ctx context.Context, cursor int64, sessionID string,
 			return nil, err
 		}
 	} else {
-		tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			return nil, err
-		}
-		defer tx.Rollback()
-		sid, ok, err := streamSID(ctx, tx, sessionID)
+		tx, sid, ok, err := s.streamTx(ctx, sessionID)
 		if err != nil || !ok {
 			return nil, err
 		}
+		defer tx.Rollback()
 		rows, err = tx.QueryContext(ctx,
 			"SELECT first_cursor, first_seq, last_seq, body FROM event_blocks WHERE sid=? AND "+
 				"first_cursor >= ifnull((SELECT max(first_cursor) FROM event_blocks WHERE sid=? AND first_cursor<=?), 0) ORDER BY first_cursor",
