@@ -38,7 +38,6 @@ var errBadBlock = errors.New("store: malformed event block")
 type block struct {
 	n           int
 	sid         int64
-	session     string
 	firstCursor int64
 	firstSeq    int64
 	prevTime    int64
@@ -58,7 +57,7 @@ func (b *block) fits(sid int64, ev *event.Event) bool {
 
 // start begins a block with ev.
 func (b *block) start(sid int64, ev *event.Event) {
-	b.n, b.sid, b.session = 0, sid, ev.SessionID
+	b.n, b.sid = 0, sid
 	b.firstCursor, b.firstSeq, b.prevTime = ev.Cursor, ev.Seq, 0
 	b.body = append(b.body[:0], blockFormat)
 }
