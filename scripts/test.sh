@@ -61,7 +61,16 @@ go_static() {
 		return 1
 	fi
 	go vet ./... || return 1
-	echo "gofmt and go vet are clean"
+	GOOS=windows go vet ./... || return 1
+	GOOS=darwin go vet ./... || return 1
+	if ! go mod tidy -diff; then
+		echo "go.mod/go.sum are not tidy: run 'go mod tidy'"
+		return 1
+	fi
+	# The desktop shell is checked with its build tags in the desktop step.
+	go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" \
+		$(go list ./... | grep -v '/cmd/corral-desktop$') || return 1
+	echo "gofmt, go vet (linux, windows, darwin), go mod tidy and staticcheck are clean"
 }
 
 go_cross() {
@@ -69,10 +78,11 @@ go_cross() {
 	out=$(mktemp -d)
 	bash scripts/cross-build.sh "$out" || failed=1
 	rm -rf "$out"
-	GOOS=windows go vet ./proc/ ./stream/ ./supervise/ ./policy/ || failed=1
-	GOOS=darwin go vet ./proc/ ./stream/ ./supervise/ ./policy/ || failed=1
 	return $failed
 }
+
+# staticcheck runs at a pinned version, fetched through the Go module proxy.
+STATICCHECK_VERSION=v0.8.2
 
 # The core packages run under the race detector.
 CORE_PKGS="./event/... ./proc/... ./stream/... ./supervise/... ./policy/... ./config/... ./store/... ./bus/... ./session/... ./api/..."
@@ -124,6 +134,10 @@ e2e_step() {
 
 desktop_step() {
 	bash scripts/install-desktop-deps.sh || return 1
+	# The Wails files build only with the desktop tags (cgo, GTK, WebKitGTK).
+	local tags=desktop,production,webkit2_41
+	go vet -tags $tags ./cmd/corral-desktop/ || return 1
+	go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" -tags $tags ./cmd/corral-desktop/ || return 1
 	bash scripts/desktop-smoke.sh
 }
 
