@@ -180,11 +180,19 @@ type ExecuteParams struct {
 }
 
 // ExecuteResult is a finished command's output (capped).
+//
+// Stdout and Stderr are text: valid UTF-8, with each byte that is not part
+// of a valid sequence replaced by U+FFFD. When a stream was not valid UTF-8
+// (binary output, another encoding, a character cut by the cap),
+// StdoutBase64 or StderrBase64 holds its exact bytes in standard base64;
+// they are absent otherwise.
 type ExecuteResult struct {
-	Code      int    `json:"code"`
-	Stdout    string `json:"stdout"`
-	Stderr    string `json:"stderr"`
-	Truncated bool   `json:"truncated"`
+	Code         int    `json:"code"`
+	Stdout       string `json:"stdout"`
+	Stderr       string `json:"stderr"`
+	Truncated    bool   `json:"truncated"`
+	StdoutBase64 string `json:"stdoutBase64,omitempty"`
+	StderrBase64 string `json:"stderrBase64,omitempty"`
 }
 
 // SpawnParams start a long-running command whose output arrives as events.

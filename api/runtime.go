@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/corral-dev/corral/bus"
 	"github.com/corral-dev/corral/event"
@@ -99,7 +101,28 @@ func (s ProcessService) Execute(ctx context.Context, p ExecuteParams) (ExecuteRe
 	if err != nil {
 		return ExecuteResult{}, err
 	}
-	return ExecuteResult{Code: r.ShellCode(), Stdout: string(r.Stdout), Stderr: string(r.Stderr), Truncated: r.Truncated}, nil
+	out := ExecuteResult{Code: r.ShellCode(), Truncated: r.Truncated}
+	out.Stdout, out.StdoutBase64 = outputText(r.Stdout)
+	out.Stderr, out.StderrBase64 = outputText(r.Stderr)
+	return out, nil
+}
+
+// outputText returns b as text and, when b is not valid UTF-8, its exact
+// bytes in base64 (see ExecuteResult). The text replaces each invalid byte
+// with U+FFFD, as a JSON encoder would.
+func outputText(b []byte) (text, b64 string) {
+	if utf8.Valid(b) {
+		return string(b), ""
+	}
+	b64 = base64.StdEncoding.EncodeToString(b)
+	var sb strings.Builder
+	sb.Grow(len(b) + 16)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		sb.WriteRune(r) // utf8.RuneError for an invalid byte, with n == 1
+		b = b[n:]
+	}
+	return sb.String(), b64
 }
 
 // Spawn starts a supervised command whose output arrives as events. The

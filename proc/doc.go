@@ -18,9 +18,12 @@
 //     killed after the output pipes drained (or after Spec.WaitDelay, when a
 //     grandchild keeps them open), and only then is the leader reaped, so the
 //     group id cannot be recycled while corral signals it.
-//   - On Linux the child gets a parent-death signal (SIGKILL). It is started
-//     from an OS thread locked for the child's whole life, because the kernel
-//     fires that signal when the creating thread ends, not the process.
+//   - On Linux the child gets a parent-death signal, SIGTERM, so that a
+//     child of a corral that died can still end gracefully (the supervisor's
+//     watchdog sends SIGKILL after a grace). It is started from an OS thread
+//     locked for the child's whole life, because the kernel fires that signal
+//     when the creating thread ends, not the process: an unlocked thread
+//     could end (and signal the child) while corral lives on.
 //
 // Writing to the stdin of a child that is gone returns a *StdinBroken error;
 // a missing program, a non-executable file or a missing directory returns a

@@ -12,9 +12,12 @@ import (
 
 func sysProcAttr(spec *Spec) *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{
-		// If corral dies, the kernel kills the child. The signal fires when
-		// the creating thread ends, which is why run keeps that thread.
-		Pdeathsig: syscall.SIGKILL,
+		// If corral dies, the kernel asks the child to end: SIGTERM, not
+		// SIGKILL, so that an agent still writing its transcript can finish
+		// (the supervisor's watchdog kills what is left after a grace). The
+		// signal fires when the creating thread ends, which is why run keeps
+		// that thread locked for the child's whole life.
+		Pdeathsig: syscall.SIGTERM,
 	}
 	if spec.Stdin == StdinPTY {
 		a.Setsid, a.Setctty, a.Ctty = true, true, 0

@@ -115,6 +115,10 @@ func Start(spec Spec, sink Sink) (*Process, error) {
 		// With StdinNone, a nil cmd.Stdin is the null device.
 	}
 	cmd.SysProcAttr = sysProcAttr(&spec)
+	// Only the three standard descriptors reach the child. Without a way to
+	// list descriptors (no /proc) a stray one may leak; that is no reason
+	// to refuse the spawn.
+	CloseOnExecAll()
 
 	started := make(chan error, 1)
 	go p.run(started)

@@ -117,7 +117,9 @@ web_step() {
 
 agents_step() {
 	bash scripts/install-agent-clis.sh || return 1
-	CORRAL_AGENT_CLIS=1 go test -count=1 -timeout 20m ./agent/... ./internal/clitest/...
+	CORRAL_AGENT_CLIS=1 go test -count=1 -timeout 20m ./agent/... ./internal/clitest/... || return 1
+	# corral serve itself with a real agent (the test binary is corral).
+	CORRAL_AGENT_CLIS=1 go test -count=1 -timeout 10m -run 'AgentCLI' ./cmd/corral/
 }
 
 e2e_step() {

@@ -58,6 +58,10 @@ func linuxHelper(mode string, args []string) (int, bool) {
 		return RunWatchdog(os.Stdin), true
 	case "mini-corral":
 		return miniCorral(mark), true
+	case "trap-term":
+		return trapTerm(args[0]), true
+	case "note-term":
+		return noteTerm(args[0]), true
 	}
 	return 0, false
 }
@@ -72,6 +76,9 @@ func miniCorral(mark string) int {
 	}
 	exe, _ := os.Executable()
 	cfg := Config{Ledger: l, Subreaper: true, MonitorInterval: -1}
+	if g, err := time.ParseDuration(os.Getenv("CORRAL_TEST_DEATH_GRACE")); err == nil {
+		cfg.DeathGrace = g
+	}
 	if os.Getenv("CORRAL_TEST_WATCHDOG") == "1" {
 		cfg.Watchdog = []string{exe}
 		cfg.WatchdogEnv = []string{helperEnv + "=watchdog", mark}
@@ -88,7 +95,11 @@ func miniCorral(mark string) int {
 		fmt.Println("error", err)
 		return 1
 	}
-	_, err = s.Start(Spec{Spec: helper(mark, "tree"), Ready: Readiness{Mode: ReadyLine, Line: "ready"}})
+	child := helper(mark, "tree")
+	if mode := os.Getenv("CORRAL_TEST_CHILD"); mode != "" {
+		child = helper(mark, mode, os.Getenv("CORRAL_TEST_CHILD_ARG"))
+	}
+	_, err = s.Start(Spec{Spec: child, Ready: Readiness{Mode: ReadyLine, Line: "ready"}})
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
@@ -142,11 +153,19 @@ func TestSetsidAndDoubleForkDieWithTheTree(t *testing.T) {
 }
 
 func killNine(t *testing.T, watchdog bool) (dir, mark string) {
+	return killNineWith(t, watchdog, 5) // corral, tree, three grandchildren
+}
+
+// killNineWith starts a mini corral (with extra environment entries env),
+// waits until want marked processes, corral itself included and the
+// watchdog not counted, are alive and kills corral with SIGKILL.
+func killNineWith(t *testing.T, watchdog bool, want int, env ...string) (dir, mark string) {
 	t.Helper()
 	mark = proctest.NewMark()
 	dir = t.TempDir()
 	cmd := startHelper(mark, "mini-corral", nil)
 	cmd.Env = append(cmd.Env, "CORRAL_TEST_DATA="+dir, fmt.Sprintf("CORRAL_TEST_WATCHDOG=%d", map[bool]int{false: 0, true: 1}[watchdog]))
+	cmd.Env = append(cmd.Env, env...)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -157,7 +176,6 @@ func killNine(t *testing.T, watchdog bool) (dir, mark string) {
 		cmd.Wait()
 		t.Fatalf("mini corral said %q (%v)", line, err)
 	}
-	want := 5 // corral, tree, three grandchildren
 	if watchdog {
 		want++
 	}

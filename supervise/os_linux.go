@@ -25,10 +25,39 @@ func reapPid(pid int) bool {
 // killMarked kills every process whose environment carries an entry
 // starting with prefix, and the group each one leads. It loops until a scan
 // finds none (a dying parent may have forked), at most a few rounds.
-func killMarked(prefix string) []int {
-	var killed []int
+func killMarked(prefix string) []int { return signalMarked(prefix, syscall.SIGKILL, 5) }
+
+// termMarked sends SIGTERM to every process carrying the marker prefix, and
+// to the group each one leads.
+func termMarked(prefix string) []int { return signalMarked(prefix, syscall.SIGTERM, 1) }
+
+// leftAlive returns those of pgids that still hold a live process, and
+// whether a live process other than this one carries the marker prefix
+// (when prefix is not empty), in one pass over /proc. Zombies do not count:
+// they end nothing and cannot be signalled into ending.
+func leftAlive(pgids []int, prefix string) ([]int, bool) {
+	procs, buf := scanProcs(nil)
+	live := map[int]bool{}
+	marked := false
+	for _, st := range procs {
+		if st.State == 'Z' || st.Pid == syscall.Getpid() {
+			continue
+		}
+		live[st.Pgid] = true
+		if prefix != "" && !marked {
+			marked, buf = hasEnv(st.Pid, prefix, true, buf)
+		}
+	}
+	return stillAlive(pgids, func(pgid int) bool { return live[pgid] }), marked
+}
+
+// signalMarked sends sig to every live process carrying the marker prefix
+// and to the group each one leads, rescanning up to rounds times while a
+// scan still finds one.
+func signalMarked(prefix string, sig syscall.Signal, rounds int) []int {
+	var signalled []int
 	var buf []byte
-	for round := 0; round < 5; round++ {
+	for round := 0; round < rounds; round++ {
 		var procs []procStat
 		procs, buf = scanProcs(buf)
 		found := false
@@ -43,14 +72,14 @@ func killMarked(prefix string) []int {
 			}
 			found = true
 			if st.Pgid == st.Pid {
-				killGroup(st.Pid)
+				syscall.Kill(-st.Pid, sig)
 			}
-			killPid(st.Pid)
-			killed = append(killed, st.Pid)
+			syscall.Kill(st.Pid, sig)
+			signalled = append(signalled, st.Pid)
 		}
 		if !found {
 			break
 		}
 	}
-	return killed
+	return signalled
 }

@@ -18,6 +18,12 @@ func reapPid(int) bool { return false }
 // (Windows) are the boundary.
 func killMarked(string) []int { return nil }
 
+func termMarked(string) []int { return nil }
+
+// leftAlive returns those of pgids that still hold a process; markers are
+// not read here.
+func leftAlive(pgids []int, _ string) ([]int, bool) { return stillAlive(pgids, groupAlive), false }
+
 // sampler measures nothing outside Linux yet: Info.Stats stay zero and no
 // memory limit fires there (see docs/supervise.md).
 type sampler struct{}

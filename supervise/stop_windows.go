@@ -18,6 +18,13 @@ func gracefulStop(cp *proc.Process, grace time.Duration) {
 
 func killGroup(pgid int) error { return killPid(pgid) }
 
+// termGroup does nothing: a process outside the console cannot be asked to
+// end, and the job object of each child kills it when corral's handle
+// closes.
+func termGroup(int) error { return nil }
+
+func groupAlive(pgid int) bool { return alive(pgid) }
+
 func killPid(pid int) error {
 	p, err := os.FindProcess(pid)
 	if err != nil {

@@ -63,6 +63,10 @@ type Config struct {
 	// the test binary in tests. WatchdogEnv is its environment.
 	Watchdog    []string
 	WatchdogEnv []string
+	// DeathGrace is how long, after corral died, the watchdog lets the
+	// processes it left end after SIGTERM before it sends SIGKILL; zero
+	// means DefaultDeathGrace.
+	DeathGrace time.Duration
 	// Subreaper makes corral a child subreaper (Linux), so that descendants
 	// that left their group are re-parented to corral and killed with the
 	// tree they came from. It is a property of the whole process and stays
@@ -302,6 +306,12 @@ func New(cfg Config) (*Supervisor, error) {
 			return nil, err
 		}
 		s.watchdog = w
+		if cfg.DeathGrace > 0 {
+			if err := w.SetGrace(cfg.DeathGrace); err != nil {
+				w.Close()
+				return nil, err
+			}
+		}
 	}
 	s.disp = newDispatcher(cfg.Sink, cfg.EventQueue)
 	s.reaper = newReaper(s)

@@ -8,10 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
+
+	"github.com/corral-dev/corral/proc"
 )
 
 // WatchdogArg is the hidden first argument with which corral re-executes
@@ -51,6 +55,9 @@ func StartWatchdog(argv, env []string, markerPrefix string) (*Watchdog, error) {
 	}
 	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: append([]string{}, env...), Stdin: r}
 	cmd.SysProcAttr = detachedAttr()
+	// The watchdog outlives corral: a stray descriptor (a listening
+	// socket, a database file) must not live on in it.
+	proc.CloseOnExecAll()
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		w.Close()
@@ -115,53 +122,140 @@ func (w *Watchdog) Close() error {
 	return nil
 }
 
+// DefaultDeathGrace is how long the watchdog lets the processes of a dead
+// corral end after SIGTERM before it kills them (Config.DeathGrace).
+const DefaultDeathGrace = 3 * time.Second
+
+// deathPoll is how often the watchdog looks, during the grace, whether
+// anything it signalled is still alive.
+const deathPoll = 50 * time.Millisecond
+
+// SetGrace tells the watchdog how long the processes of a dead corral get
+// between SIGTERM and SIGKILL (DefaultDeathGrace until told).
+func (w *Watchdog) SetGrace(d time.Duration) error {
+	return w.send("G " + strconv.FormatInt(d.Milliseconds(), 10))
+}
+
 // RunWatchdog is the watchdog's main loop (see Watchdog), reading commands
 // from r (its stdin). It returns the exit code.
+//
+// When corral dies, the watchdog ends what it left as a stop would, not
+// with SIGKILL at once: an agent killed outright loses what it had not yet
+// written (its transcript of the last turn). It sends SIGTERM to every
+// recorded group whose leader is still the recorded process and to every
+// process carrying the marker, waits until they are all gone or the grace
+// is over, and then kills what remains with SIGKILL.
 func RunWatchdog(r io.Reader) int {
 	// A terminal's signals are for corral; the watchdog must outlive it.
 	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGTERM)
-	type group struct {
-		pid   int
-		start uint64
-	}
-	groups := map[int]group{}
-	marker := ""
+	st := watchState{groups: map[int]watchGroup{}, grace: DefaultDeathGrace}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
-		switch f[0] {
-		case "M":
-			if len(f) == 2 {
-				marker = f[1]
-			}
-		case "A":
-			if len(f) == 4 {
-				pgid, _ := strconv.Atoi(f[1])
-				pid, _ := strconv.Atoi(f[2])
-				st, _ := strconv.ParseUint(f[3], 10, 64)
-				groups[pgid] = group{pid, st}
-			}
-		case "R":
-			if len(f) == 2 {
-				pgid, _ := strconv.Atoi(f[1])
-				delete(groups, pgid)
-			}
-		case "Q":
+		if st.apply(sc.Text()) {
 			return 0
 		}
 	}
 	// EOF (or a read error) without Q: corral is gone.
-	for pgid, g := range groups {
-		if st, ok := startTime(g.pid); ok && st != g.start {
-			continue // the leader's pid now names another process
+	st.endAll()
+	return 0
+}
+
+// watchGroup is a live group as corral announced it: its leader and the
+// leader's start time.
+type watchGroup struct {
+	pid   int
+	start uint64
+}
+
+// watchState is what the watchdog knows of corral's processes.
+type watchState struct {
+	groups map[int]watchGroup // by pgid
+	marker string
+	grace  time.Duration
+}
+
+// apply applies one command line and reports whether it was the clean
+// goodbye (Q).
+func (st *watchState) apply(line string) (quit bool) {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return false
+	}
+	switch {
+	case f[0] == "M" && len(f) == 2:
+		st.marker = f[1]
+	case f[0] == "G" && len(f) == 2:
+		if ms, err := strconv.ParseInt(f[1], 10, 64); err == nil && ms >= 0 {
+			st.grace = time.Duration(ms) * time.Millisecond
 		}
+	case f[0] == "A" && len(f) == 4:
+		pgid, _ := strconv.Atoi(f[1])
+		pid, _ := strconv.Atoi(f[2])
+		start, _ := strconv.ParseUint(f[3], 10, 64)
+		st.groups[pgid] = watchGroup{pid, start}
+	case f[0] == "R" && len(f) == 2:
+		pgid, _ := strconv.Atoi(f[1])
+		delete(st.groups, pgid)
+	case f[0] == "Q":
+		return true
+	}
+	return false
+}
+
+// endAll ends what a dead corral left: SIGTERM, the grace, then SIGKILL.
+func (st *watchState) endAll() {
+	targets := groupsToEnd(st.groups, startTime)
+	for _, pgid := range targets {
+		termGroup(pgid)
+	}
+	if st.marker != "" {
+		termMarked(st.marker)
+	}
+	deadline := time.Now().Add(st.grace)
+	for {
+		// A group seen empty is dropped for good: its id may be reused
+		// from then on and must never be signalled again.
+		var marked bool
+		targets, marked = leftAlive(targets, st.marker)
+		if len(targets) == 0 && !marked {
+			return
+		}
+		if !time.Now().Before(deadline) {
+			break
+		}
+		time.Sleep(deathPoll)
+	}
+	for _, pgid := range targets {
 		killGroup(pgid)
 	}
-	if marker != "" {
-		killMarked(marker)
+	if st.marker != "" {
+		killMarked(st.marker)
 	}
-	return 0
+}
+
+// groupsToEnd returns the recorded groups that may be signalled, in
+// ascending order: all but those whose leader's pid now names another
+// process (alive with another start time). A group whose leader is gone
+// is kept: its id stays reserved while any member lives.
+func groupsToEnd(groups map[int]watchGroup, startTime func(int) (uint64, bool)) []int {
+	var out []int
+	for pgid, g := range groups {
+		if st, ok := startTime(g.pid); ok && st != g.start {
+			continue
+		}
+		out = append(out, pgid)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// stillAlive returns the groups of pgids for which alive is true.
+func stillAlive(pgids []int, alive func(int) bool) []int {
+	out := pgids[:0]
+	for _, pgid := range pgids {
+		if alive(pgid) {
+			out = append(out, pgid)
+		}
+	}
+	return out
 }

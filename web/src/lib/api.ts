@@ -372,6 +372,9 @@ export interface ExecuteResult {
   stdout: string;
   stderr: string;
   truncated: boolean;
+  /** The exact bytes of stdout, present only when they are not valid UTF-8. */
+  stdoutBase64?: string;
+  stderrBase64?: string;
 }
 export interface SpawnParams {
   capability: string;
