@@ -296,6 +296,7 @@ func Open(dataDir string, opts Options) (*Store, error) {
 		}
 	}
 	path := filepath.Join(dataDir, FileName)
+	createPrivate(path)
 	s := &Store{path: path, opts: opts}
 
 	err := s.openWritable()
@@ -313,6 +314,19 @@ func Open(dataDir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates an empty database file readable by its owner only
+// when none exists. SQLite would create it with 0644, and it gives the
+// -wal and -shm files it creates later the mode of the database file, so
+// this one mode covers all three. An empty file is a new database to
+// SQLite. A failure is left to Open, which reports it (read-only
+// directory) or finds the file already there.
+func createPrivate(path string) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		f.Close()
+	}
 }
 
 func (s *Store) openWritable() error {
