@@ -159,6 +159,7 @@ type Store struct {
 	w *writer // nil when read-only
 
 	health    atomic.Pointer[Unavailable]
+	lost      lostCounts                  // events lost per stream since Open (loss.go)
 	list      atomic.Pointer[sessionList] // ListSessions cache, see records.go
 	listGen   atomic.Int64                // bumped by every commit that may change sessions
 	closeOnce sync.Once
@@ -187,6 +188,10 @@ type Unavailable struct {
 	Op   string
 	Kind error
 	Err  error
+	// Kept is set on the error of a write the store has not dropped: a
+	// run's end (FinishRun) or a status change (SetStatus) is applied, in
+	// order, by the next commit that succeeds.
+	Kept bool
 }
 
 func (e *Unavailable) Error() string {
