@@ -25,6 +25,7 @@ import (
 	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/proc"
 	"github.com/corral-dev/corral/session"
+	"github.com/corral-dev/corral/store"
 )
 
 func TestMain(m *testing.M) {
@@ -303,6 +304,8 @@ func TestErrorMapping(t *testing.T) {
 		{fmt.Errorf("%w: claude", session.ErrSpawn), CodeSpawnFailed},
 		{Errorf(CodeUnauthorized, "x"), CodeUnauthorized},
 		{errors.New("boom"), CodeInternal},
+		{&store.Unavailable{Op: "append", Kind: store.ErrDiskFull, Err: errors.New("full")}, CodeStorageFull},
+		{fmt.Errorf("x: %w", &store.Unavailable{Op: "append", Kind: store.ErrIO, Err: errors.New("eio")}), CodeStoreFailed},
 	}
 	for _, c := range cases {
 		if got := AsError(c.err).Code; got != c.code {

@@ -17,20 +17,23 @@ import (
 // Stable error codes. A client matches on these; the wording of Message may
 // change between versions, the codes do not.
 const (
-	CodeNotFound         = "not_found"         // no such session, process, request or method
-	CodeInvalidArgument  = "invalid_argument"  // malformed or missing parameters, oversized body
-	CodePolicyDenied     = "policy_denied"     // the policy refused (the rule is in the message)
-	CodePermissionDenied = "permission_denied" // the operating system refused corral's user (not the policy)
-	CodeLimitReached     = "limit_reached"     // a concurrency or size limit is reached
-	CodeSpawnFailed      = "spawn_failed"      // the program could not be started
-	CodeConflict         = "conflict"          // the request does not fit the current state
-	CodeUnauthorized     = "unauthorized"      // missing or wrong credentials
-	CodeInternal         = "internal"          // anything else: a bug or an environmental failure
+	CodeNotFound         = "not_found"           // no such session, process, request or method
+	CodeInvalidArgument  = "invalid_argument"    // malformed or missing parameters, oversized body
+	CodePolicyDenied     = "policy_denied"       // the policy refused (the rule is in the message)
+	CodePermissionDenied = "permission_denied"   // the operating system refused corral's user (not the policy)
+	CodeLimitReached     = "limit_reached"       // a concurrency or size limit is reached
+	CodeSpawnFailed      = "spawn_failed"        // the program could not be started
+	CodeConflict         = "conflict"            // the request does not fit the current state
+	CodeUnauthorized     = "unauthorized"        // missing or wrong credentials
+	CodeInternal         = "internal"            // anything else: a bug or an environmental failure
+	CodeStorageFull      = store.CodeStorageFull // the disk of the data directory is full
+	CodeStoreFailed      = store.CodeStoreFailed // the store cannot write (read-only data directory, I/O error)
 )
 
 // Codes lists every code, in a stable order.
 var Codes = []string{CodeNotFound, CodeInvalidArgument, CodePolicyDenied, CodeLimitReached,
-	CodeSpawnFailed, CodeConflict, CodeUnauthorized, CodeInternal, CodePermissionDenied}
+	CodeSpawnFailed, CodeConflict, CodeUnauthorized, CodeInternal, CodePermissionDenied,
+	CodeStorageFull, CodeStoreFailed}
 
 // Error is the error every facade method returns to a transport: a stable
 // Code and a message for people. Both transports send it as
@@ -63,6 +66,7 @@ func Errorf(code, format string, args ...any) *Error {
 //   - session.ErrInvalid: invalid_argument;
 //   - session.ErrConflict, store.ErrResolved: conflict;
 //   - session.ErrLimit, *supervise.LimitReached: limit_reached;
+//   - *store.Unavailable: storage_full (disk full) or store_failed;
 //   - context.Canceled, context.DeadlineExceeded and everything else: internal.
 func AsError(err error) *Error {
 	if err == nil {
@@ -107,6 +111,8 @@ func AsError(err error) *Error {
 		code = CodeLimitReached
 	case errors.Is(err, session.ErrSpawn):
 		code = CodeSpawnFailed
+	case store.Code(err) != "":
+		code = store.Code(err)
 	}
 	return &Error{Code: code, Message: err.Error(), err: err}
 }
@@ -128,6 +134,10 @@ func HTTPStatus(code string) int {
 		return http.StatusConflict
 	case CodeUnauthorized:
 		return http.StatusUnauthorized
+	case CodeStorageFull:
+		return http.StatusInsufficientStorage
+	case CodeStoreFailed:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}

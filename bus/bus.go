@@ -9,10 +9,11 @@
 // is idle, that is, while fewer than Burst (4) deliveries happened in the
 // last MaxDelay; under load events are coalesced for at most MaxDelay
 // (16 ms) or MaxBatch (256) events, whichever comes first. A subscriber whose queue
-// passes QueueLimit is cut off: its channel is closed and Err returns a
-// *Dropped holding the cursor of the last event it received, from which it
-// can resubscribe without a gap. It never slows the producer or other
-// subscribers.
+// passes QueueLimit events or QueueBytes bytes is cut off: its channel is
+// closed and Err returns a *Dropped holding the cursor of the last event it
+// received, from which it can resubscribe without a gap. It never slows the
+// producer or other subscribers, and a subscriber that stops reading holds
+// at most about QueueBytes of events in memory.
 //
 // Subscribe(since) replays from the store every event with Cursor > since,
 // then switches to live delivery with no gap and no duplicate: the live
@@ -44,7 +45,13 @@ type Source interface {
 
 // Options tune a Bus. The zero value gives the documented defaults.
 type Options struct {
-	QueueLimit int           // events buffered per subscriber before it is cut off; default 8192
+	QueueLimit int // events buffered per subscriber before it is cut off; default 8192
+	// QueueBytes bounds the same queue in bytes (Data and Raw plus
+	// EventOverhead per event, the batch being delivered included); default
+	// 64 MiB. A subscriber that holds nothing is never cut off by the
+	// batch it is offered, so one event larger than the bound still gets
+	// through to a reader that keeps up.
+	QueueBytes int64
 	MaxBatch   int           // most events per delivered batch; default 256
 	MaxDelay   time.Duration // longest an event waits to be coalesced under load; default 16 ms
 	// Burst is how many deliveries within MaxDelay still count as idle, so
@@ -57,6 +64,9 @@ type Options struct {
 func (o *Options) fill() {
 	if o.QueueLimit <= 0 {
 		o.QueueLimit = 8192
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = 64 << 20
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 256
@@ -98,11 +108,12 @@ var ErrClosed = errors.New("bus: closed")
 // resubscribe with, or 0 if it received none beyond its own since).
 type Dropped struct {
 	Cursor  int64
-	Pending int // events that were waiting when it was cut off
+	Pending int   // events that were waiting when it was cut off
+	Bytes   int64 // their size, as QueueBytes counts it (the batch in delivery included)
 }
 
 func (d *Dropped) Error() string {
-	return fmt.Sprintf("bus: subscriber fell behind by more than its queue (%d events pending) and was cut off; resume from cursor %d", d.Pending, d.Cursor)
+	return fmt.Sprintf("bus: subscriber fell behind by more than its queue (%d events, %d bytes pending) and was cut off; resume from cursor %d", d.Pending, d.Bytes, d.Cursor)
 }
 
 // Event returns a bus.dropped event carrying the resume cursor, for a
@@ -180,6 +191,8 @@ type Subscription struct {
 
 	mu        sync.Mutex
 	q         []event.Event
+	qBytes    int64     // size of q (see EventSize)
+	flight    int64     // size of the batch being delivered
 	qSince    time.Time // when the oldest queued event arrived
 	replaying bool
 	overflows int // live-queue overflows during replay (the store has those events)
@@ -255,7 +268,7 @@ func (s *Subscription) stopLocked(err error) {
 	}
 	s.killed = true
 	s.err = err
-	s.q = nil
+	s.q, s.qBytes = nil, 0
 	close(s.kill)
 	s.cancel()
 }
@@ -268,9 +281,11 @@ func (s *Subscription) offer(batch []event.Event, now time.Time) {
 		return
 	}
 	n := len(s.q)
+	held := s.qBytes + s.flight
 	for i := range batch {
 		if s.f.match(&batch[i]) {
 			s.q = append(s.q, batch[i])
+			s.qBytes += EventSize(&batch[i])
 		}
 	}
 	if len(s.q) == n {
@@ -279,15 +294,16 @@ func (s *Subscription) offer(batch []event.Event, now time.Time) {
 	if n == 0 {
 		s.qSince = now
 	}
-	if len(s.q) > s.b.opts.QueueLimit {
+	if overflow(len(s.q), s.qBytes+s.flight, held, &s.b.opts) {
 		if s.replaying {
 			// Everything published is already committed, so the replay
 			// will read these from the store; forget them and tell the
 			// replay loop to read once more.
-			s.q = s.q[:0]
+			clear(s.q)
+			s.q, s.qBytes = s.q[:0], 0
 			s.overflows++
 		} else {
-			s.stopLocked(&Dropped{Cursor: s.lastSent.Load(), Pending: len(s.q)})
+			s.stopLocked(&Dropped{Cursor: s.lastSent.Load(), Pending: len(s.q), Bytes: s.qBytes + s.flight})
 			return
 		}
 	}
@@ -378,12 +394,34 @@ func (s *Subscription) replay(since int64) bool {
 		s.replaying = false
 		i := 0
 		for i < len(s.q) && s.q[i].Cursor <= last {
+			s.qBytes -= EventSize(&s.q[i])
 			i++
 		}
 		s.q = append(s.q[:0], s.q[i:]...)
 		s.mu.Unlock()
 		return true
 	}
+}
+
+// EventOverhead is what QueueBytes counts for an event besides its Data
+// and Raw: the struct and its short strings.
+const EventOverhead = 128
+
+// EventSize is the size of an event as QueueBytes counts it.
+func EventSize(ev *event.Event) int64 {
+	return int64(len(ev.Data)+len(ev.Raw)) + EventOverhead
+}
+
+// overflow decides whether a subscriber's queue is past its bounds, now
+// that it holds events, bytes (queued and in delivery) and held bytes
+// before the batch just offered. A subscriber that held nothing is not
+// cut off for its bytes: the one batch it was offered is the least it
+// must be able to take. A pure function.
+func overflow(events int, bytes, held int64, o *Options) bool {
+	if events > o.QueueLimit {
+		return true
+	}
+	return held > 0 && bytes > o.QueueBytes
 }
 
 // plan is the batching policy, a pure function so that it can be tested
@@ -419,6 +457,7 @@ func (s *Subscription) live() {
 	ri := 0
 	for {
 		s.mu.Lock()
+		s.flight = 0 // the last batch was taken (or none was sent)
 		if s.killed {
 			s.mu.Unlock()
 			return
@@ -437,6 +476,10 @@ func (s *Subscription) live() {
 			// up append moves to a fresh array.
 			batch = s.q[:n:n]
 			s.q = s.q[n:]
+			for i := range batch {
+				s.flight += EventSize(&batch[i])
+			}
+			s.qBytes -= s.flight
 			s.qSince = now // the rest waited at most this long for their turn
 		}
 		s.mu.Unlock()

@@ -406,3 +406,92 @@ func TestBurstIsDeliveredAtOnceThenCoalesced(t *testing.T) {
 		t.Fatalf("after the burst: a batch of %d from %d, want 10 from 5", len(got), got[0].Cursor)
 	}
 }
+
+// appendBig commits n events of session s whose Data is data (shared, so
+// the test itself stays small), one batch each, like a stream of the
+// parts of a huge line.
+func (l *memLog) appendBig(s string, data []byte, n int) {
+	for i := 0; i < n; i++ {
+		l.mu.Lock()
+		l.seqs[s]++
+		ev := event.Event{SessionID: s, Seq: l.seqs[s], Cursor: int64(len(l.evs) + 1), Kind: event.Stdout, Data: data}
+		l.evs = append(l.evs, ev)
+		l.mu.Unlock()
+		l.bus.Publish([]event.Event{ev})
+	}
+}
+
+// queuedBytes is what a subscription's queue holds in Data and Raw.
+func queuedBytes(s *Subscription) (n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.q {
+		n += int64(len(s.q[i].Data) + len(s.q[i].Raw))
+	}
+	return n
+}
+
+// TestStalledSubscriberIsBoundedInBytes publishes the parts of a huge
+// line (1,000 events of 256 KiB: far fewer events than QueueLimit, far
+// more bytes than QueueBytes) to a subscriber that never reads. Its queue
+// must stay under the byte bound, it must be cut off like a subscriber
+// past QueueLimit, and it must then get every event, with no loss, by
+// resuming from the store.
+func TestStalledSubscriberIsBoundedInBytes(t *testing.T) {
+	l := newMemLog()
+	b := New(l, Options{})
+	l.bus = b
+	defer b.Close()
+	stuck, err := b.Subscribe(context.Background(), -1, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 256<<10)
+	var largest int64
+	for i := 0; i < 1000; i++ {
+		l.appendBig("s", data, 1)
+		largest = max(largest, queuedBytes(stuck))
+	}
+	// The bound, plus the one event that finds it full.
+	if limit := int64(64<<20) + int64(len(data)); largest > limit {
+		t.Fatalf("a subscriber that never reads queued %d MiB (bound %d MiB)", largest>>20, limit>>20)
+	}
+	for range stuck.C {
+		t.Fatal("the stalled subscriber received a batch")
+	}
+	var d *Dropped
+	if !errors.As(stuck.Err(), &d) || d.Cursor != 0 || d.Bytes <= 64<<20 {
+		t.Fatalf("stalled subscriber ended with %v", stuck.Err())
+	}
+	again, err := b.Subscribe(context.Background(), d.Cursor, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := equal(drain(t, again, 1000), l.want(0, Filter{})); err != nil {
+		t.Fatalf("resumed: %v", err)
+	}
+	again.Close()
+}
+
+func TestOverflow(t *testing.T) {
+	o := &Options{QueueLimit: 10, QueueBytes: 1000}
+	o.fill()
+	cases := []struct {
+		events      int
+		bytes, held int64
+		want        bool
+	}{
+		{10, 1000, 500, false},
+		{11, 10, 0, true},       // past the event bound
+		{5, 1001, 500, true},    // past the byte bound
+		{1, 5000, 0, false},     // one huge batch offered to an empty queue
+		{3, 5000, 0, false},     // the same with several events
+		{3, 1001, 1, true},      // anything held: the byte bound applies
+		{10, 1000, 1000, false}, // at the bound
+	}
+	for _, c := range cases {
+		if got := overflow(c.events, c.bytes, c.held, o); got != c.want {
+			t.Errorf("overflow(%d, %d, %d) = %v", c.events, c.bytes, c.held, got)
+		}
+	}
+}

@@ -60,6 +60,7 @@ const (
 	ErrorKind          = "error"
 	PolicyDecision     = "policy.decision"
 	Trimmed            = "store.trimmed"
+	EventsLost         = "events.lost" // events of the stream that the store could not write (disk full), counted
 	SubscriberDropped  = "bus.dropped"
 )
 

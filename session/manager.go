@@ -139,6 +139,9 @@ type live struct {
 	// newAgentID is a per-turn agent's session id announced by the running
 	// turn, adopted only when the turn succeeds (see onAgentEvent).
 	newAgentID string
+	// lostAtStart is the store's count of the session's lost events when
+	// the running turn started (see storefail.go).
+	lostAtStart int64
 }
 
 type pending struct {
@@ -830,6 +833,9 @@ func (m *Manager) setStatusLocked(ctx context.Context, l *live, st Status, reaso
 		return
 	}
 	rec, err := m.o.Store.SetStatus(ctx, l.id, string(st), reason)
+	if keptByStore(err) {
+		err, rec.Status = nil, "" // the store makes the change when it can write
+	}
 	if err != nil {
 		m.log.Warn("cannot change session status", "session", l.id, "to", st, "err", err)
 		if rec.Status != "" {
@@ -853,6 +859,7 @@ func (m *Manager) endTurnLocked(ctx context.Context, l *live, reason string, st 
 		m.resolveLocked(ctx, l, rid, p, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: "the turn ended: " + reason})
 	}
 	if l.turn != "" {
+		st, why = m.storeOutcomeLocked(l, st, why)
 		end := store.RunEnd{Reason: reason}
 		if reason == "exit" {
 			zero := 0
@@ -931,6 +938,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 		return "", err
 	}
 	l.turn, l.newAgentID = runID, ""
+	l.lostAtStart = m.o.Store.LostEvents(id)
 	m.changed()
 	l.lastActivity.Store(m.o.Now().UnixNano())
 	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})

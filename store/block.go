@@ -109,6 +109,10 @@ func decodeBlock(dst []event.Event, session string, firstCursor, firstSeq, lastS
 	if len(body) == 0 || body[0] != blockFormat {
 		return dst, fmt.Errorf("%w (stream %q, seq %d: format)", errBadBlock, session, firstSeq)
 	}
+	if lastSeq < firstSeq {
+		// A block holds at least one event: the row itself is damaged.
+		return dst, fmt.Errorf("%w (stream %q, seq %d: last seq %d before the first)", errBadBlock, session, firstSeq, lastSeq)
+	}
 	p := body[1:]
 	var t int64
 	for seq, cur := firstSeq, firstCursor; seq <= lastSeq; seq, cur = seq+1, cur+1 {

@@ -172,14 +172,16 @@ func (s *Store) ListSessions(limit int) ([]Session, error) {
 // Options.Transition and recorded as a session.status event, as SetStatus
 // does. An error from fn aborts the update and is returned.
 func (s *Store) UpdateSession(ctx context.Context, id string, fn func(*Session) error) (Session, error) {
-	return s.updateSession(ctx, id, "", fn)
+	return s.updateSession(ctx, id, "", false, fn)
 }
 
 // SetStatus moves a session to status to, validated by Options.Transition,
 // and appends a session.status event {"status","from","reason"} in the
-// same transaction, so the record and the log never disagree.
+// same transaction, so the record and the log never disagree. When the
+// disk refuses the change it is kept (an *Unavailable with Kept set) and
+// made, checked again, by the next commit that succeeds.
 func (s *Store) SetStatus(ctx context.Context, id, to, reason string) (Session, error) {
-	return s.updateSession(ctx, id, reason, func(x *Session) error {
+	return s.updateSession(ctx, id, reason, true, func(x *Session) error {
 		x.Status = to
 		return nil
 	})
@@ -192,9 +194,9 @@ type StatusData struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-func (s *Store) updateSession(ctx context.Context, id, reason string, fn func(*Session) error) (Session, error) {
+func (s *Store) updateSession(ctx context.Context, id, reason string, keep bool, fn func(*Session) error) (Session, error) {
 	var out Session
-	err := s.write(ctx, "update session", func(t *wtx) error {
+	err := s.writeJob(ctx, "update session", func(t *wtx) error {
 		cur, err := scanSession(t.tx.QueryRowContext(t.ctx, "SELECT "+sessionCols+" FROM sessions WHERE id=?", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -231,7 +233,7 @@ func (s *Store) updateSession(ctx context.Context, id, reason string, fn func(*S
 		}
 		out = next
 		return nil
-	})
+	}, keep)
 	return out, err
 }
 
@@ -337,10 +339,12 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 // in the same transaction, and reports true. If the run already ended
 // (FinishRun was called, or a run.exited event for it was appended, which
 // closes the run too) it does nothing and reports false, so a run never
-// gets two terminal events through the store.
+// gets two terminal events through the store. When the disk refuses the
+// write, the error is an *Unavailable with Kept set: the run end is not
+// dropped but written by the next commit that succeeds.
 func (s *Store) FinishRun(ctx context.Context, runID string, end RunEnd) (bool, error) {
 	emitted := false
-	err := s.write(ctx, "finish run", func(t *wtx) error {
+	err := s.writeKept(ctx, "finish run", func(t *wtx) error {
 		emitted = false
 		var session string
 		var ended sql.NullInt64

@@ -159,6 +159,7 @@ type Store struct {
 	w *writer // nil when read-only
 
 	health    atomic.Pointer[Unavailable]
+	lost      lostCounts                  // events lost per stream since Open (loss.go)
 	list      atomic.Pointer[sessionList] // ListSessions cache, see records.go
 	listGen   atomic.Int64                // bumped by every commit that may change sessions
 	closeOnce sync.Once
@@ -187,6 +188,10 @@ type Unavailable struct {
 	Op   string
 	Kind error
 	Err  error
+	// Kept is set on the error of a write the store has not dropped: a
+	// run's end (FinishRun) or a status change (SetStatus) is applied, in
+	// order, by the next commit that succeeds.
+	Kept bool
 }
 
 func (e *Unavailable) Error() string {
@@ -296,6 +301,7 @@ func Open(dataDir string, opts Options) (*Store, error) {
 		}
 	}
 	path := filepath.Join(dataDir, FileName)
+	createPrivate(path)
 	s := &Store{path: path, opts: opts}
 
 	err := s.openWritable()
@@ -313,6 +319,19 @@ func Open(dataDir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates an empty database file readable by its owner only
+// when none exists. SQLite would create it with 0644, and it gives the
+// -wal and -shm files it creates later the mode of the database file, so
+// this one mode covers all three. An empty file is a new database to
+// SQLite. A failure is left to Open, which reports it (read-only
+// directory) or finds the file already there.
+func createPrivate(path string) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		f.Close()
+	}
 }
 
 func (s *Store) openWritable() error {

@@ -93,9 +93,16 @@ func TestDiskFullIsTypedAndRecoverable(t *testing.T) {
 	if s.Health() != nil {
 		t.Fatalf("health after recovery %v", s.Health())
 	}
-	st2, _ := s.StreamStats("s")
-	if st2.LastSeq != st.LastSeq+1 {
-		t.Fatalf("seq jumped from %d to %d: failed batches must not leave gaps", st.LastSeq, st2.LastSeq)
+	// Failed batches leave no gaps: the session's log continues with the
+	// events.lost report and the new event.
+	after := allEvents(t, s, "s")
+	for i, e := range after {
+		if e.Seq != int64(i)+1 {
+			t.Fatalf("event %d has seq %d: failed batches must not leave gaps", i, e.Seq)
+		}
+	}
+	if n := int64(countKind(after, event.EventsLost)); n < 1 || int64(len(after)) != st.LastSeq+n+1 {
+		t.Fatalf("%d events before recovery, %d after, %d events.lost", st.LastSeq, len(after), n)
 	}
 	// The filling loop can see more than one failure, and a failed batch
 	// can hold any number of the appended events: the writer sizes batches

@@ -26,6 +26,9 @@ type job struct {
 	fn   func(t *wtx) error
 	done chan error
 	err  error
+	// keep: when the disk refuses the job, it is not dropped but applied
+	// by the next commit that succeeds (a run's end, a status change).
+	keep bool
 }
 
 // writer owns every write: one goroutine, one connection, so sequence
@@ -40,6 +43,10 @@ type writer struct {
 	head   int
 	closed bool
 	done   chan struct{}
+	// retry asks take for an empty batch, to write what failed commits
+	// left to report (armRetry in loss.go); retryTimer is the pending ask.
+	retry      bool
+	retryTimer *time.Timer
 	// The queue and batch bounds in force (see bounds), and the measured
 	// writer time per event they derive from; all guarded by mu.
 	qlimit, blimit int
@@ -48,8 +55,7 @@ type writer struct {
 	// Owned by the writer goroutine.
 	cursor  int64
 	streams map[string]*stream
-	lost    int64 // events in failed commits, reported once writing works again
-	lostErr error
+	loss    lossLog // what failed commits cost, until a commit reports it (loss.go)
 
 	// ins is the block INSERT, prepared once on the write connection and
 	// reused by every batch (a statement survives COMMIT and ROLLBACK). It
@@ -146,16 +152,18 @@ func (w *writer) waitRoom(n int) error {
 }
 
 // take removes up to MaxBatch items, waiting for at least one. It returns
-// nil once the writer is closed and drained.
-func (w *writer) take(buf []item) []item {
+// false once the writer is closed and drained.
+// An armed retry makes it return an empty batch instead of waiting.
+func (w *writer) take(buf []item) ([]item, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for len(w.q) == w.head && !w.closed {
+	for len(w.q) == w.head && !w.closed && !w.retry {
 		w.cond.Wait()
 	}
+	w.retry = false
 	n := min(len(w.q)-w.head, w.blimit)
 	if n == 0 {
-		return nil
+		return buf[:0], !w.closed
 	}
 	buf = append(buf[:0], w.q[w.head:w.head+n]...)
 	clear(w.q[w.head : w.head+n]) // drop references to Data/Raw early
@@ -168,12 +176,16 @@ func (w *writer) take(buf []item) []item {
 		w.q, w.head = w.q[:k], 0
 	}
 	w.cond.Broadcast()
-	return buf
+	return buf, true
 }
 
 func (w *writer) close() error {
 	w.mu.Lock()
 	w.closed = true
+	if w.retryTimer != nil {
+		w.retryTimer.Stop()
+		w.retryTimer = nil
+	}
 	w.cond.Broadcast()
 	w.mu.Unlock()
 	<-w.done
@@ -192,8 +204,11 @@ func (w *writer) run() {
 	defer close(w.done)
 	var buf []item
 	for {
-		buf = w.take(buf)
-		if buf == nil {
+		var ok bool
+		buf, ok = w.take(buf)
+		if !ok {
+			// A last try at what failed commits left to report.
+			w.commit(nil)
 			return
 		}
 		start := time.Now()
@@ -251,9 +266,10 @@ func bounds(perEvent time.Duration, o *Options) (queue, batch int) {
 	return queue, batch
 }
 
-// submit runs fn in the writer and waits for the commit of its batch.
-func (w *writer) submit(ctx context.Context, fn func(t *wtx) error) error {
-	j := &job{fn: fn, done: make(chan error, 1)}
+// submit runs fn in the writer and waits for the commit of its batch. With
+// keep, a commit the disk refuses does not drop the job (see job.keep).
+func (w *writer) submit(ctx context.Context, fn func(t *wtx) error, keep bool) error {
+	j := &job{fn: fn, done: make(chan error, 1), keep: keep}
 	if err := w.enqueue(item{job: j}); err != nil {
 		return err
 	}
@@ -442,8 +458,32 @@ func (w *writer) insertBlock(ctx context.Context, firstCursor, sid, firstSeq, la
 }
 
 // commit writes one batch in one transaction and, once it is durable,
-// publishes its events and answers its jobs.
+// publishes its events and answers its jobs. A batch that fails is written
+// again without its plain events (see salvage in loss.go), so that a flood
+// that fills the disk does not take the jobs and terminal events queued
+// behind it down with it.
 func (w *writer) commit(items []item) {
+	if len(items) == 0 && !w.loss.pending() {
+		return
+	}
+	t, jobs, err := w.tryCommit(items)
+	if err != nil {
+		u := asUnavailable(err)
+		w.loss.record(items, u, &w.s.lost)
+		t, jobs, err = w.salvage(items, u)
+		if err != nil {
+			w.failed(jobs, asUnavailable(err))
+			return
+		}
+	}
+	w.committed(t, jobs)
+}
+
+// tryCommit runs items in one transaction: first what earlier failed
+// commits left to report (loss.go), then the items. On failure everything
+// is rolled back and the writer's state restored; the loss record is left
+// for the next attempt.
+func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 	ctx := context.Background()
 	t := &wtx{
 		w:        w,
@@ -462,12 +502,8 @@ func (w *writer) commit(items []item) {
 		}
 		t.tx = tx
 		t.pushFrame()
-		if w.lost > 0 {
-			// Say, in the log itself, that events were lost while the disk
-			// refused writes (never drop silently).
-			if _, err := t.emit(lostNotice(w.lost, w.lostErr)); err != nil {
-				return err
-			}
+		if err := w.loss.report(t); err != nil {
+			return err
 		}
 		for i := range items {
 			it := &items[i]
@@ -496,27 +532,45 @@ func (w *writer) commit(items []item) {
 			t.tx.Rollback()
 			t.undo(t.frames[0])
 		}
-		uerr := classify("append", err)
-		var u *Unavailable
-		if !errors.As(uerr, &u) {
-			u = &Unavailable{Op: "append", Kind: ErrIO, Err: err}
-		}
-		w.s.health.Store(u)
-		for i := range items {
-			if items[i].job == nil {
-				w.lost++
-			}
-		}
-		w.lostErr = u
-		for _, j := range jobs {
-			j.done <- u
-		}
-		if f := w.s.opts.OnError; f != nil {
-			f(u)
-		}
-		return
+		return nil, jobs, err
 	}
-	w.lost, w.lostErr = 0, nil
+	w.loss = lossLog{} // report ran in this transaction
+	return t, jobs, nil
+}
+
+// asUnavailable classifies a commit failure; anything that is not one of
+// the environmental kinds counts as an I/O error of the append.
+func asUnavailable(err error) *Unavailable {
+	var u *Unavailable
+	if errors.As(classify("append", err), &u) {
+		return u
+	}
+	return &Unavailable{Op: "append", Kind: ErrIO, Err: err}
+}
+
+// failed answers the jobs of a batch that could not be committed, even
+// without its events, and arranges a retry of what is left to report.
+func (w *writer) failed(jobs []*job, u *Unavailable) {
+	w.s.health.Store(u)
+	for _, j := range jobs {
+		if j.keep && j.fn != nil {
+			// Not lost: applied, in order, by the next commit that works.
+			w.loss.kept = append(w.loss.kept, j)
+			kept := *u
+			kept.Kept = true
+			j.done <- &kept
+			continue
+		}
+		j.done <- u
+	}
+	w.armRetry()
+	if f := w.s.opts.OnError; f != nil {
+		f(u)
+	}
+}
+
+// committed publishes a committed batch and answers its jobs.
+func (w *writer) committed(t *wtx, jobs []*job) {
 	w.s.health.Store(nil)
 	if len(jobs) > 0 || len(t.activity) > 0 {
 		// Jobs may change session rows and events move last_activity:
@@ -589,18 +643,6 @@ func (w *writer) restartWAL() {
 	case <-timer.C:
 	}
 	w.sinceRestart = walRestartBytes - 2*walKickBytes
-}
-
-func lostNotice(n int64, cause error) event.Event {
-	msg := ""
-	if cause != nil {
-		msg = cause.Error()
-	}
-	return event.New(event.ErrorKind, map[string]any{
-		"code":       "store_write_failed",
-		"lostEvents": n,
-		"message":    msg,
-	})
 }
 
 // runJob runs one job under a savepoint. A job's own error is reported to
@@ -725,7 +767,7 @@ func (s *Store) AppendWait(ctx context.Context, evs ...event.Event) ([]event.Eve
 			out = append(out, e)
 		}
 		return nil
-	})
+	}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -752,10 +794,21 @@ func (s *Store) Sync(ctx context.Context) error {
 
 // write runs fn in the writer transaction and waits for its commit.
 func (s *Store) write(ctx context.Context, op string, fn func(t *wtx) error) error {
+	return s.writeJob(ctx, op, fn, false)
+}
+
+// writeKept is write for a job the store must not drop when the disk
+// refuses it: its error is then an *Unavailable with Kept set, and the
+// job runs again, in order, in the next commit that succeeds.
+func (s *Store) writeKept(ctx context.Context, op string, fn func(t *wtx) error) error {
+	return s.writeJob(ctx, op, fn, true)
+}
+
+func (s *Store) writeJob(ctx context.Context, op string, fn func(t *wtx) error, keep bool) error {
 	if err := s.writable(op); err != nil {
 		return err
 	}
-	err := s.w.submit(ctx, fn)
+	err := s.w.submit(ctx, fn, keep)
 	if err != nil {
 		return classify(op, err)
 	}
