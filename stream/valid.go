@@ -7,7 +7,20 @@ package stream
 // allocates below 128 levels of nesting (json.Valid runs a state machine
 // per byte).
 func Valid(b []byte) bool {
-	d := decoder{b: b}
+	return valid(decoder{b: b})
+}
+
+// ValidUTF8JSON reports whether b is exactly one JSON value, surrounding
+// JSON whitespace allowed, and valid UTF-8: Valid(b) && utf8.Valid(b), in
+// one pass (outside strings, valid JSON is ASCII; the scanner checks the
+// strings' UTF-8 as it goes). Such a line can be embedded as is in any
+// JSON output that must stay UTF-8.
+func ValidUTF8JSON(b []byte) bool {
+	return valid(decoder{b: b, utf8: msb})
+}
+
+func valid(d decoder) bool {
+	b := d.b
 	i := d.ws(0)
 	if i == len(b) {
 		return false

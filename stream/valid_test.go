@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var validCases = []string{
@@ -16,13 +17,25 @@ var validCases = []string{
 	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 	strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000),
 	strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+	// UTF-8 in strings, valid and not, in the 8-byte scan and in its tail.
+	`["é"]`, `{"ключ":"значение, 日本語 😀"}`, "[\"abcdefgh\xc3\xa9ijklmnop\"]", "[\"abcdefghijklmnop\xff\"]",
+	"[\"\xc3\"]", "[\"ab\xc3\"]", "[\"\xe2\x82\"]", "[\"\xed\xa0\x80\"]", "[\"\xc0\xaf\"]",
+	"[\"\xf4\x90\x80\x80\"]", "{\"\xff\":1}", "[\"ok\"]\xff", "\xef\xbb\xbf[]", "[\"\xe2\x80\xa8\"]",
 }
 
 func TestValidMatchesEncodingJSON(t *testing.T) {
 	for _, c := range append(validCases, badLines...) {
-		if got, want := Valid([]byte(c)), json.Valid([]byte(c)); got != want {
-			t.Errorf("Valid(%.80q) = %v, encoding/json says %v", c, got, want)
-		}
+		checkValid(t, []byte(c))
+	}
+}
+
+func checkValid(t *testing.T, b []byte) {
+	t.Helper()
+	if got, want := Valid(b), json.Valid(b); got != want {
+		t.Errorf("Valid(%.80q) = %v, encoding/json says %v", b, got, want)
+	}
+	if got, want := ValidUTF8JSON(b), json.Valid(b) && utf8.Valid(b); got != want {
+		t.Errorf("ValidUTF8JSON(%.80q) = %v, want %v", b, got, want)
 	}
 }
 
@@ -33,8 +46,6 @@ func FuzzValid(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := Valid(b), json.Valid(b); got != want {
-			t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, got, want)
-		}
+		checkValid(t, b)
 	})
 }
