@@ -77,6 +77,7 @@ func (j *jsonWriter) run() {
 		if err != nil {
 			j.failed = true
 			j.buf = j.buf[:0]
+			j.cond.Broadcast() // a producer waiting for room drops its line now
 		}
 	}
 }
@@ -89,12 +90,16 @@ func (j *jsonWriter) lock() {
 	}
 }
 
-// unlock hands what was appended to the writing goroutine.
-func (j *jsonWriter) unlock() {
+// unlock hands what was appended to the writing goroutine. It wakes that
+// goroutine only when the buffer was empty before: otherwise it is
+// writing, and takes the new lines when it is done.
+func (j *jsonWriter) unlock(wasEmpty bool) {
 	if j.failed {
 		j.buf = j.buf[:0]
 	}
-	j.cond.Broadcast()
+	if wasEmpty && len(j.buf) > 0 {
+		j.cond.Broadcast()
+	}
 	j.mu.Unlock()
 }
 
@@ -115,8 +120,9 @@ func (j *jsonWriter) output(o proc.Output) {
 	// JSON: only a whole line is a JSON document.
 	whole := !o.Continued && !j.inCut[s]
 	j.inCut[s] = o.Continued
+	empty := len(j.buf) == 0
 	j.buf = appendOutputLine(j.buf, o, j.stampText, whole)
-	j.unlock()
+	j.unlock(empty)
 }
 
 // value writes v (the restart and exit lines) as encoding/json encodes it.
@@ -126,8 +132,9 @@ func (j *jsonWriter) value(v any) {
 		return
 	}
 	j.lock()
+	empty := len(j.buf) == 0
 	j.buf = append(append(j.buf, b...), '\n')
-	j.unlock()
+	j.unlock(empty)
 }
 
 // close writes what is pending, stops the writing goroutine and waits for
@@ -156,12 +163,11 @@ func appendOutputLine(dst []byte, o proc.Output, stamp []byte, whole bool) []byt
 	dst = strconv.AppendUint(dst, o.Seq, 10)
 	dst = append(dst, `,"time":`...)
 	dst = append(dst, stamp...)
-	b := o.Bytes
-	switch text := utf8.Valid(b); {
-	case text && whole && jsonDocument(b):
+	switch b := o.Bytes; {
+	case whole && jsonDocument(b):
 		dst = append(dst, `,"json":`...)
 		dst = append(dst, b...)
-	case text:
+	case utf8.Valid(b):
 		dst = append(dst, `,"text":`...)
 		dst = appendJSONString(dst, b)
 	default:
@@ -181,12 +187,12 @@ func appendOutputLine(dst []byte, o proc.Output, stamp []byte, whole bool) []byt
 	return append(dst, "}\n"...)
 }
 
-// jsonDocument reports whether line (already known to be UTF-8) is, byte
-// for byte, one JSON object or array: encoding/json.Valid accepts it and it
-// has no whitespace before or after the value. Such a line is embedded as
-// is, so the embedded value's text is exactly the line. Scalars (a line
-// "42" or "true") stay text: a program printing numbers is not speaking
-// JSON, and a consumer would lose precision in large ones.
+// jsonDocument reports whether line is, byte for byte, one JSON object or
+// array of UTF-8: encoding/json.Valid and utf8.Valid accept it, and it has
+// no whitespace before or after the value. Such a line is embedded as is,
+// so the embedded value's text is exactly the line. Scalars (a line "42" or
+// "true") stay text: a program printing numbers is not speaking JSON, and
+// a consumer would lose precision in large ones.
 func jsonDocument(line []byte) bool {
 	n := len(line)
 	if n < 2 {
@@ -195,7 +201,7 @@ func jsonDocument(line []byte) bool {
 	if !(line[0] == '{' && line[n-1] == '}' || line[0] == '[' && line[n-1] == ']') {
 		return false
 	}
-	return stream.Valid(line)
+	return stream.ValidUTF8JSON(line)
 }
 
 const (

@@ -16,6 +16,7 @@ import (
 
 	"github.com/corral-dev/corral/proc"
 	"github.com/corral-dev/corral/stream"
+	"github.com/corral-dev/corral/stream/streambench"
 )
 
 // runLine is one output line of `corral run --json` as a consumer decodes
@@ -348,3 +349,53 @@ func TestJSONWriter(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// BenchmarkAppendOutputLine encodes the lines of the stream benchmark's
+// corpus (Claude Code stream-json) as `corral run --json` does, with the
+// time of one read shared by its lines.
+func BenchmarkAppendOutputLine(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "corpus.jsonl")
+	if err := streambench.WriteCorpus(path, 20_000, 1); err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	stamp, _ := time.Now().MarshalJSON()
+	var dst []byte
+	b.SetBytes(int64(len(data)) / int64(len(lines)))
+	i := 0
+	for b.Loop() {
+		o := proc.Output{Stream: proc.Stdout, Seq: uint64(i + 1), Bytes: lines[i%len(lines)]}
+		dst = appendOutputLine(dst[:0], o, stamp, true)
+		i++
+	}
+}
+
+// A reader waiting for room while a write hangs goes on, dropping its
+// lines, once that write fails.
+func TestJSONWriterFailureReleasesWaitingReader(t *testing.T) {
+	release := make(chan struct{})
+	j := newJSONWriter(writerFunc(func([]byte) (int, error) {
+		<-release
+		return 0, errors.New("gone")
+	}))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200_000 {
+			j.output(proc.Output{Stream: proc.Stdout, Seq: uint64(i + 1), Bytes: []byte(`{"i":1}`)})
+		}
+	}()
+	for full := false; !full; {
+		time.Sleep(time.Millisecond)
+		j.mu.Lock()
+		full = len(j.buf) >= jsonPending
+		j.mu.Unlock()
+	}
+	close(release)
+	<-done
+	j.close()
+}
