@@ -11,10 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
@@ -28,19 +26,6 @@ func init() {
 		Summary: "run one command and stream its output: corral run [flags] -- CMD ARGS...",
 		Run:     runCommand,
 	})
-}
-
-// jsonOutput is one line of `corral run --json`.
-type jsonOutput struct {
-	Stream    string    `json:"stream"`
-	Seq       uint64    `json:"seq"`
-	Time      time.Time `json:"time"`
-	Text      *string   `json:"text,omitempty"`
-	Bytes     []byte    `json:"bytes,omitempty"` // base64 in JSON, for lines that are not UTF-8
-	Binary    bool      `json:"binary,omitempty"`
-	Continued bool      `json:"continued,omitempty"`
-	Progress  bool      `json:"progress,omitempty"`
-	Partial   bool      `json:"partial,omitempty"`
 }
 
 // jsonExit is the last line of `corral run --json`.
@@ -116,25 +101,14 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	}
 	// Output reaches the terminal through the supervisor's Tap, on the
 	// reading goroutine: byte-exact, and a slow terminal slows the child
-	// exactly as it would without corral. The JSON encoder is shared with
+	// exactly as it would without corral. The JSON writer is shared with
 	// the restart notices, which come from the event goroutine.
-	var outMu sync.Mutex
 	var tap proc.Sink
-	enc := json.NewEncoder(stdout)
+	var jw *jsonWriter
 	if *asJSON {
-		tap = func(o proc.Output) {
-			j := jsonOutput{Stream: o.Stream.String(), Seq: o.Seq, Time: o.Time,
-				Continued: o.Continued, Progress: o.Progress, Partial: o.Partial}
-			if utf8.Valid(o.Bytes) {
-				s := string(o.Bytes)
-				j.Text = &s
-			} else {
-				j.Bytes, j.Binary = o.Bytes, true
-			}
-			outMu.Lock()
-			enc.Encode(j)
-			outMu.Unlock()
-		}
+		jw = newJSONWriter(stdout)
+		defer jw.close()
+		tap = jw.output
 	} else {
 		spec.Output = proc.Chunks
 		tap = func(o proc.Output) {
@@ -166,9 +140,7 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 		if json.Unmarshal(ev.Data, &st) != nil || st.State != string(supervise.StateBackoff) {
 			return
 		}
-		outMu.Lock()
-		enc.Encode(jsonBackoff{Stream: "restart", Time: ev.Time, DelayMs: st.DelayMs, Reason: st.Reason, Code: st.Code, Failures: st.Failures})
-		outMu.Unlock()
+		jw.value(jsonBackoff{Stream: "restart", Time: ev.Time, DelayMs: st.DelayMs, Reason: st.Reason, Code: st.Code, Failures: st.Failures})
 	})
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), *grace+5*time.Second)
@@ -220,11 +192,9 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 				fmt.Fprint(stderr, outputLimitMessage(*capName, r.Limit, limits))
 			}
 			if *asJSON {
-				outMu.Lock()
-				enc.Encode(jsonExit{Stream: "exit", Time: st.Ended, Code: st.ShellCode(), Signal: st.SignalName,
+				jw.value(jsonExit{Stream: "exit", Time: st.Ended, Code: st.ShellCode(), Signal: st.SignalName,
 					Stopped: r.Reason != supervise.ReasonExit && r.Reason != supervise.ReasonCrashed,
 					Reason:  r.Reason, Limit: r.Limit, Restarts: r.Restarts})
-				outMu.Unlock()
 			}
 			return st.ShellCode()
 		case <-sigs:
