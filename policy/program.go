@@ -84,8 +84,9 @@ func (r *resolver) lookPath(capName, name string) (string, *Denied) {
 }
 
 // checkProgramFile refuses what is not a regular executable file, a Windows
-// batch file, and a file writable by others (for sidecars, also one in a
-// directory writable by others), since anyone could swap such a program.
+// batch file, a file writable by others, and (on Unix) a program that
+// anyone but root or corral's user could replace through a directory on
+// its path (checkProgramPath), since anyone could swap such a program.
 func checkProgramFile(capName, p string, sidecar bool) *Denied {
 	if isBatch(p) {
 		return batchDenied(capName, p)
@@ -107,14 +108,7 @@ func checkProgramFile(capName, p string, sidecar bool) *Denied {
 		return &Denied{Capability: capName, Rule: RuleProgramWritable, Position: -1, Given: p,
 			Message: fmt.Sprintf("program %s is writable by other users (mode %v), so anyone could replace what runs", quote(p), fi.Mode())}
 	}
-	if sidecar {
-		dir := filepath.Dir(p)
-		if di, err := os.Stat(dir); err == nil && writableByOthers(di) && !isSticky(di) {
-			return &Denied{Capability: capName, Rule: RuleProgramWritable, Position: -1, Given: p,
-				Message: fmt.Sprintf("sidecar directory %s is writable by other users (mode %v), so anyone could replace the sidecar", quote(dir), di.Mode())}
-		}
-	}
-	return nil
+	return checkProgramPath(capName, p, sidecar)
 }
 
 func batchDenied(capName, p string) *Denied {

@@ -16,8 +16,6 @@ func isExecutable(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o111 != 0 }
 
 func writableByOthers(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o002 != 0 }
 
-func isSticky(fi fs.FileInfo) bool { return fi.Mode()&fs.ModeSticky != 0 }
-
 // fileStat is what a fingerprint needs beyond os.FileInfo.
 type fileStat struct {
 	dev, ino uint64

@@ -39,8 +39,6 @@ func isExecutable(fi fs.FileInfo) bool {
 // directory.
 func writableByOthers(fs.FileInfo) bool { return false }
 
-func isSticky(fs.FileInfo) bool { return false }
-
 // fileStat is what a fingerprint needs beyond os.FileInfo.
 type fileStat struct {
 	dev, ino uint64
