@@ -40,10 +40,14 @@ func (ACP) PerTurn() bool { return false }
 // ErrNoProgram: an adapter without a default command needs one.
 var ErrNoProgram = errors.New("agent: no program configured for this agent")
 
-// Launch runs opts.Program with opts.Args.
+// Launch runs opts.Program with opts.Args. A model or mode id that is not
+// a plain token is refused (*InvalidOptionError).
 func (ACP) Launch(opts SessionOptions, _ *Turn) (LaunchSpec, error) {
 	if opts.Program == "" {
 		return LaunchSpec{}, ErrNoProgram
+	}
+	if err := checkOptions("acp", opts); err != nil {
+		return LaunchSpec{}, err
 	}
 	return LaunchSpec{Program: opts.Program, Args: append([]string(nil), opts.Args...), Env: append([]string(nil), opts.Env...), Dir: opts.Cwd, Stdin: true}, nil
 }

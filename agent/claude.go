@@ -36,8 +36,12 @@ func (Claude) Name() string { return "claude" }
 // PerTurn is false: one process serves every turn.
 func (Claude) PerTurn() bool { return false }
 
-// Launch builds the command line. It never puts a prompt in argv.
+// Launch builds the command line. It never puts a prompt in argv, and
+// refuses a model or mode that is not a plain value (*InvalidOptionError).
 func (Claude) Launch(opts SessionOptions, _ *Turn) (LaunchSpec, error) {
+	if err := checkOptions("claude", opts); err != nil {
+		return LaunchSpec{}, err
+	}
 	prog := opts.Program
 	if prog == "" {
 		prog = "claude"

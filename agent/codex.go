@@ -33,8 +33,12 @@ func (Codex) PerTurn() bool { return false }
 
 // Launch returns `codex [args] app-server`. Model, approval policy, sandbox
 // and the thread to resume are sent in thread/start, not on the command
-// line.
+// line; a model or mode that is not a plain value is refused here
+// (*InvalidOptionError).
 func (Codex) Launch(opts SessionOptions, _ *Turn) (LaunchSpec, error) {
+	if err := checkOptions("codex", opts); err != nil {
+		return LaunchSpec{}, err
+	}
 	prog := opts.Program
 	if prog == "" {
 		prog = "codex"

@@ -58,10 +58,14 @@ func (Gemini) Name() string { return "gemini" }
 func (Gemini) PerTurn() bool { return true }
 
 // Launch builds the command line of one turn. The turn text goes to stdin
-// in Conn.Start.
+// in Conn.Start. A model or mode that is not a plain value is refused
+// (*InvalidOptionError).
 func (g Gemini) Launch(opts SessionOptions, turn *Turn) (LaunchSpec, error) {
 	if turn == nil {
 		return LaunchSpec{}, ErrPerTurn
+	}
+	if err := checkOptions("gemini", opts); err != nil {
+		return LaunchSpec{}, err
 	}
 	prog := opts.Program
 	if prog == "" {

@@ -56,6 +56,12 @@ type Agent struct {
 	// Protocol is one of Protocols. It defaults to the agent's name for
 	// claude, codex and gemini and is required for any other name.
 	Protocol string
+	// AllowUnsafeModes (`allow_unsafe_modes`) lets sessions of this agent
+	// use permission modes that run tools without asking (claude
+	// bypassPermissions and auto, codex never, gemini yolo; see
+	// agent.SkipsApprovals). Off by default: without it such a session is
+	// refused.
+	AllowUnsafeModes bool
 }
 
 // Protocols are the agent protocols an [Agent] may name.
@@ -210,6 +216,8 @@ type rawAgent struct {
 	Env      map[string]string `toml:"env"`
 	PassEnv  []string          `toml:"pass_env"`
 	Protocol string            `toml:"protocol"`
+	// AllowUnsafeModes opts in to modes that skip approvals.
+	AllowUnsafeModes bool `toml:"allow_unsafe_modes"`
 }
 
 type rawLimitFields struct {
@@ -365,7 +373,8 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 
 func (v *validator) agent(name string, ra rawAgent) (Agent, error) {
 	where := fmt.Sprintf("%s: [agents.%s]", v.name, name)
-	a := Agent{Command: ra.Command, Args: ra.Args, Env: ra.Env, PassEnv: ra.PassEnv, Protocol: ra.Protocol}
+	a := Agent{Command: ra.Command, Args: ra.Args, Env: ra.Env, PassEnv: ra.PassEnv, Protocol: ra.Protocol,
+		AllowUnsafeModes: ra.AllowUnsafeModes}
 	if a.Protocol == "" {
 		switch name {
 		case "claude", "codex", "gemini":

@@ -272,3 +272,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestAgentAllowUnsafeModes: modes that skip approvals need an explicit
+// per-agent opt-in; it is off unless set.
+func TestAgentAllowUnsafeModes(t *testing.T) {
+	cfg, err := Parse([]byte("[agents.claude]\nallow_unsafe_modes = true\n[agents.codex]\n"), "c.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Agents["claude"].AllowUnsafeModes || cfg.Agents["codex"].AllowUnsafeModes {
+		t.Errorf("claude %+v, codex %+v", cfg.Agents["claude"], cfg.Agents["codex"])
+	}
+	if _, err := Parse([]byte("[agents.claude]\nallow_unsafe_modes = \"yes\"\n"), "c.toml"); err == nil {
+		t.Error("a string accepted for allow_unsafe_modes")
+	}
+}

@@ -39,6 +39,7 @@ const (
 	RuleOwnerUnknown      = "owner.unknown"      // no such process handle
 	RuleOwnerNone         = "owner.none"         // the caller has no owner identity
 	RuleOwnerRawPID       = "owner.rawpid"       // a raw OS pid was offered instead of a process handle
+	RuleAgentUnsafeMode   = "agent.unsafe-mode"  // a session mode that skips approvals without the agent's allow_unsafe_modes
 )
 
 // Denied is a typed refusal. It names the capability, the rule that refused

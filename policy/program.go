@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // SidecarPrefix marks a program resolved as a sidecar ("sidecar:NAME").
@@ -83,8 +84,9 @@ func (r *resolver) lookPath(capName, name string) (string, *Denied) {
 }
 
 // checkProgramFile refuses what is not a regular executable file, a Windows
-// batch file, and a file writable by others (for sidecars, also one in a
-// directory writable by others), since anyone could swap such a program.
+// batch file, a file writable by others, and (on Unix) a program that
+// anyone but root or corral's user could replace through a directory on
+// its path (checkProgramPath), since anyone could swap such a program.
 func checkProgramFile(capName, p string, sidecar bool) *Denied {
 	if isBatch(p) {
 		return batchDenied(capName, p)
@@ -106,14 +108,7 @@ func checkProgramFile(capName, p string, sidecar bool) *Denied {
 		return &Denied{Capability: capName, Rule: RuleProgramWritable, Position: -1, Given: p,
 			Message: fmt.Sprintf("program %s is writable by other users (mode %v), so anyone could replace what runs", quote(p), fi.Mode())}
 	}
-	if sidecar {
-		dir := filepath.Dir(p)
-		if di, err := os.Stat(dir); err == nil && writableByOthers(di) && !isSticky(di) {
-			return &Denied{Capability: capName, Rule: RuleProgramWritable, Position: -1, Given: p,
-				Message: fmt.Sprintf("sidecar directory %s is writable by other users (mode %v), so anyone could replace the sidecar", quote(dir), di.Mode())}
-		}
-	}
-	return nil
+	return checkProgramPath(capName, p, sidecar)
 }
 
 func batchDenied(capName, p string) *Denied {
@@ -128,21 +123,43 @@ type pin struct {
 	fp   atomic.Pointer[fingerprint]
 }
 
-// fingerprint identifies a file version cheaply: size, modification time
-// and, where the OS has them, device and inode.
+// fingerprint identifies a file version cheaply: size, modification time,
+// inode change time, device and inode. Whoever can write the file controls
+// its size and mtime (os.Chtimes puts an old mtime back), but not its ctime:
+// every write, chmod or utimes sets that to the current time. So a file
+// whose fingerprint is unchanged has not been written since it was hashed.
 type fingerprint struct {
 	size  int64
 	mtime int64
+	ctime int64
 	ino   uint64
 	dev   uint64
 }
 
-func fingerprintOf(fi fs.FileInfo) fingerprint {
-	f := fingerprint{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	f.dev, f.ino = fileID(fi)
-	return f
+// fingerprintOf returns the fingerprint of fi, and false where the platform
+// does not report an inode change time (Windows, some Unixes): there a
+// fingerprint proves nothing and the file is hashed on every Check.
+func fingerprintOf(fi fs.FileInfo) (fingerprint, bool) {
+	st, ok := statOf(fi)
+	return fingerprint{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ctime: st.ctime, ino: st.ino, dev: st.dev}, ok
 }
 
+// racyWindow: a fingerprint whose ctime is this close to (or later than)
+// the moment the hash began is not cached. File systems keep ctime with a
+// coarse clock, so a write landing in the same clock tick as the last one
+// can leave ctime unchanged; the same "racy" rule protects git's index.
+const racyWindow = 2 * time.Second
+
+// cacheable reports whether a fingerprint taken when hashing began at
+// start may stand in for the hash later: only when the platform has a
+// ctime and that ctime is older than start by more than racyWindow.
+func cacheable(fp fingerprint, hasCtime bool, start time.Time) bool {
+	return hasCtime && fp.ctime < start.Add(-racyWindow).UnixNano()
+}
+
+// hashFile hashes the file at p. The returned FileInfo is taken from the
+// open descriptor before reading, so a write during or after the hash
+// changes the ctime the fingerprint is compared with later.
 func hashFile(p string) (string, fs.FileInfo, error) {
 	f, err := os.Open(p)
 	if err != nil {
@@ -160,28 +177,38 @@ func hashFile(p string) (string, fs.FileInfo, error) {
 	return hex.EncodeToString(h.Sum(nil)), fi, nil
 }
 
-// verify checks the program against the pin. After the first successful
-// hash it costs one stat per call; the file is hashed again only when its
-// fingerprint changes. A window remains between this check and exec, which
-// no path-based check can close; the pin catches replaced or updated
+// verify checks the program against the pin. Once a hash has matched it
+// costs one stat per call; the file is hashed again whenever its
+// fingerprint (size, mtime, ctime, device, inode) differs, the previous
+// fingerprint was too recent to trust (racyWindow), or the platform has no
+// ctime. A window remains between this check and exec, which no
+// path-based check can close; the pin catches replaced or rewritten
 // binaries, not a racing local attacker.
 func (p *pin) verify(capName, prog string) *Denied {
 	fi, err := os.Stat(prog)
 	if err == nil {
-		if fp := p.fp.Load(); fp != nil && *fp == fingerprintOf(fi) {
-			return nil
+		if cached := p.fp.Load(); cached != nil {
+			if fp, ok := fingerprintOf(fi); ok && fp == *cached {
+				return nil
+			}
 		}
 	}
+	start := time.Now()
 	got, hfi, err := hashFile(prog)
 	if err != nil {
+		p.fp.Store(nil)
 		return &Denied{Capability: capName, Rule: RuleSHA256Mismatch, Position: -1, Pattern: p.want, Given: prog,
 			Message: fmt.Sprintf("program %s cannot be hashed to verify its sha256 pin: %v", quote(prog), unwrapPath(err))}
 	}
 	if got != p.want {
+		p.fp.Store(nil)
 		return &Denied{Capability: capName, Rule: RuleSHA256Mismatch, Position: -1, Pattern: p.want, Given: got,
 			Message: fmt.Sprintf("program %s has sha256 %s but the capability pins %s", quote(prog), got, p.want)}
 	}
-	fp := fingerprintOf(hfi)
-	p.fp.Store(&fp)
+	if fp, ok := fingerprintOf(hfi); cacheable(fp, ok, start) {
+		p.fp.Store(&fp)
+	} else {
+		p.fp.Store(nil)
+	}
 	return nil
 }

@@ -16,11 +16,19 @@ func isExecutable(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o111 != 0 }
 
 func writableByOthers(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o002 != 0 }
 
-func isSticky(fi fs.FileInfo) bool { return fi.Mode()&fs.ModeSticky != 0 }
+// fileStat is what a fingerprint needs beyond os.FileInfo.
+type fileStat struct {
+	dev, ino uint64
+	ctime    int64 // inode change time, ns
+}
 
-func fileID(fi fs.FileInfo) (dev, ino uint64) {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Dev), uint64(st.Ino)
+// statOf returns the device, inode and ctime of fi, and whether the
+// platform reports a ctime (statCtime is per OS).
+func statOf(fi fs.FileInfo) (fileStat, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileStat{}, false
 	}
-	return 0, 0
+	ctime, ok := statCtime(st)
+	return fileStat{dev: uint64(st.Dev), ino: uint64(st.Ino), ctime: ctime}, ok
 }

@@ -39,6 +39,13 @@ func isExecutable(fi fs.FileInfo) bool {
 // directory.
 func writableByOthers(fs.FileInfo) bool { return false }
 
-func isSticky(fs.FileInfo) bool { return false }
+// fileStat is what a fingerprint needs beyond os.FileInfo.
+type fileStat struct {
+	dev, ino uint64
+	ctime    int64
+}
 
-func fileID(fs.FileInfo) (dev, ino uint64) { return 0, 0 }
+// statOf: os.FileInfo carries no change time on Windows (and the last
+// write time can be set back), so no fingerprint is trusted there and a
+// pinned program is hashed on every Check.
+func statOf(fs.FileInfo) (fileStat, bool) { return fileStat{}, false }

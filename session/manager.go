@@ -365,12 +365,13 @@ func (m *Manager) Agents(ctx context.Context) ([]AgentInfo, error) {
 		}
 		switch cfg.Protocol {
 		case "claude":
-			ai.DisplayName, ai.PermissionModes = "Claude Code", []string{"default", "acceptEdits", "plan", "bypassPermissions"}
+			ai.DisplayName = "Claude Code"
 		case "codex":
-			ai.DisplayName, ai.PermissionModes = "Codex", []string{"untrusted", "on-request", "never"}
+			ai.DisplayName = "Codex"
 		case "gemini":
-			ai.DisplayName, ai.PermissionModes = "Gemini CLI", []string{"default", "auto_edit", "yolo"}
+			ai.DisplayName = "Gemini CLI"
 		}
+		ai.PermissionModes = offeredModes(cfg)
 		out = append(out, ai)
 	}
 	return out, nil
@@ -394,6 +395,7 @@ func (m *Manager) info(rec store.Session) Info {
 		Status: Status(rec.Status), Title: rec.Title, CreatedAt: rec.CreatedAt, LastActivity: rec.LastActivity,
 		CostUSD: rec.Usage.CostUSD, InputTokens: rec.Usage.InputTokens, OutputTokens: rec.Usage.OutputTokens,
 		Messages: rec.Messages, AgentSessionID: rec.AgentSessionID,
+		ApprovalsSkipped: m.skipsApprovals(rec.Agent, rec.PermissionMode),
 	}
 	if l, ok := m.get(rec.ID); ok {
 		l.mu.Lock()
@@ -505,6 +507,9 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (Info, error) {
 }
 
 func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumedFrom string) (Info, error) {
+	if err := m.checkOptions(o.Agent, o.Model, o.PermissionMode); err != nil {
+		return Info{}, err
+	}
 	now := m.o.Now()
 	rec := store.Session{ID: newID("s-"), Agent: o.Agent, Cwd: o.Cwd, Model: o.Model, PermissionMode: o.PermissionMode,
 		AgentSessionID: resumeID, Status: string(Active), CreatedAt: now, UpdatedAt: now, LastActivity: now,
@@ -622,6 +627,10 @@ func (m *Manager) startLocked(ctx context.Context, l *live, turn *agent.Turn) er
 	}
 	_, cfg, err := m.adapterFor(l.agentName)
 	if err != nil {
+		return err
+	}
+	if err := checkAgentOptions(l.agentName, cfg, l.opts.Model, l.opts.PermissionMode); err != nil {
+		m.appendError(l, "", "policy_denied", err.Error(), "check the [agents] section of the configuration")
 		return err
 	}
 	opts := l.opts

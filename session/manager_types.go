@@ -40,6 +40,10 @@ type Info struct {
 	// AgentSessionID is the agent's own id of the conversation (what a
 	// resume passes back to the CLI).
 	AgentSessionID string `json:"agentSessionId,omitempty"`
+	// ApprovalsSkipped is true when the session's permission mode runs
+	// tools without asking (bypassPermissions, yolo, never, ...; allowed
+	// only with the agent's allow_unsafe_modes). The UI marks the session.
+	ApprovalsSkipped bool `json:"approvalsSkipped,omitempty"`
 }
 
 // AgentInfo describes one configured or known agent CLI (ListAgents).
