@@ -189,7 +189,8 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	}
 	url := "http://" + net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)) + "/#token=" + token
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	hs := &http.Server{Handler: srv, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	srv.Configure(hs) // header timeout, header size, idle timeout, the cap on unauthenticated connections
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
