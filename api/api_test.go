@@ -52,6 +52,7 @@ type fakeSessions struct {
 	err     error
 	list    []session.Info
 	answers []session.Answer
+	block   chan struct{} // List waits for it to close (or for the call's end)
 }
 
 func (f *fakeSessions) rec(s string) error {
@@ -81,7 +82,17 @@ func (f *fakeSessions) Resume(_ context.Context, id string) (session.Info, error
 	return session.Info{ID: id}, f.rec("Resume " + id)
 }
 func (f *fakeSessions) Delete(_ context.Context, id string) error { return f.rec("Delete " + id) }
-func (f *fakeSessions) List(context.Context) ([]session.Info, error) {
+func (f *fakeSessions) List(ctx context.Context) ([]session.Info, error) {
+	f.mu.Lock()
+	block := f.block
+	f.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	return f.list, f.rec("List")
 }
 func (f *fakeSessions) Get(_ context.Context, id string) (session.Info, error) {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -38,6 +39,14 @@ type ServerOptions struct {
 	Logger *slog.Logger
 	// MaxBody caps a call's request body; larger bodies get 413. Default 1 MiB.
 	MaxBody int64
+	// BodyTimeout bounds the time a call's body may take to arrive once
+	// its headers were accepted; a slower one gets 408 and the connection
+	// is closed. Default 10 s.
+	BodyTimeout time.Duration
+	// MaxPendingConns caps the open connections that have not presented
+	// the token (see Configure); beyond it the oldest of them is closed.
+	// Default 256.
+	MaxPendingConns int
 	// Heartbeat is the interval of keep-alive comments on the event
 	// stream. Default 15 s.
 	Heartbeat time.Duration
@@ -66,6 +75,7 @@ type Server struct {
 	bound map[string]bool // host names of the bound address
 
 	frames frameCache
+	guard  *connGuard
 }
 
 // MinTokenLen is the shortest token a Server accepts.
@@ -104,6 +114,12 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 30 * time.Second
 	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = 10 * time.Second
+	}
+	if opts.MaxPendingConns <= 0 {
+		opts.MaxPendingConns = 256
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -114,6 +130,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		methods: methodTable(opts.API),
 		log:     log,
 		bound:   map[string]bool{},
+		guard:   newConnGuard(opts.MaxPendingConns),
 	}
 	for _, h := range opts.AllowedHosts {
 		s.bound[strings.ToLower(strings.Trim(h, "[]"))] = true
@@ -124,10 +141,10 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/call/") || r.URL.Path == "/api/events" {
 			w.Header().Set("Allow", map[bool]string{true: "POST", false: "GET"}[r.URL.Path != "/api/events"])
-			writeError(w, Errorf(CodeInvalidArgument, "method %s not allowed on %s", r.Method, r.URL.Path), http.StatusMethodNotAllowed)
+			refuse(w, Errorf(CodeInvalidArgument, "method %s not allowed on %s", r.Method, r.URL.Path), http.StatusMethodNotAllowed)
 			return
 		}
-		writeError(w, &Error{Code: CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		refuse(w, &Error{Code: CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})
 	mux.HandleFunc("/", s.handleStatic)
 	s.mux = mux
@@ -163,8 +180,14 @@ func (s *Server) SetBoundAddr(addr string) {
 //     rebinding page has its own name in Host);
 //  3. a present Origin must be this server's own origin (else 403: a
 //     foreign page's request);
-//  4. under /api/, a token in the query string is refused (401) and the
-//     bearer token is required (401), compared in constant time.
+//  4. under /api/, a token in the query string (a parameter named token or
+//     access_token, in any case) is refused (401) and the bearer token is
+//     required (401), compared in constant time.
+//
+// Every check is made on the headers alone: a refused request is answered
+// before its body is read, and its connection is closed without reading
+// the body (see refuse). A request that passes the token check marks its
+// connection as authenticated for the pending-connection cap.
 //
 // The static frontend needs no token (a browser cannot send a header when
 // it loads a page); it contains no data.
@@ -179,25 +202,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if !s.hostAllowed(r.Host) {
 		s.log.Warn("refused request with a foreign Host header", "host", r.Host, "path", r.URL.Path)
-		writeError(w, &Error{Code: CodeUnauthorized, Message: "forbidden host"}, http.StatusForbidden)
+		refuse(w, &Error{Code: CodeUnauthorized, Message: "forbidden host"}, http.StatusForbidden)
 		return
 	}
 	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
 		s.log.Warn("refused cross-origin request", "origin", o, "path", r.URL.Path)
-		writeError(w, &Error{Code: CodeUnauthorized, Message: "forbidden origin"}, http.StatusForbidden)
+		refuse(w, &Error{Code: CodeUnauthorized, Message: "forbidden origin"}, http.StatusForbidden)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		if q := r.URL.Query(); q.Has("token") || q.Has("access_token") {
-			writeError(w, &Error{Code: CodeUnauthorized, Message: "the token is accepted only in the Authorization header"})
+		if tokenInQuery(r.URL.Query()) {
+			refuse(w, &Error{Code: CodeUnauthorized, Message: "the token is accepted only in the Authorization header"})
 			return
 		}
 		if !s.authorized(r) {
-			writeError(w, &Error{Code: CodeUnauthorized, Message: "missing or wrong bearer token"})
+			refuse(w, &Error{Code: CodeUnauthorized, Message: "missing or wrong bearer token"})
 			return
+		}
+		if c := connOf(r.Context()); c != nil {
+			s.guard.trust(c)
 		}
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// tokenInQuery reports a query parameter that looks like a credential:
+// token or access_token, compared without case.
+func tokenInQuery(q url.Values) bool {
+	for k := range q {
+		if strings.EqualFold(k, "token") || strings.EqualFold(k, "access_token") {
+			return true
+		}
+	}
+	return false
 }
 
 // loopbackNames are the Host names always accepted.
@@ -236,21 +273,25 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("method")
 	m, ok := s.methods[name]
 	if !ok {
-		writeError(w, Errorf(CodeNotFound, "no such method %q", name))
+		refuse(w, Errorf(CodeNotFound, "no such method %q", name))
 		return
 	}
 	if r.ContentLength > s.opts.MaxBody {
-		writeError(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", s.opts.MaxBody), http.StatusRequestEntityTooLarge)
+		refuse(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", s.opts.MaxBody), http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	body, err := s.readBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", s.opts.MaxBody), http.StatusRequestEntityTooLarge)
-			return
+		var ne net.Error
+		switch {
+		case errors.As(err, &tooBig):
+			refuse(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", s.opts.MaxBody), http.StatusRequestEntityTooLarge)
+		case errors.As(err, &ne) && ne.Timeout():
+			refuse(w, Errorf(CodeInvalidArgument, "the request body did not arrive within %v", s.opts.BodyTimeout), http.StatusRequestTimeout)
+		default:
+			refuse(w, Errorf(CodeInvalidArgument, "cannot read the request body: %v", err))
 		}
-		writeError(w, Errorf(CodeInvalidArgument, "cannot read the request body: %v", err))
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -286,6 +327,28 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
+}
+
+// readBody reads a call's body within BodyTimeout. The deadline does not
+// outlive the body: when the body reaches its end, net/http clears the
+// read deadline to watch for the client going away while the call runs.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	if err := rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return nil, err
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+}
+
+// refuse sends an error for a request whose body was not (entirely) read,
+// and closes its connection without reading the rest: net/http would
+// otherwise read up to 256 KiB of an unread body before answering, at
+// whatever pace the client sends it.
+func refuse(w http.ResponseWriter, e *Error, status ...int) {
+	w.Header().Set("Connection", "close")
+	// Past deadline: the body is not waited for after the reply either.
+	http.NewResponseController(w).SetReadDeadline(time.Now()) //nolint:errcheck // a writer without deadlines (a test recorder) has no connection to hold
+	writeError(w, e, status...)
 }
 
 // rawJSONer is a result that carries its own JSON encoding.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/internal/datalock"
 	"github.com/corral-dev/corral/session"
 	"github.com/corral-dev/corral/supervise"
 )
@@ -31,12 +32,23 @@ func openBackend(ctx context.Context, o options, log *slog.Logger) (*backend, er
 	} else {
 		log.Warn("no watchdog: cannot find this executable", "err", err)
 	}
+	// One corral per data directory: a corral serve (or another desktop
+	// app, before its window claim) on it keeps it.
+	lock, err := datalock.Acquire(o.Data, "corral-desktop")
+	if err != nil {
+		var held *datalock.HeldError
+		if errors.As(err, &held) {
+			return nil, fmt.Errorf("%w; stop it first, or pick another data directory with --data", held)
+		}
+		return nil, err
+	}
 	rt, err := session.OpenRuntime(ctx, o.Data, cfg, session.RuntimeOptions{
 		Watchdog:  watchdog,
 		Subreaper: goruntime.GOOS == "linux",
 		Logger:    log,
 	})
 	if err != nil {
+		lock.Release()
 		return nil, err
 	}
 	if len(rt.Swept) > 0 {
@@ -57,6 +69,7 @@ func openBackend(ctx context.Context, o options, log *slog.Logger) (*backend, er
 		Head:   rt.Store.LastCursor,
 		Close: func(ctx context.Context) error {
 			defer tick.Stop()
+			defer lock.Release() // after the store is flushed and closed
 			return rt.Close(ctx)
 		},
 	}, nil

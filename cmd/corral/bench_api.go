@@ -46,6 +46,7 @@ func registerBench(name, summary string, run func(ctx context.Context, g *global
 
 func runBench(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		stderr := g.usageOut(stderr)
 		fmt.Fprintln(stderr, "usage: corral bench NAME [flags]\n\nbenchmarks:")
 		names := make([]string, 0, len(benches))
 		for n := range benches {
@@ -54,6 +55,9 @@ func runBench(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		sort.Strings(names)
 		for _, n := range names {
 			fmt.Fprintf(stderr, "  %-8s %s\n", n, benches[n].Summary)
+		}
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			return 0
 		}
 		return 2
 	}
@@ -215,7 +219,7 @@ func quantilesOf(ds []time.Duration) quantiles {
 
 func runBenchAPI(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("corral bench api", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags.SetOutput(g.usageOut(stderr))
 	sessions := flags.Int("sessions", 50, "concurrent sessions, each driven by a chatty fake agent")
 	rate := flags.Int("rate", 20, "lines per second each agent prints")
 	clients := flags.Int("clients", 10, "SSE clients reading every event")
@@ -223,8 +227,8 @@ func runBenchAPI(ctx context.Context, g *globals, args []string, stdout, stderr 
 	calls := flags.Int("calls", 1000, "ListSessions calls per second during the run")
 	asJSON := flags.Bool("json", false, "print the result as JSON")
 	keep := flags.Bool("keep", false, "keep the temporary data directory")
-	if flags.Parse(args) != nil {
-		return 2
+	if code, ok := parseFlags(flags, args); !ok {
+		return code
 	}
 	if err := benchAPI(ctx, *sessions, *rate, *clients, *dur, *calls, *asJSON, *keep, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "corral bench api:", err)

@@ -21,8 +21,8 @@ func runBenchStream(_ context.Context, g *globals, args []string, stdout, stderr
 	fs.StringVar(&opt.NodeScript, "node-script", "", "path of bench/node/jsonl-baseline.mjs (default: found from the current directory)")
 	fs.BoolVar(&opt.SkipNode, "skip-node", false, "skip the Node baseline")
 	rss := fs.Int64("rss-bytes", 1<<30, "bytes to stream while measuring peak RSS (negative skips it)")
-	if fs.Parse(args) != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	opt.RSSBytes = *rss
 	if _, err := streambench.RunPipelineBench(stdout, opt); err != nil {

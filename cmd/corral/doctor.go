@@ -78,8 +78,8 @@ type doctorLeftover struct {
 func runDoctor(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	flags := newFlagSet("doctor", g, stderr)
 	asJSON := flags.Bool("json", false, "print the report as JSON")
-	if flags.Parse(args) != nil {
-		return 2
+	if code, ok := parseFlags(flags, args); !ok {
+		return code
 	}
 	r := doctor(ctx, g)
 	if *asJSON {

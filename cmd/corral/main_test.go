@@ -152,3 +152,39 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("code %d out %q", code, out.String())
 	}
 }
+
+// corral --help, -h and help list every command with one line each and the
+// common flags, on stdout, exit 0; corral CMD --help prints CMD's flags,
+// exit 0.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"-help"}} {
+		var out, errb bytes.Buffer
+		code := runMain(t.Context(), args, &out, &errb)
+		if code != 0 {
+			t.Fatalf("%v: exit %d; stderr %q", args, code, errb.String())
+		}
+		for name := range commands {
+			if !strings.Contains(out.String(), "\n  "+name+" ") {
+				t.Errorf("%v: command %s missing:\n%s", args, name, out.String())
+			}
+		}
+		for _, f := range []string{"--config", "--data"} {
+			if !strings.Contains(out.String(), f) {
+				t.Errorf("%v: common flag %s missing:\n%s", args, f, out.String())
+			}
+		}
+	}
+	for cmd, flag := range map[string]string{"serve": "-addr", "run": "-json", "doctor": "-json", "ps": "-data"} {
+		for _, h := range []string{"--help", "-h"} {
+			var out, errb bytes.Buffer
+			code := runMain(t.Context(), []string{cmd, h}, &out, &errb)
+			if code != 0 || !strings.Contains(out.String()+errb.String(), flag) {
+				t.Errorf("corral %s %s: exit %d, output %q %q", cmd, h, code, out.String(), errb.String())
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := runMain(t.Context(), []string{"help", "serve"}, &out, &errb); code != 0 || !strings.Contains(out.String()+errb.String(), "-addr") {
+		t.Errorf("corral help serve: exit %d, %q %q", code, out.String(), errb.String())
+	}
+}

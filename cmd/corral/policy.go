@@ -33,14 +33,17 @@ func loadPolicy(g *globals) (*config.Config, *policy.Policy, error) {
 
 func policyCommand(_ context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, "usage: corral policy check [--cwd DIR] --capability NAME -- ARGS...")
+		fmt.Fprintln(g.usageOut(stderr), "usage: corral policy check [--cwd DIR] --capability NAME -- ARGS...")
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			return 0
+		}
 		return 2
 	}
 	fs := newFlagSet("policy check", g, stderr)
 	capName := fs.String("capability", "", "capability `name` to check against")
 	cwd := fs.String("cwd", "", "working `directory` the command would run in")
-	if fs.Parse(args[1:]) != nil {
-		return 2
+	if code, ok := parseFlags(fs, args[1:]); !ok {
+		return code
 	}
 	if *capName == "" {
 		fmt.Fprintln(stderr, "corral policy check: --capability is required")

@@ -55,8 +55,8 @@ func psCommand(ctx context.Context, g *globals, args []string, stdout, stderr io
 	asJSON := fs.Bool("json", false, "print one JSON object per process")
 	window := fs.Duration("window", 250*time.Millisecond, "CPU is measured over this `duration`")
 	all := fs.Bool("all", false, "also list recorded processes that are gone")
-	if fs.Parse(args) != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	dir, err := supervisorDataDir(g)
 	if err != nil {

@@ -53,11 +53,11 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	restart := fs.String("restart", string(supervise.RestartNever), "restart `policy` after an exit corral did not ask for: never, on-failure or always")
 	capName := fs.String("capability", "", "run the configured capability `NAME` with the arguments after --, through the policy check")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corral run [flags] -- CMD ARGS...\n       corral run [flags] --capability NAME -- ARGS...")
+		fmt.Fprintln(fs.Output(), "usage: corral run [flags] -- CMD ARGS...\n       corral run [flags] --capability NAME -- ARGS...")
 		fs.PrintDefaults()
 	}
-	if fs.Parse(args) != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	rest := fs.Args()
 	if len(rest) == 0 && *capName == "" {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/internal/datalock"
 	"github.com/corral-dev/corral/session"
 	"github.com/corral-dev/corral/supervise"
 	"github.com/corral-dev/corral/web"
@@ -55,27 +56,51 @@ type serveInfo struct {
 // grace (terminate, wait, kill) inside it.
 const shutdownGrace = 15 * time.Second
 
-func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+// TokenFile and PortFile keep the address of corral serve stable across
+// restarts: the token (mode 0600) until --rotate-token, and the last port,
+// reused when it is free and no address is configured.
+const (
+	TokenFile = "token"
+	PortFile  = "port"
+)
+
+// serveOptions are corral serve's flags.
+type serveOptions struct {
+	addr, hosts, tokenFile         string
+	noOpen, allowRemote, rotate, v bool
+}
+
+func parseServeFlags(g *globals, args []string, stderr io.Writer) (serveOptions, int, bool) {
+	var o serveOptions
 	flags := newFlagSet("serve", g, stderr)
-	addr := flags.String("addr", "", "listen `address` (default 127.0.0.1 on a free port, or [server] addr)")
-	noOpen := flags.Bool("no-open", false, "do not open the browser")
-	allowRemote := flags.Bool("allow-remote", false, "allow --addr to be a non-loopback address (anyone who can reach it and has the token controls your agents)")
-	hosts := flags.String("host", "", "extra comma-separated host `names` the Host header may carry (with --allow-remote, for a name that resolves to this machine)")
-	tokenFile := flags.String("token-file", "", "read the token from `file` (created with a random token if missing), for a stable URL")
-	verbose := flags.Bool("v", false, "log debug messages")
+	flags.StringVar(&o.addr, "addr", "", "listen `address` (default 127.0.0.1 on the port of the last start if it is free, else a free port; or [server] addr)")
+	flags.BoolVar(&o.noOpen, "no-open", false, "do not open the browser")
+	flags.BoolVar(&o.allowRemote, "allow-remote", false, "allow --addr to be a non-loopback address (anyone who can reach it and has the token controls your agents)")
+	flags.StringVar(&o.hosts, "host", "", "extra comma-separated host `names` the Host header may carry (with --allow-remote, for a name that resolves to this machine)")
+	flags.StringVar(&o.tokenFile, "token-file", "", "read the token from `file` (created with a random token if missing) instead of the data directory's token file")
+	flags.BoolVar(&o.rotate, "rotate-token", false, "replace the kept token with a new one (open tabs then need the new URL)")
+	flags.BoolVar(&o.v, "v", false, "log debug messages")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corral serve [--addr ADDR] [--no-open] [--token-file FILE] [--data DIR] [--config FILE]")
+		fmt.Fprintln(flags.Output(), "usage: corral serve [--addr ADDR] [--no-open] [--token-file FILE] [--rotate-token] [--data DIR] [--config FILE]")
 		flags.PrintDefaults()
 	}
-	if flags.Parse(args) != nil {
-		return 2
+	if code, ok := parseFlags(flags, args); !ok {
+		return o, code, false
 	}
 	if flags.NArg() > 0 {
 		flags.Usage()
-		return 2
+		return o, 2, false
+	}
+	return o, 0, true
+}
+
+func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	o, code, ok := parseServeFlags(g, args, stderr)
+	if !ok {
+		return code
 	}
 	level := slog.LevelInfo
-	if *verbose {
+	if o.v {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -92,33 +117,31 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 			return 1
 		}
 	}
-	listenAddr := *addr
-	if listenAddr == "" {
-		listenAddr = cfg.Server.Addr
-	}
-	if listenAddr == "" {
-		listenAddr = "127.0.0.1:0"
-	}
-	loopback, err := isLoopbackAddr(listenAddr)
+	cands := listenCandidates(o.addr, cfg.Server.Addr, readPort(dataDir))
+	loopback, err := isLoopbackAddr(cands[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "corral: --addr:", err)
 		return 2
 	}
-	if !loopback && !*allowRemote {
-		fmt.Fprintf(stderr, "corral: %s is not a loopback address; pass --allow-remote to serve on it\n", listenAddr)
+	if !loopback && !o.allowRemote {
+		fmt.Fprintf(stderr, "corral: %s is not a loopback address; pass --allow-remote to serve on it\n", cands[0])
 		return 2
 	}
-	token := api.NewToken()
-	if *tokenFile != "" {
-		if token, err = loadToken(*tokenFile); err != nil {
-			fmt.Fprintln(stderr, "corral:", err)
-			return 1
-		}
+	// One corral per data directory, for the life of the process.
+	lock, err := datalock.Acquire(dataDir, "corral serve")
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", describeLockErr(err, dataDir))
+		return 1
+	}
+	defer lock.Release()
+	token, err := serveToken(dataDir, o.tokenFile, o.rotate)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		return 1
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
 	var watchdog []string
 	if exe, err := os.Executable(); err == nil {
 		watchdog = []string{exe, supervise.WatchdogArg}
@@ -145,20 +168,31 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		}
 		return 0
 	}
+	srv, ln, err := listenServe(rt, o, cands, loopback, token, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		closeRT()
+		return 1
+	}
+	return serveUntilDone(ctx, rt, srv, ln, o, cfg, dataDir, token, loopback, closeRT, stdout, log)
+}
 
+// listenServe builds the HTTP transport over rt and binds the first of
+// cands that works.
+func listenServe(rt *session.Runtime, o serveOptions, cands []string, loopback bool, token string, log *slog.Logger) (*api.Server, net.Listener, error) {
 	var static fs.FS = web.FS()
 	if _, err := fs.Stat(static, "index.html"); err != nil {
 		log.Warn("the frontend is not built into this binary; serving the API only")
 		static = nil
 	}
 	var allowed []string
-	for _, h := range strings.Split(*hosts, ",") {
+	for _, h := range strings.Split(o.hosts, ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			allowed = append(allowed, h)
 		}
 	}
 	if !loopback {
-		allowed = append(allowed, localHostNames(listenAddr)...)
+		allowed = append(allowed, localHostNames(cands[0])...)
 	}
 	srv, err := api.NewServer(api.ServerOptions{
 		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store)),
@@ -166,21 +200,32 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		AllowedHosts: allowed,
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, "corral:", err)
-		closeRT()
-		return 1
+		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", listenAddr)
+	var ln net.Listener
+	for i, a := range cands {
+		if ln, err = net.Listen("tcp", a); err == nil {
+			break
+		}
+		if i+1 < len(cands) {
+			log.Info("the last port is taken; picking another", "addr", a, "err", err)
+		}
+	}
 	if err != nil {
-		fmt.Fprintln(stderr, "corral:", err)
-		closeRT()
-		return 1
+		return nil, nil, err
 	}
 	srv.SetBoundAddr(ln.Addr().String())
+	return srv, ln, nil
+}
+
+// serveUntilDone serves on ln until ctx ends or the server fails, then
+// stops in order.
+func serveUntilDone(ctx context.Context, rt *session.Runtime, srv *api.Server, ln net.Listener, o serveOptions, cfg *config.Config,
+	dataDir, token string, loopback bool, closeRT func() int, stdout io.Writer, log *slog.Logger) int {
 	port := ln.Addr().(*net.TCPAddr).Port
 	host := "127.0.0.1"
 	if !loopback {
-		if h, _, _ := net.SplitHostPort(listenAddr); h != "" && !net.ParseIP(h).IsUnspecified() {
+		if h, _, _ := net.SplitHostPort(cands0(o, cfg)); h != "" && !net.ParseIP(h).IsUnspecified() {
 			host = h // bound to one address: that is the URL; else loopback works too
 		}
 		log.Warn("serving on a non-loopback address: anyone who can reach it and knows the token controls your agents", "addr", ln.Addr().String())
@@ -189,10 +234,16 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	}
 	url := "http://" + net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)) + "/#token=" + token
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	hs := &http.Server{Handler: srv, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	srv.Configure(hs) // header timeout, header size, idle timeout, the cap on unauthenticated connections
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
+	if o.addr == "" && cfg.Server.Addr == "" {
+		if err := writePort(dataDir, port); err != nil {
+			log.Warn("cannot remember the port", "err", err)
+		}
+	}
 	infoPath := filepath.Join(dataDir, ServeFile)
 	if err := writeServeInfo(infoPath, serveInfo{URL: url, Port: port, Token: token, PID: os.Getpid()}); err != nil {
 		log.Warn("cannot write serve.json", "err", err)
@@ -204,7 +255,7 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	rt.Manager.StartJanitor(janitor.C)
 	fmt.Fprintf(stdout, "corral is serving at %s\n", url)
 	log.Info("serving", "addr", ln.Addr().String(), "data", dataDir, "pid", os.Getpid())
-	if !*noOpen && !cfg.Server.NoOpen {
+	if !o.noOpen && !cfg.Server.NoOpen {
 		if err := openBrowser(url); err != nil {
 			log.Warn("cannot open a browser; open the URL yourself", "err", err)
 		}
@@ -228,6 +279,84 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	}
 	log.Info("stopped")
 	return code
+}
+
+// cands0 is the configured listen address (the flag, else the config).
+func cands0(o serveOptions, cfg *config.Config) string {
+	if o.addr != "" {
+		return o.addr
+	}
+	return cfg.Server.Addr
+}
+
+// listenCandidates returns the addresses to try, in order: the configured
+// address (--addr, else [server] addr) alone; else the port of the last
+// start on loopback, then any free loopback port.
+func listenCandidates(flagAddr, cfgAddr string, lastPort int) []string {
+	if flagAddr != "" {
+		return []string{flagAddr}
+	}
+	if cfgAddr != "" {
+		return []string{cfgAddr}
+	}
+	if lastPort > 0 && lastPort < 65536 {
+		return []string{"127.0.0.1:" + strconv.Itoa(lastPort), "127.0.0.1:0"}
+	}
+	return []string{"127.0.0.1:0"}
+}
+
+// readPort returns the port remembered in dataDir, 0 if none.
+func readPort(dataDir string) int {
+	b, err := os.ReadFile(filepath.Join(dataDir, PortFile))
+	if err != nil {
+		return 0
+	}
+	p, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return p
+}
+
+// writePort remembers port in dataDir for the next start.
+func writePort(dataDir string, port int) error {
+	if readPort(dataDir) == port {
+		return nil
+	}
+	return writeFileAtomic(filepath.Join(dataDir, PortFile), []byte(strconv.Itoa(port)+"\n"))
+}
+
+// serveToken returns the token of this start: from tokenFile if given,
+// else from the data directory's token file; either is created with a
+// fresh token if missing, and replaced by one with rotate.
+func serveToken(dataDir, tokenFile string, rotate bool) (string, error) {
+	path := tokenFile
+	if path == "" {
+		path = filepath.Join(dataDir, TokenFile)
+	}
+	if rotate {
+		t := api.NewToken()
+		if err := writeFileAtomic(path, []byte(t+"\n")); err != nil {
+			return "", fmt.Errorf("token file: %w", err)
+		}
+		return t, nil
+	}
+	return loadToken(path)
+}
+
+// describeLockErr turns a refused data-directory lock into a message that
+// says where the running corral is: its URL from serve.json when that is
+// the lock holder's.
+func describeLockErr(err error, dataDir string) string {
+	var held *datalock.HeldError
+	if !errors.As(err, &held) {
+		return err.Error()
+	}
+	msg := held.Error()
+	if b, rerr := os.ReadFile(filepath.Join(dataDir, ServeFile)); rerr == nil {
+		var si serveInfo
+		if json.Unmarshal(b, &si) == nil && si.URL != "" && (held.Owner.PID == 0 || si.PID == held.Owner.PID) {
+			msg += ", serving at " + si.URL
+		}
+	}
+	return msg + "; open that one, or stop it first (one corral per data directory; --data picks another)"
 }
 
 // isLoopbackAddr reports whether host:port names a loopback host.
@@ -299,10 +428,16 @@ func writeServeInfo(path string, in serveInfo) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic writes b to path with mode 0600 via a temporary file and
+// a rename, so a reader never sees it half written.
+func writeFileAtomic(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".serve-*.json")
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
@@ -311,7 +446,7 @@ func writeServeInfo(path string, in serveInfo) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err
 	}

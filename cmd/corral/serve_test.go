@@ -89,10 +89,10 @@ func fakeAgentConfig(t *testing.T, dir, mark string) string {
 	return cfg
 }
 
-func startServe(t *testing.T, data, cfg string) *serveProc {
+func startServe(t *testing.T, data, cfg string, extra ...string) *serveProc {
 	t.Helper()
 	sp := &serveProc{t: t, out: &bytes.Buffer{}, errb: &bytes.Buffer{}, ipath: filepath.Join(data, ServeFile)}
-	sp.cmd = corral(t, "serve", "--no-open", "--data", data, "--config", cfg)
+	sp.cmd = corral(t, append([]string{"serve", "--no-open", "--data", data, "--config", cfg}, extra...)...)
 	sp.cmd.Stdout, sp.cmd.Stderr = sp.out, sp.errb
 	if err := sp.cmd.Start(); err != nil {
 		t.Fatal(err)

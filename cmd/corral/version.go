@@ -50,8 +50,8 @@ func init() {
 		Summary: "print version, commit and build date",
 		Run: func(_ context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 			fs := newFlagSet("version", g, stderr)
-			if fs.Parse(args) != nil {
-				return 2
+			if code, ok := parseFlags(fs, args); !ok {
+				return code
 			}
 			v, c, d := buildInfo()
 			fmt.Fprintf(stdout, "corral %s\ncommit %s\nbuilt %s\n%s %s/%s\n", v, c, d, runtime.Version(), runtime.GOOS, runtime.GOARCH)
