@@ -37,8 +37,9 @@ type Config struct {
 	Capabilities []Capability
 	Server       Server
 	// Limits are defaults for capabilities that do not set their own.
-	Limits Limits
-	Policy Policy
+	Limits   Limits
+	Policy   Policy
+	Sessions Sessions
 }
 
 // Agent says how one agent CLI is launched (`[agents.NAME]`).
@@ -56,6 +57,9 @@ type Agent struct {
 	// Protocol is one of Protocols. It defaults to the agent's name for
 	// claude, codex and gemini and is required for any other name.
 	Protocol string
+	// NoDefaultEnv (`default_env = false`) turns off the variables an
+	// agent gets by default besides HOME and PATH (agent.DefaultPassEnv).
+	NoDefaultEnv bool
 }
 
 // Protocols are the agent protocols an [Agent] may name.
@@ -202,6 +206,7 @@ type rawConfig struct {
 	Server     rawServer           `toml:"server"`
 	Limits     rawLimits           `toml:"limits"`
 	Policy     rawPolicy           `toml:"policy"`
+	Sessions   rawSessions         `toml:"sessions"`
 }
 
 type rawAgent struct {
@@ -210,6 +215,8 @@ type rawAgent struct {
 	Env      map[string]string `toml:"env"`
 	PassEnv  []string          `toml:"pass_env"`
 	Protocol string            `toml:"protocol"`
+	// DefaultEnv is a pointer: a missing key means true.
+	DefaultEnv *bool `toml:"default_env"`
 }
 
 type rawLimitFields struct {
@@ -338,6 +345,9 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 		}
 		cfg.Policy.SidecarDir = d
 	}
+	if cfg.Sessions, err = v.sessions(raw.Sessions); err != nil {
+		return nil, err
+	}
 	if len(raw.Agents) > 0 {
 		cfg.Agents = make(map[string]Agent, len(raw.Agents))
 	}
@@ -365,7 +375,8 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 
 func (v *validator) agent(name string, ra rawAgent) (Agent, error) {
 	where := fmt.Sprintf("%s: [agents.%s]", v.name, name)
-	a := Agent{Command: ra.Command, Args: ra.Args, Env: ra.Env, PassEnv: ra.PassEnv, Protocol: ra.Protocol}
+	a := Agent{Command: ra.Command, Args: ra.Args, Env: ra.Env, PassEnv: ra.PassEnv, Protocol: ra.Protocol,
+		NoDefaultEnv: ra.DefaultEnv != nil && !*ra.DefaultEnv}
 	if a.Protocol == "" {
 		switch name {
 		case "claude", "codex", "gemini":
