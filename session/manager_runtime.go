@@ -128,6 +128,12 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	}
 	mo := o.Manager
 	mo.Store, mo.Supervisor, mo.Policy, mo.Agents = st, r.Supervisor, r.Policy, cfg.Agents
+	if mo.IdleTimeout == 0 {
+		mo.IdleTimeout = cfg.Sessions.IdleTimeout
+	}
+	if mo.MaxIdleAgents == 0 {
+		mo.MaxIdleAgents = cfg.Sessions.MaxIdleAgents
+	}
 	if mo.Logger == nil {
 		mo.Logger = log
 	}
