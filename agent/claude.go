@@ -83,6 +83,16 @@ type claudeConn struct {
 	seq       int
 	sessionID string
 	pending   map[string]claudePending // can_use_tool requests awaiting an answer
+
+	// costTotal is the last total_cost_usd of this process: the CLI
+	// reports a running total per process (a resumed process starts from
+	// zero again), so a turn's cost is the difference. Touched by Decode
+	// only.
+	costTotal float64
+	// authFailed: the turn's assistant message carried
+	// error "authentication_failed" ("Not logged in · Please run /login"),
+	// which its result line reports without an HTTP status.
+	authFailed bool
 }
 
 // writeLine marshals v and writes it as one line. Callers hold c.mu.
@@ -451,6 +461,9 @@ func (c *claudeConn) decodeAssistant(t *claudeTop, emit func(event.Event)) {
 	msgID := str(field(t.message, "id"))
 	parent := str(t.parent)
 	errCode := str(t.errField)
+	if errCode == "authentication_failed" {
+		c.authFailed = true
+	}
 	rawLine := t.line
 	elems(field(t.message, "content"), func(v []byte) {
 		b := parseBlock(v)
@@ -530,8 +543,9 @@ func (c *claudeConn) decodeResult(t *claudeTop, emit func(event.Event)) {
 	}
 	u := UsageData{
 		DurationMs: integer(t.durationMs), APIDurationMs: integer(t.durationAPIMs),
-		NumTurns: int(integer(t.numTurns)), CostUSD: num(t.totalCost), Models: raw(t.modelUsage),
+		NumTurns: int(integer(t.numTurns)), Models: raw(t.modelUsage),
 	}
+	u.CostUSD, u.ProcessCostUSD, c.costTotal = turnCost(c.costTotal, num(t.totalCost))
 	fields(t.usage, func(k, v []byte) bool {
 		switch string(k) {
 		case "input_tokens":
@@ -554,8 +568,23 @@ func (c *claudeConn) decodeResult(t *claudeTop, emit func(event.Event)) {
 	}
 	if r.isError {
 		d.Error = claudeTurnError(&r)
+		if c.authFailed && d.Error.Code == CodeAgent {
+			d.Error.Code = CodeAuth // not logged in: no HTTP status, but the same remedy
+		}
 	}
+	c.authFailed = false
 	emit(c.em.ev(event.TurnCompleted, d, nil))
+}
+
+// turnCost splits a running total into the turn's cost: total minus the
+// previous total. A total lower than the previous one (a CLI that reports
+// per turn, or restarted its count) is the turn's cost itself. It returns
+// the turn's cost, the running total and the new previous total.
+func turnCost(prev, total float64) (turn, running, next float64) {
+	if total < prev {
+		return total, total, total
+	}
+	return total - prev, total, total
 }
 
 type claudeResult struct {

@@ -139,10 +139,14 @@ func TestClaudeContractInterruptSlowStream(t *testing.T) {
 
 func TestClaudeContractResumeAfterExit(t *testing.T) {
 	p, m, opts := claudeSession(t, mockllm.Echo(), "")
-	id, _, tr := resumeAfterExit(t, p, agent.Claude{}, opts)
+	id, p2, tr := resumeAfterExit(t, p, agent.Claude{}, opts)
 	if tr.Text() != "reply 2: what was the word" || tr.Completed.SessionID != id {
 		t.Fatalf("resumed turn %q in session %q (want %q)", tr.Text(), tr.Completed.SessionID, id)
 	}
+	// Fixtures for the cost decoding: a resumed process starts its running
+	// total (total_cost_usd) from zero again.
+	record(t, clitest.Claude, "resume-1", p.Stdout())
+	record(t, clitest.Claude, "resume-2", p2.Stdout())
 	reqs := m.ModelRequests()
 	if got := reqs[len(reqs)-1].UserTexts(); len(got) != 2 || got[0] != "remember the word apple" {
 		t.Fatalf("resumed request carried %q", got)

@@ -96,16 +96,22 @@ type PermissionResolvedData struct {
 
 // UsageData is the Data of event.Usage, reported once per turn.
 type UsageData struct {
-	InputTokens      int64           `json:"inputTokens"`
-	OutputTokens     int64           `json:"outputTokens"`
-	CacheReadTokens  int64           `json:"cacheReadTokens,omitempty"`
-	CacheWriteTokens int64           `json:"cacheWriteTokens,omitempty"`
-	ReasoningTokens  int64           `json:"reasoningTokens,omitempty"`
-	CostUSD          float64         `json:"costUsd,omitempty"`
-	DurationMs       int64           `json:"durationMs,omitempty"`
-	APIDurationMs    int64           `json:"apiDurationMs,omitempty"`
-	NumTurns         int             `json:"numTurns,omitempty"`
-	Models           json.RawMessage `json:"models,omitempty"` // per-model breakdown as the agent reports it
+	InputTokens      int64 `json:"inputTokens"`
+	OutputTokens     int64 `json:"outputTokens"`
+	CacheReadTokens  int64 `json:"cacheReadTokens,omitempty"`
+	CacheWriteTokens int64 `json:"cacheWriteTokens,omitempty"`
+	ReasoningTokens  int64 `json:"reasoningTokens,omitempty"`
+	// CostUSD is the turn's own cost in US dollars (Claude's running total
+	// per process is turned into per-turn figures).
+	CostUSD float64 `json:"costUsd,omitempty"`
+	// ProcessCostUSD is the agent process's running total as the CLI
+	// reports it (Claude's total_cost_usd), for reference; 0 when the
+	// agent reports none.
+	ProcessCostUSD float64         `json:"processCostUsd,omitempty"`
+	DurationMs     int64           `json:"durationMs,omitempty"`
+	APIDurationMs  int64           `json:"apiDurationMs,omitempty"`
+	NumTurns       int             `json:"numTurns,omitempty"`
+	Models         json.RawMessage `json:"models,omitempty"` // per-model breakdown as the agent reports it
 }
 
 // TurnCompletedData is the Data of event.TurnCompleted.

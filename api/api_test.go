@@ -36,11 +36,12 @@ func TestMain(m *testing.M) {
 }
 
 // contract is ARCHITECTURE.md §4's method list plus the extensions the UI
-// uses (StopProcess, ListDirectory). Changing it is changing the contract.
+// uses (StopProcess, ListDirectory, GetProcessStats, ReloadConfig).
+// Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "GetEvents", "GetSession",
+	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "GetEvents", "GetProcessStats", "GetSession",
 	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
-	"RespondPermission", "ResumeSession", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"ReloadConfig", "RespondPermission", "ResumeSession", "SendMessage", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

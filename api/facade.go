@@ -68,6 +68,7 @@ type API struct {
 	sessions  Sessions
 	processes Processes
 	log       EventLog
+	reload    ConfigReloader
 }
 
 // Option configures the facade.

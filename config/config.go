@@ -37,8 +37,9 @@ type Config struct {
 	Capabilities []Capability
 	Server       Server
 	// Limits are defaults for capabilities that do not set their own.
-	Limits Limits
-	Policy Policy
+	Limits   Limits
+	Policy   Policy
+	Sessions Sessions
 }
 
 // Agent says how one agent CLI is launched (`[agents.NAME]`).
@@ -62,6 +63,9 @@ type Agent struct {
 	// agent.SkipsApprovals). Off by default: without it such a session is
 	// refused.
 	AllowUnsafeModes bool
+	// NoDefaultEnv (`default_env = false`) turns off the variables an
+	// agent gets by default besides HOME and PATH (agent.DefaultPassEnv).
+	NoDefaultEnv bool
 }
 
 // Protocols are the agent protocols an [Agent] may name.
@@ -208,6 +212,7 @@ type rawConfig struct {
 	Server     rawServer           `toml:"server"`
 	Limits     rawLimits           `toml:"limits"`
 	Policy     rawPolicy           `toml:"policy"`
+	Sessions   rawSessions         `toml:"sessions"`
 }
 
 type rawAgent struct {
@@ -218,6 +223,8 @@ type rawAgent struct {
 	Protocol string            `toml:"protocol"`
 	// AllowUnsafeModes opts in to modes that skip approvals.
 	AllowUnsafeModes bool `toml:"allow_unsafe_modes"`
+	// DefaultEnv is a pointer: a missing key means true.
+	DefaultEnv *bool `toml:"default_env"`
 }
 
 type rawLimitFields struct {
@@ -346,6 +353,9 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 		}
 		cfg.Policy.SidecarDir = d
 	}
+	if cfg.Sessions, err = v.sessions(raw.Sessions); err != nil {
+		return nil, err
+	}
 	if len(raw.Agents) > 0 {
 		cfg.Agents = make(map[string]Agent, len(raw.Agents))
 	}
@@ -374,7 +384,8 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 func (v *validator) agent(name string, ra rawAgent) (Agent, error) {
 	where := fmt.Sprintf("%s: [agents.%s]", v.name, name)
 	a := Agent{Command: ra.Command, Args: ra.Args, Env: ra.Env, PassEnv: ra.PassEnv, Protocol: ra.Protocol,
-		AllowUnsafeModes: ra.AllowUnsafeModes}
+		AllowUnsafeModes: ra.AllowUnsafeModes,
+		NoDefaultEnv: ra.DefaultEnv != nil && !*ra.DefaultEnv}
 	if a.Protocol == "" {
 		switch name {
 		case "claude", "codex", "gemini":

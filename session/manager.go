@@ -46,9 +46,13 @@ type Options struct {
 	// time (default 10 min; negative: never).
 	PermissionTimeout time.Duration
 	// IdleTimeout stops the agent process of a session that has been idle
-	// that long (default 30 min; negative: never). The session stays and
-	// its next message resumes the agent.
+	// that long (default config.DefaultIdleTimeout, 5 min; negative:
+	// never). The session stays and its next message resumes the agent.
 	IdleTimeout time.Duration
+	// MaxIdleAgents caps the live agent processes of idle sessions; the
+	// least recently active stop first (default
+	// config.DefaultMaxIdleAgents; negative: no cap).
+	MaxIdleAgents int
 	// StopGrace is the agent's stop grace (default supervise's).
 	StopGrace time.Duration
 	// Now and AfterFunc are the clock; tests inject theirs.
@@ -88,6 +92,11 @@ type Manager struct {
 
 	janitorStop chan struct{}
 	janitorDone chan struct{}
+
+	// settings are what ReloadConfig changes; read them through get.
+	settings settingsBox
+	// stats are the processes' resource samples (not stored as events).
+	stats statsRing
 
 	// version counts the manager's changes to session records and live
 	// state; List's cache is valid for one version and ListCacheTTL.
@@ -142,6 +151,10 @@ type live struct {
 	// lostAtStart is the store's count of the session's lost events when
 	// the running turn started (see storefail.go).
 	lostAtStart int64
+	// protocol and env are those of the last launch, for the advice of an
+	// agent_auth error (which credential the agent had).
+	protocol string
+	env      []string
 }
 
 type pending struct {
@@ -161,9 +174,7 @@ func NewManager(o Options) (*Manager, error) {
 	if o.PermissionTimeout == 0 {
 		o.PermissionTimeout = 10 * time.Minute
 	}
-	if o.IdleTimeout == 0 {
-		o.IdleTimeout = 30 * time.Minute
-	}
+	o.IdleTimeout, o.MaxIdleAgents = idleDefaults(o.IdleTimeout, o.MaxIdleAgents)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -174,6 +185,7 @@ func NewManager(o Options) (*Manager, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}, byProc: map[string]*live{}}
+	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents})
 	return m, nil
 }
 
@@ -184,11 +196,12 @@ func (m *Manager) Recover(ctx context.Context) (store.Recovery, error) {
 	return m.o.Store.Recover(ctx)
 }
 
-// StartJanitor starts idle cleanup: every interval, agent processes of
-// sessions idle for longer than IdleTimeout are stopped. tick is the
+// StartJanitor starts idle cleanup: every tick, CleanupIdle stops the
+// agent processes of sessions idle for longer than IdleTimeout and those
+// beyond MaxIdleAgents. tick is the
 // ticker channel (tests inject one); StopJanitor (or Shutdown) ends it.
 func (m *Manager) StartJanitor(tick <-chan time.Time) {
-	if m.o.IdleTimeout < 0 || m.janitorStop != nil {
+	if m.janitorStop != nil {
 		return
 	}
 	m.janitorStop, m.janitorDone = make(chan struct{}), make(chan struct{})
@@ -203,28 +216,6 @@ func (m *Manager) StartJanitor(tick <-chan time.Time) {
 			}
 		}
 	}()
-}
-
-// CleanupIdle stops the agent processes of sessions that have no turn
-// running and saw no activity for IdleTimeout. It returns their ids.
-func (m *Manager) CleanupIdle() []string {
-	if m.o.IdleTimeout < 0 {
-		return nil
-	}
-	cutoff := m.o.Now().Add(-m.o.IdleTimeout).UnixNano()
-	var stopped []string
-	for _, l := range m.snapshot() {
-		l.mu.Lock()
-		p := l.proc
-		idle := p != nil && l.turn == "" && len(l.pending) == 0 && l.lastActivity.Load() < cutoff
-		l.mu.Unlock()
-		if idle {
-			m.log.Info("stopping idle agent", "session", l.id)
-			p.Stop()
-			stopped = append(stopped, l.id)
-		}
-	}
-	return stopped
 }
 
 func (m *Manager) snapshot() []*live {
@@ -314,18 +305,18 @@ func (m *Manager) ensureLive(id string) (*live, store.Session, error) {
 }
 
 func (m *Manager) agentConfig(name string) (config.Agent, bool) {
-	if a, ok := m.o.Agents[name]; ok {
+	if a, ok := m.settings.get().agents[name]; ok {
 		if a.Protocol == "" {
 			a.Protocol = name
 		}
 		if a.Command == "" {
 			a.Command = name
 		}
-		return a, true
+		return withDefaultEnv(a), true
 	}
 	for _, b := range policy.BuiltinAgents {
 		if b == name {
-			return config.Agent{Command: name, Protocol: name}, true
+			return withDefaultEnv(config.Agent{Command: name, Protocol: name}), true
 		}
 	}
 	return config.Agent{}, false
@@ -349,7 +340,7 @@ func (m *Manager) adapterFor(name string) (agent.Adapter, config.Agent, error) {
 // and availability, as the policy sees it.
 func (m *Manager) Agents(ctx context.Context) ([]AgentInfo, error) {
 	var out []AgentInfo
-	for _, c := range m.o.Policy.ListCapabilities() {
+	for _, c := range m.settings.get().policy.ListCapabilities() {
 		if c.Kind != "agent" {
 			continue
 		}
@@ -401,7 +392,11 @@ func (m *Manager) info(rec store.Session) Info {
 		l.mu.Lock()
 		in.PendingPermissions = len(l.pending)
 		in.RunID = l.turn
+		p := l.proc
 		l.mu.Unlock()
+		if p != nil {
+			in.Process = liveProcess(p.Info())
+		}
 	}
 	return in
 }
@@ -436,9 +431,14 @@ func (m *Manager) listCached(ctx context.Context, withJSON bool) ([]Info, []byte
 	if err != nil {
 		return nil, nil, err
 	}
+	counts, err := m.o.Store.EventCounts()
+	if err != nil {
+		return nil, nil, err
+	}
 	out := make([]Info, len(recs))
 	for i, r := range recs {
 		out[i] = m.info(r)
+		out[i].EventCount = counts[r.ID]
 	}
 	var raw []byte
 	if withJSON {
@@ -635,11 +635,12 @@ func (m *Manager) startLocked(ctx context.Context, l *live, turn *agent.Turn) er
 	}
 	opts := l.opts
 	opts.Env = policy.AgentEnv(cfg, os.Environ())
+	l.protocol, l.env = cfg.Protocol, opts.Env
 	spec, err := l.adapter.Launch(opts, turn)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	res, err := m.o.Policy.Check(policy.Request{Capability: policy.AgentPrefix + l.agentName, Args: spec.Args, Cwd: spec.Dir,
+	res, err := m.settings.get().policy.Check(policy.Request{Capability: policy.AgentPrefix + l.agentName, Args: spec.Args, Cwd: spec.Dir,
 		Owner: policy.SessionOwner(l.id)})
 	if err != nil {
 		m.appendError(l, "", "policy_denied", err.Error(), "check the [agents] section of the configuration")
@@ -775,6 +776,11 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 			m.endTurnLocked(ctx, l, "exit", Idle, "")
 		case l.interrupting || (d.Error != nil && d.Error.Code == agent.CodeInterrupted):
 			m.endTurnLocked(ctx, l, "interrupted", Interrupted, "interrupted by the user")
+		case d.Error != nil && d.Error.Code == agent.CodeAuth:
+			// The one failure the user must fix outside corral: say how.
+			advice := agent.AuthAdvice(l.protocol, l.env, d.Error.HTTPStatus)
+			m.appendError(l, l.turn, ErrorAgentAuth, advice, "set the credential, then reload the configuration or restart corral")
+			m.endTurnLocked(ctx, l, "error", Error, advice)
 		default:
 			msg := "the agent reported a failed turn"
 			if d.Error != nil {
@@ -1147,6 +1153,12 @@ func (m *Manager) RespondPermission(ctx context.Context, a Answer) error {
 // (state, stats, truncation, the process's own run.exited) and reacts to
 // the end of an agent process. It is called from one goroutine.
 func (m *Manager) HandleProcessEvent(ev event.Event) {
+	if ev.Kind == event.ProcessStats {
+		m.stats.record(ev)
+		if !overLimit(ev) {
+			return // a sample, not history: see stats.go
+		}
+	}
 	m.append(ev)
 	if ev.Kind == event.ProcessState {
 		var st struct {
@@ -1171,6 +1183,7 @@ func (m *Manager) HandleProcessEvent(ev event.Event) {
 	if ev.Kind != event.RunExited {
 		return
 	}
+	m.stats.end(ev.ProcessID)
 	m.mu.Lock()
 	l, ok := m.byProc[ev.ProcessID]
 	delete(m.byProc, ev.ProcessID)

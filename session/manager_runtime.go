@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/corral-dev/corral/bus"
@@ -58,6 +57,8 @@ type Runtime struct {
 	// Swept and Recovered report the start-up cleanup.
 	Swept     []supervise.Swept
 	Recovered store.Recovery
+
+	reload reloader
 }
 
 // OpenRuntime opens the store in dataDir and starts the runtime for cfg.
@@ -101,12 +102,7 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	if r.Swept, err = supervise.Sweep(r.Ledger); err != nil {
 		log.Warn("orphan sweep failed", "err", err)
 	}
-	if r.Policy, err = policy.New(cfg, policy.Options{Sink: func(ev event.Event) {
-		// Denials are worth keeping; allowed launches are routine.
-		if strings.Contains(string(ev.Data), `"allowed":false`) {
-			st.Append(ev) //nolint:errcheck // best effort audit
-		}
-	}}); err != nil {
+	if r.Policy, err = newPolicy(cfg, st); err != nil {
 		return fail(err)
 	}
 	var mgr *Manager
@@ -128,6 +124,12 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	}
 	mo := o.Manager
 	mo.Store, mo.Supervisor, mo.Policy, mo.Agents = st, r.Supervisor, r.Policy, cfg.Agents
+	if mo.IdleTimeout == 0 {
+		mo.IdleTimeout = cfg.Sessions.IdleTimeout
+	}
+	if mo.MaxIdleAgents == 0 {
+		mo.MaxIdleAgents = cfg.Sessions.MaxIdleAgents
+	}
 	if mo.Logger == nil {
 		mo.Logger = log
 	}
@@ -136,6 +138,7 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 		return fail(err)
 	}
 	r.Manager = mgr
+	r.reload.path, r.reload.cfg = cfg.Path, cfg
 	if r.Recovered, err = mgr.Recover(ctx); err != nil {
 		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
 		return fail(err)

@@ -3,6 +3,8 @@ package session
 import (
 	"errors"
 	"time"
+
+	"github.com/corral-dev/corral/supervise"
 )
 
 // Errors the Manager returns, wrapped with details. The api package maps
@@ -16,6 +18,12 @@ var (
 	ErrSpawn    = errors.New("session: agent could not be started")
 	ErrClosed   = errors.New("session: manager is shut down")
 )
+
+// ErrorAgentAuth is the type of the error event of a turn the agent's
+// model API refused for its credentials, or that the agent could not start
+// for lack of them (Claude's "Not logged in"). Its message says what to do:
+// which variable to export, or which login command to run.
+const ErrorAgentAuth = "agent_auth"
 
 // Info is a session as clients see it (ListSessions, GetSession,
 // CreateSession). Field names are the JSON contract of web/src/lib/api.ts.
@@ -44,6 +52,22 @@ type Info struct {
 	// tools without asking (bypassPermissions, yolo, never, ...; allowed
 	// only with the agent's allow_unsafe_modes). The UI marks the session.
 	ApprovalsSkipped bool `json:"approvalsSkipped,omitempty"`
+	// Process is the session's live agent process, nil when it holds none
+	// (a per-turn agent between turns, an idle agent that was stopped).
+	Process *LiveProcess `json:"process,omitempty"`
+}
+
+// LiveProcess is the live agent process of a session as the session list
+// shows it: what an idle agent costs the machine.
+type LiveProcess struct {
+	ID    string `json:"id"`
+	Pid   int    `json:"pid,omitempty"`
+	State string `json:"state"`
+	// RSS is the resident memory of its whole process tree in bytes, and
+	// CPUPercent its CPU since the previous sample (both 0 before the
+	// first sample).
+	RSS        uint64  `json:"rss"`
+	CPUPercent float64 `json:"cpuPercent"`
 }
 
 // AgentInfo describes one configured or known agent CLI (ListAgents).
@@ -81,4 +105,8 @@ type Answer struct {
 	Input []byte
 	// By names who answered, for the audit trail ("user" for the UI).
 	By string
+}
+
+func liveProcess(i supervise.Info) *LiveProcess {
+	return &LiveProcess{ID: i.ID, Pid: i.Pid, State: string(i.State), RSS: i.Stats.RSS, CPUPercent: i.Stats.CPUPercent}
 }

@@ -59,12 +59,13 @@ func openBackend(ctx context.Context, o options, log *slog.Logger) (*backend, er
 	}
 	// The idle-session janitor, as in corral serve; Manager.Shutdown
 	// (inside rt.Close) stops it.
-	tick := time.NewTicker(time.Minute)
+	tick := time.NewTicker(15 * time.Second)
 	rt.Manager.StartJanitor(tick.C)
 	return &backend{
 		// The same facade and event source corral serve builds, so every
 		// call behaves the same in the window and in a browser.
-		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store)),
+		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store),
+			api.WithConfigReload(rt.Reload)),
 		Events: api.BusSource{Bus: rt.Bus},
 		Head:   rt.Store.LastCursor,
 		Close: func(ctx context.Context) error {

@@ -195,7 +195,8 @@ func listenServe(rt *session.Runtime, o serveOptions, cands []string, loopback b
 		allowed = append(allowed, localHostNames(cands[0])...)
 	}
 	srv, err := api.NewServer(api.ServerOptions{
-		API:    api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store)),
+		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store),
+			api.WithConfigReload(rt.Reload)),
 		Events: api.BusSource{Bus: rt.Bus}, Head: rt.Store.LastCursor, Token: token, Static: static, Logger: log,
 		AllowedHosts: allowed,
 	})
@@ -250,9 +251,13 @@ func serveUntilDone(ctx context.Context, rt *session.Runtime, srv *api.Server, l
 	}
 	defer os.Remove(infoPath)
 
-	janitor := time.NewTicker(time.Minute)
+	// Often enough that the cap on idle agents holds within seconds.
+	janitor := time.NewTicker(15 * time.Second)
 	defer janitor.Stop()
 	rt.Manager.StartJanitor(janitor.C)
+	hup, stopHUP := notifyHUP()
+	defer stopHUP()
+	go watchConfig(ctx, cfg.Path, rt, hup, log)
 	fmt.Fprintf(stdout, "corral is serving at %s\n", url)
 	log.Info("serving", "addr", ln.Addr().String(), "data", dataDir, "pid", os.Getpid())
 	if !o.noOpen && !cfg.Server.NoOpen {

@@ -18,6 +18,7 @@
 //	chatty:R:S        stream R deltas per second for S seconds, each text
 //	                  "t=<unix ns>;" stamped when written (delivery latency)
 //	crash             exit with status 3 in the middle of the turn
+//	autherr           answer like Claude Code without credentials ("Not logged in")
 //	anything else     echo the text back as deltas and a whole block
 //
 // Every turn ends with a result line carrying usage and cost, like the CLI.
@@ -71,6 +72,9 @@ type fake struct {
 	inits bool
 	reqN  int
 	msgN  int
+	// cost is the running total of the process, as Claude Code reports
+	// it in every result (total_cost_usd): 0.0012 per turn.
+	cost float64
 }
 
 func (a *fake) read(r io.Reader) {
@@ -131,10 +135,18 @@ func (a *fake) assistant(blocks ...map[string]any) {
 		"message": map[string]any{"id": "msg_fake_" + strconv.Itoa(a.msgN), "role": "assistant", "content": blocks}})
 }
 
+// TurnCostUSD is what every turn of the fake agent costs.
+const TurnCostUSD = 0.0012
+
+func (a *fake) addCost() float64 {
+	a.cost += TurnCostUSD
+	return a.cost
+}
+
 func (a *fake) result(ok bool, text, terminal string, start time.Time) {
 	m := map[string]any{"type": "result", "subtype": "success", "is_error": !ok, "session_id": SessionID,
 		"duration_ms": time.Since(start).Milliseconds(), "duration_api_ms": 1, "num_turns": 1,
-		"result": text, "stop_reason": "end_turn", "total_cost_usd": 0.0012,
+		"result": text, "stop_reason": "end_turn", "total_cost_usd": a.addCost(),
 		"usage": map[string]any{"input_tokens": 12, "output_tokens": 34}}
 	if terminal != "" {
 		m["terminal_reason"] = terminal
@@ -172,6 +184,14 @@ func (a *fake) turn(text string) (code int, exit bool) {
 		return a.stream(n, time.Second/time.Duration(rate), func(int) string {
 			return "t=" + strconv.FormatInt(time.Now().UnixNano(), 10) + ";"
 		}, start)
+	case text == "autherr":
+		// Claude Code without credentials: no model call, no HTTP status.
+		a.msgN++
+		a.emit(map[string]any{"type": "assistant", "session_id": SessionID, "parent_tool_use_id": nil, "error": "authentication_failed",
+			"message": map[string]any{"id": "msg_fake_" + strconv.Itoa(a.msgN), "role": "assistant",
+				"content": []map[string]any{{"type": "text", "text": "Not logged in · Please run /login"}}}})
+		a.result(false, "Not logged in · Please run /login", "", start)
+		return 0, false
 	case text == "crash":
 		a.delta("about to crash")
 		fmt.Fprintln(os.Stderr, "fakeagent: crashing on request")

@@ -23,6 +23,11 @@ func (b *App) Execute(params json.RawMessage) (any, error) { return b.call("Exec
 // GetEvents calls the facade's GetEvents with params as its JSON parameters.
 func (b *App) GetEvents(params json.RawMessage) (any, error) { return b.call("GetEvents", params) }
 
+// GetProcessStats calls the facade's GetProcessStats with params as its JSON parameters.
+func (b *App) GetProcessStats(params json.RawMessage) (any, error) {
+	return b.call("GetProcessStats", params)
+}
+
 // GetSession calls the facade's GetSession with params as its JSON parameters.
 func (b *App) GetSession(params json.RawMessage) (any, error) { return b.call("GetSession", params) }
 
@@ -53,6 +58,11 @@ func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 // ListSessions calls the facade's ListSessions with params as its JSON parameters.
 func (b *App) ListSessions(params json.RawMessage) (any, error) {
 	return b.call("ListSessions", params)
+}
+
+// ReloadConfig calls the facade's ReloadConfig with params as its JSON parameters.
+func (b *App) ReloadConfig(params json.RawMessage) (any, error) {
+	return b.call("ReloadConfig", params)
 }
 
 // RespondPermission calls the facade's RespondPermission with params as its JSON parameters.
