@@ -385,7 +385,7 @@ func (v *validator) agent(name string, ra rawAgent) (Agent, error) {
 	where := fmt.Sprintf("%s: [agents.%s]", v.name, name)
 	a := Agent{Command: ra.Command, Args: ra.Args, Env: ra.Env, PassEnv: ra.PassEnv, Protocol: ra.Protocol,
 		AllowUnsafeModes: ra.AllowUnsafeModes,
-		NoDefaultEnv: ra.DefaultEnv != nil && !*ra.DefaultEnv}
+		NoDefaultEnv:     ra.DefaultEnv != nil && !*ra.DefaultEnv}
 	if a.Protocol == "" {
 		switch name {
 		case "claude", "codex", "gemini":
