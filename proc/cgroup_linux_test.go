@@ -37,21 +37,14 @@ func testCgroup(t *testing.T) string {
 	return dir
 }
 
-// hostileScript starts, in the background, a daemon in a new session with
-// an environment cleared of everything but mark, and the same daemon
-// double-forked (its parent exits at once).
-func hostileScript(mark string) string {
-	return fmt.Sprintf("setsid env -i %[1]s sleep 1000 & (setsid env -i %[1]s sleep 1000 &); ", mark)
-}
-
 func TestCgroupKillReachesEscapedDescendants(t *testing.T) {
 	for _, how := range []string{"kill", "stop", "leader exits"} {
 		t.Run(how, func(t *testing.T) {
 			dir := testCgroup(t)
 			mark := proctest.NewMark()
-			script := hostileScript(mark) + "exec sleep 1000"
+			script := proctest.Escapees(mark) + "exec sleep 1000"
 			if how == "leader exits" {
-				script = hostileScript(mark) + "sleep 0.2"
+				script = proctest.Escapees(mark) + "sleep 0.2"
 			}
 			p, err := Start(Spec{Program: "/bin/sh", Args: []string{"-c", script}, Env: []string{"PATH=/usr/bin:/bin", mark}, Cgroup: dir}, nil)
 			if err != nil {

@@ -88,7 +88,11 @@ func miniCorral(mark string) int {
 		fmt.Println("error", err)
 		return 1
 	}
-	_, err = s.Start(Spec{Spec: helper(mark, "tree"), Ready: Readiness{Mode: ReadyLine, Line: "ready"}})
+	spec := helper(mark, "tree")
+	if os.Getenv("CORRAL_TEST_HOSTILE") == "1" {
+		spec = hostileSpec(mark, false)
+	}
+	_, err = s.Start(Spec{Spec: spec, Ready: Readiness{Mode: ReadyLine, Line: "ready"}})
 	if err != nil {
 		fmt.Println("error", err)
 		return 1

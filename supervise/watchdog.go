@@ -125,7 +125,7 @@ func RunWatchdog(r io.Reader) int {
 		start uint64
 	}
 	groups := map[int]group{}
-	marker := ""
+	marker, cgroup := "", ""
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -149,9 +149,14 @@ func RunWatchdog(r io.Reader) int {
 				pgid, _ := strconv.Atoi(f[1])
 				delete(groups, pgid)
 			}
+		case "C": // the supervisor's cgroup (cgroup containment)
+			cgroup = strings.TrimPrefix(sc.Text(), "C ")
 		case "Q":
 			return 0
 		}
+	}
+	if cgroup != "" {
+		killCgroupForWatchdog(cgroup)
 	}
 	// EOF (or a read error) without Q: corral is gone.
 	for pgid, g := range groups {
