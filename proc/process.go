@@ -119,11 +119,20 @@ func Start(spec Spec, sink Sink) (*Process, error) {
 	// list descriptors (no /proc) a stray one may leak; that is no reason
 	// to refuse the spawn.
 	CloseOnExecAll()
+	cgroupDir, err := intoCgroup(&spec, cmd.SysProcAttr)
+	if err != nil {
+		closeAll(childEnds)
+		closeAll(parentEnds)
+		return nil, err
+	}
 
 	started := make(chan error, 1)
 	go p.run(started)
 	err = <-started
 	closeAll(childEnds)
+	if cgroupDir != nil {
+		cgroupDir.Close()
+	}
 	if err != nil {
 		closeAll(parentEnds)
 		return nil, spawnError(&spec, path, err)
@@ -225,6 +234,7 @@ func (p *Process) finishOutput() {
 	}
 	t.Stop()
 	p.signalGroup(sigKill)
+	p.killCgroup()
 	t = time.NewTimer(wd)
 	select {
 	case <-p.readersDone:
@@ -473,12 +483,14 @@ func (p *Process) Stop(grace time.Duration) ExitStatus {
 		p.CloseStdin()
 	}
 	p.signalGroup(sigTerm)
+	p.signalCgroup(sigTerm)
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
 	case <-p.done:
 	case <-t.C:
 		p.signalGroup(sigKill)
+		p.killCgroup()
 		<-p.done
 	}
 	return p.status
@@ -489,6 +501,7 @@ func (p *Process) Stop(grace time.Duration) ExitStatus {
 func (p *Process) Kill() error {
 	p.markStopped()
 	err := p.signalGroup(sigKill)
+	p.killCgroup()
 	if errors.Is(err, os.ErrProcessDone) {
 		return nil
 	}
@@ -503,6 +516,20 @@ func (p *Process) Signal(sig os.Signal) error {
 		return errors.New("proc: signal not supported on this platform")
 	}
 	return p.signalGroup(s)
+}
+
+// SignalTree sends sig to the child's process group and, when the child
+// was started in a cgroup (Spec.Cgroup), to every process of that cgroup:
+// descendants that left the group (setsid) get it too. It is the graceful
+// half of a stop; Kill is the other.
+func (p *Process) SignalTree(sig os.Signal) error {
+	s, ok := toSignal(sig)
+	if !ok {
+		return errors.New("proc: signal not supported on this platform")
+	}
+	err := p.signalGroup(s)
+	p.signalCgroup(s)
+	return err
 }
 
 func (p *Process) markStopped() {

@@ -84,6 +84,16 @@ type Spec struct {
 	ProgressInterval time.Duration
 	// Rows and Cols size the terminal in StdinPTY mode (default 24x80).
 	Rows, Cols uint16
+	// Cgroup is the directory of an existing cgroup v2 group to start the
+	// child in (Linux; clone3 with CLONE_INTO_CGROUP, so that no descendant
+	// can be started outside it). Everything in the group then belongs to
+	// the child's tree: Kill, the end of Stop's grace and the end of the
+	// leader kill the whole group (cgroup.kill), and Stop's SIGTERM and
+	// SignalTree reach every process in it, those that left the process
+	// group included. The caller creates the group and removes it
+	// (RemoveCgroup) after Done. Empty: the child stays in corral's group.
+	// Ignored outside Linux.
+	Cgroup string
 }
 
 func (s *Spec) maxLine() int {

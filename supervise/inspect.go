@@ -8,7 +8,8 @@ import (
 // EntryStatus is what Inspect learned about one ledger entry.
 type EntryStatus struct {
 	Entry Entry `json:"entry"`
-	// Alive is true when the recorded leader still runs (same start time).
+	// Alive is true when the recorded leader still runs (same start time)
+	// or, with a cgroup, while any process is left in the tree's group.
 	Alive bool `json:"alive"`
 	// Orphaned is true when it runs but the corral that started it is gone.
 	Orphaned bool `json:"orphaned"`
@@ -25,9 +26,11 @@ func Inspect(entries []Entry, window time.Duration) []EntryStatus {
 	for i, e := range entries {
 		out[i].Entry = e
 		st, ok := startTime(e.Pid)
-		out[i].Alive = ok && st == e.StartTime
+		// With a cgroup, the tree lives while its group holds a process,
+		// even after its leader died.
+		out[i].Alive = ok && st == e.StartTime || cgroupPopulated(e.Cgroup)
 		if out[i].Alive {
-			roots = append(roots, root{id: entryID(e), pid: e.Pid, start: e.StartTime})
+			roots = append(roots, root{id: entryID(e), pid: e.Pid, start: e.StartTime, cgroup: e.Cgroup})
 		}
 		if e.Supervisor > 0 {
 			sst, ok := startTime(e.Supervisor)

@@ -33,6 +33,10 @@ type Entry struct {
 	Supervisor      int       `json:"supervisor"`
 	SupervisorStart uint64    `json:"supervisorStart"`
 	Added           time.Time `json:"added"`
+	// Cgroup is the cgroup v2 group of the tree (cgroup containment), empty
+	// without: a sweep kills everything in it with cgroup.kill and removes
+	// it, whatever the processes did to leave the group or the marker.
+	Cgroup string `json:"cgroup,omitempty"`
 }
 
 // Ledger durably records the process groups corral is responsible for, so

@@ -99,6 +99,9 @@ func miniCorral(mark string) int {
 	if mode := os.Getenv("CORRAL_TEST_CHILD"); mode != "" {
 		child = helper(mark, mode, os.Getenv("CORRAL_TEST_CHILD_ARG"))
 	}
+	if os.Getenv("CORRAL_TEST_HOSTILE") == "1" {
+		child = hostileSpec(mark, false)
+	}
 	_, err = s.Start(Spec{Spec: child, Ready: Readiness{Mode: ReadyLine, Line: "ready"}})
 	if err != nil {
 		fmt.Println("error", err)

@@ -59,7 +59,7 @@ func (m *monitor) tick() {
 	for _, p := range live {
 		p.mu.Lock()
 		if p.cur != nil {
-			roots = append(roots, root{id: p.id, pid: p.pid, start: p.startTime, p: p})
+			roots = append(roots, root{id: p.id, pid: p.pid, start: p.startTime, cgroup: p.group, p: p})
 		}
 		p.mu.Unlock()
 	}
@@ -97,5 +97,8 @@ type root struct {
 	id    string
 	pid   int
 	start uint64
-	p     *Process // nil when sampling ledger entries
+	// cgroup is the tree's cgroup (cgroup containment): its members are
+	// the tree, whatever their parentage.
+	cgroup string
+	p      *Process // nil when sampling ledger entries
 }

@@ -70,18 +70,14 @@ func (sm *sampler) sample(roots []root, now time.Time, markerKey string) []treeS
 	out := make([]treeSample, 0, len(roots))
 	var stack []int
 	for _, r := range roots {
-		i, ok := byPid[r.pid]
-		if !ok || procs[i].StartTime != r.start {
-			continue
-		}
 		var ts treeSample
 		ts.root = r
 		var ticks uint64
-		stack = append(stack[:0], i)
-		stack = append(stack, adopted[r.id]...)
-		for len(stack) > 0 {
-			j := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
+		members, ok := treeMembers(r, procs, byPid, children, adopted, stack[:0])
+		if !ok {
+			continue
+		}
+		for _, j := range members {
 			st := procs[j]
 			if st.State != 'Z' {
 				ts.stats.Processes++
@@ -95,8 +91,8 @@ func (sm *sampler) sample(roots []root, now time.Time, markerKey string) []treeS
 				// Started since the previous sample: all its time is new.
 				ticks += st.CPUTicks
 			}
-			stack = append(stack, children[st.Pid]...)
 		}
+		stack = members
 		if !first && elapsed > 0 {
 			ts.stats.CPUPercent = float64(ticks) / clockTicks / elapsed * 100
 		}
@@ -104,4 +100,32 @@ func (sm *sampler) sample(roots []root, now time.Time, markerKey string) []treeS
 	}
 	sm.prev = next
 	return out
+}
+
+// treeMembers returns the indexes (into procs) of the processes of one
+// tree. With a cgroup they are the members of the group (cgroup.procs): the
+// group is the tree, whatever the processes did to their parentage or their
+// environment, and it may outlive its leader. Without, they are the leader
+// and its descendants by parent links, plus the descendants that were
+// re-parented to corral and carry the tree's marker. ok is false when the
+// tree is gone.
+func treeMembers(r root, procs []procStat, byPid map[int]int, children map[int][]int, adopted map[string][]int, out []int) ([]int, bool) {
+	if r.cgroup != "" {
+		for _, pid := range cgroupPids(r.cgroup) {
+			if i, ok := byPid[pid]; ok {
+				out = append(out, i)
+			}
+		}
+		return out, len(out) > 0
+	}
+	i, ok := byPid[r.pid]
+	if !ok || procs[i].StartTime != r.start {
+		return out, false
+	}
+	stack := append(out, i)
+	stack = append(stack, adopted[r.id]...)
+	for k := 0; k < len(stack); k++ {
+		stack = append(stack, children[procs[stack[k]].Pid]...)
+	}
+	return stack, true
 }

@@ -4,6 +4,7 @@ package supervise
 
 import (
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,6 +14,14 @@ import (
 // instead of init and can still be found and killed.
 func becomeSubreaper() error {
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// isSubreaper reports whether corral is a child subreaper (set by another
+// supervisor of the same process, for example).
+func isSubreaper() bool {
+	var v int32
+	err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&v)), 0, 0, 0)
+	return err == nil && v != 0
 }
 
 // reapPid collects the exit status of an adopted child, if it has one.

@@ -13,6 +13,8 @@ func becomeSubreaper() error {
 
 func reapPid(int) bool { return false }
 
+func isSubreaper() bool { return false }
+
 // killMarked needs to read other processes' environments, which only Linux
 // offers cheaply; elsewhere the process groups (Unix) or job objects
 // (Windows) are the boundary.

@@ -127,6 +127,7 @@ type Process struct {
 	queuePos  int
 	attempts  int
 	cur       *proc.Process
+	group     string // the cgroup of the running child, "" without
 	pid       int
 	startTime uint64
 	started   time.Time
@@ -491,7 +492,10 @@ func (p *Process) runOnce() outcome {
 	spec.Env = append(slices.Clip(spec.Env), s.marker+"="+s.token+"/"+p.id)
 	a := &attempt{p: p, readyCh: make(chan struct{})}
 	s.spawnMu.RLock()
-	cp, err := proc.Start(spec, a.onOutput)
+	cp, group, warn, err := s.spawn(spec, p.id, n, a.onOutput)
+	if warn != nil {
+		s.emit(p, event.ErrorKind, map[string]any{"message": warn.Error()})
+	}
 	if err != nil {
 		s.spawnMu.RUnlock()
 		return outcome{spawnErr: err}
@@ -500,7 +504,7 @@ func (p *Process) runOnce() outcome {
 	st, _ := startTime(pid)
 	now := s.clock.Now()
 	p.mu.Lock()
-	p.cur, p.pid, p.startTime, p.started = cp, pid, st, now
+	p.cur, p.pid, p.startTime, p.started, p.group = cp, pid, st, now, group
 	close(p.curReady)
 	if p.first.IsZero() {
 		p.first = now
@@ -515,6 +519,7 @@ func (p *Process) runOnce() outcome {
 		ID: p.id, Pid: pid, Pgid: pid, StartTime: st, Owner: p.spec.Owner.String(),
 		Command: strings.Join(append([]string{p.spec.Program}, p.spec.Args...), " "),
 		Marker:  s.marker + "=" + s.token + "/" + p.id, Supervisor: os.Getpid(), SupervisorStart: s.selfStart, Added: time.Now(),
+		Cgroup: group,
 	}
 	if s.watchdog != nil {
 		if err := s.watchdog.Add(entry); err != nil {
@@ -576,6 +581,11 @@ func (p *Process) runOnce() outcome {
 	}
 	stopping := false
 	beginStop := func(reason, limit string, requested, kill bool) {
+		if !stopping {
+			// Fallback containment: learn the tree before the stop
+			// orphans its members.
+			s.reaper.rememberTrees()
+		}
 		if out.reason == "" {
 			out.reason, out.limit = reason, limit
 		}
@@ -638,8 +648,14 @@ func (p *Process) runOnce() outcome {
 			if p.capLimit != "" && out.reason == "" {
 				out.reason, out.limit, out.requested = ReasonOutputLimit, p.capLimit, true
 			}
+			// proc killed the group when the leader ended; the group is
+			// removed before the ledger entry that records it.
+			if err := removeTreeGroup(group); err != nil {
+				s.emit(p, event.ErrorKind, map[string]any{"message": "cannot remove the cgroup of the process: " + err.Error()})
+			}
 			p.mu.Lock()
 			p.cur = nil
+			p.group = ""
 			p.curReady = make(chan struct{})
 			p.mu.Unlock()
 			s.reaper.ended(pid)

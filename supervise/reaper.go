@@ -23,22 +23,43 @@ type reaper struct {
 
 	mu     sync.Mutex
 	groups map[int]time.Time // groups of ended runs → when they ended
+
+	anc       ancestry // the ancestry scan (fallback containment)
+	startOnce sync.Once
+	running   bool // the loop was started (under startOnce, then read-only)
 }
 
 func newReaper(s *Supervisor) *reaper {
 	r := &reaper{s: s, kickCh: make(chan struct{}, 1), stop: make(chan struct{}), seen: map[int]uint64{}, groups: map[int]time.Time{}}
-	if s.cfg.Subreaper {
-		r.wg.Add(1)
-		go r.run()
+	if s.subreaper {
+		r.start()
 	}
 	return r
+}
+
+// start runs the reaper's loop; it is needed only while corral is the
+// child subreaper (the fallback containment).
+func (r *reaper) start() {
+	r.startOnce.Do(func() {
+		r.mu.Lock()
+		r.running = true
+		r.mu.Unlock()
+		r.wg.Add(1)
+		go r.run()
+	})
+}
+
+func (r *reaper) active() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.running
 }
 
 // ended records that the run leading group pgid was reaped: members of
 // that group re-parented to corral are its leftovers, and the reaper reaps
 // them once they died. Groups are forgotten after groupMemory.
 func (r *reaper) ended(pgid int) {
-	if !r.s.cfg.Subreaper {
+	if !r.active() {
 		return
 	}
 	r.mu.Lock()
@@ -109,6 +130,7 @@ func (r *reaper) run() {
 const reaperPeriod = time.Second
 
 func (r *reaper) close() {
+	r.startOnce.Do(func() {}) // a fall-back after this point starts nothing
 	close(r.stop)
 	r.wg.Wait()
 }

@@ -3,7 +3,10 @@
 package supervise
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -13,6 +16,7 @@ func (r *reaper) sweep() {
 	var buf []byte
 	var procs []procStat
 	procs, buf = scanProcs(buf)
+	r.anc.learn(procs, s.liveLeaders())
 	var cands []procStat
 	for _, st := range procs {
 		if st.Ppid == self {
@@ -41,6 +45,10 @@ func (r *reaper) sweep() {
 		leaders[s.watchdog.Pid()] = true
 	}
 	groups := r.endedGroups()
+	inGroup := ""
+	if c := s.Containment(); c.Cgroup != "" {
+		inGroup = "/" + filepath.Base(c.Cgroup) + "/"
+	}
 	for _, st := range cands {
 		if leaders[st.Pid] {
 			continue
@@ -51,13 +59,28 @@ func (r *reaper) sweep() {
 				delete(r.seen, st.Pid)
 			} else if groups[st.Pgid] && st.Pgid != st.Pid {
 				reapPid(st.Pid)
+			} else if inGroup != "" {
+				// Cgroup mode, in a process that is a subreaper anyway:
+				// an adopted zombie that was in one of this supervisor's
+				// groups is one of its trees' (a zombie still names its
+				// cgroup).
+				var in bool
+				in, buf = inCgroup(st.Pid, inGroup, buf)
+				if in {
+					reapPid(st.Pid)
+				}
 			}
 			continue
 		}
 		var v string
 		v, buf = envValue(st.Pid, s.marker, buf)
 		if !strings.HasPrefix(s.marker+"="+v, prefix) {
-			continue
+			// No marker: the ancestry scan may have seen it in a tree.
+			id, ok := r.anc.owner(st.Pid, st.StartTime)
+			if !ok {
+				continue
+			}
+			v = s.token + "/" + id
 		}
 		r.seen[st.Pid] = st.StartTime
 		if current[v[strings.LastIndexByte(v, '/')+1:]] {
@@ -79,4 +102,19 @@ func (r *reaper) sweep() {
 			delete(r.seen, pid)
 		}
 	}
+}
+
+// inCgroup reports whether the cgroup v2 path of pid (its "0::" line in
+// /proc/PID/cgroup) contains part, a "/name/" component.
+func inCgroup(pid int, part string, buf []byte) (bool, []byte) {
+	buf, ok := readFileInto("/proc/"+strconv.Itoa(pid)+"/cgroup", buf)
+	if !ok {
+		return false, buf
+	}
+	for _, line := range bytes.Split(buf, []byte("\n")) {
+		if p, found := bytes.CutPrefix(line, []byte("0::")); found {
+			return bytes.Contains(append(p, '/'), []byte(part)), buf
+		}
+	}
+	return false, buf
 }

@@ -10,13 +10,14 @@ import (
 )
 
 // gracefulStop begins the stop sequence: stdin closed, SIGTERM to the whole
-// group. The supervisor's own clock times the grace and sends SIGKILL, so
-// that the sequence is the same under a test clock.
+// group and, in cgroup mode, to every process of the tree's cgroup. The
+// supervisor's own clock times the grace and sends SIGKILL, so that the
+// sequence is the same under a test clock.
 func gracefulStop(cp *proc.Process, _ time.Duration) {
 	if cp.Spec().Stdin == proc.StdinPipe {
 		cp.CloseStdin()
 	}
-	cp.Signal(syscall.SIGTERM)
+	cp.SignalTree(syscall.SIGTERM)
 }
 
 func killGroup(pgid int) error { return syscall.Kill(-pgid, syscall.SIGKILL) }

@@ -72,6 +72,11 @@ type Config struct {
 	// tree they came from. It is a property of the whole process and stays
 	// set after Shutdown.
 	Subreaper bool
+	// NoCgroups turns cgroup v2 containment off (Linux), as the environment
+	// variable NoCgroupsEnv does. By default every tree runs in a cgroup of
+	// its own when corral's cgroup v2 group is writable; then Subreaper is
+	// not needed and not set. See Containment.
+	NoCgroups bool
 
 	// MonitorInterval is the sampling period of CPU and memory; zero means
 	// DefaultMonitorInterval, negative disables sampling (and with it the
@@ -258,6 +263,10 @@ type Supervisor struct {
 	mon      *monitor
 	reaper   *reaper
 	watchdog *Watchdog
+
+	cmu       sync.Mutex
+	contain   Containment
+	subreaper bool // corral is the child subreaper: the fallback is in force
 }
 
 // New returns a running Supervisor. It fails only when the watchdog or the
@@ -295,14 +304,21 @@ func New(cfg Config) (*Supervisor, error) {
 	s.rng = mrand.New(mrand.NewPCG(
 		uint64(seed[4])|uint64(seed[5])<<8|uint64(seed[6])<<16|uint64(seed[7])<<24,
 		uint64(seed[8])|uint64(seed[9])<<8|uint64(seed[10])<<16|uint64(seed[11])<<24))
-	if cfg.Subreaper {
+	s.contain = s.setupContainment()
+	if cfg.Subreaper && s.contain.Mode != ContainCgroup {
 		if err := becomeSubreaper(); err != nil {
+			removeInstanceGroup(s.contain.Cgroup)
 			return nil, fmt.Errorf("supervise: cannot become a child subreaper: %w", err)
 		}
+		s.subreaper = true
 	}
 	if len(cfg.Watchdog) > 0 {
 		w, err := StartWatchdog(cfg.Watchdog, cfg.WatchdogEnv, s.MarkerPrefix())
+		if err == nil && s.contain.Cgroup != "" {
+			err = w.send("C " + s.contain.Cgroup)
+		}
 		if err != nil {
+			removeInstanceGroup(s.contain.Cgroup)
 			return nil, err
 		}
 		s.watchdog = w
@@ -315,10 +331,41 @@ func New(cfg Config) (*Supervisor, error) {
 	}
 	s.disp = newDispatcher(cfg.Sink, cfg.EventQueue)
 	s.reaper = newReaper(s)
+	if s.contain.Mode == ContainCgroup && isSubreaper() {
+		// Orphans of the trees come to this process: reap them.
+		s.reaper.start()
+	}
 	if cfg.MonitorInterval > 0 {
 		s.mon = newMonitor(s, cfg.MonitorInterval)
 	}
 	return s, nil
+}
+
+// Containment reports how the supervisor keeps each tree together. It
+// changes only if cgroup mode turns out to be refused by the kernel at the
+// first spawn (clone3 or CLONE_INTO_CGROUP unsupported, as under some
+// seccomp filters); the supervisor then falls back for good.
+func (s *Supervisor) Containment() Containment {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.contain
+}
+
+// fallBack leaves cgroup mode after the kernel refused a spawn into a
+// cgroup: the fallback (subreaper when configured) is in force from now on.
+func (s *Supervisor) fallBack(err error) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.contain.Mode != ContainCgroup {
+		return
+	}
+	dir := s.contain.Cgroup
+	s.contain = fallbackContainment(s.cfg, "the kernel refused a spawn into a cgroup: "+err.Error())
+	go removeInstanceGroup(dir)
+	if s.cfg.Subreaper && becomeSubreaper() == nil {
+		s.subreaper = true
+		s.reaper.start()
+	}
 }
 
 // Token identifies this supervisor in markers and process ids.
@@ -539,6 +586,9 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	}
 	s.reaper.close()
 	killMarked(s.MarkerPrefix())
+	if c := s.Containment(); c.Cgroup != "" {
+		removeInstanceGroup(c.Cgroup)
+	}
 	if s.watchdog != nil {
 		s.watchdog.Close()
 	}

@@ -22,7 +22,9 @@ type Swept struct {
 // that started no earlier than it (a group id stays reserved while any
 // member lives, so those members are the leader's); processes carrying the
 // entry's marker (descendants that left the group) are killed too. A pid
-// that now names another process is never signalled.
+// that now names another process is never signalled. When the entry
+// records a cgroup (Entry.Cgroup), everything still in it is killed with
+// cgroup.kill first, and the group is removed.
 func Sweep(l Ledger) ([]Swept, error) {
 	entries, err := l.List()
 	if err != nil {
@@ -39,7 +41,11 @@ func Sweep(l Ledger) ([]Swept, error) {
 				continue // that corral is alive and owns its processes
 			}
 		}
+		// The tree's cgroup first: cgroup.kill takes every process in it at
+		// once, whatever left the group or cleared its environment.
+		killed := sweepCgroup(e)
 		sw := sweepEntry(e)
+		sw.Killed = append(killed, sw.Killed...)
 		if err := l.Remove(e.ID); err != nil {
 			return out, err
 		}

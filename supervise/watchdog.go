@@ -171,6 +171,9 @@ type watchGroup struct {
 type watchState struct {
 	groups map[int]watchGroup // by pgid
 	marker string
+	// cgroup is the supervisor's own group (cgroup containment): every
+	// tree's group is below it.
+	cgroup string
 	grace  time.Duration
 }
 
@@ -196,6 +199,8 @@ func (st *watchState) apply(line string) (quit bool) {
 	case f[0] == "R" && len(f) == 2:
 		pgid, _ := strconv.Atoi(f[1])
 		delete(st.groups, pgid)
+	case f[0] == "C" && len(f) >= 2:
+		st.cgroup = strings.TrimPrefix(line, "C ")
 	case f[0] == "Q":
 		return true
 	}
@@ -204,6 +209,10 @@ func (st *watchState) apply(line string) (quit bool) {
 
 // endAll ends what a dead corral left: SIGTERM, the grace, then SIGKILL.
 func (st *watchState) endAll() {
+	if st.cgroup != "" {
+		// Removes the groups, and kills what the grace left in them.
+		defer killCgroupForWatchdog(st.cgroup)
+	}
 	targets := groupsToEnd(st.groups, startTime)
 	for _, pgid := range targets {
 		termGroup(pgid)
@@ -211,13 +220,16 @@ func (st *watchState) endAll() {
 	if st.marker != "" {
 		termMarked(st.marker)
 	}
+	if st.cgroup != "" {
+		termCgroupForWatchdog(st.cgroup)
+	}
 	deadline := time.Now().Add(st.grace)
 	for {
 		// A group seen empty is dropped for good: its id may be reused
 		// from then on and must never be signalled again.
 		var marked bool
 		targets, marked = leftAlive(targets, st.marker)
-		if len(targets) == 0 && !marked {
+		if len(targets) == 0 && !marked && !cgroupAliveForWatchdog(st.cgroup) {
 			return
 		}
 		if !time.Now().Before(deadline) {

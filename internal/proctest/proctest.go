@@ -86,3 +86,28 @@ func RequireGone(t testing.TB, mark string) {
 	}
 	t.Errorf("processes left running: %s", strings.Join(desc, "; "))
 }
+
+// Escapees is a shell fragment that starts, in the background, the two
+// daemons that leave everything corral could follow except the test's
+// mark: one in a new session with a cleared environment (`setsid env -i`),
+// so neither its process group nor corral's marker variable leads to it,
+// and the same one double-forked (its parent exits at once, so it is
+// re-parented too). Each ends as `sleep 1000` with mark as its only
+// environment entry, so Leftovers still finds it. The fragment ends with
+// "; " and needs setsid(1) and env(1).
+func Escapees(mark string) string {
+	return fmt.Sprintf("setsid env -i %[1]s sleep 1000 & (setsid env -i %[1]s sleep 1000 &); ", mark)
+}
+
+// WaitCount polls until at least n processes carry mark, and reports
+// whether they did before the deadline.
+func WaitCount(mark string, n int, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for len(Leftovers(mark)) < n {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
