@@ -34,7 +34,8 @@ type Containment struct {
 	// and ContainJobObject.
 	Mode string `json:"mode"`
 	// Cgroup is the supervisor's own group in cgroup mode: every tree's
-	// group is below it. ProbeContainment leaves it empty.
+	// group is below it. From ProbeContainment: corral's own group, below
+	// which a supervisor makes its group.
 	Cgroup string `json:"cgroup,omitempty"`
 	// Reason says why cgroups are not used, in the fallback modes on Linux.
 	Reason string `json:"reason,omitempty"`

@@ -36,7 +36,10 @@ type doctorReport struct {
 	Server   *serveInfoStatus `json:"server,omitempty"`
 	Agents   []doctorAgent    `json:"agents"`
 	Leftover []doctorLeftover `json:"leftoverProcesses"`
-	Problems []string         `json:"problems"`
+	// Containment is how a corral started now would keep each process
+	// tree together: "cgroup", or a fallback with the reason.
+	Containment supervise.Containment `json:"containment"`
+	Problems    []string              `json:"problems"`
 }
 
 type doctorCheck struct {
@@ -72,7 +75,12 @@ type doctorLeftover struct {
 	PID     int    `json:"pid"`
 	Owner   string `json:"owner,omitempty"`
 	Command string `json:"command,omitempty"`
-	Alive   bool   `json:"alive"`
+	// Alive: the leader runs, or a process is left in the tree's cgroup.
+	Alive bool `json:"alive"`
+	// Processes counts the live processes of the tree (its cgroup's
+	// members, with cgroup containment).
+	Processes int    `json:"processes,omitempty"`
+	Cgroup    string `json:"cgroup,omitempty"`
 }
 
 func runDoctor(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
@@ -182,16 +190,18 @@ func doctor(ctx context.Context, g *globals) doctorReport {
 	}
 
 	if entries, err := supervise.ListDir(dataDir); err == nil {
-		for _, e := range entries {
-			l := doctorLeftover{PID: e.Pid, Owner: e.Owner, Command: e.Command, Alive: processAlive(e.Pid)}
+		for _, st := range supervise.Inspect(entries, 0) {
+			e := st.Entry
+			l := doctorLeftover{PID: e.Pid, Owner: e.Owner, Command: e.Command, Alive: st.Alive, Processes: st.Stats.Processes, Cgroup: e.Cgroup}
 			r.Leftover = append(r.Leftover, l)
 			if l.Alive && !processAlive(e.Supervisor) {
-				problem("process %d (%s) is left over from a corral that is not running; the next `corral serve` kills it", e.Pid, e.Command)
+				problem("process %d (%s) is left over from a corral that is not running (%d process(es) in its tree); the next `corral serve` kills it", e.Pid, e.Command, l.Processes)
 			}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		problem("process ledger: %v", err)
 	}
+	r.Containment = supervise.ProbeContainment(supervise.Config{Subreaper: goruntime.GOOS == "linux"})
 	r.OK = len(r.Problems) == 0
 	return r
 }
@@ -283,8 +293,26 @@ func printDoctor(w io.Writer, r doctorReport) {
 		}
 		fmt.Fprintln(w)
 	}
+	printContainment(w, r.Containment)
 	fmt.Fprintf(w, "     leftovers  %d process(es) in the ledger\n", len(r.Leftover))
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "problem:", p)
 	}
+}
+
+// printContainment prints the containment line: "ok" for cgroups, "--"
+// for a fallback (a limit of the machine, not a failure), with the reason.
+func printContainment(w io.Writer, c supervise.Containment) {
+	m := "ok  "
+	if c.Mode != supervise.ContainCgroup && goruntime.GOOS == "linux" {
+		m = "--  "
+	}
+	fmt.Fprintf(w, "%s containment %s", m, c.Mode)
+	if c.Cgroup != "" {
+		fmt.Fprintf(w, " (one cgroup per process tree below %s)", c.Cgroup)
+	}
+	if c.Reason != "" {
+		fmt.Fprintf(w, " (no cgroups: %s)", c.Reason)
+	}
+	fmt.Fprintln(w)
 }

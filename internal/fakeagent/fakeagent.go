@@ -19,6 +19,8 @@
 //	                  "t=<unix ns>;" stamped when written (delivery latency)
 //	crash             exit with status 3 in the middle of the turn
 //	autherr           answer like Claude Code without credentials ("Not logged in")
+//	spawn:SCRIPT      run `sh -c SCRIPT` in the background (the processes
+//	                  it leaves behind stay), then stream as slow:100000
 //	anything else     echo the text back as deltas and a whole block
 //
 // Every turn ends with a result line carrying usage and cost, like the CLI.
@@ -30,6 +32,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -165,6 +168,14 @@ func (a *fake) turn(text string) (code int, exit bool) {
 	switch {
 	case strings.HasPrefix(text, "tool:"):
 		return a.toolTurn(strings.TrimPrefix(text, "tool:"), start)
+	case strings.HasPrefix(text, "spawn:"):
+		// A tool that leaves background processes behind, the way a
+		// careless (or hostile) command run by a real agent does.
+		cmd := exec.Command("/bin/sh", "-c", strings.TrimPrefix(text, "spawn:"))
+		if cmd.Start() == nil {
+			go cmd.Wait()
+		}
+		return a.stream(100000, 20*time.Millisecond, func(int) string { return "tick " }, start)
 	case strings.HasPrefix(text, "slow:"):
 		n, _ := strconv.Atoi(strings.TrimPrefix(text, "slow:"))
 		return a.stream(n, 20*time.Millisecond, func(int) string { return "tick " }, start)
