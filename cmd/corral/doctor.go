@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/proc"
@@ -69,6 +70,10 @@ type doctorAgent struct {
 	Version string `json:"version,omitempty"`
 	Status  string `json:"status"` // ok | missing | error
 	Message string `json:"message,omitempty"`
+	// Credentials is where the agent would find its credentials ("env
+	// ANTHROPIC_API_KEY", "file ~/.claude/.credentials.json"), "" when
+	// nowhere corral knows of. Never the secret.
+	Credentials string `json:"credentials,omitempty"`
 }
 
 type doctorLeftover struct {
@@ -77,6 +82,9 @@ type doctorLeftover struct {
 	Command string `json:"command,omitempty"`
 	// Alive: the leader runs, or a process is left in the tree's cgroup.
 	Alive bool `json:"alive"`
+	// Managed: the corral that started it is running; it is that corral's
+	// process, not a leftover.
+	Managed bool `json:"managed"`
 	// Processes counts the live processes of the tree (its cgroup's
 	// members, with cgroup containment).
 	Processes int    `json:"processes,omitempty"`
@@ -176,6 +184,7 @@ func doctor(ctx context.Context, g *globals) doctorReport {
 				continue
 			}
 			a := doctorAgent{Name: strings.TrimPrefix(c.Name, policy.AgentPrefix), Command: c.ProgramSpec, Path: c.Program, Status: "ok"}
+			a.Credentials = credentialSource(cfg, a.Name)
 			if !c.Available {
 				a.Status, a.Message = "missing", c.Reason
 			} else {
@@ -192,9 +201,10 @@ func doctor(ctx context.Context, g *globals) doctorReport {
 	if entries, err := supervise.ListDir(dataDir); err == nil {
 		for _, st := range supervise.Inspect(entries, 0) {
 			e := st.Entry
-			l := doctorLeftover{PID: e.Pid, Owner: e.Owner, Command: e.Command, Alive: st.Alive, Processes: st.Stats.Processes, Cgroup: e.Cgroup}
+			l := doctorLeftover{PID: e.Pid, Owner: e.Owner, Command: e.Command, Alive: st.Alive, Managed: processAlive(e.Supervisor),
+				Processes: st.Stats.Processes, Cgroup: e.Cgroup}
 			r.Leftover = append(r.Leftover, l)
-			if l.Alive && !processAlive(e.Supervisor) {
+			if l.Alive && !l.Managed {
 				problem("process %d (%s) is left over from a corral that is not running (%d process(es) in its tree); the next `corral serve` kills it", e.Pid, e.Command, l.Processes)
 			}
 		}
@@ -291,10 +301,26 @@ func printDoctor(w io.Writer, r doctorReport) {
 		if a.Message != "" {
 			fmt.Fprintf(w, ": %s", a.Message)
 		}
+		if a.Status == "ok" {
+			cred := a.Credentials
+			if cred == "" {
+				cred = "none found"
+			}
+			fmt.Fprintf(w, " [credentials: %s]", cred)
+		}
 		fmt.Fprintln(w)
 	}
 	printContainment(w, r.Containment)
-	fmt.Fprintf(w, "     leftovers  %d process(es) in the ledger\n", len(r.Leftover))
+	managed, left := 0, 0
+	for _, l := range r.Leftover {
+		switch {
+		case l.Managed:
+			managed++
+		case l.Alive:
+			left++
+		}
+	}
+	fmt.Fprintf(w, "     processes  %d managed by a running corral, %d left over from a corral that is gone\n", managed, left)
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "problem:", p)
 	}
@@ -315,4 +341,21 @@ func printContainment(w io.Writer, c supervise.Containment) {
 		fmt.Fprintf(w, " (no cgroups: %s)", c.Reason)
 	}
 	fmt.Fprintln(w)
+}
+
+// credentialSource is where agent name would find its credentials with
+// the environment corral passes it (agent.CredentialSource).
+func credentialSource(cfg *config.Config, name string) string {
+	a, ok := cfg.Agents[name]
+	if !ok {
+		a = config.Agent{Protocol: name}
+	}
+	if a.Protocol == "" {
+		a.Protocol = name
+	}
+	if !a.NoDefaultEnv {
+		a.PassEnv = append(agent.DefaultPassEnv(a.Protocol), a.PassEnv...)
+	}
+	home, _ := os.UserHomeDir()
+	return agent.CredentialSource(a.Protocol, policy.AgentEnv(a, os.Environ()), home)
 }
