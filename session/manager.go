@@ -1029,8 +1029,7 @@ func isDone(p *supervise.Process) bool {
 // Interrupt cuts the running turn short. The agent ends the turn itself
 // (its terminal event says interrupted); an agent that cannot be
 // interrupted in band gets SIGINT.
-func (m *Manager) Interrupt(ctx context.Context, id string) error {
-	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
+func (m *Manager) Interrupt(_ context.Context, id string) error {
 	l, _, err := m.ensureLive(id)
 	if err != nil {
 		return err

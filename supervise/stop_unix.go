@@ -27,13 +27,6 @@ func killPid(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
 // termGroup asks a whole group to end (SIGTERM).
 func termGroup(pgid int) error { return syscall.Kill(-pgid, syscall.SIGTERM) }
 
-// groupAlive reports whether any process (a zombie included) is still in
-// group pgid.
-func groupAlive(pgid int) bool {
-	err := syscall.Kill(-pgid, 0)
-	return err == nil || err == syscall.EPERM
-}
-
 // alive reports whether pid exists (a zombie counts as gone elsewhere).
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
