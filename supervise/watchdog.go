@@ -43,17 +43,32 @@ type Watchdog struct {
 	done chan struct{}
 }
 
+// watchdogEnv is set in the watchdog's environment: a process that has it
+// was started as a watchdog and never starts one itself.
+const watchdogEnv = "CORRAL_WATCHDOG"
+
+// ErrNestedWatchdog is StartWatchdog's error in a process that was itself
+// started as a watchdog: its command did not handle WatchdogArg.
+var ErrNestedWatchdog = errors.New("supervise: this process was started as a watchdog (" + watchdogEnv + " is set) but did not run as one; its command must handle " + WatchdogArg)
+
 // StartWatchdog starts the watchdog given by argv (and env) and tells it the
-// marker prefix of the supervisor's processes.
+// marker prefix of the supervisor's processes. In a process that was itself
+// started as a watchdog it fails with ErrNestedWatchdog.
 func StartWatchdog(argv, env []string, markerPrefix string) (*Watchdog, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("supervise: empty watchdog command")
+	}
+	if os.Getenv(watchdogEnv) != "" {
+		// A program that does not know WatchdogArg (a test binary) runs
+		// as itself; were it to start a watchdog in turn, every level
+		// would start one more.
+		return nil, ErrNestedWatchdog
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: append([]string{}, env...), Stdin: r}
+	cmd := &exec.Cmd{Path: argv[0], Args: argv, Env: append(append([]string{}, env...), watchdogEnv+"=1"), Stdin: r}
 	cmd.SysProcAttr = detachedAttr()
 	// The watchdog outlives corral: a stray descriptor (a listening
 	// socket, a database file) must not live on in it.

@@ -10,10 +10,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/corral-dev/corral/supervise"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == supervise.WatchdogArg {
+		// openBackend re-executes this binary as its watchdog.
+		os.Exit(supervise.RunWatchdog(os.Stdin))
+	}
 	goleak.VerifyTestMain(m)
 }
 
