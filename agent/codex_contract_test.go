@@ -84,6 +84,8 @@ func TestCodexContractResumeAfterExit(t *testing.T) {
 	if got := m.ModelRequests(); len(got[len(got)-1].UserTexts()) < 2 {
 		t.Fatalf("resumed request carried %q", got[len(got)-1].UserTexts())
 	}
+	record(t, clitest.Codex, "resume-1", p.Stdout())
+	record(t, clitest.Codex, "resume-2", p2.Stdout())
 }
 
 func TestCodexContractAPIErrors(t *testing.T) {
