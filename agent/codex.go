@@ -68,6 +68,10 @@ type codexConn struct {
 	turnID   string
 	queued   turnQueue // turns sent before the thread existed
 	pending  map[string]codexPending
+	// turns are the turns this process started; tokens is the thread
+	// total its usage events have accounted for (see codexUsage).
+	turns  map[string]bool
+	tokens codexTokens
 }
 
 // Start sends initialize, initialized and thread/start (or thread/resume)
@@ -351,6 +355,7 @@ func (c *codexConn) response(m *rpcMessage, line []byte, emit func(event.Event))
 		json.Unmarshal(m.Result, &r) //nolint:errcheck
 		c.rpc.mu.Lock()
 		c.turnID = r.Turn.ID
+		c.ownTurnLocked(r.Turn.ID)
 		c.rpc.mu.Unlock()
 		emit(c.em.ev(event.AgentOther, nil, line))
 	default:
@@ -380,6 +385,7 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 		if p.Turn != nil {
 			c.rpc.mu.Lock()
 			c.turnID = p.Turn.ID
+			c.ownTurnLocked(p.Turn.ID)
 			c.rpc.mu.Unlock()
 		}
 		emit(em.ev(event.AgentStatus, StatusData{Status: "turn_started"}, line))
@@ -395,7 +401,7 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 		}
 		emit(em.ev(event.AgentStatus, StatusData{Status: s}, line))
 	case "thread/tokenUsage/updated":
-		emit(em.ev(event.Usage, codexUsage(field(params, "tokenUsage")), line))
+		c.tokenUsage(params, line, emit)
 	case "turn/completed":
 		c.turnCompleted(&p, line, emit)
 	case "error":
@@ -575,25 +581,6 @@ func codexInfoCode(info json.RawMessage) string {
 		return CodeAPI
 	}
 	return ""
-}
-
-// codexUsage maps a ThreadTokenUsage: "last" is the latest model call,
-// "total" the thread so far. Usage events carry the latest call.
-func codexUsage(raw json.RawMessage) UsageData {
-	type breakdown struct {
-		InputTokens           int64 `json:"inputTokens"`
-		CachedInputTokens     int64 `json:"cachedInputTokens"`
-		OutputTokens          int64 `json:"outputTokens"`
-		ReasoningOutputTokens int64 `json:"reasoningOutputTokens"`
-	}
-	var u struct {
-		Last breakdown `json:"last"`
-	}
-	json.Unmarshal(raw, &u) //nolint:errcheck
-	return UsageData{
-		InputTokens: u.Last.InputTokens, OutputTokens: u.Last.OutputTokens,
-		CacheReadTokens: u.Last.CachedInputTokens, ReasoningTokens: u.Last.ReasoningOutputTokens,
-	}
 }
 
 // serverRequest handles a request from app-server: approvals become

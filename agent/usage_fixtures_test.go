@@ -85,10 +85,12 @@ type codexCount struct {
 }
 
 // codexTotals are the thread totals of a Codex stream's
-// thread/tokenUsage/updated notifications, in order.
-func codexTotals(t *testing.T, lines [][]byte) []codexCount {
+// thread/tokenUsage/updated notifications, in order, split into those
+// before the process's first turn/started (a resumed thread's restored
+// total) and those after.
+func codexTotals(t *testing.T, lines [][]byte) (restored, totals []codexCount) {
 	t.Helper()
-	var out []codexCount
+	started := false
 	for _, l := range lines {
 		var m struct {
 			Method string `json:"method"`
@@ -103,40 +105,89 @@ func codexTotals(t *testing.T, lines [][]byte) []codexCount {
 				} `json:"tokenUsage"`
 			} `json:"params"`
 		}
-		if json.Unmarshal(l, &m) == nil && m.Method == "thread/tokenUsage/updated" {
+		if json.Unmarshal(l, &m) != nil {
+			continue
+		}
+		started = started || m.Method == "turn/started"
+		if m.Method == "thread/tokenUsage/updated" {
 			x := m.Params.TokenUsage.Total
-			out = append(out, codexCount{x.InputTokens, x.CachedInputTokens, x.OutputTokens, x.ReasoningOutputTokens})
+			c := codexCount{x.InputTokens, x.CachedInputTokens, x.OutputTokens, x.ReasoningOutputTokens}
+			if started {
+				totals = append(totals, c)
+			} else {
+				restored = append(restored, c)
+			}
 		}
 	}
-	return out
+	return restored, totals
 }
 
-// Codex reports tokens, no cost. Its usage events carry each model call
-// ("last"); added up, per turn and per thread, they are the thread total
-// the CLI reports, also when a turn makes several calls (a tool call and
-// the answer after it). No cost is invented.
+func (a codexCount) minus(b codexCount) codexCount {
+	return codexCount{a.In - b.In, a.Cached - b.Cached, a.Out - b.Out, a.Reasoning - b.Reasoning}
+}
+
+// Codex reports tokens, no cost. Added up, per turn and per process, its
+// usage events are the rise of the thread total the CLI reports, also
+// when a turn makes several calls (a tool call and the answer after it)
+// and after a resume (the restored total counts nothing). No cost is
+// invented.
 func TestCodexUsageMatchesTheCLIInEveryFixture(t *testing.T) {
 	for _, name := range fixtureNames(t, codexFixtures) {
 		lines := readLines(t, fixture(codexFixtures, name))
-		totals := codexTotals(t, lines)
+		restored, totals := codexTotals(t, lines)
+		var base codexCount
+		if len(restored) > 0 {
+			base = restored[len(restored)-1]
+		}
 		var w bytes.Buffer
-		evs := decodeAll(t, codexPrimed(t, &w, 1), lines)
-		us := usages(t, evs)
+		us := usages(t, decodeAll(t, codexPrimed(t, &w, 1), lines))
 		if len(us) != len(totals) {
-			t.Fatalf("%s: %d usage events for %d token notifications", name, len(us), len(totals))
+			t.Fatalf("%s: %d usage events for %d token notifications of its turns", name, len(us), len(totals))
 		}
 		// After every usage event (so also at the end of every turn), what
-		// corral has added up is the CLI's thread total at that point.
+		// corral has added up is the rise of the CLI's thread total.
 		var sum codexCount
 		for k, u := range us {
 			if u.CostUSD != 0 || u.ProcessCostUSD != 0 {
 				t.Fatalf("%s: Codex reports no cost, corral says %+v", name, u)
 			}
 			sum = codexCount{sum.In + u.InputTokens, sum.Cached + u.CacheReadTokens, sum.Out + u.OutputTokens, sum.Reasoning + u.ReasoningTokens}
-			if sum != totals[k] {
-				t.Fatalf("%s: after %d usage events corral counts %+v, the CLI's thread total is %+v", name, k+1, sum, totals[k])
+			if want := totals[k].minus(base); sum != want {
+				t.Fatalf("%s: after %d usage events corral counts %+v, the CLI's thread total rose by %+v", name, k+1, sum, want)
 			}
 		}
+	}
+}
+
+// A Codex thread resumed in a new app-server process: the new process
+// first reports the thread's restored total (with the earlier turn's id,
+// before any turn of its own), then its turn. A session of the two
+// processes counts what the CLI's thread total says, not the first turn
+// twice.
+func TestCodexUsageAcrossResume(t *testing.T) {
+	var sum codexCount
+	var last []codexCount
+	for i, name := range []string{"resume-1", "resume-2"} {
+		lines := readLines(t, fixture(codexFixtures, name))
+		opts := SessionOptions{Cwd: "/w", PermissionMode: "untrusted", Sandbox: "workspace-write"}
+		if i == 1 {
+			opts.ResumeID = "thread"
+		}
+		var w bytes.Buffer
+		c := newCodex(&w, opts)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SendUserTurn("turn"); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range usages(t, decodeAll(t, c, lines)) {
+			sum = codexCount{sum.In + u.InputTokens, sum.Cached + u.CacheReadTokens, sum.Out + u.OutputTokens, sum.Reasoning + u.ReasoningTokens}
+		}
+		_, last = codexTotals(t, lines)
+	}
+	if want := last[len(last)-1]; sum != want {
+		t.Fatalf("the session counts %+v, the CLI's thread total is %+v", sum, want)
 	}
 }
 
