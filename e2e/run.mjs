@@ -689,6 +689,60 @@ await test('server restart under an open page: no gap, no duplicate', 120000, as
   }
 });
 
+await test('server restart with the kept token and port: the open page reconnects by itself', 120000, async (page) => {
+  // its own data directory and no --addr or --token-file: corral keeps
+  // the token (data dir, 0600) and reuses the last port
+  const dataDir = join(tmp, 'data-kept');
+  let s = await startServe('serve-kept', dataDir);
+  try {
+    const sess = await newSession(s);
+    await openPage(page, s, `session=${sess.id}`);
+    await page.getByTestId('message-input').fill('before the restart');
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Assistant message').filter({ hasText: 'echo: before the restart' }).waitFor({ timeout: 30000 });
+    await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
+    // a mark in the page's memory: a reload would lose it
+    await page.evaluate(() => (window.__sameDocument = true));
+    const first = { base: s.base, token: s.token, url: s.url };
+    const r = await stopServe(s);
+    check(!r.problems.length, `stopping: ${r.problems.join('; ')}`);
+    await page.getByTestId('connection').filter({ hasText: 'reconnecting' }).waitFor({ timeout: 30000 });
+    s = await startServe('serve-kept', dataDir);
+    check(s.base === first.base && s.token === first.token && s.url === first.url,
+      `the restarted server is at ${s.base} with another token or URL (was ${first.base})`);
+    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 60000 });
+    check(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
+    // live stays live (not stuck on, or back to, "reconnecting")
+    await page.waitForTimeout(1500);
+    const state = (await page.getByTestId('connection').textContent()).trim();
+    check(/live/.test(state) && !/reconnecting/.test(state), `the connection shows ${JSON.stringify(state)}`);
+    // calls work with the kept token: the next turn
+    await page.getByTestId('message-input').fill('after the restart');
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Assistant message').filter({ hasText: 'echo: after the restart' }).waitFor({ timeout: 30000 });
+    await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
+    check(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
+  } finally {
+    const r = await stopServe(s);
+    if (r?.problems.length) log(`    serve-kept: ${r.problems.join('; ')}`);
+  }
+});
+
+await test('a wrong token shows the access-token page, not an empty app', 60000, async (page) => {
+  const wrong = 'not-the-token-' + Math.random().toString(36).slice(2) + 'xxxxxxxxxxxxxxxx';
+  await page.goto(`${main.base}/#token=${wrong}`);
+  await page.getByRole('heading', { name: 'corral needs its access token' }).waitFor({ timeout: 20000 });
+  check((await page.getByTestId('new-session').count()) === 0, 'the app is shown under the access-token page');
+  check(!page.url().includes(wrong), `the wrong token stays in the address bar: ${page.url()}`);
+  // a reload (the token kept in the tab) shows the same page, and the
+  // right token then opens the app
+  await page.reload();
+  await page.getByRole('heading', { name: 'corral needs its access token' }).waitFor({ timeout: 20000 });
+  await page.goto('about:blank'); // (a change of the fragment alone loads nothing)
+  await openPage(page, main);
+  await page.getByTestId('new-session').waitFor({ timeout: 20000 });
+});
+
 await test('real Claude Code CLI against the mock model API', 180000, async (page) => {
   if (!haveClaude) {
     const msg = `Claude Code ${CLAUDE_VERSION} is not installed at ${claudePath}: run scripts/install-agent-clis.sh`;
