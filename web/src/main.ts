@@ -6,7 +6,7 @@
 // then builds the store with those replies and mounts the app.
 import './app.css';
 import { Api, type Backend } from './lib/api';
-import { HttpBackend, takeToken } from './lib/backend/http';
+import { HttpBackend, forgetToken, takeToken } from './lib/backend/http';
 import { WailsBackend, isWails, type WailsWindow } from './lib/backend/wails';
 import { arrived, startEarlyReads, type EarlyReads } from './lib/store/early';
 
@@ -22,7 +22,13 @@ async function pickBackend(): Promise<Backend | null> {
   }
   if (isWails(window)) return new WailsBackend(window as unknown as WailsWindow);
   const token = takeToken(location, sessionStorage, history);
-  if (token) return new HttpBackend({ token });
+  // a token corral refuses (wrong, or rotated) is dropped; the page then
+  // loads as without one and asks for it
+  const refused = () => {
+    forgetToken(sessionStorage);
+    location.reload();
+  };
+  if (token) return new HttpBackend({ token, onUnauthorized: refused });
   if (import.meta.env.DEV) {
     // `npm run dev` without a corral server: show the scripted demo.
     const { DemoBackend } = await import('./lib/backend/demo');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError, type CorralEvent, type StreamState } from '../api';
-import { HttpBackend, takeToken } from './http';
+import { HttpBackend, forgetToken, takeToken } from './http';
 import { SseParser, type SseMessage } from './sse';
 import { WailsBackend, toBackendError } from './wails';
 
@@ -197,5 +197,43 @@ describe('errors and the folder picker', () => {
     expect(seen).toEqual([{ start: '/start' }]);
     const cancelled = { go: { main: { Shell: { PickDirectory: async () => ({ path: '' }) } } } };
     expect(await new WailsBackend(cancelled).pickDirectory()).toBeNull();
+  });
+});
+
+describe('HttpBackend with a refused token', () => {
+  const refuse = () => new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'missing or wrong bearer token' } }), { status: 401 });
+  it('reports a 401 once, from calls and from the event stream, and stops the stream', async () => {
+    let refusals = 0;
+    let streams = 0;
+    const fetch = async (url: any) => {
+      if (String(url).includes('/api/events')) streams++;
+      return refuse();
+    };
+    const b = new HttpBackend({ token: 'wrong', fetch: fetch as any, onUnauthorized: () => refusals++, sleep: async () => {} });
+    const err = (await b.call('ListSessions', {}).catch((e) => e)) as BackendError;
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err.code).toBe('unauthorized');
+    const states: StreamState[] = [];
+    const stop = b.subscribe(0, {}, () => {}, (s) => states.push(s));
+    await new Promise((r) => setTimeout(r, 20));
+    stop();
+    expect(streams).toBe(1);
+    expect(refusals).toBe(1);
+    expect(states).not.toContain('live');
+  });
+  it('does not take an application error with HTTP 403 for a refused token', async () => {
+    let refusals = 0;
+    const fetch = async () => new Response(JSON.stringify({ error: { code: 'policy_denied', message: 'rule x' } }), { status: 403 });
+    const b = new HttpBackend({ token: 'tok', fetch: fetch as any, onUnauthorized: () => refusals++ });
+    await b.call('Spawn', {}).catch(() => {});
+    expect(refusals).toBe(0);
+  });
+  it('forgets the kept token', () => {
+    const store = new Map<string, string>();
+    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => store.set(k, v), removeItem: (k: string) => store.delete(k) } as unknown as Storage;
+    const hist = { state: null, replaceState: () => {} } as unknown as History;
+    expect(takeToken({ hash: '#token=abc', pathname: '/', search: '' } as Location, storage, hist)).toBe('abc');
+    forgetToken(storage);
+    expect(takeToken({ hash: '', pathname: '/', search: '' } as Location, storage, hist)).toBeNull();
   });
 });

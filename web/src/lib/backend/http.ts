@@ -16,6 +16,12 @@ export interface HttpBackendOptions {
   /** first reconnect delay in ms (doubled per failure up to maxDelay) */
   minDelay?: number;
   maxDelay?: number;
+  /**
+   * Called once when corral refuses the token (HTTP 401): a wrong token, or
+   * one replaced with `corral serve --rotate-token`. Retrying cannot help,
+   * so the event stream stops; the page should ask for the token.
+   */
+  onUnauthorized?: () => void;
 }
 
 const TOKEN_KEY = 'corral.token';
@@ -39,6 +45,11 @@ export function takeToken(loc: Location, storage: Storage, hist: History): strin
   return storage.getItem(TOKEN_KEY);
 }
 
+/** Forgets the token takeToken kept (corral refused it). */
+export function forgetToken(storage: Storage): void {
+  storage.removeItem(TOKEN_KEY);
+}
+
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -60,6 +71,8 @@ export class HttpBackend implements Backend {
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly minDelay: number;
   private readonly maxDelay: number;
+  private readonly onUnauthorized?: () => void;
+  private refused = false;
 
   constructor(opts: HttpBackendOptions) {
     this.base = opts.base ?? '';
@@ -68,6 +81,14 @@ export class HttpBackend implements Backend {
     this.sleep = opts.sleep ?? defaultSleep;
     this.minDelay = opts.minDelay ?? 250;
     this.maxDelay = opts.maxDelay ?? 10_000;
+    this.onUnauthorized = opts.onUnauthorized;
+  }
+
+  /** Reports a refused token once. */
+  private unauthorized(): void {
+    if (this.refused) return;
+    this.refused = true;
+    this.onUnauthorized?.();
   }
 
   async call<T>(method: string, params: object): Promise<T> {
@@ -81,6 +102,7 @@ export class HttpBackend implements Backend {
     } catch (e) {
       throw new BackendError(ErrorCodes.Transport, `corral is not reachable: ${(e as Error).message}`);
     }
+    if (res.status === 401) this.unauthorized();
     let body: any = null;
     const text = await res.text();
     if (text) {
@@ -123,6 +145,12 @@ export class HttpBackend implements Backend {
           };
           if (cursor > 0) headers['Last-Event-ID'] = String(cursor);
           const res = await this.fetch(`${this.base}/api/events?${q}`, { headers, signal: ctl.signal });
+          if (res.status === 401) {
+            // a refused token stays refused: stop instead of retrying
+            this.unauthorized();
+            onState?.('reconnecting');
+            return;
+          }
           if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
           onState?.('live');
           gotLive = true;
