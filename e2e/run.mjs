@@ -722,6 +722,13 @@ await test('server restart with the kept token and port: the open page reconnect
     await page.getByLabel('Assistant message').filter({ hasText: 'echo: after the restart' }).waitFor({ timeout: 30000 });
     await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
     check(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
+    // --rotate-token: the open page's token is refused from then on, so
+    // it asks for the new one instead of retrying for ever
+    const r2 = await stopServe(s);
+    check(!r2.problems.length, `stopping: ${r2.problems.join('; ')}`);
+    s = await startServe('serve-kept', dataDir, ['--rotate-token']);
+    check(s.token !== first.token && s.base === first.base, 'the rotated server kept its token or moved');
+    await page.getByRole('heading', { name: 'corral needs its access token' }).waitFor({ timeout: 60000 });
   } finally {
     const r = await stopServe(s);
     if (r?.problems.length) log(`    serve-kept: ${r.problems.join('; ')}`);
