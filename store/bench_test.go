@@ -34,15 +34,25 @@ func avgSize(evs []event.Event) int {
 // batched durable commits, publication), counting until the last commit.
 // It also reports the time from an Append call (of 1,024 events) returning
 // to the publication of its last event, the commit latency a subscriber
-// sees: median, 99th percentile and maximum.
-func benchAppend(b *testing.B, opts store.Options) {
+// sees: median, 99th percentile and maximum, and the largest size of the
+// -wal file seen (sampled every millisecond).
+func benchAppend(b *testing.B, opts store.Options) { benchAppendReading(b, opts, 0) }
+
+// benchAppendReading is benchAppend with readers goroutines reading pages of
+// the flooded session all along, each read on its own snapshot, as the API
+// reads while a session streams (newest page, replay by cursor).
+func benchAppendReading(b *testing.B, opts store.Options, readers int) {
 	evs := genEvents("bench", 1024)
 	chunks := (b.N + len(evs) - 1) / len(evs)
 	appended := make([]atomic.Int64, chunks) // UnixNano when chunk i was queued
 	var published int
 	var lats []time.Duration
 	publish := func(batch []event.Event) {
-		published += len(batch)
+		for i := range batch {
+			if batch[i].Kind != event.Trimmed { // retention's markers are extra
+				published++
+			}
+		}
 		now := time.Now().UnixNano()
 		// Every chunk whose last event is in this batch.
 		first := (batch[0].Cursor - 1) / int64(len(evs))
@@ -65,6 +75,47 @@ func benchAppend(b *testing.B, opts store.Options) {
 	defer s.Close()
 	b.SetBytes(int64(avgSize(evs)))
 	b.ReportAllocs()
+	var peakWAL atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1 + readers)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			if fi, err := os.Stat(s.Path() + "-wal"); err == nil && fi.Size() > peakWAL.Load() {
+				peakWAL.Store(fi.Size())
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	for r := 0; r < readers; r++ {
+		go func() {
+			defer wg.Done()
+			for i := int64(0); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var err error
+				if (i+int64(r))%2 == 0 {
+					_, err = s.EventsBefore("bench", 0, 500)
+				} else {
+					_, err = s.EventsAfter(context.Background(), (i*997)%max(1, int64(b.N)), "bench", false, 500)
+				}
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
 	b.ResetTimer()
 	start, cpu0 := time.Now(), cpuTime()
 	for i := 0; i < b.N; i += len(evs) {
@@ -79,6 +130,9 @@ func benchAppend(b *testing.B, opts store.Options) {
 	}
 	el, cpu := time.Since(start), cpuTime()-cpu0
 	b.StopTimer()
+	close(stop)
+	wg.Wait()
+	b.ReportMetric(float64(peakWAL.Load())/(1<<20), "peak-wal-MiB")
 	if published != b.N {
 		b.Fatalf("published %d of %d", published, b.N)
 	}
@@ -102,6 +156,15 @@ func BenchmarkAppend(b *testing.B) { benchAppend(b, store.Options{Synchronous: "
 
 // BenchmarkAppendFull: synchronous=FULL (durable against power loss).
 func BenchmarkAppendFull(b *testing.B) { benchAppend(b, store.Options{Synchronous: "FULL"}) }
+
+// BenchmarkAppendWhileReading is BenchmarkAppend with two readers paging
+// through the flooded session all along, and the session capped at 64 MiB:
+// the readers keep SQLite from starting the WAL over by itself, which is
+// what the WAL bound (Options.MaxWALBytes) is about. Compare peak-wal-MiB
+// and events/s with BenchmarkAppend.
+func BenchmarkAppendWhileReading(b *testing.B) {
+	benchAppendReading(b, store.Options{MaxBytesPerSession: 64 << 20}, 2)
+}
 
 // BenchmarkAppendQueue is BenchmarkAppend with other queue and batch
 // bounds, to show what they trade: a shorter queue bounds commit latency

@@ -33,6 +33,18 @@
 // (the database stays consistent). Options.Synchronous = "FULL" fsyncs every
 // commit and extends the guarantee to power loss, at a throughput cost.
 //
+// # WAL bound
+//
+// The -wal file never holds more than Options.MaxWALBytes (default 64 MiB)
+// plus one transaction (one batch, plus the blocks retention rewrites in
+// it): once a commit leaves it at the bound, the writer waits, before its
+// next transaction, for a RESTART checkpoint, which lets the readers of
+// older snapshots finish their page, and the next commit starts the WAL
+// over. After Options.WALQuietPeriod (default 5 s) without a commit the
+// file is truncated to 0 bytes. Only a reader holding one snapshot for
+// more than 10 s (another process) can push the file past the bound, by
+// one batch per 10 s. See wal.go.
+//
 // # Errors
 //
 // Open reports a database written by a newer corral as *TooNew (errors.Is
@@ -52,6 +64,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,6 +126,17 @@ type Options struct {
 	// writer is far inside the default and the fixed bounds apply.
 	MaxCommitDelay time.Duration
 
+	// MaxWALBytes bounds the -wal file: once a commit leaves it at this
+	// size or more, the writer waits before its next transaction until
+	// SQLite can start the WAL over (readers of older snapshots finish
+	// their page), so the file never holds more than MaxWALBytes plus one
+	// transaction. Default 64 MiB. See wal.go and docs/store.md.
+	MaxWALBytes int64
+
+	// WALQuietPeriod is how long the store goes without a commit before
+	// it truncates the -wal file to 0 bytes. Default 5 s.
+	WALQuietPeriod time.Duration
+
 	// Now is the clock used for event times left zero and for record
 	// timestamps. Default time.Now.
 	Now func() time.Time
@@ -140,6 +164,12 @@ func (o *Options) fill() {
 	}
 	if o.MaxCommitDelay == 0 {
 		o.MaxCommitDelay = 25 * time.Millisecond
+	}
+	if o.MaxWALBytes <= 0 {
+		o.MaxWALBytes = 64 << 20
+	}
+	if o.WALQuietPeriod <= 0 {
+		o.WALQuietPeriod = 5 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -342,6 +372,10 @@ func (s *Store) openWritable() error {
 		// Checkpoints run on their own connection (see checkpointer), so
 		// the writer's commits never stall copying the WAL back.
 		"wal_autocheckpoint(0)",
+		// The first commit after the WAL starts over truncates the file
+		// to this size (see wal.go): below MaxWALBytes, so that the
+		// file's size shows where the log ends once it passes it.
+		"journal_size_limit("+strconv.FormatInt(s.opts.MaxWALBytes/2, 10)+")",
 		"cache_size(-16384)",
 		// Multi-row INSERTs need a statement journal; keep it in memory
 		// rather than in a temporary file.
@@ -372,8 +406,16 @@ func (s *Store) openWritable() error {
 	}
 	cdb.SetMaxOpenConns(1)
 	s.wdb, s.rdb, s.cdb = wdb, rdb, cdb
+	ck, err := cdb.Conn(context.Background())
+	if err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		s.cdb.Close()
+		return err
+	}
 	w, err := newWriter(s)
 	if err != nil {
+		ck.Close()
 		s.wdb.Close()
 		s.rdb.Close()
 		s.cdb.Close()
@@ -382,7 +424,7 @@ func (s *Store) openWritable() error {
 	s.w = w
 	s.ckStop = make(chan struct{})
 	s.ckDone = make(chan struct{})
-	go s.checkpointer()
+	go s.checkpointer(ck)
 	return nil
 }
 
@@ -409,9 +451,6 @@ func (s *Store) prepareFile(db *sql.DB) error {
 	}
 	if mode != "wal" {
 		return &Unavailable{Op: "open", Kind: ErrIO, Err: fmt.Errorf("cannot enable WAL (journal_mode=%s)", mode)}
-	}
-	if _, err := db.ExecContext(ctx, "PRAGMA journal_size_limit=67108864"); err != nil {
-		return s.openError(err)
 	}
 	if err := migrate(ctx, db, s.path); err != nil {
 		return s.openError(err)
@@ -521,45 +560,6 @@ func (s *Store) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
-}
-
-// checkpointer copies the WAL back into the database in the background. The
-// writer disables automatic checkpoints because they run inside a commit
-// and would stall appends; a PASSIVE checkpoint here never blocks the
-// writer or readers. Once it has copied everything, SQLite restarts the
-// WAL from its beginning at the next commit. During a long flood the writer
-// pauses now and then (writer.restartWAL) to let it catch up, so that the
-// WAL stays bounded.
-func (s *Store) checkpointer() {
-	defer close(s.ckDone)
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		var ack chan bool
-		select {
-		case <-s.ckStop:
-			return
-		case <-t.C:
-		case <-s.w.ckKick:
-		case ack = <-s.w.ckSync:
-		}
-		caughtUp := s.checkpoint()
-		if ack != nil {
-			// This run started after the writer paused, so it saw every
-			// frame.
-			ack <- caughtUp
-		}
-	}
-}
-
-// checkpoint runs one PASSIVE checkpoint and reports whether every frame of
-// the WAL has been copied back.
-func (s *Store) checkpoint() (caughtUp bool) {
-	var busy, logFrames, done int
-	if err := s.cdb.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil {
-		return false
-	}
-	return busy == 0 && done == logFrames
 }
 
 func (s *Store) writable(op string) error {

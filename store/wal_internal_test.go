@@ -12,18 +12,13 @@ import (
 )
 
 // TestWALStartsOverDuringAFlood appends 160 MB without a pause and checks
-// that the WAL file never grows past a bound: the writer lets the
-// checkpointer catch up now and then, so SQLite starts the WAL over instead
-// of growing it for as long as the flood lasts. The restart threshold is
-// lowered to 32 MiB to keep the test small, and the pause cap raised so
-// that a slow machine cannot make the test depend on timing.
+// that the WAL file never grows past its bound: the writer waits for a
+// RESTART checkpoint whenever the file reaches MaxWALBytes, so SQLite starts
+// the WAL over instead of growing it for as long as the flood lasts. The
+// bound is lowered to 32 MiB to keep the test small.
 func TestWALStartsOverDuringAFlood(t *testing.T) {
-	oldPause, oldBytes := walRestartPause, walRestartBytes
-	walRestartPause, walRestartBytes = 10*time.Second, 32<<20
-	defer func() { walRestartPause, walRestartBytes = oldPause, oldBytes }()
-
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{MaxWALBytes: 32 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,13 +40,48 @@ func TestWALStartsOverDuringAFlood(t *testing.T) {
 	if err := s.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// A restart is asked for after 32 MiB; the file is truncated to the
-	// 64 MiB journal_size_limit when it starts over. Without restarts it
-	// would reach about 160 MiB.
-	if largest > 100<<20 {
+	// 32 MiB plus one batch (2,048 events of about 1 KB). Without
+	// restarts it would reach about 160 MiB.
+	if largest > 36<<20 {
 		t.Fatalf("the WAL grew to %d MiB during a 160 MB flood", largest>>20)
 	}
 	if st, _ := s.StreamStats("flood"); st.Events != 160_000 {
 		t.Fatalf("%d events stored", st.Events)
+	}
+}
+
+func TestWALStep(t *testing.T) {
+	lim := newWALLimits(&Options{MaxWALBytes: 64 << 20})
+	if lim.kick != 16<<20 || lim.hard != 64<<20 {
+		t.Fatalf("limits %+v", lim)
+	}
+	for _, c := range []struct {
+		size, appended int64
+		want           walAction
+	}{
+		{0, 0, walNothing},
+		{32 << 20, 1 << 20, walNothing},
+		{32 << 20, 16 << 20, walKick},
+		{64 << 20, 0, walRestart},
+		{80 << 20, 16 << 20, walRestart},
+	} {
+		if got := walStep(c.size, c.appended, lim); got != c.want {
+			t.Errorf("walStep(%d, %d) = %d, want %d", c.size, c.appended, got, c.want)
+		}
+	}
+	if big := newWALLimits(&Options{MaxWALBytes: 1 << 30}); big.kick != walKickBytes {
+		t.Errorf("kick %d for a 1 GiB bound", big.kick)
+	}
+}
+
+func TestQuietDue(t *testing.T) {
+	if quietDue(time.Second, 5*time.Second, 100) {
+		t.Error("due before the quiet period")
+	}
+	if quietDue(6*time.Second, 5*time.Second, 0) {
+		t.Error("due with an empty file")
+	}
+	if !quietDue(5*time.Second, 5*time.Second, 100) {
+		t.Error("not due after the quiet period")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corral-dev/corral/event"
@@ -65,10 +66,12 @@ type writer struct {
 	// blk is the block under construction, its body buffer reused.
 	blk block
 
-	ckKick       chan struct{}
-	ckSync       chan chan bool // asks for a checkpoint that catches up; see restartWAL
-	walEst       int64          // bytes appended since the last checkpoint kick
-	sinceRestart int64          // bytes appended since the WAL last started over (estimate)
+	// The WAL bound (wal.go).
+	ckKick  chan struct{}
+	ckSync  chan chan struct{} // asks the checkpointer for a RESTART; see restartWAL
+	walEst  int64              // bytes appended since the last checkpointer kick (estimate)
+	walLim  walLimits
+	commits atomic.Uint64 // successful commits, for the quiet-period truncation
 }
 
 // stream is the writer's view of one session's log (mirrors a streams row).
@@ -94,7 +97,8 @@ func newWriter(s *Store) (*writer, error) {
 		streams: make(map[string]*stream),
 		done:    make(chan struct{}),
 		ckKick:  make(chan struct{}, 1),
-		ckSync:  make(chan chan bool),
+		ckSync:  make(chan chan struct{}),
+		walLim:  newWALLimits(&s.opts),
 	}
 	w.cond = sync.NewCond(&w.mu)
 	w.qlimit, w.blimit = s.opts.QueueLimit, s.opts.MaxBatch
@@ -585,64 +589,7 @@ func (w *writer) committed(t *wtx, jobs []*job) {
 	for _, j := range jobs {
 		j.done <- j.err
 	}
-	if w.walEst > walKickBytes {
-		w.sinceRestart += w.walEst
-		w.walEst = 0
-		select {
-		case w.ckKick <- struct{}{}:
-		default:
-		}
-		if w.sinceRestart > walRestartBytes {
-			w.restartWAL()
-		}
-	}
-}
-
-// The WAL is copied back by the checkpointer on the other core while the
-// writer appends. SQLite starts the WAL over from its beginning only when
-// a write transaction begins with every frame copied back, which never
-// happens by itself while the writer commits batch after batch: the WAL
-// would then grow for as long as a flood lasts, and writing past the end
-// of the file costs the filesystem about three times what overwriting it
-// does (measured on ext4: 10–18 µs against 3–7 µs per 16 KiB frame).
-//
-// The pause costs throughput (the checkpointer then runs flat out and
-// syncs the file more often): restarting every 32 MiB lowered a flood's
-// events per CPU-second by 4–14%. Every 256 MiB keeps the WAL bounded during the longest
-// flood at a cost within the noise, and normal use, where the writer goes
-// idle between bursts, never needs it.
-const walKickBytes = 32 << 20 // appended bytes between checkpointer kicks
-
-// walRestartBytes (appended bytes after which the WAL should start over)
-// and walRestartPause (the cap on the writer's pause) are variables for
-// tests.
-var (
-	walRestartBytes int64 = 256 << 20
-	walRestartPause       = 10 * time.Millisecond
-)
-
-// restartWAL pauses the writer between two transactions until the
-// checkpointer has copied back every frame, so that the next transaction
-// restarts the WAL. The checkpointer has been copying all along, so what
-// is left is small; the pause is capped at walRestartPause, after which
-// the writer goes on and tries again later.
-func (w *writer) restartWAL() {
-	ack := make(chan bool, 1)
-	timer := time.NewTimer(walRestartPause)
-	defer timer.Stop()
-	select {
-	case w.ckSync <- ack:
-		select {
-		case ok := <-ack:
-			if ok {
-				w.sinceRestart = 0
-				return
-			}
-		case <-timer.C:
-		}
-	case <-timer.C:
-	}
-	w.sinceRestart = walRestartBytes - 2*walKickBytes
+	w.afterCommit()
 }
 
 // runJob runs one job under a savepoint. A job's own error is reported to
