@@ -40,6 +40,8 @@ export interface ErrorEntry extends ErrorData {
 
 export const STATS_WINDOW_MS = 5 * 60 * 1000;
 export const ERRORS_PER_SOURCE = 50;
+/** the source under which failed calls of this page are listed in the Errors view */
+export const CALLS_SOURCE = 'calls';
 
 export class CorralState {
   sessions = new Map<string, Session>();
@@ -198,14 +200,18 @@ export class CorralState {
     if (this.permissions.some(pred)) this.permissions = this.permissions.filter((p) => !pred(p));
   }
 
+  /** Adds an error to its source's list, keeping the newest ERRORS_PER_SOURCE. */
+  addError(src: string, e: ErrorEntry): void {
+    const list = this.errors.get(src) ?? [];
+    list.push(e);
+    if (list.length > ERRORS_PER_SOURCE) list.splice(0, list.length - ERRORS_PER_SOURCE);
+    this.errors.set(src, list);
+  }
+
   private applyProcess(ev: CorralEvent): void {
     const d: any = ev.data ?? {};
     if (ev.kind === 'error') {
-      const src = ev.processId || ev.sessionId || 'corral';
-      const list = this.errors.get(src) ?? [];
-      list.push({ ...(errorOf(d) as ErrorData), time: ev.time, sessionId: ev.sessionId, processId: ev.processId, seq: ev.seq });
-      if (list.length > ERRORS_PER_SOURCE) list.splice(0, list.length - ERRORS_PER_SOURCE);
-      this.errors.set(src, list);
+      this.addError(ev.processId || ev.sessionId || 'corral', { ...(errorOf(d) as ErrorData), time: ev.time, sessionId: ev.sessionId, processId: ev.processId, seq: ev.seq });
     }
     if (!ev.processId) return;
     const pid = ev.processId;
