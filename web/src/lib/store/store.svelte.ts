@@ -3,7 +3,7 @@
 // after which `version` is bumped; components derive what they show from the
 // plain state whenever `version` changes.
 
-import { Api, type Backend, type CorralEvent, type ProcessInfo, type StreamState } from '../api';
+import { Api, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
 import { PAGE_SIZE, type EarlyReads } from './early';
 import { CALLS_SOURCE, CorralState } from './state';
 import { humanError, type HumanError } from '../errors';
@@ -362,8 +362,20 @@ export class Store {
       this.version++;
     }
   }
-  async createSession(p: Parameters<Api['createSession']>[0]) {
-    const s = await this.attempt(() => this.api.createSession(p), 'Could not start the session');
+  /**
+   * Creates a session and selects it. A failure is listed in the Errors
+   * view, and shown with `onError` when given (a dialog shows it in place),
+   * else as a toast.
+   */
+  async createSession(p: Parameters<Api['createSession']>[0], onError?: (h: HumanError) => void) {
+    const what = 'Could not start the session';
+    let s: Session | undefined;
+    try {
+      s = await this.api.createSession(p);
+    } catch (e) {
+      if (onError) onError(this.report(e, what));
+      else this.fail(e, what);
+    }
     if (s) {
       this.state.upsertSession(s);
       this.version++;
