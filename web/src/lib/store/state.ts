@@ -38,6 +38,18 @@ export interface ErrorEntry extends ErrorData {
   seq: number;
 }
 
+/**
+ * A session's live agent process after a process.state event of one of its
+ * processes: a running one is live (its last sample kept), an ended one is
+ * gone; another process's end leaves the live one as it is.
+ */
+export function liveProcessAfter(cur: Session['process'], processId: string, st: ProcessStateData): Session['process'] {
+  const same = cur?.id === processId;
+  if (st.state === 'exited' || st.state === 'failed') return same ? undefined : cur;
+  if (st.state !== 'running') return cur;
+  return { id: processId, pid: st.pid ?? (same ? cur?.pid : undefined), state: st.state, rss: same ? cur!.rss : 0, cpuPercent: same ? cur!.cpuPercent : 0 };
+}
+
 export const STATS_WINDOW_MS = 5 * 60 * 1000;
 export const ERRORS_PER_SOURCE = 50;
 /** the source under which failed calls of this page are listed in the Errors view */
@@ -75,8 +87,16 @@ export class CorralState {
     return t;
   }
 
+  /**
+   * Records a session summary (ListSessions, GetSession, CreateSession…).
+   * Fields the server leaves out when they do not hold (the live process,
+   * approvals skipped) are cleared, not kept from an older summary.
+   */
   upsertSession(s: Session): void {
-    this.sessions.set(s.id, { ...this.sessions.get(s.id), ...s });
+    const next: Session = { ...this.sessions.get(s.id), ...s };
+    if (!('process' in s)) delete next.process;
+    if (!('approvalsSkipped' in s)) delete next.approvalsSkipped;
+    this.sessions.set(s.id, next);
   }
 
   removeSession(id: string): void {
@@ -189,6 +209,10 @@ export class CorralState {
       }
       case 'usage':
         next.costUsd = tr.costUsd;
+        break;
+      case 'process.state':
+        if (ev.processId) next.process = liveProcessAfter(next.process, ev.processId, d as ProcessStateData);
+        if (!next.process) delete next.process;
         break;
     }
     next.pendingPermissions = this.permissions.filter((p) => p.sessionId === id).length;
