@@ -5,7 +5,7 @@
 // tested directly; the reactive wrapper in store.svelte.ts only bumps a
 // version number after each batch.
 
-import type { CorralEvent, ErrorData, ProcessInfo, ProcessStateData, Session, SessionStatus } from '../api';
+import type { CorralEvent, ErrorData, ProcessInfo, ProcessStateData, Session, SessionStatus, StatSeries } from '../api';
 import { Terminal } from '../ansi';
 import { ms } from '../format';
 import { errorOf, exitOf, requestIdOf, statsOf, truncatedOf } from '../normalize';
@@ -64,6 +64,12 @@ export class CorralState {
   terminals = new Map<string, Terminal>();
   /** errors per source (process or session id), newest last, at most 50 each */
   errors = new Map<string, ErrorEntry[]>();
+  /**
+   * where the processes' samples come from: the server's series
+   * (GetProcessStats), or, from a server without them, one sample per
+   * ListProcesses poll; unknown until the first GetProcessStats answers
+   */
+  statsSource: 'unknown' | 'series' | 'list' = 'unknown';
   /** highest global cursor seen; a subscription resumes after it */
   cursor = 0;
   /** per-process seq dedupe for events that belong to no session */
@@ -116,7 +122,7 @@ export class CorralState {
       } else {
         this.processes.set(p.processId, { info: { ...p }, samples: [], gone: false });
       }
-      this.sample(p.processId, Date.now(), p.cpu, p.rss);
+      if (this.statsSource === 'list') this.sample(p.processId, Date.now(), p.cpu, p.rss);
     }
     for (const [id, v] of this.processes) if (!seen.has(id)) v.gone = true;
   }
@@ -286,6 +292,34 @@ export class CorralState {
       this.processes.set(pid, v);
     }
     return v;
+  }
+
+  /** Takes one sample of every listed process from its last ListProcesses numbers. */
+  sampleList(): void {
+    const t = Date.now();
+    for (const [id, v] of this.processes) if (!v.gone) this.sample(id, t, v.info.cpu, v.info.rss);
+  }
+
+  /**
+   * Merges resource series (GetProcessStats) into the processes shown:
+   * samples in time order, each instant once, the last five minutes of
+   * each. Returns the newest sample time seen, 0 if none.
+   */
+  mergeSeries(series: StatSeries[]): number {
+    let newest = 0;
+    for (const sr of series) {
+      const v = this.processes.get(sr.processId);
+      const last = sr.samples[sr.samples.length - 1];
+      if (last && last.t > newest) newest = last.t;
+      if (!v || !sr.samples.length) continue;
+      const byT = new Map<number, StatSample>();
+      for (const x of v.samples) byT.set(x.t, x);
+      for (const x of sr.samples) byT.set(x.t, { t: x.t, cpu: x.cpu, rss: x.rss });
+      const all = [...byT.values()].sort((a, b) => a.t - b.t);
+      const cut = all[all.length - 1].t - STATS_WINDOW_MS;
+      v.samples = all.filter((x) => x.t >= cut);
+    }
+    return newest;
   }
 
   /** Records one stats sample, keeping only the last five minutes. */

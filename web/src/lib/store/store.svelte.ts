@@ -397,10 +397,43 @@ export class Store {
     }
   }
 
-  /** Polls ListProcesses every `ms` while the processes view is open. */
+  /** newest sample time (server ms) read with GetProcessStats */
+  private statsSince = 0;
+  private statsFailed = false;
+
+  /**
+   * Reads the processes' resource samples kept by the server
+   * (GetProcessStats): all of them the first time, then what is new (with
+   * a few seconds of overlap, merged without duplicates). A server without
+   * the method leaves the sparklines to one sample per ListProcesses poll;
+   * its failure is listed in the Errors view once, never as a toast.
+   */
+  async refreshStats(): Promise<void> {
+    try {
+      const since = this.statsSince > 0 ? this.statsSince - 5000 : undefined;
+      const r = await this.api.getProcessStats(since ? { sinceMs: since } : {});
+      this.state.statsSource = 'series';
+      this.statsFailed = false;
+      const newest = this.state.mergeSeries(r?.series ?? []);
+      if (newest > this.statsSince) this.statsSince = newest;
+    } catch (e) {
+      if (this.state.statsSource !== 'series') {
+        this.state.statsSource = 'list';
+        this.state.sampleList();
+      }
+      if (!this.statsFailed) this.report(e, 'Could not read the resource history');
+      this.statsFailed = true;
+    }
+    this.version++;
+  }
+
+  /** Polls ListProcesses and the resource series every `ms` while the processes view is open. */
   pollProcesses(ms = 2000): () => void {
-    void this.refreshProcesses();
-    const t = setInterval(() => void this.refreshProcesses(), ms);
+    const poll = async () => {
+      if (await this.refreshProcesses()) await this.refreshStats();
+    };
+    void poll();
+    const t = setInterval(() => void poll(), ms);
     return () => clearInterval(t);
   }
 }
