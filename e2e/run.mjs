@@ -892,6 +892,18 @@ await test('dialog checks the directory; a failed call toasts clear of the compo
   await page.getByTestId('error-row').filter({ hasText: 'conflict' }).filter({ hasText: 'running a turn' }).waitFor({ timeout: 5000 });
 });
 
+await test('run console: reload the configuration', 60000, async (page) => {
+  await openPage(page, main);
+  await page.getByTestId('tab-console').click();
+  await page.getByTestId('console-config').locator('summary').click();
+  await page.getByTestId('reload-config').click();
+  const out = page.getByTestId('reload-result');
+  await out.filter({ hasText: configPath }).waitFor({ timeout: 10000 });
+  const text = await out.textContent();
+  check(text.includes('Now in effect: [agents], [sessions].'), `the reload says: ${text}`);
+  check(text.includes('Nothing needs a restart.'), `the reload says: ${text}`);
+});
+
 // ---------------------------------------------------------------- speed
 
 await test('speed: JS bundle gzip size', 30000, async () => {

@@ -44,6 +44,18 @@ describe('RunConsole without capabilities', () => {
   });
 });
 
+describe('RunConsole with capabilities', () => {
+  it('keeps the reload within reach', async () => {
+    const { fake, store } = mk({ ListCapabilities: () => [{ name: 'ls', program: 'ls', args: [] }], ReloadConfig: () => ({ path: '/c.toml', applied: ['agents', 'sessions'], restartNeeded: ['limits'] }) });
+    render(RunConsole, { store });
+    await until(() => expect(screen.getByTestId('console-config')).toBeTruthy());
+    expect(screen.queryByTestId('no-capabilities')).toBeNull();
+    await fireEvent.click(screen.getByTestId('reload-config'));
+    await until(() => expect(screen.getByTestId('reload-result').textContent).toContain('needs a restart of corral: [limits]'));
+    expect(fake.callsOf('ReloadConfig').length).toBe(1);
+  });
+});
+
 describe('ReloadConfig', () => {
   it('says when nothing needs a restart, and shows a file that does not load', async () => {
     let answer: any = { path: '', applied: ['agents', 'sessions'], restartNeeded: [] };
