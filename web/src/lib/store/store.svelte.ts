@@ -3,7 +3,7 @@
 // after which `version` is bumped; components derive what they show from the
 // plain state whenever `version` changes.
 
-import { Api, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
+import { Api, BackendError, ErrorCodes, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
 import { PAGE_SIZE, type EarlyReads } from './early';
 import { CALLS_SOURCE, CorralState } from './state';
 import { humanError, type HumanError } from '../errors';
@@ -421,7 +421,9 @@ export class Store {
         this.state.statsSource = 'list';
         this.state.sampleList();
       }
-      if (!this.statsFailed) this.report(e, 'Could not read the resource history');
+      // (a server from before GetProcessStats answers not_found: nothing to report)
+      const missing = e instanceof BackendError && e.code === ErrorCodes.NotFound;
+      if (!this.statsFailed && !missing) this.report(e, 'Could not read the resource history');
       this.statsFailed = true;
     }
     this.version++;
