@@ -900,6 +900,71 @@ await test('folder browser: browse into a tree, pick a folder, start a session t
   check(sessions.some((x) => x.cwd === picked && x.agent === 'fake'), `no fake session in ${picked}: ${JSON.stringify(sessions.map((x) => x.cwd))}`);
 });
 
+await test('dialog checks the directory; a failed call toasts clear of the composer', 90000, async (page) => {
+  await openPage(page, main);
+  await page.getByTestId('new-session').click();
+  await page.getByTestId('new-session-dialog').waitFor();
+  await page.locator('dialog input[type=radio][value=fake]').check();
+  // a folder that does not exist: said beside the field, Start disabled
+  const input = page.getByTestId('cwd-input');
+  await input.fill(join(work, 'no-such-folder'));
+  const problem = page.getByTestId('cwd-problem');
+  await problem.filter({ hasText: 'No such folder.' }).waitFor({ timeout: 10000 });
+  check((await input.getAttribute('aria-describedby')) === (await problem.getAttribute('id')), 'the field is not described by its problem');
+  check(await page.getByTestId('create-session').isDisabled(), 'Start is enabled for a missing folder');
+  await input.fill(work);
+  await problem.waitFor({ state: 'detached', timeout: 10000 });
+  check(await page.getByTestId('create-session').isEnabled(), 'Start stays disabled for an existing folder');
+  // Escape with the folder browser open and focus in the field: the browser folds, the dialog stays
+  await page.getByTestId('browse-dirs').click();
+  await page.getByTestId('dir-browser').waitFor();
+  await input.focus();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('dir-browser').waitFor({ state: 'detached' });
+  check(await page.getByTestId('new-session-dialog').isVisible(), 'Escape with the browser open closed the dialog');
+  await page.getByTestId('create-session').click();
+  await page.getByTestId('conversation').waitFor();
+
+  // a second message while a turn runs is refused (conflict): a short toast, clear of Send
+  await page.getByTestId('message-input').fill('slow:400');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('working').waitFor({ timeout: 30000 });
+  await page.getByTestId('message-input').fill('too early');
+  await page.getByTestId('send').click();
+  const toast = page.getByTestId('toast');
+  await toast.waitFor({ timeout: 10000 });
+  const text = await toast.textContent();
+  check(text.includes('Could not send the message'), `the toast says: ${text}`);
+  check(!/\b[sr]-[0-9a-z]{6,}|session:|%w/.test(text), `the toast shows internal detail: ${text}`);
+  const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  for (const size of [null, { width: 390, height: 760 }]) {
+    if (size) await page.setViewportSize(size);
+    const t = await toast.boundingBox();
+    const send = await page.getByTestId('send').boundingBox();
+    const composer = await page.getByTestId('message-input').boundingBox();
+    check(t && send && composer, 'no box for the toast, Send or the message field');
+    check(!overlap(t, send), `the toast ${JSON.stringify(t)} covers Send ${JSON.stringify(send)} at ${size ? size.width : 'desktop'} px`);
+    check(!overlap(t, composer), `the toast ${JSON.stringify(t)} covers the message field at ${size ? size.width : 'desktop'} px`);
+  }
+  // it goes away by itself; the Errors view has the full detail
+  await toast.waitFor({ state: 'detached', timeout: 20000 });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByTestId('tab-errors').click();
+  await page.getByTestId('error-row').filter({ hasText: 'conflict' }).filter({ hasText: 'running a turn' }).waitFor({ timeout: 5000 });
+});
+
+await test('run console: reload the configuration', 60000, async (page) => {
+  await openPage(page, main);
+  await page.getByTestId('tab-console').click();
+  await page.getByTestId('console-config').locator('summary').click();
+  await page.getByTestId('reload-config').click();
+  const out = page.getByTestId('reload-result');
+  await out.filter({ hasText: configPath }).waitFor({ timeout: 10000 });
+  const text = await out.textContent();
+  check(text.includes('Now in effect: [agents], [sessions].'), `the reload says: ${text}`);
+  check(text.includes('Nothing needs a restart.'), `the reload says: ${text}`);
+});
+
 // ---------------------------------------------------------------- speed
 
 await test('speed: JS bundle gzip size', 30000, async () => {

@@ -91,6 +91,7 @@ export type EventKind =
   | 'turn.completed'
   | 'policy.decision'
   | 'store.trimmed'
+  | 'events.lost'
   | 'bus.dropped';
 
 /**
@@ -303,6 +304,65 @@ export interface Session {
   pendingPermissions?: number;
   /** the run in progress, if any */
   runId?: string;
+  /** the agent's own id of the conversation */
+  agentSessionId?: string;
+  /** the permission mode runs tools without asking (bypassPermissions, yolo, …) */
+  approvalsSkipped?: boolean;
+  /** the session's live agent process; absent when it holds none */
+  process?: LiveProcess;
+}
+
+/** The live agent process of a session (session.LiveProcess). */
+export interface LiveProcess {
+  id: string;
+  pid?: number;
+  state: string;
+  /** resident memory of its process tree, bytes (0 before the first sample) */
+  rss: number;
+  cpuPercent: number;
+}
+
+/**
+ * events.lost: events of the session the store could not write (the disk
+ * was full, or another write failure), counted.
+ */
+export interface EventsLostData {
+  code: 'storage_full' | 'store_failed' | string;
+  lostEvents: number;
+  message?: string;
+}
+
+/** What ReloadConfig changed (session.ReloadResult). */
+export interface ReloadResult {
+  /** the file read; "" when there was none (the defaults) */
+  path: string;
+  /** tables now in effect: "agents", "sessions" */
+  applied: string[];
+  /** tables that changed but need a restart: "capability", "limits", "server", "policy" */
+  restartNeeded: string[];
+}
+
+/** GetProcessStats: one process, the processes of a session, or every one. */
+export interface GetProcessStatsParams {
+  processId?: string;
+  sessionId?: string;
+  /** Unix ms: only later samples */
+  sinceMs?: number;
+}
+export interface StatSampleData {
+  /** Unix ms */
+  t: number;
+  /** percent of one core */
+  cpu: number;
+  rss: number;
+  processes?: number;
+}
+/** The kept samples of one process, oldest first. */
+export interface StatSeries {
+  processId: string;
+  sessionId?: string;
+  ended?: boolean;
+  samples: StatSampleData[];
 }
 
 export interface CreateSessionParams {
@@ -490,5 +550,11 @@ export class Api {
   }
   listDirectory(p: ListDirectoryParams) {
     return this.backend.call<ListDirectoryResult>('ListDirectory', p);
+  }
+  reloadConfig() {
+    return this.backend.call<ReloadResult>('ReloadConfig', {});
+  }
+  getProcessStats(p: GetProcessStatsParams) {
+    return this.backend.call<{ series: StatSeries[] }>('GetProcessStats', p);
   }
 }

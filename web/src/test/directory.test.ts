@@ -231,7 +231,7 @@ describe('NewSessionDialog with the folder browser', () => {
     expect(toggle.getAttribute('aria-expanded')).toBe('true');
     // it opens where the field points
     await until(() => expect(shownPath()).toBe('/home/me/src'));
-    expect(fake.callsOf('ListDirectory')).toEqual([{ path: '/home/me/src' }]);
+    expect(fake.callsOf('ListDirectory')).toContainEqual({ path: '/home/me/src' });
     await fireEvent.click(screen.getByRole('button', { name: 'corral' }));
     await until(() => expect(shownPath()).toBe('/home/me/src/corral'));
     await fireEvent.click(screen.getByRole('button', { name: 'Use this folder' }));
@@ -253,5 +253,85 @@ describe('NewSessionDialog with the folder browser', () => {
     // the Close button folds the browser away
     await fireEvent.click(screen.getByRole('button', { name: 'Close' }));
     expect(screen.queryByTestId('dir-browser')).toBeNull();
+  });
+
+  it('checks the directory as it is typed: the problem beside the field, Start disabled meanwhile', async () => {
+    const { fake } = dialog(false);
+    await until(() => expect(screen.getByText('2.1.4')).toBeTruthy());
+    const input = screen.getByLabelText('Working directory') as HTMLInputElement;
+    const start = screen.getByTestId('create-session') as HTMLButtonElement;
+    await fireEvent.input(input, { target: { value: '/home/me/nope' } });
+    const problem = await until(() => screen.getByTestId('cwd-problem'));
+    expect(problem.textContent).toBe('No such folder.');
+    expect(input.getAttribute('aria-describedby')).toBe(problem.id);
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(start.disabled).toBe(true);
+    await fireEvent.input(input, { target: { value: 'relative/dir' } });
+    await until(() => expect(screen.getByTestId('cwd-problem').textContent).toContain('absolute path'));
+    expect(start.disabled).toBe(true);
+    // typing fast checks only where the typing stopped (debounced)
+    const before = fake.callsOf('ListDirectory').length;
+    for (const v of ['/h', '/ho', '/hom', '/home', '/home/me/src']) await fireEvent.input(input, { target: { value: v } });
+    await until(() => expect(screen.queryByTestId('cwd-problem')).toBeNull());
+    expect(fake.callsOf('ListDirectory').slice(before)).toEqual([{ path: '/home/me/src' }]);
+    expect(input.hasAttribute('aria-describedby')).toBe(false);
+    expect(start.disabled).toBe(false);
+  });
+
+  it('a refused folder says so; a failed start shows in the dialog, not behind it', async () => {
+    const fake = new FakeBackend({
+      ListAgents: () => [{ name: 'claude', command: 'claude', version: '2.1.4', status: 'ok', protocol: 'claude' }],
+      ListDirectory: (p: any) =>
+        p.path === '/root/secret' ? new BackendError('permission_denied', 'open /root/secret: permission denied') : { path: p.path, parent: '/', entries: [], truncated: false },
+      CreateSession: () => new BackendError('spawn_failed', 'session s-1: exec: "claude": executable file not found in $PATH'),
+    });
+    const store = new Store(fake, { schedule: sync, notifier: { hidden: () => false, notify: () => {} } });
+    render(NewSessionDialog, { store, open: true, checkDelay: 10 });
+    await until(() => expect(screen.getByText('2.1.4')).toBeTruthy());
+    const input = screen.getByLabelText('Working directory') as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: '/root/secret' } });
+    await until(() => expect(screen.getByTestId('cwd-problem').textContent).toContain('may not open'));
+    await fireEvent.input(input, { target: { value: '/work' } });
+    await until(() => expect(screen.queryByTestId('cwd-problem')).toBeNull());
+    await fireEvent.click(screen.getByTestId('create-session'));
+    const err = await until(() => screen.getByTestId('start-error'));
+    expect(err.textContent).toContain('Could not start the session: the program could not be started.');
+    expect(err.textContent).toContain('executable file not found');
+    // inside the dialog, and no toast behind its backdrop
+    expect(screen.getByTestId('new-session-dialog').contains(err)).toBe(true);
+    expect(store.toast).toBeNull();
+    expect(store.state.errors.get('calls')?.[0].type).toBe('spawn_failed');
+    expect(screen.getByTestId('new-session-dialog').hasAttribute('open')).toBe(true);
+  });
+
+  it('Escape while browsing folds the browser only; then it closes the dialog', async () => {
+    dialog(false);
+    await until(() => expect(screen.getByText('2.1.4')).toBeTruthy());
+    await fireEvent.click(screen.getByTestId('browse-dirs'));
+    await until(() => expect(names().length).toBeGreaterThan(0));
+    const dlg = screen.getByTestId('new-session-dialog') as HTMLDialogElement;
+    // (the browser handles Escape pressed inside it; focus elsewhere in the
+    // dialog reaches the dialog's cancel event)
+    const cancel = new Event('cancel', { cancelable: true });
+    dlg.dispatchEvent(cancel);
+    expect(cancel.defaultPrevented).toBe(true);
+    await until(() => expect(screen.queryByTestId('dir-browser')).toBeNull());
+    expect(dlg.hasAttribute('open')).toBe(true);
+    const again = new Event('cancel', { cancelable: true });
+    dlg.dispatchEvent(again);
+    expect(again.defaultPrevented).toBe(false);
+  });
+
+  it('explains what Claude Code asks before, per permission mode', async () => {
+    const fake = new FakeBackend({ ListAgents: () => [{ name: 'claude', command: 'claude', version: '2.1.4', status: 'ok', protocol: 'claude', permissionModes: ['default', 'acceptEdits', 'plan', 'bypassPermissions'] }] });
+    const store = new Store(fake, { schedule: sync, notifier: { hidden: () => false, notify: () => {} } });
+    render(NewSessionDialog, { store, open: true });
+    const help = await until(() => screen.getByTestId('mode-help'));
+    expect(help.textContent).toContain('runs read-only commands (reading files, searching, ls) without asking');
+    expect(help.textContent).toContain('asks before editing files and before commands that change things');
+    const sel = screen.getByTestId('mode-select') as HTMLSelectElement;
+    expect(sel.getAttribute('aria-describedby')).toBe('mode-help');
+    await fireEvent.change(sel, { target: { value: 'acceptEdits' } });
+    expect(screen.getByTestId('mode-help').textContent).toContain('edits files without asking');
   });
 });

@@ -162,7 +162,8 @@ describe('Store', () => {
     const early = startEarlyReads(new Api(fake), 's1');
     const store = new Store(fake, { schedule: sync, early, notifier: { hidden: () => false, notify: () => {} } });
     await store.start(); // live at once (the fake's stream)
-    expect(store.toast?.message).toBe('down for a moment');
+    expect(store.toast?.message).toBe('Could not load the sessions: something went wrong.');
+    expect(store.state.errors.get('calls')?.[0].message).toBe('Could not load the sessions: down for a moment');
     const opened = store.select('s1');
     head = 6; // 5 and 6 were committed after the page was read
     release();
@@ -220,12 +221,19 @@ describe('Store', () => {
     expect(store.selected).toBe('s1');
   });
 
-  it('shows a call error as a toast', async () => {
-    const { BackendError } = await import('../lib/api');
-    const fake = new FakeBackend({ SendMessage: () => new BackendError('session_ended', 'resume it first') });
+  it('says a call error in short in a toast and lists its full detail in the Errors view', async () => {
+    const raw = 'session s-7f3a9c: run r-19ab: session: conflicts with the current state: a turn is running';
+    const fake = new FakeBackend({ SendMessage: () => new BackendError('conflict', raw), Interrupt: () => new BackendError('policy_denied', 'no', 'agent.interrupt') });
     const store = mkStore(fake);
     expect(await store.send('s1', 'hi')).toBe(false);
-    expect(store.toast).toEqual({ message: 'resume it first', code: 'session_ended' });
+    expect(store.toast).toEqual({ id: 1, message: 'Could not send the message: not possible right now; a turn may still be running.', code: 'conflict' });
+    // no internal id, no Go error chain in what the toast says
+    expect(store.toast!.message).not.toMatch(/s-7f3a9c|r-19ab|session:/);
+    const [first] = store.state.errors.get('calls')!;
+    expect(first).toMatchObject({ type: 'conflict', message: `Could not send the message: ${raw}` });
+    await store.interrupt('s1');
+    expect(store.toast?.id).toBe(2);
+    expect(store.state.errors.get('calls')![1]).toMatchObject({ type: 'policy_denied', message: 'Could not interrupt: no (rule agent.interrupt)' });
   });
 
   it('folds 100,000 events of one session', async () => {

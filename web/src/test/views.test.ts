@@ -59,7 +59,7 @@ describe('App', () => {
     expect(screen.getByTestId('connection').textContent).toContain('live');
     await fireEvent.click(screen.getByTestId('tab-processes'));
     expect(screen.getByTestId('processes')).toBeTruthy();
-    await until(() => expect(screen.getByTestId('toast').textContent).toContain('supervisor is restarting'));
+    await until(() => expect(screen.getByTestId('toast').textContent).toContain('Could not list the processes'));
     await fireEvent.click(screen.getByLabelText('Dismiss'));
     expect(screen.queryByTestId('toast')).toBeNull();
     fake.setState('reconnecting');

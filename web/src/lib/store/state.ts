@@ -5,7 +5,7 @@
 // tested directly; the reactive wrapper in store.svelte.ts only bumps a
 // version number after each batch.
 
-import type { CorralEvent, ErrorData, ProcessInfo, ProcessStateData, Session, SessionStatus } from '../api';
+import type { CorralEvent, ErrorData, ProcessInfo, ProcessStateData, Session, SessionStatus, StatSeries } from '../api';
 import { Terminal } from '../ansi';
 import { ms } from '../format';
 import { errorOf, exitOf, requestIdOf, statsOf, truncatedOf } from '../normalize';
@@ -38,8 +38,22 @@ export interface ErrorEntry extends ErrorData {
   seq: number;
 }
 
+/**
+ * A session's live agent process after a process.state event of one of its
+ * processes: a running one is live (its last sample kept), an ended one is
+ * gone; another process's end leaves the live one as it is.
+ */
+export function liveProcessAfter(cur: Session['process'], processId: string, st: ProcessStateData): Session['process'] {
+  const same = cur?.id === processId;
+  if (st.state === 'exited' || st.state === 'failed') return same ? undefined : cur;
+  if (st.state !== 'running') return cur;
+  return { id: processId, pid: st.pid ?? (same ? cur?.pid : undefined), state: st.state, rss: same ? cur!.rss : 0, cpuPercent: same ? cur!.cpuPercent : 0 };
+}
+
 export const STATS_WINDOW_MS = 5 * 60 * 1000;
 export const ERRORS_PER_SOURCE = 50;
+/** the source under which failed calls of this page are listed in the Errors view */
+export const CALLS_SOURCE = 'calls';
 
 export class CorralState {
   sessions = new Map<string, Session>();
@@ -50,6 +64,12 @@ export class CorralState {
   terminals = new Map<string, Terminal>();
   /** errors per source (process or session id), newest last, at most 50 each */
   errors = new Map<string, ErrorEntry[]>();
+  /**
+   * where the processes' samples come from: the server's series
+   * (GetProcessStats), or, from a server without them, one sample per
+   * ListProcesses poll; unknown until the first GetProcessStats answers
+   */
+  statsSource: 'unknown' | 'series' | 'list' = 'unknown';
   /** highest global cursor seen; a subscription resumes after it */
   cursor = 0;
   /** per-process seq dedupe for events that belong to no session */
@@ -73,8 +93,16 @@ export class CorralState {
     return t;
   }
 
+  /**
+   * Records a session summary (ListSessions, GetSession, CreateSession…).
+   * Fields the server leaves out when they do not hold (the live process,
+   * approvals skipped) are cleared, not kept from an older summary.
+   */
   upsertSession(s: Session): void {
-    this.sessions.set(s.id, { ...this.sessions.get(s.id), ...s });
+    const next: Session = { ...this.sessions.get(s.id), ...s };
+    if (!('process' in s)) delete next.process;
+    if (!('approvalsSkipped' in s)) delete next.approvalsSkipped;
+    this.sessions.set(s.id, next);
   }
 
   removeSession(id: string): void {
@@ -94,7 +122,7 @@ export class CorralState {
       } else {
         this.processes.set(p.processId, { info: { ...p }, samples: [], gone: false });
       }
-      this.sample(p.processId, Date.now(), p.cpu, p.rss);
+      if (this.statsSource === 'list') this.sample(p.processId, Date.now(), p.cpu, p.rss);
     }
     for (const [id, v] of this.processes) if (!seen.has(id)) v.gone = true;
   }
@@ -188,6 +216,10 @@ export class CorralState {
       case 'usage':
         next.costUsd = tr.costUsd;
         break;
+      case 'process.state':
+        if (ev.processId) next.process = liveProcessAfter(next.process, ev.processId, d as ProcessStateData);
+        if (!next.process) delete next.process;
+        break;
     }
     next.pendingPermissions = this.permissions.filter((p) => p.sessionId === id).length;
     if (tr.costUsd > next.costUsd) next.costUsd = tr.costUsd;
@@ -198,14 +230,18 @@ export class CorralState {
     if (this.permissions.some(pred)) this.permissions = this.permissions.filter((p) => !pred(p));
   }
 
+  /** Adds an error to its source's list, keeping the newest ERRORS_PER_SOURCE. */
+  addError(src: string, e: ErrorEntry): void {
+    const list = this.errors.get(src) ?? [];
+    list.push(e);
+    if (list.length > ERRORS_PER_SOURCE) list.splice(0, list.length - ERRORS_PER_SOURCE);
+    this.errors.set(src, list);
+  }
+
   private applyProcess(ev: CorralEvent): void {
     const d: any = ev.data ?? {};
     if (ev.kind === 'error') {
-      const src = ev.processId || ev.sessionId || 'corral';
-      const list = this.errors.get(src) ?? [];
-      list.push({ ...(errorOf(d) as ErrorData), time: ev.time, sessionId: ev.sessionId, processId: ev.processId, seq: ev.seq });
-      if (list.length > ERRORS_PER_SOURCE) list.splice(0, list.length - ERRORS_PER_SOURCE);
-      this.errors.set(src, list);
+      this.addError(ev.processId || ev.sessionId || 'corral', { ...(errorOf(d) as ErrorData), time: ev.time, sessionId: ev.sessionId, processId: ev.processId, seq: ev.seq });
     }
     if (!ev.processId) return;
     const pid = ev.processId;
@@ -256,6 +292,34 @@ export class CorralState {
       this.processes.set(pid, v);
     }
     return v;
+  }
+
+  /** Takes one sample of every listed process from its last ListProcesses numbers. */
+  sampleList(): void {
+    const t = Date.now();
+    for (const [id, v] of this.processes) if (!v.gone) this.sample(id, t, v.info.cpu, v.info.rss);
+  }
+
+  /**
+   * Merges resource series (GetProcessStats) into the processes shown:
+   * samples in time order, each instant once, the last five minutes of
+   * each. Returns the newest sample time seen, 0 if none.
+   */
+  mergeSeries(series: StatSeries[]): number {
+    let newest = 0;
+    for (const sr of series) {
+      const v = this.processes.get(sr.processId);
+      const last = sr.samples[sr.samples.length - 1];
+      if (last && last.t > newest) newest = last.t;
+      if (!v || !sr.samples.length) continue;
+      const byT = new Map<number, StatSample>();
+      for (const x of v.samples) byT.set(x.t, x);
+      for (const x of sr.samples) byT.set(x.t, { t: x.t, cpu: x.cpu, rss: x.rss });
+      const all = [...byT.values()].sort((a, b) => a.t - b.t);
+      const cut = all[all.length - 1].t - STATS_WINDOW_MS;
+      v.samples = all.filter((x) => x.t >= cut);
+    }
+    return newest;
   }
 
   /** Records one stats sample, keeping only the last five minutes. */

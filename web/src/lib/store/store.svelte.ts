@@ -3,9 +3,10 @@
 // after which `version` is bumped; components derive what they show from the
 // plain state whenever `version` changes.
 
-import { Api, BackendError, type Backend, type CorralEvent, type ProcessInfo, type StreamState } from '../api';
+import { Api, BackendError, ErrorCodes, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
 import { PAGE_SIZE, type EarlyReads } from './early';
-import { CorralState } from './state';
+import { CALLS_SOURCE, CorralState } from './state';
+import { humanError, type HumanError } from '../errors';
 import { permToolOf } from '../normalize';
 import { ms } from '../format';
 
@@ -52,8 +53,12 @@ export class Store {
   selected = $state<string | null>(null);
   /** processes started from the run console, newest first */
   runs = $state<{ processId: string; capability: string; args: string[]; started: number }[]>([]);
-  /** the last error of a call, shown as a toast */
-  toast = $state<{ message: string; code?: string } | null>(null);
+  /**
+   * the last failed call, as a short sentence for a toast (its full detail
+   * is in the Errors view); `id` changes with every failure
+   */
+  toast = $state<{ id: number; message: string; code: string } | null>(null);
+  private failures = 0;
 
   private queue: CorralEvent[] = [];
   private scheduled = false;
@@ -171,17 +176,36 @@ export class Store {
     }
   }
 
-  private fail(e: unknown): void {
-    if (e instanceof BackendError) this.toast = { message: e.message, code: e.code };
-    else this.toast = { message: String((e as Error)?.message ?? e) };
+  /**
+   * Lists a failed call in the Errors view with its full detail and returns
+   * how to say it in short. `what` says what failed ("Could not send the
+   * message").
+   */
+  report(e: unknown, what?: string): HumanError {
+    const h = humanError(e, what);
+    this.state.addError(CALLS_SOURCE, {
+      type: h.code,
+      message: what ? `${what}: ${h.detail}` : h.detail,
+      action: h.short,
+      time: new Date(this.now()).toISOString(),
+      seq: ++this.failures,
+    });
+    this.version++;
+    return h;
+  }
+
+  /** Reports a failed call and shows it in short as a toast. */
+  fail(e: unknown, what?: string): void {
+    const h = this.report(e, what);
+    this.toast = { id: this.failures, message: h.short, code: h.code };
   }
 
   /** Runs a call and shows its error as a toast; returns undefined on error. */
-  async attempt<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  async attempt<T>(fn: () => Promise<T>, what?: string): Promise<T | undefined> {
     try {
       return await fn();
     } catch (e) {
-      this.fail(e);
+      this.fail(e, what);
       return undefined;
     }
   }
@@ -190,7 +214,7 @@ export class Store {
     const early = this.early.sessions;
     this.early.sessions = undefined;
     // (an early reply already here is used at once, without a turn of the event loop)
-    const list = early?.value ?? (await this.attempt(() => early?.reply ?? this.api.listSessions()));
+    const list = early?.value ?? (await this.attempt(() => early?.reply ?? this.api.listSessions(), 'Could not load the sessions'));
     if (!list) return;
     // Keep live fields the list may lag behind on.
     for (const s of list) {
@@ -248,7 +272,7 @@ export class Store {
       // (if the stream goes live later, its handler reads on)
       if (beforeLive && this.connection === 'live') void this.catchUp(id);
     } catch (e) {
-      this.fail(e);
+      this.fail(e, "Could not load the session's history");
     } finally {
       this.loadingHistory.delete(id);
     }
@@ -275,7 +299,7 @@ export class Store {
       this.version++;
       return evs.length > 0;
     } catch (e) {
-      this.fail(e);
+      this.fail(e, 'Could not load older messages');
       return false;
     } finally {
       this.loadingHistory.delete(id);
@@ -295,18 +319,18 @@ export class Store {
         if (!page?.more || !evs.length) break;
       }
     } catch (e) {
-      this.fail(e);
+      this.fail(e, 'Could not load new messages');
     }
   }
 
   // ------------------------------------------------------------ actions
 
   async send(sessionId: string, text: string): Promise<boolean> {
-    const r = await this.attempt(() => this.api.sendMessage({ sessionId, text }));
+    const r = await this.attempt(() => this.api.sendMessage({ sessionId, text }), 'Could not send the message');
     return r !== undefined;
   }
   interrupt(sessionId: string) {
-    return this.attempt(() => this.api.interrupt({ sessionId }));
+    return this.attempt(() => this.api.interrupt({ sessionId }), 'Could not interrupt');
   }
   async respond(p: { sessionId: string; requestId: string; allow: boolean; message?: string; remember?: boolean; updatedInput?: unknown }): Promise<boolean> {
     try {
@@ -316,30 +340,42 @@ export class Store {
       this.version++;
       return true;
     } catch (e) {
-      this.fail(e);
+      this.fail(e, 'Could not answer the request');
       return false;
     }
   }
   async resume(sessionId: string) {
-    const s = await this.attempt(() => this.api.resumeSession({ sessionId }));
+    const s = await this.attempt(() => this.api.resumeSession({ sessionId }), 'Could not resume the session');
     if (s) {
       this.state.upsertSession(s);
       this.version++;
     }
   }
   async stopSession(sessionId: string) {
-    await this.attempt(() => this.api.stopSession({ sessionId }));
+    await this.attempt(() => this.api.stopSession({ sessionId }), 'Could not end the session');
   }
   async deleteSession(sessionId: string) {
-    const ok = await this.attempt(async () => (await this.api.deleteSession({ sessionId }), true));
+    const ok = await this.attempt(async () => (await this.api.deleteSession({ sessionId }), true), 'Could not delete the session');
     if (ok) {
       this.state.removeSession(sessionId);
       if (this.selected === sessionId) this.selected = null;
       this.version++;
     }
   }
-  async createSession(p: Parameters<Api['createSession']>[0]) {
-    const s = await this.attempt(() => this.api.createSession(p));
+  /**
+   * Creates a session and selects it. A failure is listed in the Errors
+   * view, and shown with `onError` when given (a dialog shows it in place),
+   * else as a toast.
+   */
+  async createSession(p: Parameters<Api['createSession']>[0], onError?: (h: HumanError) => void) {
+    const what = 'Could not start the session';
+    let s: Session | undefined;
+    try {
+      s = await this.api.createSession(p);
+    } catch (e) {
+      if (onError) onError(this.report(e, what));
+      else this.fail(e, what);
+    }
     if (s) {
       this.state.upsertSession(s);
       this.version++;
@@ -356,15 +392,50 @@ export class Store {
       this.version++;
       return list;
     } catch (e) {
-      this.fail(e);
+      this.fail(e, 'Could not list the processes');
       return undefined;
     }
   }
 
-  /** Polls ListProcesses every `ms` while the processes view is open. */
+  /** newest sample time (server ms) read with GetProcessStats */
+  private statsSince = 0;
+  private statsFailed = false;
+
+  /**
+   * Reads the processes' resource samples kept by the server
+   * (GetProcessStats): all of them the first time, then what is new (with
+   * a few seconds of overlap, merged without duplicates). A server without
+   * the method leaves the sparklines to one sample per ListProcesses poll;
+   * its failure is listed in the Errors view once, never as a toast.
+   */
+  async refreshStats(): Promise<void> {
+    try {
+      const since = this.statsSince > 0 ? this.statsSince - 5000 : undefined;
+      const r = await this.api.getProcessStats(since ? { sinceMs: since } : {});
+      this.state.statsSource = 'series';
+      this.statsFailed = false;
+      const newest = this.state.mergeSeries(r?.series ?? []);
+      if (newest > this.statsSince) this.statsSince = newest;
+    } catch (e) {
+      if (this.state.statsSource !== 'series') {
+        this.state.statsSource = 'list';
+        this.state.sampleList();
+      }
+      // (a server from before GetProcessStats answers not_found: nothing to report)
+      const missing = e instanceof BackendError && e.code === ErrorCodes.NotFound;
+      if (!this.statsFailed && !missing) this.report(e, 'Could not read the resource history');
+      this.statsFailed = true;
+    }
+    this.version++;
+  }
+
+  /** Polls ListProcesses and the resource series every `ms` while the processes view is open. */
   pollProcesses(ms = 2000): () => void {
-    void this.refreshProcesses();
-    const t = setInterval(() => void this.refreshProcesses(), ms);
+    const poll = async () => {
+      if (await this.refreshProcesses()) await this.refreshStats();
+    };
+    void poll();
+    const t = setInterval(() => void poll(), ms);
     return () => clearInterval(t);
   }
 }

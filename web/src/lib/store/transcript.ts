@@ -314,6 +314,12 @@ export class Transcript {
         // conversation, but are not rows: they would drown the reply.
         this.otherCount++;
         break;
+      case 'events.lost': {
+        const n = Number(d.lostEvents) || 0;
+        const why = d.code === 'storage_full' ? 'disk full' : 'the store could not write';
+        this.push({ ...base, type: 'notice', level: 'warn', text: `${n ? n.toLocaleString('en-US') : 'Some'} event${n === 1 ? ' was' : 's were'} lost (${why}).`, raw: d.message ? d : undefined });
+        break;
+      }
       case 'store.trimmed':
         this.push({ ...base, type: 'notice', level: 'info', text: 'Older events were removed by the retention limit.' });
         break;
