@@ -231,6 +231,12 @@ export class DemoBackend implements Backend {
         return listDirectory(p);
       case 'Execute':
         throw new BackendError(ErrorCodes.PolicyDenied, 'Execute is not scripted in the demo');
+      case 'ReloadConfig':
+        // The demo runs on the defaults: there is no file, so nothing changes.
+        return { path: '', applied: [], restartNeeded: [] };
+      case 'GetProcessStats':
+        // The demo's processes are scripted and have no samples.
+        return { series: [] };
       default:
         throw new BackendError(ErrorCodes.NotFound, `unknown method ${method}`);
     }
