@@ -186,8 +186,10 @@ func (s *Server) SetBoundAddr(addr string) {
 //
 // Every check is made on the headers alone: a refused request is answered
 // before its body is read, and its connection is closed without reading
-// the body (see refuse). A request that passes the token check marks its
-// connection as authenticated for the pending-connection cap.
+// the body (see refuse). A request to the frontend that carries a body
+// (which the frontend never reads) is answered the same way. A request
+// that passes the token check marks its connection as authenticated for
+// the pending-connection cap.
 //
 // The static frontend needs no token (a browser cannot send a header when
 // it loads a page); it contains no data.
@@ -222,6 +224,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if c := connOf(r.Context()); c != nil {
 			s.guard.trust(c)
 		}
+	} else if r.ContentLength != 0 {
+		// The frontend never reads a body (and needs no token): answer
+		// without waiting for one, and close.
+		dropBody(w)
 	}
 	s.mux.ServeHTTP(w, r)
 }
@@ -345,10 +351,16 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 // otherwise read up to 256 KiB of an unread body before answering, at
 // whatever pace the client sends it.
 func refuse(w http.ResponseWriter, e *Error, status ...int) {
+	dropBody(w)
+	writeError(w, e, status...)
+}
+
+// dropBody makes the answer to a request whose body will not be read close
+// the connection instead of reading the body first.
+func dropBody(w http.ResponseWriter) {
 	w.Header().Set("Connection", "close")
 	// Past deadline: the body is not waited for after the reply either.
 	http.NewResponseController(w).SetReadDeadline(time.Now()) //nolint:errcheck // a writer without deadlines (a test recorder) has no connection to hold
-	writeError(w, e, status...)
 }
 
 // rawJSONer is a result that carries its own JSON encoding.
