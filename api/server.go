@@ -45,8 +45,14 @@ type ServerOptions struct {
 	BodyTimeout time.Duration
 	// MaxPendingConns caps the open connections that have not presented
 	// the token (see Configure); beyond it the oldest of them is closed.
-	// Default 256.
+	// Default 256. It is lowered to a quarter of OpenFilesLimit, so that
+	// such connections cannot take the descriptors the rest of corral and
+	// the token holder need.
 	MaxPendingConns int
+	// OpenFilesLimit returns the process's open-files limit now, 0 when
+	// unknown; it is asked when a connection arrives. Default: the soft
+	// RLIMIT_NOFILE on Unix, unknown elsewhere.
+	OpenFilesLimit func() uint64
 	// Heartbeat is the interval of keep-alive comments on the event
 	// stream. Default 15 s.
 	Heartbeat time.Duration
@@ -120,6 +126,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.MaxPendingConns <= 0 {
 		opts.MaxPendingConns = 256
 	}
+	if opts.OpenFilesLimit == nil {
+		opts.OpenFilesLimit = openFilesLimit
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -130,7 +139,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		methods: methodTable(opts.API),
 		log:     log,
 		bound:   map[string]bool{},
-		guard:   newConnGuard(opts.MaxPendingConns),
+		guard:   newConnGuard(opts.MaxPendingConns, opts.OpenFilesLimit),
 	}
 	for _, h := range opts.AllowedHosts {
 		s.bound[strings.ToLower(strings.Trim(h, "[]"))] = true
