@@ -172,3 +172,28 @@ func TestTokenHolderServedDuringSlowFlood(t *testing.T) {
 		}
 	}
 }
+
+// Keys are compared after JSON unescaping: an escaped spelling of a key is
+// the same key (a duplicate), and an escaped spelling that matches a field
+// only when case is ignored, or through Unicode case folding (the long s
+// for s, which encoding/json folds), is refused like any such key.
+func TestStrictParamsEscapedKeys(t *testing.T) {
+	_, hs := newTestServer(t, &fakeSessions{}, newMemSource(), nil)
+	bearer := map[string]string{"Authorization": "Bearer " + testToken}
+	for name, body := range map[string]string{
+		"escaped duplicate":      `{"agent":"claude","\u0061gent":"codex","cwd":"/tmp"}`,
+		"escaped case fold":      `{"\u0041gent":"claude","cwd":"/tmp"}`,
+		"long s for s":           `{"agent":"claude","cwd":"/tmp","permi\u017fsionMode":"default"}`,
+		"nested escaped dup":     `{"sessionId":"s1","requestId":"r","allow":true,"updatedInput":{"a":1,"\u0061":2}}`,
+		"duplicate of a raw key": `{"sessionId":"s1","sessionId":"s2","requestId":"r","allow":true}`,
+	} {
+		method := "CreateSession"
+		if strings.Contains(body, "requestId") {
+			method = "RespondPermission"
+		}
+		code, out, _ := do(t, hs, "POST", "/api/call/"+method, body, bearer)
+		if code != 400 || !strings.Contains(out, `"code":"invalid_argument"`) {
+			t.Errorf("%s: status %d, %s", name, code, out)
+		}
+	}
+}
