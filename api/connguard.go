@@ -20,14 +20,38 @@ import (
 // holder's new connection is always accepted, because it is the newest.
 type connGuard struct {
 	max     int
+	nofile  func() uint64 // the open-files limit now; 0: unknown
 	mu      sync.Mutex
 	pending *list.List                 // of net.Conn, oldest first
 	elems   map[net.Conn]*list.Element // the pending ones
 	evicted atomic.Int64
 }
 
-func newConnGuard(max int) *connGuard {
-	return &connGuard{max: max, pending: list.New(), elems: map[net.Conn]*list.Element{}}
+func newConnGuard(max int, nofile func() uint64) *connGuard {
+	return &connGuard{max: max, nofile: nofile, pending: list.New(), elems: map[net.Conn]*list.Element{}}
+}
+
+// pendingCap is the decision of how many connections may stay pending:
+// max, lowered to a quarter of the open-files limit when that is known
+// (nofile > 0), so that a flood of them leaves three quarters of the
+// descriptors to the store, the agents' pipes and the token holder. The
+// quarter is never taken below 4.
+func pendingCap(max int, nofile uint64) int {
+	if nofile == 0 {
+		return max
+	}
+	q := maxInt(int(min(nofile/4, 1<<30)), 4)
+	if q < max {
+		return q
+	}
+	return max
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // evictions is the decision of connState: how many of the oldest pending
@@ -47,7 +71,8 @@ func (g *connGuard) connState(c net.Conn, s http.ConnState) {
 		var victims []net.Conn
 		g.mu.Lock()
 		g.elems[c] = g.pending.PushBack(c)
-		for n := evictions(g.pending.Len(), g.max); n > 0; n-- {
+		limit := pendingCap(g.max, g.nofile())
+		for n := evictions(g.pending.Len(), limit); n > 0; n-- {
 			e := g.pending.Front()
 			v := e.Value.(net.Conn)
 			g.pending.Remove(e)
@@ -97,7 +122,8 @@ func connOf(ctx context.Context) net.Conn {
 //     client may cost before the token is checked;
 //   - IdleTimeout (2 min) closes kept-alive connections nobody uses;
 //   - the ConnState and ConnContext hooks of the pending-connection cap
-//     (ServerOptions.MaxPendingConns).
+//     (ServerOptions.MaxPendingConns, at most a quarter of the open-files
+//     limit in force when a connection arrives).
 //
 // Fields hs already sets (non-zero) are kept, except the two hooks, which
 // are wrapped: hs's own ConnState still runs.

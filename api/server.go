@@ -45,8 +45,14 @@ type ServerOptions struct {
 	BodyTimeout time.Duration
 	// MaxPendingConns caps the open connections that have not presented
 	// the token (see Configure); beyond it the oldest of them is closed.
-	// Default 256.
+	// Default 256. It is lowered to a quarter of OpenFilesLimit, so that
+	// such connections cannot take the descriptors the rest of corral and
+	// the token holder need.
 	MaxPendingConns int
+	// OpenFilesLimit returns the process's open-files limit now, 0 when
+	// unknown; it is asked when a connection arrives. Default: the soft
+	// RLIMIT_NOFILE on Unix, unknown elsewhere.
+	OpenFilesLimit func() uint64
 	// Heartbeat is the interval of keep-alive comments on the event
 	// stream. Default 15 s.
 	Heartbeat time.Duration
@@ -120,6 +126,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.MaxPendingConns <= 0 {
 		opts.MaxPendingConns = 256
 	}
+	if opts.OpenFilesLimit == nil {
+		opts.OpenFilesLimit = openFilesLimit
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -130,7 +139,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		methods: methodTable(opts.API),
 		log:     log,
 		bound:   map[string]bool{},
-		guard:   newConnGuard(opts.MaxPendingConns),
+		guard:   newConnGuard(opts.MaxPendingConns, opts.OpenFilesLimit),
 	}
 	for _, h := range opts.AllowedHosts {
 		s.bound[strings.ToLower(strings.Trim(h, "[]"))] = true
@@ -186,8 +195,10 @@ func (s *Server) SetBoundAddr(addr string) {
 //
 // Every check is made on the headers alone: a refused request is answered
 // before its body is read, and its connection is closed without reading
-// the body (see refuse). A request that passes the token check marks its
-// connection as authenticated for the pending-connection cap.
+// the body (see refuse). A request to the frontend that carries a body
+// (which the frontend never reads) is answered the same way. A request
+// that passes the token check marks its connection as authenticated for
+// the pending-connection cap.
 //
 // The static frontend needs no token (a browser cannot send a header when
 // it loads a page); it contains no data.
@@ -222,6 +233,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if c := connOf(r.Context()); c != nil {
 			s.guard.trust(c)
 		}
+	} else if r.ContentLength != 0 {
+		// The frontend never reads a body (and needs no token): answer
+		// without waiting for one, and close.
+		dropBody(w)
 	}
 	s.mux.ServeHTTP(w, r)
 }
@@ -345,10 +360,16 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 // otherwise read up to 256 KiB of an unread body before answering, at
 // whatever pace the client sends it.
 func refuse(w http.ResponseWriter, e *Error, status ...int) {
+	dropBody(w)
+	writeError(w, e, status...)
+}
+
+// dropBody makes the answer to a request whose body will not be read close
+// the connection instead of reading the body first.
+func dropBody(w http.ResponseWriter) {
 	w.Header().Set("Connection", "close")
 	// Past deadline: the body is not waited for after the reply either.
 	http.NewResponseController(w).SetReadDeadline(time.Now()) //nolint:errcheck // a writer without deadlines (a test recorder) has no connection to hold
-	writeError(w, e, status...)
 }
 
 // rawJSONer is a result that carries its own JSON encoding.

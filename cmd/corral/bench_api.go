@@ -251,6 +251,13 @@ func startBenchServer(dir string, stderr io.Writer) (*benchServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return startBenchServerExe(exe, dir, stderr)
+}
+
+// startBenchServerExe starts exe serve on a data directory in dir, with a
+// configuration whose one agent is fake (this binary re-executed), and
+// waits for its serve.json.
+func startBenchServerExe(exe, dir string, stderr io.Writer) (*benchServer, error) {
 	data := filepath.Join(dir, "data")
 	cfgPath := filepath.Join(dir, "config.toml")
 	cfg := fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\" }\n", exe, fakeagent.EnvVar)
