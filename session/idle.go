@@ -86,8 +86,9 @@ func idleToStop(agents []idleAgent, now time.Time, timeout time.Duration, maxIdl
 // CleanupIdle stops the agent processes of idle sessions (no turn running,
 // no permission request pending) that saw no activity for the idle timeout,
 // and the least recently active idle ones beyond the cap of idle agents.
-// The sessions stay; their next message resumes the agent. It returns the
-// ids of the sessions whose agent it stopped.
+// The sessions stay; their next message resumes the agent (a message sent
+// while a stopped agent is still exiting waits for its exit first). It
+// returns the ids of the sessions whose agent it stopped.
 func (m *Manager) CleanupIdle() []string {
 	st := m.settings.get()
 	if st.idleTimeout < 0 && st.maxIdleAgents < 0 {
@@ -109,13 +110,17 @@ func (m *Manager) CleanupIdle() []string {
 		l := byID[id]
 		l.mu.Lock()
 		p := l.proc
-		still := p != nil && l.turn == "" && len(l.pending) == 0
-		l.mu.Unlock()
+		still := p != nil && l.turn == "" && len(l.pending) == 0 && !l.retiring && !l.stopping
 		if still {
+			// Marked under l.mu: until its run.exited arrives, a message
+			// waits for this agent to exit and starts a fresh one (Send)
+			// instead of going to the dying agent.
+			l.retiring = true
 			m.log.Info("stopping idle agent", "session", id)
 			p.Stop()
 			stopped = append(stopped, id)
 		}
+		l.mu.Unlock()
 	}
 	if len(stopped) > 0 {
 		m.changed()

@@ -913,13 +913,15 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if p := l.proc; p != nil && l.adapter.PerTurn() && l.turn == "" && !l.retiring {
-		// The previous turn ended with the agent's own report and the
-		// session already shows idle, but its process is still exiting
-		// (Gemini takes a moment after its result line). Wait for it,
-		// bounded, rather than refuse a message the UI offered.
+	if p := l.proc; p != nil && l.turn == "" && (l.retiring || l.adapter.PerTurn()) {
+		// The agent is exiting: the previous turn of a per-turn agent
+		// ended with the agent's own report and the session already shows
+		// idle (Gemini takes a moment after its result line), or the agent
+		// was stopped (idle cleanup, the idle check of a turn) and the
+		// message must not go to it. Wait for the exit, bounded, then
+		// start a fresh agent, rather than refuse a message the UI offered.
 		l.mu.Unlock()
-		t := time.NewTimer(perTurnExitWait)
+		t := time.NewTimer(exitWait(l.retiring, m.o.StopGrace))
 		select {
 		case <-p.Done():
 		case <-t.C:
@@ -929,7 +931,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 		if l.proc == p && isDone(p) {
 			// Its run.exited is on the way; HandleProcessEvent ignores it
 			// once another process is current.
-			l.proc, l.conn = nil, nil
+			l.proc, l.conn, l.retiring = nil, nil, false
 		}
 	}
 	switch {
@@ -1016,6 +1018,19 @@ func (m *Manager) checkTurnIdle(l *live, run string) {
 // perTurnExitWait bounds how long Send waits for the process of a per-turn
 // agent's finished turn to exit.
 const perTurnExitWait = 10 * time.Second
+
+// exitWait is how long Send waits for an exiting agent: a stopped
+// (retiring) one may take its whole stop grace (0: the supervisor's
+// default) before it is killed, and then some.
+func exitWait(retiring bool, grace time.Duration) time.Duration {
+	if !retiring {
+		return perTurnExitWait
+	}
+	if grace <= 0 {
+		grace = supervise.DefaultStopGrace
+	}
+	return grace + perTurnExitWait
+}
 
 func isDone(p *supervise.Process) bool {
 	select {

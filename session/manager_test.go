@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +27,14 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(slowExitFakeEnv) != "" {
+		// The fake Claude agent, slow to exit: once its stdin closes it
+		// ignores SIGTERM and lingers for a second.
+		signal.Ignore(syscall.SIGTERM)
+		code := fakeagent.Main(os.Stdin, os.Stdout)
+		time.Sleep(time.Second)
+		os.Exit(code)
+	}
 	if fakeagent.Enabled() {
 		os.Exit(fakeagent.Main(os.Stdin, os.Stdout))
 	}
