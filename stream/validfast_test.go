@@ -172,3 +172,31 @@ func FuzzValidJSON(f *testing.F) {
 		checkValidJSON(t, b)
 	})
 }
+
+// BenchmarkValidUTF8JSON and BenchmarkValidScanner check corpus lines
+// (Claude Code stream-json, about 560 bytes) with validJSON and with the
+// envelope scanner it replaced in Valid and ValidUTF8JSON.
+func BenchmarkValidUTF8JSON(b *testing.B) {
+	benchValid(b, func(l []byte) bool { return validJSON(l, msb) })
+}
+func BenchmarkValidScanner(b *testing.B) {
+	benchValid(b, func(l []byte) bool { return validScanner(l, true) })
+}
+
+func benchValid(b *testing.B, valid func([]byte) bool) {
+	g := corpus.New(1)
+	lines := make([][]byte, 20_000)
+	n := 0
+	for i := range lines {
+		lines[i] = g.Append(nil)
+		n += len(lines[i])
+	}
+	b.SetBytes(int64(n / len(lines)))
+	i := 0
+	for b.Loop() {
+		if !valid(lines[i%len(lines)]) {
+			b.Fatalf("%s", lines[i%len(lines)])
+		}
+		i++
+	}
+}
