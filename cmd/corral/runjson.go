@@ -44,7 +44,7 @@ type jsonWriter struct {
 	closed         bool
 	failed         bool // a write failed: later lines are dropped
 	done           chan struct{}
-	inCut          [3]bool // per stream: the last line was a Continued part
+	inCut          [3]bool // guarded by mu; per stream: the last line was a Continued part
 
 	// The writing goroutine's own.
 	out       []byte    // the encoded batch
@@ -161,13 +161,17 @@ func (j *jsonWriter) unlock(wasEmpty bool) {
 // output queues the line of one output line.
 func (j *jsonWriter) output(o proc.Output) {
 	// Checked before taking the lock: the writing goroutine encodes and
-	// writes meanwhile. (Only the reader of o.Stream touches inCut[s].)
-	s := int(o.Stream) % len(j.inCut)
-	// A cut line's parts, its last one included, are never embedded as
-	// JSON: only a whole line is a JSON document.
-	kind := kindOf(o.Bytes, !o.Continued && !j.inCut[s])
-	j.inCut[s] = o.Continued
+	// writes meanwhile.
+	kind := kindOf(o.Bytes, !o.Continued)
 	j.lock()
+	// A cut line's parts, its last one included, are never embedded as
+	// JSON: only a whole line is a JSON document. (A JSON document is
+	// UTF-8: as the last part of a cut line it is text.)
+	s := int(o.Stream) % len(j.inCut)
+	if j.inCut[s] && kind == kindJSON {
+		kind = kindText
+	}
+	j.inCut[s] = o.Continued
 	empty := len(j.pending.lines) == 0
 	j.pending.raw = append(j.pending.raw, o.Bytes...)
 	n := len(o.Bytes)
