@@ -21,11 +21,14 @@ import (
 // the pipe's own buffer are full.
 const jsonPending = 256 << 10
 
-// jsonWriter writes the lines of `corral run --json`. Output lines are
-// encoded by hand into one pending buffer (no reflection, no allocation per
-// line) and a goroutine writes that buffer out whenever it holds anything:
-// a lone line is written at once, and a flood of lines is written in large
-// batches, one write for many lines, while the child's reader goes on.
+// jsonWriter writes the lines of `corral run --json`. The child's reader
+// checks each output line (is it a JSON document, UTF-8 text or bytes?)
+// and copies it into a pending batch; a goroutine takes the whole batch
+// whenever it holds anything, encodes it (by hand: no reflection, no
+// allocation per line) and writes it, one write for the batch. A lone line
+// is written at once; a flood is written in large batches, encoded and
+// written while the reader checks the next lines (on another core when
+// there is one).
 // Every line it writes is one complete JSON value followed by "\n".
 //
 // All methods are safe for concurrent use; output must be called in Seq
@@ -34,18 +37,42 @@ const jsonPending = 256 << 10
 type jsonWriter struct {
 	w    io.Writer
 	mu   sync.Mutex
-	cond sync.Cond // pending data, room in buf, or the writer's end
-	buf  []byte    // encoded, not yet taken by the writing goroutine
-	// spare is the buffer the goroutine wrote last, reused for the next batch.
-	spare  []byte
-	closed bool
-	failed bool // a write failed: later lines are dropped
-	done   chan struct{}
+	cond sync.Cond // pending lines, room in the batch, or the writer's end
+	// pending is the batch not yet taken by the writing goroutine; spare
+	// the one it took last, reused for the next batch.
+	pending, spare jsonBatch
+	closed         bool
+	failed         bool // a write failed: later lines are dropped
+	done           chan struct{}
+	inCut          [3]bool // guarded by mu; per stream: the last line was a Continued part
 
-	// Encoding state, guarded by mu.
+	// The writing goroutine's own.
+	out       []byte    // the encoded batch
 	stamp     time.Time // the time stampText holds
 	stampText []byte    // `"…"`: stamp as encoding/json writes a time.Time
-	inCut     [3]bool   // per stream: the last line was a Continued part
+}
+
+// jsonBatch holds lines waiting for the writing goroutine: their bytes are
+// raw, back to back.
+type jsonBatch struct {
+	lines []pendingLine
+	raw   []byte
+}
+
+// pendingLine is one line of a jsonBatch: n bytes of raw.
+type pendingLine struct {
+	o     proc.Output // without Bytes: o.Bytes aliases the framer's buffer
+	n     int
+	kind  lineKind
+	value bool // raw holds the line as written (a restart or exit line)
+}
+
+// size is what a batch weighs against jsonPending: its bytes, and a
+// little for each line, so that a flood of empty lines is bounded too.
+func (b *jsonBatch) size() int { return len(b.raw) + 64*len(b.lines) }
+
+func (b *jsonBatch) reset() {
+	b.lines, b.raw = b.lines[:0], b.raw[:0]
 }
 
 func newJSONWriter(w io.Writer) *jsonWriter {
@@ -61,79 +88,108 @@ func (j *jsonWriter) run() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for {
-		for len(j.buf) == 0 && !j.closed {
+		for len(j.pending.lines) == 0 && !j.closed {
 			j.cond.Wait()
 		}
-		if len(j.buf) == 0 {
+		if len(j.pending.lines) == 0 {
 			return
 		}
-		out := j.buf
-		j.buf, j.spare = j.spare[:0], nil
+		b := j.pending
+		j.pending, j.spare = j.spare, jsonBatch{}
 		j.cond.Broadcast() // room for a waiting producer
 		j.mu.Unlock()
-		_, err := j.w.Write(out)
+		j.out = j.encode(j.out[:0], &b)
+		_, err := j.w.Write(j.out)
 		j.mu.Lock()
-		j.spare = out[:0]
+		b.reset()
+		j.spare = b
 		if err != nil {
 			j.failed = true
-			j.buf = j.buf[:0]
+			j.pending.reset()
 			j.cond.Broadcast() // a producer waiting for room drops its line now
 		}
 	}
 }
 
-// lock waits for room in the pending buffer and returns locked.
+// encode appends the output lines of b to dst.
+func (j *jsonWriter) encode(dst []byte, b *jsonBatch) []byte {
+	off := 0
+	for _, l := range b.lines {
+		raw := b.raw[off : off+l.n]
+		off += l.n
+		if l.value {
+			dst = append(dst, raw...)
+			continue
+		}
+		if j.stampText == nil || l.o.Time != j.stamp {
+			// Lines framed from one read share its time: format it once.
+			j.stamp = l.o.Time
+			if t, err := l.o.Time.MarshalJSON(); err == nil {
+				j.stampText = append(j.stampText[:0], t...)
+			} else {
+				j.stampText = append(j.stampText[:0], `"0001-01-01T00:00:00Z"`...)
+			}
+		}
+		o := l.o
+		o.Bytes = raw
+		dst = appendOutputKind(dst, o, j.stampText, l.kind)
+	}
+	return dst
+}
+
+// lock waits for room in the pending batch and returns locked.
 func (j *jsonWriter) lock() {
 	j.mu.Lock()
-	for len(j.buf) >= jsonPending && !j.failed && !j.closed {
+	for j.pending.size() >= jsonPending && !j.failed && !j.closed {
 		j.cond.Wait()
 	}
 }
 
-// unlock hands what was appended to the writing goroutine. It wakes that
-// goroutine only when the buffer was empty before: otherwise it is
+// unlock hands what was added to the writing goroutine. It wakes that
+// goroutine only when the batch was empty before: otherwise it is
 // writing, and takes the new lines when it is done.
 func (j *jsonWriter) unlock(wasEmpty bool) {
 	if j.failed {
-		j.buf = j.buf[:0]
+		j.pending.reset()
 	}
-	if wasEmpty && len(j.buf) > 0 {
+	if wasEmpty && len(j.pending.lines) > 0 {
 		j.cond.Broadcast()
 	}
 	j.mu.Unlock()
 }
 
-// output writes the line of one output line.
+// output queues the line of one output line.
 func (j *jsonWriter) output(o proc.Output) {
+	// Checked before taking the lock: the writing goroutine encodes and
+	// writes meanwhile.
+	kind := kindOf(o.Bytes, !o.Continued)
 	j.lock()
-	if j.stampText == nil || o.Time != j.stamp {
-		// Lines framed from one read share its time: format it once.
-		j.stamp = o.Time
-		if t, err := o.Time.MarshalJSON(); err == nil {
-			j.stampText = append(j.stampText[:0], t...)
-		} else {
-			j.stampText = append(j.stampText[:0], `"0001-01-01T00:00:00Z"`...)
-		}
-	}
-	s := int(o.Stream) % len(j.inCut)
 	// A cut line's parts, its last one included, are never embedded as
-	// JSON: only a whole line is a JSON document.
-	whole := !o.Continued && !j.inCut[s]
+	// JSON: only a whole line is a JSON document. (A JSON document is
+	// UTF-8: as the last part of a cut line it is text.)
+	s := int(o.Stream) % len(j.inCut)
+	if j.inCut[s] && kind == kindJSON {
+		kind = kindText
+	}
 	j.inCut[s] = o.Continued
-	empty := len(j.buf) == 0
-	j.buf = appendOutputLine(j.buf, o, j.stampText, whole)
+	empty := len(j.pending.lines) == 0
+	j.pending.raw = append(j.pending.raw, o.Bytes...)
+	n := len(o.Bytes)
+	o.Bytes = nil
+	j.pending.lines = append(j.pending.lines, pendingLine{o: o, n: n, kind: kind})
 	j.unlock(empty)
 }
 
-// value writes v (the restart and exit lines) as encoding/json encodes it.
+// value queues v (the restart and exit lines) as encoding/json encodes it.
 func (j *jsonWriter) value(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return
 	}
 	j.lock()
-	empty := len(j.buf) == 0
-	j.buf = append(append(j.buf, b...), '\n')
+	empty := len(j.pending.lines) == 0
+	j.pending.raw = append(append(j.pending.raw, b...), '\n')
+	j.pending.lines = append(j.pending.lines, pendingLine{n: len(b) + 1, value: true})
 	j.unlock(empty)
 }
 
@@ -157,17 +213,42 @@ func (j *jsonWriter) close() {
 // jsonDocument), "text":"…" for other UTF-8 lines, and
 // "bytes":"BASE64","binary":true otherwise.
 func appendOutputLine(dst []byte, o proc.Output, stamp []byte, whole bool) []byte {
+	return appendOutputKind(dst, o, stamp, kindOf(o.Bytes, whole))
+}
+
+// lineKind is how a line is carried in `corral run --json`.
+type lineKind uint8
+
+const (
+	kindJSON  lineKind = iota // "json": the line itself
+	kindText                  // "text": a JSON string
+	kindBytes                 // "bytes": base64, "binary": true
+)
+
+// kindOf says how line is carried; whole says it is a whole line.
+func kindOf(line []byte, whole bool) lineKind {
+	switch {
+	case whole && jsonDocument(line):
+		return kindJSON
+	case utf8.Valid(line):
+		return kindText
+	}
+	return kindBytes
+}
+
+// appendOutputKind is appendOutputLine for a line whose kind is known.
+func appendOutputKind(dst []byte, o proc.Output, stamp []byte, kind lineKind) []byte {
 	dst = append(dst, `{"stream":"`...)
 	dst = append(dst, o.Stream.String()...)
 	dst = append(dst, `","seq":`...)
 	dst = strconv.AppendUint(dst, o.Seq, 10)
 	dst = append(dst, `,"time":`...)
 	dst = append(dst, stamp...)
-	switch b := o.Bytes; {
-	case whole && jsonDocument(b):
+	switch b := o.Bytes; kind {
+	case kindJSON:
 		dst = append(dst, `,"json":`...)
 		dst = append(dst, b...)
-	case utf8.Valid(b):
+	case kindText:
 		dst = append(dst, `,"text":`...)
 		dst = appendJSONString(dst, b)
 	default:

@@ -392,10 +392,73 @@ func TestJSONWriterFailureReleasesWaitingReader(t *testing.T) {
 	for full := false; !full; {
 		time.Sleep(time.Millisecond)
 		j.mu.Lock()
-		full = len(j.buf) >= jsonPending
+		full = j.pending.size() >= jsonPending
 		j.mu.Unlock()
 	}
 	close(release)
 	<-done
 	j.close()
+}
+
+// The batching writer writes, byte for byte, what the line-by-line encoder
+// gives — the kind of each line decided from its bytes, cut lines as text
+// — for corpus lines, adversarial lines and cut lines on both streams,
+// whatever the batches and the read times; the buffer a line came in may
+// be reused as soon as output returns.
+func TestJSONWriterMatchesLineByLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "corpus.jsonl")
+	if err := streambench.WriteCorpus(path, 300, 5); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]byte
+	lines = append(lines, bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))...)
+	for _, s := range []string{
+		`{"a":1}`, `[1,2]`, ` {}`, `{} `, `42`, "", "x\x00y", "\xff", "{\"a\":\"\xff\"}", `"\u2028"`,
+		"{\"a\":\"\xed\xa0\x80\"}", `{"a":"\u12"}`, `{"a":1,}`, `[`, `{"a":"b\"c"}`, "[\"\x7f\"]",
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		`[1,2,3][4,5,6]`, // cut in two: its last part is JSON, and still text
+	} {
+		lines = append(lines, []byte(s))
+	}
+	var got bytes.Buffer
+	j := newJSONWriter(&got)
+	var want []byte
+	inCut := [3]bool{}
+	base := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	buf := make([]byte, 0, 1<<20)
+	for i, l := range lines {
+		split := i%7 == 3 || bytes.HasPrefix(l, []byte("[1,2,3]["))
+		for k, part := range [][]byte{l[:len(l)/2], l[len(l)/2:]} {
+			cut := split && k == 0
+			if !split && k == 0 {
+				part = l
+			} else if !split {
+				break
+			}
+			o := proc.Output{Stream: proc.StreamID(1 + i%2), Seq: uint64(i*2 + k + 1), Time: base.Add(time.Duration(i/5) * time.Millisecond),
+				Bytes: append(buf[:0], part...), Continued: cut, Partial: i%11 == 0}
+			s := int(o.Stream)
+			stamp, _ := o.Time.MarshalJSON()
+			want = appendOutputLine(want, o, stamp, !o.Continued && !inCut[s])
+			inCut[s] = o.Continued
+			j.output(o)
+			for x := range o.Bytes { // the framer's buffer is reused
+				o.Bytes[x] = '#'
+			}
+		}
+	}
+	j.close()
+	if !bytes.Equal(got.Bytes(), want) {
+		g, w := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(g), len(w)) {
+			if g[i] != w[i] {
+				t.Fatalf("line %d:\ngot  %.300s\nwant %.300s", i, g[i], w[i])
+			}
+		}
+		t.Fatalf("%d lines, want %d", len(g), len(w))
+	}
 }
