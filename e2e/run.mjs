@@ -1060,11 +1060,12 @@ await test('speed: open a 100,000-event session', 240000, async (page) => {
 
 // A third server over a data directory seeded with small sessions holding
 // huge content (e2e/seed -big): a 100 KB and a 1 MB unbroken token, 1 MB of
-// Markdown full of unmatched markers, a 2 MB tool output.
+// Markdown full of unmatched markers, a 2 MB tool output, and as the control
+// a 1 KB token (what opening a session costs at the time, without the bulk).
 let bigs = null;
 try {
   const dataDir = join(tmp, 'data-big');
-  const spec = process.env.CORRAL_E2E_BIG || 'token:100000,token:1000000,markdown:1000000,output:2000000';
+  const spec = process.env.CORRAL_E2E_BIG || 'token:1000,token:100000,token:1000000,markdown:1000000,output:2000000';
   const out = execFileSync(join(bin, 'seed'), ['-data', dataDir, '-cwd', work, '-big', spec], { encoding: 'utf8' });
   const sessions = [...out.matchAll(/SEED_SESSION=(\S+) SEED_EVENTS=(\d+) SEED_NEEDLE=(\S+)/g)].map((m) => ({ id: m[1], events: Number(m[2]), needle: m[3] }));
   bigs = await startServe('serve-big', dataDir);
