@@ -1131,7 +1131,10 @@ await test('speed: open sessions holding huge content', 1800000, async (page) =>
       if (i === 0) {
         await p.screenshot({ path: join(artifacts, `speed-big-${s.id}.png`) });
         const more = p.getByTestId('show-more').last();
-        if (!(await more.count())) {
+        const folds = Number(/-(\d+)$/.exec(s.id)?.[1] ?? 0) > 20000; // the control is not folded
+        if (!folds) {
+          // nothing to show more of
+        } else if (!(await more.count())) {
           problems.push(`${s.id}: no "Show more"`);
         } else {
           // characters the transcript shows: more after the press
