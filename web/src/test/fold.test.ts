@@ -173,6 +173,9 @@ describe('long text in a transcript row', () => {
     await fireEvent.click(screen.getByTestId('show-more'));
     expect(pre.textContent!.length).toBe(FOLD_CHARS + MORE_CHARS);
     expect(pre.querySelector('.run')).not.toBeNull();
+    cleanup();
+    render(LongText, { text: 'line\n'.repeat(20_000), label: 'Output of Bash' });
+    expect(screen.getByTestId('fold-status').textContent).toBe('Showing 9.8 KB of 97.7 KB (20,001 lines).');
   });
 });
 
