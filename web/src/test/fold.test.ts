@@ -71,6 +71,7 @@ describe('foldText', () => {
   });
   it('counts UTF-8 bytes and lines', () => {
     expect(utf8Bytes('aé€😀')).toBe(1 + 2 + 3 + 4);
+    for (const t of ['', 'ascii', 'é😀é😀x', '\ud800x\udc00', '😀'.repeat(1000) + 'ß'.repeat(1000)]) expect(utf8Bytes(t)).toBe(new TextEncoder().encode(t).byteLength);
     expect(lineCount('a\nb\n')).toBe(3);
   });
   it('splits out runs without a space and keeps every character', () => {
