@@ -1184,6 +1184,104 @@ await test('speed: open a 100,000-event session', 240000, async (page) => {
   check(!driftedAway.length, `after click(s) ${driftedAway.join(', ')} the view left the latest message within 1.5 s (see speed-100k-from-list-scrolled-away.png)`);
 });
 
+// A third server over a data directory seeded with small sessions holding
+// huge content (e2e/seed -big): a 100 KB and a 1 MB unbroken token, 1 MB of
+// Markdown full of unmatched markers, a 2 MB tool output, and as the control
+// a 1 KB token (what opening a session costs at the time, without the bulk).
+let bigs = null;
+try {
+  const dataDir = join(tmp, 'data-big');
+  const spec = process.env.CORRAL_E2E_BIG || 'token:1000,token:100000,token:1000000,markdown:1000000,output:2000000';
+  const out = execFileSync(join(bin, 'seed'), ['-data', dataDir, '-cwd', work, '-big', spec], { encoding: 'utf8' });
+  const sessions = [...out.matchAll(/SEED_SESSION=(\S+) SEED_EVENTS=(\d+) SEED_NEEDLE=(\S+)/g)].map((m) => ({ id: m[1], events: Number(m[2]), needle: m[3] }));
+  bigs = await startServe('serve-big', dataDir);
+  bigs.sessions = sessions;
+} catch (e) {
+  log(`cannot prepare the sessions of huge content: ${e.message}`);
+}
+
+// Each session opened cold in a fresh page, CORRAL_E2E_BIG_LOADS times (3):
+// time to first sight of the start of its last reply (the probe above), the
+// main thread's CPU, the longest task. A load that shows nothing within
+// CORRAL_E2E_BIG_GIVE_UP_MS (60 s) is reported as such, and the session is
+// not loaded again. Then the whole content must be within reach: the last
+// "Show more", pressed with the keyboard, shows more of it.
+await test('speed: open sessions holding huge content', 1800000, async (page) => {
+  check(bigs, 'the server of huge sessions did not start');
+  await page.close();
+  const count = Math.max(1, Number(process.env.CORRAL_E2E_BIG_LOADS) || 3);
+  const giveUp = Number(process.env.CORRAL_E2E_BIG_GIVE_UP_MS) || 60000;
+  const closeSoon = (p) => Promise.race([p.close().catch(() => {}), sleep(15000)]);
+  const result = {};
+  const problems = [];
+  for (const s of bigs.sessions) {
+    const loads = [];
+    let showMore = null;
+    for (let i = 0; i < count; i++) {
+      const p = await browser.newPage();
+      await p.addInitScript(probe, s.needle);
+      const cdp = await browser.newCDPSession(p);
+      await cdp.send('Performance.enable');
+      // CORRAL_E2E_BIG_PROFILE=1: a CPU profile of each first load in artifacts/
+      const profile = i === 0 && process.env.CORRAL_E2E_BIG_PROFILE === '1';
+      if (profile) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        await cdp.send('Profiler.start');
+      }
+      const cpu0 = await mainThreadMs(cdp);
+      await p.goto(pageURL(bigs, `session=${s.id}`), { waitUntil: 'commit' });
+      const t = await Promise.race([p.evaluate(() => window.__seen), sleep(giveUp).then(() => null)]);
+      if (profile && t !== null) writeFileSync(join(artifacts, `speed-big-${s.id}.cpuprofile`), JSON.stringify((await cdp.send('Profiler.stop')).profile));
+      if (t === null) {
+        loads.push({ firstSight: null, gaveUpAfterMs: giveUp, load: loadavg()[0] });
+        problems.push(`${s.id}: nothing shown within ${giveUp} ms`);
+        await p.screenshot({ path: join(artifacts, `speed-big-${s.id}-gave-up.png`), timeout: 5000 }).catch(() => {});
+        await closeSoon(p);
+        break;
+      }
+      const cpu = Math.round((await mainThreadMs(cdp)) - cpu0);
+      await cdp.detach();
+      const nav = await p.evaluate(() => {
+        const lt = window.__longTasks ?? [];
+        const el = document.querySelector('[data-testid="transcript"]');
+        return {
+          inDom: Math.round(window.__inDomAt),
+          longTasks: lt.length,
+          longestTask: Math.round(Math.max(0, ...lt.map((x) => x.duration))),
+          transcriptChars: el?.textContent.length ?? 0,
+          marks: Object.fromEntries(performance.getEntriesByType('mark').filter((m) => m.name.startsWith('corral:')).map((m) => [m.name.slice(7), Math.round(m.startTime)])),
+        };
+      });
+      loads.push({ firstSight: Math.round(t), mainThreadCpu: cpu, load: loadavg()[0], ...nav });
+      if (i === 0) {
+        await p.screenshot({ path: join(artifacts, `speed-big-${s.id}.png`) });
+        const more = p.getByTestId('show-more').last();
+        const folds = Number(/-(\d+)$/.exec(s.id)?.[1] ?? 0) > 20000; // the control is not folded
+        if (!folds) {
+          // nothing to show more of
+        } else if (!(await more.count())) {
+          problems.push(`${s.id}: no "Show more"`);
+        } else {
+          // characters the transcript shows: more after the press
+          const shown = () => p.evaluate(() => document.querySelector('[data-testid="transcript"]')?.textContent.length ?? 0);
+          const before = await shown();
+          await more.focus();
+          const t0 = Date.now();
+          await p.keyboard.press('Enter');
+          await waitFor('more of the text after "Show more"', async () => (await shown()) > before, 60000, 20);
+          showMore = { ms: Date.now() - t0, charsBefore: before, charsAfter: await shown() };
+        }
+      }
+      await closeSoon(p);
+    }
+    result[s.id] = { events: s.events, loads, showMoreByKeyboard: showMore };
+    log(`    ${s.id}: first sight ${loads.map((l) => l.firstSight ?? `> ${l.gaveUpAfterMs}`).join(', ')} ms`);
+  }
+  figures.openBig = result;
+  check(!problems.length, problems.join('; '));
+});
+
 await test('speed: streaming 200 events/s, main thread', 120000, async (page) => {
   const sess = await newSession(main);
   await page.addInitScript(probe, '');
@@ -1255,7 +1353,7 @@ figures.load.push(loadavg()[0]);
 
 await test('corral serve stops on SIGTERM with exit 0 and leaves no process', 60000, async () => {
   const problems = [];
-  for (const s of [main, seeded]) {
+  for (const s of [main, seeded, bigs]) {
     const r = await stopServe(s);
     if (r) problems.push(...r.problems.map((p) => `${s.name}: ${p}`));
     if (r) figures[`${s.name}-children-at-stop`] = r.kids;

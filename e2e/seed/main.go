@@ -12,6 +12,15 @@
 // marker line "END-OF-SEED <turns>" that the test waits for. It prints the
 // session id and the number of events written as
 // "SEED_SESSION=<id> SEED_EVENTS=<n>".
+//
+//	seed -data DIR -cwd DIR -big KIND:BYTES[,KIND:BYTES…]
+//
+// writes instead one small session per item holding huge content (see
+// big.go): KIND token (one unbroken token of BYTES characters in the prompt
+// and the reply), markdown (a reply of BYTES of prose full of unmatched
+// Markdown markers) or output (a tool output of BYTES). It prints
+// "SEED_SESSION=<id> SEED_EVENTS=<n> SEED_NEEDLE=<text>" for each, the
+// needle being a text at the start of the session's last reply.
 package main
 
 import (
@@ -32,7 +41,15 @@ func main() {
 	cwd := flag.String("cwd", "", "working directory recorded for the session (required)")
 	total := flag.Int("events", 100000, "events to write")
 	perTurn := flag.Int("per-turn", 100, "events per turn (at least 10)")
+	big := flag.String("big", "", "write instead sessions holding huge content: KIND:BYTES,… (KIND token, markdown or output)")
 	flag.Parse()
+	if *data != "" && *cwd != "" && *big != "" {
+		if err := seedBig(*data, *cwd, *big); err != nil {
+			fmt.Fprintln(os.Stderr, "seed:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *data == "" || *cwd == "" || *perTurn < 10 || *total < *perTurn {
 		flag.Usage()
 		os.Exit(2)
