@@ -920,8 +920,9 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 		// was stopped (idle cleanup, the idle check of a turn) and the
 		// message must not go to it. Wait for the exit, bounded, then
 		// start a fresh agent, rather than refuse a message the UI offered.
+		wait := exitWait(l.retiring, m.o.StopGrace)
 		l.mu.Unlock()
-		t := time.NewTimer(exitWait(l.retiring, m.o.StopGrace))
+		t := time.NewTimer(wait)
 		select {
 		case <-p.Done():
 		case <-t.C:

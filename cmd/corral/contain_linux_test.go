@@ -148,6 +148,7 @@ func hostileConfig(t *testing.T, dir, mark string) string {
 // for its tree: the leader and both escapees.
 func (sp *serveProc) spawnHostile(mark string) string {
 	sp.t.Helper()
+	before := sleepers(mark) // an escaping turn's escapees
 	args, _ := json.Marshal([]string{"-c", hostileScript(mark)})
 	code, body := sp.call("Spawn", fmt.Sprintf(`{"capability":"hostile","args":%s}`, args))
 	if code != 200 {
@@ -155,7 +156,7 @@ func (sp *serveProc) spawnHostile(mark string) string {
 	}
 	var r struct{ Result struct{ ProcessID string } }
 	json.Unmarshal([]byte(body), &r)
-	if !proctest.WaitCount(mark, 3, 30*time.Second) {
+	if !waitSleepers(mark, before+3) {
 		sp.t.Fatalf("the tree never started: %v", proctest.Leftovers(mark))
 	}
 	return r.Result.ProcessID
@@ -175,8 +176,8 @@ func (sp *serveProc) startEscapingTurn(cwd, mark string) string {
 	if code, body = sp.call("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":%s}`, created.Result.ID, text)); code != 200 {
 		sp.t.Fatalf("%d %s", code, body)
 	}
-	// The agent and both escapees.
-	if !proctest.WaitCount(mark, 3, 30*time.Second) {
+	// Both escapees.
+	if !waitSleepers(mark, 2) {
 		sp.t.Fatalf("the escapees never started: %v", proctest.Leftovers(mark))
 	}
 	return created.Result.ID
@@ -241,4 +242,30 @@ func TestServeStopPathsLeaveNoEscapee(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sleepers counts the marked `sleep 1000` processes: the escapees and
+// the hostile leader, which stay until killed (unlike the shells that
+// start them, whose exit makes a count of every marked process move).
+func sleepers(mark string) int {
+	n := 0
+	for _, pid := range proctest.Leftovers(mark) {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if string(b) == "sleep\x001000\x00" {
+			n++
+		}
+	}
+	return n
+}
+
+// waitSleepers waits (30 s at most) until at least n sleepers run.
+func waitSleepers(mark string, n int) bool {
+	deadline := time.Now().Add(30 * time.Second)
+	for sleepers(mark) < n {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }
