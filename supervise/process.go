@@ -461,22 +461,23 @@ func (a *attempt) onOutput(o proc.Output) {
 	}
 	now := p.s.clock.Now()
 	a.lastOut.Store(now.UnixNano())
+	ready := false
 	if o.Stream == proc.Stdout && !o.Continued {
 		switch p.spec.Ready.Mode {
 		case ReadyJSON:
-			if json.Valid(o.Bytes) {
-				a.markReady()
-			}
+			ready = json.Valid(o.Bytes)
 		case ReadyLine:
-			if strings.HasPrefix(string(o.Bytes), p.spec.Ready.Line) {
-				a.markReady()
-			}
+			ready = strings.HasPrefix(string(o.Bytes), p.spec.Ready.Line)
 		}
 	}
-	if p.spec.NoOutputEvents {
-		return
+	if !p.spec.NoOutputEvents {
+		p.s.disp.pushOutput(p, o, now)
 	}
-	p.s.disp.pushOutput(p, o, now)
+	// After the push: the line that made the process ready is an event
+	// before its running state.
+	if ready {
+		a.markReady()
+	}
 }
 
 // runOnce starts the child once and watches it until it is reaped.
