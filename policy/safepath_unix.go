@@ -48,11 +48,11 @@ func unsafePath(p string, uid int) (string, string, error) {
 		return "/", why, nil
 	}
 	resolved := "/"
-	todo := strings.Split(strings.TrimPrefix(filepath.Clean(p), "/"), "/")
+	rest := strings.Split(strings.TrimPrefix(filepath.Clean(p), "/"), "/")
 	links := 0
-	for len(todo) > 0 {
-		name := todo[0]
-		todo = todo[1:]
+	for len(rest) > 0 {
+		name := rest[0]
+		rest = rest[1:]
 		switch name {
 		case "", ".":
 			continue
@@ -82,7 +82,7 @@ func unsafePath(p string, uid int) (string, string, error) {
 		if filepath.IsAbs(target) {
 			resolved = "/"
 		}
-		todo = append(strings.Split(target, "/"), todo...)
+		rest = append(strings.Split(target, "/"), rest...)
 	}
 	return "", "", nil
 }

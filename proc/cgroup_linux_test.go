@@ -19,15 +19,15 @@ func testCgroup(t *testing.T) string {
 	t.Helper()
 	own, err := OwnCgroup2()
 	if err != nil {
-		t.Skip(err)
+		proctest.SkipWithoutCgroups(t, err)
 	}
 	dir := filepath.Join(own, fmt.Sprintf("corral-proc-test-%d-%d", os.Getpid(), time.Now().UnixNano()))
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Skip("no writable cgroup v2 group: ", err)
+		proctest.SkipWithoutCgroups(t, "no writable cgroup v2 group:", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "cgroup.kill")); err != nil {
 		os.Remove(dir)
-		t.Skip("no cgroup.kill: ", err)
+		proctest.SkipWithoutCgroups(t, "no cgroup.kill (Linux 5.14 or later):", err)
 	}
 	t.Cleanup(func() {
 		if _, err := RemoveCgroup(dir, 5*time.Second); err != nil {

@@ -13,6 +13,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export GOFLAGS="${GOFLAGS:-} -mod=readonly"
 export CORRAL_CLI_CACHE="${CORRAL_CLI_CACHE:-$HOME/.cache/corral-clis}"
+# Where the mount table shows a cgroup v2 hierarchy, the containment tests
+# must run, not skip (internal/proctest.SkipWithoutCgroups).
+if grep -q ' cgroup2 ' /proc/mounts 2>/dev/null; then
+	export CORRAL_REQUIRE_CGROUPS="${CORRAL_REQUIRE_CGROUPS:-1}"
+fi
 
 STEPS="${CORRAL_TEST_STEPS:-go-static go-cross go-core go-rest web agents e2e desktop}"
 declare -a OK=() BAD=()

@@ -93,7 +93,7 @@ func TestEscapedDaemonsDieWithEveryStop(t *testing.T) {
 func TestCgroupTreeCountsEscapees(t *testing.T) {
 	s, rec, mark := newTestSupervisor(t, Config{Subreaper: true, MonitorInterval: 20 * time.Millisecond})
 	if s.Containment().Mode != ContainCgroup {
-		t.Skip("no cgroup containment here: ", s.Containment().Reason)
+		proctest.SkipWithoutCgroups(t, s.Containment().Reason)
 	}
 	p := startHostile(t, s, rec, mark, Spec{Spec: hostileSpec(mark, false)})
 	rec.waitFor(t, "stats of 3 processes", func(ev event.Event) bool {
@@ -117,7 +117,7 @@ func TestContainmentIsReportedAndCleanedUp(t *testing.T) {
 		if c.Mode != ContainSubreaper || c.Reason == "" {
 			t.Fatalf("fallback %+v", c)
 		}
-		t.Skip("no cgroup containment here: ", c.Reason)
+		proctest.SkipWithoutCgroups(t, c.Reason)
 	}
 	if _, err := os.Stat(c.Cgroup + "/cgroup.procs"); err != nil {
 		t.Fatalf("the supervisor's cgroup: %v", err)

@@ -341,33 +341,6 @@ func New(cfg Config) (*Supervisor, error) {
 	return s, nil
 }
 
-// Containment reports how the supervisor keeps each tree together. It
-// changes only if cgroup mode turns out to be refused by the kernel at the
-// first spawn (clone3 or CLONE_INTO_CGROUP unsupported, as under some
-// seccomp filters); the supervisor then falls back for good.
-func (s *Supervisor) Containment() Containment {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	return s.contain
-}
-
-// fallBack leaves cgroup mode after the kernel refused a spawn into a
-// cgroup: the fallback (subreaper when configured) is in force from now on.
-func (s *Supervisor) fallBack(err error) {
-	s.cmu.Lock()
-	defer s.cmu.Unlock()
-	if s.contain.Mode != ContainCgroup {
-		return
-	}
-	dir := s.contain.Cgroup
-	s.contain = fallbackContainment(s.cfg, "the kernel refused a spawn into a cgroup: "+err.Error())
-	go removeInstanceGroup(dir)
-	if s.cfg.Subreaper && becomeSubreaper() == nil {
-		s.subreaper = true
-		s.reaper.start()
-	}
-}
-
 // Token identifies this supervisor in markers and process ids.
 func (s *Supervisor) Token() string { return s.token }
 

@@ -40,7 +40,7 @@ func stopServe(t *testing.T, sp *serveProc) {
 // nothing — the first keeps its serve.json, its session and its writes.
 func TestSecondServeOnSameDataDirExits(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("stopped with SIGTERM")
+		t.Skip("the test stops corral serve with SIGTERM, which Windows lacks")
 	}
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
@@ -85,7 +85,7 @@ func TestSecondServeOnSameDataDirExits(t *testing.T) {
 // new token, and --token-file reads it from a file.
 func TestRestartKeepsURLAndToken(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("stopped with SIGTERM")
+		t.Skip("the test stops corral serve with SIGTERM, which Windows lacks")
 	}
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")

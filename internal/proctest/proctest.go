@@ -111,3 +111,21 @@ func WaitCount(mark string, n int, within time.Duration) bool {
 	}
 	return true
 }
+
+// RequireCgroupsEnv, set to 1, turns a missing writable cgroup v2 group
+// from a skip into a failure: scripts/test.sh sets it where the mount
+// table shows a cgroup v2 hierarchy, so containment tests cannot pass by
+// skipping on the machines that have one.
+const RequireCgroupsEnv = "CORRAL_REQUIRE_CGROUPS"
+
+// SkipWithoutCgroups skips t because this machine offers no cgroup
+// containment (why says what is missing), or fails it when
+// RequireCgroupsEnv says cgroups must be there.
+func SkipWithoutCgroups(t testing.TB, why ...any) {
+	t.Helper()
+	msg := append([]any{"cgroup containment is not available here:"}, why...)
+	if os.Getenv(RequireCgroupsEnv) == "1" {
+		t.Fatal(msg...)
+	}
+	t.Skip(msg...)
+}

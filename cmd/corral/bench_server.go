@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/corral-dev/corral/internal/fakeagent"
+)
+
+// benchServer is `corral serve` started as a child for the benchmark.
+type benchServer struct {
+	cmd   *exec.Cmd
+	url   string
+	token string
+	pid   int
+	hc    *http.Client
+}
+
+func startBenchServer(dir string, stderr io.Writer) (*benchServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return startBenchServerExe(exe, dir, stderr)
+}
+
+// startBenchServerExe starts exe serve on a data directory in dir, with a
+// configuration whose one agent is fake (this binary re-executed), and
+// waits for its serve.json.
+func startBenchServerExe(exe, dir string, stderr io.Writer) (*benchServer, error) {
+	data := filepath.Join(dir, "data")
+	cfgPath := filepath.Join(dir, "config.toml")
+	cfg := fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\" }\n", exe, fakeagent.EnvVar)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "serve", "--no-open", "--data", data, "--config", cfgPath)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = stderr
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &benchServer{cmd: cmd, pid: cmd.Process.Pid, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(filepath.Join(data, ServeFile))
+		if err == nil {
+			var si serveInfo
+			if json.Unmarshal(b, &si) == nil && si.PID == s.pid {
+				s.url = strings.SplitN(si.URL, "#", 2)[0]
+				s.url = strings.TrimSuffix(s.url, "/")
+				s.token = si.Token
+				return s, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.stop()
+	return nil, errors.New("corral serve did not write serve.json within 20 s")
+}
+
+func (s *benchServer) stop() error {
+	s.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // it may be gone
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill() //nolint:errcheck // last resort
+		return errors.New("corral serve did not stop within 30 s of SIGTERM")
+	}
+}
+
+func (s *benchServer) call(method string, params any, out any) error {
+	b, _ := json.Marshal(params)
+	req, _ := http.NewRequest("POST", s.url+"/api/call/"+method, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: HTTP %d: %s", method, resp.StatusCode, body)
+	}
+	if out != nil {
+		var env struct{ Result json.RawMessage }
+		if err := json.Unmarshal(body, &env); err != nil {
+			return err
+		}
+		return json.Unmarshal(env.Result, out)
+	}
+	return nil
+}
+
+// procStat returns the RSS (bytes) and the user+system CPU time of pid
+// (Linux /proc; zero elsewhere).
+func procStat(pid int) (rss int64, cpu time.Duration) {
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "VmRSS:") {
+				f := strings.Fields(l)
+				if len(f) >= 2 {
+					kb, _ := strconv.ParseInt(f[1], 10, 64)
+					rss = kb * 1024
+				}
+			}
+		}
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i > 0 {
+			f := strings.Fields(s[i+1:])
+			if len(f) > 13 {
+				ut, _ := strconv.ParseInt(f[11], 10, 64)
+				st, _ := strconv.ParseInt(f[12], 10, 64)
+				cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+			}
+		}
+	}
+	return rss, cpu
+}
