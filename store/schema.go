@@ -136,6 +136,13 @@ CREATE TABLE event_blocks (
 CREATE UNIQUE INDEX event_blocks_by_seq ON event_blocks(sid, first_seq);
 CREATE INDEX event_blocks_by_cursor ON event_blocks(sid, first_cursor);
 `, step: eventsToBlocks},
+	// 3: the settings and ledger tables go: nothing in corral read or
+	// wrote them (the supervisor keeps its ledger in a file of its own,
+	// supervise.FileLedger). A database with rows there loses only those.
+	{sql: `
+DROP TABLE IF EXISTS settings;
+DROP TABLE IF EXISTS ledger;
+`},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

@@ -340,24 +340,6 @@ func TestRunsPermissionsSettingsLedger(t *testing.T) {
 	if got, _ := s.GetPermission("p1"); got.DecidedBy != "user:alice" || !got.Remember {
 		t.Fatalf("stored decision %+v", got)
 	}
-
-	if _, err := s.Setting("theme"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatal(err)
-	}
-	s.SetSetting(ctx, "theme", "dark")
-	s.SetSetting(ctx, "theme", "light")
-	if v, _ := s.Setting("theme"); v != "light" {
-		t.Fatalf("setting %q", v)
-	}
-
-	s.LedgerAdd(store.LedgerEntry{PID: 100, StartTime: 5, PGID: 100, Owner: "run:r1", Command: "claude"})
-	s.LedgerAdd(store.LedgerEntry{PID: 101, StartTime: 6, PGID: 101})
-	s.LedgerRemove(100, 5)
-	s.LedgerRemove(100, 999)
-	l, err := s.LedgerList()
-	if err != nil || len(l) != 1 || l[0].PID != 101 {
-		t.Fatalf("ledger %+v %v", l, err)
-	}
 }
 
 func TestRecover(t *testing.T) {

@@ -76,8 +76,11 @@ func TestDiskFullIsTypedAndRecoverable(t *testing.T) {
 		t.Fatalf("Events while full: %v %d", err, len(evs))
 	}
 	// Metadata writes fail with the typed error too.
-	if err := s.SetSetting(ctx, "k", string(bytes.Repeat([]byte("z"), 1<<20))); !errors.Is(err, store.ErrDiskFull) {
-		t.Fatalf("SetSetting while full: %v", err)
+	if _, err := s.UpdateSession(ctx, "s", func(x *store.Session) error {
+		x.Meta = json.RawMessage(`{"k":"` + string(bytes.Repeat([]byte("z"), 1<<20)) + `"}`)
+		return nil
+	}); !errors.Is(err, store.ErrDiskFull) {
+		t.Fatalf("UpdateSession while full: %v", err)
 	}
 
 	// Free space: the writer recovers by itself and says what was lost.

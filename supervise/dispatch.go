@@ -2,7 +2,6 @@ package supervise
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -191,22 +190,6 @@ func outputData(o proc.Output) json.RawMessage {
 		b, _ = json.Marshal(OutputBytes{Bytes: o.Bytes, Binary: true, Seq: o.Seq, Continued: o.Continued, Progress: o.Progress, Partial: o.Partial})
 	}
 	return b
-}
-
-// decodeOutput returns the bytes of a stdout/stderr event's data.
-func decodeOutput(data json.RawMessage) ([]byte, error) {
-	var v struct {
-		Text   string `json:"text"`
-		Bytes  string `json:"bytes"`
-		Binary bool   `json:"binary"`
-	}
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, err
-	}
-	if v.Binary {
-		return base64.StdEncoding.DecodeString(v.Bytes)
-	}
-	return []byte(v.Text), nil
 }
 
 func (p *Process) countLoss(o proc.Output) {

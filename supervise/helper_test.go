@@ -3,6 +3,7 @@ package supervise
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -324,4 +325,20 @@ func newTestSupervisor(t *testing.T, cfg Config) (*Supervisor, *recorder, string
 		proctest.RequireGone(t, mark)
 	})
 	return s, rec, mark
+}
+
+// decodeOutput returns the bytes of a stdout/stderr event's data.
+func decodeOutput(data json.RawMessage) ([]byte, error) {
+	var v struct {
+		Text   string `json:"text"`
+		Bytes  string `json:"bytes"`
+		Binary bool   `json:"binary"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	if v.Binary {
+		return base64.StdEncoding.DecodeString(v.Bytes)
+	}
+	return []byte(v.Text), nil
 }

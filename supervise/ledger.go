@@ -362,31 +362,3 @@ func writeLedgerFile(path string, es []Entry, sync bool) error {
 	}
 	return nil
 }
-
-// MemLedger is a Ledger kept in memory only, for tests and for callers that
-// do not want a file.
-type MemLedger struct {
-	mu      sync.Mutex
-	entries []Entry
-}
-
-func (l *MemLedger) Add(e Entry) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = slices.DeleteFunc(l.entries, func(x Entry) bool { return x.ID == e.ID })
-	l.entries = append(l.entries, e)
-	return nil
-}
-
-func (l *MemLedger) Remove(id string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = slices.DeleteFunc(l.entries, func(x Entry) bool { return x.ID == id })
-	return nil
-}
-
-func (l *MemLedger) List() ([]Entry, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.entries), nil
-}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -113,4 +114,31 @@ func TestFileLedgerKeepsOtherCorralsApart(t *testing.T) {
 	if es, _ := ListDir(data); fmt.Sprint(ids(es)) != "[m o2]" {
 		t.Fatalf("after remove %v", ids(es))
 	}
+}
+
+// memLedger is a Ledger kept in memory only.
+type memLedger struct {
+	mu      sync.Mutex
+	entries []Entry
+}
+
+func (l *memLedger) Add(e Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = slices.DeleteFunc(l.entries, func(x Entry) bool { return x.ID == e.ID })
+	l.entries = append(l.entries, e)
+	return nil
+}
+
+func (l *memLedger) Remove(id string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = slices.DeleteFunc(l.entries, func(x Entry) bool { return x.ID == id })
+	return nil
+}
+
+func (l *memLedger) List() ([]Entry, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.entries), nil
 }

@@ -253,7 +253,7 @@ func TestSweepNeverKillsARecycledPid(t *testing.T) {
 	if !ok {
 		t.Fatal("no start time")
 	}
-	l := &MemLedger{}
+	l := &memLedger{}
 	// Same pid and group, another start time: a recycled pid.
 	l.Add(Entry{ID: "x", Pid: cmd.Process.Pid, Pgid: cmd.Process.Pid, StartTime: st - 1, Supervisor: 0})
 	swept, err := Sweep(l)
