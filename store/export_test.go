@@ -9,3 +9,11 @@ func SetLossRetry(d time.Duration) time.Duration {
 	lossRetry = d
 	return old
 }
+
+// SetErrorReportGap sets how long after the first failed commit of an
+// outage OnError hears of the next one, and returns the previous value.
+func SetErrorReportGap(d time.Duration) time.Duration {
+	old := errReportFirst
+	errReportFirst = d
+	return old
+}

@@ -1,7 +1,6 @@
 // Package store is corral's durable layer: one SQLite database (corral.db in
 // the data directory, embedded pure-Go SQLite, WAL mode) holding sessions,
-// runs, an append-only event log, permission requests and decisions,
-// settings and the supervisor's process ledger.
+// runs, an append-only event log, and permission requests and decisions.
 //
 // # Event log
 //
@@ -142,7 +141,12 @@ type Options struct {
 	Now func() time.Time
 
 	// OnError, if set, is told about commits that failed (from the writer
-	// goroutine; it must not block).
+	// goroutine; it must not block). Not about each one: the writer retries
+	// a failed commit every second while the disk refuses it, so OnError
+	// gets the first failure of an outage (an *Unavailable), then one
+	// after 10 s, 20 s, 40 s ... up to one every 10 minutes, each a
+	// *Repeated that counts the failures since the last report. A commit
+	// that succeeds ends the outage.
 	OnError func(error)
 }
 

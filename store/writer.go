@@ -36,7 +36,8 @@ type writer struct {
 	// Owned by the writer goroutine.
 	cursor  int64
 	streams map[string]*stream
-	loss    lossLog // what failed commits cost, until a commit reports it (loss.go)
+	loss    lossLog    // what failed commits cost, until a commit reports it (loss.go)
+	errs    failureLog // which failed commits OnError hears of (errlog.go)
 
 	// ins is the block INSERT, prepared once on the write connection and
 	// reused by every batch (a statement survives COMMIT and ROLLBACK). It
@@ -244,13 +245,16 @@ func (w *writer) failed(jobs []*job, u *Unavailable) {
 	}
 	w.armRetry()
 	if f := w.s.opts.OnError; f != nil {
-		f(u)
+		if err := w.errs.fail(time.Now(), u); err != nil {
+			f(err)
+		}
 	}
 }
 
 // committed publishes a committed batch and answers its jobs.
 func (w *writer) committed(t *wtx, jobs []*job) {
 	w.s.health.Store(nil)
+	w.errs = failureLog{}
 	if len(jobs) > 0 || len(t.activity) > 0 {
 		// Jobs may change session rows and events move last_activity:
 		// the cached session list is stale. (Before publishing, so that
