@@ -92,13 +92,13 @@ func (s *Store) ResolvePermission(ctx context.Context, id string, d Decision) (P
 	default:
 		return PermissionRequest{}, fmt.Errorf("store: unknown permission decision %q", d.Decision)
 	}
-	var out PermissionRequest
-	err := s.write(ctx, "resolve permission", func(t *wtx) error {
+	out, err := s.writeJob(ctx, "resolve permission", func(t *wtx) error {
 		p, err := t.resolve(id, d)
-		out = p
+		t.answer(p)
 		return err
-	})
-	return out, err
+	}, false)
+	p, _ := out.(PermissionRequest)
+	return p, err
 }
 
 func (t *wtx) resolve(id string, d Decision) (PermissionRequest, error) {

@@ -23,6 +23,11 @@ type job struct {
 	// keep: when the disk refuses the job, it is not dropped but applied
 	// by the next commit that succeeds (a run's end, a status change).
 	keep bool
+	// out is the job's result (wtx.answer), read by the caller once done
+	// delivered its outcome. answered is set when that outcome was sent:
+	// a kept job that runs again afterwards no longer touches out.
+	out      any
+	answered bool
 }
 
 // enqueue adds items, blocking while the queue is full.
@@ -139,18 +144,20 @@ func bounds(perEvent time.Duration, o *Options) (queue, batch int) {
 	return queue, batch
 }
 
-// submit runs fn in the writer and waits for the commit of its batch. With
+// submit runs fn in the writer and waits for the commit of its batch,
+// returning what fn gave wtx.answer (nil unless the job committed). With
 // keep, a commit the disk refuses does not drop the job (see job.keep).
-func (w *writer) submit(ctx context.Context, fn func(t *wtx) error, keep bool) error {
+func (w *writer) submit(ctx context.Context, fn func(t *wtx) error, keep bool) (any, error) {
 	j := &job{fn: fn, done: make(chan error, 1), keep: keep}
 	if err := w.enqueue(item{job: j}); err != nil {
-		return err
+		return nil, err
 	}
 	select {
 	case err := <-j.done:
-		return err
+		return j.out, err
 	case <-ctx.Done():
-		// The job still runs; only the caller stops waiting.
-		return ctx.Err()
+		// The job still runs; only the caller stops waiting (and does not
+		// read out, which the writer may still write).
+		return nil, ctx.Err()
 	}
 }

@@ -195,8 +195,7 @@ type StatusData struct {
 }
 
 func (s *Store) updateSession(ctx context.Context, id, reason string, keep bool, fn func(*Session) error) (Session, error) {
-	var out Session
-	err := s.writeJob(ctx, "update session", func(t *wtx) error {
+	out, err := s.writeJob(ctx, "update session", func(t *wtx) error {
 		cur, err := scanSession(t.tx.QueryRowContext(t.ctx, "SELECT "+sessionCols+" FROM sessions WHERE id=?", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -231,10 +230,11 @@ func (s *Store) updateSession(ctx context.Context, id, reason string, keep bool,
 				return err
 			}
 		}
-		out = next
+		t.answer(next)
 		return nil
 	}, keep)
-	return out, err
+	x, _ := out.(Session)
+	return x, err
 }
 
 func (s *Store) checkTransition(from, to string) error {
@@ -343,9 +343,7 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 // write, the error is an *Unavailable with Kept set: the run end is not
 // dropped but written by the next commit that succeeds.
 func (s *Store) FinishRun(ctx context.Context, runID string, end RunEnd) (bool, error) {
-	emitted := false
-	err := s.writeKept(ctx, "finish run", func(t *wtx) error {
-		emitted = false
+	out, err := s.writeKept(ctx, "finish run", func(t *wtx) error {
 		var session string
 		var ended sql.NullInt64
 		err := t.tx.QueryRowContext(t.ctx, "SELECT session_id, ended_at FROM runs WHERE id=?", runID).Scan(&session, &ended)
@@ -361,15 +359,17 @@ func (s *Store) FinishRun(ctx context.Context, runID string, end RunEnd) (bool, 
 				return nil
 			}
 		}
-		end.RunID = runID
-		ev := event.New(event.RunExited, end)
+		e := end
+		e.RunID = runID
+		ev := event.New(event.RunExited, e)
 		ev.SessionID, ev.RunID, ev.Time = session, runID, t.now
 		if _, err := t.emit(ev); err != nil {
 			return err
 		}
-		emitted = true
+		t.answer(true)
 		return nil
 	})
+	emitted, _ := out.(bool)
 	return emitted, err
 }
 

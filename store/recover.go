@@ -34,9 +34,8 @@ type Recovery struct {
 // Everything is done in one transaction, so a crash during Recover leaves
 // it to be done again at the next start.
 func (s *Store) Recover(ctx context.Context) (Recovery, error) {
-	var rec Recovery
-	err := s.write(ctx, "recover", func(t *wtx) error {
-		rec = Recovery{}
+	out, err := s.writeJob(ctx, "recover", func(t *wtx) error {
+		var rec Recovery
 		ids, err := t.strings("SELECT id FROM sessions WHERE status IN ('processing', 'waiting_permission') ORDER BY id")
 		if err != nil {
 			return err
@@ -99,8 +98,10 @@ func (s *Store) Recover(ctx context.Context) (Recovery, error) {
 			}
 			rec.ExpiredPermissions = append(rec.ExpiredPermissions, id)
 		}
+		t.answer(rec)
 		return nil
-	})
+	}, false)
+	rec, _ := out.(Recovery)
 	return rec, err
 }
 

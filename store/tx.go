@@ -22,6 +22,7 @@ type wtx struct {
 	blk     *block // the block being filled; written by flush
 
 	frames []*undoFrame // [0] is the transaction, [1] the current job
+	job    *job         // the job running, for answer
 
 	activity map[string]int64 // session id → latest event time in this batch
 	runEnds  []event.Event    // run.exited events committed in this batch
@@ -187,6 +188,16 @@ func (w *writer) insertBlock(ctx context.Context, firstCursor, sid, firstSeq, la
 	})
 }
 
+// answer sets the result the caller of the running job gets with its
+// outcome. A job must hand results to its caller only this way, never by
+// writing the caller's variables: a kept job runs again in the writer after
+// its caller was answered, and its result then goes nowhere.
+func (t *wtx) answer(v any) {
+	if !t.job.answered {
+		t.job.out = v
+	}
+}
+
 // runJob runs one job under a savepoint. A job's own error is reported to
 // its caller and undone; an error of the savepoint machinery aborts the
 // whole batch.
@@ -198,7 +209,9 @@ func (t *wtx) runJob(j *job) error {
 		return err
 	}
 	t.pushFrame()
+	t.job = j
 	err := j.fn(t)
+	t.job = nil
 	if err == nil {
 		err = t.flush()
 	}

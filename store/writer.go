@@ -233,6 +233,10 @@ func asUnavailable(err error) *Unavailable {
 func (w *writer) failed(jobs []*job, u *Unavailable) {
 	w.s.health.Store(u)
 	for _, j := range jobs {
+		if !j.answered {
+			j.out = nil // what a rolled-back attempt answered did not happen
+		}
+		j.answered = true
 		if j.keep && j.fn != nil {
 			// Not lost: applied, in order, by the next commit that works.
 			w.loss.kept = append(w.loss.kept, j)
@@ -266,6 +270,10 @@ func (w *writer) committed(t *wtx, jobs []*job) {
 		w.s.opts.Publish(t.emitted)
 	}
 	for _, j := range jobs {
+		if j.answered {
+			continue // a kept job, answered when its first commit failed
+		}
+		j.answered = true
 		j.done <- j.err
 	}
 	w.afterCommit()
@@ -295,7 +303,7 @@ func (s *Store) AppendWait(ctx context.Context, evs ...event.Event) ([]event.Eve
 		return nil, err
 	}
 	out := make([]event.Event, 0, len(evs))
-	err := s.w.submit(ctx, func(t *wtx) error {
+	_, err := s.w.submit(ctx, func(t *wtx) error {
 		out = out[:0]
 		for _, ev := range evs {
 			e, err := t.emit(ev)
@@ -332,23 +340,25 @@ func (s *Store) Sync(ctx context.Context) error {
 
 // write runs fn in the writer transaction and waits for its commit.
 func (s *Store) write(ctx context.Context, op string, fn func(t *wtx) error) error {
-	return s.writeJob(ctx, op, fn, false)
+	_, err := s.writeJob(ctx, op, fn, false)
+	return err
 }
 
 // writeKept is write for a job the store must not drop when the disk
 // refuses it: its error is then an *Unavailable with Kept set, and the
 // job runs again, in order, in the next commit that succeeds.
-func (s *Store) writeKept(ctx context.Context, op string, fn func(t *wtx) error) error {
+func (s *Store) writeKept(ctx context.Context, op string, fn func(t *wtx) error) (any, error) {
 	return s.writeJob(ctx, op, fn, true)
 }
 
-func (s *Store) writeJob(ctx context.Context, op string, fn func(t *wtx) error, keep bool) error {
+// writeJob runs fn in the writer and returns what it gave wtx.answer.
+func (s *Store) writeJob(ctx context.Context, op string, fn func(t *wtx) error, keep bool) (any, error) {
 	if err := s.writable(op); err != nil {
-		return err
+		return nil, err
 	}
-	err := s.w.submit(ctx, fn, keep)
+	out, err := s.w.submit(ctx, fn, keep)
 	if err != nil {
-		return classify(op, err)
+		return out, classify(op, err)
 	}
-	return nil
+	return out, nil
 }
