@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/policy"
 )
@@ -126,16 +125,4 @@ func (m *Manager) CleanupIdle() []string {
 		m.changed()
 	}
 	return stopped
-}
-
-// withDefaultEnv adds the variables an agent's CLI documents for its
-// credentials, endpoints and proxies (agent.DefaultPassEnv) in front of
-// its own pass_env, unless its configuration says default_env = false.
-// Its env values still win over anything passed.
-func withDefaultEnv(a config.Agent) config.Agent {
-	if a.NoDefaultEnv {
-		return a
-	}
-	a.PassEnv = append(agent.DefaultPassEnv(a.Protocol), a.PassEnv...)
-	return a
 }
