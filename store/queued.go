@@ -1,8 +1,8 @@
 package store
 
 import (
-	"context"
 	"errors"
+	"fmt"
 )
 
 // Queued record writes. Each of these is the record write of the same name
@@ -21,59 +21,76 @@ import (
 // not reported: the queue's order makes it the later of two competing
 // writes, and the earlier one stands.
 
-// noWait is a context that is already done: a write submitted with it is
-// queued, and the submitter stops waiting at once (the job still runs; see
-// writer.submit).
-var noWait = func() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}()
-
-// queued turns the "stopped waiting" of a write submitted with noWait into
-// success; any other error is the queueing's own.
-func queued(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return nil
+// queueJob puts fn in the writer's queue and returns without waiting for
+// its commit (the job's answer is left in its buffered channel).
+func (s *Store) queueJob(op string, keep bool, fn func(t *wtx) error) error {
+	if err := s.writable(op); err != nil {
+		return err
 	}
-	return err
+	return s.w.enqueue(item{job: &job{fn: fn, done: make(chan error, 1), keep: keep}})
 }
 
 // QueueSetStatus is SetStatus without the wait.
 func (s *Store) QueueSetStatus(id, to, reason string) error {
-	_, err := s.SetStatus(noWait, id, to, reason)
-	return queued(err)
+	return s.queueJob("update session", true, s.updateSessionJob(id, reason, func(x *Session) error {
+		x.Status = to
+		return nil
+	}, new(Session)))
 }
 
 // QueueUpdateSession is UpdateSession without the wait.
 func (s *Store) QueueUpdateSession(id string, fn func(*Session) error) error {
-	_, err := s.UpdateSession(noWait, id, fn)
-	return queued(err)
+	return s.queueJob("update session", false, s.updateSessionJob(id, "", fn, new(Session)))
 }
 
 // QueueAddUsage is AddUsage without the wait.
 func (s *Store) QueueAddUsage(id string, u Usage) error {
-	return queued(s.AddUsage(noWait, id, u))
+	return s.queueJob("add usage", false, addUsageJob(id, u))
 }
 
 // QueueCreateRun is CreateRun without the wait.
 func (s *Store) QueueCreateRun(r Run) error {
-	return queued(s.CreateRun(noWait, r))
+	if r.ID == "" {
+		return errors.New("store: run id is empty")
+	}
+	if r.StartedAt.IsZero() {
+		r.StartedAt = s.opts.Now()
+	}
+	return s.queueJob("create run", false, createRunJob(r))
 }
 
 // QueueFinishRun is FinishRun without the wait.
 func (s *Store) QueueFinishRun(runID string, end RunEnd) error {
-	_, err := s.FinishRun(noWait, runID, end)
-	return queued(err)
+	return s.queueJob("finish run", true, finishRunJob(runID, end, new(bool)))
 }
 
 // QueueAddPermissionRequest is AddPermissionRequest without the wait.
 func (s *Store) QueueAddPermissionRequest(p PermissionRequest) error {
-	return queued(s.AddPermissionRequest(noWait, p))
+	if p.ID == "" {
+		return errors.New("store: permission request id is empty")
+	}
+	if p.CreatedAt.IsZero() {
+		p.CreatedAt = s.opts.Now()
+	}
+	return s.queueJob("add permission request", false, addPermissionJob(p))
 }
 
 // QueueResolvePermission is ResolvePermission without the wait.
 func (s *Store) QueueResolvePermission(id string, d Decision) error {
-	_, err := s.ResolvePermission(noWait, id, d)
-	return queued(err)
+	if err := checkDecision(d); err != nil {
+		return err
+	}
+	return s.queueJob("resolve permission", false, func(t *wtx) error {
+		_, err := t.resolve(id, d)
+		return err
+	})
+}
+
+// checkDecision refuses a decision of an unknown kind.
+func checkDecision(d Decision) error {
+	switch d.Decision {
+	case PermissionAllow, PermissionDeny, PermissionExpired:
+		return nil
+	}
+	return fmt.Errorf("store: unknown permission decision %q", d.Decision)
 }

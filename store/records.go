@@ -196,7 +196,14 @@ type StatusData struct {
 
 func (s *Store) updateSession(ctx context.Context, id, reason string, keep bool, fn func(*Session) error) (Session, error) {
 	var out Session
-	err := s.writeJob(ctx, "update session", func(t *wtx) error {
+	err := s.writeJob(ctx, "update session", s.updateSessionJob(id, reason, fn, &out), keep)
+	return out, err
+}
+
+// updateSessionJob is the writer job of updateSession; it stores the
+// updated record in *out.
+func (s *Store) updateSessionJob(id, reason string, fn func(*Session) error, out *Session) func(t *wtx) error {
+	return func(t *wtx) error {
 		cur, err := scanSession(t.tx.QueryRowContext(t.ctx, "SELECT "+sessionCols+" FROM sessions WHERE id=?", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -231,10 +238,9 @@ func (s *Store) updateSession(ctx context.Context, id, reason string, keep bool,
 				return err
 			}
 		}
-		out = next
+		*out = next
 		return nil
-	}, keep)
-	return out, err
+	}
 }
 
 func (s *Store) checkTransition(from, to string) error {
@@ -249,7 +255,11 @@ func (s *Store) checkTransition(from, to string) error {
 
 // AddUsage adds counters to a session's totals (messages, tokens, cost).
 func (s *Store) AddUsage(ctx context.Context, id string, u Usage) error {
-	return s.write(ctx, "add usage", func(t *wtx) error {
+	return s.write(ctx, "add usage", addUsageJob(id, u))
+}
+
+func addUsageJob(id string, u Usage) func(t *wtx) error {
+	return func(t *wtx) error {
 		res, err := t.tx.ExecContext(t.ctx,
 			"UPDATE sessions SET messages=messages+?, input_tokens=input_tokens+?, output_tokens=output_tokens+?, cache_read_tokens=cache_read_tokens+?, cache_write_tokens=cache_write_tokens+?, cost_usd=cost_usd+?, updated_at=? WHERE id=?",
 			u.Messages, u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens, u.CostUSD, t.now.UnixNano(), id)
@@ -260,7 +270,7 @@ func (s *Store) AddUsage(ctx context.Context, id string, u Usage) error {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
 		}
 		return nil
-	})
+	}
 }
 
 // DeleteSession removes a session with its events, runs and permission
@@ -320,7 +330,11 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 	if r.StartedAt.IsZero() {
 		r.StartedAt = s.opts.Now()
 	}
-	return s.write(ctx, "create run", func(t *wtx) error {
+	return s.write(ctx, "create run", createRunJob(r))
+}
+
+func createRunJob(r Run) func(t *wtx) error {
+	return func(t *wtx) error {
 		res, err := t.tx.ExecContext(t.ctx,
 			"INSERT OR IGNORE INTO runs(id, session_id, process_id, command, started_at) VALUES(?,?,?,?,?)",
 			r.ID, r.SessionID, r.ProcessID, r.Command, r.StartedAt.UnixNano())
@@ -331,7 +345,7 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 			return fmt.Errorf("run %q: %w", r.ID, ErrExists)
 		}
 		return nil
-	})
+	}
 }
 
 // FinishRun gives a run its terminal event: if the run is still open it
@@ -344,8 +358,15 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 // dropped but written by the next commit that succeeds.
 func (s *Store) FinishRun(ctx context.Context, runID string, end RunEnd) (bool, error) {
 	emitted := false
-	err := s.writeKept(ctx, "finish run", func(t *wtx) error {
-		emitted = false
+	err := s.writeKept(ctx, "finish run", finishRunJob(runID, end, &emitted))
+	return emitted, err
+}
+
+// finishRunJob is the writer job of FinishRun; *emitted reports whether
+// it appended the run.exited.
+func finishRunJob(runID string, end RunEnd, emitted *bool) func(t *wtx) error {
+	return func(t *wtx) error {
+		*emitted = false
 		var session string
 		var ended sql.NullInt64
 		err := t.tx.QueryRowContext(t.ctx, "SELECT session_id, ended_at FROM runs WHERE id=?", runID).Scan(&session, &ended)
@@ -367,10 +388,9 @@ func (s *Store) FinishRun(ctx context.Context, runID string, end RunEnd) (bool, 
 		if _, err := t.emit(ev); err != nil {
 			return err
 		}
-		emitted = true
+		*emitted = true
 		return nil
-	})
-	return emitted, err
+	}
 }
 
 // GetRun returns one run or ErrNotFound.
@@ -441,11 +461,15 @@ func (s *Store) AddPermissionRequest(ctx context.Context, p PermissionRequest) e
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = s.opts.Now()
 	}
+	return s.write(ctx, "add permission request", addPermissionJob(p))
+}
+
+func addPermissionJob(p PermissionRequest) func(t *wtx) error {
 	var expires any
 	if !p.ExpiresAt.IsZero() {
 		expires = p.ExpiresAt.UnixNano()
 	}
-	return s.write(ctx, "add permission request", func(t *wtx) error {
+	return func(t *wtx) error {
 		res, err := t.tx.ExecContext(t.ctx,
 			"INSERT OR IGNORE INTO permissions(id, session_id, run_id, tool, input, created_at, expires_at, status) VALUES(?,?,?,?,?,?,?,?)",
 			p.ID, p.SessionID, p.RunID, p.Tool, nullJSON(p.Input), p.CreatedAt.UnixNano(), expires, PermissionPending)
@@ -456,7 +480,7 @@ func (s *Store) AddPermissionRequest(ctx context.Context, p PermissionRequest) e
 			return fmt.Errorf("permission request %q: %w", p.ID, ErrExists)
 		}
 		return nil
-	})
+	}
 }
 
 // ResolvedData is the Data of a permission.resolved event written by the store.
@@ -473,10 +497,8 @@ type ResolvedData struct {
 // transaction. It returns ErrNotFound, or ErrResolved if the request was
 // already decided (the first decision wins).
 func (s *Store) ResolvePermission(ctx context.Context, id string, d Decision) (PermissionRequest, error) {
-	switch d.Decision {
-	case PermissionAllow, PermissionDeny, PermissionExpired:
-	default:
-		return PermissionRequest{}, fmt.Errorf("store: unknown permission decision %q", d.Decision)
+	if err := checkDecision(d); err != nil {
+		return PermissionRequest{}, err
 	}
 	var out PermissionRequest
 	err := s.write(ctx, "resolve permission", func(t *wtx) error {
