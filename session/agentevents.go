@@ -1,17 +1,36 @@
 package session
 
 import (
-	"context"
 	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/store"
 )
 
+// payload returns the typed Data of an event: the value the adapter
+// encoded (event.Event.Payload) when it is a T, without decoding it again;
+// otherwise (a JSON-lines program's own event) Data decoded, with its error.
+func payload[T any](ev event.Event) (T, error) {
+	switch p := ev.Payload.(type) {
+	case T:
+		return p, nil
+	case *T:
+		if p != nil {
+			return *p, nil
+		}
+	}
+	var d T
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return d, fmt.Errorf("session: %s event with malformed data: %w", ev.Kind, err)
+	}
+	return d, nil
+}
+
 // onAgentEvent stamps, persists and acts on one decoded event.
 func (m *Manager) onAgentEvent(l *live, ev event.Event) {
-	ctx := context.Background()
 	l.lastActivity.Store(m.o.Now().UnixNano())
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -19,109 +38,138 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 	if l.proc != nil {
 		ev.ProcessID = l.proc.ID()
 	}
+	if err := m.actOnAgentEvent(l, ev); err != nil {
+		// The event is kept as it came; only the reaction to it is lost.
+		m.log.Warn("cannot act on an agent event", "session", l.id, "kind", ev.Kind, "err", err)
+		m.append(ev)
+	}
+}
+
+// actOnAgentEvent appends ev and reacts to it; an error means ev's data
+// could not be read and nothing was done (l.mu is held).
+func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 	switch ev.Kind {
 	case event.PermissionRequest:
-		var d agent.PermissionRequestData
-		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
-		m.addPendingLocked(ctx, l, d, ev)
-		return
+		d, err := payload[agent.PermissionRequestData](ev)
+		if err != nil {
+			return err
+		}
+		m.addPendingLocked(l, d, ev)
 	case event.AgentInit:
-		var d agent.InitData
-		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
-		m.append(ev)
-		if d.SessionID != "" && d.SessionID != l.opts.ResumeID {
-			if l.adapter.PerTurn() {
-				// A per-turn agent (Gemini) names its conversation before
-				// the model answers but saves it only when the turn gets
-				// that far: after a failed first turn, resuming the id it
-				// announced fails for good ("No previous sessions found").
-				l.newAgentID = d.SessionID
-				return
-			}
-			m.adoptAgentIDLocked(ctx, l, d.SessionID)
+		d, err := payload[agent.InitData](ev)
+		if err != nil {
+			return err
 		}
-		return
+		m.append(ev)
+		m.applyTurnLocked(l, inAgentInit{SessionID: d.SessionID})
 	case event.Usage:
-		var d agent.UsageData
-		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
-		m.append(ev)
-		if err := m.o.Store.AddUsage(ctx, l.id, store.Usage{InputTokens: d.InputTokens, OutputTokens: d.OutputTokens,
-			CacheReadTokens: d.CacheReadTokens, CacheWriteTokens: d.CacheWriteTokens, CostUSD: d.CostUSD}); err != nil {
-			m.log.Warn("cannot add usage", "session", l.id, "err", err)
+		d, err := payload[agent.UsageData](ev)
+		if err != nil {
+			return err
 		}
-		m.changed()
-		return
+		m.append(ev)
+		m.record("add usage", l.id, m.o.Recorder.QueueAddUsage(l.id, store.Usage{InputTokens: d.InputTokens, OutputTokens: d.OutputTokens,
+			CacheReadTokens: d.CacheReadTokens, CacheWriteTokens: d.CacheWriteTokens, CostUSD: d.CostUSD}))
 	case event.TurnCompleted:
-		var d agent.TurnCompletedData
-		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
+		d, err := payload[agent.TurnCompletedData](ev)
+		if err != nil {
+			return err
+		}
 		m.append(ev)
-		if id := l.newAgentID; id != "" {
-			l.newAgentID = ""
-			if d.OK {
-				m.adoptAgentIDLocked(ctx, l, id)
-			}
+		m.applyTurnLocked(l, inTurnCompleted{Data: d})
+	case event.ToolCall:
+		d, err := payload[agent.ToolCallData](ev)
+		if err != nil {
+			return err
 		}
-		switch {
-		case d.OK:
-			m.endTurnLocked(ctx, l, "exit", Idle, "")
-		case l.interrupting || (d.Error != nil && d.Error.Code == agent.CodeInterrupted):
-			m.endTurnLocked(ctx, l, "interrupted", Interrupted, "interrupted by the user")
-		case d.Error != nil && d.Error.Code == agent.CodeAuth:
-			// The one failure the user must fix outside corral: say how.
-			advice := agent.AuthAdvice(l.protocol, l.env, d.Error.HTTPStatus)
-			m.appendError(l, l.turn, ErrorAgentAuth, advice, "set the credential, then reload the configuration or restart corral")
-			m.endTurnLocked(ctx, l, "error", Error, advice)
-		default:
-			msg := "the agent reported a failed turn"
-			if d.Error != nil {
-				msg = d.Error.Error()
-			}
-			m.endTurnLocked(ctx, l, "error", Error, msg)
-		}
-		return
-	case event.ToolCall, event.ToolResult:
-		var d struct {
-			ID string `json:"id"`
-		}
-		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
+		m.append(ev)
 		if d.ID != "" && l.turn != "" {
-			if ev.Kind == event.ToolCall {
-				if l.tools == nil {
-					l.tools = map[string]bool{}
-				}
-				l.tools[d.ID] = true
-			} else {
-				delete(l.tools, d.ID)
+			if l.tools == nil {
+				l.tools = map[string]bool{}
 			}
+			l.tools[d.ID] = true
 		}
+	case event.ToolResult:
+		d, err := payload[agent.ToolResultData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		delete(l.tools, d.ID)
 	case event.PermissionResolved:
 		// The agent withdrew a request (the turn was interrupted).
-		var d agent.PermissionResolvedData
-		json.Unmarshal(ev.Data, &d) //nolint:errcheck // the adapter made it
-		m.append(ev)
-		if p, ok := l.pending[d.RequestID]; ok {
-			m.resolveLocked(ctx, l, d.RequestID, p, store.Decision{Decision: store.PermissionDeny, By: "agent", Message: "withdrawn by the agent"})
+		d, err := payload[agent.PermissionResolvedData](ev)
+		if err != nil {
+			return err
 		}
-		return
+		m.append(ev)
+		if p, ok := l.perms.take(d.RequestID); ok {
+			m.resolveLocked(l, d.RequestID, p, store.Decision{Decision: store.PermissionDeny, By: "agent", Message: "withdrawn by the agent"})
+		}
+	default:
+		m.append(ev)
 	}
-	m.append(ev)
+	return nil
+}
+
+// turnStateLocked is what decideTurn needs of l (l.mu is held).
+func (m *Manager) turnStateLocked(l *live) turnState {
+	return turnState{Status: l.status, Turn: l.turn, Interrupting: l.interrupting, Stopping: l.stopping,
+		PerTurn: l.adapter.PerTurn(), ResumeID: l.opts.ResumeID, NewAgentID: l.newAgentID,
+		Protocol: l.protocol, Env: l.env, Busy: l.perms.len() > 0 || len(l.tools) > 0,
+		TurnIdle: l.turnIdle, LastActivity: time.Unix(0, l.lastActivity.Load())}
+}
+
+// applyTurnLocked runs the turn state machine on one input and carries out
+// its effects, in order (l.mu is held).
+func (m *Manager) applyTurnLocked(l *live, in turnInput) {
+	run := l.turn
+	s, effects := decideTurn(m.turnStateLocked(l), in, m.o.Now())
+	l.newAgentID = s.NewAgentID
+	for _, e := range effects {
+		switch e := e.(type) {
+		case efAppendError:
+			m.appendError(l, l.turn, e.Type, e.Message, e.Action)
+		case efEndTurn:
+			m.endTurnLocked(l, e.Reason, e.Status, e.Why)
+		case efSetStatus:
+			m.setStatusLocked(l, e.Status, e.Why)
+		case efAdoptAgentID:
+			m.adoptAgentIDLocked(l, e.ID)
+		case efRetire:
+			if l.proc != nil {
+				l.retiring = true
+				l.proc.Stop()
+			}
+		case efRearmIdle:
+			l.idleStop = m.o.AfterFunc(e.After, func() { m.checkTurnIdle(l, run) })
+		}
+	}
 }
 
 // adoptAgentIDLocked records the agent's own id of the conversation, the
 // one a resume passes back.
-func (m *Manager) adoptAgentIDLocked(ctx context.Context, l *live, id string) {
+func (m *Manager) adoptAgentIDLocked(l *live, id string) {
 	l.opts.ResumeID = id
-	if _, err := m.o.Store.UpdateSession(ctx, l.id, func(s *store.Session) error {
+	m.record("record the agent session id", l.id, m.o.Recorder.QueueUpdateSession(l.id, func(s *store.Session) error {
 		s.AgentSessionID = id
 		return nil
-	}); err != nil {
-		m.log.Warn("cannot record the agent session id", "session", l.id, "err", err)
+	}))
+}
+
+// record logs a write that could not be queued (the store is closed or
+// read-only; its own health reports say why).
+func (m *Manager) record(what, session string, err error) {
+	if err != nil {
+		m.log.Warn("cannot "+what, "session", session, "err", err)
 	}
-	m.changed()
 }
 
 func (m *Manager) append(evs ...event.Event) {
-	if err := m.o.Store.Append(evs...); err != nil {
+	for i := range evs {
+		evs[i].Payload = nil // the typed value is for this process only
+	}
+	if err := m.o.Recorder.Append(evs...); err != nil {
 		m.log.Error("cannot append events", "err", err)
 	}
 }
@@ -132,36 +180,30 @@ func (m *Manager) appendError(l *live, runID, typ, msg, action string) {
 	m.append(ev)
 }
 
-// setStatusLocked moves the session to st if that is a legal change.
-func (m *Manager) setStatusLocked(ctx context.Context, l *live, st Status, reason string) {
+// setStatusLocked moves the session to st if that is a legal change. The
+// session's status is l.status from here on; the store's record follows
+// in queue order (and checks the change again in its transaction).
+func (m *Manager) setStatusLocked(l *live, st Status, reason string) {
 	if l.status == st || !CanTransition(l.status, st) {
 		return
 	}
-	rec, err := m.o.Store.SetStatus(ctx, l.id, string(st), reason)
-	if keptByStore(err) {
-		err, rec.Status = nil, "" // the store makes the change when it can write
-	}
-	if err != nil {
+	if err := m.o.Recorder.QueueSetStatus(l.id, string(st), reason); err != nil {
 		m.log.Warn("cannot change session status", "session", l.id, "to", st, "err", err)
-		if rec.Status != "" {
-			l.status = Status(rec.Status)
-		}
 		return
 	}
 	l.status = st
-	m.changed()
 }
 
 // endTurnLocked gives the running turn its terminal event and the session
 // its next status; pending permission requests of the turn expire.
-func (m *Manager) endTurnLocked(ctx context.Context, l *live, reason string, st Status, why string) {
+func (m *Manager) endTurnLocked(l *live, reason string, st Status, why string) {
 	if l.idleStop != nil {
 		l.idleStop()
 		l.idleStop = nil
 	}
 	clear(l.tools)
-	for rid, p := range l.pending {
-		m.resolveLocked(ctx, l, rid, p, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: "the turn ended: " + reason})
+	for _, p := range l.perms.drain() {
+		m.resolveLocked(l, p.RID, p.pendingReq, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: "the turn ended: " + reason})
 	}
 	if l.turn != "" {
 		st, why = m.storeOutcomeLocked(l, st, why)
@@ -170,12 +212,9 @@ func (m *Manager) endTurnLocked(ctx context.Context, l *live, reason string, st 
 			zero := 0
 			end.ExitCode = &zero
 		}
-		if _, err := m.o.Store.FinishRun(ctx, l.turn, end); err != nil {
-			m.log.Warn("cannot finish run", "session", l.id, "run", l.turn, "err", err)
-		}
+		m.record("finish run", l.id, m.o.Recorder.QueueFinishRun(l.turn, end))
 		l.turn = ""
-		m.setStatusLocked(ctx, l, st, why)
+		m.setStatusLocked(l, st, why)
 	}
 	l.interrupting = false
-	m.changed()
 }

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -18,7 +17,7 @@ import (
 // startLocked launches the session's agent process: the adapter describes
 // it, the policy checks and resolves it (program, environment, cwd), the
 // supervisor runs it. turn is the turn of a per-turn adapter. l.mu is held.
-func (m *Manager) startLocked(ctx context.Context, l *live, turn *agent.Turn) error {
+func (m *Manager) startLocked(l *live, turn *agent.Turn) error {
 	if l.proc != nil {
 		return nil
 	}
@@ -75,17 +74,17 @@ func (m *Manager) startLocked(ctx context.Context, l *live, turn *agent.Turn) er
 	// timeout (which counts from the last output of the whole process)
 	// does not fit; the manager checks it per turn (checkTurnIdle).
 	l.turnIdle = res.Limits.IdleTimeout
-	if err := m.o.Store.CreateRun(ctx, store.Run{ID: procRun, SessionID: l.id, Command: res.Program}); err != nil {
+	if err := m.o.Recorder.QueueCreateRun(store.Run{ID: procRun, SessionID: l.id, Command: res.Program}); err != nil {
 		return err
 	}
 	m.mu.Lock()
-	p, err := m.o.Supervisor.Start(sspec)
+	p, err := m.o.Launcher.Start(sspec)
 	if err == nil {
 		m.byProc[p.ID()] = l
 	}
 	m.mu.Unlock()
 	if err != nil {
-		m.o.Store.FinishRun(ctx, procRun, store.RunEnd{Reason: "spawn-failed"}) //nolint:errcheck // reported below
+		m.record("finish a run that did not start", l.id, m.o.Recorder.QueueFinishRun(procRun, store.RunEnd{Reason: "spawn-failed"}))
 		var lim *supervise.LimitReached
 		if errors.As(err, &lim) {
 			return fmt.Errorf("%w: %v", ErrLimit, err)

@@ -40,18 +40,17 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 	if resumedFrom != "" {
 		rec.Meta, _ = json.Marshal(map[string]string{"resumedFrom": resumedFrom})
 	}
-	rec, err := m.o.Store.CreateSession(ctx, rec)
+	rec, err := m.o.Recorder.CreateSession(ctx, rec)
 	if err != nil {
 		return Info{}, err
 	}
-	m.changed()
 	l, _, err := m.ensureLive(rec.ID)
 	if err != nil {
 		return Info{}, err
 	}
 	if !l.adapter.PerTurn() {
 		l.mu.Lock()
-		err := m.startLocked(ctx, l, nil)
+		err := m.startLocked(l, nil)
 		l.mu.Unlock()
 		if err != nil {
 			// Nothing ran: the session would only be a dead entry in the list.
@@ -110,8 +109,7 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.proc, l.conn, l.retiring = nil, nil, false
-	m.endTurnLocked(ctx, l, "killed", Terminated, "stopped by the user")
-	m.setStatusLocked(ctx, l, Terminated, "stopped by the user")
+	m.applyTurnLocked(l, inUserStop{})
 	l.stopping = false
 	return nil
 }
@@ -134,10 +132,10 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 	}
 	var serr error
 	if !l.adapter.PerTurn() {
-		serr = m.startLocked(ctx, l, nil)
+		serr = m.startLocked(l, nil)
 	}
 	if serr == nil && (l.status == Error || l.status == Interrupted) && l.turn == "" {
-		m.setStatusLocked(ctx, l, Idle, "resumed")
+		m.setStatusLocked(l, Idle, "resumed")
 	}
 	l.mu.Unlock()
 	if serr != nil {
@@ -150,7 +148,7 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 // runs and permission records.
 func (m *Manager) Delete(ctx context.Context, id string) error {
 	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
-	if _, err := m.o.Store.GetSession(id); err != nil {
+	if _, err := m.o.Recorder.GetSession(id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
 		}
@@ -161,17 +159,15 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 			return err
 		}
 		l.mu.Lock()
-		for rid, p := range l.pending {
-			if p.stop != nil {
-				p.stop()
-			}
-			delete(l.pending, rid)
+		l.perms.drain()
+		for rid, stop := range l.permStop {
+			stop()
+			delete(l.permStop, rid)
 		}
 		l.mu.Unlock()
 		m.mu.Lock()
 		delete(m.live, id)
 		m.mu.Unlock()
 	}
-	defer m.changed()
-	return m.o.Store.DeleteSession(ctx, id)
+	return m.o.Recorder.DeleteSession(ctx, id)
 }

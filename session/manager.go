@@ -13,22 +13,20 @@ import (
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/config"
-	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/store"
-	"github.com/corral-dev/corral/supervise"
 )
 
 // Options configure a Manager.
 type Options struct {
-	// Store is the durable log and record keeper (required). Every event
-	// of a session is appended to it; it publishes after commit.
-	Store *store.Store
-	// Supervisor starts and stops agent processes (required). Its Sink
-	// must call Manager.HandleProcessEvent.
-	Supervisor *supervise.Supervisor
+	// Recorder is the durable log and record keeper (required): the store,
+	// which publishes after commit. See Recorder for which writes wait.
+	Recorder Recorder
+	// Launcher starts and stops agent processes (required): the
+	// supervisor, whose Sink must call Manager.HandleProcessEvent.
+	Launcher Launcher
 	// Policy checks every agent launch (program resolution, environment,
 	// working directory) (required).
-	Policy *policy.Policy
+	Policy PolicyChecker
 	// Agents are the configured agents by name (config's [agents]); the
 	// built-in names (claude, codex, gemini) work without configuration.
 	Agents map[string]config.Agent
@@ -78,41 +76,26 @@ type Manager struct {
 	settings settingsBox
 	// stats are the processes' resource samples (not stored as events).
 	stats statsRing
-
-	// version counts the manager's changes to session records and live
-	// state; List's cache is valid for one version and ListCacheTTL.
-	version atomic.Uint64
-	listMu  sync.Mutex
-	listV   uint64
-	listAt  time.Time
-	list    []Info
-	listRaw []byte // list as JSON, encoded on first use
 }
-
-// ListCacheTTL bounds how stale List may be about what changes without the
-// manager's knowledge: last-activity times, which move with every event.
-// Everything else (status, counters, pending requests) invalidates the
-// cache at once. A UI polling ListSessions many times a second then costs
-// one database read per TTL, not one per call.
-const ListCacheTTL = 250 * time.Millisecond
-
-func (m *Manager) changed() { m.version.Add(1) }
 
 // live is the in-memory part of a session: its process and protocol state.
 type live struct {
 	id string
 
-	mu           sync.Mutex
-	agentName    string
-	adapter      agent.Adapter
-	opts         agent.SessionOptions
-	conn         agent.Conn
-	proc         *supervise.Process
-	procRun      string
-	stdin        *stdinWriter
-	turn         string // the running turn's run id, "" when none
-	status       Status
-	pending      map[string]*pending // by the agent's request id
+	mu        sync.Mutex
+	agentName string
+	adapter   agent.Adapter
+	opts      agent.SessionOptions
+	conn      agent.Conn
+	proc      Proc
+	procRun   string
+	stdin     *stdinWriter
+	turn      string // the running turn's run id, "" when none
+	status    Status
+	// perms are the pending permission requests; permStop cancels the
+	// expiry timer of each, by the agent's request id.
+	perms        broker
+	permStop     map[string]func() bool
 	interrupting bool
 	stopping     bool
 	lastActivity atomic.Int64 // unix ns
@@ -138,16 +121,10 @@ type live struct {
 	env      []string
 }
 
-type pending struct {
-	storeID string
-	runID   string
-	stop    func() bool
-}
-
 // NewManager returns a manager. Call Recover once before serving.
 func NewManager(o Options) (*Manager, error) {
-	if o.Store == nil || o.Supervisor == nil || o.Policy == nil {
-		return nil, errors.New("session: Options.Store, Supervisor and Policy are required")
+	if o.Recorder == nil || o.Launcher == nil || o.Policy == nil {
+		return nil, errors.New("session: Options.Recorder, Launcher and Policy are required")
 	}
 	if o.Adapters == nil {
 		o.Adapters = DefaultAdapters()
@@ -174,7 +151,7 @@ func NewManager(o Options) (*Manager, error) {
 // interrupted, open runs get their terminal event, pending permission
 // requests expire), through the store. Call it once at start-up.
 func (m *Manager) Recover(ctx context.Context) (store.Recovery, error) {
-	return m.o.Store.Recover(ctx)
+	return m.o.Recorder.Recover(ctx)
 }
 
 func (m *Manager) snapshot() []*live {
@@ -204,13 +181,13 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		l.stopping = true
 		l.mu.Unlock()
 	}
-	err := m.o.Supervisor.Shutdown(ctx)
+	err := m.o.Launcher.Shutdown(ctx)
 	for _, l := range m.snapshot() {
 		l.mu.Lock()
-		m.endTurnLocked(ctx, l, "killed", Interrupted, "corral stopped")
+		m.applyTurnLocked(l, inCorralStop{})
 		l.mu.Unlock()
 	}
-	if serr := m.o.Store.Sync(ctx); err == nil {
+	if serr := m.o.Recorder.Sync(ctx); err == nil {
 		err = serr
 	}
 	return err
@@ -234,7 +211,7 @@ func (m *Manager) get(id string) (*live, bool) {
 // ensureLive returns the live part of a stored session, creating it (with
 // no process) for a session from an earlier run of corral.
 func (m *Manager) ensureLive(id string) (*live, store.Session, error) {
-	rec, err := m.o.Store.GetSession(id)
+	rec, err := m.o.Recorder.GetSession(id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, rec, fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -253,7 +230,8 @@ func (m *Manager) ensureLive(id string) (*live, store.Session, error) {
 	if err != nil {
 		return nil, rec, err
 	}
-	l := &live{id: id, agentName: rec.Agent, adapter: ad, status: Status(rec.Status), pending: map[string]*pending{},
+	l := &live{id: id, agentName: rec.Agent, adapter: ad, status: Status(rec.Status),
+		perms: newBroker(m.o.PermissionTimeout), permStop: map[string]func() bool{},
 		opts: agent.SessionOptions{Program: cfg.Command, Args: cfg.Args, Cwd: rec.Cwd, Model: rec.Model,
 			PermissionMode: rec.PermissionMode, ResumeID: rec.AgentSessionID}}
 	l.lastActivity.Store(m.o.Now().UnixNano())

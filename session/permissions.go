@@ -4,84 +4,71 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/store"
 )
 
-func (m *Manager) addPendingLocked(ctx context.Context, l *live, d agent.PermissionRequestData, ev event.Event) {
-	now := m.o.Now()
-	p := &pending{storeID: l.id + "/" + d.RequestID, runID: l.turn}
-	pr := store.PermissionRequest{ID: p.storeID, SessionID: l.id, RunID: l.turn, Tool: d.Tool, Input: d.Input, CreatedAt: now}
-	if m.o.PermissionTimeout > 0 {
-		pr.ExpiresAt = now.Add(m.o.PermissionTimeout)
-	}
-	// Persisted before it is announced: an answer can never find it missing.
-	if err := m.o.Store.AddPermissionRequest(ctx, pr); err != nil {
-		m.log.Error("cannot persist a permission request", "session", l.id, "err", err)
-	}
-	l.pending[d.RequestID] = p
-	m.changed()
+// addPendingLocked registers the agent's permission request with the
+// broker, records it (queued before the event that announces it, so an
+// answer can never find it missing), arms its expiry, and announces it.
+func (m *Manager) addPendingLocked(l *live, d agent.PermissionRequestData, ev event.Event) {
+	pr := l.perms.ask(l.id, l.turn, d.RequestID, d.Tool, d.Input, m.o.Now())
+	m.record("persist a permission request", l.id, m.o.Recorder.QueueAddPermissionRequest(pr))
 	// The timer runs from the moment the request is known (its callback
 	// waits for l.mu, so it cannot act before this function returns).
 	if m.o.PermissionTimeout > 0 {
-		rid, timeout := d.RequestID, m.o.PermissionTimeout
-		p.stop = m.o.AfterFunc(timeout, func() { m.expire(l, rid, timeout) })
+		rid := d.RequestID
+		l.permStop[rid] = m.o.AfterFunc(m.o.PermissionTimeout, func() { m.expire(l, rid) })
 	}
 	m.append(ev)
-	m.setStatusLocked(ctx, l, WaitingPermission, "")
+	m.applyTurnLocked(l, inPermissionAsked{})
 }
 
 // expire denies a request nobody answered in time.
-func (m *Manager) expire(l *live, rid string, after time.Duration) {
+func (m *Manager) expire(l *live, rid string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p, ok := l.pending[rid]
+	p, d, ok := l.perms.expire(rid)
 	if !ok {
 		return
 	}
-	msg := fmt.Sprintf("no answer within %v", after)
 	if l.conn != nil {
-		if err := l.conn.RespondPermission(agent.PermissionAnswer{RequestID: rid, Allow: false, Message: "Denied by corral: " + msg}); err != nil {
+		if err := l.conn.RespondPermission(agent.PermissionAnswer{RequestID: rid, Allow: false, Message: "Denied by corral: " + d.Message}); err != nil {
 			m.log.Warn("cannot deny an expired permission request", "session", l.id, "err", err)
 		}
 	}
-	m.resolveLocked(context.Background(), l, rid, p, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: msg})
+	m.resolveLocked(l, rid, p, d)
 }
 
-// resolveLocked records a decision (audit: who, when, what) and drops the
-// request from the pending set.
-func (m *Manager) resolveLocked(ctx context.Context, l *live, rid string, p *pending, d store.Decision) error {
-	if p.stop != nil {
-		p.stop()
+// resolveLocked records the decision on p, which was taken from the
+// broker (audit: who, when, what), and cancels its expiry.
+func (m *Manager) resolveLocked(l *live, rid string, p pendingReq, d store.Decision) {
+	if stop := l.permStop[rid]; stop != nil {
+		stop()
 	}
-	delete(l.pending, rid)
-	m.changed()
-	_, err := m.o.Store.ResolvePermission(ctx, p.storeID, d)
-	if len(l.pending) == 0 && l.status == WaitingPermission && l.turn != "" {
-		m.setStatusLocked(ctx, l, Processing, "")
+	delete(l.permStop, rid)
+	m.record("resolve a permission request", l.id, m.o.Recorder.QueueResolvePermission(p.StoreID, d))
+	if l.perms.len() == 0 {
+		m.applyTurnLocked(l, inPermissionsSettled{})
 	}
-	return err
 }
 
 // RespondPermission answers a pending request. The first answer wins; a
 // later one (or one for an unknown request) is ErrConflict / ErrNotFound.
 func (m *Manager) RespondPermission(ctx context.Context, a Answer) error {
-	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	l, _, err := m.ensureLive(a.SessionID)
 	if err != nil {
 		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p, ok := l.pending[a.RequestID]
-	if !ok {
-		if rec, err := m.o.Store.GetPermission(a.SessionID + "/" + a.RequestID); err == nil {
-			return fmt.Errorf("%w: permission request %s was already decided (%s by %s)", ErrConflict, a.RequestID, rec.Status, rec.DecidedBy)
-		}
-		return fmt.Errorf("permission request %q of session %s: %w", a.RequestID, a.SessionID, ErrNotFound)
+	if _, ok := l.perms.pending[a.RequestID]; !ok {
+		l.mu.Unlock()
+		err := m.decidedError(ctx, a)
+		l.mu.Lock()
+		return err
 	}
 	if l.conn == nil {
 		return fmt.Errorf("%w: the agent of session %s is not running", ErrConflict, a.SessionID)
@@ -101,5 +88,21 @@ func (m *Manager) RespondPermission(ctx context.Context, a Answer) error {
 	if by == "" {
 		by = "user"
 	}
-	return m.resolveLocked(ctx, l, a.RequestID, p, store.Decision{Decision: dec, By: by, Message: a.Message, Remember: a.Remember})
+	if p, ok := l.perms.take(a.RequestID); ok {
+		m.resolveLocked(l, a.RequestID, p, store.Decision{Decision: dec, By: by, Message: a.Message, Remember: a.Remember})
+	}
+	return nil
+}
+
+// decidedError says why a is not for a pending request: it was decided
+// (ErrConflict, with who decided), or never existed (ErrNotFound). The
+// decision may still be in the store's queue: this reply waits for it.
+func (m *Manager) decidedError(ctx context.Context, a Answer) error {
+	if err := m.o.Recorder.Sync(ctx); err != nil {
+		m.log.Warn("cannot read a permission decision", "session", a.SessionID, "err", err)
+	}
+	if rec, err := m.o.Recorder.GetPermission(a.SessionID + "/" + a.RequestID); err == nil {
+		return fmt.Errorf("%w: permission request %s was already decided (%s by %s)", ErrConflict, a.RequestID, rec.Status, rec.DecidedBy)
+	}
+	return fmt.Errorf("permission request %q of session %s: %w", a.RequestID, a.SessionID, ErrNotFound)
 }

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -21,9 +20,15 @@ func (m *Manager) info(rec store.Session) Info {
 		ApprovalsSkipped: m.skipsApprovals(rec.Agent, rec.PermissionMode),
 	}
 	if l, ok := m.get(rec.ID); ok {
+		// The live session is the truth about its state; its record
+		// follows through the store's queue.
 		l.mu.Lock()
-		in.PendingPermissions = len(l.pending)
+		in.Status = l.status
+		in.PendingPermissions = l.perms.len()
 		in.RunID = l.turn
+		if l.opts.ResumeID != "" {
+			in.AgentSessionID = l.opts.ResumeID
+		}
 		p := l.proc
 		l.mu.Unlock()
 		if p != nil {
@@ -33,60 +38,29 @@ func (m *Manager) info(rec store.Session) Info {
 	return in
 }
 
-// List returns every session, most recently active first.
+// List returns every session, most recently active first: the store's
+// records (which the store caches between commits) with the live state of
+// each session over them.
 func (m *Manager) List(ctx context.Context) ([]Info, error) {
-	l, _, err := m.listCached(ctx, false)
-	return l, err
-}
-
-// ListJSON is List with the list's JSON encoding, which is cached with it:
-// a UI polling ListSessions many times a second costs neither a database
-// read nor an encoding per call.
-func (m *Manager) ListJSON(ctx context.Context) ([]Info, []byte, error) {
-	return m.listCached(ctx, true)
-}
-
-func (m *Manager) listCached(ctx context.Context, withJSON bool) ([]Info, []byte, error) {
-	v, now := m.version.Load(), m.o.Now()
-	m.listMu.Lock()
-	if m.list != nil && m.listV == v && now.Sub(m.listAt) < ListCacheTTL && !now.Before(m.listAt) {
-		out := append([]Info(nil), m.list...)
-		if withJSON && m.listRaw == nil {
-			m.listRaw, _ = json.Marshal(out)
-		}
-		raw := m.listRaw
-		m.listMu.Unlock()
-		return out, raw, nil
-	}
-	m.listMu.Unlock()
-	recs, err := m.o.Store.ListSessions(0)
+	recs, err := m.o.Recorder.ListSessions(0)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	counts, err := m.o.Store.EventCounts()
+	counts, err := m.o.Recorder.EventCounts()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := make([]Info, len(recs))
 	for i, r := range recs {
 		out[i] = m.info(r)
 		out[i].EventCount = counts[r.ID]
 	}
-	var raw []byte
-	if withJSON {
-		if raw, err = json.Marshal(out); err != nil {
-			return nil, nil, err
-		}
-	}
-	m.listMu.Lock()
-	m.list, m.listRaw, m.listV, m.listAt = append([]Info(nil), out...), raw, v, now
-	m.listMu.Unlock()
-	return out, raw, nil
+	return out, nil
 }
 
 // Get returns one session.
 func (m *Manager) Get(ctx context.Context, id string) (Info, error) {
-	rec, err := m.o.Store.GetSession(id)
+	rec, err := m.o.Recorder.GetSession(id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return Info{}, fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -94,7 +68,7 @@ func (m *Manager) Get(ctx context.Context, id string) (Info, error) {
 		return Info{}, err
 	}
 	in := m.info(rec)
-	if st, err := m.o.Store.StreamStats(id); err == nil {
+	if st, err := m.o.Recorder.StreamStats(id); err == nil {
 		in.EventCount = st.Events
 	}
 	return in, nil
@@ -102,13 +76,13 @@ func (m *Manager) Get(ctx context.Context, id string) (Info, error) {
 
 // Events returns up to limit events of a session with Seq > since.
 func (m *Manager) Events(ctx context.Context, id string, since int64, limit int) ([]event.Event, bool, error) {
-	if _, err := m.o.Store.GetSession(id); err != nil {
+	if _, err := m.o.Recorder.GetSession(id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, false, fmt.Errorf("session %q: %w", id, ErrNotFound)
 		}
 		return nil, false, err
 	}
-	evs, err := m.o.Store.Events(id, since, limit+1)
+	evs, err := m.o.Recorder.Events(id, since, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -121,7 +95,7 @@ func (m *Manager) Events(ctx context.Context, id string, since int64, limit int)
 
 // LiveProcesses lists the supervisor's processes, for ListProcesses.
 func (m *Manager) LiveProcesses() []supervise.Info {
-	l := m.o.Supervisor.List()
+	l := m.o.Launcher.List()
 	sort.Slice(l, func(i, j int) bool { return l[i].ID < l[j].ID })
 	return l
 }

@@ -16,21 +16,18 @@ import (
 // Send starts a turn with text and returns its run id. The session must
 // not be running a turn already (ErrConflict) nor be terminated.
 func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
-	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	l, rec, err := m.ensureLive(id)
 	if err != nil {
 		return "", err
 	}
 	if rec.Title == "" && rec.Status != string(Terminated) {
 		// A session created without a prompt is named after its first message.
-		if _, err := m.o.Store.UpdateSession(ctx, id, func(s *store.Session) error {
+		m.record("set the session title", id, m.o.Recorder.QueueUpdateSession(id, func(s *store.Session) error {
 			if s.Title == "" {
 				s.Title = title(text)
 			}
 			return nil
-		}); err != nil {
-			m.log.Warn("cannot set the session title", "session", id, "err", err)
-		}
+		}))
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -56,85 +53,65 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 			l.proc, l.conn, l.retiring = nil, nil, false
 		}
 	}
-	switch {
-	case l.status == Terminated:
-		return "", fmt.Errorf("%w: session %s is terminated; resume it to continue", ErrConflict, id)
-	case l.turn != "":
-		return "", fmt.Errorf("%w: session %s is running a turn (%s); interrupt it or wait", ErrConflict, id, l.turn)
-	case l.adapter.PerTurn() && l.proc != nil, l.retiring:
-		return "", fmt.Errorf("%w: the previous turn's process of session %s is still exiting", ErrConflict, id)
+	exiting := (l.adapter.PerTurn() && l.proc != nil) || l.retiring
+	if err := sendBlock(m.turnStateLocked(l), id, exiting); err != nil {
+		return "", err
 	}
+	return m.beginTurnLocked(l, text)
+}
+
+// beginTurnLocked starts a turn: the agent process (a per-turn agent's
+// carries the turn), the turn's run and its run.started, the idle check,
+// the status, the message count, and the text to a persistent agent.
+func (m *Manager) beginTurnLocked(l *live, text string) (string, error) {
 	var turn *agent.Turn
 	if l.adapter.PerTurn() {
 		turn = &agent.Turn{Text: text}
 	}
-	if err := m.startLocked(ctx, l, turn); err != nil {
-		m.setStatusLocked(ctx, l, Error, err.Error())
+	if err := m.startLocked(l, turn); err != nil {
+		m.setStatusLocked(l, Error, err.Error())
 		return "", err
 	}
 	runID := newID("r-")
-	if err := m.o.Store.CreateRun(ctx, store.Run{ID: runID, SessionID: id, ProcessID: l.proc.ID()}); err != nil {
+	if err := m.o.Recorder.QueueCreateRun(store.Run{ID: runID, SessionID: l.id, ProcessID: l.proc.ID()}); err != nil {
 		return "", err
 	}
 	l.turn, l.newAgentID = runID, ""
-	l.lostAtStart = m.o.Store.LostEvents(id)
-	m.changed()
+	l.lostAtStart = m.o.Recorder.LostEvents(l.id)
 	l.lastActivity.Store(m.o.Now().UnixNano())
 	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})
-	ev.SessionID, ev.RunID, ev.ProcessID, ev.Time = id, runID, l.proc.ID(), m.o.Now()
+	ev.SessionID, ev.RunID, ev.ProcessID, ev.Time = l.id, runID, l.proc.ID(), m.o.Now()
 	m.append(ev)
 	if l.turnIdle > 0 {
 		l.idleStop = m.o.AfterFunc(l.turnIdle, func() { m.checkTurnIdle(l, runID) })
 	}
-	m.setStatusLocked(ctx, l, Processing, "")
-	if err := m.o.Store.AddUsage(ctx, id, store.Usage{Messages: 1}); err != nil {
-		m.log.Warn("cannot count the message", "session", id, "err", err)
-	}
-	m.changed()
+	m.setStatusLocked(l, Processing, "")
+	m.record("count the message", l.id, m.o.Recorder.QueueAddUsage(l.id, store.Usage{Messages: 1}))
 	if turn == nil {
 		if err := l.conn.SendUserTurn(text); err != nil {
-			m.endTurnLocked(ctx, l, "crashed", Error, "cannot write to the agent: "+err.Error())
+			m.endTurnLocked(l, "crashed", Error, "cannot write to the agent: "+err.Error())
 			return runID, fmt.Errorf("%w: cannot write to the agent: %v", ErrConflict, err)
 		}
 	}
 	return runID, nil
 }
 
-// checkTurnIdle ends the turn run when its agent has printed nothing for
-// the idle timeout: the CLIs wait on a model stream that stalled after its
-// headers for many minutes, and a UI must not show "thinking" that long.
-// The turn ends with an idle_timeout error event and its run.exited
-// (reason "timeout"), the session goes to error, and the agent is stopped
-// (its in-flight request is abandoned; the next message starts it again,
-// resuming its conversation). A turn waiting for a permission answer is
-// waiting for the user, and one with a tool call still running (a build,
-// a test suite) is working without printing: the check waits with them.
-// An agent that never reports the result of a call it started (Gemini's
-// ACP mode after a rejection) leaves that turn without the check.
+// checkTurnIdle is the idle check of turn run (see decideIdle): a turn
+// whose agent printed nothing for the idle timeout ends with an
+// idle_timeout error event and its run.exited (reason "timeout"), the
+// session goes to error, and the agent is stopped (its in-flight request
+// is abandoned; the next message starts it again, resuming its
+// conversation). An agent that never reports the result of a call it
+// started (Gemini's ACP mode after a rejection) leaves that turn without
+// the check.
 func (m *Manager) checkTurnIdle(l *live, run string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.turn != run || l.turnIdle <= 0 {
+	if l.turn != run {
 		return
 	}
 	l.idleStop = nil
-	quiet := m.o.Now().Sub(time.Unix(0, l.lastActivity.Load()))
-	busy := len(l.pending) > 0 || len(l.tools) > 0
-	if busy || quiet < l.turnIdle {
-		wait := l.turnIdle - quiet
-		if busy || wait <= 0 {
-			wait = l.turnIdle
-		}
-		l.idleStop = m.o.AfterFunc(wait, func() { m.checkTurnIdle(l, run) })
-		return
-	}
-	msg := fmt.Sprintf("the agent printed nothing for %v during the turn (idle timeout)", l.turnIdle)
-	m.appendError(l, run, "idle_timeout", msg, "check that the model API answers; send the message again to retry")
-	m.endTurnLocked(context.Background(), l, "timeout", Error, msg)
-	if l.proc != nil {
-		l.retiring = true
-		l.proc.Stop()
-	}
+	m.applyTurnLocked(l, inIdleCheck{Run: run})
 }
 
 // perTurnExitWait bounds how long Send waits for the process of a per-turn
@@ -154,7 +131,7 @@ func exitWait(retiring bool, grace time.Duration) time.Duration {
 	return grace + perTurnExitWait
 }
 
-func isDone(p *supervise.Process) bool {
+func isDone(p Proc) bool {
 	select {
 	case <-p.Done():
 		return true

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-
-	"github.com/corral-dev/corral/supervise"
 )
 
 // stdinWriter is the adapter's view of the agent's stdin. It exists before
@@ -15,7 +13,7 @@ import (
 // a first turn are written right after Start, before the spawn happened).
 type stdinWriter struct {
 	mu      sync.Mutex
-	p       *supervise.Process
+	p       Proc
 	running bool
 	buf     []byte
 	closed  bool // Close was called: close after the held bytes are written
