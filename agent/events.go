@@ -205,7 +205,7 @@ func (e emitter) ev(kind string, data any, raw []byte) event.Event {
 		if err != nil {
 			panic("agent: cannot marshal " + kind + " data: " + err.Error())
 		}
-		ev.Data = b
+		ev.Data, ev.Payload = b, data
 	}
 	if raw != nil {
 		ev.Raw = append(json.RawMessage(nil), raw...)

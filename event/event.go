@@ -31,6 +31,11 @@ type Event struct {
 	// Raw is the agent's original JSON line when the event was decoded from
 	// one. It is always valid JSON; non-JSON output travels in Data instead.
 	Raw json.RawMessage `json:"raw,omitempty"`
+	// Payload is the typed value Data encodes (agent's *Data types), set
+	// by an agent adapter that made Data, so that its consumer in the same
+	// process need not decode Data again. It is never stored nor sent: an
+	// event read back or received has none.
+	Payload any `json:"-"`
 }
 
 // Kinds of events. Agent adapters, the session layer and the supervisor use

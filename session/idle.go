@@ -5,9 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/config"
-	"github.com/corral-dev/corral/policy"
 )
 
 // settings are the parts of the configuration ReloadConfig may change
@@ -15,7 +13,7 @@ import (
 // and the idle limits. A launch reads them once.
 type settings struct {
 	agents        map[string]config.Agent
-	policy        *policy.Policy
+	policy        PolicyChecker
 	idleTimeout   time.Duration // < 0: never
 	maxIdleAgents int           // < 0: no cap
 }
@@ -99,7 +97,7 @@ func (m *Manager) CleanupIdle() []string {
 	for _, l := range m.snapshot() {
 		l.mu.Lock()
 		if l.proc != nil && !l.retiring && !l.stopping {
-			agents = append(agents, idleAgent{id: l.id, idle: l.turn == "" && len(l.pending) == 0, lastActivity: l.lastActivity.Load()})
+			agents = append(agents, idleAgent{id: l.id, idle: l.turn == "" && l.perms.len() == 0, lastActivity: l.lastActivity.Load()})
 			byID[l.id] = l
 		}
 		l.mu.Unlock()
@@ -110,7 +108,7 @@ func (m *Manager) CleanupIdle() []string {
 		l := byID[id]
 		l.mu.Lock()
 		p := l.proc
-		still := p != nil && l.turn == "" && len(l.pending) == 0 && !l.retiring && !l.stopping
+		still := p != nil && l.turn == "" && l.perms.len() == 0 && !l.retiring && !l.stopping
 		if still {
 			// Marked under l.mu: until its run.exited arrives, a message
 			// waits for this agent to exit and starts a fresh one (Send)
@@ -122,20 +120,5 @@ func (m *Manager) CleanupIdle() []string {
 		}
 		l.mu.Unlock()
 	}
-	if len(stopped) > 0 {
-		m.changed()
-	}
 	return stopped
-}
-
-// withDefaultEnv adds the variables an agent's CLI documents for its
-// credentials, endpoints and proxies (agent.DefaultPassEnv) in front of
-// its own pass_env, unless its configuration says default_env = false.
-// Its env values still win over anything passed.
-func withDefaultEnv(a config.Agent) config.Agent {
-	if a.NoDefaultEnv {
-		return a
-	}
-	a.PassEnv = append(agent.DefaultPassEnv(a.Protocol), a.PassEnv...)
-	return a
 }

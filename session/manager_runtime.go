@@ -17,7 +17,7 @@ import (
 
 // RuntimeOptions tune OpenRuntime.
 type RuntimeOptions struct {
-	// Manager options other than Store, Supervisor, Policy and Agents.
+	// Manager options other than Recorder, Launcher, Policy and Agents.
 	Manager Options
 	// Watchdog is the supervisor's watchdog command line (corral's own
 	// executable with its hidden watchdog argument); empty runs none.
@@ -123,7 +123,7 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 		return fail(err)
 	}
 	mo := o.Manager
-	mo.Store, mo.Supervisor, mo.Policy, mo.Agents = st, r.Supervisor, r.Policy, cfg.Agents
+	mo.Recorder, mo.Launcher, mo.Policy, mo.Agents = st, supervisorLauncher{r.Supervisor}, r.Policy, cfg.Agents
 	if mo.IdleTimeout == 0 {
 		mo.IdleTimeout = cfg.Sessions.IdleTimeout
 	}

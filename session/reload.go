@@ -77,7 +77,6 @@ func (r *Runtime) Reload() (ReloadResult, error) {
 	}
 	idle, maxIdle := idleDefaults(cfg.Sessions.IdleTimeout, cfg.Sessions.MaxIdleAgents)
 	r.Manager.settings.set(settings{agents: cfg.Agents, policy: pol, idleTimeout: idle, maxIdleAgents: maxIdle})
-	r.Manager.changed()
 	r.reload.cfg = cfg
 	return res, nil
 }

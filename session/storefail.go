@@ -27,8 +27,8 @@ func turnStoreOutcome(st Status, why string, lostAtStart, lostNow int64, code st
 // turn and, when the store lost events, appends the typed error event
 // (type storage_full or store_failed) the UI shows.
 func (m *Manager) storeOutcomeLocked(l *live, st Status, why string) (Status, string) {
-	cause := m.o.Store.LostCause()
-	st, why, lost := turnStoreOutcome(st, why, l.lostAtStart, m.o.Store.LostEvents(l.id), store.Code(cause))
+	cause := m.o.Recorder.LostCause()
+	st, why, lost := turnStoreOutcome(st, why, l.lostAtStart, m.o.Recorder.LostEvents(l.id), store.Code(cause))
 	if lost {
 		code := store.Code(cause)
 		if code == "" {

@@ -55,11 +55,16 @@ func (s *Store) AddPermissionRequest(ctx context.Context, p PermissionRequest) e
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = s.opts.Now()
 	}
+	return s.write(ctx, "add permission request", addPermissionJob(p))
+}
+
+// addPermissionJob is the writer job of AddPermissionRequest.
+func addPermissionJob(p PermissionRequest) func(t *wtx) error {
 	var expires any
 	if !p.ExpiresAt.IsZero() {
 		expires = p.ExpiresAt.UnixNano()
 	}
-	return s.write(ctx, "add permission request", func(t *wtx) error {
+	return func(t *wtx) error {
 		res, err := t.tx.ExecContext(t.ctx,
 			"INSERT OR IGNORE INTO permissions(id, session_id, run_id, tool, input, created_at, expires_at, status) VALUES(?,?,?,?,?,?,?,?)",
 			p.ID, p.SessionID, p.RunID, p.Tool, nullJSON(p.Input), p.CreatedAt.UnixNano(), expires, PermissionPending)
@@ -70,7 +75,7 @@ func (s *Store) AddPermissionRequest(ctx context.Context, p PermissionRequest) e
 			return fmt.Errorf("permission request %q: %w", p.ID, ErrExists)
 		}
 		return nil
-	})
+	}
 }
 
 // ResolvedData is the Data of a permission.resolved event written by the store.
@@ -87,10 +92,8 @@ type ResolvedData struct {
 // transaction. It returns ErrNotFound, or ErrResolved if the request was
 // already decided (the first decision wins).
 func (s *Store) ResolvePermission(ctx context.Context, id string, d Decision) (PermissionRequest, error) {
-	switch d.Decision {
-	case PermissionAllow, PermissionDeny, PermissionExpired:
-	default:
-		return PermissionRequest{}, fmt.Errorf("store: unknown permission decision %q", d.Decision)
+	if err := checkDecision(d); err != nil {
+		return PermissionRequest{}, err
 	}
 	out, err := s.writeJob(ctx, "resolve permission", func(t *wtx) error {
 		p, err := t.resolve(id, d)

@@ -195,7 +195,15 @@ type StatusData struct {
 }
 
 func (s *Store) updateSession(ctx context.Context, id, reason string, keep bool, fn func(*Session) error) (Session, error) {
-	out, err := s.writeJob(ctx, "update session", func(t *wtx) error {
+	out, err := s.writeJob(ctx, "update session", s.updateSessionJob(id, reason, fn), keep)
+	x, _ := out.(Session)
+	return x, err
+}
+
+// updateSessionJob is the writer job of updateSession; it answers the
+// updated record.
+func (s *Store) updateSessionJob(id, reason string, fn func(*Session) error) func(t *wtx) error {
+	return func(t *wtx) error {
 		cur, err := scanSession(t.tx.QueryRowContext(t.ctx, "SELECT "+sessionCols+" FROM sessions WHERE id=?", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -232,9 +240,7 @@ func (s *Store) updateSession(ctx context.Context, id, reason string, keep bool,
 		}
 		t.answer(next)
 		return nil
-	}, keep)
-	x, _ := out.(Session)
-	return x, err
+	}
 }
 
 func (s *Store) checkTransition(from, to string) error {
@@ -249,7 +255,11 @@ func (s *Store) checkTransition(from, to string) error {
 
 // AddUsage adds counters to a session's totals (messages, tokens, cost).
 func (s *Store) AddUsage(ctx context.Context, id string, u Usage) error {
-	return s.write(ctx, "add usage", func(t *wtx) error {
+	return s.write(ctx, "add usage", addUsageJob(id, u))
+}
+
+func addUsageJob(id string, u Usage) func(t *wtx) error {
+	return func(t *wtx) error {
 		res, err := t.tx.ExecContext(t.ctx,
 			"UPDATE sessions SET messages=messages+?, input_tokens=input_tokens+?, output_tokens=output_tokens+?, cache_read_tokens=cache_read_tokens+?, cache_write_tokens=cache_write_tokens+?, cost_usd=cost_usd+?, updated_at=? WHERE id=?",
 			u.Messages, u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens, u.CostUSD, t.now.UnixNano(), id)
@@ -260,7 +270,7 @@ func (s *Store) AddUsage(ctx context.Context, id string, u Usage) error {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
 		}
 		return nil
-	})
+	}
 }
 
 // DeleteSession removes a session with its events, runs and permission
@@ -320,7 +330,11 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 	if r.StartedAt.IsZero() {
 		r.StartedAt = s.opts.Now()
 	}
-	return s.write(ctx, "create run", func(t *wtx) error {
+	return s.write(ctx, "create run", createRunJob(r))
+}
+
+func createRunJob(r Run) func(t *wtx) error {
+	return func(t *wtx) error {
 		res, err := t.tx.ExecContext(t.ctx,
 			"INSERT OR IGNORE INTO runs(id, session_id, process_id, command, started_at) VALUES(?,?,?,?,?)",
 			r.ID, r.SessionID, r.ProcessID, r.Command, r.StartedAt.UnixNano())
@@ -331,7 +345,7 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 			return fmt.Errorf("run %q: %w", r.ID, ErrExists)
 		}
 		return nil
-	})
+	}
 }
 
 // FinishRun gives a run its terminal event: if the run is still open it
@@ -343,7 +357,15 @@ func (s *Store) CreateRun(ctx context.Context, r Run) error {
 // write, the error is an *Unavailable with Kept set: the run end is not
 // dropped but written by the next commit that succeeds.
 func (s *Store) FinishRun(ctx context.Context, runID string, end RunEnd) (bool, error) {
-	out, err := s.writeKept(ctx, "finish run", func(t *wtx) error {
+	out, err := s.writeKept(ctx, "finish run", finishRunJob(runID, end))
+	emitted, _ := out.(bool)
+	return emitted, err
+}
+
+// finishRunJob is the writer job of FinishRun; it answers true when it
+// appended the run.exited.
+func finishRunJob(runID string, end RunEnd) func(t *wtx) error {
+	return func(t *wtx) error {
 		var session string
 		var ended sql.NullInt64
 		err := t.tx.QueryRowContext(t.ctx, "SELECT session_id, ended_at FROM runs WHERE id=?", runID).Scan(&session, &ended)
@@ -368,9 +390,7 @@ func (s *Store) FinishRun(ctx context.Context, runID string, end RunEnd) (bool, 
 		}
 		t.answer(true)
 		return nil
-	})
-	emitted, _ := out.(bool)
-	return emitted, err
+	}
 }
 
 // GetRun returns one run or ErrNotFound.

@@ -1,0 +1,220 @@
+package session
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/corral-dev/corral/agent"
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/store"
+)
+
+// payload returns the typed Data of an event: the value the adapter
+// encoded (event.Event.Payload) when it is a T, without decoding it again;
+// otherwise (a JSON-lines program's own event) Data decoded, with its error.
+func payload[T any](ev event.Event) (T, error) {
+	switch p := ev.Payload.(type) {
+	case T:
+		return p, nil
+	case *T:
+		if p != nil {
+			return *p, nil
+		}
+	}
+	var d T
+	if err := json.Unmarshal(ev.Data, &d); err != nil {
+		return d, fmt.Errorf("session: %s event with malformed data: %w", ev.Kind, err)
+	}
+	return d, nil
+}
+
+// onAgentEvent stamps, persists and acts on one decoded event.
+func (m *Manager) onAgentEvent(l *live, ev event.Event) {
+	l.lastActivity.Store(m.o.Now().UnixNano())
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ev.SessionID, ev.RunID = l.id, l.turn
+	if l.proc != nil {
+		ev.ProcessID = l.proc.ID()
+	}
+	if err := m.actOnAgentEvent(l, ev); err != nil {
+		// The event is kept as it came; only the reaction to it is lost.
+		m.log.Warn("cannot act on an agent event", "session", l.id, "kind", ev.Kind, "err", err)
+		m.append(ev)
+	}
+}
+
+// actOnAgentEvent appends ev and reacts to it; an error means ev's data
+// could not be read and nothing was done (l.mu is held).
+func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
+	switch ev.Kind {
+	case event.PermissionRequest:
+		d, err := payload[agent.PermissionRequestData](ev)
+		if err != nil {
+			return err
+		}
+		m.addPendingLocked(l, d, ev)
+	case event.AgentInit:
+		d, err := payload[agent.InitData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		m.applyTurnLocked(l, inAgentInit{SessionID: d.SessionID})
+	case event.Usage:
+		d, err := payload[agent.UsageData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		m.record("add usage", l.id, m.o.Recorder.QueueAddUsage(l.id, store.Usage{InputTokens: d.InputTokens, OutputTokens: d.OutputTokens,
+			CacheReadTokens: d.CacheReadTokens, CacheWriteTokens: d.CacheWriteTokens, CostUSD: d.CostUSD}))
+	case event.TurnCompleted:
+		d, err := payload[agent.TurnCompletedData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		m.applyTurnLocked(l, inTurnCompleted{Data: d})
+	case event.ToolCall:
+		d, err := payload[agent.ToolCallData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		if d.ID != "" && l.turn != "" {
+			if l.tools == nil {
+				l.tools = map[string]bool{}
+			}
+			l.tools[d.ID] = true
+		}
+	case event.ToolResult:
+		d, err := payload[agent.ToolResultData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		delete(l.tools, d.ID)
+	case event.PermissionResolved:
+		// The agent withdrew a request (the turn was interrupted).
+		d, err := payload[agent.PermissionResolvedData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		if p, ok := l.perms.take(d.RequestID); ok {
+			m.resolveLocked(l, d.RequestID, p, store.Decision{Decision: store.PermissionDeny, By: "agent", Message: "withdrawn by the agent"})
+		}
+	default:
+		m.append(ev)
+	}
+	return nil
+}
+
+// turnStateLocked is what decideTurn needs of l (l.mu is held).
+func (m *Manager) turnStateLocked(l *live) turnState {
+	return turnState{Status: l.status, Turn: l.turn, Interrupting: l.interrupting, Stopping: l.stopping,
+		PerTurn: l.adapter.PerTurn(), ResumeID: l.opts.ResumeID, NewAgentID: l.newAgentID,
+		Protocol: l.protocol, Env: l.env, Busy: l.perms.len() > 0 || len(l.tools) > 0,
+		TurnIdle: l.turnIdle, LastActivity: time.Unix(0, l.lastActivity.Load())}
+}
+
+// applyTurnLocked runs the turn state machine on one input and carries out
+// its effects, in order (l.mu is held).
+func (m *Manager) applyTurnLocked(l *live, in turnInput) {
+	run := l.turn
+	s, effects := decideTurn(m.turnStateLocked(l), in, m.o.Now())
+	l.newAgentID = s.NewAgentID
+	for _, e := range effects {
+		switch e := e.(type) {
+		case efAppendError:
+			m.appendError(l, l.turn, e.Type, e.Message, e.Action)
+		case efEndTurn:
+			m.endTurnLocked(l, e.Reason, e.Status, e.Why)
+		case efSetStatus:
+			m.setStatusLocked(l, e.Status, e.Why)
+		case efAdoptAgentID:
+			m.adoptAgentIDLocked(l, e.ID)
+		case efRetire:
+			if l.proc != nil {
+				l.retiring = true
+				l.proc.Stop()
+			}
+		case efRearmIdle:
+			l.idleStop = m.o.AfterFunc(e.After, func() { m.checkTurnIdle(l, run) })
+		}
+	}
+}
+
+// adoptAgentIDLocked records the agent's own id of the conversation, the
+// one a resume passes back.
+func (m *Manager) adoptAgentIDLocked(l *live, id string) {
+	l.opts.ResumeID = id
+	m.record("record the agent session id", l.id, m.o.Recorder.QueueUpdateSession(l.id, func(s *store.Session) error {
+		s.AgentSessionID = id
+		return nil
+	}))
+}
+
+// record logs a write that could not be queued (the store is closed or
+// read-only; its own health reports say why).
+func (m *Manager) record(what, session string, err error) {
+	if err != nil {
+		m.log.Warn("cannot "+what, "session", session, "err", err)
+	}
+}
+
+func (m *Manager) append(evs ...event.Event) {
+	for i := range evs {
+		evs[i].Payload = nil // the typed value is for this process only
+	}
+	if err := m.o.Recorder.Append(evs...); err != nil {
+		m.log.Error("cannot append events", "err", err)
+	}
+}
+
+func (m *Manager) appendError(l *live, runID, typ, msg, action string) {
+	ev := event.New(event.ErrorKind, map[string]any{"type": typ, "message": msg, "recoverable": true, "action": action})
+	ev.SessionID, ev.RunID, ev.Time = l.id, runID, m.o.Now()
+	m.append(ev)
+}
+
+// setStatusLocked moves the session to st if that is a legal change. The
+// session's status is l.status from here on; the store's record follows
+// in queue order (and checks the change again in its transaction).
+func (m *Manager) setStatusLocked(l *live, st Status, reason string) {
+	if l.status == st || !CanTransition(l.status, st) {
+		return
+	}
+	if err := m.o.Recorder.QueueSetStatus(l.id, string(st), reason); err != nil {
+		m.log.Warn("cannot change session status", "session", l.id, "to", st, "err", err)
+		return
+	}
+	l.status = st
+}
+
+// endTurnLocked gives the running turn its terminal event and the session
+// its next status; pending permission requests of the turn expire.
+func (m *Manager) endTurnLocked(l *live, reason string, st Status, why string) {
+	if l.idleStop != nil {
+		l.idleStop()
+		l.idleStop = nil
+	}
+	clear(l.tools)
+	for _, p := range l.perms.drain() {
+		m.resolveLocked(l, p.RID, p.pendingReq, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: "the turn ended: " + reason})
+	}
+	if l.turn != "" {
+		st, why = m.storeOutcomeLocked(l, st, why)
+		end := store.RunEnd{Reason: reason}
+		if reason == "exit" {
+			zero := 0
+			end.ExitCode = &zero
+		}
+		m.record("finish run", l.id, m.o.Recorder.QueueFinishRun(l.turn, end))
+		l.turn = ""
+		m.setStatusLocked(l, st, why)
+	}
+	l.interrupting = false
+}

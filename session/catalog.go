@@ -1,0 +1,108 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/corral-dev/corral/agent"
+	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/policy"
+)
+
+// DefaultAdapters returns the built-in adapters by protocol.
+func DefaultAdapters() map[string]agent.Adapter {
+	return map[string]agent.Adapter{
+		"claude": agent.Claude{}, "codex": agent.Codex{}, "gemini": agent.Gemini{}, "acp": agent.ACP{},
+		// A JSONL program speaks corral's events (turn.completed included)
+		// and keeps running; a plain-text program runs once per turn, which
+		// is the only way its turns can end.
+		"jsonl": agent.Generic{JSONL: true}, "text": agent.Generic{PerTurnMode: true},
+	}
+}
+
+func (m *Manager) agentConfig(name string) (config.Agent, bool) {
+	if a, ok := m.settings.get().agents[name]; ok {
+		if a.Protocol == "" {
+			a.Protocol = name
+		}
+		if a.Command == "" {
+			a.Command = name
+		}
+		return withDefaultEnv(a), true
+	}
+	for _, b := range policy.BuiltinAgents {
+		if b == name {
+			return withDefaultEnv(config.Agent{Command: name, Protocol: name}), true
+		}
+	}
+	return config.Agent{}, false
+}
+
+func (m *Manager) adapterFor(name string) (agent.Adapter, config.Agent, error) {
+	cfg, ok := m.agentConfig(name)
+	if !ok {
+		return nil, cfg, fmt.Errorf("%w: unknown agent %q (configure it under [agents.%s])", ErrInvalid, name, name)
+	}
+	ad, ok := m.o.Adapters[cfg.Protocol]
+	if !ok {
+		return nil, cfg, fmt.Errorf("%w: agent %q uses protocol %q, which this build does not support", ErrInvalid, name, cfg.Protocol)
+	}
+	return ad, cfg, nil
+}
+
+// Agents lists every configured or built-in agent with its resolved path
+// and availability, as the policy sees it.
+func (m *Manager) Agents(ctx context.Context) ([]AgentInfo, error) {
+	var out []AgentInfo
+	for _, c := range m.settings.get().policy.ListCapabilities() {
+		if c.Kind != "agent" {
+			continue
+		}
+		name := strings.TrimPrefix(c.Name, policy.AgentPrefix)
+		cfg, _ := m.agentConfig(name)
+		ai := AgentInfo{Name: name, Command: c.ProgramSpec, Protocol: cfg.Protocol, Path: c.Program, Status: "ok"}
+		if !c.Available {
+			ai.Status, ai.Message = "missing", c.Reason
+			ai.Install = installHint(cfg.Protocol)
+		}
+		if _, ok := m.o.Adapters[cfg.Protocol]; !ok {
+			ai.Status, ai.Message = "error", "protocol "+cfg.Protocol+" is not supported by this build"
+		}
+		switch cfg.Protocol {
+		case "claude":
+			ai.DisplayName = "Claude Code"
+		case "codex":
+			ai.DisplayName = "Codex"
+		case "gemini":
+			ai.DisplayName = "Gemini CLI"
+		}
+		ai.PermissionModes = offeredModes(cfg)
+		out = append(out, ai)
+	}
+	return out, nil
+}
+
+func installHint(protocol string) string {
+	switch protocol {
+	case "claude":
+		return "npm install -g @anthropic-ai/claude-code"
+	case "codex":
+		return "npm install -g @openai/codex"
+	case "gemini":
+		return "npm install -g @google/gemini-cli"
+	}
+	return ""
+}
+
+// withDefaultEnv adds the variables an agent's CLI documents for its
+// credentials, endpoints and proxies (agent.DefaultPassEnv) in front of
+// its own pass_env, unless its configuration says default_env = false.
+// Its env values still win over anything passed.
+func withDefaultEnv(a config.Agent) config.Agent {
+	if a.NoDefaultEnv {
+		return a
+	}
+	a.PassEnv = append(agent.DefaultPassEnv(a.Protocol), a.PassEnv...)
+	return a
+}

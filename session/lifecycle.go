@@ -1,0 +1,173 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/corral-dev/corral/store"
+)
+
+// Create records a new session and starts its agent (persistent agents
+// start at once, so a missing CLI is reported here; per-turn agents start
+// with each message). With a prompt, the first turn is sent.
+func (m *Manager) Create(ctx context.Context, o CreateOptions) (Info, error) {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
+	if _, _, err := m.adapterFor(o.Agent); err != nil {
+		return Info{}, err
+	}
+	if !filepath.IsAbs(o.Cwd) {
+		return Info{}, fmt.Errorf("%w: cwd %q must be an absolute path", ErrInvalid, o.Cwd)
+	}
+	if st, err := os.Stat(o.Cwd); err != nil || !st.IsDir() {
+		return Info{}, fmt.Errorf("%w: cwd %q is not an existing directory", ErrInvalid, o.Cwd)
+	}
+	return m.create(ctx, o, "", "")
+}
+
+func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumedFrom string) (Info, error) {
+	if err := m.checkOptions(o.Agent, o.Model, o.PermissionMode); err != nil {
+		return Info{}, err
+	}
+	now := m.o.Now()
+	rec := store.Session{ID: newID("s-"), Agent: o.Agent, Cwd: o.Cwd, Model: o.Model, PermissionMode: o.PermissionMode,
+		AgentSessionID: resumeID, Status: string(Active), CreatedAt: now, UpdatedAt: now, LastActivity: now,
+		Title: title(o.Prompt)}
+	if resumedFrom != "" {
+		rec.Meta, _ = json.Marshal(map[string]string{"resumedFrom": resumedFrom})
+	}
+	rec, err := m.o.Recorder.CreateSession(ctx, rec)
+	if err != nil {
+		return Info{}, err
+	}
+	l, _, err := m.ensureLive(rec.ID)
+	if err != nil {
+		return Info{}, err
+	}
+	if !l.adapter.PerTurn() {
+		l.mu.Lock()
+		err := m.startLocked(l, nil)
+		l.mu.Unlock()
+		if err != nil {
+			// Nothing ran: the session would only be a dead entry in the list.
+			if derr := m.Delete(ctx, rec.ID); derr != nil {
+				m.log.Warn("cannot remove a session whose agent did not start", "session", rec.ID, "err", derr)
+			}
+			return Info{}, err
+		}
+	}
+	if o.Prompt != "" {
+		if _, err := m.Send(ctx, rec.ID, o.Prompt); err != nil {
+			return m.info(rec), err
+		}
+	}
+	return m.Get(ctx, rec.ID)
+}
+
+func title(prompt string) string {
+	t := strings.TrimSpace(strings.SplitN(prompt, "\n", 2)[0])
+	if r := []rune(t); len(r) > 80 {
+		t = string(r[:80]) + "…"
+	}
+	return t
+}
+
+// stopProcess stops the agent and waits for it to be reaped (or ctx).
+func (m *Manager) stopProcess(ctx context.Context, l *live) error {
+	l.mu.Lock()
+	l.stopping = true
+	p := l.proc
+	l.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	p.Stop()
+	select {
+	case <-p.Done():
+		return nil
+	case <-ctx.Done():
+		p.Kill()
+		return ctx.Err()
+	}
+}
+
+// Stop ends a session for good: its agent is stopped, a running turn ends
+// as killed, pending requests expire, the status becomes terminated.
+func (m *Manager) Stop(ctx context.Context, id string) error {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
+	l, _, err := m.ensureLive(id)
+	if err != nil {
+		return err
+	}
+	if err := m.stopProcess(ctx, l); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.proc, l.conn, l.retiring = nil, nil, false
+	m.applyTurnLocked(l, inUserStop{})
+	l.stopping = false
+	return nil
+}
+
+// Resume makes a session usable again. A session that is not terminated
+// gets its agent process back (resuming the agent's own conversation) and
+// leaves error/interrupted for idle. A terminated session is final: Resume
+// creates a new session continuing the same agent conversation.
+func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
+	l, rec, err := m.ensureLive(id)
+	if err != nil {
+		return Info{}, err
+	}
+	l.mu.Lock()
+	if l.status == Terminated {
+		l.mu.Unlock()
+		return m.create(ctx, CreateOptions{Agent: rec.Agent, Cwd: rec.Cwd, Model: rec.Model, PermissionMode: rec.PermissionMode},
+			rec.AgentSessionID, id)
+	}
+	var serr error
+	if !l.adapter.PerTurn() {
+		serr = m.startLocked(l, nil)
+	}
+	if serr == nil && (l.status == Error || l.status == Interrupted) && l.turn == "" {
+		m.setStatusLocked(l, Idle, "resumed")
+	}
+	l.mu.Unlock()
+	if serr != nil {
+		return Info{}, serr
+	}
+	return m.Get(ctx, id)
+}
+
+// Delete stops a session's agent and deletes the session with its events,
+// runs and permission records.
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
+	if _, err := m.o.Recorder.GetSession(id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("session %q: %w", id, ErrNotFound)
+		}
+		return err
+	}
+	if l, ok := m.get(id); ok {
+		if err := m.stopProcess(ctx, l); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.perms.drain()
+		for rid, stop := range l.permStop {
+			stop()
+			delete(l.permStop, rid)
+		}
+		l.mu.Unlock()
+		m.mu.Lock()
+		delete(m.live, id)
+		m.mu.Unlock()
+	}
+	return m.o.Recorder.DeleteSession(ctx, id)
+}

@@ -1,0 +1,166 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/corral-dev/corral/agent"
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/store"
+	"github.com/corral-dev/corral/supervise"
+)
+
+// Send starts a turn with text and returns its run id. The session must
+// not be running a turn already (ErrConflict) nor be terminated.
+func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
+	l, rec, err := m.ensureLive(id)
+	if err != nil {
+		return "", err
+	}
+	if rec.Title == "" && rec.Status != string(Terminated) {
+		// A session created without a prompt is named after its first message.
+		m.record("set the session title", id, m.o.Recorder.QueueUpdateSession(id, func(s *store.Session) error {
+			if s.Title == "" {
+				s.Title = title(text)
+			}
+			return nil
+		}))
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.proc; p != nil && l.turn == "" && (l.retiring || l.adapter.PerTurn()) {
+		// The agent is exiting: the previous turn of a per-turn agent
+		// ended with the agent's own report and the session already shows
+		// idle (Gemini takes a moment after its result line), or the agent
+		// was stopped (idle cleanup, the idle check of a turn) and the
+		// message must not go to it. Wait for the exit, bounded, then
+		// start a fresh agent, rather than refuse a message the UI offered.
+		wait := exitWait(l.retiring, m.o.StopGrace)
+		l.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-p.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		l.mu.Lock()
+		if l.proc == p && isDone(p) {
+			// Its run.exited is on the way; HandleProcessEvent ignores it
+			// once another process is current.
+			l.proc, l.conn, l.retiring = nil, nil, false
+		}
+	}
+	exiting := (l.adapter.PerTurn() && l.proc != nil) || l.retiring
+	if err := sendBlock(m.turnStateLocked(l), id, exiting); err != nil {
+		return "", err
+	}
+	return m.beginTurnLocked(l, text)
+}
+
+// beginTurnLocked starts a turn: the agent process (a per-turn agent's
+// carries the turn), the turn's run and its run.started, the idle check,
+// the status, the message count, and the text to a persistent agent.
+func (m *Manager) beginTurnLocked(l *live, text string) (string, error) {
+	var turn *agent.Turn
+	if l.adapter.PerTurn() {
+		turn = &agent.Turn{Text: text}
+	}
+	if err := m.startLocked(l, turn); err != nil {
+		m.setStatusLocked(l, Error, err.Error())
+		return "", err
+	}
+	runID := newID("r-")
+	if err := m.o.Recorder.QueueCreateRun(store.Run{ID: runID, SessionID: l.id, ProcessID: l.proc.ID()}); err != nil {
+		return "", err
+	}
+	l.turn, l.newAgentID = runID, ""
+	l.lostAtStart = m.o.Recorder.LostEvents(l.id)
+	l.lastActivity.Store(m.o.Now().UnixNano())
+	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})
+	ev.SessionID, ev.RunID, ev.ProcessID, ev.Time = l.id, runID, l.proc.ID(), m.o.Now()
+	m.append(ev)
+	if l.turnIdle > 0 {
+		l.idleStop = m.o.AfterFunc(l.turnIdle, func() { m.checkTurnIdle(l, runID) })
+	}
+	m.setStatusLocked(l, Processing, "")
+	m.record("count the message", l.id, m.o.Recorder.QueueAddUsage(l.id, store.Usage{Messages: 1}))
+	if turn == nil {
+		if err := l.conn.SendUserTurn(text); err != nil {
+			m.endTurnLocked(l, "crashed", Error, "cannot write to the agent: "+err.Error())
+			return runID, fmt.Errorf("%w: cannot write to the agent: %v", ErrConflict, err)
+		}
+	}
+	return runID, nil
+}
+
+// checkTurnIdle is the idle check of turn run (see decideIdle): a turn
+// whose agent printed nothing for the idle timeout ends with an
+// idle_timeout error event and its run.exited (reason "timeout"), the
+// session goes to error, and the agent is stopped (its in-flight request
+// is abandoned; the next message starts it again, resuming its
+// conversation). An agent that never reports the result of a call it
+// started (Gemini's ACP mode after a rejection) leaves that turn without
+// the check.
+func (m *Manager) checkTurnIdle(l *live, run string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.turn != run {
+		return
+	}
+	l.idleStop = nil
+	m.applyTurnLocked(l, inIdleCheck{Run: run})
+}
+
+// perTurnExitWait bounds how long Send waits for the process of a per-turn
+// agent's finished turn to exit.
+const perTurnExitWait = 10 * time.Second
+
+// exitWait is how long Send waits for an exiting agent: a stopped
+// (retiring) one may take its whole stop grace (0: the supervisor's
+// default) before it is killed, and then some.
+func exitWait(retiring bool, grace time.Duration) time.Duration {
+	if !retiring {
+		return perTurnExitWait
+	}
+	if grace <= 0 {
+		grace = supervise.DefaultStopGrace
+	}
+	return grace + perTurnExitWait
+}
+
+func isDone(p Proc) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// Interrupt cuts the running turn short. The agent ends the turn itself
+// (its terminal event says interrupted); an agent that cannot be
+// interrupted in band gets SIGINT.
+func (m *Manager) Interrupt(_ context.Context, id string) error {
+	l, _, err := m.ensureLive(id)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.turn == "" || l.conn == nil {
+		return fmt.Errorf("%w: session %s has no turn running", ErrConflict, id)
+	}
+	l.interrupting = true
+	err = l.conn.Interrupt()
+	switch {
+	case errors.Is(err, agent.ErrSignalRequired):
+		return l.proc.Signal(os.Interrupt)
+	case errors.Is(err, agent.ErrNotReady):
+		l.interrupting = false
+		return fmt.Errorf("%w: the agent is still starting; interrupt again in a moment", ErrConflict)
+	}
+	return err
+}
