@@ -15,30 +15,14 @@ import (
 	"time"
 )
 
-// CLISpec describes an agent CLI corral knows how to find and install.
+// CLISpec describes an agent CLI corral knows how to find and install (a
+// built-in agent's is its Entry.CLI).
 type CLISpec struct {
-	Name    string // adapter name: claude, codex, gemini
+	Name    string // agent name: claude, codex, gemini
 	Command string // executable name
 	Package string // npm package
 	// Tested is the version the adapter was verified against.
 	Tested string
-}
-
-// KnownCLIs are the agent CLIs with built-in adapters.
-var KnownCLIs = []CLISpec{
-	{Name: "claude", Command: "claude", Package: "@anthropic-ai/claude-code", Tested: "2.1.197"},
-	{Name: "codex", Command: "codex", Package: "@openai/codex", Tested: "0.171.0"},
-	{Name: "gemini", Command: "gemini", Package: "@google/gemini-cli", Tested: "0.61.0"},
-}
-
-// LookupCLI returns the known spec of name.
-func LookupCLI(name string) (CLISpec, bool) {
-	for _, s := range KnownCLIs {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return CLISpec{}, false
 }
 
 // InstallHint is the command that installs spec.
@@ -308,16 +292,30 @@ func ParseVersion(out string) string {
 	return versionRE.FindString(out)
 }
 
-func (d *Discoverer) withVersion(ctx context.Context, f Found) Found {
+// Version runs `path --version` (bounded by VersionTimeout) and returns
+// the semantic version in its output, or the output's first line when it
+// holds none.
+func (d *Discoverer) Version(ctx context.Context, path string) (string, error) {
 	timeout := d.VersionTimeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if out, err := d.run(ctx, f.Path, "--version"); err == nil {
-		f.Version = ParseVersion(string(out))
+	out, err := d.run(ctx, path, "--version")
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %w", filepath.Base(path), err)
 	}
+	if v := ParseVersion(string(out)); v != "" {
+		return v, nil
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return line, nil
+}
+
+// withVersion fills f.Version; a version that cannot be read stays empty.
+func (d *Discoverer) withVersion(ctx context.Context, f Found) Found {
+	f.Version, _ = d.Version(ctx, f.Path)
 	return f
 }
 
@@ -328,11 +326,15 @@ type Result struct {
 	Err   error // a *NotFoundError when missing
 }
 
-// FindAll looks for each spec (KnownCLIs when specs is empty), in order.
-// The login shell runs at most once for all of them.
+// FindAll looks for each spec (the built-in agents' CLIs when specs is
+// empty), in order. The login shell runs at most once for all of them.
 func (d *Discoverer) FindAll(ctx context.Context, specs ...CLISpec) []Result {
 	if len(specs) == 0 {
-		specs = KnownCLIs
+		for _, e := range registry {
+			if e.Builtin {
+				specs = append(specs, e.CLI)
+			}
+		}
 	}
 	out := make([]Result, 0, len(specs))
 	for _, s := range specs {

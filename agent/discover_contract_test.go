@@ -26,7 +26,8 @@ func TestDiscoverContractRealCLIs(t *testing.T) {
 		return os.Getenv(k)
 	}}
 	for _, c := range clis {
-		spec, _ := agent.LookupCLI(c.Name)
+		e, _ := agent.Lookup(c.Name)
+		spec := e.CLI
 		if spec.Tested != c.Version {
 			t.Errorf("%s: adapter tested with %s, clitest pins %s", c.Name, spec.Tested, c.Version)
 		}

@@ -49,7 +49,7 @@ func TestDiscoverOnPATH(t *testing.T) {
 	want := fakeExe(t, bin, "codex")
 	var calls atomic.Int32
 	d := fakeDiscoverer(t, map[string]string{"PATH": "relative/dir:" + bin, "SHELL": "/bin/sh"}, "", &calls)
-	spec, _ := LookupCLI("codex")
+	spec := builtinCLI(t, "codex")
 	f, err := d.Find(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestDiscoverLoginShellPATHIsCached(t *testing.T) {
 	want := fakeExe(t, shellBin, "claude")
 	var calls atomic.Int32
 	d := fakeDiscoverer(t, map[string]string{"PATH": t.TempDir(), "SHELL": "/bin/zsh"}, "/usr/bin:"+shellBin, &calls)
-	spec, _ := LookupCLI("claude")
+	spec := builtinCLI(t, "claude")
 	for i := 0; i < 2; i++ {
 		f, err := d.Find(context.Background(), spec)
 		if err != nil || f.Path != want || f.Source != "login-shell PATH" {
@@ -84,7 +84,7 @@ func TestDiscoverUsualPlaces(t *testing.T) {
 	d := fakeDiscoverer(t, map[string]string{"PATH": t.TempDir()}, "", &calls)
 	old := fakeExe(t, filepath.Join(d.Home, ".nvm", "versions", "node", "v18.0.0", "bin"), "gemini")
 	newer := fakeExe(t, filepath.Join(d.Home, ".nvm", "versions", "node", "v20.1.0", "bin"), "gemini")
-	spec, _ := LookupCLI("gemini")
+	spec := builtinCLI(t, "gemini")
 	f, err := d.Find(context.Background(), spec)
 	if err != nil || f.Path != newer || f.Source != "nvm" {
 		t.Fatalf("%+v %v (old %s)", f, err, old)
@@ -104,7 +104,7 @@ func TestDiscoverNotFoundSaysWhereAndHow(t *testing.T) {
 	}
 	nonExec := filepath.Join(d.Home, ".local", "bin", "codex")
 	os.WriteFile(nonExec, []byte("x"), 0o644) // not executable: must not count
-	spec, _ := LookupCLI("codex")
+	spec := builtinCLI(t, "codex")
 	_, err := d.Find(context.Background(), spec)
 	var nf *NotFoundError
 	if !errors.As(err, &nf) || !errors.Is(err, ErrNotFound) {
@@ -143,7 +143,7 @@ func TestDiscoverFindAll(t *testing.T) {
 	var calls atomic.Int32
 	d := fakeDiscoverer(t, map[string]string{"PATH": bin, "SHELL": "/bin/sh"}, "", &calls)
 	res := d.FindAll(context.Background())
-	if len(res) != len(KnownCLIs) || res[0].Err != nil || res[0].Found.Version != "1.2.3" {
+	if len(res) != len(BuiltinNames()) || res[0].Err != nil || res[0].Found.Version != "1.2.3" {
 		t.Fatalf("%+v", res)
 	}
 	for _, r := range res[1:] {

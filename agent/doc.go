@@ -1,6 +1,9 @@
 // Package agent holds one adapter per agent CLI family (Claude Code, Codex,
 // Gemini CLI, any ACP agent, and a generic JSON-lines or plain-text
-// program) and the discovery of installed CLIs.
+// program), the registry of what corral knows about each agent (Entry:
+// display name, protocol, permission modes, credentials, the built-in
+// CLI's install hint and tested version, the adapter constructor; see
+// Lookup and Resolve) and the discovery of installed CLIs (Discoverer).
 //
 // # The seam with the process layer
 //

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"reflect"
 	"testing"
-
-	"github.com/corral-dev/corral/config"
 )
 
 func TestAgentEnv(t *testing.T) {
@@ -15,19 +13,19 @@ func TestAgentEnv(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		agent config.Agent
+		agent Agent
 		want  []string
 	}{
-		{"base only", config.Agent{}, []string{"HOME=/home/u", "PATH=/usr/local/bin:/usr/bin"}},
-		{"pass_env and env", config.Agent{PassEnv: []string{"ANTHROPIC_API_KEY", "NOPE"}, Env: map[string]string{"ANTHROPIC_BASE_URL": "http://127.0.0.1:1"}},
+		{"base only", Agent{}, []string{"HOME=/home/u", "PATH=/usr/local/bin:/usr/bin"}},
+		{"pass_env and env", Agent{PassEnv: []string{"ANTHROPIC_API_KEY", "NOPE"}, Env: map[string]string{"ANTHROPIC_BASE_URL": "http://127.0.0.1:1"}},
 			[]string{"ANTHROPIC_API_KEY=sk", "ANTHROPIC_BASE_URL=http://127.0.0.1:1", "HOME=/home/u", "PATH=/usr/local/bin:/usr/bin"}},
-		{"prefix", config.Agent{PassEnv: []string{"ANTHROPIC_*"}},
+		{"prefix", Agent{PassEnv: []string{"ANTHROPIC_*"}},
 			[]string{"ANTHROPIC_API_KEY=sk", "ANTHROPIC_LOG=debug", "HOME=/home/u", "PATH=/usr/local/bin:/usr/bin"}},
-		{"prefix never selects injection keys", config.Agent{PassEnv: []string{"LD_*", "NODE_*"}},
+		{"prefix never selects injection keys", Agent{PassEnv: []string{"LD_*", "NODE_*"}},
 			[]string{"HOME=/home/u", "PATH=/usr/local/bin:/usr/bin"}},
-		{"named injection key is the opt-in", config.Agent{PassEnv: []string{"NODE_OPTIONS"}},
+		{"named injection key is the opt-in", Agent{PassEnv: []string{"NODE_OPTIONS"}},
 			[]string{"HOME=/home/u", "NODE_OPTIONS=--require x", "PATH=/usr/local/bin:/usr/bin"}},
-		{"env overrides", config.Agent{PassEnv: []string{"ANTHROPIC_LOG"}, Env: map[string]string{"ANTHROPIC_LOG": "error", "PATH": "/opt/bin"}},
+		{"env overrides", Agent{PassEnv: []string{"ANTHROPIC_LOG"}, Env: map[string]string{"ANTHROPIC_LOG": "error", "PATH": "/opt/bin"}},
 			[]string{"ANTHROPIC_LOG=error", "HOME=/home/u", "PATH=/opt/bin"}},
 	}
 	for _, tt := range tests {

@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
-
-	"github.com/corral-dev/corral/config"
 )
 
 // argSpec is one compiled positional entry.
@@ -48,7 +46,7 @@ func CompileAnchored(validator string) (*regexp.Regexp, error) {
 	return regexp.Compile(whole.String())
 }
 
-func compileArgs(c config.Capability) (argMatcher, error) {
+func compileArgs(c Capability) (argMatcher, error) {
 	m := argMatcher{}
 	for i, a := range c.Args {
 		if a.Fixed() {

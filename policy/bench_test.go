@@ -40,7 +40,7 @@ func benchPolicy(b *testing.B, sink func(event.Event)) (*Policy, *fixture) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if n := len(p.ListCapabilities()) - len(BuiltinAgents); n != 20 {
+	if n := len(p.ListCapabilities()) - len(testBuiltinAgents); n != 20 {
 		b.Fatalf("%d capabilities, want 20", n)
 	}
 	return p, f

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/corral-dev/corral/config"
 )
 
 // injectionNames are variables that make a dynamic loader, an interpreter,
@@ -110,7 +108,8 @@ func collectPassEnv(env []string, patterns []envPattern, lookup func(string) (st
 // variable of corral's environment reaches the agent. A pass_env prefix
 // ("ANTHROPIC_*") never selects a loader-injection variable; naming one in
 // full (in env or pass_env) is the explicit opt-in. The result is sorted.
-func AgentEnv(agent config.Agent, parent []string) []string {
+func AgentEnv(src AgentSource, parent []string) []string {
+	agent := src.PolicyAgent()
 	idx := make(map[string]string, len(parent))
 	for _, kv := range parent {
 		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
@@ -156,7 +155,7 @@ type envPlan struct {
 	passNames map[string]bool // envKey of exact pass_env names
 }
 
-func compileEnv(c config.Capability) (envPlan, error) {
+func compileEnv(c Capability) (envPlan, error) {
 	p := envPlan{
 		fixedVals: map[string]string{},
 		caller:    map[string]bool{},

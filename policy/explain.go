@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
 )
 
@@ -89,9 +88,9 @@ func quoteList(args []string) string {
 
 func describeLimits(l Limits) string {
 	parts := []string{
-		"max_output=" + config.FormatSize(l.MaxOutput),
-		"max_stream_output=" + config.FormatSize(l.MaxStreamOutput),
-		"max_line=" + config.FormatSize(l.MaxLine),
+		"max_output=" + FormatSize(l.MaxOutput),
+		"max_stream_output=" + FormatSize(l.MaxStreamOutput),
+		"max_line=" + FormatSize(l.MaxLine),
 	}
 	if l.Timeout > 0 {
 		parts = append(parts, "timeout="+l.Timeout.String())

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
 	"go.uber.org/goleak"
 )
@@ -84,13 +83,10 @@ func (f *fixture) expand(s string) string {
 	return r.Replace(s)
 }
 
-func (f *fixture) config(t testing.TB, toml string) *config.Config {
+// config returns the rules of toml with the fixture's paths expanded.
+func (f *fixture) config(t testing.TB, toml string) Rules {
 	t.Helper()
-	cfg, err := config.Parse([]byte(f.expand(toml)), "test.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return testRules(t, f.expand(toml))
 }
 
 // recorder collects audit events.

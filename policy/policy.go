@@ -1,24 +1,3 @@
-// Package policy decides, for every process corral starts, whether it may
-// run and exactly how: which absolute program, which argv, in which
-// directory, with which environment and under which limits.
-//
-// Capabilities come from the configuration (`[[capability]]`, see package
-// config) and are compiled once by New: validators are compiled as anchored
-// RE2 expressions, programs are resolved to absolute paths (a PATH name
-// through corral's PATH, never relative to the working directory; a sidecar
-// by target triple), sha256 pins are verified and cwd roots have their
-// symlinks resolved. Check then answers a Request with either a Resolved
-// value, which is everything the supervisor needs to start the child, or a
-// *Denied naming the rule that refused.
-//
-// The rules are chosen so that the known ways around Tauri's shell scope do
-// not work: arguments are never silently dropped, supplied or overridden;
-// validators always match the whole argument; the child environment starts
-// empty; the working directory is checked after symlinks are resolved; and
-// processes can be written to or killed only by their owner (see Registry).
-//
-// Every decision is reported to an injected sink as an event.PolicyDecision
-// event.
 package policy
 
 import (
@@ -29,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
 )
 
@@ -43,10 +21,6 @@ const (
 // AgentPrefix names the capability an agent launch is checked against:
 // "agent:claude". Capability names cannot contain ':' so the two never clash.
 const AgentPrefix = "agent:"
-
-// BuiltinAgents are checked as "agent:NAME" even when the config file has
-// no [agents.NAME] table; they run the CLI of that name found on PATH.
-var BuiltinAgents = []string{"claude", "codex", "gemini"}
 
 // RuleAllow is the rule recorded for an allowed decision.
 const RuleAllow = "allow"
@@ -66,7 +40,7 @@ type Options struct {
 	// Path is the PATH used to resolve program names. Default: PATH from
 	// Environ.
 	Path string
-	// SidecarDir overrides config.Policy.SidecarDir.
+	// SidecarDir overrides Rules.SidecarDir.
 	SidecarDir string
 	// ExecutableDir is where corral's binary lives, searched for sidecars
 	// after SidecarDir. Default: the directory of os.Executable with
@@ -158,21 +132,24 @@ type capability struct {
 	args        argMatcher
 	anyArgs     bool // agents: the adapter builds argv
 	env         envPlan
-	agent       *config.Agent
+	agent       *Agent
 	roots       []root
 	anyCwd      bool // agents: any absolute existing directory
 	limits      Limits
-	cfg         config.Capability
+	cfg         Capability
 	live        atomic.Int64
 }
 
-// New compiles cfg. It fails on anything that makes a capability
+// New compiles the rules of src (a Rules value, or a loaded configuration;
+// nil means no rules). It fails on anything that makes a capability
 // ambiguous (a bad validator, a variable listed in two places, limits that
-// contradict each other); with Options.Strict it also fails when a program
-// cannot be resolved.
-func New(cfg *config.Config, opts Options) (*Policy, error) {
-	if cfg == nil {
-		cfg = &config.Config{}
+// contradict each other); with Options.Strict it also fails when the
+// program of a capability or of an agent in Rules.Agents cannot be
+// resolved.
+func New(src RuleSource, opts Options) (*Policy, error) {
+	var rules Rules
+	if src != nil {
+		rules = src.PolicyRules()
 	}
 	p := &Policy{caps: map[string]*capability{}, sink: opts.Sink, environ: opts.Environ, lookupEnv: opts.LookupEnv, now: opts.Now}
 	if p.environ == nil {
@@ -203,7 +180,7 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	}
 	sd := opts.SidecarDir
 	if sd == "" {
-		sd = cfg.Policy.SidecarDir
+		sd = rules.SidecarDir
 	}
 	if sd != "" {
 		res.sidecarDir = append(res.sidecarDir, sd)
@@ -216,19 +193,19 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 		res.sidecarDir = append(res.sidecarDir, ed)
 	}
 
-	for _, cc := range cfg.Capabilities {
-		c, err := p.compile(cc, cfg.Limits, res, opts.Strict)
+	for _, cc := range rules.Capabilities {
+		c, err := p.compile(cc, rules.Defaults, res, opts.Strict)
 		if err != nil {
 			return nil, err
 		}
 		p.caps[c.name] = c
 		p.order = append(p.order, c)
 	}
-	agents := map[string]config.Agent{}
-	for _, name := range BuiltinAgents {
-		agents[name] = config.Agent{Command: name, Protocol: name}
+	agents := map[string]Agent{}
+	for _, name := range rules.BuiltinAgents {
+		agents[name] = Agent{Command: name}
 	}
-	for name, a := range cfg.Agents {
+	for name, a := range rules.Agents {
 		agents[name] = a
 	}
 	names := make([]string, 0, len(agents))
@@ -237,9 +214,9 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		_, configured := cfg.Agents[name]
+		_, configured := rules.Agents[name]
 		// A built-in agent that is not installed must not stop corral.
-		c, err := p.compileAgent(name, agents[name], cfg.Limits, res, opts.Strict && configured)
+		c, err := p.compileAgent(name, agents[name], rules.Defaults, res, opts.Strict && configured)
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +226,7 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	return p, nil
 }
 
-func (p *Policy) compile(cc config.Capability, defaults config.Limits, res *resolver, strict bool) (*capability, error) {
+func (p *Policy) compile(cc Capability, defaults Limits, res *resolver, strict bool) (*capability, error) {
 	if strings.Contains(cc.Name, ":") || cc.Name == "" {
 		return nil, fmt.Errorf("policy: capability name %q must not be empty or contain ':'", cc.Name)
 	}
@@ -274,11 +251,11 @@ func (p *Policy) compile(cc config.Capability, defaults config.Limits, res *reso
 	return c, nil
 }
 
-func (p *Policy) compileAgent(name string, a config.Agent, defaults config.Limits, res *resolver, strict bool) (*capability, error) {
+func (p *Policy) compileAgent(name string, a Agent, defaults Limits, res *resolver, strict bool) (*capability, error) {
 	agent := a
 	c := &capability{name: AgentPrefix + name, kind: "agent", spec: a.Command, agent: &agent, anyArgs: true, anyCwd: true}
 	var err error
-	if c.limits, err = mergeLimits(c.name, config.Capability{}, defaults); err != nil {
+	if c.limits, err = mergeLimits(c.name, Capability{}, defaults); err != nil {
 		return nil, err
 	}
 	if err := p.resolveProgram(c, a.Command, "", res, strict); err != nil {
@@ -304,7 +281,7 @@ func (p *Policy) resolveProgram(c *capability, program, sha string, res *resolve
 	return nil
 }
 
-func mergeLimits(name string, c config.Capability, d config.Limits) (Limits, error) {
+func mergeLimits(name string, c Capability, d Limits) (Limits, error) {
 	pick64 := func(v, def, builtin int64) int64 {
 		if v > 0 {
 			return v
@@ -333,11 +310,11 @@ func mergeLimits(name string, c config.Capability, d config.Limits) (Limits, err
 	l.MaxLine = pick64(c.MaxLine, d.MaxLine, min(DefaultMaxLine, l.MaxStreamOutput))
 	if l.MaxStreamOutput > l.MaxOutput {
 		return l, fmt.Errorf("policy: capability %q: max_stream_output (%s) exceeds max_output (%s)", name,
-			config.FormatSize(l.MaxStreamOutput), config.FormatSize(l.MaxOutput))
+			FormatSize(l.MaxStreamOutput), FormatSize(l.MaxOutput))
 	}
 	if l.MaxLine > l.MaxStreamOutput {
 		return l, fmt.Errorf("policy: capability %q: max_line (%s) exceeds max_stream_output (%s)", name,
-			config.FormatSize(l.MaxLine), config.FormatSize(l.MaxStreamOutput))
+			FormatSize(l.MaxLine), FormatSize(l.MaxStreamOutput))
 	}
 	return l, nil
 }

@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/policy"
 	"github.com/corral-dev/corral/proc"
@@ -214,9 +213,9 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 // wrote past an output cap: otherwise its output would just end mid-line.
 func outputLimitMessage(capName, limit string, l policy.Limits) string {
 	name, stream, _ := strings.Cut(limit, ":")
-	allowed := fmt.Sprintf("%s of output (max_output, stdout and stderr together)", config.FormatSize(l.MaxOutput))
+	allowed := fmt.Sprintf("%s of output (max_output, stdout and stderr together)", policy.FormatSize(l.MaxOutput))
 	if name == supervise.LimitMaxStreamOutput {
-		allowed = fmt.Sprintf("%s on %s (max_stream_output)", config.FormatSize(l.MaxStreamOutput), stream)
+		allowed = fmt.Sprintf("%s on %s (max_stream_output)", policy.FormatSize(l.MaxStreamOutput), stream)
 	}
 	return fmt.Sprintf("corral: output limit reached: capability %q allows %s; the command was stopped and the rest of its output discarded\n",
 		capName, allowed)

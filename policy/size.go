@@ -1,4 +1,4 @@
-package config
+package policy
 
 import (
 	"fmt"
@@ -29,7 +29,8 @@ var sizeUnits = map[string]float64{
 	"tib": 1 << 40,
 }
 
-// ParseSize parses a byte size such as "64MiB", "1.5 GB", "512k" or "4096".
+// ParseSize parses a byte size as a limit is written (the configuration's
+// max_output and friends): "64MiB", "1.5 GB", "512k" or "4096".
 // Units are case-insensitive. The result is rounded down to a whole number
 // of bytes. Negative sizes, unknown units and values that do not fit in an
 // int64 are errors.
