@@ -95,13 +95,6 @@ timeout = "1m"
 	}
 }
 
-// policy.BuiltinAgents is kept for callers not yet moved to the registry;
-// it must not drift from it.
-func TestDeprecatedBuiltinAgentsMatchTheRegistry(t *testing.T) {
-	if !reflect.DeepEqual(policy.BuiltinAgents, agent.BuiltinNames()) {
-		t.Errorf("policy.BuiltinAgents %v, registry %v", policy.BuiltinAgents, agent.BuiltinNames())
-	}
-}
 
 // The protocol of an agent table is checked against the registry, with
 // its typed error.

@@ -10,15 +10,14 @@ import (
 	"github.com/corral-dev/corral/policy"
 )
 
-// DefaultAdapters returns the built-in adapters by protocol.
+// DefaultAdapters returns the adapters of every protocol in the agent
+// registry, by protocol.
 func DefaultAdapters() map[string]agent.Adapter {
-	return map[string]agent.Adapter{
-		"claude": agent.Claude{}, "codex": agent.Codex{}, "gemini": agent.Gemini{}, "acp": agent.ACP{},
-		// A JSONL program speaks corral's events (turn.completed included)
-		// and keeps running; a plain-text program runs once per turn, which
-		// is the only way its turns can end.
-		"jsonl": agent.Generic{JSONL: true}, "text": agent.Generic{PerTurnMode: true},
+	m := map[string]agent.Adapter{}
+	for _, e := range agent.Entries() {
+		m[e.Protocol] = e.Adapter("")
 	}
+	return m
 }
 
 func (m *Manager) agentConfig(name string) (config.Agent, bool) {
@@ -31,10 +30,8 @@ func (m *Manager) agentConfig(name string) (config.Agent, bool) {
 		}
 		return withDefaultEnv(a), true
 	}
-	for _, b := range policy.BuiltinAgents {
-		if b == name {
-			return withDefaultEnv(config.Agent{Command: name, Protocol: name}), true
-		}
+	if e, ok := agent.Lookup(name); ok && e.Builtin {
+		return withDefaultEnv(config.Agent{Command: name, Protocol: name}), true
 	}
 	return config.Agent{}, false
 }
@@ -61,38 +58,20 @@ func (m *Manager) Agents(ctx context.Context) ([]AgentInfo, error) {
 		}
 		name := strings.TrimPrefix(c.Name, policy.AgentPrefix)
 		cfg, _ := m.agentConfig(name)
+		entry, _ := agent.Lookup(cfg.Protocol)
 		ai := AgentInfo{Name: name, Command: c.ProgramSpec, Protocol: cfg.Protocol, Path: c.Program, Status: "ok"}
 		if !c.Available {
 			ai.Status, ai.Message = "missing", c.Reason
-			ai.Install = installHint(cfg.Protocol)
+			ai.Install = entry.InstallHint()
 		}
 		if _, ok := m.o.Adapters[cfg.Protocol]; !ok {
 			ai.Status, ai.Message = "error", "protocol "+cfg.Protocol+" is not supported by this build"
 		}
-		switch cfg.Protocol {
-		case "claude":
-			ai.DisplayName = "Claude Code"
-		case "codex":
-			ai.DisplayName = "Codex"
-		case "gemini":
-			ai.DisplayName = "Gemini CLI"
-		}
+		ai.DisplayName = entry.Display
 		ai.PermissionModes = offeredModes(cfg)
 		out = append(out, ai)
 	}
 	return out, nil
-}
-
-func installHint(protocol string) string {
-	switch protocol {
-	case "claude":
-		return "npm install -g @anthropic-ai/claude-code"
-	case "codex":
-		return "npm install -g @openai/codex"
-	case "gemini":
-		return "npm install -g @google/gemini-cli"
-	}
-	return ""
 }
 
 // withDefaultEnv adds the variables an agent's CLI documents for its
