@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/stream"
 )
 
 // Claude is the adapter for Claude Code (the `claude` CLI), verified with
@@ -288,14 +289,14 @@ func (t *claudeTop) set(k, v []byte) {
 // Decode maps one line of Claude Code's stream-json output. The line is
 // validated and its top-level members located in one pass; only the
 // values an event needs are decoded.
-func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
-	if stream != Stdout || !looksJSON(line) {
-		c.em.nonJSON(stream, line, nil, emit)
+func (c *claudeConn) Decode(src Stream, line []byte, emit func(event.Event)) {
+	if src != Stdout || !looksJSON(line) {
+		c.em.nonJSON(src, line, nil, emit)
 		return
 	}
 	var t claudeTop
-	if !scanObject(line, t.set) {
-		c.em.nonJSON(stream, line, syntaxError(line), emit)
+	if stream.ScanObject(line, t.set) != nil {
+		c.em.nonJSON(src, line, syntaxError(line), emit)
 		return
 	}
 	t.line = line
@@ -338,8 +339,8 @@ func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) 
 			emit(em.ev(event.AgentOther, nil, line))
 		}
 	case "control_response":
-		if str(field(t.response, "subtype")) == "error" {
-			emit(em.ev(event.ErrorKind, ErrorData{Code: "control_error", Message: str(field(t.response, "error"))}, line))
+		if str(stream.Member(t.response, "subtype")) == "error" {
+			emit(em.ev(event.ErrorKind, ErrorData{Code: "control_error", Message: str(stream.Member(t.response, "error"))}, line))
 		} else {
 			emit(em.ev(event.AgentOther, nil, line))
 		}
@@ -381,7 +382,7 @@ func (c *claudeConn) decodeInit(t *claudeTop, emit func(event.Event)) {
 
 func (c *claudeConn) decodeStreamEvent(t *claudeTop, emit func(event.Event)) {
 	var evType, delta []byte
-	fields(t.event, func(k, v []byte) bool {
+	stream.Members(t.event, func(k, v []byte) bool {
 		switch string(k) {
 		case "type":
 			evType = v
@@ -392,7 +393,7 @@ func (c *claudeConn) decodeStreamEvent(t *claudeTop, emit func(event.Event)) {
 	})
 	if string(evType) == `"content_block_delta"` {
 		var dType, text []byte
-		fields(delta, func(k, v []byte) bool {
+		stream.Members(delta, func(k, v []byte) bool {
 			switch string(k) {
 			case "type":
 				dType = v
@@ -429,7 +430,7 @@ type claudeBlock struct {
 
 func parseBlock(v []byte) claudeBlock {
 	var b claudeBlock
-	fields(v, func(k, v []byte) bool {
+	stream.Members(v, func(k, v []byte) bool {
 		switch string(k) {
 		case "type":
 			b.typ = v
@@ -458,14 +459,14 @@ func parseBlock(v []byte) claudeBlock {
 // decodeAssistant maps an assistant line: Claude Code prints one per
 // content block, with the whole block.
 func (c *claudeConn) decodeAssistant(t *claudeTop, emit func(event.Event)) {
-	msgID := str(field(t.message, "id"))
+	msgID := str(stream.Member(t.message, "id"))
 	parent := str(t.parent)
 	errCode := str(t.errField)
 	if errCode == "authentication_failed" {
 		c.authFailed = true
 	}
 	rawLine := t.line
-	elems(field(t.message, "content"), func(v []byte) {
+	stream.Elements(stream.Member(t.message, "content"), func(v []byte) bool {
 		b := parseBlock(v)
 		var ev event.Event
 		switch str(b.typ) {
@@ -478,10 +479,11 @@ func (c *claudeConn) decodeAssistant(t *claudeTop, emit func(event.Event)) {
 		case "tool_use", "server_tool_use":
 			ev = c.em.ev(event.ToolCall, ToolCallData{ID: str(b.id), Name: str(b.name), Input: raw(b.input), ParentToolUseID: parent}, rawLine)
 		default:
-			return
+			return true
 		}
 		emit(ev)
 		rawLine = nil
+		return true
 	})
 	if rawLine != nil {
 		emit(c.em.ev(event.AgentOther, nil, t.line))
@@ -492,10 +494,10 @@ func (c *claudeConn) decodeAssistant(t *claudeTop, emit func(event.Event)) {
 // as "[Request interrupted by user]" (those stay agent.other).
 func (c *claudeConn) decodeUser(t *claudeTop, emit func(event.Event)) {
 	rawLine := t.line
-	elems(field(t.message, "content"), func(v []byte) {
+	stream.Elements(stream.Member(t.message, "content"), func(v []byte) bool {
 		b := parseBlock(v)
 		if str(b.typ) != "tool_result" {
-			return
+			return true
 		}
 		d := ToolResultData{ID: str(b.toolUseID), Output: blockText(b.content), IsError: b.isError}
 		if len(t.toolUseResult) > 0 && t.toolUseResult[0] == '{' {
@@ -503,6 +505,7 @@ func (c *claudeConn) decodeUser(t *claudeTop, emit func(event.Event)) {
 		}
 		emit(c.em.ev(event.ToolResult, d, rawLine))
 		rawLine = nil
+		return true
 	})
 	if rawLine != nil {
 		emit(c.em.ev(event.AgentOther, nil, t.line))
@@ -519,7 +522,7 @@ func blockText(v []byte) string {
 	}
 	var sb strings.Builder
 	n := 0
-	elems(v, func(e []byte) {
+	stream.Elements(v, func(e []byte) bool {
 		b := parseBlock(e)
 		if str(b.typ) == "text" {
 			if n > 0 {
@@ -528,6 +531,7 @@ func blockText(v []byte) string {
 			sb.WriteString(str(b.text))
 			n++
 		}
+		return true
 	})
 	return sb.String()
 }
@@ -546,7 +550,7 @@ func (c *claudeConn) decodeResult(t *claudeTop, emit func(event.Event)) {
 		NumTurns: int(integer(t.numTurns)), Models: raw(t.modelUsage),
 	}
 	u.CostUSD, u.ProcessCostUSD, c.costTotal = turnCost(c.costTotal, num(t.totalCost))
-	fields(t.usage, func(k, v []byte) bool {
+	stream.Members(t.usage, func(k, v []byte) bool {
 		switch string(k) {
 		case "input_tokens":
 			u.InputTokens = integer(v)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/stream"
 )
 
 // Codex is the adapter for OpenAI's Codex CLI through `codex app-server`,
@@ -263,14 +264,14 @@ type codexThread struct {
 // Decode maps one app-server line. The line is validated and its
 // members located in one pass; text deltas, the bulk of a stream, are
 // mapped without further decoding.
-func (c *codexConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
-	if stream != Stdout || !looksJSON(line) {
-		c.em.nonJSON(stream, line, nil, emit)
+func (c *codexConn) Decode(src Stream, line []byte, emit func(event.Event)) {
+	if src != Stdout || !looksJSON(line) {
+		c.em.nonJSON(src, line, nil, emit)
 		return
 	}
 	var m rpcMessage
 	var method []byte
-	ok := scanObject(line, func(k, v []byte) {
+	err := stream.ScanObject(line, func(k, v []byte) {
 		switch string(k) {
 		case "id":
 			m.ID = v
@@ -287,13 +288,13 @@ func (c *codexConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
 			}
 		}
 	})
-	if !ok {
-		c.em.nonJSON(stream, line, syntaxError(line), emit)
+	if err != nil {
+		c.em.nonJSON(src, line, syntaxError(line), emit)
 		return
 	}
 	if string(unq(method)) == "item/agentMessage/delta" {
 		var delta, itemID []byte
-		fields(m.Params, func(k, v []byte) bool {
+		stream.Members(m.Params, func(k, v []byte) bool {
 			switch string(k) {
 			case "delta":
 				delta = v
@@ -394,7 +395,7 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 			Type        string   `json:"type"`
 			ActiveFlags []string `json:"activeFlags"`
 		}
-		json.Unmarshal(field(params, "status"), &st) //nolint:errcheck // absent: empty status
+		json.Unmarshal(stream.Member(params, "status"), &st) //nolint:errcheck // absent: empty status
 		s := st.Type
 		if len(st.ActiveFlags) > 0 {
 			s += ":" + strings.Join(st.ActiveFlags, ",")
@@ -418,7 +419,7 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 		var r struct {
 			RequestID json.RawMessage `json:"requestId"`
 		}
-		r.RequestID = field(params, "requestId")
+		r.RequestID = stream.Member(params, "requestId")
 		key := idKey(r.RequestID)
 		c.rpc.mu.Lock()
 		_, had := c.pending[key]
@@ -634,7 +635,7 @@ func joinStrings(raw json.RawMessage) string {
 // parseCodexParams reads the members of a notification's params the
 // decoder uses, with the scanner (the line was validated).
 func parseCodexParams(b []byte, p *codexParams) {
-	fields(b, func(k, v []byte) bool {
+	stream.Members(b, func(k, v []byte) bool {
 		switch string(k) {
 		case "threadId":
 			p.ThreadID = str(v)
@@ -653,7 +654,7 @@ func parseCodexParams(b []byte, p *codexParams) {
 		case "turn":
 			if !isNull(v) {
 				t := &codexTurn{}
-				fields(v, func(k, v []byte) bool {
+				stream.Members(v, func(k, v []byte) bool {
 					switch string(k) {
 					case "id":
 						t.ID = str(v)
@@ -680,7 +681,7 @@ func parseCodexError(v []byte) *codexTurnError {
 		return nil
 	}
 	e := &codexTurnError{}
-	fields(v, func(k, v []byte) bool {
+	stream.Members(v, func(k, v []byte) bool {
 		switch string(k) {
 		case "message":
 			e.Message = str(v)
@@ -696,7 +697,7 @@ func parseCodexError(v []byte) *codexTurnError {
 
 func parseCodexItem(v []byte) *codexItem {
 	it := &codexItem{}
-	fields(v, func(k, v []byte) bool {
+	stream.Members(v, func(k, v []byte) bool {
 		switch string(k) {
 		case "type":
 			it.Type = str(v)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/stream"
 )
 
 // codexTokens is one breakdown of a Codex ThreadTokenUsage.
@@ -74,9 +75,9 @@ func (c *codexConn) ownTurnLocked(id string) {
 // restored total.
 func (c *codexConn) tokenUsage(params json.RawMessage, line []byte, emit func(event.Event)) {
 	var turn string
-	json.Unmarshal(field(params, "turnId"), &turn) //nolint:errcheck // absent: no turn of ours
+	json.Unmarshal(stream.Member(params, "turnId"), &turn) //nolint:errcheck // absent: no turn of ours
 	c.rpc.mu.Lock()
-	u, ok, next := codexUsage(field(params, "tokenUsage"), c.tokens, c.turns[turn])
+	u, ok, next := codexUsage(stream.Member(params, "tokenUsage"), c.tokens, c.turns[turn])
 	c.tokens = next
 	c.rpc.mu.Unlock()
 	if !ok {

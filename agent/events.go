@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/stream"
 )
 
 // Data shapes of the events adapters emit, one per kind. Fields an agent
@@ -223,15 +224,15 @@ func (e emitter) stdinBroken(err error, emit func(event.Event)) {
 
 // nonJSON emits a line that is not a JSON object: stderr, stdout text, or
 // a parse error when it looks like JSON but is not.
-func (e emitter) nonJSON(stream Stream, line []byte, perr error, emit func(event.Event)) {
+func (e emitter) nonJSON(src Stream, line []byte, perr error, emit func(event.Event)) {
 	text := string(line)
 	if !utf8.ValidString(text) {
 		text = string([]rune(text)) // replaces invalid bytes with U+FFFD
 	}
 	switch {
-	case stream == Stderr:
+	case src == Stderr:
 		emit(e.ev(event.Stderr, LineData{Text: text}, nil))
-	case perr != nil && validJSON(line):
+	case perr != nil && stream.Valid(line):
 		// Valid JSON of a shape this version does not know (a field
 		// of another type): keep it, like an unknown message type.
 		emit(e.ev(event.AgentOther, nil, line))
