@@ -72,7 +72,8 @@ func (c *claudeConn) decodeControlRequest(t *claudeTop, emit func(event.Event)) 
 		ToolUseID   string          `json:"tool_use_id"`
 		Suggestions json.RawMessage `json:"permission_suggestions"`
 	}
-	json.Unmarshal(t.request, &r) //nolint:errcheck // an unknown shape is answered below
+	// A request of another shape is still answered below.
+	defer c.em.unexpectedShape("control_request", decodeValue(t.request, &r), emit)
 	if r.Subtype == "can_use_tool" {
 		c.mu.Lock()
 		c.pending[l.RequestID] = claudePending{input: r.Input, suggestions: r.Suggestions}

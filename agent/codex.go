@@ -161,6 +161,7 @@ func (c *codexConn) Decode(src Stream, line []byte, emit func(event.Event)) {
 	}
 	var m rpcMessage
 	var method []byte
+	var errShape error
 	err := stream.ScanObject(line, func(k, v []byte) {
 		switch string(k) {
 		case "id":
@@ -174,7 +175,9 @@ func (c *codexConn) Decode(src Stream, line []byte, emit func(event.Event)) {
 		case "error":
 			if !isNull(v) {
 				m.Error = &rpcError{}
-				json.Unmarshal(v, m.Error) //nolint:errcheck // a malformed error keeps its zero fields
+				// A malformed error keeps its zero fields: the
+				// response is still an error response.
+				errShape = decodeValue(v, m.Error)
 			}
 		}
 	})
@@ -182,6 +185,7 @@ func (c *codexConn) Decode(src Stream, line []byte, emit func(event.Event)) {
 		c.em.nonJSON(src, line, syntaxError(line), emit)
 		return
 	}
+	defer func() { c.em.unexpectedShape("error", errShape, emit) }()
 	if string(unq(method)) == "item/agentMessage/delta" {
 		var delta, itemID []byte
 		stream.Members(m.Params, func(k, v []byte) bool {
@@ -229,7 +233,7 @@ func (c *codexConn) response(m *rpcMessage, line []byte, emit func(event.Event))
 			Cwd            string      `json:"cwd"`
 			ApprovalPolicy string      `json:"approvalPolicy"`
 		}
-		json.Unmarshal(m.Result, &r) //nolint:errcheck // missing fields stay empty
+		defer c.em.unexpectedShape(method+" result", decodeValue(m.Result, &r), emit)
 		emit(c.em.ev(event.AgentInit, InitData{
 			SessionID: r.Thread.ID, Model: r.Model, Cwd: r.Cwd,
 			PermissionMode: r.ApprovalPolicy, Version: r.Thread.CliVersion,
@@ -243,7 +247,7 @@ func (c *codexConn) response(m *rpcMessage, line []byte, emit func(event.Event))
 		var r struct {
 			Turn codexTurn `json:"turn"`
 		}
-		json.Unmarshal(m.Result, &r) //nolint:errcheck
+		defer c.em.unexpectedShape(method+" result", decodeValue(m.Result, &r), emit)
 		c.rpc.mu.Lock()
 		c.turnID = r.Turn.ID
 		c.ownTurnLocked(r.Turn.ID)

@@ -105,7 +105,7 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 			Type        string   `json:"type"`
 			ActiveFlags []string `json:"activeFlags"`
 		}
-		json.Unmarshal(stream.Member(params, "status"), &st) //nolint:errcheck // absent: empty status
+		defer c.em.unexpectedShape(m.Method+" status", decodeValue(stream.Member(params, "status"), &st), emit)
 		s := st.Type
 		if len(st.ActiveFlags) > 0 {
 			s += ":" + strings.Join(st.ActiveFlags, ",")

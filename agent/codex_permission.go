@@ -60,7 +60,7 @@ func (c *codexConn) RespondPermission(a PermissionAnswer) error {
 func (c *codexConn) serverRequest(m *rpcMessage, line []byte, emit func(event.Event)) {
 	key := idKey(m.ID)
 	var p codexParams
-	json.Unmarshal(m.Params, &p) //nolint:errcheck // fields stay empty
+	defer c.em.unexpectedShape(m.Method+" params", decodeValue(m.Params, &p), emit)
 	d := PermissionRequestData{RequestID: key, ToolUseID: p.ItemID, Description: p.Reason}
 	switch m.Method {
 	case "item/commandExecution/requestApproval", "execCommandApproval":

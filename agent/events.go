@@ -243,6 +243,27 @@ func (e emitter) nonJSON(src Stream, line []byte, perr error, emit func(event.Ev
 	}
 }
 
+// decodeValue decodes raw, a value taken from a validated line, into v.
+// An absent or null value leaves v as it is and is no error. A value of
+// another shape than v's fills what matches and returns the error.
+func decodeValue(raw []byte, v any) error {
+	if isNull(raw) {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// unexpectedShape emits, when err is not nil, an error event with code
+// "unexpected_shape": a value of a message this adapter knows was not of
+// the shape the protocol gives it (what names it). The fields it could
+// not give stay empty. Callers emit it after the line's own events (with
+// defer), so the first event of the line still carries the line as Raw.
+func (e emitter) unexpectedShape(what string, err error, emit func(event.Event)) {
+	if err != nil {
+		emit(e.ev(event.ErrorKind, ErrorData{Code: "unexpected_shape", Message: what + ": " + err.Error()}, nil))
+	}
+}
+
 // looksJSON reports whether a line is meant as a JSON object.
 func looksJSON(line []byte) bool {
 	for _, c := range line {
