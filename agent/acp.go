@@ -233,99 +233,117 @@ func (c *acpConn) response(m *rpcMessage, line []byte, emit func(event.Event)) {
 	}
 	switch method {
 	case "initialize":
-		var r struct {
-			AgentInfo struct {
-				Version string `json:"version"`
-			} `json:"agentInfo"`
-		}
-		json.Unmarshal(m.Result, &r) //nolint:errcheck // optional fields
-		emit(c.em.ev(event.AgentOther, nil, line))
-		c.rpc.mu.Lock()
-		c.version = r.AgentInfo.Version
-		params := map[string]any{"cwd": c.opts.Cwd, "mcpServers": []any{}}
-		method := "session/new"
-		if c.opts.ResumeID != "" {
-			method = "session/load"
-			params["sessionId"] = c.opts.ResumeID
-		}
-		_, err := c.rpc.call(method, params)
-		c.rpc.mu.Unlock()
-		c.em.stdinBroken(err, emit)
+		c.initialized(m, line, emit)
 	case "session/new", "session/load":
-		var r struct {
-			SessionID string `json:"sessionId"`
-			Models    struct {
-				CurrentModelID string `json:"currentModelId"`
-			} `json:"models"`
-			Modes struct {
-				CurrentModeID string `json:"currentModeId"`
-			} `json:"modes"`
-		}
-		json.Unmarshal(m.Result, &r) //nolint:errcheck
-		c.rpc.mu.Lock()
-		if r.SessionID == "" {
-			r.SessionID = c.opts.ResumeID // session/load answers without an id
-		}
-		c.sessionID = r.SessionID
-		init := InitData{SessionID: r.SessionID, Model: r.Models.CurrentModelID, Cwd: c.opts.Cwd, PermissionMode: r.Modes.CurrentModeID, Version: c.version}
-		var err error
-		if c.opts.PermissionMode != "" {
-			_, err = c.rpc.call("session/set_mode", map[string]any{"sessionId": c.sessionID, "modeId": c.opts.PermissionMode})
-		}
-		if err == nil && c.opts.Model != "" {
-			_, err = c.rpc.call("session/set_model", map[string]any{"sessionId": c.sessionID, "modelId": c.opts.Model})
-		}
-		if err == nil {
-			err = c.queued.flush(c.prompt)
-		} else {
-			c.queued = nil // stdin is broken: the queued turns cannot be sent
-		}
-		c.rpc.mu.Unlock()
-		emit(c.em.ev(event.AgentInit, init, line))
-		c.em.stdinBroken(err, emit)
+		c.sessionOpened(method, m, line, emit)
 	case "session/prompt":
-		var r struct {
-			StopReason string          `json:"stopReason"`
-			Usage      json.RawMessage `json:"usage"`
-		}
-		json.Unmarshal(m.Result, &r) //nolint:errcheck
-		c.rpc.mu.Lock()
-		c.prompting = false
-		sid := c.sessionID
-		// A permission request cannot outlive its prompt: withdraw any
-		// the agent left unanswered so no dialog waits for it.
-		var dropped []string
-		for key := range c.pending {
-			dropped = append(dropped, key)
-			delete(c.pending, key)
-		}
-		c.rpc.mu.Unlock()
-		sort.Strings(dropped)
-		for _, key := range dropped {
-			emit(c.em.ev(event.PermissionResolved, PermissionResolvedData{RequestID: key, Outcome: "cancelled"}, line))
-			line = nil
-		}
-		d := TurnCompletedData{OK: true, StopReason: r.StopReason, SessionID: sid}
-		switch r.StopReason {
-		case "cancelled":
-			d.OK, d.Error = false, &TurnError{Code: CodeInterrupted, Message: "cancelled"}
-		case "refusal":
-			d.OK, d.Error = false, &TurnError{Code: CodeAgent, Message: "the agent refused"}
-		case "max_turn_requests":
-			d.OK, d.Error = false, &TurnError{Code: CodeMaxTurns, Message: r.StopReason}
-		}
-		if len(r.Usage) > 0 {
-			emit(c.em.ev(event.Usage, acpUsage(r.Usage), line))
-			line = nil
-		}
-		emit(c.em.ev(event.TurnCompleted, d, line))
+		c.promptDone(m, line, emit)
 	default:
 		emit(c.em.ev(event.AgentOther, nil, line))
 	}
 }
 
+// initialized handles the initialize response: it opens the session.
+func (c *acpConn) initialized(m *rpcMessage, line []byte, emit func(event.Event)) {
+	var r struct {
+		AgentInfo struct {
+			Version string `json:"version"`
+		} `json:"agentInfo"`
+	}
+	defer c.em.unexpectedShape("initialize result", decodeValue(m.Result, &r), emit)
+	emit(c.em.ev(event.AgentOther, nil, line))
+	c.rpc.mu.Lock()
+	c.version = r.AgentInfo.Version
+	params := map[string]any{"cwd": c.opts.Cwd, "mcpServers": []any{}}
+	method := "session/new"
+	if c.opts.ResumeID != "" {
+		method = "session/load"
+		params["sessionId"] = c.opts.ResumeID
+	}
+	_, err := c.rpc.call(method, params)
+	c.rpc.mu.Unlock()
+	c.em.stdinBroken(err, emit)
+}
+
+// sessionOpened handles the session/new or session/load response: the
+// session's mode and model are set and the queued turns sent.
+func (c *acpConn) sessionOpened(method string, m *rpcMessage, line []byte, emit func(event.Event)) {
+	var r struct {
+		SessionID string `json:"sessionId"`
+		Models    struct {
+			CurrentModelID string `json:"currentModelId"`
+		} `json:"models"`
+		Modes struct {
+			CurrentModeID string `json:"currentModeId"`
+		} `json:"modes"`
+	}
+	defer c.em.unexpectedShape(method+" result", decodeValue(m.Result, &r), emit)
+	c.rpc.mu.Lock()
+	if r.SessionID == "" {
+		r.SessionID = c.opts.ResumeID // session/load answers without an id
+	}
+	c.sessionID = r.SessionID
+	init := InitData{SessionID: r.SessionID, Model: r.Models.CurrentModelID, Cwd: c.opts.Cwd, PermissionMode: r.Modes.CurrentModeID, Version: c.version}
+	var err error
+	if c.opts.PermissionMode != "" {
+		_, err = c.rpc.call("session/set_mode", map[string]any{"sessionId": c.sessionID, "modeId": c.opts.PermissionMode})
+	}
+	if err == nil && c.opts.Model != "" {
+		_, err = c.rpc.call("session/set_model", map[string]any{"sessionId": c.sessionID, "modelId": c.opts.Model})
+	}
+	if err == nil {
+		err = c.queued.flush(c.prompt)
+	} else {
+		c.queued = nil // stdin is broken: the queued turns cannot be sent
+	}
+	c.rpc.mu.Unlock()
+	emit(c.em.ev(event.AgentInit, init, line))
+	c.em.stdinBroken(err, emit)
+}
+
+// promptDone handles the session/prompt response: the turn's end.
+func (c *acpConn) promptDone(m *rpcMessage, line []byte, emit func(event.Event)) {
+	var r struct {
+		StopReason string          `json:"stopReason"`
+		Usage      json.RawMessage `json:"usage"`
+	}
+	defer c.em.unexpectedShape("session/prompt result", decodeValue(m.Result, &r), emit)
+	c.rpc.mu.Lock()
+	c.prompting = false
+	sid := c.sessionID
+	// A permission request cannot outlive its prompt: withdraw any
+	// the agent left unanswered so no dialog waits for it.
+	var dropped []string
+	for key := range c.pending {
+		dropped = append(dropped, key)
+		delete(c.pending, key)
+	}
+	c.rpc.mu.Unlock()
+	sort.Strings(dropped)
+	for _, key := range dropped {
+		emit(c.em.ev(event.PermissionResolved, PermissionResolvedData{RequestID: key, Outcome: "cancelled"}, line))
+		line = nil
+	}
+	d := TurnCompletedData{OK: true, StopReason: r.StopReason, SessionID: sid}
+	switch r.StopReason {
+	case "cancelled":
+		d.OK, d.Error = false, &TurnError{Code: CodeInterrupted, Message: "cancelled"}
+	case "refusal":
+		d.OK, d.Error = false, &TurnError{Code: CodeAgent, Message: "the agent refused"}
+	case "max_turn_requests":
+		d.OK, d.Error = false, &TurnError{Code: CodeMaxTurns, Message: r.StopReason}
+	}
+	if len(r.Usage) > 0 {
+		u, err := acpUsage(r.Usage)
+		defer c.em.unexpectedShape("session/prompt usage", err, emit)
+		emit(c.em.ev(event.Usage, u, line))
+		line = nil
+	}
+	emit(c.em.ev(event.TurnCompleted, d, line))
+}
+
 // acpUsage maps the optional usage of a prompt response.
-func acpUsage(raw json.RawMessage) UsageData {
+func acpUsage(raw json.RawMessage) (UsageData, error) {
 	var u struct {
 		InputTokens       int64 `json:"inputTokens"`
 		OutputTokens      int64 `json:"outputTokens"`
@@ -333,9 +351,9 @@ func acpUsage(raw json.RawMessage) UsageData {
 		CachedWriteTokens int64 `json:"cachedWriteTokens"`
 		ThoughtTokens     int64 `json:"thoughtTokens"`
 	}
-	json.Unmarshal(raw, &u) //nolint:errcheck
+	err := decodeValue(raw, &u)
 	return UsageData{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CacheReadTokens: u.CachedReadTokens,
-		CacheWriteTokens: u.CachedWriteTokens, ReasoningTokens: u.ThoughtTokens}
+		CacheWriteTokens: u.CachedWriteTokens, ReasoningTokens: u.ThoughtTokens}, err
 }
 
 type acpToolCall struct {
@@ -391,12 +409,14 @@ func (c *acpConn) update(m *rpcMessage, line []byte, emit func(event.Event)) {
 		return
 	}
 	u := &p.Update
+	var shapeErr error
+	defer func() { c.em.unexpectedShape(u.SessionUpdate, shapeErr, emit) }()
 	text := func() string {
 		var b struct {
 			Type string `json:"type"`
 			Text string `json:"text"`
 		}
-		json.Unmarshal(u.Content, &b) //nolint:errcheck
+		shapeErr = decodeValue(u.Content, &b)
 		return b.Text
 	}
 	switch u.SessionUpdate {
@@ -410,7 +430,7 @@ func (c *acpConn) update(m *rpcMessage, line []byte, emit func(event.Event)) {
 		var tc struct {
 			Update acpToolCall `json:"update"`
 		}
-		json.Unmarshal(m.Params, &tc) //nolint:errcheck
+		shapeErr = decodeValue(m.Params, &tc)
 		t := &tc.Update
 		switch {
 		case t.Status == "completed" || t.Status == "failed":
@@ -443,9 +463,12 @@ func (c *acpConn) request(m *rpcMessage, line []byte, emit func(event.Event)) {
 		ToolCall acpToolCall     `json:"toolCall"`
 		Options  json.RawMessage `json:"options"`
 	}
-	json.Unmarshal(m.Params, &p) //nolint:errcheck // fields stay empty
+	err := decodeValue(m.Params, &p)
 	var opts []acpOption
-	json.Unmarshal(p.Options, &opts) //nolint:errcheck
+	if err == nil {
+		err = decodeValue(p.Options, &opts)
+	}
+	defer c.em.unexpectedShape("session/request_permission params", err, emit)
 	key := idKey(m.ID)
 	c.rpc.mu.Lock()
 	c.pending[key] = acpPending{id: append(json.RawMessage(nil), m.ID...), options: opts}

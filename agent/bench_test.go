@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/stream"
 )
 
 // benchLines is how many lines one benchmark operation decodes: the
@@ -99,8 +100,9 @@ func BenchmarkCodexDecode(b *testing.B) {
 }
 
 // BenchmarkValidJSON and BenchmarkStdJSONValid compare the decoders'
-// validating scanner with encoding/json.Valid on the same lines.
-func BenchmarkValidJSON(b *testing.B)    { benchValid(b, validJSON) }
+// validating scanner (package stream's) with encoding/json.Valid on the
+// same lines.
+func BenchmarkValidJSON(b *testing.B)    { benchValid(b, stream.Valid) }
 func BenchmarkStdJSONValid(b *testing.B) { benchValid(b, json.Valid) }
 
 func benchValid(b *testing.B, valid func([]byte) bool) {

@@ -2,13 +2,12 @@ package agent
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/stream"
 )
 
 // Claude is the adapter for Claude Code (the `claude` CLI), verified with
@@ -144,158 +143,23 @@ func (c *claudeConn) Interrupt() error {
 	return c.controlRequest(map[string]any{"subtype": "interrupt"})
 }
 
-// RespondPermission answers a can_use_tool request: allow with the
-// original or an edited input (Remember adds the CLI's suggested rules for
-// the session), or deny with a message the model sees.
-func (c *claudeConn) RespondPermission(a PermissionAnswer) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, ok := c.pending[a.RequestID]
-	if !ok {
-		return ErrNoSuchRequest
-	}
-	var resp map[string]any
-	if a.Allow {
-		input := p.input
-		if a.Input != nil {
-			input = a.Input
-		}
-		if len(input) == 0 {
-			input = json.RawMessage("{}")
-		}
-		resp = map[string]any{"behavior": "allow", "updatedInput": input}
-		if a.Remember {
-			if rules := sessionRules(p.suggestions); rules != nil {
-				resp["updatedPermissions"] = rules
-			}
-		}
-	} else {
-		msg := a.Message
-		if msg == "" {
-			msg = "The user denied this tool use."
-		}
-		resp = map[string]any{"behavior": "deny", "message": msg}
-	}
-	if err := c.writeLine(map[string]any{
-		"type": "control_response",
-		"response": map[string]any{
-			"subtype":    "success",
-			"request_id": a.RequestID,
-			"response":   resp,
-		},
-	}); err != nil {
-		return err
-	}
-	delete(c.pending, a.RequestID)
-	return nil
-}
-
 func (c *claudeConn) SessionID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sessionID
 }
 
-// claudeTop holds the raw top-level members of a line the decoder reads,
-// all collected in the one validating pass.
-type claudeTop struct {
-	typ, subtype, sessionID                  []byte
-	event, message, parent, toolUseResult    []byte
-	errField, status, permissionMode         []byte
-	requestID, request, response             []byte
-	cwd, model, tools, version               []byte // system/init
-	attempt, maxRetries, retryDelay, errorSt []byte // system/api_retry
-	isError, apiErrorStatus, durationMs      []byte // result
-	durationAPIMs, numTurns, result, stopRsn []byte
-	totalCost, usage, modelUsage, denials    []byte
-	terminalReason, errors                   []byte
-	line                                     []byte
-}
-
-func (t *claudeTop) set(k, v []byte) {
-	switch string(k) {
-	case "type":
-		t.typ = v
-	case "subtype":
-		t.subtype = v
-	case "session_id":
-		t.sessionID = v
-	case "event":
-		t.event = v
-	case "message":
-		t.message = v
-	case "parent_tool_use_id":
-		t.parent = v
-	case "tool_use_result":
-		t.toolUseResult = v
-	case "error":
-		t.errField = v
-	case "status":
-		t.status = v
-	case "permissionMode":
-		t.permissionMode = v
-	case "request_id":
-		t.requestID = v
-	case "request":
-		t.request = v
-	case "response":
-		t.response = v
-	case "cwd":
-		t.cwd = v
-	case "model":
-		t.model = v
-	case "tools":
-		t.tools = v
-	case "claude_code_version":
-		t.version = v
-	case "attempt":
-		t.attempt = v
-	case "max_retries":
-		t.maxRetries = v
-	case "retry_delay_ms":
-		t.retryDelay = v
-	case "error_status":
-		t.errorSt = v
-	case "is_error":
-		t.isError = v
-	case "api_error_status":
-		t.apiErrorStatus = v
-	case "duration_ms":
-		t.durationMs = v
-	case "duration_api_ms":
-		t.durationAPIMs = v
-	case "num_turns":
-		t.numTurns = v
-	case "result":
-		t.result = v
-	case "stop_reason":
-		t.stopRsn = v
-	case "total_cost_usd":
-		t.totalCost = v
-	case "usage":
-		t.usage = v
-	case "modelUsage":
-		t.modelUsage = v
-	case "permission_denials":
-		t.denials = v
-	case "terminal_reason":
-		t.terminalReason = v
-	case "errors":
-		t.errors = v
-	}
-}
-
 // Decode maps one line of Claude Code's stream-json output. The line is
 // validated and its top-level members located in one pass; only the
 // values an event needs are decoded.
-func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) {
-	if stream != Stdout || !looksJSON(line) {
-		c.em.nonJSON(stream, line, nil, emit)
+func (c *claudeConn) Decode(src Stream, line []byte, emit func(event.Event)) {
+	if src != Stdout || !looksJSON(line) {
+		c.em.nonJSON(src, line, nil, emit)
 		return
 	}
 	var t claudeTop
-	if !scanObject(line, t.set) {
-		c.em.nonJSON(stream, line, syntaxError(line), emit)
+	if stream.ScanObject(line, t.set) != nil {
+		c.em.nonJSON(src, line, syntaxError(line), emit)
 		return
 	}
 	t.line = line
@@ -338,8 +202,8 @@ func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) 
 			emit(em.ev(event.AgentOther, nil, line))
 		}
 	case "control_response":
-		if str(field(t.response, "subtype")) == "error" {
-			emit(em.ev(event.ErrorKind, ErrorData{Code: "control_error", Message: str(field(t.response, "error"))}, line))
+		if str(stream.Member(t.response, "subtype")) == "error" {
+			emit(em.ev(event.ErrorKind, ErrorData{Code: "control_error", Message: str(stream.Member(t.response, "error"))}, line))
 		} else {
 			emit(em.ev(event.AgentOther, nil, line))
 		}
@@ -349,15 +213,6 @@ func (c *claudeConn) Decode(stream Stream, line []byte, emit func(event.Event)) 
 	}
 }
 
-// syntaxError describes why line is not valid JSON.
-func syntaxError(line []byte) error {
-	var v any
-	if err := json.Unmarshal(line, &v); err != nil {
-		return err
-	}
-	return errors.New("not a JSON object")
-}
-
 func (c *claudeConn) setSession(id string) {
 	if id == "" {
 		return
@@ -365,311 +220,4 @@ func (c *claudeConn) setSession(id string) {
 	c.mu.Lock()
 	c.sessionID = id
 	c.mu.Unlock()
-}
-
-// jsonString returns raw as a string if it is a JSON string, else "".
-func jsonString(raw json.RawMessage) string { return str(raw) }
-
-func (c *claudeConn) decodeInit(t *claudeTop, emit func(event.Event)) {
-	d := InitData{
-		SessionID: str(t.sessionID), Model: str(t.model), Cwd: str(t.cwd),
-		PermissionMode: str(t.permissionMode), Version: str(t.version), Tools: strs(t.tools),
-	}
-	c.setSession(d.SessionID)
-	emit(c.em.ev(event.AgentInit, d, t.line))
-}
-
-func (c *claudeConn) decodeStreamEvent(t *claudeTop, emit func(event.Event)) {
-	var evType, delta []byte
-	fields(t.event, func(k, v []byte) bool {
-		switch string(k) {
-		case "type":
-			evType = v
-		case "delta":
-			delta = v
-		}
-		return true
-	})
-	if string(evType) == `"content_block_delta"` {
-		var dType, text []byte
-		fields(delta, func(k, v []byte) bool {
-			switch string(k) {
-			case "type":
-				dType = v
-			case "text", "thinking":
-				text = v
-			}
-			return true
-		})
-		kind := ""
-		switch string(dType) {
-		case `"text_delta"`:
-			kind = event.AssistantText
-		case `"thinking_delta"`:
-			kind = event.AssistantThinking
-		}
-		if kind != "" {
-			ev := c.em.ev(kind, nil, t.line)
-			ev.Data = textDataRaw(text, true, "", str(t.parent))
-			emit(ev)
-			return
-		}
-	}
-	// message_start, content_block_start/stop, message_delta,
-	// message_stop, signature and tool-input deltas: the complete
-	// assistant line that follows carries their content.
-	emit(c.em.ev(event.AgentOther, nil, t.line))
-}
-
-// claudeBlock is one content block.
-type claudeBlock struct {
-	typ, text, id, name, input, toolUseID, content []byte
-	isError                                        bool
-}
-
-func parseBlock(v []byte) claudeBlock {
-	var b claudeBlock
-	fields(v, func(k, v []byte) bool {
-		switch string(k) {
-		case "type":
-			b.typ = v
-		case "text", "thinking":
-			if b.text == nil {
-				b.text = v
-			}
-		case "id":
-			b.id = v
-		case "name":
-			b.name = v
-		case "input":
-			b.input = v
-		case "tool_use_id":
-			b.toolUseID = v
-		case "content":
-			b.content = v
-		case "is_error":
-			b.isError = string(v) == "true"
-		}
-		return true
-	})
-	return b
-}
-
-// decodeAssistant maps an assistant line: Claude Code prints one per
-// content block, with the whole block.
-func (c *claudeConn) decodeAssistant(t *claudeTop, emit func(event.Event)) {
-	msgID := str(field(t.message, "id"))
-	parent := str(t.parent)
-	errCode := str(t.errField)
-	if errCode == "authentication_failed" {
-		c.authFailed = true
-	}
-	rawLine := t.line
-	elems(field(t.message, "content"), func(v []byte) {
-		b := parseBlock(v)
-		var ev event.Event
-		switch str(b.typ) {
-		case "text":
-			ev = c.em.ev(event.AssistantText, nil, rawLine)
-			ev.Data = textDataJSON(TextData{Text: str(b.text), MessageID: msgID, ParentToolUseID: parent, Error: errCode})
-		case "thinking":
-			ev = c.em.ev(event.AssistantThinking, nil, rawLine)
-			ev.Data = textDataJSON(TextData{Text: str(b.text), MessageID: msgID, ParentToolUseID: parent})
-		case "tool_use", "server_tool_use":
-			ev = c.em.ev(event.ToolCall, ToolCallData{ID: str(b.id), Name: str(b.name), Input: raw(b.input), ParentToolUseID: parent}, rawLine)
-		default:
-			return
-		}
-		emit(ev)
-		rawLine = nil
-	})
-	if rawLine != nil {
-		emit(c.em.ev(event.AgentOther, nil, t.line))
-	}
-}
-
-// decodeUser maps a user line: tool results, and the CLI's own notes such
-// as "[Request interrupted by user]" (those stay agent.other).
-func (c *claudeConn) decodeUser(t *claudeTop, emit func(event.Event)) {
-	rawLine := t.line
-	elems(field(t.message, "content"), func(v []byte) {
-		b := parseBlock(v)
-		if str(b.typ) != "tool_result" {
-			return
-		}
-		d := ToolResultData{ID: str(b.toolUseID), Output: blockText(b.content), IsError: b.isError}
-		if len(t.toolUseResult) > 0 && t.toolUseResult[0] == '{' {
-			d.Details = raw(t.toolUseResult)
-		}
-		emit(c.em.ev(event.ToolResult, d, rawLine))
-		rawLine = nil
-	})
-	if rawLine != nil {
-		emit(c.em.ev(event.AgentOther, nil, t.line))
-	}
-}
-
-// blockText flattens a tool_result content (a string or blocks).
-func blockText(v []byte) string {
-	if len(v) == 0 {
-		return ""
-	}
-	if v[0] == '"' {
-		return str(v)
-	}
-	var sb strings.Builder
-	n := 0
-	elems(v, func(e []byte) {
-		b := parseBlock(e)
-		if str(b.typ) == "text" {
-			if n > 0 {
-				sb.WriteByte('\n')
-			}
-			sb.WriteString(str(b.text))
-			n++
-		}
-	})
-	return sb.String()
-}
-
-// decodeResult maps the result line that ends every turn into usage and
-// turn.completed. The outcome comes from is_error, api_error_status and
-// terminal_reason: the subtype says "success" even for API errors.
-func (c *claudeConn) decodeResult(t *claudeTop, emit func(event.Event)) {
-	r := claudeResult{
-		subtype: str(t.subtype), isError: string(t.isError) == "true", apiStatus: int(integer(t.apiErrorStatus)),
-		result: str(t.result), stopReason: str(t.stopRsn), sessionID: str(t.sessionID),
-		terminalReason: str(t.terminalReason), errors: strs(t.errors),
-	}
-	u := UsageData{
-		DurationMs: integer(t.durationMs), APIDurationMs: integer(t.durationAPIMs),
-		NumTurns: int(integer(t.numTurns)), Models: raw(t.modelUsage),
-	}
-	u.CostUSD, u.ProcessCostUSD, c.costTotal = turnCost(c.costTotal, num(t.totalCost))
-	fields(t.usage, func(k, v []byte) bool {
-		switch string(k) {
-		case "input_tokens":
-			u.InputTokens = integer(v)
-		case "output_tokens":
-			u.OutputTokens = integer(v)
-		case "cache_read_input_tokens":
-			u.CacheReadTokens = integer(v)
-		case "cache_creation_input_tokens":
-			u.CacheWriteTokens = integer(v)
-		}
-		return true
-	})
-	c.setSession(r.sessionID)
-	emit(c.em.ev(event.Usage, u, t.line))
-
-	d := TurnCompletedData{OK: !r.isError, StopReason: r.stopReason, SessionID: r.sessionID, Result: r.result}
-	if len(t.denials) > 2 { // more than "[]"
-		d.PermissionDenials = raw(t.denials)
-	}
-	if r.isError {
-		d.Error = claudeTurnError(&r)
-		if c.authFailed && d.Error.Code == CodeAgent {
-			d.Error.Code = CodeAuth // not logged in: no HTTP status, but the same remedy
-		}
-	}
-	c.authFailed = false
-	emit(c.em.ev(event.TurnCompleted, d, nil))
-}
-
-// turnCost splits a running total into the turn's cost: total minus the
-// previous total. A total lower than the previous one (a CLI that reports
-// per turn, or restarted its count) is the turn's cost itself. It returns
-// the turn's cost, the running total and the new previous total.
-func turnCost(prev, total float64) (turn, running, next float64) {
-	if total < prev {
-		return total, total, total
-	}
-	return total - prev, total, total
-}
-
-type claudeResult struct {
-	subtype, result, stopReason, sessionID, terminalReason string
-	isError                                                bool
-	apiStatus                                              int
-	errors                                                 []string
-}
-
-func claudeTurnError(r *claudeResult) *TurnError {
-	msg := r.result
-	if msg == "" && len(r.errors) > 0 {
-		msg = strings.Join(r.errors, "; ")
-	}
-	switch {
-	case r.apiStatus != 0:
-		return &TurnError{Code: codeForStatus(r.apiStatus), HTTPStatus: r.apiStatus, Message: msg}
-	case strings.HasPrefix(r.terminalReason, "aborted"):
-		return &TurnError{Code: CodeInterrupted, Message: r.terminalReason}
-	case r.subtype == "error_max_turns":
-		return &TurnError{Code: CodeMaxTurns, Message: msg}
-	default:
-		return &TurnError{Code: CodeAgent, Message: msg}
-	}
-}
-
-// decodeControlRequest handles a request the CLI makes of its host.
-// can_use_tool becomes permission.request and waits for RespondPermission;
-// any other request is answered with an error at once (corral registers no
-// hooks or SDK MCP servers, so none is expected), because the CLI would
-// otherwise wait forever.
-func (c *claudeConn) decodeControlRequest(t *claudeTop, emit func(event.Event)) {
-	line := t.line
-	l := struct{ RequestID string }{RequestID: str(t.requestID)}
-	var r struct {
-		Subtype     string          `json:"subtype"`
-		ToolName    string          `json:"tool_name"`
-		Input       json.RawMessage `json:"input"`
-		Description string          `json:"description"`
-		ToolUseID   string          `json:"tool_use_id"`
-		Suggestions json.RawMessage `json:"permission_suggestions"`
-	}
-	json.Unmarshal(t.request, &r) //nolint:errcheck // an unknown shape is answered below
-	if r.Subtype == "can_use_tool" {
-		c.mu.Lock()
-		c.pending[l.RequestID] = claudePending{input: r.Input, suggestions: r.Suggestions}
-		c.mu.Unlock()
-		emit(c.em.ev(event.PermissionRequest, PermissionRequestData{
-			RequestID: l.RequestID, Tool: r.ToolName, Input: r.Input,
-			Description: r.Description, ToolUseID: r.ToolUseID, Suggestions: r.Suggestions,
-		}, line))
-		return
-	}
-	emit(c.em.ev(event.AgentOther, nil, line))
-	c.mu.Lock()
-	err := c.writeLine(map[string]any{
-		"type": "control_response",
-		"response": map[string]any{
-			"subtype":    "error",
-			"request_id": l.RequestID,
-			"error":      "corral does not support control request " + strconv.Quote(r.Subtype),
-		},
-	})
-	c.mu.Unlock()
-	c.em.stdinBroken(err, emit)
-}
-
-// sessionRules keeps the "addRules" entries of a can_use_tool request's
-// permission_suggestions and scopes them to the session. The CLI suggests
-// destinations such as localSettings, which would write into the user's
-// project; corral keeps durable decisions in its own store instead. Other
-// suggestions (addDirectories, setMode) widen more than the one rule the
-// user approved, so they are not applied.
-func sessionRules(suggestions json.RawMessage) []map[string]any {
-	var all []map[string]any
-	if json.Unmarshal(suggestions, &all) != nil {
-		return nil
-	}
-	var out []map[string]any
-	for _, s := range all {
-		if s["type"] != "addRules" {
-			continue
-		}
-		s["destination"] = "session"
-		out = append(out, s)
-	}
-	return out
 }

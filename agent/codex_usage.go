@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/stream"
 )
 
 // codexTokens is one breakdown of a Codex ThreadTokenUsage.
@@ -44,7 +45,11 @@ type codexTokenUsage struct {
 // report (ok false: none) and the new base.
 func codexUsage(raw json.RawMessage, prev codexTokens, ownTurn bool) (u UsageData, ok bool, next codexTokens) {
 	var tu codexTokenUsage
-	json.Unmarshal(raw, &tu) //nolint:errcheck // absent: zero counts
+	if decodeValue(raw, &tu) != nil {
+		// Counts of another shape: reported by the caller, and no usage
+		// (rather than zero counts taken as the running total).
+		return UsageData{}, false, prev
+	}
 	if !ownTurn {
 		return UsageData{}, false, tu.Total
 	}
@@ -74,9 +79,15 @@ func (c *codexConn) ownTurnLocked(id string) {
 // restored total.
 func (c *codexConn) tokenUsage(params json.RawMessage, line []byte, emit func(event.Event)) {
 	var turn string
-	json.Unmarshal(field(params, "turnId"), &turn) //nolint:errcheck // absent: no turn of ours
+	// Absent (or of another shape): no turn of ours.
+	err := decodeValue(stream.Member(params, "turnId"), &turn)
+	if err == nil {
+		var tu codexTokenUsage
+		err = decodeValue(stream.Member(params, "tokenUsage"), &tu)
+	}
+	defer c.em.unexpectedShape("thread/tokenUsage/updated params", err, emit)
 	c.rpc.mu.Lock()
-	u, ok, next := codexUsage(field(params, "tokenUsage"), c.tokens, c.turns[turn])
+	u, ok, next := codexUsage(stream.Member(params, "tokenUsage"), c.tokens, c.turns[turn])
 	c.tokens = next
 	c.rpc.mu.Unlock()
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/stream"
 )
 
 // Data shapes of the events adapters emit, one per kind. Fields an agent
@@ -223,15 +224,15 @@ func (e emitter) stdinBroken(err error, emit func(event.Event)) {
 
 // nonJSON emits a line that is not a JSON object: stderr, stdout text, or
 // a parse error when it looks like JSON but is not.
-func (e emitter) nonJSON(stream Stream, line []byte, perr error, emit func(event.Event)) {
+func (e emitter) nonJSON(src Stream, line []byte, perr error, emit func(event.Event)) {
 	text := string(line)
 	if !utf8.ValidString(text) {
 		text = string([]rune(text)) // replaces invalid bytes with U+FFFD
 	}
 	switch {
-	case stream == Stderr:
+	case src == Stderr:
 		emit(e.ev(event.Stderr, LineData{Text: text}, nil))
-	case perr != nil && validJSON(line):
+	case perr != nil && stream.Valid(line):
 		// Valid JSON of a shape this version does not know (a field
 		// of another type): keep it, like an unknown message type.
 		emit(e.ev(event.AgentOther, nil, line))
@@ -239,6 +240,27 @@ func (e emitter) nonJSON(stream Stream, line []byte, perr error, emit func(event
 		emit(e.ev(event.ParseError, ParseErrorData{Error: perr.Error(), Line: text}, nil))
 	default:
 		emit(e.ev(event.Stdout, LineData{Text: text}, nil))
+	}
+}
+
+// decodeValue decodes raw, a value taken from a validated line, into v.
+// An absent or null value leaves v as it is and is no error. A value of
+// another shape than v's fills what matches and returns the error.
+func decodeValue(raw []byte, v any) error {
+	if isNull(raw) {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// unexpectedShape emits, when err is not nil, an error event with code
+// "unexpected_shape": a value of a message this adapter knows was not of
+// the shape the protocol gives it (what names it). The fields it could
+// not give stay empty. Callers emit it after the line's own events (with
+// defer), so the first event of the line still carries the line as Raw.
+func (e emitter) unexpectedShape(what string, err error, emit func(event.Event)) {
+	if err != nil {
+		emit(e.ev(event.ErrorKind, ErrorData{Code: "unexpected_shape", Message: what + ": " + err.Error()}, nil))
 	}
 }
 

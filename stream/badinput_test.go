@@ -136,10 +136,6 @@ func TestChildBinaryOutput(t *testing.T) {
 	if err != io.EOF || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %v, %v\nwant %v", got, err, want)
 	}
-	text, b64 := Text([]byte(got[1].S))
-	if back, _ := FromText(text, b64); !b64 || string(back) != got[1].S {
-		t.Fatalf("Text lost bytes: %q base64=%v", text, b64)
-	}
 }
 
 func TestChildProgressFlood(t *testing.T) {

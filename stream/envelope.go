@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"hash/maphash"
 	"strconv"
@@ -78,20 +79,19 @@ func (e *SyntaxError) Error() string {
 // unescaping go through encoding/json.
 func DecodeEnvelope(line []byte) (Envelope, error) {
 	env := Envelope{Raw: line}
-	d := decoder{b: line}
-	i := d.ws(0)
+	i := skipSpace(line, 0)
 	if i == len(line) || line[i] != '{' {
 		if i == len(line) {
-			return Envelope{}, d.errAt(i, "empty line")
+			return Envelope{}, errAt(line, i, "empty line")
 		}
-		return Envelope{}, d.errAt(i, "line does not start with '{'")
+		return Envelope{}, errAt(line, i, "line does not start with '{'")
 	}
-	i, err := d.object(i, &env, objTop)
+	i, err := decodeObject(line, i, &env, objTop)
 	if err != nil {
 		return Envelope{}, err
 	}
-	if i = d.ws(i); i != len(line) {
-		return Envelope{}, d.errAt(i, "data after the JSON object")
+	if i = skipSpace(line, i); i != len(line) {
+		return Envelope{}, errAt(line, i, "data after the JSON object")
 	}
 	return env, nil
 }
@@ -106,103 +106,113 @@ const (
 	objNone
 )
 
-// object parses the object starting at b[i] == '{' (top level or one of the
-// routed nested objects, both at depth <= 2) and returns the index after its
-// '}'.
-func (d *decoder) object(i int, env *Envelope, kind int) (int, error) {
-	b := d.b
+// decodeObject parses the object starting at b[i] == '{' (top level or
+// one of the routed nested objects, both at depth <= 2) and returns the
+// index after its '}'.
+func decodeObject(b []byte, i int, env *Envelope, kind int) (int, error) {
 	depth := 1
 	if kind != objTop {
 		depth = 2
 	}
-	i = d.ws(i + 1)
+	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, nil
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return 0, d.errAt(i, "expected a string key")
+			return 0, errAt(b, i, "expected a string key")
 		}
-		ks := i + 1
-		ke, esc, err := d.str(ks)
+		key, end, err := objectKey(b, i)
 		if err != nil {
 			return 0, err
 		}
-		key := b[ks:ke]
-		if esc {
-			// Rare: an escaped key. Match on its unescaped form.
-			unesc, err := d.unquote(ks-1, ke+1)
-			if err != nil {
-				return 0, err
-			}
-			key = []byte(unesc)
+		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
+			return 0, errAt(b, i, "expected ':' after a key")
 		}
-		i = d.ws(ke + 1)
-		if i >= len(b) || b[i] != ':' {
-			return 0, d.errAt(i, "expected ':' after a key")
+		if i = skipSpace(b, i+1); i >= len(b) {
+			return 0, errAt(b, i, "truncated: expected a value")
 		}
-		i = d.ws(i + 1)
+		if i, err = env.member(b, i, depth, kind, key); err != nil {
+			return 0, err
+		}
+		i = skipSpace(b, i)
 		if i >= len(b) {
-			return 0, d.errAt(i, "truncated: expected a value")
-		}
-		target, sub := env.field(kind, key)
-		switch {
-		case target != nil:
-			if b[i] == '"' {
-				s, end, err := d.stringValue(i, env.interned(target))
-				if err != nil {
-					return 0, err
-				}
-				*target, i = s, end
-			} else {
-				*target = ""
-				if i, err = d.skip(i, depth); err != nil {
-					return 0, err
-				}
-			}
-		case sub == subID:
-			start := i
-			if i, err = d.skip(i, depth); err != nil {
-				return 0, err
-			}
-			env.ID = b[start:i]
-		case sub == subResult || sub == subError:
-			if sub == subResult {
-				env.HasResult = true
-			} else {
-				env.HasError = true
-			}
-			if i, err = d.skip(i, depth); err != nil {
-				return 0, err
-			}
-		case sub != objNone:
-			env.reset(sub)
-			if b[i] == '{' {
-				i, err = d.object(i, env, sub)
-			} else {
-				i, err = d.skip(i, depth)
-			}
-			if err != nil {
-				return 0, err
-			}
-		default:
-			if i, err = d.skip(i, depth); err != nil {
-				return 0, err
-			}
-		}
-		i = d.ws(i)
-		if i >= len(b) {
-			return 0, d.errAt(i, "truncated: object not closed")
+			return 0, errAt(b, i, "truncated: object not closed")
 		}
 		switch b[i] {
 		case ',':
-			i = d.ws(i + 1)
+			i = skipSpace(b, i+1)
 		case '}':
 			return i + 1, nil
 		default:
-			return 0, d.errAt(i, "expected ',' or '}' in object")
+			return 0, errAt(b, i, "expected ',' or '}' in object")
 		}
 	}
+}
+
+// member reads the value at b[i] of the member key of an object of the
+// given kind at depth, and returns the index after the value.
+func (env *Envelope) member(b []byte, i, depth, kind int, key []byte) (int, error) {
+	target, sub := env.field(kind, key)
+	var err error
+	switch {
+	case target != nil:
+		if b[i] == '"' {
+			var s string
+			if s, i, err = stringValue(b, i, env.interned(target)); err != nil {
+				return 0, err
+			}
+			*target = s
+			return i, nil
+		}
+		*target = ""
+	case sub == subID:
+		start := i
+		if i, err = skip(b, i, depth); err != nil {
+			return 0, err
+		}
+		env.ID = b[start:i]
+		return i, nil
+	case sub == subResult:
+		env.HasResult = true
+	case sub == subError:
+		env.HasError = true
+	case sub != objNone:
+		env.reset(sub)
+		if b[i] == '{' {
+			return decodeObject(b, i, env, sub)
+		}
+	}
+	return skip(b, i, depth)
+}
+
+// skip validates and skips the value at b[i] inside depth open
+// containers.
+func skip(b []byte, i, depth int) (int, error) {
+	j := skipValue(b, i, depth, 0)
+	if j < 0 {
+		return 0, errAt(b, ^j, "")
+	}
+	return j, nil
+}
+
+// objectKey reads the key starting at b[i] == '"' and returns it,
+// unescaped when it holds escapes (rare: then it is a copy), with the index
+// after its closing quote.
+func objectKey(b []byte, i int) (key []byte, end int, err error) {
+	ke, esc := scanString(b, i+1, 0)
+	if ke < 0 {
+		return nil, 0, errAt(b, ^ke, "")
+	}
+	key = b[i+1 : ke]
+	if esc {
+		unesc, err := unquote(b, i, ke+1)
+		if err != nil {
+			return nil, 0, err
+		}
+		key = []byte(unesc)
+	}
+	return key, ke + 1, nil
 }
 
 // Markers returned by field for keys that are not plain string fields.
@@ -306,31 +316,48 @@ func (e *Envelope) reset(kind int) {
 	}
 }
 
-// stringValue decodes the string starting at b[i] == '"' and returns it with
-// the index after its closing quote.
-func (d *decoder) stringValue(i int, intern bool) (string, int, error) {
-	end, esc, err := d.str(i + 1)
-	if err != nil {
-		return "", 0, err
+// stringValue decodes the string starting at b[i] == '"' and returns it
+// with the index after its closing quote.
+func stringValue(b []byte, i int, intern bool) (string, int, error) {
+	end, esc := scanString(b, i+1, 0)
+	if end < 0 {
+		return "", 0, errAt(b, ^end, "")
 	}
-	if !esc && ascii(d.b[i+1:end]) {
+	if !esc && ascii(b[i+1:end]) {
 		if intern {
-			return internBytes(d.b[i+1 : end]), end + 1, nil
+			return internBytes(b[i+1 : end]), end + 1, nil
 		}
-		return string(d.b[i+1 : end]), end + 1, nil
+		return string(b[i+1 : end]), end + 1, nil
 	}
 	// Rare: escapes or non-ASCII bytes. encoding/json defines the result
 	// (including U+FFFD for invalid UTF-8).
-	s, err := d.unquote(i, end+1)
+	s, err := unquote(b, i, end+1)
 	return s, end + 1, err
 }
 
-func (d *decoder) unquote(from, to int) (string, error) {
+// unquote decodes the JSON string b[from:to], quotes included.
+func unquote(b []byte, from, to int) (string, error) {
 	var s string
-	if err := json.Unmarshal(d.b[from:to], &s); err != nil {
-		return "", d.errAt(from, "bad string: "+err.Error())
+	if err := json.Unmarshal(b[from:to], &s); err != nil {
+		return "", errAt(b, from, "bad string: "+err.Error())
 	}
 	return s, nil
+}
+
+// ascii reports whether b holds only bytes below 0x80.
+func ascii(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&msb != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // The intern table: routing values such as "stream_event" or a session id

@@ -192,21 +192,6 @@ func TestFramerReaderShapes(t *testing.T) {
 	}
 }
 
-func TestTextRoundTrip(t *testing.T) {
-	for _, in := range []string{"", "plain", "nul\x00byte", "héllo ☃", "bad\xff\xfe", "\xc3"} {
-		text, b64 := Text([]byte(in))
-		if want := !isUTF8(in); b64 != want {
-			t.Errorf("Text(%q) base64 = %v, want %v", in, b64, want)
-		}
-		back, err := FromText(text, b64)
-		if err != nil || string(back) != in {
-			t.Errorf("FromText(Text(%q)) = %q, %v", in, back, err)
-		}
-	}
-}
-
-func isUTF8(s string) bool { return strings.ToValidUTF8(s, "\x00x") == s }
-
 // floodReader produces n bytes of "x\r" updates with no newline.
 type floodReader struct{ left, reads int }
 

@@ -6,7 +6,8 @@ package stream
 // makes one pass over b and never allocates below 128 levels of nesting
 // (json.Valid runs a state machine per byte).
 func Valid(b []byte) bool {
-	return validJSON(b, 0)
+	i := skipValue(b, 0, 0, 0)
+	return i >= 0 && skipSpace(b, i) == len(b)
 }
 
 // ValidUTF8JSON reports whether b is exactly one JSON value, surrounding
@@ -15,5 +16,6 @@ func Valid(b []byte) bool {
 // the strings' UTF-8 as it goes). Such a line can be embedded as is in any
 // JSON output that must stay UTF-8.
 func ValidUTF8JSON(b []byte) bool {
-	return validJSON(b, msb)
+	i := skipValue(b, 0, 0, msb)
+	return i >= 0 && skipSpace(b, i) == len(b)
 }

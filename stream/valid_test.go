@@ -37,9 +37,7 @@ func checkValid(t *testing.T, b []byte) {
 	if got, want := ValidUTF8JSON(b), json.Valid(b) && utf8.Valid(b); got != want {
 		t.Errorf("ValidUTF8JSON(%.80q) = %v, want %v", b, got, want)
 	}
-	if got, want := Valid(b), validScanner(b, false); got != want {
-		t.Errorf("Valid(%.80q) = %v, the scanner says %v", b, got, want)
-	}
+	checkScanObject(t, b)
 }
 
 func FuzzValid(f *testing.F) {

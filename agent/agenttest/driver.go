@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os/exec"
@@ -309,7 +310,11 @@ func (p *Proc) Wait(ctx context.Context) error {
 // Stop closes stdin, waits up to grace for the process to exit, then kills
 // its process group, and waits for the readers.
 func (p *Proc) Stop(grace time.Duration) {
-	p.CloseStdin() //nolint:errcheck // the process may be gone
+	if p.CloseStdin() != nil {
+		// The process cannot see the end of its input: waiting for it
+		// to exit on its own is pointless.
+		grace = 0
+	}
 	select {
 	case <-p.done:
 		return
@@ -352,7 +357,10 @@ func (p *Proc) StderrText() string {
 // value (the decoders' own tests check the shapes).
 func Data[T any](ev event.Event) T {
 	var v T
-	jsonUnmarshal(ev.Data, &v)
+	if len(ev.Data) > 0 && json.Unmarshal(ev.Data, &v) != nil {
+		var zero T // not what a partial decode left
+		return zero
+	}
 	return v
 }
 

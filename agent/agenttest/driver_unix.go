@@ -14,5 +14,9 @@ func setProcessGroup(cmd *exec.Cmd) {
 }
 
 func killGroup(cmd *exec.Cmd) {
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) //nolint:errcheck // may be gone
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
+		// The group could not be signalled (ESRCH: it is gone
+		// already): kill the process itself at least.
+		_ = cmd.Process.Kill() // its error says it is gone: nothing left to do
+	}
 }

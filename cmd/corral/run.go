@@ -70,33 +70,9 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 		fmt.Fprintf(stderr, "corral: --restart must be never, on-failure or always, not %q\n", *restart)
 		return 2
 	}
-	var spec proc.Spec
-	var limits policy.Limits // the capability's; zero (no output cap) otherwise
-	if *capName != "" {
-		// A capability decides the program, the arguments, the directory
-		// and the environment; the caller only supplies checked arguments.
-		res, code := resolveCapability(g, *capName, rest, *dir, stderr)
-		if code != 0 {
-			return code
-		}
-		spec = proc.Spec{Program: res.Program, Args: res.Args, Dir: res.Dir, Env: res.Env, Stdin: proc.StdinPipe, MaxLine: int(res.Limits.MaxLine)}
-		limits = res.Limits
-		if *timeout == 0 || (res.Limits.Timeout > 0 && *timeout > res.Limits.Timeout) {
-			*timeout = res.Limits.Timeout
-		}
-		if *idle == 0 || (res.Limits.IdleTimeout > 0 && *idle > res.Limits.IdleTimeout) {
-			*idle = res.Limits.IdleTimeout
-		}
-	} else {
-		spec = proc.Spec{
-			Program: rest[0],
-			Args:    rest[1:],
-			Dir:     *dir,
-			// The user runs this command from their own shell: passing that
-			// shell's environment is the explicit choice here.
-			Env:   os.Environ(),
-			Stdin: proc.StdinPipe,
-		}
+	spec, limits, code := runSpec(g, *capName, rest, *dir, timeout, idle, stderr)
+	if code != 0 {
+		return code
 	}
 	// Output reaches the terminal through the supervisor's Tap, on the
 	// reading goroutine: byte-exact, and a slow terminal slows the child
@@ -123,24 +99,11 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
-	sv, ledger := startSupervisor(g, stderr, func(ev event.Event) {
-		// With --json a restart is announced between the runs' lines.
-		if !*asJSON || ev.Kind != event.ProcessState {
-			return
-		}
-		var st struct {
-			State    string `json:"state"`
-			DelayMs  int64  `json:"delayMs"`
-			Reason   string `json:"reason"`
-			Code     int    `json:"code"`
-			Signal   int    `json:"signal"`
-			Failures int    `json:"failures"`
-		}
-		if json.Unmarshal(ev.Data, &st) != nil || st.State != string(supervise.StateBackoff) {
-			return
-		}
-		jw.value(jsonBackoff{Stream: "restart", Time: ev.Time, DelayMs: st.DelayMs, Reason: st.Reason, Code: st.Code, Failures: st.Failures})
-	})
+	onEvent := func(event.Event) {}
+	if jw != nil {
+		onEvent = announceRestarts(jw)
+	}
+	sv, ledger := startSupervisor(g, stderr, onEvent)
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), *grace+5*time.Second)
 		defer cancel()
@@ -173,6 +136,37 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 	// The child has its own process group, so a terminal's Ctrl-C reaches
 	// only corral: the first signal stops the child's whole tree gracefully
 	// (and cancels any restart), a second one kills it at once.
+	return waitRun(ctx, p, sigs, jw, *capName, limits, stderr)
+}
+
+// announceRestarts returns the supervisor's event sink of `corral run
+// --json`: a restart is announced between the runs' lines.
+func announceRestarts(jw *jsonWriter) func(event.Event) {
+	return func(ev event.Event) {
+		// With --json a restart is announced between the runs' lines.
+		if ev.Kind != event.ProcessState {
+			return
+		}
+		var st struct {
+			State    string `json:"state"`
+			DelayMs  int64  `json:"delayMs"`
+			Reason   string `json:"reason"`
+			Code     int    `json:"code"`
+			Signal   int    `json:"signal"`
+			Failures int    `json:"failures"`
+		}
+		if json.Unmarshal(ev.Data, &st) != nil || st.State != string(supervise.StateBackoff) {
+			return
+		}
+		jw.value(jsonBackoff{Stream: "restart", Time: ev.Time, DelayMs: st.DelayMs, Reason: st.Reason, Code: st.Code, Failures: st.Failures})
+	}
+}
+
+// waitRun waits for the run's end and returns its exit code: the first
+// signal stops the child's whole tree gracefully (and cancels any
+// restart), a second one kills it at once. With --json (jw not nil) the
+// exit line ends the output.
+func waitRun(ctx context.Context, p *supervise.Process, sigs <-chan os.Signal, jw *jsonWriter, capName string, limits policy.Limits, stderr io.Writer) int {
 	stopping := false
 	for {
 		select {
@@ -188,9 +182,9 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 			}
 			st := r.Exit
 			if r.Reason == supervise.ReasonOutputLimit {
-				fmt.Fprint(stderr, outputLimitMessage(*capName, r.Limit, limits))
+				fmt.Fprint(stderr, outputLimitMessage(capName, r.Limit, limits))
 			}
-			if *asJSON {
+			if jw != nil {
 				jw.value(jsonExit{Stream: "exit", Time: st.Ended, Code: st.ShellCode(), Signal: st.SignalName,
 					Stopped: r.Reason != supervise.ReasonExit && r.Reason != supervise.ReasonCrashed,
 					Reason:  r.Reason, Limit: r.Limit, Restarts: r.Restarts})
@@ -207,6 +201,41 @@ func runCommand(ctx context.Context, g *globals, args []string, stdout, stderr i
 			p.Kill()
 		}
 	}
+}
+
+// runSpec is the process spec of `corral run`: the command after --, or
+// the capability capName with those arguments through the policy check;
+// then the capability's limits (zero, no output cap, otherwise), which
+// also lower *timeout and *idle. code is not 0 when the run must end with
+// it.
+func runSpec(g *globals, capName string, rest []string, dir string, timeout, idle *time.Duration, stderr io.Writer) (spec proc.Spec, limits policy.Limits, code int) {
+	if capName != "" {
+		// A capability decides the program, the arguments, the directory
+		// and the environment; the caller only supplies checked arguments.
+		res, code := resolveCapability(g, capName, rest, dir, stderr)
+		if code != 0 {
+			return proc.Spec{}, policy.Limits{}, code
+		}
+		spec = proc.Spec{Program: res.Program, Args: res.Args, Dir: res.Dir, Env: res.Env, Stdin: proc.StdinPipe, MaxLine: int(res.Limits.MaxLine)}
+		limits = res.Limits
+		if *timeout == 0 || (res.Limits.Timeout > 0 && *timeout > res.Limits.Timeout) {
+			*timeout = res.Limits.Timeout
+		}
+		if *idle == 0 || (res.Limits.IdleTimeout > 0 && *idle > res.Limits.IdleTimeout) {
+			*idle = res.Limits.IdleTimeout
+		}
+	} else {
+		spec = proc.Spec{
+			Program: rest[0],
+			Args:    rest[1:],
+			Dir:     dir,
+			// The user runs this command from their own shell: passing that
+			// shell's environment is the explicit choice here.
+			Env:   os.Environ(),
+			Stdin: proc.StdinPipe,
+		}
+	}
+	return spec, limits, 0
 }
 
 // outputLimitMessage tells why corral stopped a capability's command that

@@ -22,13 +22,13 @@ import (
 const jsonPending = 256 << 10
 
 // jsonWriter writes the lines of `corral run --json`. The child's reader
-// checks each output line (is it a JSON document, UTF-8 text or bytes?)
-// and copies it into a pending batch; a goroutine takes the whole batch
-// whenever it holds anything, encodes it (by hand: no reflection, no
+// copies each output line into a pending batch; a goroutine takes the
+// whole batch whenever it holds anything, checks each line (is it a JSON
+// document, UTF-8 text or bytes?), encodes it (by hand: no reflection, no
 // allocation per line) and writes it, one write for the batch. A lone line
-// is written at once; a flood is written in large batches, encoded and
-// written while the reader checks the next lines (on another core when
-// there is one).
+// is written at once; a flood is written in large batches, checked,
+// encoded and written while the reader reads and frames the next lines (on
+// another core when there is one).
 // Every line it writes is one complete JSON value followed by "\n".
 //
 // All methods are safe for concurrent use; output must be called in Seq
@@ -63,7 +63,7 @@ type jsonBatch struct {
 type pendingLine struct {
 	o     proc.Output // without Bytes: o.Bytes aliases the framer's buffer
 	n     int
-	kind  lineKind
+	whole bool // a whole line, not a part of a cut line: it may be JSON
 	value bool // raw holds the line as written (a restart or exit line)
 }
 
@@ -132,7 +132,7 @@ func (j *jsonWriter) encode(dst []byte, b *jsonBatch) []byte {
 		}
 		o := l.o
 		o.Bytes = raw
-		dst = appendOutputKind(dst, o, j.stampText, l.kind)
+		dst = appendOutputKind(dst, o, j.stampText, kindOf(raw, l.whole))
 	}
 	return dst
 }
@@ -158,25 +158,23 @@ func (j *jsonWriter) unlock(wasEmpty bool) {
 	j.mu.Unlock()
 }
 
-// output queues the line of one output line.
+// output queues the line of one output line. What the line is (a JSON
+// document, text or bytes) is checked by the writing goroutine, off the
+// path that reads the child's output: on a flood, that check is the
+// largest cost per line.
 func (j *jsonWriter) output(o proc.Output) {
-	// Checked before taking the lock: the writing goroutine encodes and
-	// writes meanwhile.
-	kind := kindOf(o.Bytes, !o.Continued)
 	j.lock()
 	// A cut line's parts, its last one included, are never embedded as
 	// JSON: only a whole line is a JSON document. (A JSON document is
 	// UTF-8: as the last part of a cut line it is text.)
 	s := int(o.Stream) % len(j.inCut)
-	if j.inCut[s] && kind == kindJSON {
-		kind = kindText
-	}
+	whole := !o.Continued && !j.inCut[s]
 	j.inCut[s] = o.Continued
 	empty := len(j.pending.lines) == 0
 	j.pending.raw = append(j.pending.raw, o.Bytes...)
 	n := len(o.Bytes)
 	o.Bytes = nil
-	j.pending.lines = append(j.pending.lines, pendingLine{o: o, n: n, kind: kind})
+	j.pending.lines = append(j.pending.lines, pendingLine{o: o, n: n, whole: whole})
 	j.unlock(empty)
 }
 

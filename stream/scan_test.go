@@ -10,33 +10,18 @@ import (
 	"github.com/corral-dev/corral/stream/internal/corpus"
 )
 
-// validScanner is the scanner of DecodeEnvelope used as a validator, as
-// Valid and ValidUTF8JSON were before validJSON: a second reference beside
-// encoding/json.
-func validScanner(b []byte, checkUTF8 bool) bool {
-	d := decoder{b: b}
-	if checkUTF8 {
-		d.utf8 = msb
-	}
-	i := d.ws(0)
-	if i == len(b) {
-		return false
-	}
-	i, err := d.skip(i, 0)
-	return err == nil && d.ws(i) == len(b)
-}
-
-// checkValidJSON holds validJSON, both ways, to encoding/json (and
-// unicode/utf8) and to the scanner.
+// checkValidJSON holds Valid and ValidUTF8JSON to encoding/json (and
+// unicode/utf8), and ScanObject to encoding/json decoding into a map.
 func checkValidJSON(t *testing.T, b []byte) {
 	t.Helper()
 	want := json.Valid(b)
-	if got := validJSON(b, 0); got != want || validScanner(b, false) != want {
-		t.Fatalf("validJSON(%.120q) = %v, scanner %v, encoding/json %v", b, got, validScanner(b, false), want)
+	if got := Valid(b); got != want {
+		t.Fatalf("Valid(%.120q) = %v, encoding/json %v", b, got, want)
 	}
+	checkScanObject(t, b)
 	want = want && utf8.Valid(b)
-	if got := validJSON(b, msb); got != want || validScanner(b, true) != want {
-		t.Fatalf("validJSON(%.120q, utf8) = %v, scanner %v, want %v", b, got, validScanner(b, true), want)
+	if got := ValidUTF8JSON(b); got != want {
+		t.Fatalf("ValidUTF8JSON(%.120q) = %v, want %v", b, got, want)
 	}
 }
 
@@ -173,14 +158,10 @@ func FuzzValidJSON(f *testing.F) {
 	})
 }
 
-// BenchmarkValidUTF8JSON and BenchmarkValidScanner check corpus lines
-// (Claude Code stream-json, about 560 bytes) with validJSON and with the
-// envelope scanner it replaced in Valid and ValidUTF8JSON.
+// BenchmarkValidUTF8JSON checks corpus lines (Claude Code stream-json,
+// about 560 bytes) with ValidUTF8JSON.
 func BenchmarkValidUTF8JSON(b *testing.B) {
-	benchValid(b, func(l []byte) bool { return validJSON(l, msb) })
-}
-func BenchmarkValidScanner(b *testing.B) {
-	benchValid(b, func(l []byte) bool { return validScanner(l, true) })
+	benchValid(b, ValidUTF8JSON)
 }
 
 func benchValid(b *testing.B, valid func([]byte) bool) {
