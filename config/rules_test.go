@@ -95,7 +95,6 @@ timeout = "1m"
 	}
 }
 
-
 // The protocol of an agent table is checked against the registry, with
 // its typed error.
 func TestAgentProtocolFromTheRegistry(t *testing.T) {
