@@ -1,5 +1,10 @@
 package api
 
+// The TypeScript types of the web client are generated from the method
+// table and the types it reaches (docs/api.md, "The contract in
+// TypeScript"); scripts/test.sh fails when the file is stale.
+//go:generate go run ../internal/tsgen/contractgen -o ../web/src/lib/contract.gen.ts
+
 import (
 	"context"
 	"fmt"

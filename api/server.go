@@ -347,7 +347,14 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 // readBody reads a call's body within BodyTimeout. The deadline does not
 // outlive the body: when the body reaches its end, net/http clears the
 // read deadline to watch for the client going away while the call runs.
+// A request without a body (Content-Length 0) gets no deadline at all:
+// net/http is already watching its connection, and nothing would clear a
+// deadline set now, so the call would be cancelled BodyTimeout after it
+// began.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength == 0 {
+		return nil, nil
+	}
 	rc := http.NewResponseController(w)
 	if err := rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return nil, err

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -235,5 +236,60 @@ func TestEvictions(t *testing.T) {
 		if got := evictions(c.pending, c.max); got != c.want {
 			t.Errorf("evictions(%d, %d) = %d, want %d", c.pending, c.max, got, c.want)
 		}
+	}
+}
+
+// A call without a body (Content-Length 0) gets no body deadline: on a
+// kept-alive connection, empty calls follow each other and one that is
+// still running when BodyTimeout has passed is not cancelled.
+func TestEmptyBodyLeavesNoDeadline(t *testing.T) {
+	fs := &fakeSessions{}
+	a := New(fs, nil)
+	const bodyTimeout = 30 * time.Millisecond
+	s, err := NewServer(ServerOptions{API: a, Token: testToken, BodyTimeout: bodyTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(s)
+	s.Configure(hs.Config)
+	hs.Start()
+	t.Cleanup(hs.Close)
+	c, err := net.Dial("tcp", hs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	call := func(name string) string {
+		t.Helper()
+		head := "POST /api/call/" + name + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + testToken + "\r\nContent-Length: 0\r\n\r\n"
+		if _, err := c.Write([]byte(head)); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.Status + " " + string(b)
+	}
+	if st := call("ListAgents"); !strings.HasPrefix(st, "200") {
+		t.Fatalf("empty call: %s", st)
+	}
+	time.Sleep(3 * bodyTimeout)
+	// a later empty call on the same connection that is still running
+	// when BodyTimeout has passed
+	release := make(chan struct{})
+	fs.mu.Lock()
+	fs.block = release
+	fs.mu.Unlock()
+	go func() {
+		time.Sleep(5 * bodyTimeout)
+		close(release)
+	}()
+	if st := call("ListSessions"); !strings.HasPrefix(st, "200") {
+		t.Fatalf("later call on the kept-alive connection: %s", st)
 	}
 }

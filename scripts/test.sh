@@ -57,6 +57,23 @@ need_debs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# contract_fresh fails when web/src/lib/contract.gen.ts is not what the Go
+# types generate (go generate ./api writes it).
+contract_fresh() {
+	local tmp
+	tmp=$(mktemp) || return 1
+	if ! go run ./internal/tsgen/contractgen -o "$tmp"; then
+		rm -f "$tmp"
+		return 1
+	fi
+	if ! diff -u web/src/lib/contract.gen.ts "$tmp"; then
+		echo "web/src/lib/contract.gen.ts is stale: run 'go generate ./api' and commit it"
+		rm -f "$tmp"
+		return 1
+	fi
+	rm -f "$tmp"
+}
+
 go_static() {
 	local bad
 	bad=$(gofmt -l $(git ls-files '*.go'))
@@ -66,6 +83,7 @@ go_static() {
 		return 1
 	fi
 	go vet ./... || return 1
+	contract_fresh || return 1
 	GOOS=windows go vet ./... || return 1
 	GOOS=darwin go vet ./... || return 1
 	if ! go mod tidy -diff; then
@@ -75,7 +93,7 @@ go_static() {
 	# The desktop shell is checked with its build tags in the desktop step.
 	go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" \
 		$(go list ./... | grep -v '/cmd/corral-desktop$') || return 1
-	echo "gofmt, go vet (linux, windows, darwin), go mod tidy and staticcheck are clean"
+	echo "gofmt, go vet (linux, windows, darwin), the generated contract, go mod tidy and staticcheck are clean"
 }
 
 go_cross() {

@@ -407,9 +407,10 @@ func localHostNames(addr string) []string {
 }
 
 // loadToken reads a token from path, creating the file (mode 0600) with a
-// fresh token if it does not exist.
+// fresh token if it does not exist. On Unix a file that users other than
+// its owner may read or write is refused (*TokenModeError).
 func loadToken(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		t := api.NewToken()
 		if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
@@ -417,6 +418,18 @@ func loadToken(path string) (string, error) {
 		}
 		return t, nil
 	}
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	if err := checkTokenMode(path, fi); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
 		return "", fmt.Errorf("token file: %w", err)
 	}

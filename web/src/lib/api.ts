@@ -1,7 +1,25 @@
 // The contract between the UI and corral: the Backend interface every transport
 // implements, the event envelope, the data of each event kind, and the
-// parameters and results of every method. The Go facade (ARCHITECTURE.md §3,
-// §4) produces exactly these JSON shapes; field names are camelCase.
+// parameters and results of every method.
+//
+// The shapes come from the Go types: contract.gen.ts is generated from them
+// (go generate ./api; docs/api.md, "The contract in TypeScript") and CI fails
+// when it is stale. This file re-exports them under the names the UI uses,
+// narrows a few (a Go string the UI knows as a union, a JSON value the views
+// read as `any`) with Refine, which only accepts fields the Go type has, and
+// types by hand only the event data whose producers have no Go type.
+
+import type * as gen from './contract.gen';
+import type { ContractMethods, MethodName } from './contract.gen';
+
+export type { ContractMethods, ErrorCode, MethodName } from './contract.gen';
+export { methodNames } from './contract.gen';
+
+/**
+ * T with the fields of R in place of T's own: a narrower type for a field the
+ * Go type has. A field Go does not have is a type error.
+ */
+export type Refine<T, R extends { [K in keyof R]: K extends keyof T ? unknown : never }> = Omit<T, keyof R> & R;
 
 /** Connection state of an event subscription. */
 export type StreamState = 'connecting' | 'live' | 'reconnecting';
@@ -60,82 +78,47 @@ export const ErrorCodes = {
   Conflict: 'conflict',
   Unauthorized: 'unauthorized',
   Internal: 'internal',
+  /** the disk of the data directory is full */
+  StorageFull: 'storage_full',
+  /** the store cannot write (read-only data directory, I/O error) */
+  StoreFailed: 'store_failed',
   /** corral could not be reached (raised by the transport itself) */
   Transport: 'transport',
-} as const;
+} as const satisfies Record<string, gen.ErrorCode | 'transport'>;
 
 // ---------------------------------------------------------------- events
 
-export type EventKind =
-  | 'session.status'
-  | 'run.started'
-  | 'run.exited'
-  | 'assistant.text'
-  | 'assistant.thinking'
-  | 'tool.call'
-  | 'tool.result'
-  | 'permission.request'
-  | 'permission.resolved'
-  | 'usage'
-  | 'stdout'
-  | 'stderr'
-  | 'parse.error'
-  | 'output.truncated'
-  | 'process.state'
-  | 'process.stats'
-  | 'error'
-  | 'agent.other'
-  | 'agent.init'
-  | 'agent.status'
-  | 'agent.retry'
-  | 'turn.completed'
-  | 'policy.decision'
-  | 'store.trimmed'
-  | 'events.lost'
-  | 'bus.dropped';
+export type EventKind = gen.EventKind;
 
 /**
- * One normalized event. `seq` increases strictly per session (or per process
- * for events that belong to no session); `cursor` is the global position used
- * to resume a subscription (the SSE `id:`).
+ * One normalized event (event.Event). `seq` increases strictly per session
+ * (or per process for events that belong to no session); `cursor` is the
+ * global position used to resume a subscription (the SSE `id:`). `data` is
+ * typed by the reader (D), after its kind.
  */
-export interface CorralEvent<D = any> {
-  seq: number;
-  cursor?: number;
-  sessionId?: string;
-  runId?: string;
-  processId?: string;
-  time: string;
+export interface CorralEvent<D = any> extends Omit<gen.Event, 'kind' | 'data'> {
   kind: EventKind | string;
   data?: D;
-  raw?: unknown;
 }
 
-export type SessionStatus =
-  | 'active'
-  | 'idle'
-  | 'processing'
-  | 'waiting_permission'
-  | 'error'
-  | 'interrupted'
-  | 'terminated';
+export type SessionStatus = gen.SessionStatus;
 
-export interface SessionStatusData {
-  status: SessionStatus;
-  from?: SessionStatus;
-  reason?: string;
-}
+/** session.status (store.StatusData). */
+export type SessionStatusData = Refine<gen.SessionStatusData, { status: SessionStatus; from?: SessionStatus }>;
+/** run.started: written by the session layer as a map (no Go type). */
 export interface RunStartedData {
   /** the user's message that started the run */
   prompt?: string;
   pid?: number;
 }
+/** run.exited of a session's run (store.RunEnd). */
+export type RunEndData = gen.RunEndData;
 /**
  * run.exited, normalised by normalize.exitOf: the session layer writes
- * {runId, reason, exitCode?, signal?}; the supervisor (spawned processes)
- * writes {state, reason, code, signal?, signalName?, limit?, error?, attempts,
- * restarts, durationMs}. Reasons: exit, killed, timeout, idle-timeout,
- * spawn-failed, crashed, memory-limit, interrupted, error.
+ * RunEndData {runId, reason, exitCode?, signal?}; the supervisor (spawned
+ * processes) writes {state, reason, code, signal?, signalName?, limit?,
+ * error?, attempts, restarts, durationMs}. Reasons: exit, killed, timeout,
+ * idle-timeout, spawn-failed, crashed, memory-limit, interrupted, error.
  */
 export interface RunExitedData {
   reason: string;
@@ -143,78 +126,38 @@ export interface RunExitedData {
   signal?: string;
   message?: string;
 }
+/** assistant.text / assistant.thinking (agent.TextData). */
+export type TextData = gen.TextData;
+/** tool.call (agent.ToolCallData); `input` is the tool's JSON input. */
+export type ToolCallData = Refine<gen.ToolCallData, { input?: any }>;
 /**
- * assistant.text / assistant.thinking. Deltas carry a piece of a block and
- * may lack messageId; a whole block (delta false) repeats what the deltas
- * of that block carried.
+ * tool.result (agent.ToolResultData). `totalBytes` is not sent by corral
+ * today (no producer cuts `output`); the view shows it when present.
  */
-export interface TextData {
-  text: string;
-  delta: boolean;
-  messageId?: string;
-  parentToolUseId?: string;
-  /** the agent's error code when the text reports an API error */
-  error?: string;
-}
-export interface ToolCallData {
-  id: string;
-  name: string;
-  input: any;
-  status?: string;
-  parentToolUseId?: string;
-}
-export interface ToolResultData {
-  id: string;
-  output: string;
-  isError: boolean;
-  status?: string;
-  exitCode?: number;
-  details?: unknown;
-  /** Total size in bytes when `output` was cut by the server. */
-  totalBytes?: number;
-}
+export type ToolResultData = gen.ToolResultData & { totalBytes?: number };
 /** A remember-rule suggestion as the UI shows it (see normalize.suggestionsOf). */
 export interface PermissionSuggestion {
   rule: string;
   description?: string;
 }
-export interface PermissionRequestData {
-  requestId: string;
-  tool: string;
-  input: any;
-  description?: string;
-  toolUseId?: string;
-  /** the agent's proposed rules, in the agent's own shape */
-  suggestions?: unknown;
-}
+/** permission.request (agent.PermissionRequestData). */
+export type PermissionRequestData = Refine<gen.PermissionRequestData, { input?: any }>;
 /**
  * permission.resolved: {requestId, decision: allow|deny|expired, by,
- * message?, remember?} from the session layer (requestId is
- * "<sessionId>/<requestId>"), or {requestId, outcome: "cancelled"} when the
- * agent withdrew the request.
+ * message?, remember?} from the session layer (store.ResolvedData;
+ * requestId is "<sessionId>/<requestId>"), or {requestId, outcome:
+ * "cancelled"} when the agent withdrew the request
+ * (agent.PermissionResolvedData); this is the union of the two.
  */
-export interface PermissionResolvedData {
-  requestId: string;
-  decision?: 'allow' | 'deny' | 'expired';
-  outcome?: string;
-  by?: string;
-  message?: string;
-  remember?: boolean;
-}
-export interface UsageData {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  costUsd?: number;
-  durationMs?: number;
-}
-export interface TurnCompletedData {
-  ok: boolean;
-  error?: { code: string; httpStatus?: number; message?: string };
-  stopReason?: string;
-  result?: string;
-}
+export type PermissionResolvedData = Partial<Refine<gen.PermissionDecisionData, { decision: 'allow' | 'deny' | 'expired' }>> &
+  Partial<gen.AgentPermissionResolvedData> & { requestId: string };
+/** usage (agent.UsageData). */
+export type UsageData = gen.UsageData;
+/** turn.completed (agent.TurnCompletedData). */
+export type TurnCompletedData = gen.TurnCompletedData;
+/** stdout/stderr of an agent (agent.LineData); see OutputData for spawned processes. */
+export type LineData = gen.LineData;
+/** stdout / stderr: written by the stream reader (no Go type of its own). */
 export interface OutputData {
   text?: string;
   /** base64 when binary is true */
@@ -227,16 +170,17 @@ export interface OutputData {
   /** the last line had no newline when the stream ended */
   partial?: boolean;
 }
-export interface ParseErrorData {
-  line: string;
-  error: string;
-}
+/** parse.error (agent.ParseErrorData). */
+export type ParseErrorData = gen.ParseErrorData;
+/** output.truncated (no Go type). */
 export interface TruncatedData {
   reason?: string;
   stdout?: { lines: number; bytes: number };
   stderr?: { lines: number; bytes: number };
 }
-export type ProcessStateName = 'queued' | 'starting' | 'running' | 'stopping' | 'backoff' | 'exited' | 'failed';
+/** supervise.State. */
+export type ProcessStateName = gen.ProcessStateName;
+/** process.state (written by the supervisor as a map). */
 export interface ProcessStateData {
   state: ProcessStateName;
   pid?: number;
@@ -244,6 +188,7 @@ export interface ProcessStateData {
   restarts?: number;
   reason?: string;
 }
+/** process.stats (an anonymous struct of the supervisor). */
 export interface ProcessStatsData {
   /** percent of one core, summed over the process tree */
   cpuPercent: number;
@@ -254,8 +199,9 @@ export interface ProcessStatsData {
   overLimit?: boolean;
 }
 /**
- * error: {type, message, recoverable, action} from the session layer, or
- * {code, message} from an agent adapter (normalize.errorOf reads both).
+ * error: {type, message, recoverable, action} from the session layer (a
+ * map, no Go type), or AgentErrorData {code, message} from an agent adapter
+ * (normalize.errorOf reads both).
  */
 export interface ErrorData {
   /** spawn_failed | crashed | timeout | parse_error | stdin_broken | policy_denied | … */
@@ -266,295 +212,129 @@ export interface ErrorData {
   /** what the user should do next */
   action?: string;
 }
+export type AgentErrorData = gen.AgentErrorData;
+/** events.lost (store.LostData): events the store could not write, counted. */
+export type EventsLostData = Refine<gen.EventsLostData, { code: 'storage_full' | 'store_failed' | string }>;
+export type AgentInitData = gen.AgentInitData;
+export type AgentStatusData = gen.AgentStatusData;
+export type AgentRetryData = gen.AgentRetryData;
 
 // ---------------------------------------------------------------- methods
 
-export interface AgentInfo {
-  name: string;
-  displayName?: string;
-  command: string;
-  path?: string;
-  version?: string;
-  /** ok | missing | error */
-  status: 'ok' | 'missing' | 'error';
-  /** claude | codex | acp | jsonl | text … */
-  protocol?: string;
-  /** how to install the CLI when it is missing */
-  install?: string;
-  message?: string;
-  models?: string[];
-  permissionModes?: string[];
-}
-
-export interface Session {
-  id: string;
-  agent: string;
-  cwd: string;
-  model?: string;
-  permissionMode?: string;
-  status: SessionStatus;
-  title?: string;
-  createdAt: string;
-  lastActivity: string;
-  costUsd: number;
-  inputTokens?: number;
-  outputTokens?: number;
-  messages?: number;
-  eventCount?: number;
-  pendingPermissions?: number;
-  /** the run in progress, if any */
-  runId?: string;
-  /** the agent's own id of the conversation */
-  agentSessionId?: string;
-  /** the permission mode runs tools without asking (bypassPermissions, yolo, …) */
-  approvalsSkipped?: boolean;
-  /** the session's live agent process; absent when it holds none */
-  process?: LiveProcess;
-}
-
+/**
+ * session.AgentInfo. `models` is not sent by corral today (the demo backend
+ * fills it); the new-session dialog offers them when present.
+ */
+export type AgentInfo = Refine<gen.AgentInfo, { status: 'ok' | 'missing' | 'error' }> & { models?: string[] };
+/** session.Info. */
+export type Session = gen.Session;
 /** The live agent process of a session (session.LiveProcess). */
-export interface LiveProcess {
-  id: string;
-  pid?: number;
-  state: string;
-  /** resident memory of its process tree, bytes (0 before the first sample) */
-  rss: number;
-  cpuPercent: number;
-}
-
-/**
- * events.lost: events of the session the store could not write (the disk
- * was full, or another write failure), counted.
- */
-export interface EventsLostData {
-  code: 'storage_full' | 'store_failed' | string;
-  lostEvents: number;
-  message?: string;
-}
-
+export type LiveProcess = gen.LiveProcess;
 /** What ReloadConfig changed (session.ReloadResult). */
-export interface ReloadResult {
-  /** the file read; "" when there was none (the defaults) */
-  path: string;
-  /** tables now in effect: "agents", "sessions" */
-  applied: string[];
-  /** tables that changed but need a restart: "capability", "limits", "server", "policy" */
-  restartNeeded: string[];
-}
+export type ReloadResult = gen.ReloadResult;
+export type GetProcessStatsParams = gen.GetProcessStatsParams;
+export type StatSampleData = gen.StatSample;
+export type StatSeries = gen.StatSeries;
+export type ProcessStatsResult = gen.ProcessStatsResult;
+export type Empty = gen.Empty;
+export type CreateSessionParams = gen.CreateSessionParams;
+export type SendMessageParams = gen.SendMessageParams;
+export type SendMessageResult = gen.SendMessageResult;
+export type SessionParams = gen.SessionParams;
+export type RespondPermissionParams = gen.RespondPermissionParams;
+export type GetEventsParams = gen.GetEventsParams;
+export type GetEventsResult = Refine<gen.GetEventsResult, { events: CorralEvent[] }>;
+export type CapabilityArg = gen.CapabilityArg;
+export type Capability = gen.Capability;
+export type ExecuteParams = gen.ExecuteParams;
+export type ExecuteResult = gen.ExecuteResult;
+export type SpawnParams = gen.SpawnParams;
+export type SpawnResult = gen.SpawnResult;
+export type ProcessParams = gen.ProcessParams;
+export type ProcessInfo = Refine<gen.ProcessInfo, { state: ProcessStateName }>;
+export type ListDirectoryParams = gen.ListDirectoryParams;
+export type DirEntry = gen.DirEntry;
+export type ListDirectoryResult = gen.ListDirectoryResult;
 
-/** GetProcessStats: one process, the processes of a session, or every one. */
-export interface GetProcessStatsParams {
-  processId?: string;
-  sessionId?: string;
-  /** Unix ms: only later samples */
-  sinceMs?: number;
-}
-export interface StatSampleData {
-  /** Unix ms */
-  t: number;
-  /** percent of one core */
-  cpu: number;
-  rss: number;
-  processes?: number;
-}
-/** The kept samples of one process, oldest first. */
-export interface StatSeries {
-  processId: string;
-  sessionId?: string;
-  ended?: boolean;
-  samples: StatSampleData[];
-}
-
-export interface CreateSessionParams {
-  agent: string;
-  cwd: string;
-  model?: string;
-  permissionMode?: string;
-  prompt?: string;
-}
-export interface SendMessageParams {
-  sessionId: string;
-  text: string;
-}
-export interface SessionParams {
-  sessionId: string;
-}
-export interface RespondPermissionParams {
-  sessionId: string;
-  requestId: string;
-  allow: boolean;
-  message?: string;
-  remember?: boolean;
-  updatedInput?: unknown;
-}
-/**
- * Forwards (the default): the events with seq > since. Backwards: `tail`
- * gives the newest events of the session, `before` the newest with
- * seq < before (not combined with `since`). Pages are in ascending seq order.
- */
-export interface GetEventsParams {
-  sessionId: string;
-  since?: number;
-  limit?: number;
-  tail?: boolean;
-  before?: number;
-}
-export interface GetEventsResult {
-  events: CorralEvent[];
-  /** forwards: more events follow the page; backwards: older ones precede it */
-  more: boolean;
-}
-
-export interface CapabilityArg {
-  /** a literal argument the caller must pass exactly */
-  literal?: string;
-  /** an anchored regex the argument must match */
-  validator?: string;
-  optional?: boolean;
-  rest?: boolean;
-}
-export interface Capability {
-  name: string;
-  program: string;
-  args: CapabilityArg[];
-  description?: string;
-  cwd?: string[];
-}
-export interface ExecuteParams {
-  capability: string;
-  args: string[];
-  cwd?: string;
-  stdin?: string;
-  timeoutMs?: number;
-}
-export interface ExecuteResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  /** The exact bytes of stdout, present only when they are not valid UTF-8. */
-  stdoutBase64?: string;
-  stderrBase64?: string;
-}
-export interface SpawnParams {
-  capability: string;
-  args: string[];
-  cwd?: string;
-}
-export interface ProcessParams {
-  processId: string;
-  data?: string;
-}
-export interface ProcessInfo {
-  processId: string;
-  pid: number;
-  /** capability name or agent name */
-  name: string;
-  argv?: string[];
-  sessionId?: string;
-  state: ProcessStateName;
-  startedAt: string;
-  uptimeMs: number;
-  cpu: number;
-  rss: number;
-  restarts: number;
-  children?: number;
-}
+/** The parameters of method M. */
+export type Params<M extends MethodName> = ContractMethods[M]['params'];
+/** The result of method M. */
+export type Result<M extends MethodName> = ContractMethods[M]['result'];
 
 /**
- * A directory to list: `path` absolute, or `~`/`~/…`; empty is the home
- * directory of corral's user. Names starting with "." are left out unless
- * `showHidden`.
+ * Typed wrappers over Backend.call, one per contract method (methodNames),
+ * named after the method with a lower-case first letter. A wrapper may
+ * declare a narrower result (R), never another shape.
  */
-export interface ListDirectoryParams {
-  path?: string;
-  showHidden?: boolean;
-}
-export interface DirEntry {
-  name: string;
-  /** absolute */
-  path: string;
-}
-/**
- * The subdirectories of a directory (never its files). `path` is absolute,
- * clean and free of symlinks; `parent` is "" at the root; entries are sorted
- * case-insensitively; `truncated` says more exist than were listed (at most
- * 2,000 are).
- */
-export interface ListDirectoryResult {
-  path: string;
-  parent: string;
-  entries: DirEntry[];
-  truncated: boolean;
-}
-
-/** Typed wrappers over Backend.call, one per contract method. */
 export class Api {
   constructor(readonly backend: Backend) {}
+  private c<M extends MethodName, R extends Result<M> = Result<M>>(m: M, p: Params<M>): Promise<R> {
+    return this.backend.call<R>(m, p);
+  }
   listAgents() {
-    return this.backend.call<AgentInfo[]>('ListAgents', {});
+    return this.c<'ListAgents', AgentInfo[]>('ListAgents', {});
   }
   createSession(p: CreateSessionParams) {
-    return this.backend.call<Session>('CreateSession', p);
+    return this.c('CreateSession', p);
   }
   sendMessage(p: SendMessageParams) {
-    return this.backend.call<{ runId: string }>('SendMessage', p);
+    return this.c('SendMessage', p);
   }
   interrupt(p: SessionParams) {
-    return this.backend.call<void>('Interrupt', p);
+    return this.c('Interrupt', p);
   }
   respondPermission(p: RespondPermissionParams) {
-    return this.backend.call<void>('RespondPermission', p);
+    return this.c('RespondPermission', p);
   }
   stopSession(p: SessionParams) {
-    return this.backend.call<void>('StopSession', p);
+    return this.c('StopSession', p);
   }
   resumeSession(p: SessionParams) {
-    return this.backend.call<Session>('ResumeSession', p);
+    return this.c('ResumeSession', p);
   }
   deleteSession(p: SessionParams) {
-    return this.backend.call<void>('DeleteSession', p);
+    return this.c('DeleteSession', p);
   }
   listSessions() {
-    return this.backend.call<Session[]>('ListSessions', {});
+    return this.c('ListSessions', {});
   }
   getSession(p: SessionParams) {
-    return this.backend.call<Session>('GetSession', p);
+    return this.c('GetSession', p);
   }
   getEvents(p: GetEventsParams) {
-    return this.backend.call<GetEventsResult>('GetEvents', p);
+    return this.c<'GetEvents', GetEventsResult>('GetEvents', p);
   }
   listCapabilities() {
-    return this.backend.call<Capability[]>('ListCapabilities', {});
+    return this.c('ListCapabilities', {});
   }
   execute(p: ExecuteParams) {
-    return this.backend.call<ExecuteResult>('Execute', p);
+    return this.c('Execute', p);
   }
   spawn(p: SpawnParams) {
-    return this.backend.call<{ processId: string }>('Spawn', p);
+    return this.c('Spawn', p);
   }
   writeStdin(p: ProcessParams) {
-    return this.backend.call<void>('WriteStdin', p);
+    return this.c('WriteStdin', p);
   }
   closeStdin(p: ProcessParams) {
-    return this.backend.call<void>('CloseStdin', p);
+    return this.c('CloseStdin', p);
   }
   kill(p: ProcessParams) {
-    return this.backend.call<void>('Kill', p);
+    return this.c('Kill', p);
   }
   listProcesses() {
-    return this.backend.call<ProcessInfo[]>('ListProcesses', {});
+    return this.c<'ListProcesses', ProcessInfo[]>('ListProcesses', {});
   }
   stopProcess(p: ProcessParams) {
-    return this.backend.call<void>('StopProcess', p);
+    return this.c('StopProcess', p);
   }
   listDirectory(p: ListDirectoryParams) {
-    return this.backend.call<ListDirectoryResult>('ListDirectory', p);
+    return this.c('ListDirectory', p);
   }
   reloadConfig() {
-    return this.backend.call<ReloadResult>('ReloadConfig', {});
+    return this.c('ReloadConfig', {});
   }
   getProcessStats(p: GetProcessStatsParams) {
-    return this.backend.call<{ series: StatSeries[] }>('GetProcessStats', p);
+    return this.c('GetProcessStats', p);
   }
 }

@@ -12,7 +12,7 @@ import type { Session } from '../lib/api';
 import { FakeBackend, ev, sync, until } from './fake';
 
 afterEach(() => cleanup());
-const sess = (id: string, extra: Partial<Session> = {}): Session => ({ id, agent: 'claude', cwd: `/src/${id}`, title: id, status: 'idle', createdAt: '', lastActivity: '2026-11-26T10:00:00Z', costUsd: 0, ...extra });
+const sess = (id: string, extra: Partial<Session> = {}): Session => ({ id, agent: 'claude', cwd: `/src/${id}`, title: id, status: 'idle', createdAt: '', lastActivity: '2026-11-26T10:00:00Z', costUsd: 0, inputTokens: 0, outputTokens: 0, messages: 0, eventCount: 0, pendingPermissions: 0, ...extra });
 const rowOf = (id: string) => screen.getAllByTestId('session-row').find((r) => r.dataset.sessionId === id)!;
 
 describe('Sidebar', () => {

@@ -22,10 +22,13 @@ import { memoryTree } from '../dirtree';
 type Listener = { since: number; filter: EventFilter; on: (ev: CorralEvent) => void };
 
 const AGENTS: AgentInfo[] = [
-  { name: 'claude', displayName: 'Claude Code', command: 'claude', path: '/usr/local/bin/claude', version: '2.1.4', status: 'ok', models: ['opus', 'sonnet', 'haiku'], permissionModes: ['default', 'acceptEdits', 'plan', 'bypassPermissions'] },
-  { name: 'codex', displayName: 'Codex', command: 'codex', path: '/usr/local/bin/codex', version: '0.150.0', status: 'ok', permissionModes: ['default', 'full-auto'] },
-  { name: 'gemini', displayName: 'Gemini CLI', command: 'gemini', status: 'missing', message: 'gemini was not found on PATH.', install: 'npm install -g @google/gemini-cli' },
+  { name: 'claude', displayName: 'Claude Code', command: 'claude', protocol: 'claude', path: '/usr/local/bin/claude', version: '2.1.4', status: 'ok', models: ['opus', 'sonnet', 'haiku'], permissionModes: ['default', 'acceptEdits', 'plan', 'bypassPermissions'] },
+  { name: 'codex', displayName: 'Codex', command: 'codex', protocol: 'codex', path: '/usr/local/bin/codex', version: '0.150.0', status: 'ok', permissionModes: ['default', 'full-auto'] },
+  { name: 'gemini', displayName: 'Gemini CLI', command: 'gemini', protocol: 'gemini', status: 'missing', message: 'gemini was not found on PATH.', install: 'npm install -g @google/gemini-cli' },
 ];
+
+/** The totals of a session that has done nothing yet. */
+const NO_TOTALS = { costUsd: 0, inputTokens: 0, outputTokens: 0, messages: 0, eventCount: 0, pendingPermissions: 0 };
 
 /** The folders the demo's ListDirectory shows. */
 const listDirectory = memoryTree(
@@ -161,7 +164,7 @@ export class DemoBackend implements Backend {
         const a = AGENTS.find((x) => x.name === p.agent);
         if (!a || a.status !== 'ok') throw new BackendError('agent_missing', `${p.agent} is not installed`);
         const now = new Date().toISOString();
-        const s: Session = { id: `s${this.nextId++}`, agent: p.agent, cwd: p.cwd, model: p.model, permissionMode: p.permissionMode, status: 'idle', createdAt: now, lastActivity: now, costUsd: 0 };
+        const s: Session = { id: `s${this.nextId++}`, agent: p.agent, cwd: p.cwd, model: p.model, permissionMode: p.permissionMode, status: 'idle', createdAt: now, lastActivity: now, ...NO_TOTALS };
         this.sessions.set(s.id, s);
         this.emit('session.status', { status: 'idle' }, { sessionId: s.id });
         if (p.prompt) this.later(100, () => this.runScript(s.id, p.prompt));
@@ -400,7 +403,7 @@ export class DemoBackend implements Backend {
   private seedStress(n: number) {
     const id = 's-big';
     const t0 = Date.now() - 86400_000;
-    this.sessions.set(id, { id, agent: 'claude', cwd: '/home/dev/src/big', title: `Long transcript (${n} events)`, status: 'idle', createdAt: new Date(t0).toISOString(), lastActivity: new Date(t0).toISOString(), costUsd: 0 });
+    this.sessions.set(id, { id, agent: 'claude', cwd: '/home/dev/src/big', title: `Long transcript (${n} events)`, status: 'idle', createdAt: new Date(t0).toISOString(), lastActivity: new Date(t0).toISOString(), ...NO_TOTALS });
     let i = 0;
     let turn = 0;
     while (i < n) {
@@ -427,7 +430,7 @@ export class DemoBackend implements Backend {
     const base = Date.now() - 3 * 3600_000;
     const at = (min: number) => new Date(base + min * 60_000);
     const mk = (id: string, agent: string, cwd: string, title: string, status: Session['status'], model?: string): Session => {
-      const s: Session = { id, agent, cwd, title, status, model, createdAt: at(0).toISOString(), lastActivity: at(0).toISOString(), costUsd: 0, permissionMode: 'default' };
+      const s: Session = { id, agent, cwd, title, status, model, createdAt: at(0).toISOString(), lastActivity: at(0).toISOString(), ...NO_TOTALS, permissionMode: 'default' };
       this.sessions.set(id, s);
       return s;
     };

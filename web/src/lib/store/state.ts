@@ -171,7 +171,7 @@ export class CorralState {
     let s = this.sessions.get(id);
     if (!s) {
       // An event for a session the list has not shown yet (created elsewhere).
-      s = { id, agent: '', cwd: '', status: 'active', createdAt: ev.time, lastActivity: ev.time, costUsd: 0 };
+      s = { id, agent: '', cwd: '', status: 'active', createdAt: ev.time, lastActivity: ev.time, costUsd: 0, inputTokens: 0, outputTokens: 0, messages: 0, eventCount: 0, pendingPermissions: 0 };
       this.sessions.set(id, s);
     }
     const next: Session = { ...s };
