@@ -1,57 +1,79 @@
-// Line diffs for file-edit tool calls. The diff is an LCS over lines after
-// trimming the common prefix and suffix; when what is left is too large for
-// the quadratic table, it falls back to "all old lines removed, all new lines
-// added", which is still correct, only less precise.
+// Line diffs for file-edit tool calls, computed by jsdiff (diffArrays over
+// the lines, after trimming the common prefix and suffix). The work is
+// bounded: an edit that needs more than MAX_EDIT inserted and removed lines,
+// or more than DIFF_TIMEOUT_MS of computing, is not diffed; it is shown
+// whole instead (all old lines removed, all new lines added, LineDiff.whole
+// set), which is still correct, only less precise.
+
+import { diffArrays } from 'diff';
 
 export interface DiffLine {
   op: ' ' | '+' | '-';
   text: string;
 }
 
-const MAX_CELLS = 4_000_000;
+export interface LineDiff {
+  lines: DiffLine[];
+  /** the edit was too large to diff: the old lines are all removed, the new ones all added */
+  whole: boolean;
+}
 
-export function diffLines(before: string, after: string): DiffLine[] {
+/** the largest number of inserted plus removed lines a diff is computed for */
+export const MAX_EDIT = 1000;
+/** how long computing one diff may take before it is given up (a guard; MAX_EDIT bounds the work) */
+export const DIFF_TIMEOUT_MS = 200;
+
+/**
+ * A lower bound of the lines a diff of a and b inserts plus removes: the
+ * lines of each that the other does not have as often. It takes time linear
+ * in the number of lines and tells most edits too large for a diff (two
+ * different files) at once, without running the diff.
+ */
+export function minEdit(a: string[], b: string[]): number {
+  const count = new Map<string, number>();
+  for (const l of a) count.set(l, (count.get(l) ?? 0) + 1);
+  for (const l of b) count.set(l, (count.get(l) ?? 0) - 1);
+  let n = 0;
+  for (const c of count.values()) n += Math.abs(c);
+  return n;
+}
+
+/** The line diff of before and after, bounded by maxEdit lines (see MAX_EDIT) and timeoutMs. */
+export function lineDiff(before: string, after: string, maxEdit = MAX_EDIT, timeoutMs = DIFF_TIMEOUT_MS): LineDiff {
   const a = before === '' ? [] : before.split('\n');
   const b = after === '' ? [] : after.split('\n');
   let pre = 0;
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
   let suf = 0;
   while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-  const out: DiffLine[] = [];
-  for (let k = 0; k < pre; k++) out.push({ op: ' ', text: a[k] });
   const am = a.slice(pre, a.length - suf);
   const bm = b.slice(pre, b.length - suf);
-  if (am.length * bm.length > MAX_CELLS) {
-    for (const t of am) out.push({ op: '-', text: t });
-    for (const t of bm) out.push({ op: '+', text: t });
+  const lines: DiffLine[] = [];
+  for (let k = 0; k < pre; k++) lines.push({ op: ' ', text: a[k] });
+  let whole = false;
+  if (!am.length || !bm.length) {
+    for (const t of am) lines.push({ op: '-', text: t });
+    for (const t of bm) lines.push({ op: '+', text: t });
   } else {
-    const n = am.length;
-    const m = bm.length;
-    // lcs[i][j] = LCS length of am[i..] and bm[j..], flattened
-    const lcs = new Uint32Array((n + 1) * (m + 1));
-    for (let i = n - 1; i >= 0; i--) {
-      for (let j = m - 1; j >= 0; j--) {
-        lcs[i * (m + 1) + j] = am[i] === bm[j] ? lcs[(i + 1) * (m + 1) + j + 1] + 1 : Math.max(lcs[(i + 1) * (m + 1) + j], lcs[i * (m + 1) + j + 1]);
+    const changes = minEdit(am, bm) > maxEdit ? undefined : diffArrays(am, bm, { maxEditLength: maxEdit, timeout: timeoutMs });
+    if (changes) {
+      for (const c of changes) {
+        const op = c.added ? '+' : c.removed ? '-' : ' ';
+        for (const t of c.value) lines.push({ op, text: t });
       }
+    } else {
+      whole = true;
+      for (const t of am) lines.push({ op: '-', text: t });
+      for (const t of bm) lines.push({ op: '+', text: t });
     }
-    let i = 0;
-    let j = 0;
-    while (i < n && j < m) {
-      if (am[i] === bm[j]) {
-        out.push({ op: ' ', text: am[i] });
-        i++;
-        j++;
-      } else if (lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
-        out.push({ op: '-', text: am[i++] });
-      } else {
-        out.push({ op: '+', text: bm[j++] });
-      }
-    }
-    while (i < n) out.push({ op: '-', text: am[i++] });
-    while (j < m) out.push({ op: '+', text: bm[j++] });
   }
-  for (let k = a.length - suf; k < a.length; k++) out.push({ op: ' ', text: a[k] });
-  return out;
+  for (let k = a.length - suf; k < a.length; k++) lines.push({ op: ' ', text: a[k] });
+  return { lines, whole };
+}
+
+/** The lines of lineDiff(before, after). */
+export function diffLines(before: string, after: string): DiffLine[] {
+  return lineDiff(before, after).lines;
 }
 
 /**

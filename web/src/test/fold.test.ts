@@ -107,7 +107,8 @@ describe('long text in a transcript row', () => {
       expect(presses).toBeLessThan(10);
     }
     expect(presses).toBe(5);
-    expect(msg.textContent).toContain(t.slice(-50));
+    // the whole token, as Markdown shows it (a pair of * in it is emphasis)
+    expect(msg.textContent).toContain(shownText(renderMarkdown(t)).slice(-50));
     expect(msg.textContent).toContain('END-OF-TEXT');
     // mounted again (a virtual list scrolling it back into view): as it was left
     cleanup();
@@ -213,9 +214,9 @@ describe('Markdown on 1 MB of adversarial input', () => {
       'a <code>b</code> c <a href="http://e.x" target="_blank" rel="noopener noreferrer">x</a> ** no <em>yes</em> <strong>b</strong> <del>d</del> ' +
         '<a href="https://e.x" target="_blank" rel="noopener noreferrer">https://e.x</a> <a href="http://e.x/y" target="_blank" rel="noopener noreferrer">http://e.x/y</a>).',
     );
-    expect(renderInline('[[[a](u)')).toBe('<a href="u" target="_blank" rel="noopener noreferrer">[[a</a>');
+    expect(renderInline('[[[a](https://u.example)')).toBe('[[<a href="https://u.example" target="_blank" rel="noopener noreferrer">a</a>');
     expect(renderInline('*a **b** c*')).toBe('<em>a <strong>b</strong> c</em>');
     expect(renderInline('``` `` ```x```')).toBe('<code>``</code>x```');
-    expect(renderMarkdown('## Title ##\n\n#nope\n\n#######')).toBe('<h2>Title</h2><p>#nope</p><h6></h6>');
+    expect(renderMarkdown('## Title ##\n\n#nope\n\n#######').replace(/\n/g, '')).toBe('<h2>Title</h2><p>#nope</p><p>#######</p>');
   });
 });
