@@ -29,10 +29,12 @@ func makeBig(kind string, size int) (bigContent, error) {
 		return bigContent{prompt: "what is in this? " + tok, reply: needle + " here is the file:\n\n" + tok, needle: needle}, nil
 	case "markdown":
 		return bigContent{prompt: "explain the notes", reply: needle + " the notes:\n\n" + markers(size), needle: needle}, nil
+	case "text":
+		return bigContent{prompt: "write it all down", reply: needle + " the notes:\n\n" + prose(size), needle: needle}, nil
 	case "output":
 		return bigContent{prompt: "build it", output: buildLog(size), reply: needle + " the build log is above.", needle: needle}, nil
 	}
-	return bigContent{}, fmt.Errorf("unknown kind %q (token, markdown or output)", kind)
+	return bigContent{}, fmt.Errorf("unknown kind %q (token, markdown, text or output)", kind)
 }
 
 // rng is a fixed pseudo-random sequence: the same bytes on every run.
@@ -71,6 +73,31 @@ func markers(n int) string {
 			line = 0
 		} else {
 			sb.WriteByte(' ')
+		}
+	}
+	return sb.String()
+}
+
+// prose returns about n bytes of plain prose: lines of about 70
+// characters in paragraphs of five lines, the way a long reply looks.
+func prose(n int) string {
+	words := []string{"the", "session", "runs", "a", "command", "and", "streams", "its", "output", "to", "page", "while", "agent", "waits", "for", "approval", "of", "next", "step"}
+	r := rng(3)
+	var sb strings.Builder
+	line, lines := 0, 0
+	for sb.Len() < n {
+		w := words[r.next(len(words))]
+		sb.WriteString(w)
+		line += len(w) + 1
+		switch {
+		case line < 70:
+			sb.WriteByte(' ')
+		case lines < 4:
+			sb.WriteByte('\n')
+			line, lines = 0, lines+1
+		default:
+			sb.WriteString(".\n\n")
+			line, lines = 0, 0
 		}
 	}
 	return sb.String()

@@ -18,7 +18,8 @@
 // writes instead one small session per item holding huge content (see
 // big.go): KIND token (one unbroken token of BYTES characters in the prompt
 // and the reply), markdown (a reply of BYTES of prose full of unmatched
-// Markdown markers) or output (a tool output of BYTES). It prints
+// Markdown markers), text (a reply of BYTES of plain prose in short lines)
+// or output (a tool output of BYTES). It prints
 // "SEED_SESSION=<id> SEED_EVENTS=<n> SEED_NEEDLE=<text>" for each, the
 // needle being a text at the start of the session's last reply.
 package main
@@ -41,7 +42,7 @@ func main() {
 	cwd := flag.String("cwd", "", "working directory recorded for the session (required)")
 	total := flag.Int("events", 100000, "events to write")
 	perTurn := flag.Int("per-turn", 100, "events per turn (at least 10)")
-	big := flag.String("big", "", "write instead sessions holding huge content: KIND:BYTES,… (KIND token, markdown or output)")
+	big := flag.String("big", "", "write instead sessions holding huge content: KIND:BYTES,… (KIND token, markdown, text or output)")
 	flag.Parse()
 	if *data != "" && *cwd != "" && *big != "" {
 		if err := seedBig(*data, *cwd, *big); err != nil {
