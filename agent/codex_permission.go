@@ -79,7 +79,7 @@ func (c *codexConn) serverRequest(m *rpcMessage, line []byte, emit func(event.Ev
 		}
 	case "item/permissions/requestApproval":
 		d.Tool = "permissions"
-		d.Input = m.Params
+		d.Input = raw(m.Params) // a copy: m.Params points into the line buffer
 	default:
 		emit(c.em.ev(event.AgentOther, nil, line))
 		c.rpc.mu.Lock()
