@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 
 // payload returns the typed Data of an event: the value the adapter
 // encoded (event.Event.Payload) when it is a T, without decoding it again;
-// otherwise (a JSON-lines program's own event) Data decoded, with its error.
+// otherwise (a JSON-lines program's own event) Data decoded: a field of
+// another type is left empty, data that is not an object is an error.
 func payload[T any](ev event.Event) (T, error) {
 	switch p := ev.Payload.(type) {
 	case T:
@@ -23,7 +25,15 @@ func payload[T any](ev event.Event) (T, error) {
 		}
 	}
 	var d T
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
+	err := json.Unmarshal(ev.Data, &d)
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		// A field of another type than corral's (a JSON-lines program's
+		// own shape): encoding/json has filled the fields it could, and
+		// those are acted on; the event itself is stored as it came.
+		return d, nil
+	}
+	if err != nil {
 		return d, fmt.Errorf("session: %s event with malformed data: %w", ev.Kind, err)
 	}
 	return d, nil
