@@ -14,8 +14,10 @@ import (
 //
 // The error is returned only when the write cannot be queued (the store is
 // closed or read-only). A failed commit is reported like Append's, through
-// Options.OnError, and a kept write (SetStatus, FinishRun: see Unavailable)
-// is applied by the next commit that succeeds. A queued write's own
+// Options.OnError, and every queued write is kept (see Unavailable): one
+// that a full disk refused is applied by the next commit that succeeds, so
+// a run, a permission request or its decision, usage and status queued
+// during an outage are not lost. A queued write's own
 // refusal (the session was deleted meanwhile, an illegal status change,
 // a decision on a request already decided) leaves nothing behind and is
 // not reported: the queue's order makes it the later of two competing
@@ -40,12 +42,12 @@ func (s *Store) QueueSetStatus(id, to, reason string) error {
 
 // QueueUpdateSession is UpdateSession without the wait.
 func (s *Store) QueueUpdateSession(id string, fn func(*Session) error) error {
-	return s.queueJob("update session", false, s.updateSessionJob(id, "", fn))
+	return s.queueJob("update session", true, s.updateSessionJob(id, "", fn))
 }
 
 // QueueAddUsage is AddUsage without the wait.
 func (s *Store) QueueAddUsage(id string, u Usage) error {
-	return s.queueJob("add usage", false, addUsageJob(id, u))
+	return s.queueJob("add usage", true, addUsageJob(id, u))
 }
 
 // QueueCreateRun is CreateRun without the wait.
@@ -56,7 +58,7 @@ func (s *Store) QueueCreateRun(r Run) error {
 	if r.StartedAt.IsZero() {
 		r.StartedAt = s.opts.Now()
 	}
-	return s.queueJob("create run", false, createRunJob(r))
+	return s.queueJob("create run", true, createRunJob(r))
 }
 
 // QueueFinishRun is FinishRun without the wait.
@@ -72,7 +74,7 @@ func (s *Store) QueueAddPermissionRequest(p PermissionRequest) error {
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = s.opts.Now()
 	}
-	return s.queueJob("add permission request", false, addPermissionJob(p))
+	return s.queueJob("add permission request", true, addPermissionJob(p))
 }
 
 // QueueResolvePermission is ResolvePermission without the wait.
@@ -80,7 +82,7 @@ func (s *Store) QueueResolvePermission(id string, d Decision) error {
 	if err := checkDecision(d); err != nil {
 		return err
 	}
-	return s.queueJob("resolve permission", false, func(t *wtx) error {
+	return s.queueJob("resolve permission", true, func(t *wtx) error {
 		_, err := t.resolve(id, d)
 		return err
 	})
