@@ -645,7 +645,7 @@ await test('server restart under an open page: no gap, no duplicate', 120000, as
   // reconnect to the restarted one
   const port = await freePort();
   const tokenFile = join(tmp, 'restart-token');
-  writeFileSync(tokenFile, `e2e${Date.now().toString(36)}${Math.random().toString(36).slice(2)}restart\n`);
+  writeFileSync(tokenFile, `e2e${Date.now().toString(36)}${Math.random().toString(36).slice(2)}restart\n`, { mode: 0o600 }); // corral refuses a token file others may read
   const dataDir = join(tmp, 'data-restart');
   const flags = ['--addr', `127.0.0.1:${port}`, '--token-file', tokenFile];
   let s = await startServe('serve-restart', dataDir, flags);
