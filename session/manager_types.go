@@ -26,7 +26,8 @@ var (
 const ErrorAgentAuth = "agent_auth"
 
 // Info is a session as clients see it (ListSessions, GetSession,
-// CreateSession). Field names are the JSON contract of web/src/lib/api.ts.
+// CreateSession). Field names are the JSON contract; the web client's types are
+// generated from them (web/src/lib/contract.gen.ts, go generate ./api).
 type Info struct {
 	ID                 string    `json:"id"`
 	Agent              string    `json:"agent"`

@@ -12,7 +12,8 @@ import (
 
 // The session layer depends on these small interfaces, not on the store,
 // the supervisor and the policy themselves; wiring.go adapts the real ones
-// (OpenRuntime), and tests substitute their own.
+// (OpenRuntime, in manager_runtime.go, puts them together), and tests
+// substitute their own.
 
 // Recorder is the durable log as the session layer uses it.
 //

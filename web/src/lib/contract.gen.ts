@@ -391,7 +391,8 @@ export interface SendMessageResult {
 
 /**
  * Info is a session as clients see it (ListSessions, GetSession,
- * CreateSession). Field names are the JSON contract of web/src/lib/api.ts.
+ * CreateSession). Field names are the JSON contract; the web client's types are
+ * generated from them (web/src/lib/contract.gen.ts, go generate ./api).
  */
 export interface Session {
   id: string;
