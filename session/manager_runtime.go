@@ -34,6 +34,9 @@ type RuntimeOptions struct {
 	// with others under load (0: DefaultBusMaxDelay).
 	BusMaxDelay time.Duration
 	Logger      *slog.Logger
+	// WrapRecorder, when set, wraps the store as the sessions' Recorder
+	// (tests use it to observe or hold back the session layer's writes).
+	WrapRecorder func(Recorder) Recorder
 }
 
 // DefaultBusMaxDelay keeps delivery latency low under a steady stream: the
@@ -124,6 +127,9 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	}
 	mo := o.Manager
 	mo.Recorder, mo.Launcher, mo.Policy, mo.Agents = st, supervisorLauncher{r.Supervisor}, r.Policy, cfg.Agents
+	if o.WrapRecorder != nil {
+		mo.Recorder = o.WrapRecorder(st)
+	}
 	if mo.IdleTimeout == 0 {
 		mo.IdleTimeout = cfg.Sessions.IdleTimeout
 	}
