@@ -218,7 +218,7 @@ func TestStatsRingIsBounded(t *testing.T) {
 		ev := event.New(event.ProcessStats, map[string]any{"rss": 1})
 		ev.ProcessID, ev.Time = "q-"+string(rune('a'+i)), base
 		st.record(ev)
-		st.end(ev.ProcessID)
+		st.end(ev.ProcessID, ev.Time)
 	}
 	if n := len(st.get("", "", time.Time{})); n != StatEndedProcesses+1 {
 		t.Fatalf("%d series kept", n)

@@ -21,7 +21,7 @@ func (m *Manager) HandleProcessEvent(ev event.Event) {
 		m.processState(ev)
 	case event.RunExited:
 		m.append(ev)
-		m.stats.end(ev.ProcessID)
+		m.stats.end(ev.ProcessID, ev.Time)
 		m.processExited(ev)
 	default:
 		m.append(ev)

@@ -52,6 +52,7 @@ type statsRing struct {
 type ring struct {
 	sessionID string
 	ended     bool
+	endedAt   int64 // unix ms of the end, when ended
 	buf       []StatSample
 	next      int // where the next sample goes once buf is full
 }
@@ -97,6 +98,10 @@ func (st *statsRing) record(ev event.Event) {
 		r = &ring{sessionID: ev.SessionID}
 		st.series[ev.ProcessID] = r
 	}
+	t := ev.Time.UnixMilli()
+	if r.ended && t <= r.endedAt {
+		return // taken before the end, delivered after it
+	}
 	if r.ended { // restarted under the same id
 		r.ended = false
 		for i, id := range st.ended {
@@ -106,19 +111,19 @@ func (st *statsRing) record(ev event.Event) {
 			}
 		}
 	}
-	r.add(StatSample{T: ev.Time.UnixMilli(), CPUPercent: d.CPUPercent, RSS: d.RSS, Processes: d.Processes})
+	r.add(StatSample{T: t, CPUPercent: d.CPUPercent, RSS: d.RSS, Processes: d.Processes})
 }
 
-// end marks a process ended; the oldest ended series beyond the bound
-// are dropped.
-func (st *statsRing) end(processID string) {
+// end marks a process ended at at; later samples taken no later than at
+// are ignored. The oldest ended series beyond the bound are dropped.
+func (st *statsRing) end(processID string, at time.Time) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	r := st.series[processID]
 	if r == nil || r.ended {
 		return
 	}
-	r.ended = true
+	r.ended, r.endedAt = true, at.UnixMilli()
 	st.ended = append(st.ended, processID)
 	for len(st.ended) > StatEndedProcesses {
 		delete(st.series, st.ended[0])
