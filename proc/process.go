@@ -58,87 +58,124 @@ func Start(spec Spec, sink Sink) (*Process, error) {
 		readersDone: make(chan struct{}),
 		done:        make(chan struct{}),
 	}
-	cmd := &exec.Cmd{
+	p.cmd = &exec.Cmd{
 		Path: path,
 		Args: append([]string{spec.Program}, spec.Args...),
 		Dir:  spec.Dir,
 		// A non-nil, possibly empty slice: os/exec treats nil as "inherit".
 		Env: append([]string{}, spec.Env...),
 	}
-	p.cmd = cmd
-
-	// childEnds are the descriptors the child inherits; the parent closes its
-	// copies right after the start so that EOF means "every writer is gone".
-	var childEnds []*os.File
-	closeAll := func(fs []*os.File) {
-		for _, f := range fs {
-			f.Close()
-		}
+	fds, err := p.openStdio()
+	if err != nil {
+		return nil, err
 	}
-	var parentEnds []*os.File
+	if err := p.spawn(fds); err != nil {
+		return nil, err
+	}
+	p.startReaders()
+	return p, nil
+}
+
+// stdio is the descriptors of a child being started. The child inherits
+// childEnds; the parent closes its copies right after the start so that EOF
+// means "every writer is gone". parentEnds are the parent's own ends.
+type stdio struct {
+	childEnds, parentEnds []*os.File
+}
+
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
+}
+
+func (s *stdio) closeAll() {
+	closeAll(s.childEnds)
+	closeAll(s.parentEnds)
+}
+
+// openStdio opens the pseudo-terminal or the pipes of spec.Stdin and wires
+// them into p.cmd, p.stdin and p.readers.
+func (p *Process) openStdio() (*stdio, error) {
+	spec, cmd := &p.spec, p.cmd
+	fds := &stdio{}
 	if spec.Stdin == StdinPTY {
 		master, tty, err := openPTY(spec.Rows, spec.Cols)
 		if err != nil {
 			return nil, &SpawnFailed{Program: spec.Program, Reason: "cannot open a pseudo-terminal", Err: err}
 		}
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-		childEnds = append(childEnds, tty)
-		parentEnds = append(parentEnds, master)
+		fds.childEnds = append(fds.childEnds, tty)
+		fds.parentEnds = append(fds.parentEnds, master)
 		p.stdin = master
 		p.readers = []*os.File{master}
-	} else {
-		outR, outW, err := os.Pipe()
-		if err != nil {
-			return nil, &SpawnFailed{Program: spec.Program, Reason: "cannot create pipes", Err: err}
-		}
-		errR, errW, err := os.Pipe()
-		if err != nil {
-			closeAll([]*os.File{outR, outW})
-			return nil, &SpawnFailed{Program: spec.Program, Reason: "cannot create pipes", Err: err}
-		}
-		cmd.Stdout, cmd.Stderr = outW, errW
-		childEnds = append(childEnds, outW, errW)
-		parentEnds = append(parentEnds, outR, errR)
-		p.readers = []*os.File{outR, errR}
-		if spec.Stdin == StdinPipe {
-			inR, inW, err := os.Pipe()
-			if err != nil {
-				closeAll(childEnds)
-				closeAll(parentEnds)
-				return nil, &SpawnFailed{Program: spec.Program, Reason: "cannot create pipes", Err: err}
-			}
-			cmd.Stdin = inR
-			childEnds = append(childEnds, inR)
-			parentEnds = append(parentEnds, inW)
-			p.stdin = inW
-		}
-		// With StdinNone, a nil cmd.Stdin is the null device.
+		return fds, nil
 	}
-	cmd.SysProcAttr = sysProcAttr(&spec)
+	pipesFailed := func(err error) error {
+		fds.closeAll()
+		return &SpawnFailed{Program: spec.Program, Reason: "cannot create pipes", Err: err}
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, pipesFailed(err)
+	}
+	fds.childEnds = append(fds.childEnds, outW)
+	fds.parentEnds = append(fds.parentEnds, outR)
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return nil, pipesFailed(err)
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	fds.childEnds = append(fds.childEnds, errW)
+	fds.parentEnds = append(fds.parentEnds, errR)
+	p.readers = []*os.File{outR, errR}
+	if spec.Stdin == StdinPipe {
+		inR, inW, err := os.Pipe()
+		if err != nil {
+			return nil, pipesFailed(err)
+		}
+		cmd.Stdin = inR
+		fds.childEnds = append(fds.childEnds, inR)
+		fds.parentEnds = append(fds.parentEnds, inW)
+		p.stdin = inW
+	}
+	// With StdinNone, a nil cmd.Stdin is the null device.
+	return fds, nil
+}
+
+// spawn starts the child (in its cgroup when spec.Cgroup names one) on the
+// goroutine that stays with it (see run), and closes the child's ends of
+// fds. On failure every descriptor of fds is closed.
+func (p *Process) spawn(fds *stdio) error {
+	spec := &p.spec
+	p.cmd.SysProcAttr = sysProcAttr(spec)
 	// Only the three standard descriptors reach the child. Without a way to
 	// list descriptors (no /proc) a stray one may leak; that is no reason
 	// to refuse the spawn.
 	CloseOnExecAll()
-	cgroupDir, err := intoCgroup(&spec, cmd.SysProcAttr)
+	cgroupDir, err := intoCgroup(spec, p.cmd.SysProcAttr)
 	if err != nil {
-		closeAll(childEnds)
-		closeAll(parentEnds)
-		return nil, err
+		fds.closeAll()
+		return err
 	}
-
 	started := make(chan error, 1)
 	go p.run(started)
 	err = <-started
-	closeAll(childEnds)
+	closeAll(fds.childEnds)
 	if cgroupDir != nil {
 		cgroupDir.Close()
 	}
 	if err != nil {
-		closeAll(parentEnds)
-		return nil, spawnError(&spec, path, err)
+		closeAll(fds.parentEnds)
+		return spawnError(spec, p.path, err)
 	}
 	p.status.Started = time.Now()
+	return nil
+}
 
+// startReaders starts one goroutine per output stream; readersDone is
+// closed when all of them reached the end of their stream.
+func (p *Process) startReaders() {
 	var wg sync.WaitGroup
 	for i, r := range p.readers {
 		id := Stdout
@@ -155,7 +192,6 @@ func Start(spec Spec, sink Sink) (*Process, error) {
 		wg.Wait()
 		close(p.readersDone)
 	}()
-	return p, nil
 }
 
 func spawnError(spec *Spec, path string, err error) error {
