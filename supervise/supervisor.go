@@ -272,6 +272,59 @@ type Supervisor struct {
 // New returns a running Supervisor. It fails only when the watchdog or the
 // subreaper was asked for and cannot be set up.
 func New(cfg Config) (*Supervisor, error) {
+	return newSupervisor(cfg, StartWatchdog)
+}
+
+// watchdogStarter is StartWatchdog's signature: New's way to start the
+// watchdog, replaced in tests to make it fail part-way.
+type watchdogStarter func(argv, env []string, markerPrefix string) (*Watchdog, error)
+
+func newSupervisor(cfg Config, startWatchdog watchdogStarter) (_ *Supervisor, err error) {
+	s := newBare(cfg)
+	cfg = s.cfg // with the defaults
+	s.contain = s.setupContainment()
+	defer func() {
+		if err != nil {
+			s.releaseSetup()
+		}
+	}()
+	if cfg.Subreaper && s.contain.Mode != ContainCgroup {
+		if err := becomeSubreaper(); err != nil {
+			return nil, fmt.Errorf("supervise: cannot become a child subreaper: %w", err)
+		}
+		s.subreaper = true
+	}
+	if len(cfg.Watchdog) > 0 {
+		if s.watchdog, err = startWatchdog(cfg.Watchdog, cfg.WatchdogEnv, s.MarkerPrefix()); err != nil {
+			return nil, err
+		}
+		if s.contain.Cgroup != "" {
+			if err := s.watchdog.send("C " + s.contain.Cgroup); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.DeathGrace > 0 {
+			if err := s.watchdog.SetGrace(cfg.DeathGrace); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Nothing fails from here on.
+	s.disp = newDispatcher(cfg.Sink, cfg.EventQueue)
+	s.reaper = newReaper(s)
+	if s.contain.Mode == ContainCgroup && isSubreaper() {
+		// Orphans of the trees come to this process: reap them.
+		s.reaper.start()
+	}
+	if cfg.MonitorInterval > 0 {
+		s.mon = newMonitor(s, cfg.MonitorInterval)
+	}
+	return s, nil
+}
+
+// newBare returns a Supervisor with cfg's defaults applied, its token and
+// random source, and nothing started: nothing to release.
+func newBare(cfg Config) *Supervisor {
 	if cfg.WhenFull == "" {
 		cfg.WhenFull = Queue
 	}
@@ -304,41 +357,21 @@ func New(cfg Config) (*Supervisor, error) {
 	s.rng = mrand.New(mrand.NewPCG(
 		uint64(seed[4])|uint64(seed[5])<<8|uint64(seed[6])<<16|uint64(seed[7])<<24,
 		uint64(seed[8])|uint64(seed[9])<<8|uint64(seed[10])<<16|uint64(seed[11])<<24))
-	s.contain = s.setupContainment()
-	if cfg.Subreaper && s.contain.Mode != ContainCgroup {
-		if err := becomeSubreaper(); err != nil {
-			removeInstanceGroup(s.contain.Cgroup)
-			return nil, fmt.Errorf("supervise: cannot become a child subreaper: %w", err)
-		}
-		s.subreaper = true
+	return s
+}
+
+// releaseSetup undoes what New set up before it failed: the watchdog
+// (its process, its pipe, its goroutine) and the supervisor's cgroup. Being
+// the child subreaper is a property of the whole process and stays, as it
+// does after Shutdown.
+func (s *Supervisor) releaseSetup() {
+	if s.watchdog != nil {
+		s.watchdog.Close()
+		s.watchdog = nil
 	}
-	if len(cfg.Watchdog) > 0 {
-		w, err := StartWatchdog(cfg.Watchdog, cfg.WatchdogEnv, s.MarkerPrefix())
-		if err == nil && s.contain.Cgroup != "" {
-			err = w.send("C " + s.contain.Cgroup)
-		}
-		if err != nil {
-			removeInstanceGroup(s.contain.Cgroup)
-			return nil, err
-		}
-		s.watchdog = w
-		if cfg.DeathGrace > 0 {
-			if err := w.SetGrace(cfg.DeathGrace); err != nil {
-				w.Close()
-				return nil, err
-			}
-		}
+	if s.contain.Cgroup != "" {
+		removeInstanceGroup(s.contain.Cgroup)
 	}
-	s.disp = newDispatcher(cfg.Sink, cfg.EventQueue)
-	s.reaper = newReaper(s)
-	if s.contain.Mode == ContainCgroup && isSubreaper() {
-		// Orphans of the trees come to this process: reap them.
-		s.reaper.start()
-	}
-	if cfg.MonitorInterval > 0 {
-		s.mon = newMonitor(s, cfg.MonitorInterval)
-	}
-	return s, nil
 }
 
 // Token identifies this supervisor in markers and process ids.
