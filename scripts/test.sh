@@ -83,6 +83,8 @@ go_static() {
 		return 1
 	fi
 	go vet ./... || return 1
+	# No file over 600 lines, no function over 100 (outside tests).
+	go run ./internal/sizecheck || return 1
 	contract_fresh || return 1
 	GOOS=windows go vet ./... || return 1
 	GOOS=darwin go vet ./... || return 1
@@ -93,7 +95,7 @@ go_static() {
 	# The desktop shell is checked with its build tags in the desktop step.
 	go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" \
 		$(go list ./... | grep -v '/cmd/corral-desktop$') || return 1
-	echo "gofmt, go vet (linux, windows, darwin), the generated contract, go mod tidy and staticcheck are clean"
+	echo "gofmt, go vet (linux, windows, darwin), the size limits, the generated contract, go mod tidy and staticcheck are clean"
 }
 
 go_cross() {
