@@ -85,6 +85,17 @@ go_static() {
 	go vet ./... || return 1
 	# No file over 600 lines, no function over 100 (outside tests).
 	go run ./internal/sizecheck || return 1
+	# The public packages stand alone: no application package among the
+	# dependencies of any of them, on any system.
+	local os app
+	for os in linux windows darwin; do
+		app=$(GOOS=$os go list -deps ./proc ./stream ./supervise ./policy | grep -E '/corral/(api|session|store|config|agent|cmd|workspace)(/|$)')
+		if [ -n "$app" ]; then
+			echo "proc, stream, supervise or policy depends on an application package ($os):"
+			echo "$app"
+			return 1
+		fi
+	done
 	contract_fresh || return 1
 	GOOS=windows go vet ./... || return 1
 	GOOS=darwin go vet ./... || return 1
@@ -95,7 +106,7 @@ go_static() {
 	# The desktop shell is checked with its build tags in the desktop step.
 	go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" \
 		$(go list ./... | grep -v '/cmd/corral-desktop$') || return 1
-	echo "gofmt, go vet (linux, windows, darwin), the size limits, the generated contract, go mod tidy and staticcheck are clean"
+	echo "gofmt, go vet (linux, windows, darwin), the size limits, the standalone packages, the generated contract, go mod tidy and staticcheck are clean"
 }
 
 go_cross() {
