@@ -1,7 +1,9 @@
 package supervise
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +14,16 @@ import (
 	"github.com/corral-dev/corral/proc"
 	"go.uber.org/goleak"
 )
+
+func init() {
+	next := osHelpers
+	osHelpers = func(mode string, args []string) (int, bool) {
+		if mode == "new-fails-as-subreaper" {
+			return newFailsAsSubreaper(), true
+		}
+		return next(mode, args)
+	}
+}
 
 // goneWatchdog starts the watchdog and kills it at once, as if it had
 // crashed right after its start: every later command to it fails.
@@ -89,4 +101,36 @@ func openFiles() string {
 		b.WriteString(e.Name() + "→" + target + " ")
 	}
 	return b.String()
+}
+
+// newFailsAsSubreaper runs, in a process of its own, a New that makes the
+// process a child subreaper and then fails, and prints whether the process
+// was a subreaper before, whether New failed, and whether it is one after.
+func newFailsAsSubreaper() int {
+	exe, _ := os.Executable()
+	before := isSubreaper()
+	_, err := newSupervisor(Config{
+		Subreaper: true, NoCgroups: true, DeathGrace: time.Second, MonitorInterval: -1,
+		Watchdog: []string{exe}, WatchdogEnv: []string{helperEnv + "=watchdog"},
+	}, goneWatchdog)
+	fmt.Println(before, err != nil, isSubreaper())
+	return 0
+}
+
+// TestNewFailingLeavesNoSubreaper: a New that made the process a child
+// subreaper and then failed undoes it. Nothing would reap the orphans
+// re-parented to the process otherwise: every one would stay a zombie. It
+// runs in a child process: being a subreaper is a property of the whole
+// process, which other tests of this one set.
+func TestNewFailingLeavesNoSubreaper(t *testing.T) {
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), helperEnv+"=new-fails-as-subreaper")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != "false true false" {
+		t.Fatalf("subreaper before, New failed, subreaper after: %s", got)
+	}
 }

@@ -16,6 +16,11 @@ func becomeSubreaper() error {
 	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 }
 
+// leaveSubreaper undoes becomeSubreaper.
+func leaveSubreaper() error {
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+}
+
 // isSubreaper reports whether corral is a child subreaper (set by another
 // supervisor of the same process, for example).
 func isSubreaper() bool {

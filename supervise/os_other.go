@@ -11,6 +11,8 @@ func becomeSubreaper() error {
 	return errors.New("child subreaper is a Linux feature")
 }
 
+func leaveSubreaper() error { return nil }
+
 func reapPid(int) bool { return false }
 
 func isSubreaper() bool { return false }

@@ -60,7 +60,7 @@ type Config struct {
 	// Subreaper makes corral a child subreaper (Linux), so that descendants
 	// that left their group are re-parented to corral and killed with the
 	// tree they came from. It is a property of the whole process and stays
-	// set after Shutdown.
+	// set after Shutdown; a New that fails undoes it if it set it.
 	Subreaper bool
 	// NoCgroups turns cgroup v2 containment off (Linux), as the environment
 	// variable NoCgroupsEnv does. By default every tree runs in a cgroup of

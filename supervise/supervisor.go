@@ -82,16 +82,18 @@ func newSupervisor(cfg Config, startWatchdog watchdogStarter) (_ *Supervisor, er
 	s := newBare(cfg)
 	cfg = s.cfg // with the defaults
 	s.contain = s.setupContainment()
+	madeSubreaper := false
 	defer func() {
 		if err != nil {
-			s.releaseSetup()
+			s.releaseSetup(madeSubreaper)
 		}
 	}()
 	if cfg.Subreaper && s.contain.Mode != ContainCgroup {
+		was := isSubreaper()
 		if err := becomeSubreaper(); err != nil {
 			return nil, fmt.Errorf("supervise: cannot become a child subreaper: %w", err)
 		}
-		s.subreaper = true
+		s.subreaper, madeSubreaper = true, !was
 	}
 	if len(cfg.Watchdog) > 0 {
 		if s.watchdog, err = startWatchdog(cfg.Watchdog, cfg.WatchdogEnv, s.MarkerPrefix()); err != nil {
@@ -160,10 +162,14 @@ func newBare(cfg Config) *Supervisor {
 }
 
 // releaseSetup undoes what New set up before it failed: the watchdog
-// (its process, its pipe, its goroutine) and the supervisor's cgroup. Being
-// the child subreaper is a property of the whole process and stays, as it
-// does after Shutdown.
-func (s *Supervisor) releaseSetup() {
+// (its process, its pipe, its goroutine), the supervisor's cgroup, and the
+// child subreaper when this New made the process one (madeSubreaper): no
+// reaper would collect the orphans re-parented to it.
+func (s *Supervisor) releaseSetup(madeSubreaper bool) {
+	if madeSubreaper {
+		leaveSubreaper()
+		s.subreaper = false
+	}
 	if s.watchdog != nil {
 		s.watchdog.Close()
 		s.watchdog = nil
