@@ -69,7 +69,10 @@ type Supervisor struct {
 }
 
 // New returns a running Supervisor. It fails only when the watchdog or the
-// subreaper was asked for and cannot be set up.
+// subreaper was asked for and cannot be set up; it then leaves nothing
+// behind: no watchdog, no goroutine, no descriptor, no cgroup, and the
+// process is no child subreaper unless it was one before. The Ledger is the
+// caller's: New does not touch it.
 func New(cfg Config) (*Supervisor, error) {
 	return newSupervisor(cfg, StartWatchdog)
 }
