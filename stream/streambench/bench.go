@@ -1,5 +1,5 @@
 // Package streambench measures corral's output pipeline end to end, for
-// `go test -bench` and for the `corral bench` command: a child process
+// `go test -bench` and for `corral-bench stream` (cmd/corral-bench): a child process
 // (`cat` of a generated JSONL corpus shaped like Claude Code stream-json)
 // writes to a pipe, a stream.Framer frames the lines and
 // stream.DecodeEnvelope decodes each one. It measures, in the same run:
