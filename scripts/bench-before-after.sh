@@ -130,7 +130,10 @@ for r in $(seq 1 "$rounds"); do
 done
 
 echo
-echo "api: $(api_cmd after) $api_flags (harness: $harness); first text: -benchtime $benchtime; $rounds rounds"
+echo "$rounds rounds"
+[ "$only" = firsttext ] || echo "api before: $(api_cmd before) $api_flags"
+[ "$only" = firsttext ] || echo "api after:  $(api_cmd after) $api_flags"
+[ "$only" = api ] || echo "first text: sessioncontract.test -test.run '^\$' -test.bench FirstText -test.benchtime $benchtime (CORRAL_AGENT_CLIS=1)"
 node - "$work/out" <<'EOF'
 const fs = require('fs');
 const path = require('path');
