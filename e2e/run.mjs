@@ -116,7 +116,8 @@ const goEnv = { ...process.env, CGO_ENABLED: '0' };
 // CORRAL_E2E_CORRAL tests a corral binary built elsewhere (to compare two
 // builds with the same runner); the helpers are always built from this tree.
 const given = process.env.CORRAL_E2E_CORRAL ? resolve(process.env.CORRAL_E2E_CORRAL) : '';
-for (const [out, pkg] of [['corral', './cmd/corral'], ['mockserver', './e2e/mockserver'], ['seed', './e2e/seed']]) {
+// corral-bench is only the fake agent here (see the config below).
+for (const [out, pkg] of [['corral', './cmd/corral'], ['corral-bench', './cmd/corral-bench'], ['mockserver', './e2e/mockserver'], ['seed', './e2e/seed']]) {
   if (out === 'corral' && given) continue;
   execFileSync('go', ['build', '-o', join(bin, out), pkg], { cwd: repo, env: goEnv, stdio: 'inherit' });
 }
@@ -151,7 +152,7 @@ mkdirSync(join(claudeHome, 'tmp'), { recursive: true });
 const config = [
   '# written by e2e/run.mjs',
   '[agents.fake]',
-  `command = ${toml(corral)}`,
+  `command = ${toml(join(bin, 'corral-bench'))}`,
   'protocol = "claude"',
   'env = { CORRAL_FAKEAGENT = "1" }',
   '',
@@ -189,7 +190,8 @@ const config = [
 const configPath = join(tmp, 'config.toml');
 writeFileSync(configPath, config);
 
-// corral must not inherit the switch that turns it into the fake agent
+// corral serve must not inherit the switch of the fake agent (an older corral
+// given by CORRAL_E2E_CORRAL would turn into the fake agent itself)
 const serveEnv = { ...process.env };
 delete serveEnv.CORRAL_FAKEAGENT;
 

@@ -103,10 +103,13 @@ go_static() {
 		echo "go.mod/go.sum are not tidy: run 'go mod tidy'"
 		return 1
 	fi
+	# The shipped corral links no test double or benchmark harness (they
+	# are in cmd/corral-bench) and no init of it exits.
+	go test -count=1 -run '^(TestShippedBinaryLinksNoHarness|TestNoInitExits)$' ./cmd/corral/ || return 1
 	# The desktop shell is checked with its build tags in the desktop step.
 	go run "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" \
 		$(go list ./... | grep -v '/cmd/corral-desktop$') || return 1
-	echo "gofmt, go vet (linux, windows, darwin), the size limits, the standalone packages, the generated contract, go mod tidy and staticcheck are clean"
+	echo "gofmt, go vet (linux, windows, darwin), the size limits, the standalone packages, the generated contract, go mod tidy, corral's dependencies and staticcheck are clean"
 }
 
 go_cross() {

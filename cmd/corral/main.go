@@ -9,11 +9,13 @@
 //	corral ps                                  list managed processes
 //	corral doctor [--json]                     check agents, store, leftovers
 //	corral policy check --capability NAME -- ARGS...
-//	corral bench ...                           run the benchmarks
 //	corral version
 //
 // --config FILE and --data DIR work with every subcommand; corral --help
 // lists the commands, corral COMMAND --help a command's flags.
+//
+// The benchmarks are a separate command, cmd/corral-bench: corral links no
+// test double or benchmark harness (shipped_test.go checks it).
 package main
 
 import (
@@ -25,6 +27,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/corral-dev/corral/supervise"
 )
 
 // globals are the flags every subcommand accepts.
@@ -62,6 +66,13 @@ var commands = map[string]*command{}
 func register(name string, c *command) { commands[name] = c }
 
 func main() {
+	// The role check comes first: the supervisor re-executes corral with
+	// this hidden argument as its watchdog, which kills corral's process
+	// trees if corral itself is killed; that process does nothing else (it
+	// is told which groups to kill on its stdin). No init function exits.
+	if len(os.Args) > 1 && os.Args[1] == supervise.WatchdogArg {
+		os.Exit(supervise.RunWatchdog(os.Stdin))
+	}
 	os.Exit(runMain(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 

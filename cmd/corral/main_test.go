@@ -9,14 +9,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corral-dev/corral/internal/fakeagent"
 	"github.com/corral-dev/corral/internal/proctest"
+	"github.com/corral-dev/corral/supervise"
 )
 
 // The test binary doubles as the corral binary: with corralMainEnv set it
-// runs main, so the tests drive the real command line end to end.
+// runs main, so the tests drive the real command line end to end. It is
+// also the fake agent of the tests' configurations (fakeAgentConfig): the
+// shipped corral has no such role.
 const corralMainEnv = "CORRAL_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == supervise.WatchdogArg {
+		// corral serve and run, started from this binary, re-execute it as
+		// their watchdog.
+		os.Exit(supervise.RunWatchdog(os.Stdin))
+	}
+	if fakeagent.Enabled() {
+		os.Exit(fakeagent.Main(os.Stdin, os.Stdout))
+	}
 	if os.Getenv(corralMainEnv) == "1" {
 		main()
 		return

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -16,11 +15,6 @@ import (
 )
 
 func init() {
-	// corral re-executes itself with this hidden argument to become the
-	// watchdog that kills its processes if corral itself is killed.
-	if len(os.Args) > 1 && os.Args[1] == supervise.WatchdogArg {
-		os.Exit(supervise.RunWatchdog(os.Stdin))
-	}
 	register("ps", &command{
 		Summary: "list the processes corral manages: state, uptime, CPU, memory",
 		Run:     psCommand,

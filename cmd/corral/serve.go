@@ -29,11 +29,6 @@ import (
 )
 
 func init() {
-	// The supervisor re-executes corral as its watchdog; that process must
-	// do nothing else (it is told which groups to kill on its stdin).
-	if len(os.Args) > 1 && os.Args[1] == supervise.WatchdogArg {
-		os.Exit(supervise.RunWatchdog(os.Stdin))
-	}
 	register("serve", &command{
 		Summary: "serve the browser UI on loopback and open it (the default command)",
 		Run:     runServe,

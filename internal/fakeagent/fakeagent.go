@@ -1,13 +1,14 @@
 // Package fakeagent is a scripted stand-in for the Claude Code CLI, used by
-// end-to-end tests and `corral bench api`. It speaks the same stream-json
+// end-to-end tests and by `corral-bench api` and `slowbody`. It speaks the same stream-json
 // protocol on stdin/stdout as `claude -p --input-format stream-json
 // --output-format stream-json --include-partial-messages
 // --permission-prompt-tool stdio`, so corral drives it through the real
 // Claude adapter.
 //
-// It is not a separate binary: a test binary (or corral itself) runs Main
-// when the environment variable EnvVar is set, the os/exec helper-process
-// pattern.
+// It is not a separate binary: a test binary (in its TestMain) or
+// corral-bench (first thing in main) runs Main when the environment variable
+// EnvVar is set, the os/exec helper-process pattern. The shipped corral
+// never links it.
 //
 // What a turn does is chosen by the user's text:
 //

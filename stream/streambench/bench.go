@@ -1,5 +1,5 @@
 // Package streambench measures corral's output pipeline end to end, for
-// `go test -bench` and for the `corral bench` command: a child process
+// `go test -bench` and for `corral-bench stream` (cmd/corral-bench): a child process
 // (`cat` of a generated JSONL corpus shaped like Claude Code stream-json)
 // writes to a pipe, a stream.Framer frames the lines and
 // stream.DecodeEnvelope decodes each one. It measures, in the same run:
@@ -139,6 +139,39 @@ func RunPipelineBench(w io.Writer, opt Options) (Result, error) {
 	if w == nil {
 		w = io.Discard
 	}
+	opt = opt.withDefaults()
+	var res Result
+	env, cleanup, err := setUpPipelineBench(w, opt, &res)
+	if err != nil {
+		return res, err
+	}
+	defer cleanup()
+	for i := range opt.Rounds {
+		r, err := env.round(&res)
+		if err != nil {
+			return res, err
+		}
+		res.CorpusLines = r.Pipeline.Lines
+		res.Rounds = append(res.Rounds, r)
+		fmt.Fprintf(w, "round %d: raw %.0f lines/s, pipeline %.0f lines/s, proc %.0f lines/s, node %.0f lines/s\n",
+			i+1, r.Raw.LinesPerSec(), r.Pipeline.LinesPerSec(), r.Proc.LinesPerSec(), r.Node.LinesPerSec())
+	}
+	if res.DecodeErrors > 0 {
+		return res, fmt.Errorf("streambench: %d corpus lines failed to decode", res.DecodeErrors)
+	}
+	summarize(&res, opt.SkipNode)
+	if opt.RSSBytes > 0 {
+		if err := env.measureRSS(&res, opt.RSSBytes); err != nil {
+			return res, err
+		}
+	}
+	WriteTable(w, res)
+	return res, nil
+}
+
+// withDefaults returns opt with its zero fields set to the defaults
+// (1,000,000 lines, seed 1, 3 rounds, 1 GiB for the peak-RSS run).
+func (opt Options) withDefaults() Options {
 	if opt.Lines <= 0 {
 		opt.Lines = 1_000_000
 	}
@@ -151,74 +184,87 @@ func RunPipelineBench(w io.Writer, opt Options) (Result, error) {
 	if opt.RSSBytes == 0 {
 		opt.RSSBytes = 1 << 30
 	}
-	var res Result
-	cat, err := exec.LookPath("cat")
-	if err != nil {
-		return res, fmt.Errorf("streambench: the benchmark child is cat: %w", err)
+	return opt
+}
+
+// pipelineEnv is what every round of the pipeline benchmark runs: the
+// child (cat), the Node baseline (node empty when skipped) and the corpus.
+type pipelineEnv struct {
+	cat, node, script, path string
+}
+
+// setUpPipelineBench finds cat and Node, and generates the corpus unless
+// opt names one; it fills res's corpus and Node fields. cleanup removes
+// what it generated.
+func setUpPipelineBench(w io.Writer, opt Options, res *Result) (env pipelineEnv, cleanup func(), err error) {
+	cleanup = func() {}
+	if env.cat, err = exec.LookPath("cat"); err != nil {
+		return env, cleanup, fmt.Errorf("streambench: the benchmark child is cat: %w", err)
 	}
-	var node, script string
 	if !opt.SkipNode {
-		if node, script, err = findNode(opt); err != nil {
-			return res, err
+		if env.node, env.script, err = findNode(opt); err != nil {
+			return env, cleanup, err
 		}
-		out, err := exec.Command(node, "--version").Output()
+		out, err := exec.Command(env.node, "--version").Output()
 		if err != nil {
-			return res, fmt.Errorf("streambench: %s --version: %w", node, err)
+			return env, cleanup, fmt.Errorf("streambench: %s --version: %w", env.node, err)
 		}
 		res.NodeVersion = strings.TrimSpace(string(out))
 	}
-
-	path := opt.CorpusPath
-	if path == "" {
+	env.path = opt.CorpusPath
+	if env.path == "" {
 		dir, err := os.MkdirTemp("", "corral-streambench-")
 		if err != nil {
-			return res, err
+			return env, cleanup, err
 		}
-		defer os.RemoveAll(dir)
-		path = filepath.Join(dir, "corpus.jsonl")
-		if err := WriteCorpus(path, opt.Lines, opt.Seed); err != nil {
-			return res, err
+		cleanup = func() { os.RemoveAll(dir) }
+		env.path = filepath.Join(dir, "corpus.jsonl")
+		if err := WriteCorpus(env.path, opt.Lines, opt.Seed); err != nil {
+			return env, cleanup, err
 		}
 		res.CorpusGenerated = true
 	}
-	st, err := os.Stat(path)
+	st, err := os.Stat(env.path)
 	if err != nil {
-		return res, err
+		return env, cleanup, err
 	}
 	res.CorpusBytes = st.Size()
-	fmt.Fprintf(w, "corpus: %s (%.1f MB)\n", path, float64(res.CorpusBytes)/1e6)
+	fmt.Fprintf(w, "corpus: %s (%.1f MB)\n", env.path, float64(res.CorpusBytes)/1e6)
+	return env, cleanup, nil
+}
 
-	for i := range opt.Rounds {
-		var r Round
-		if r.Raw, err = RunRaw(cat, path); err != nil {
-			return res, err
-		}
-		var decErrs int64
-		if r.Pipeline, decErrs, err = RunPipeline(cat, path); err != nil {
-			return res, err
-		}
-		res.DecodeErrors += decErrs
-		if r.Proc, decErrs, err = RunProcPipeline(cat, path); err != nil {
-			return res, err
-		}
-		res.DecodeErrors += decErrs
-		if !opt.SkipNode {
-			if r.Node, err = RunNode(node, script, path); err != nil {
-				return res, err
-			}
-		}
-		if r.Raw.Lines != r.Pipeline.Lines || r.Proc.Lines != r.Pipeline.Lines || (!opt.SkipNode && r.Node.Lines != r.Pipeline.Lines) {
-			return res, fmt.Errorf("streambench: line counts differ: raw %d, pipeline %d, proc %d, node %d",
-				r.Raw.Lines, r.Pipeline.Lines, r.Proc.Lines, r.Node.Lines)
-		}
-		res.CorpusLines = r.Pipeline.Lines
-		res.Rounds = append(res.Rounds, r)
-		fmt.Fprintf(w, "round %d: raw %.0f lines/s, pipeline %.0f lines/s, proc %.0f lines/s, node %.0f lines/s\n",
-			i+1, r.Raw.LinesPerSec(), r.Pipeline.LinesPerSec(), r.Proc.LinesPerSec(), r.Node.LinesPerSec())
+// round measures raw, pipeline, proc and (unless skipped) node back to
+// back, adds their decode errors to res, and checks that they all saw the
+// same lines.
+func (env pipelineEnv) round(res *Result) (Round, error) {
+	var r Round
+	var err error
+	if r.Raw, err = RunRaw(env.cat, env.path); err != nil {
+		return r, err
 	}
-	if res.DecodeErrors > 0 {
-		return res, fmt.Errorf("streambench: %d corpus lines failed to decode", res.DecodeErrors)
+	var decErrs int64
+	if r.Pipeline, decErrs, err = RunPipeline(env.cat, env.path); err != nil {
+		return r, err
 	}
+	res.DecodeErrors += decErrs
+	if r.Proc, decErrs, err = RunProcPipeline(env.cat, env.path); err != nil {
+		return r, err
+	}
+	res.DecodeErrors += decErrs
+	if env.node != "" {
+		if r.Node, err = RunNode(env.node, env.script, env.path); err != nil {
+			return r, err
+		}
+	}
+	if r.Raw.Lines != r.Pipeline.Lines || r.Proc.Lines != r.Pipeline.Lines || (env.node != "" && r.Node.Lines != r.Pipeline.Lines) {
+		return r, fmt.Errorf("streambench: line counts differ: raw %d, pipeline %d, proc %d, node %d",
+			r.Raw.Lines, r.Pipeline.Lines, r.Proc.Lines, r.Node.Lines)
+	}
+	return r, nil
+}
+
+// summarize sets res's medians and ratios from its rounds.
+func summarize(res *Result, skipNode bool) {
 	res.Median = Round{
 		Raw:      median(res.Rounds, func(r Round) Measurement { return r.Raw }),
 		Pipeline: median(res.Rounds, func(r Round) Measurement { return r.Pipeline }),
@@ -228,29 +274,30 @@ func RunPipelineBench(w io.Writer, opt Options) (Result, error) {
 	res.VsRaw = medianOf(res.Rounds, func(r Round) float64 { return r.Pipeline.LinesPerSec() / r.Raw.LinesPerSec() })
 	res.VsRawCPU = medianOf(res.Rounds, func(r Round) float64 { return ratio(r.Pipeline.LinesPerCPUSec(), r.Raw.LinesPerCPUSec()) })
 	res.ProcVsRaw = medianOf(res.Rounds, func(r Round) float64 { return r.Proc.LinesPerSec() / r.Raw.LinesPerSec() })
-	if !opt.SkipNode {
+	if !skipNode {
 		res.ProcVsNode = medianOf(res.Rounds, func(r Round) float64 { return r.Proc.LinesPerSec() / r.Node.LinesPerSec() })
 		res.VsNode = medianOf(res.Rounds, func(r Round) float64 { return r.Pipeline.LinesPerSec() / r.Node.LinesPerSec() })
 		res.VsNodeCPU = medianOf(res.Rounds, func(r Round) float64 { return ratio(r.Pipeline.LinesPerCPUSec(), r.Node.LinesPerCPUSec()) })
 	}
+}
 
-	if opt.RSSBytes > 0 {
-		copies := int((opt.RSSBytes + res.CorpusBytes - 1) / res.CorpusBytes)
-		args := make([]string, copies)
-		for i := range args {
-			args[i] = path
-		}
-		peak, m, why, err := measurePeakRSS(func() (Measurement, error) {
-			m, _, err := RunProcPipeline(cat, args...)
-			return m, err
-		})
-		if err != nil {
-			return res, err
-		}
-		res.PeakRSS, res.RSSStreamed, res.RSSLines, res.RSSNotMeasured = peak, m.Bytes, m.Lines, why
+// measureRSS streams the corpus, repeated up to rssBytes, through the proc
+// path and records its peak RSS in res.
+func (env pipelineEnv) measureRSS(res *Result, rssBytes int64) error {
+	copies := int((rssBytes + res.CorpusBytes - 1) / res.CorpusBytes)
+	args := make([]string, copies)
+	for i := range args {
+		args[i] = env.path
 	}
-	WriteTable(w, res)
-	return res, nil
+	peak, m, why, err := measurePeakRSS(func() (Measurement, error) {
+		m, _, err := RunProcPipeline(env.cat, args...)
+		return m, err
+	})
+	if err != nil {
+		return err
+	}
+	res.PeakRSS, res.RSSStreamed, res.RSSLines, res.RSSNotMeasured = peak, m.Bytes, m.Lines, why
+	return nil
 }
 
 // WriteCorpus writes the benchmark corpus (lines lines of Claude Code

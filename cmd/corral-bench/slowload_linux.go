@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// slowKinds are the connections `corral bench slowbody` can open. Each
+// slowKinds are the connections `corral-bench slowbody` can open. Each
 // sends the head of a request and then trickles one byte per period:
 //
 //   - none: a POST to /api/call with no Authorization header, then its body;

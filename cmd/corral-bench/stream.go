@@ -8,12 +8,8 @@ import (
 	"github.com/corral-dev/corral/stream/streambench"
 )
 
-func init() {
-	registerBench("stream", "output pipeline: cat of a 1M-line JSONL corpus -> proc -> framed -> decoded, beside raw reading and a Node baseline", runBenchStream)
-}
-
-func runBenchStream(_ context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("bench stream", g, stderr)
+func runBenchStream(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("stream", args, stdout, stderr)
 	var opt streambench.Options
 	fs.IntVar(&opt.Lines, "lines", 1_000_000, "corpus size in lines")
 	fs.IntVar(&opt.Rounds, "rounds", 3, "rounds of raw, pipeline, proc and node, back to back")
@@ -26,7 +22,7 @@ func runBenchStream(_ context.Context, g *globals, args []string, stdout, stderr
 	}
 	opt.RSSBytes = *rss
 	if _, err := streambench.RunPipelineBench(stdout, opt); err != nil {
-		fmt.Fprintf(stderr, "corral bench stream: %v\n", err)
+		fmt.Fprintf(stderr, "corral-bench stream: %v\n", err)
 		return 1
 	}
 	return 0

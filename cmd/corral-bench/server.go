@@ -27,25 +27,29 @@ type benchServer struct {
 	hc    *http.Client
 }
 
-func startBenchServer(dir string, stderr io.Writer) (*benchServer, error) {
-	exe, err := os.Executable()
+// serveInfo is the part of corral's serve.json (in its data directory)
+// the benchmark reads.
+type serveInfo struct {
+	URL   string `json:"url"` // with the token in the fragment
+	Token string `json:"token"`
+	PID   int    `json:"pid"`
+}
+
+// startBenchServer starts corral serve on a data directory in dir, with a
+// configuration whose one agent, "fake", is this executable re-executed as
+// the fake agent, and waits for its serve.json.
+func startBenchServer(corral, dir string, stderr io.Writer) (*benchServer, error) {
+	self, err := selfExe()
 	if err != nil {
 		return nil, err
 	}
-	return startBenchServerExe(exe, dir, stderr)
-}
-
-// startBenchServerExe starts exe serve on a data directory in dir, with a
-// configuration whose one agent is fake (this binary re-executed), and
-// waits for its serve.json.
-func startBenchServerExe(exe, dir string, stderr io.Writer) (*benchServer, error) {
 	data := filepath.Join(dir, "data")
 	cfgPath := filepath.Join(dir, "config.toml")
-	cfg := fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\" }\n", exe, fakeagent.EnvVar)
+	cfg := fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\" }\n", self, fakeagent.EnvVar)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "serve", "--no-open", "--data", data, "--config", cfgPath)
+	cmd := exec.Command(corral, "serve", "--no-open", "--data", data, "--config", cfgPath)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = stderr
 	cmd.Env = os.Environ()
@@ -55,7 +59,7 @@ func startBenchServerExe(exe, dir string, stderr io.Writer) (*benchServer, error
 	s := &benchServer{cmd: cmd, pid: cmd.Process.Pid, hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		b, err := os.ReadFile(filepath.Join(data, ServeFile))
+		b, err := os.ReadFile(filepath.Join(data, "serve.json"))
 		if err == nil {
 			var si serveInfo
 			if json.Unmarshal(b, &si) == nil && si.PID == s.pid {

@@ -15,10 +15,11 @@ import (
 )
 
 func init() {
-	registerBench("slowbody", "slow-body flood of corral serve: the token holder's calls while thousands of unauthenticated connections trickle, RSS after they close (Linux)", runBenchSlowBody)
+	// Registration only: the benchmark exists on Linux.
+	benches["slowbody"] = &bench{Summary: "slow-body flood of corral serve: the token holder's calls while thousands of unauthenticated connections trickle, RSS after they close (Linux)", Run: runBenchSlowBody}
 }
 
-// slowBodyOptions are the flags of `corral bench slowbody`.
+// slowBodyOptions are the flags of `corral-bench slowbody`.
 type slowBodyOptions struct {
 	Conns        int
 	Kinds        []string
@@ -64,9 +65,10 @@ type slowBodyRun struct {
 	SettleSec  float64 `json:"settleSeconds"`
 }
 
-func runBenchSlowBody(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("bench slowbody", g, stderr)
+func runBenchSlowBody(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("slowbody", args, stdout, stderr)
 	var o slowBodyOptions
+	corral := corralFlag(fs)
 	kinds := fs.String("kinds", "none,wrong", "comma-separated kinds of slow connection: none (no token), wrong (wrong token), headers (headers never end), static (POST / with a body)")
 	fs.IntVar(&o.Conns, "conns", 5000, "slow connections held at once")
 	fs.DurationVar(&o.Trickle, "trickle", 3*time.Second, "one byte per this period on every slow connection")
@@ -82,19 +84,19 @@ func runBenchSlowBody(ctx context.Context, g *globals, args []string, stdout, st
 	}
 	for _, k := range strings.Split(*kinds, ",") {
 		if !slowKinds[k] {
-			fmt.Fprintf(stderr, "corral bench slowbody: unknown kind %q\n", k)
+			fmt.Fprintf(stderr, "corral-bench slowbody: unknown kind %q\n", k)
 			return 2
 		}
 		o.Kinds = append(o.Kinds, k)
 	}
 	if o.Conns <= 0 || o.Calls <= 0 || o.Trickle <= 0 || o.Hold <= 0 || *nofile < 0 {
-		fmt.Fprintln(stderr, "corral bench slowbody: --conns, --calls, --trickle and --hold must be positive")
+		fmt.Fprintln(stderr, "corral-bench slowbody: --conns, --calls, --trickle and --hold must be positive")
 		return 2
 	}
 	o.ServerNofile = uint64(*nofile)
-	exe, err := os.Executable()
+	exe, err := findCorral(*corral)
 	if err != nil {
-		fmt.Fprintf(stderr, "corral bench slowbody: %v\n", err)
+		fmt.Fprintf(stderr, "corral-bench slowbody: %v\n", err)
 		return 1
 	}
 	if *before != "" {
@@ -106,7 +108,7 @@ func runBenchSlowBody(ctx context.Context, g *globals, args []string, stdout, st
 	for _, e := range o.Exes {
 		r, err := benchSlowBody(ctx, o, e, stderr)
 		if err != nil {
-			fmt.Fprintf(stderr, "corral bench slowbody: %s: %v\n", e, err)
+			fmt.Fprintf(stderr, "corral-bench slowbody: %s: %v\n", e, err)
 			return 1
 		}
 		runs = append(runs, r)
@@ -164,7 +166,7 @@ func benchSlowBody(ctx context.Context, o slowBodyOptions, exe string, stderr io
 		return r, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := startBenchServerExe(exe, dir, stderr)
+	srv, err := startBenchServer(exe, dir, stderr)
 	if err != nil {
 		return r, err
 	}
