@@ -23,10 +23,10 @@ func turnStoreOutcome(st Status, why string, lostAtStart, lostNow int64, code st
 	return Error, fmt.Sprintf("%s: %d events of this turn could not be stored", code, lostNow-lostAtStart), true
 }
 
-// storeOutcomeLocked applies turnStoreOutcome to the session's running
+// storeOutcome applies turnStoreOutcome to the session's running
 // turn and, when the store lost events, appends the typed error event
 // (type storage_full or store_failed) the UI shows.
-func (m *Manager) storeOutcomeLocked(l *live, st Status, why string) (Status, string) {
+func (m *Manager) storeOutcome(l *live, st Status, why string) (Status, string) {
 	cause := m.o.Recorder.LostCause()
 	st, why, lost := turnStoreOutcome(st, why, l.lostAtStart, m.o.Recorder.LostEvents(l.id), store.Code(cause))
 	if lost {
