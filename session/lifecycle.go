@@ -122,8 +122,12 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
+	// resumeID is the agent's conversation as the session knows it: the
+	// store's record follows it through the queue and may lag.
+	var resumeID string
 	terminated, err := call(m, l, func() (bool, error) {
 		if l.status == Terminated {
+			resumeID = l.opts.ResumeID
 			return true, nil
 		}
 		if !l.adapter.PerTurn() {
@@ -141,7 +145,7 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 	}
 	if terminated {
 		return m.create(ctx, CreateOptions{Agent: rec.Agent, Cwd: rec.Cwd, Model: rec.Model, PermissionMode: rec.PermissionMode},
-			rec.AgentSessionID, id)
+			resumeID, id)
 	}
 	return m.Get(ctx, id)
 }
