@@ -92,6 +92,13 @@ func (m *Manager) beginTurn(l *live, text string) (string, error) {
 	}
 	runID := newID("r-")
 	if err := m.o.Recorder.QueueCreateRun(store.Run{ID: runID, SessionID: l.id, ProcessID: l.proc.ID()}); err != nil {
+		if turn != nil {
+			// The process just started carries this turn, which cannot be
+			// recorded: stop it rather than leave it running with no turn
+			// (the next message waits for its exit, as after an idle stop).
+			l.retiring = true
+			l.proc.Stop()
+		}
 		return "", err
 	}
 	l.turn, l.newAgentID = runID, ""
