@@ -224,6 +224,7 @@ func (m *Manager) finishTurn(l *live, reason string, st Status, why string) {
 			end.ExitCode = &zero
 		}
 		m.record("finish run", l.id, m.o.Recorder.QueueFinishRun(l.turn, end))
+		m.settleTurn(l, l.turn)
 		l.turn = ""
 		m.setStatus(l, st, why)
 	}

@@ -68,8 +68,11 @@ type Manager struct {
 	mu     sync.Mutex
 	live   map[string]*live // sessions that have or had a process since start-up
 	closed bool
-	// actors counts the running session actors; Shutdown waits for them.
-	actors sync.WaitGroup
+	// actors counts the running session actors, settling the turns whose
+	// store outcome is being settled (storefail.go); Shutdown waits for
+	// both.
+	actors   sync.WaitGroup
+	settling sync.WaitGroup
 
 	janitorStop chan struct{}
 	janitorDone chan struct{}
@@ -120,8 +123,9 @@ type live struct {
 	// turn, adopted only when the turn succeeds (see onAgentEvent).
 	newAgentID string
 	// lostAtStart is the store's count of the session's lost events when
-	// the running turn started (see storefail.go).
-	lostAtStart int64
+	// the running turn started, lostSeen the highest count already
+	// charged to a turn (see storefail.go).
+	lostAtStart, lostSeen int64
 	// protocol and env are those of the last launch, for the advice of an
 	// agent_auth error (which credential the agent had).
 	protocol string
@@ -208,6 +212,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	if serr := m.o.Recorder.Sync(ctx); err == nil {
 		err = serr
 	}
+	m.settling.Wait()
 	return err
 }
 
