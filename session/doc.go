@@ -37,7 +37,8 @@
 // request, an armed timer) and ends when nothing is left; the next message
 // starts it again on the same state. Delete ends it for good (later calls
 // get ErrNotFound), and so does Shutdown (ErrClosed), which waits for every
-// actor.
+// actor and for the goroutines that settle ended turns with the store
+// (settleTurn in storefail.go).
 //
 // The Manager's own mutex guards only its map of live sessions and its
 // closed flag; settings (ReloadConfig) and resource samples (stats.go)
