@@ -104,8 +104,10 @@ type ConnConfig struct {
 
 // Conn is the protocol state of one running agent process.
 //
-// Decode must be called from one goroutine at a time, in line order; the
-// other methods may be called from any goroutine. Methods that write
+// Decode must never be called concurrently: one call at a time, in line
+// order. The calls may come from different goroutines (the session layer
+// decodes on the process's stdout and stderr readers, which take turns);
+// the other methods may be called from any goroutine. Methods that write
 // return the write's error (a broken stdin means the process is gone).
 type Conn interface {
 	// Start writes what the protocol needs before the first turn (a

@@ -22,8 +22,9 @@
 //
 // Whoever owns the process (the session layer through proc and supervise,
 // or agenttest's small driver in tests) starts it, calls Conn.Start once,
-// feeds every complete output line to Decode from a single goroutine, and
-// calls the command methods from any goroutine. A Conn serializes its own
+// feeds every complete output line to Decode one at a time, in order (from
+// whichever output reader read it: never two calls at once), and calls the
+// command methods from any goroutine. A Conn serializes its own
 // writes, so protocol lines are never interleaved.
 //
 // Two kinds of adapters exist. Persistent adapters (Claude Code over

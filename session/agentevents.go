@@ -39,11 +39,12 @@ func payload[T any](ev event.Event) (T, error) {
 	return d, nil
 }
 
-// onAgentEvent stamps, persists and acts on one decoded event.
-func (m *Manager) onAgentEvent(l *live, ev event.Event) {
-	l.lastActivity.Store(m.o.Now().UnixNano())
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// onAgentEvent stamps, persists and acts on one decoded event whose line
+// was read at at (on the actor).
+func (m *Manager) onAgentEvent(l *live, ev event.Event, at time.Time) {
+	if at.After(l.lastActivity) {
+		l.lastActivity = at
+	}
 	ev.SessionID, ev.RunID = l.id, l.turn
 	if l.proc != nil {
 		ev.ProcessID = l.proc.ID()
@@ -56,7 +57,7 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event) {
 }
 
 // actOnAgentEvent appends ev and reacts to it; an error means ev's data
-// could not be read and nothing was done (l.mu is held).
+// could not be read and nothing was done (on the actor).
 func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 	switch ev.Kind {
 	case event.PermissionRequest:
@@ -64,14 +65,14 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 		if err != nil {
 			return err
 		}
-		m.addPendingLocked(l, d, ev)
+		m.addPending(l, d, ev)
 	case event.AgentInit:
 		d, err := payload[agent.InitData](ev)
 		if err != nil {
 			return err
 		}
 		m.append(ev)
-		m.applyTurnLocked(l, inAgentInit{SessionID: d.SessionID})
+		m.applyTurn(l, inAgentInit{SessionID: d.SessionID})
 	case event.Usage:
 		d, err := payload[agent.UsageData](ev)
 		if err != nil {
@@ -86,7 +87,7 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 			return err
 		}
 		m.append(ev)
-		m.applyTurnLocked(l, inTurnCompleted{Data: d})
+		m.applyTurn(l, inTurnCompleted{Data: d})
 	case event.ToolCall:
 		d, err := payload[agent.ToolCallData](ev)
 		if err != nil {
@@ -114,7 +115,7 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 		}
 		m.append(ev)
 		if p, ok := l.perms.take(d.RequestID); ok {
-			m.resolveLocked(l, d.RequestID, p, store.Decision{Decision: store.PermissionDeny, By: "agent", Message: "withdrawn by the agent"})
+			m.resolve(l, d.RequestID, p, store.Decision{Decision: store.PermissionDeny, By: "agent", Message: "withdrawn by the agent"})
 		}
 	default:
 		m.append(ev)
@@ -122,44 +123,44 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 	return nil
 }
 
-// turnStateLocked is what decideTurn needs of l (l.mu is held).
-func (m *Manager) turnStateLocked(l *live) turnState {
+// stateOf is what decideTurn needs of l (on the actor).
+func (m *Manager) stateOf(l *live) turnState {
 	return turnState{Status: l.status, Turn: l.turn, Interrupting: l.interrupting, Stopping: l.stopping,
 		PerTurn: l.adapter.PerTurn(), ResumeID: l.opts.ResumeID, NewAgentID: l.newAgentID,
 		Protocol: l.protocol, Env: l.env, Busy: l.perms.len() > 0 || len(l.tools) > 0,
-		TurnIdle: l.turnIdle, LastActivity: time.Unix(0, l.lastActivity.Load())}
+		TurnIdle: l.turnIdle, LastActivity: l.lastActivity}
 }
 
-// applyTurnLocked runs the turn state machine on one input and carries out
-// its effects, in order (l.mu is held).
-func (m *Manager) applyTurnLocked(l *live, in turnInput) {
+// applyTurn runs the turn state machine on one input and carries out
+// its effects, in order (on the actor).
+func (m *Manager) applyTurn(l *live, in turnInput) {
 	run := l.turn
-	s, effects := decideTurn(m.turnStateLocked(l), in, m.o.Now())
+	s, effects := decideTurn(m.stateOf(l), in, m.o.Now())
 	l.newAgentID = s.NewAgentID
 	for _, e := range effects {
 		switch e := e.(type) {
 		case efAppendError:
 			m.appendError(l, l.turn, e.Type, e.Message, e.Action)
 		case efEndTurn:
-			m.endTurnLocked(l, e.Reason, e.Status, e.Why)
+			m.finishTurn(l, e.Reason, e.Status, e.Why)
 		case efSetStatus:
-			m.setStatusLocked(l, e.Status, e.Why)
+			m.setStatus(l, e.Status, e.Why)
 		case efAdoptAgentID:
-			m.adoptAgentIDLocked(l, e.ID)
+			m.adoptAgentID(l, e.ID)
 		case efRetire:
 			if l.proc != nil {
 				l.retiring = true
 				l.proc.Stop()
 			}
 		case efRearmIdle:
-			l.idleStop = m.o.AfterFunc(e.After, func() { m.checkTurnIdle(l, run) })
+			m.armIdle(l, run, e.After)
 		}
 	}
 }
 
-// adoptAgentIDLocked records the agent's own id of the conversation, the
+// adoptAgentID records the agent's own id of the conversation, the
 // one a resume passes back.
-func (m *Manager) adoptAgentIDLocked(l *live, id string) {
+func (m *Manager) adoptAgentID(l *live, id string) {
 	l.opts.ResumeID = id
 	m.record("record the agent session id", l.id, m.o.Recorder.QueueUpdateSession(l.id, func(s *store.Session) error {
 		s.AgentSessionID = id
@@ -190,10 +191,10 @@ func (m *Manager) appendError(l *live, runID, typ, msg, action string) {
 	m.append(ev)
 }
 
-// setStatusLocked moves the session to st if that is a legal change. The
+// setStatus moves the session to st if that is a legal change. The
 // session's status is l.status from here on; the store's record follows
 // in queue order (and checks the change again in its transaction).
-func (m *Manager) setStatusLocked(l *live, st Status, reason string) {
+func (m *Manager) setStatus(l *live, st Status, reason string) {
 	if l.status == st || !CanTransition(l.status, st) {
 		return
 	}
@@ -204,27 +205,28 @@ func (m *Manager) setStatusLocked(l *live, st Status, reason string) {
 	l.status = st
 }
 
-// endTurnLocked gives the running turn its terminal event and the session
+// finishTurn gives the running turn its terminal event and the session
 // its next status; pending permission requests of the turn expire.
-func (m *Manager) endTurnLocked(l *live, reason string, st Status, why string) {
+func (m *Manager) finishTurn(l *live, reason string, st Status, why string) {
 	if l.idleStop != nil {
 		l.idleStop()
 		l.idleStop = nil
 	}
 	clear(l.tools)
 	for _, p := range l.perms.drain() {
-		m.resolveLocked(l, p.RID, p.pendingReq, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: "the turn ended: " + reason})
+		m.resolve(l, p.RID, p.pendingReq, store.Decision{Decision: store.PermissionExpired, By: "corral", Message: "the turn ended: " + reason})
 	}
 	if l.turn != "" {
-		st, why = m.storeOutcomeLocked(l, st, why)
+		st, why = m.storeOutcome(l, st, why)
 		end := store.RunEnd{Reason: reason}
 		if reason == "exit" {
 			zero := 0
 			end.ExitCode = &zero
 		}
 		m.record("finish run", l.id, m.o.Recorder.QueueFinishRun(l.turn, end))
+		m.settleTurn(l, l.turn)
 		l.turn = ""
-		m.setStatusLocked(l, st, why)
+		m.setStatus(l, st, why)
 	}
 	l.interrupting = false
 }

@@ -95,30 +95,40 @@ func (m *Manager) CleanupIdle() []string {
 	var agents []idleAgent
 	byID := map[string]*live{}
 	for _, l := range m.snapshot() {
-		l.mu.Lock()
-		if l.proc != nil && !l.retiring && !l.stopping {
-			agents = append(agents, idleAgent{id: l.id, idle: l.turn == "" && l.perms.len() == 0, lastActivity: l.lastActivity.Load()})
+		if !l.mb.active() {
+			continue // no actor: no process either
+		}
+		a, err := call(m, l, func() (idleAgent, error) {
+			if l.proc == nil || l.retiring || l.stopping {
+				return idleAgent{}, nil
+			}
+			return idleAgent{id: l.id, idle: l.turn == "" && l.perms.len() == 0, lastActivity: l.lastActivity.UnixNano()}, nil
+		})
+		if err == nil && a.id != "" {
+			agents = append(agents, a)
 			byID[l.id] = l
 		}
-		l.mu.Unlock()
 	}
 	stop := idleToStop(agents, m.o.Now(), st.idleTimeout, st.maxIdleAgents)
 	var stopped []string
 	for _, id := range stop {
 		l := byID[id]
-		l.mu.Lock()
-		p := l.proc
-		still := p != nil && l.turn == "" && l.perms.len() == 0 && !l.retiring && !l.stopping
-		if still {
-			// Marked under l.mu: until its run.exited arrives, a message
+		ok, err := call(m, l, func() (bool, error) {
+			p := l.proc
+			if p == nil || l.turn != "" || l.perms.len() > 0 || l.retiring || l.stopping {
+				return false, nil // it got busy meanwhile
+			}
+			// Marked on the actor: until its run.exited arrives, a message
 			// waits for this agent to exit and starts a fresh one (Send)
 			// instead of going to the dying agent.
 			l.retiring = true
 			m.log.Info("stopping idle agent", "session", id)
 			p.Stop()
+			return true, nil
+		})
+		if err == nil && ok {
 			stopped = append(stopped, id)
 		}
-		l.mu.Unlock()
 	}
 	return stopped
 }

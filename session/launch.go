@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/event"
@@ -14,10 +13,10 @@ import (
 	"github.com/corral-dev/corral/supervise"
 )
 
-// startLocked launches the session's agent process: the adapter describes
+// start launches the session's agent process: the adapter describes
 // it, the policy checks and resolves it (program, environment, cwd), the
-// supervisor runs it. turn is the turn of a per-turn adapter. l.mu is held.
-func (m *Manager) startLocked(l *live, turn *agent.Turn) error {
+// supervisor runs it. turn is the turn of a per-turn adapter. On the actor.
+func (m *Manager) start(l *live, turn *agent.Turn) error {
 	if l.proc != nil {
 		return nil
 	}
@@ -57,9 +56,9 @@ func (m *Manager) startLocked(l *live, turn *agent.Turn) error {
 		SessionID: l.id, RunID: procRun,
 		Ready:     supervise.Readiness{Mode: supervise.ReadyOnStart},
 		StopGrace: m.o.StopGrace,
-		// Output is decoded here, synchronously on the reading goroutine,
-		// so an agent event is appended (and so published) without a
-		// second queue; the adapter's events keep the raw line.
+		// Output is decoded on the reading goroutine and the decoded
+		// events go to the session's actor (see tap); the adapter's
+		// events keep the raw line.
 		Tap:            m.tap(l, conn),
 		NoOutputEvents: true,
 	}
@@ -77,12 +76,9 @@ func (m *Manager) startLocked(l *live, turn *agent.Turn) error {
 	if err := m.o.Recorder.QueueCreateRun(store.Run{ID: procRun, SessionID: l.id, Command: res.Program}); err != nil {
 		return err
 	}
-	m.mu.Lock()
+	// The process's events (its state, its run.exited) reach the actor as
+	// messages, so they are handled after this function has set l.proc.
 	p, err := m.o.Launcher.Start(sspec)
-	if err == nil {
-		m.byProc[p.ID()] = l
-	}
-	m.mu.Unlock()
 	if err != nil {
 		m.record("finish a run that did not start", l.id, m.o.Recorder.QueueFinishRun(procRun, store.RunEnd{Reason: "spawn-failed"}))
 		var lim *supervise.LimitReached
@@ -101,16 +97,19 @@ func (m *Manager) startLocked(l *live, turn *agent.Turn) error {
 	return nil
 }
 
-// tap decodes one output line of the agent into events.
+// tap decodes one output line of the agent into events and posts them to
+// the session's actor, with the time the line was read. It runs on the
+// process's output readers, which take turns (proc.Sink calls are never
+// concurrent and come in order), so Decode is called one line at a time,
+// in order, as agent.Conn requires. It waits only when the actor is far
+// behind (see the back-pressure note in actor.go).
 func (m *Manager) tap(l *live, conn agent.Conn) proc.Sink {
-	var mu sync.Mutex
 	return func(o proc.Output) {
 		st := agent.Stdout
 		if o.Stream == proc.Stderr {
 			st = agent.Stderr
 		}
-		mu.Lock()
-		conn.Decode(st, o.Bytes, func(ev event.Event) { m.onAgentEvent(l, ev) })
-		mu.Unlock()
+		at := m.o.Now()
+		conn.Decode(st, o.Bytes, func(ev event.Event) { m.postEvent(l, agentEventMsg{ev: ev, at: at}) })
 	}
 }

@@ -49,10 +49,7 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 		return Info{}, err
 	}
 	if !l.adapter.PerTurn() {
-		l.mu.Lock()
-		err := m.startLocked(l, nil)
-		l.mu.Unlock()
-		if err != nil {
+		if err := do(m, l, func() error { return m.start(l, nil) }); err != nil {
 			// Nothing ran: the session would only be a dead entry in the list.
 			if derr := m.Delete(ctx, rec.ID); derr != nil {
 				m.log.Warn("cannot remove a session whose agent did not start", "session", rec.ID, "err", derr)
@@ -76,14 +73,15 @@ func title(prompt string) string {
 	return t
 }
 
-// stopProcess stops the agent and waits for it to be reaped (or ctx).
+// stopProcess stops the agent and waits for it to be reaped (or ctx). It
+// waits outside the actor, which handles the agent's last events meanwhile.
 func (m *Manager) stopProcess(ctx context.Context, l *live) error {
-	l.mu.Lock()
-	l.stopping = true
-	p := l.proc
-	l.mu.Unlock()
-	if p == nil {
-		return nil
+	p, err := call(m, l, func() (Proc, error) {
+		l.stopping = true
+		return l.proc, nil
+	})
+	if err != nil || p == nil {
+		return err
 	}
 	p.Stop()
 	select {
@@ -106,12 +104,12 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 	if err := m.stopProcess(ctx, l); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.proc, l.conn, l.retiring = nil, nil, false
-	m.applyTurnLocked(l, inUserStop{})
-	l.stopping = false
-	return nil
+	return do(m, l, func() error {
+		l.proc, l.conn, l.retiring = nil, nil, false
+		m.applyTurn(l, inUserStop{})
+		l.stopping = false
+		return nil
+	})
 }
 
 // Resume makes a session usable again. A session that is not terminated
@@ -124,22 +122,30 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	l.mu.Lock()
-	if l.status == Terminated {
-		l.mu.Unlock()
+	// resumeID is the agent's conversation as the session knows it: the
+	// store's record follows it through the queue and may lag.
+	var resumeID string
+	terminated, err := call(m, l, func() (bool, error) {
+		if l.status == Terminated {
+			resumeID = l.opts.ResumeID
+			return true, nil
+		}
+		if !l.adapter.PerTurn() {
+			if err := m.start(l, nil); err != nil {
+				return false, err
+			}
+		}
+		if (l.status == Error || l.status == Interrupted) && l.turn == "" {
+			m.setStatus(l, Idle, "resumed")
+		}
+		return false, nil
+	})
+	if err != nil {
+		return Info{}, err
+	}
+	if terminated {
 		return m.create(ctx, CreateOptions{Agent: rec.Agent, Cwd: rec.Cwd, Model: rec.Model, PermissionMode: rec.PermissionMode},
-			rec.AgentSessionID, id)
-	}
-	var serr error
-	if !l.adapter.PerTurn() {
-		serr = m.startLocked(l, nil)
-	}
-	if serr == nil && (l.status == Error || l.status == Interrupted) && l.turn == "" {
-		m.setStatusLocked(l, Idle, "resumed")
-	}
-	l.mu.Unlock()
-	if serr != nil {
-		return Info{}, serr
+			resumeID, id)
 	}
 	return m.Get(ctx, id)
 }
@@ -158,13 +164,18 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		if err := m.stopProcess(ctx, l); err != nil {
 			return err
 		}
-		l.mu.Lock()
-		l.perms.drain()
-		for rid, stop := range l.permStop {
-			stop()
-			delete(l.permStop, rid)
+		// The actor ends for good: a call that still holds l gets
+		// ErrNotFound.
+		gone := fmt.Errorf("session %q: %w", id, ErrNotFound)
+		err := do(m, l, func() error {
+			l.perms.drain()
+			m.disarm(l)
+			l.mb.end(l, gone)
+			return nil
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
 		}
-		l.mu.Unlock()
 		m.mu.Lock()
 		delete(m.live, id)
 		m.mu.Unlock()

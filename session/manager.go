@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/corral-dev/corral/agent"
@@ -64,10 +63,16 @@ type Manager struct {
 	o   Options
 	log *slog.Logger
 
+	// mu guards the manager's own maps and flags, never a session's state
+	// (each live session's actor owns that: see actor.go).
 	mu     sync.Mutex
 	live   map[string]*live // sessions that have or had a process since start-up
-	byProc map[string]*live // supervise process id → session
 	closed bool
+	// actors counts the running session actors, settling the turns whose
+	// store outcome is being settled (storefail.go); Shutdown waits for
+	// both.
+	actors   sync.WaitGroup
+	settling sync.WaitGroup
 
 	janitorStop chan struct{}
 	janitorDone chan struct{}
@@ -79,26 +84,31 @@ type Manager struct {
 }
 
 // live is the in-memory part of a session: its process and protocol state.
+// id, agentName and adapter never change once it is made; every other
+// field below mb belongs to the session's actor (actor.go) and is read and
+// written only on the actor's goroutine.
 type live struct {
-	id string
-
-	mu        sync.Mutex
+	id        string
 	agentName string
 	adapter   agent.Adapter
-	opts      agent.SessionOptions
-	conn      agent.Conn
-	proc      Proc
-	procRun   string
-	stdin     *stdinWriter
-	turn      string // the running turn's run id, "" when none
-	status    Status
-	// perms are the pending permission requests; permStop cancels the
+
+	mb mailbox
+
+	opts    agent.SessionOptions
+	conn    agent.Conn
+	proc    Proc
+	procRun string
+	stdin   *stdinWriter
+	turn    string // the running turn's run id, "" when none
+	status  Status
+	// perms are the pending permission requests; permStop holds the
 	// expiry timer of each, by the agent's request id.
 	perms        broker
-	permStop     map[string]func() bool
+	permStop     map[string]armed
+	permGen      uint64 // numbers the expiry timers
 	interrupting bool
 	stopping     bool
-	lastActivity atomic.Int64 // unix ns
+	lastActivity time.Time // of the agent's last output, or the last turn's start
 	// turnIdle is the policy's idle timeout for the agent ([limits]
 	// idle_timeout): a turn whose agent prints nothing for that long ends
 	// with a typed error. 0: none. idleStop cancels the running turn's
@@ -113,12 +123,19 @@ type live struct {
 	// turn, adopted only when the turn succeeds (see onAgentEvent).
 	newAgentID string
 	// lostAtStart is the store's count of the session's lost events when
-	// the running turn started (see storefail.go).
-	lostAtStart int64
+	// the running turn started, lostSeen the highest count already
+	// charged to a turn (see storefail.go).
+	lostAtStart, lostSeen int64
 	// protocol and env are those of the last launch, for the advice of an
 	// agent_auth error (which credential the agent had).
 	protocol string
 	env      []string
+}
+
+// armed is the expiry timer of one pending permission request.
+type armed struct {
+	stop func() bool
+	gen  uint64
 }
 
 // NewManager returns a manager. Call Recover once before serving.
@@ -142,7 +159,7 @@ func NewManager(o Options) (*Manager, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}, byProc: map[string]*live{}}
+	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}}
 	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents})
 	return m, nil
 }
@@ -165,8 +182,9 @@ func (m *Manager) snapshot() []*live {
 }
 
 // Shutdown stops every agent process (through the supervisor), finishes
-// open turns as killed, marks sessions that were mid-turn interrupted and
-// waits until the store has committed everything.
+// open turns as killed, marks sessions that were mid-turn interrupted,
+// ends every session's actor and waits until the store has committed
+// everything. Calls on a session afterwards return ErrClosed.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
@@ -176,21 +194,38 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		<-m.janitorDone
 		m.janitorStop = nil
 	}
-	for _, l := range m.snapshot() {
-		l.mu.Lock()
-		l.stopping = true
-		l.mu.Unlock()
+	lives := m.snapshot()
+	for _, l := range lives {
+		// An error is a session deleted meanwhile: nothing to stop.
+		do(m, l, func() error { l.stopping = true; return nil }) //nolint:errcheck // see above
 	}
 	err := m.o.Launcher.Shutdown(ctx)
-	for _, l := range m.snapshot() {
-		l.mu.Lock()
-		m.applyTurnLocked(l, inCorralStop{})
-		l.mu.Unlock()
+	for _, l := range lives {
+		do(m, l, func() error { //nolint:errcheck // as above
+			m.applyTurn(l, inCorralStop{})
+			m.disarm(l)
+			l.mb.end(l, ErrClosed)
+			return nil
+		})
 	}
+	m.actors.Wait()
 	if serr := m.o.Recorder.Sync(ctx); err == nil {
 		err = serr
 	}
+	m.settling.Wait()
 	return err
+}
+
+// disarm stops the session's timers (on its actor).
+func (m *Manager) disarm(l *live) {
+	for rid, a := range l.permStop {
+		a.stop()
+		delete(l.permStop, rid)
+	}
+	if l.idleStop != nil {
+		l.idleStop()
+		l.idleStop = nil
+	}
 }
 
 func newID(prefix string) string {
@@ -230,11 +265,11 @@ func (m *Manager) ensureLive(id string) (*live, store.Session, error) {
 	if err != nil {
 		return nil, rec, err
 	}
-	l := &live{id: id, agentName: rec.Agent, adapter: ad, status: Status(rec.Status),
-		perms: newBroker(m.o.PermissionTimeout), permStop: map[string]func() bool{},
+	l := &live{id: id, agentName: rec.Agent, adapter: ad, mb: newMailbox(&m.actors), status: Status(rec.Status),
+		perms: newBroker(m.o.PermissionTimeout), permStop: map[string]armed{},
 		opts: agent.SessionOptions{Program: cfg.Command, Args: cfg.Args, Cwd: rec.Cwd, Model: rec.Model,
-			PermissionMode: rec.PermissionMode, ResumeID: rec.AgentSessionID}}
-	l.lastActivity.Store(m.o.Now().UnixNano())
+			PermissionMode: rec.PermissionMode, ResumeID: rec.AgentSessionID},
+		lastActivity: m.o.Now()}
 	m.live[id] = l
 	return l, rec, nil
 }

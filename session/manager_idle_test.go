@@ -31,6 +31,11 @@ func (c *testClock) add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 // idleRT opens a runtime with agent "silent" (protocol jsonl), the fake
 // Claude agent "fake", [limits] idle_timeout = 1m, and the test's clock.
 func idleRT(t *testing.T, timers *manualTimers, clock *testClock) *Runtime {
+	return idleRTWith(t, timers, clock, nil)
+}
+
+// idleRTWith is idleRT with the store wrapped by wrap (nil: not wrapped).
+func idleRTWith(t *testing.T, timers *manualTimers, clock *testClock, wrap func(Recorder) Recorder) *Runtime {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -44,6 +49,7 @@ func idleRT(t *testing.T, timers *manualTimers, clock *testClock) *Runtime {
 	o.Manager.StopGrace = 2 * time.Second
 	o.Manager.AfterFunc, o.Manager.Now = timers.AfterFunc, clock.Now
 	o.Manager.PermissionTimeout = -1
+	o.WrapRecorder = wrap
 	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, o)
 	if err != nil {
 		t.Fatal(err)

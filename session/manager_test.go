@@ -59,6 +59,10 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if os.Getenv(hangAgentEnv) != "" {
+		// A per-turn agent that never ends its turn (until stopped).
+		select {}
+	}
 	if mode := os.Getenv(silentAgentEnv); mode != "" {
 		// An agent that reads its turns and never answers; in mode "tool"
 		// it starts a tool call for each turn first.

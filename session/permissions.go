@@ -10,26 +10,35 @@ import (
 	"github.com/corral-dev/corral/store"
 )
 
-// addPendingLocked registers the agent's permission request with the
+// addPending registers the agent's permission request with the
 // broker, records it (queued before the event that announces it, so an
 // answer can never find it missing), arms its expiry, and announces it.
-func (m *Manager) addPendingLocked(l *live, d agent.PermissionRequestData, ev event.Event) {
+func (m *Manager) addPending(l *live, d agent.PermissionRequestData, ev event.Event) {
 	pr := l.perms.ask(l.id, l.turn, d.RequestID, d.Tool, d.Input, m.o.Now())
 	m.record("persist a permission request", l.id, m.o.Recorder.QueueAddPermissionRequest(pr))
-	// The timer runs from the moment the request is known (its callback
-	// waits for l.mu, so it cannot act before this function returns).
+	// The timer runs from the moment the request is known; its firing is
+	// a message to the actor, so it cannot act before this returns.
 	if m.o.PermissionTimeout > 0 {
 		rid := d.RequestID
-		l.permStop[rid] = m.o.AfterFunc(m.o.PermissionTimeout, func() { m.expire(l, rid) })
+		if old, ok := l.permStop[rid]; ok {
+			old.stop()
+		}
+		l.permGen++
+		gen := l.permGen
+		l.permStop[rid] = armed{gen: gen, stop: m.o.AfterFunc(m.o.PermissionTimeout, func() {
+			m.post(l, permExpiryMsg{rid: rid, gen: gen}) //nolint:errcheck // an ended session has nothing pending
+		})}
 	}
 	m.append(ev)
-	m.applyTurnLocked(l, inPermissionAsked{})
+	m.applyTurn(l, inPermissionAsked{})
 }
 
-// expire denies a request nobody answered in time.
-func (m *Manager) expire(l *live, rid string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// expire denies a request nobody answered in time: its timer number gen
+// fired (a timer of an earlier request with the same id does nothing).
+func (m *Manager) expire(l *live, rid string, gen uint64) {
+	if a, ok := l.permStop[rid]; !ok || a.gen != gen {
+		return
+	}
 	p, d, ok := l.perms.expire(rid)
 	if !ok {
 		return
@@ -39,19 +48,19 @@ func (m *Manager) expire(l *live, rid string) {
 			m.log.Warn("cannot deny an expired permission request", "session", l.id, "err", err)
 		}
 	}
-	m.resolveLocked(l, rid, p, d)
+	m.resolve(l, rid, p, d)
 }
 
-// resolveLocked records the decision on p, which was taken from the
+// resolve records the decision on p, which was taken from the
 // broker (audit: who, when, what), and cancels its expiry.
-func (m *Manager) resolveLocked(l *live, rid string, p pendingReq, d store.Decision) {
-	if stop := l.permStop[rid]; stop != nil {
-		stop()
+func (m *Manager) resolve(l *live, rid string, p pendingReq, d store.Decision) {
+	if a, ok := l.permStop[rid]; ok {
+		a.stop()
+		delete(l.permStop, rid)
 	}
-	delete(l.permStop, rid)
 	m.record("resolve a permission request", l.id, m.o.Recorder.QueueResolvePermission(p.StoreID, d))
 	if l.perms.len() == 0 {
-		m.applyTurnLocked(l, inPermissionsSettled{})
+		m.applyTurn(l, inPermissionsSettled{})
 	}
 }
 
@@ -62,13 +71,21 @@ func (m *Manager) RespondPermission(ctx context.Context, a Answer) error {
 	if err != nil {
 		return err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	err = do(m, l, func() error { return m.respond(l, a) })
+	if errors.Is(err, errNotPending) {
+		// Read outside the actor: it waits for the store.
+		return m.decidedError(ctx, a)
+	}
+	return err
+}
+
+// errNotPending: the answer is for no pending request (see decidedError).
+var errNotPending = errors.New("session: no such pending permission request")
+
+// respond passes a to the agent and records the decision (on the actor).
+func (m *Manager) respond(l *live, a Answer) error {
 	if _, ok := l.perms.pending[a.RequestID]; !ok {
-		l.mu.Unlock()
-		err := m.decidedError(ctx, a)
-		l.mu.Lock()
-		return err
+		return errNotPending
 	}
 	if l.conn == nil {
 		return fmt.Errorf("%w: the agent of session %s is not running", ErrConflict, a.SessionID)
@@ -89,7 +106,7 @@ func (m *Manager) RespondPermission(ctx context.Context, a Answer) error {
 		by = "user"
 	}
 	if p, ok := l.perms.take(a.RequestID); ok {
-		m.resolveLocked(l, a.RequestID, p, store.Decision{Decision: dec, By: by, Message: a.Message, Remember: a.Remember})
+		m.resolve(l, a.RequestID, p, store.Decision{Decision: dec, By: by, Message: a.Message, Remember: a.Remember})
 	}
 	return nil
 }

@@ -5,9 +5,12 @@ import (
 	"github.com/corral-dev/corral/supervise"
 )
 
-// HandleProcessEvent is the supervisor's Sink: it persists process events
-// (state, stats, truncation, the process's own run.exited) and reacts to
-// the end of an agent process. It is called from one goroutine.
+// HandleProcessEvent is the supervisor's Sink: it keeps resource samples
+// (stats.go) and hands every other process event of a session to that
+// session's actor, which persists it in order with the session's own
+// events and reacts to it (onProcessEvent). Events of no live session are
+// persisted here. It is called from one goroutine and never waits for an
+// actor.
 func (m *Manager) HandleProcessEvent(ev event.Event) {
 	if ev.Kind == event.ProcessStats {
 		m.stats.record(ev)
@@ -15,21 +18,36 @@ func (m *Manager) HandleProcessEvent(ev event.Event) {
 			return // a sample, not history: see stats.go
 		}
 	}
+	if ev.Kind == event.RunExited {
+		m.stats.end(ev.ProcessID, ev.Time)
+	}
+	if ev.SessionID != "" {
+		if l, ok := m.get(ev.SessionID); ok && m.post(l, procEventMsg{ev: ev}) == nil {
+			return
+		}
+	}
+	m.append(ev)
+}
+
+// onProcessEvent persists a process event of the session and reacts to it
+// (on the actor).
+func (m *Manager) onProcessEvent(l *live, ev event.Event) {
+	m.append(ev)
 	switch ev.Kind {
 	case event.ProcessState:
-		m.append(ev)
-		m.processState(ev)
+		m.processState(l, ev)
 	case event.RunExited:
-		m.append(ev)
-		m.stats.end(ev.ProcessID, ev.Time)
-		m.processExited(ev)
-	default:
-		m.append(ev)
+		m.processExited(l, ev)
 	}
 }
 
+// current reports whether processID is the session's current process.
+func (l *live) current(processID string) bool {
+	return l.proc != nil && l.proc.ID() == processID
+}
+
 // processState lets the stdin of an agent that now runs write what it held.
-func (m *Manager) processState(ev event.Event) {
+func (m *Manager) processState(l *live, ev event.Event) {
 	st, err := payload[struct {
 		State string `json:"state"`
 	}](ev)
@@ -37,31 +55,15 @@ func (m *Manager) processState(ev event.Event) {
 		m.log.Warn("cannot read a process state", "process", ev.ProcessID, "err", err)
 		return
 	}
-	if st.State != string(supervise.StateRunning) {
-		return
-	}
-	m.mu.Lock()
-	l := m.byProc[ev.ProcessID]
-	m.mu.Unlock()
-	if l == nil {
-		return
-	}
-	l.mu.Lock()
-	w := l.stdin
-	l.mu.Unlock()
-	if w != nil {
-		w.markRunning()
+	if st.State == string(supervise.StateRunning) && l.current(ev.ProcessID) && l.stdin != nil {
+		l.stdin.markRunning()
 	}
 }
 
 // processExited feeds the end of a session's current agent process to the
 // turn state machine.
-func (m *Manager) processExited(ev event.Event) {
-	m.mu.Lock()
-	l, ok := m.byProc[ev.ProcessID]
-	delete(m.byProc, ev.ProcessID)
-	m.mu.Unlock()
-	if !ok {
+func (m *Manager) processExited(l *live, ev event.Event) {
+	if !l.current(ev.ProcessID) {
 		return
 	}
 	r, err := payload[supervise.Result](ev)
@@ -70,11 +72,6 @@ func (m *Manager) processExited(ev event.Event) {
 		m.log.Warn("cannot read a process result", "process", ev.ProcessID, "err", err)
 		r = supervise.Result{Reason: supervise.ReasonCrashed}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.proc == nil || l.proc.ID() != ev.ProcessID {
-		return
-	}
 	l.proc, l.conn, l.retiring = nil, nil, false
-	m.applyTurnLocked(l, inProcessExited{Result: r})
+	m.applyTurn(l, inProcessExited{Result: r})
 }

@@ -22,20 +22,31 @@ func (m *Manager) info(rec store.Session) Info {
 	if l, ok := m.get(rec.ID); ok {
 		// The live session is the truth about its state; its record
 		// follows through the store's queue.
-		l.mu.Lock()
-		in.Status = l.status
-		in.PendingPermissions = l.perms.len()
-		in.RunID = l.turn
-		if l.opts.ResumeID != "" {
-			in.AgentSessionID = l.opts.ResumeID
-		}
-		p := l.proc
-		l.mu.Unlock()
-		if p != nil {
-			in.Process = liveProcess(p.Info())
+		// An error is a session deleted or shut down meanwhile: its
+		// record is all there is.
+		v, err := call(m, l, func() (liveView, error) {
+			return liveView{status: l.status, pending: l.perms.len(), run: l.turn, resumeID: l.opts.ResumeID, proc: l.proc}, nil
+		})
+		if err == nil {
+			in.Status, in.PendingPermissions, in.RunID = v.status, v.pending, v.run
+			if v.resumeID != "" {
+				in.AgentSessionID = v.resumeID
+			}
+			if v.proc != nil {
+				in.Process = liveProcess(v.proc.Info())
+			}
 		}
 	}
 	return in
+}
+
+// liveView is what a query reads of a live session's actor.
+type liveView struct {
+	status   Status
+	pending  int
+	run      string
+	resumeID string
+	proc     Proc
 }
 
 // List returns every session, most recently active first: the store's

@@ -29,67 +29,92 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 			return nil
 		}))
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if p := l.proc; p != nil && l.turn == "" && (l.retiring || l.adapter.PerTurn()) {
-		// The agent is exiting: the previous turn of a per-turn agent
-		// ended with the agent's own report and the session already shows
-		// idle (Gemini takes a moment after its result line), or the agent
-		// was stopped (idle cleanup, the idle check of a turn) and the
-		// message must not go to it. Wait for the exit, bounded, then
-		// start a fresh agent, rather than refuse a message the UI offered.
-		wait := exitWait(l.retiring, m.o.StopGrace)
-		l.mu.Unlock()
-		t := time.NewTimer(wait)
-		select {
-		case <-p.Done():
-		case <-t.C:
+	type step struct {
+		run  string
+		wait Proc // an exiting agent to wait for first
+		exit time.Duration
+	}
+	st, err := call(m, l, func() (step, error) {
+		if p := l.proc; p != nil && l.turn == "" && (l.retiring || l.adapter.PerTurn()) {
+			// The agent is exiting: the previous turn of a per-turn agent
+			// ended with the agent's own report and the session already
+			// shows idle (Gemini takes a moment after its result line), or
+			// the agent was stopped (idle cleanup, the idle check of a
+			// turn) and the message must not go to it. The caller waits
+			// for the exit, bounded, then starts a fresh agent, rather than
+			// refuse a message the UI offered.
+			return step{wait: p, exit: exitWait(l.retiring, m.o.StopGrace)}, nil
 		}
-		t.Stop()
-		l.mu.Lock()
-		if l.proc == p && isDone(p) {
-			// Its run.exited is on the way; HandleProcessEvent ignores it
-			// once another process is current.
+		run, err := m.sendNow(l, text)
+		return step{run: run}, err
+	})
+	if err != nil || st.wait == nil {
+		return st.run, err
+	}
+	// Waiting here, not on the actor: the agent's last events and its
+	// run.exited are handled meanwhile.
+	t := time.NewTimer(st.exit)
+	select {
+	case <-st.wait.Done():
+	case <-t.C:
+	}
+	t.Stop()
+	return call(m, l, func() (string, error) {
+		if l.proc == st.wait && isDone(st.wait) {
+			// Its run.exited is on the way; onProcessEvent ignores it once
+			// another process is current.
 			l.proc, l.conn, l.retiring = nil, nil, false
 		}
-	}
-	exiting := (l.adapter.PerTurn() && l.proc != nil) || l.retiring
-	if err := sendBlock(m.turnStateLocked(l), id, exiting); err != nil {
-		return "", err
-	}
-	return m.beginTurnLocked(l, text)
+		return m.sendNow(l, text)
+	})
 }
 
-// beginTurnLocked starts a turn: the agent process (a per-turn agent's
+// sendNow starts a turn if the session can (sendBlock), on the actor.
+func (m *Manager) sendNow(l *live, text string) (string, error) {
+	exiting := (l.adapter.PerTurn() && l.proc != nil) || l.retiring
+	if err := sendBlock(m.stateOf(l), l.id, exiting); err != nil {
+		return "", err
+	}
+	return m.beginTurn(l, text)
+}
+
+// beginTurn starts a turn: the agent process (a per-turn agent's
 // carries the turn), the turn's run and its run.started, the idle check,
 // the status, the message count, and the text to a persistent agent.
-func (m *Manager) beginTurnLocked(l *live, text string) (string, error) {
+func (m *Manager) beginTurn(l *live, text string) (string, error) {
 	var turn *agent.Turn
 	if l.adapter.PerTurn() {
 		turn = &agent.Turn{Text: text}
 	}
-	if err := m.startLocked(l, turn); err != nil {
-		m.setStatusLocked(l, Error, err.Error())
+	if err := m.start(l, turn); err != nil {
+		m.setStatus(l, Error, err.Error())
 		return "", err
 	}
 	runID := newID("r-")
 	if err := m.o.Recorder.QueueCreateRun(store.Run{ID: runID, SessionID: l.id, ProcessID: l.proc.ID()}); err != nil {
+		if turn != nil {
+			// The process just started carries this turn, which cannot be
+			// recorded: stop it rather than leave it running with no turn
+			// (the next message waits for its exit, as after an idle stop).
+			l.retiring = true
+			l.proc.Stop()
+		}
 		return "", err
 	}
 	l.turn, l.newAgentID = runID, ""
 	l.lostAtStart = m.o.Recorder.LostEvents(l.id)
-	l.lastActivity.Store(m.o.Now().UnixNano())
+	l.lastActivity = m.o.Now()
 	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})
 	ev.SessionID, ev.RunID, ev.ProcessID, ev.Time = l.id, runID, l.proc.ID(), m.o.Now()
 	m.append(ev)
 	if l.turnIdle > 0 {
-		l.idleStop = m.o.AfterFunc(l.turnIdle, func() { m.checkTurnIdle(l, runID) })
+		m.armIdle(l, runID, l.turnIdle)
 	}
-	m.setStatusLocked(l, Processing, "")
+	m.setStatus(l, Processing, "")
 	m.record("count the message", l.id, m.o.Recorder.QueueAddUsage(l.id, store.Usage{Messages: 1}))
 	if turn == nil {
 		if err := l.conn.SendUserTurn(text); err != nil {
-			m.endTurnLocked(l, "crashed", Error, "cannot write to the agent: "+err.Error())
+			m.finishTurn(l, "crashed", Error, "cannot write to the agent: "+err.Error())
 			return runID, fmt.Errorf("%w: cannot write to the agent: %v", ErrConflict, err)
 		}
 	}
@@ -105,13 +130,19 @@ func (m *Manager) beginTurnLocked(l *live, text string) (string, error) {
 // started (Gemini's ACP mode after a rejection) leaves that turn without
 // the check.
 func (m *Manager) checkTurnIdle(l *live, run string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.turn != run {
 		return
 	}
 	l.idleStop = nil
-	m.applyTurnLocked(l, inIdleCheck{Run: run})
+	m.applyTurn(l, inIdleCheck{Run: run})
+}
+
+// armIdle arms the idle check of turn run: after d, the check is a
+// message to the session's actor.
+func (m *Manager) armIdle(l *live, run string, d time.Duration) {
+	l.idleStop = m.o.AfterFunc(d, func() {
+		m.post(l, idleCheckMsg{run: run}) //nolint:errcheck // an ended session has no turn to check
+	})
 }
 
 // perTurnExitWait bounds how long Send waits for the process of a per-turn
@@ -148,19 +179,19 @@ func (m *Manager) Interrupt(_ context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.turn == "" || l.conn == nil {
-		return fmt.Errorf("%w: session %s has no turn running", ErrConflict, id)
-	}
-	l.interrupting = true
-	err = l.conn.Interrupt()
-	switch {
-	case errors.Is(err, agent.ErrSignalRequired):
-		return l.proc.Signal(os.Interrupt)
-	case errors.Is(err, agent.ErrNotReady):
-		l.interrupting = false
-		return fmt.Errorf("%w: the agent is still starting; interrupt again in a moment", ErrConflict)
-	}
-	return err
+	return do(m, l, func() error {
+		if l.turn == "" || l.conn == nil {
+			return fmt.Errorf("%w: session %s has no turn running", ErrConflict, id)
+		}
+		l.interrupting = true
+		err := l.conn.Interrupt()
+		switch {
+		case errors.Is(err, agent.ErrSignalRequired):
+			return l.proc.Signal(os.Interrupt)
+		case errors.Is(err, agent.ErrNotReady):
+			l.interrupting = false
+			return fmt.Errorf("%w: the agent is still starting; interrupt again in a moment", ErrConflict)
+		}
+		return err
+	})
 }

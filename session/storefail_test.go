@@ -32,6 +32,27 @@ func TestTurnStoreOutcome(t *testing.T) {
 	}
 }
 
+func TestChargeSettled(t *testing.T) {
+	cases := []struct {
+		name                     string
+		seen, atStart, lost      int64
+		running                  bool
+		extra, newSeen, atStart2 int64
+	}{
+		{"nothing more lost", 3, 3, 3, true, 0, 3, 3},
+		{"the tail lost, no turn running", 3, 3, 5, false, 2, 5, 3},
+		{"the tail lost while the next turn runs", 3, 3, 5, true, 2, 5, 5},
+		{"the next turn started after the loss counted", 3, 5, 5, true, 2, 5, 5},
+		{"an older count arrives late", 7, 7, 5, true, 0, 7, 7},
+	}
+	for _, c := range cases {
+		extra, seen, at := chargeSettled(c.seen, c.atStart, c.lost, c.running)
+		if extra != c.extra || seen != c.newSeen || at != c.atStart2 {
+			t.Errorf("%s: got %d %d %d, want %d %d %d", c.name, extra, seen, at, c.extra, c.newSeen, c.atStart2)
+		}
+	}
+}
+
 func TestKeptByStore(t *testing.T) {
 	if !keptByStore(&store.Unavailable{Op: "x", Kind: store.ErrDiskFull, Err: errors.New("full"), Kept: true}) {
 		t.Error("a kept write not recognised")
