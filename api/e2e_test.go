@@ -49,7 +49,7 @@ func startE2EWith(t *testing.T, dir, extra string) *e2e {
 		t.Fatal(err)
 	}
 	srv, err := NewServer(ServerOptions{
-		API:    New(rt.Manager, ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}),
+		API:    New(rt.Manager, ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, WithSessionTitles(rt.Store)),
 		Events: BusSource{rt.Bus}, Token: testToken,
 	})
 	if err != nil {

@@ -69,6 +69,7 @@ type API struct {
 	processes Processes
 	log       EventLog
 	reload    ConfigReloader
+	titles    SessionTitles
 }
 
 // Option configures the facade.

@@ -22,9 +22,13 @@ type processStats interface {
 }
 
 // ReloadConfig re-reads the configuration file: [agents] and [sessions]
-// apply to the next agent launch and idle check; the tables that need a
-// restart are named in restartNeeded. A file that does not load changes
-// nothing and fails with invalid_argument and the loader's message.
+// apply to the next agent launch and idle check, nothing else does.
+// Capabilities, [limits], [server] and [policy] keep the values corral
+// started with (agent launches are checked against them too); each of
+// those tables in which the file differs from them is named in
+// restartNeeded, on every reload until corral restarts. A file that does
+// not load changes nothing and fails with invalid_argument and the
+// loader's message.
 func (a *API) ReloadConfig(ctx context.Context, _ Empty) (session.ReloadResult, error) {
 	if a.reload == nil {
 		return session.ReloadResult{}, Errorf(CodeInternal, "reloading the configuration is not available in this build")

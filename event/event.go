@@ -42,6 +42,7 @@ type Event struct {
 // these names; a transport forwards Kind as the SSE event name.
 const (
 	SessionStatus      = "session.status"
+	SessionUpdated     = "session.updated" // a session's record changed other than by its status: its title
 	RunStarted         = "run.started"
 	RunExited          = "run.exited" // the one terminal event of a run
 	AssistantText      = "assistant.text"

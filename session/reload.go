@@ -29,7 +29,9 @@ type ReloadResult struct {
 type reloader struct {
 	mu   sync.Mutex
 	path string // the --config path; "" means the default path
-	cfg  *config.Config
+	// cfg is the configuration in effect: the tables corral started with,
+	// but [agents] and [sessions] as last reloaded.
+	cfg *config.Config
 }
 
 // newPolicy builds the policy of cfg with the runtime's audit sink:
@@ -42,41 +44,59 @@ func newPolicy(cfg *config.Config, st *store.Store) (*policy.Policy, error) {
 	}})
 }
 
-// Reload reads the configuration file again and applies what can change
-// while sessions run: [agents] (command, args, env, pass_env, default_env:
-// the next launch of each agent uses them) and [sessions] (idle limits,
-// from the next cleanup). Running agent processes keep the environment
-// they started with. Changes to capabilities, [limits], [server] or
-// [policy] are reported in RestartNeeded. An invalid file changes nothing
-// and returns its error.
-func (r *Runtime) Reload() (ReloadResult, error) {
-	r.reload.mu.Lock()
-	defer r.reload.mu.Unlock()
-	cfg, err := config.Load(r.reload.path)
-	if err != nil {
-		return ReloadResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	pol, err := newPolicy(cfg, r.Store)
-	if err != nil {
-		return ReloadResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	old := r.reload.cfg
-	res := ReloadResult{Path: cfg.Path, Applied: []string{"agents", "sessions"}, RestartNeeded: []string{}}
+// inEffect is the configuration a reload of file puts in effect over cur:
+// [agents] and [sessions] from file, every other table from cur (they
+// take effect only at a restart).
+func inEffect(cur, file *config.Config) *config.Config {
+	eff := *cur
+	eff.Path, eff.Agents, eff.Sessions = file.Path, file.Agents, file.Sessions
+	return &eff
+}
+
+// restartNeeded names the restart-only tables in which file differs from
+// the configuration in effect, in a fixed order.
+func restartNeeded(cur, file *config.Config) []string {
+	out := []string{}
 	for _, c := range []struct {
 		name     string
 		old, new any
 	}{
-		{"capability", old.Capabilities, cfg.Capabilities},
-		{"limits", old.Limits, cfg.Limits},
-		{"server", old.Server, cfg.Server},
-		{"policy", old.Policy, cfg.Policy},
+		{"capability", cur.Capabilities, file.Capabilities},
+		{"limits", cur.Limits, file.Limits},
+		{"server", cur.Server, file.Server},
+		{"policy", cur.Policy, file.Policy},
 	} {
 		if !reflect.DeepEqual(c.old, c.new) {
-			res.RestartNeeded = append(res.RestartNeeded, c.name)
+			out = append(out, c.name)
 		}
 	}
-	idle, maxIdle := idleDefaults(cfg.Sessions.IdleTimeout, cfg.Sessions.MaxIdleAgents)
-	r.Manager.settings.set(settings{agents: cfg.Agents, policy: pol, idleTimeout: idle, maxIdleAgents: maxIdle})
-	r.reload.cfg = cfg
+	return out
+}
+
+// Reload reads the configuration file again and applies what can change
+// while sessions run: [agents] (command, args, env, pass_env, default_env:
+// the next launch of each agent uses them) and [sessions] (idle limits,
+// from the next cleanup). Running agent processes keep the environment
+// they started with. Capabilities, [limits], [server] and [policy] keep
+// the values corral started with (agent launches too are checked against
+// them); where the file differs from those, the table is named in
+// RestartNeeded, on every reload until corral restarts. An invalid file
+// changes nothing and returns its error.
+func (r *Runtime) Reload() (ReloadResult, error) {
+	r.reload.mu.Lock()
+	defer r.reload.mu.Unlock()
+	file, err := config.Load(r.reload.path)
+	if err != nil {
+		return ReloadResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	eff := inEffect(r.reload.cfg, file)
+	pol, err := newPolicy(eff, r.Store)
+	if err != nil {
+		return ReloadResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	res := ReloadResult{Path: file.Path, Applied: []string{"agents", "sessions"}, RestartNeeded: restartNeeded(r.reload.cfg, file)}
+	idle, maxIdle := idleDefaults(eff.Sessions.IdleTimeout, eff.Sessions.MaxIdleAgents)
+	r.Manager.settings.set(settings{agents: eff.Agents, policy: pol, idleTimeout: idle, maxIdleAgents: maxIdle})
+	r.reload.cfg = eff
 	return res, nil
 }

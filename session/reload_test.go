@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/corral-dev/corral/config"
@@ -71,5 +72,111 @@ func TestReloadAppliesAgentsAndSessions(t *testing.T) {
 	}
 	if _, ok := rt.Manager.agentConfig("later"); !ok {
 		t.Fatal("a failed reload dropped the agents")
+	}
+}
+
+// writeConfig writes s to path and returns it.
+func writeConfig(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReloadReportsRestartUntilInEffect(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	writeConfig(t, path, "[limits]\ntimeout = \"1h\"\n")
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, RuntimeOptions{MonitorInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRT(t, rt)
+
+	writeConfig(t, path, "[limits]\ntimeout = \"2h\"\n[server]\nno_open = true\n")
+	for i := range 2 {
+		// The second reload reads the same file: the changes are still
+		// not in effect, so they still need a restart.
+		res, err := rt.Reload()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(res.RestartNeeded, []string{"limits", "server"}) {
+			t.Fatalf("reload %d: %+v", i+1, res)
+		}
+	}
+	// Back to the configuration corral started with: nothing to restart for.
+	writeConfig(t, path, "[limits]\ntimeout = \"1h\"\n")
+	res, err := rt.Reload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.RestartNeeded) != 0 {
+		t.Fatalf("reverted file: %+v", res)
+	}
+}
+
+func TestReloadKeepsPolicyUntilRestart(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, sidecars := t.TempDir(), t.TempDir()
+	prog := filepath.Join(sidecars, "sideagent")
+	if err := os.WriteFile(prog, []byte("#!/bin/sh\nexec "+exe+" \"$@\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.toml")
+	agents := "[agents.side]\ncommand = \"sidecar:sideagent\"\nprotocol = \"claude\"\n"
+	writeConfig(t, path, agents+"[policy]\nsidecar_dir = "+fmt.Sprintf("%q", empty)+"\n")
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, RuntimeOptions{MonitorInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRT(t, rt)
+	sidePath := func() (string, string) {
+		t.Helper()
+		list, err := rt.Manager.Agents(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range list {
+			if a.Name == "side" {
+				return a.Status, a.Path
+			}
+		}
+		t.Fatal("agent side not listed")
+		return "", ""
+	}
+	if st, p := sidePath(); st != "missing" {
+		t.Fatalf("before reload: %s %s", st, p)
+	}
+
+	// [policy] needs a restart: the new sidecar directory is not searched
+	// by the next launch, though the reload reports it.
+	writeConfig(t, path, agents+"[policy]\nsidecar_dir = "+fmt.Sprintf("%q", sidecars)+"\n")
+	res, err := rt.Reload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.RestartNeeded, []string{"policy"}) {
+		t.Fatalf("%+v", res)
+	}
+	if st, p := sidePath(); st != "missing" {
+		t.Fatalf("the reload applied [policy]: %s %s", st, p)
+	}
+	info, err := rt.Manager.Create(context.Background(), CreateOptions{Agent: "side", Cwd: t.TempDir()})
+	if err == nil {
+		_, err = rt.Manager.Send(context.Background(), info.ID, "hi")
+	}
+	if err == nil || !strings.Contains(err.Error(), "sidecar") {
+		t.Fatalf("an agent launch used the reloaded [policy]: %v", err)
 	}
 }

@@ -200,8 +200,14 @@ func (t *wtx) answer(v any) {
 
 // runJob runs one job under a savepoint. A job's own error is reported to
 // its caller and undone; an error of the savepoint machinery aborts the
-// whole batch.
+// whole batch. A job runs again when its batch failed (salvage, a kept
+// job): each attempt starts with no error and, while its caller waits, no
+// answer, so the caller gets the outcome of the attempt that committed.
 func (t *wtx) runJob(j *job) error {
+	j.err = nil
+	if !j.answered {
+		j.out = nil
+	}
 	if err := t.flush(); err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@
 //	corral run [flags] -- CMD ARGS...          run one command, stream its output
 //	corral ps                                  list managed processes
 //	corral doctor [--json]                     check agents, store, leftovers
+//	corral export SESSION_ID [--format markdown|jsonl] [--out FILE]
+//	                                           write a session's transcript or events
 //	corral policy check --capability NAME -- ARGS...
 //	corral version
 //

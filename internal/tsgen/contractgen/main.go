@@ -77,6 +77,7 @@ var payloads = []struct {
 	{"ParseErrorData", reflect.TypeFor[agent.ParseErrorData]()},                      // parse.error
 	{"LineData", reflect.TypeFor[agent.LineData]()},                                  // stdout, stderr (of an agent)
 	{"SessionStatusData", reflect.TypeFor[store.StatusData]()},                       // session.status
+	{"SessionUpdatedData", reflect.TypeFor[store.SessionUpdatedData]()},              // session.updated
 	{"RunEndData", reflect.TypeFor[store.RunEnd]()},                                  // run.exited (of a session's run)
 	{"EventsLostData", reflect.TypeFor[store.LostData]()},                            // events.lost
 }

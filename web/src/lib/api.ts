@@ -337,4 +337,10 @@ export class Api {
   getProcessStats(p: GetProcessStatsParams) {
     return this.c('GetProcessStats', p);
   }
+  renameSession(p: gen.RenameSessionParams) {
+    return this.c('RenameSession', p);
+  }
+  exportSession(p: gen.ExportSessionParams) {
+    return this.c('ExportSession', p);
+  }
 }

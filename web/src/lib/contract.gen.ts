@@ -134,6 +134,7 @@ export interface Event {
 /** The kinds of events: the constants of package event. */
 export type EventKind =
   | "session.status"
+  | "session.updated"
   | "run.started"
   | "run.exited"
   | "assistant.text"
@@ -195,6 +196,29 @@ export interface ExecuteResult {
   truncated: boolean;
   stdoutBase64?: string;
   stderrBase64?: string;
+}
+
+/**
+ * ExportSessionParams ask for a session's export. Since continues an export
+ * after the part that ended at Next (0: from the start).
+ */
+export interface ExportSessionParams {
+  sessionId: string;
+  format: string;
+  since?: number;
+}
+
+/**
+ * ExportSessionResult is one part of a session's export: Content is to be
+ * appended to what the earlier parts gave. While More is set, ask again
+ * with Since = Next. FileName and MediaType suit the whole file.
+ */
+export interface ExportSessionResult {
+  fileName: string;
+  mediaType: string;
+  content: string;
+  next: number;
+  more: boolean;
 }
 
 /**
@@ -358,6 +382,12 @@ export interface ReloadResult {
   restartNeeded: string[];
 }
 
+/** RenameSessionParams are the parameters of RenameSession. */
+export interface RenameSessionParams {
+  sessionId: string;
+  title: string;
+}
+
 /** RespondPermissionParams answer a permission.request. */
 export interface RespondPermissionParams {
   sessionId: string;
@@ -453,6 +483,14 @@ export interface SessionStatusData {
   status: string;
   from?: string;
   reason?: string;
+}
+
+/**
+ * SessionUpdatedData is the Data of a session.updated event written by the
+ * store: the session's fields as they are after the change.
+ */
+export interface SessionUpdatedData {
+  title: string;
 }
 
 /** SpawnParams start a long-running command whose output arrives as events. */
@@ -591,6 +629,12 @@ export interface ContractMethods {
   /** Execute runs one allowed command to completion and returns its capped output. */
   Execute: { params: ExecuteParams; result: ExecuteResult };
   /**
+   * ExportSession returns a session as a Markdown transcript or as JSON
+   * Lines, one part (at most MaxEventsPage events) per call: a client asks
+   * with since = next while more is set and concatenates the parts.
+   */
+  ExportSession: { params: ExportSessionParams; result: ExportSessionResult };
+  /**
    * GetEvents pages through one session's event log by Seq, forwards from
    * Since or backwards from the end (Tail) or from Before.
    */
@@ -623,11 +667,21 @@ export interface ContractMethods {
   ListSessions: { params: Empty; result: Session[] };
   /**
    * ReloadConfig re-reads the configuration file: [agents] and [sessions]
-   * apply to the next agent launch and idle check; the tables that need a
-   * restart are named in restartNeeded. A file that does not load changes
-   * nothing and fails with invalid_argument and the loader's message.
+   * apply to the next agent launch and idle check, nothing else does.
+   * Capabilities, [limits], [server] and [policy] keep the values corral
+   * started with (agent launches are checked against them too); each of
+   * those tables in which the file differs from them is named in
+   * restartNeeded, on every reload until corral restarts. A file that does
+   * not load changes nothing and fails with invalid_argument and the
+   * loader's message.
    */
   ReloadConfig: { params: Empty; result: ReloadResult };
+  /**
+   * RenameSession gives a session the title the user chose, in place of the
+   * one taken from its first message; every client sees it through a
+   * session.updated event.
+   */
+  RenameSession: { params: RenameSessionParams; result: Session };
   /** RespondPermission answers a pending permission request. */
   RespondPermission: { params: RespondPermissionParams; result: Empty };
   /** ResumeSession re-attaches an agent process to a session that has none. */
@@ -682,6 +736,7 @@ export const methodNames: readonly MethodName[] = [
   "CreateSession",
   "DeleteSession",
   "Execute",
+  "ExportSession",
   "GetEvents",
   "GetProcessStats",
   "GetSession",
@@ -693,6 +748,7 @@ export const methodNames: readonly MethodName[] = [
   "ListProcesses",
   "ListSessions",
   "ReloadConfig",
+  "RenameSession",
   "RespondPermission",
   "ResumeSession",
   "SendMessage",

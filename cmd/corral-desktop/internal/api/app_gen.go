@@ -20,6 +20,11 @@ func (b *App) DeleteSession(params json.RawMessage) (any, error) {
 // Execute calls the facade's Execute with params as its JSON parameters.
 func (b *App) Execute(params json.RawMessage) (any, error) { return b.call("Execute", params) }
 
+// ExportSession calls the facade's ExportSession with params as its JSON parameters.
+func (b *App) ExportSession(params json.RawMessage) (any, error) {
+	return b.call("ExportSession", params)
+}
+
 // GetEvents calls the facade's GetEvents with params as its JSON parameters.
 func (b *App) GetEvents(params json.RawMessage) (any, error) { return b.call("GetEvents", params) }
 
@@ -63,6 +68,11 @@ func (b *App) ListSessions(params json.RawMessage) (any, error) {
 // ReloadConfig calls the facade's ReloadConfig with params as its JSON parameters.
 func (b *App) ReloadConfig(params json.RawMessage) (any, error) {
 	return b.call("ReloadConfig", params)
+}
+
+// RenameSession calls the facade's RenameSession with params as its JSON parameters.
+func (b *App) RenameSession(params json.RawMessage) (any, error) {
+	return b.call("RenameSession", params)
 }
 
 // RespondPermission calls the facade's RespondPermission with params as its JSON parameters.

@@ -240,6 +240,21 @@ export class DemoBackend implements Backend {
       case 'GetProcessStats':
         // The demo's processes are scripted and have no samples.
         return { series: [] };
+      case 'RenameSession': {
+        const title = String(p.title ?? '').trim();
+        if (!title || title.length > 200) throw new BackendError(ErrorCodes.InvalidArgument, 'title must be 1 to 200 characters');
+        const s = this.session(p.sessionId);
+        s.title = title;
+        this.emit('session.updated', { title }, { sessionId: s.id });
+        return { ...s };
+      }
+      case 'ExportSession': {
+        // The demo exports its log as JSON Lines in one part (a Markdown
+        // transcript is made by the server only).
+        const s = this.session(p.sessionId);
+        const lines = this.log.filter((e) => e.sessionId === s.id).map((e) => JSON.stringify(e) + '\n');
+        return { fileName: `corral-${s.id}.jsonl`, mediaType: 'application/x-ndjson', content: lines.join(''), next: 0, more: false };
+      }
       default:
         throw new BackendError(ErrorCodes.NotFound, `unknown method ${method}`);
     }

@@ -175,9 +175,13 @@ export class CorralState {
       this.sessions.set(id, s);
     }
     const next: Session = { ...s };
-    if (ms(ev.time) > ms(next.lastActivity)) next.lastActivity = ev.time;
+    // a rename is not activity: the session keeps its place in the list
+    if (ev.kind !== 'session.updated' && ms(ev.time) > ms(next.lastActivity)) next.lastActivity = ev.time;
     const d: any = ev.data ?? {};
     switch (ev.kind) {
+      case 'session.updated':
+        if (typeof d.title === 'string' && d.title) next.title = d.title;
+        break;
       case 'session.status':
         next.status = d.status as SessionStatus;
         if (next.status === 'terminated') this.dropPermissions((p) => p.sessionId === id);

@@ -3,6 +3,7 @@
 // after which `version` is bumped; components derive what they show from the
 // plain state whenever `version` changes.
 
+import { collectExport, saveFile, type ExportFile, type ExportFormat } from '../export';
 import { Api, BackendError, ErrorCodes, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
 import { PAGE_SIZE, type EarlyReads } from './early';
 import { CALLS_SOURCE, CorralState } from './state';
@@ -353,6 +354,20 @@ export class Store {
   }
   async stopSession(sessionId: string) {
     await this.attempt(() => this.api.stopSession({ sessionId }), 'Could not end the session');
+  }
+  /** Renames a session; every client sees it through session.updated. */
+  async renameSession(sessionId: string, title: string): Promise<boolean> {
+    const s = await this.attempt(() => this.api.renameSession({ sessionId, title }), 'Could not rename the session');
+    if (!s) return false;
+    this.state.upsertSession(s);
+    this.version++;
+    return true;
+  }
+  /** Downloads a session as Markdown or JSON Lines. */
+  async exportSession(sessionId: string, format: ExportFormat, save: (f: ExportFile) => void = saveFile): Promise<boolean> {
+    const f = await this.attempt(() => collectExport(this.api, sessionId, format), 'Could not export the session');
+    if (f) save(f);
+    return f !== undefined;
   }
   async deleteSession(sessionId: string) {
     const ok = await this.attempt(async () => (await this.api.deleteSession({ sessionId }), true), 'Could not delete the session');

@@ -1,0 +1,259 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/session"
+)
+
+// logSessions serves one session and its log, paged like the store.
+type logSessions struct {
+	fakeSessions
+	info  session.Info
+	log   []event.Event
+	reads int
+}
+
+func (l *logSessions) Get(_ context.Context, id string) (session.Info, error) {
+	if id != l.info.ID {
+		return session.Info{}, fmt.Errorf("session %q: %w", id, session.ErrNotFound)
+	}
+	return l.info, nil
+}
+
+func (l *logSessions) Events(_ context.Context, id string, since int64, limit int) ([]event.Event, bool, error) {
+	if id != l.info.ID {
+		return nil, false, fmt.Errorf("session %q: %w", id, session.ErrNotFound)
+	}
+	l.reads++
+	var out []event.Event
+	for _, ev := range l.log {
+		if ev.Seq > since {
+			out = append(out, ev)
+		}
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+func (l *logSessions) add(kind string, data any) {
+	ev := event.New(kind, data)
+	ev.Seq, ev.SessionID, ev.Time = int64(len(l.log)+1), l.info.ID, time.Date(2026, 12, 6, 0, 0, len(l.log), 0, time.UTC)
+	l.log = append(l.log, ev)
+}
+
+func exportTestLog() *logSessions {
+	l := &logSessions{info: session.Info{ID: "s-1", Agent: "claude", Cwd: "/work/x", Title: "Fix the build",
+		CreatedAt: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)}}
+	l.add(event.RunStarted, map[string]any{"prompt": "run the tests\nplease"})
+	l.add(event.AssistantText, map[string]any{"text": "Run", "delta": true, "messageId": "m1"})
+	l.add(event.AssistantText, map[string]any{"text": "ning them.", "delta": true, "messageId": "m1"})
+	l.add(event.AssistantText, map[string]any{"text": "Running them.", "messageId": "m1"})
+	l.add(event.ToolCall, map[string]any{"id": "t1", "name": "Bash", "input": map[string]any{"command": "go test ./..."}})
+	l.add(event.PermissionRequest, map[string]any{"requestId": "q1", "tool": "Bash", "description": "run go test"})
+	l.add(event.PermissionResolved, map[string]any{"requestId": "q1", "decision": "allow", "by": "user"})
+	l.add(event.ToolResult, map[string]any{"id": "t1", "output": "ok\n```\n# not a heading\n````\nFAIL", "isError": true, "exitCode": 1})
+	l.add(event.ErrorKind, map[string]any{"type": "idle_timeout", "message": "no output"})
+	l.add(event.Usage, map[string]any{"inputTokens": 120, "outputTokens": 45, "costUsd": 0.0123})
+	l.add(event.RunExited, map[string]any{"reason": "timeout"})
+	return l
+}
+
+func TestExportMarkdown(t *testing.T) {
+	l := exportTestLog()
+	var b bytes.Buffer
+	if err := WriteExport(context.Background(), l, "s-1", FormatMarkdown, &b); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"# Fix the build\n", "- Agent: claude\n", "- Working directory: `/work/x`\n", "- Created: 2026-12-06T00:00:00Z\n",
+		"## User · 2026-12-06T00:00:00Z\n\n> run the tests\n> please\n",
+		"### Assistant\n\nRunning them.\n",
+		"**Tool call:** `Bash` (t1)\n\n```json\n{\n  \"command\": \"go test ./...\"\n}\n```\n",
+		"**Permission requested:** `Bash` — run go test\n",
+		"**Permission allow** by user\n",
+		"**Tool error** (t1), exit code 1\n",
+		"**Error** `idle_timeout`: no output\n",
+		"_Usage: 120 input · 45 output tokens · $0.0123._\n",
+		"_Turn ended: timeout._\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("missing %q in\n%s", want, md)
+		}
+	}
+	if strings.Count(md, "Running them.") != 1 {
+		t.Errorf("the whole message and its deltas both rendered:\n%s", md)
+	}
+	// The tool output cannot end its block: the fence is longer than
+	// any run of backticks in it, and the block holds the output exactly.
+	open := "`````text\n"
+	i := strings.Index(md, open)
+	if i < 0 {
+		t.Fatalf("no five-backtick fence around the output:\n%s", md)
+	}
+	rest := md[i+len(open):]
+	end := strings.Index(rest, "\n`````\n")
+	if end < 0 || rest[:end] != "ok\n```\n# not a heading\n````\nFAIL" {
+		t.Fatalf("the fenced output is %q", rest)
+	}
+}
+
+func TestExportJSONL(t *testing.T) {
+	l := exportTestLog()
+	var b bytes.Buffer
+	if err := WriteExport(context.Background(), l, "s-1", FormatJSONL, &b); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(&b)
+	n := 0
+	for sc.Scan() {
+		var ev event.Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line %d: %v", n+1, err)
+		}
+		want, _ := json.Marshal(l.log[n])
+		if ev.Seq != int64(n+1) || sc.Text() != string(want) {
+			t.Fatalf("line %d is %s, want %s", n+1, sc.Text(), want)
+		}
+		n++
+	}
+	if n != len(l.log) {
+		t.Fatalf("%d lines for %d events", n, len(l.log))
+	}
+}
+
+// TestExportSessionParts: the parts ExportSession returns, concatenated,
+// are the file WriteExport streams, also where a part ends inside an
+// assistant message arriving as deltas; the log is read one page at a
+// time.
+func TestExportSessionParts(t *testing.T) {
+	l := &logSessions{info: session.Info{ID: "s-2", Agent: "codex", Cwd: "/w", CreatedAt: time.Unix(0, 0)}}
+	for turn := 0; l.log == nil || len(l.log) < 2*MaxEventsPage+500; turn++ {
+		l.add(event.RunStarted, map[string]any{"prompt": fmt.Sprintf("turn %d", turn)})
+		msg := fmt.Sprintf("m%d", turn)
+		var whole strings.Builder
+		for i := 0; i < 37+turn%50; i++ {
+			part := fmt.Sprintf("w%d.%d ", turn, i)
+			whole.WriteString(part)
+			l.add(event.AssistantText, map[string]any{"text": part, "delta": true, "messageId": msg})
+		}
+		l.add(event.AssistantText, map[string]any{"text": whole.String(), "messageId": msg})
+		l.add(event.Usage, map[string]any{"inputTokens": turn, "outputTokens": 1})
+	}
+	for _, format := range []string{FormatMarkdown, FormatJSONL} {
+		var want bytes.Buffer
+		l.reads = 0
+		if err := WriteExport(context.Background(), l, "s-2", format, &want); err != nil {
+			t.Fatal(err)
+		}
+		if l.reads < 3 {
+			t.Fatalf("%s: the log was read in %d pages", format, l.reads)
+		}
+		a := New(l, nil)
+		var got strings.Builder
+		p := ExportSessionParams{SessionID: "s-2", Format: format}
+		parts := 0
+		for {
+			r, err := a.ExportSession(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts++
+			got.WriteString(r.Content)
+			if !r.More {
+				break
+			}
+			if r.Next <= p.Since || parts > 10 {
+				t.Fatalf("%s: part %d does not advance: since %d, next %d", format, parts, p.Since, r.Next)
+			}
+			p.Since = r.Next
+		}
+		if parts < 3 || got.String() != want.String() {
+			t.Fatalf("%s: %d parts, %d bytes, want the %d bytes of the streamed file", format, parts, got.Len(), want.Len())
+		}
+	}
+}
+
+func TestExportSessionRefuses(t *testing.T) {
+	a := New(exportTestLog(), nil)
+	for _, c := range []struct {
+		p    ExportSessionParams
+		code string
+	}{
+		{ExportSessionParams{SessionID: "s-1", Format: "html"}, CodeInvalidArgument},
+		{ExportSessionParams{SessionID: "s-1"}, CodeInvalidArgument},
+		{ExportSessionParams{Format: FormatJSONL}, CodeInvalidArgument},
+		{ExportSessionParams{SessionID: "s-1", Format: FormatJSONL, Since: -1}, CodeInvalidArgument},
+		{ExportSessionParams{SessionID: "nope", Format: FormatJSONL}, CodeNotFound},
+	} {
+		if _, err := a.ExportSession(context.Background(), c.p); AsError(err).Code != c.code {
+			t.Errorf("%+v: %v, want %s", c.p, err, c.code)
+		}
+	}
+}
+
+func TestFence(t *testing.T) {
+	for in, want := range map[string]string{"": "```", "a`b": "```", "``": "```", "```": "````", "x`````y": "``````"} {
+		if got := Fence(in); got != want {
+			t.Errorf("Fence(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := mdCode("a`b"); got != "``a`b``" {
+		t.Errorf("mdCode = %q", got)
+	}
+}
+
+func TestExportSessionOverHTTP(t *testing.T) {
+	e := startE2E(t, t.TempDir())
+	defer e.close()
+	var sess session.Info
+	e.call("CreateSession", map[string]any{"agent": "fake", "cwd": t.TempDir()}, &sess)
+	st := e.stream("?session="+sess.ID, 0)
+	defer st.stop()
+	var run SendMessageResult
+	e.call("SendMessage", SendMessageParams{SessionID: sess.ID, Text: "tool:make"}, &run)
+	evs := st.until(func(ev event.Event) bool { return ev.Kind == event.PermissionRequest })
+	var pr struct {
+		RequestID string `json:"requestId"`
+	}
+	json.Unmarshal(evs[len(evs)-1].Data, &pr)
+	e.call("RespondPermission", map[string]any{"sessionId": sess.ID, "requestId": pr.RequestID, "allow": true}, nil)
+	st.until(func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.RunID == run.RunID })
+
+	var md ExportSessionResult
+	e.call("ExportSession", ExportSessionParams{SessionID: sess.ID, Format: FormatMarkdown}, &md)
+	if md.More || md.FileName != "corral-"+sess.ID+".md" || !strings.HasPrefix(md.MediaType, "text/markdown") {
+		t.Fatalf("%+v", md)
+	}
+	for _, want := range []string{"# tool:make\n", "> tool:make\n", "**Tool call:**", "**Permission allow** by user", "ran: make"} {
+		if !strings.Contains(md.Content, want) {
+			t.Errorf("missing %q in\n%s", want, md.Content)
+		}
+	}
+	var page GetEventsResult
+	e.call("GetEvents", GetEventsParams{SessionID: sess.ID}, &page)
+	var jl ExportSessionResult
+	e.call("ExportSession", ExportSessionParams{SessionID: sess.ID, Format: FormatJSONL}, &jl)
+	lines := strings.Split(strings.TrimSuffix(jl.Content, "\n"), "\n")
+	if len(lines) != len(page.Events) || jl.Next != page.Events[len(page.Events)-1].Seq {
+		t.Fatalf("%d lines, next %d, for %d events", len(lines), jl.Next, len(page.Events))
+	}
+	for i, line := range lines {
+		want, _ := json.Marshal(page.Events[i])
+		if line != string(want) {
+			t.Fatalf("line %d: %s\nwant %s", i+1, line, want)
+		}
+	}
+}
