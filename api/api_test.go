@@ -36,12 +36,13 @@ func TestMain(m *testing.M) {
 }
 
 // contract is ARCHITECTURE.md §4's method list plus the extensions the UI
-// uses (StopProcess, ListDirectory, GetProcessStats, ReloadConfig).
+// uses (StopProcess, ListDirectory, GetProcessStats, ReloadConfig,
+// SearchEvents).
 // Changing it is changing the contract.
 var contract = []string{
 	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "GetEvents", "GetProcessStats", "GetSession",
 	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
-	"ReloadConfig", "RespondPermission", "ResumeSession", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"ReloadConfig", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 
