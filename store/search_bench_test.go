@@ -89,7 +89,8 @@ func searchDB(b *testing.B) string {
 
 // BenchmarkSearch queries the 1,000,000-event fixture (see searchDB) for
 // 20 hits, newest first, with snippets: the most common word, two common
-// words, a rare word, a prefix every word has (20,000 terms), two words
+// words, a rare word, a prefix of ten rare words, a common word and the
+// 3-letter prefix of another (the prefix index), two words
 // that are each in about a tenth of the events (both in about 1 %), a
 // session's hits only, 100 hits, and a word in no event.
 func BenchmarkSearch(b *testing.B) {
@@ -114,7 +115,8 @@ func BenchmarkSearch(b *testing.B) {
 		{"common", store.SearchQuery{Query: searchWord(1)}, 20},
 		{"two-common", store.SearchQuery{Query: searchWord(1) + " " + searchWord(2)}, 20},
 		{"rare", store.SearchQuery{Query: "rareword500000"}, 1},
-		{"prefix-1", store.SearchQuery{Query: "w"}, 20},
+		{"typed-prefix", store.SearchQuery{Query: "rarewor"}, 10},
+		{"prefix-of-common", store.SearchQuery{Query: searchWord(1) + " " + searchWord(27)[:3]}, 20},
 		{"two-tenths", store.SearchQuery{Query: searchWord(23) + " " + searchWord(24)}, 20},
 		{"session", store.SearchQuery{Query: searchWord(3), SessionID: "s42"}, 20},
 		{"limit-100", store.SearchQuery{Query: searchWord(1), Limit: 100}, 100},

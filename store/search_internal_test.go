@@ -127,18 +127,18 @@ func TestSearchIndexesADatabaseOfVersion3(t *testing.T) {
 	}
 }
 
-// TestMatchExpr pins how a user's words become an FTS5 expression.
-func TestMatchExpr(t *testing.T) {
-	for q, want := range map[string]string{
-		"foo":              `body : ("foo"*)`,
-		"foo bar":          `body : ("foo" AND "bar"*)`,
-		`say "hi" NEAR x*`: `body : ("say" AND """hi""" AND "NEAR" AND "x*"*)`,
-		"a-b - c":          `body : ("a-b" AND "c"*)`,
-		"  tab\tsep ":      `body : ("tab" AND "sep"*)`,
+// TestMatchExprs pins how a user's words become FTS5 expressions.
+func TestMatchExprs(t *testing.T) {
+	for q, want := range map[string][2]string{
+		"foo":              {`body : ("foo")`, `body : ("foo"*)`},
+		"foo bar":          {`body : ("foo" AND "bar")`, `body : ("foo" AND "bar"*)`},
+		`say "hi" NEAR x*`: {`body : ("say" AND """hi""" AND "NEAR" AND "x*")`, `body : ("say" AND """hi""" AND "NEAR" AND "x*"*)`},
+		"a-b - c":          {`body : ("a-b" AND "c")`, `body : ("a-b" AND "c")`},
+		"  tab\tsep ":      {`body : ("tab" AND "sep")`, `body : ("tab" AND "sep"*)`},
 	} {
-		got, err := matchExpr(q)
-		if err != nil || got != want {
-			t.Errorf("matchExpr(%q) = %s, %v; want %s", q, got, err, want)
+		exact, prefix, err := matchExprs(q)
+		if err != nil || exact != want[0] || prefix != want[1] {
+			t.Errorf("matchExprs(%q) = %s, %s, %v; want %s, %s", q, exact, prefix, err, want[0], want[1])
 		}
 	}
 }

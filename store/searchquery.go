@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Limits of SearchEvents.
@@ -24,8 +25,8 @@ var ErrInvalidQuery = errors.New("store: invalid search query")
 // SearchQuery is what SearchEvents looks for.
 type SearchQuery struct {
 	// Query is what a user typed: words separated by spaces. Every word
-	// must occur in an event's text, the last one as a prefix ("conf"
-	// finds "config"). A word with punctuation inside (foo-bar, a/b.go)
+	// must occur in an event's text, the last one as a prefix when it has
+	// two characters or more ("conf" finds "config"). A word with punctuation inside (foo-bar, a/b.go)
 	// matches its parts one after the other. Nothing in it is query
 	// syntax: quotes, *, NEAR, AND, OR, column: are taken literally.
 	Query string
@@ -71,7 +72,7 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]SearchHit, e
 		limit = DefaultSearchLimit
 	}
 	limit = min(limit, MaxSearchLimit)
-	expr, err := matchExpr(q.Query)
+	exact, prefix, err := matchExprs(q.Query)
 	if err != nil {
 		return nil, err
 	}
@@ -85,9 +86,17 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]SearchHit, e
 		if err != nil || !ok {
 			return []SearchHit{}, err
 		}
-		expr = sessMatch(sid) + " AND " + expr
+		exact = sessMatch(sid) + " AND " + exact
+		prefix = sessMatch(sid) + " AND " + prefix
 	}
-	hits, sids, err := searchRows(ctx, tx, expr, limit)
+	// The words as they are first: FTS5 reads a word's list newest first
+	// and stops at the limit. Only when that does not fill the page, the
+	// last word as a prefix, whose matches are a superset (a prefix's
+	// lists are merged whole unless the prefix index holds it).
+	hits, sids, err := searchRows(ctx, tx, exact, limit)
+	if err == nil && len(hits) < limit && prefix != exact {
+		hits, sids, err = searchRows(ctx, tx, prefix, limit)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -142,12 +151,14 @@ LEFT JOIN sessions se ON se.id = st.session_id WHERE st.sid = ?`, sids[i]).Scan(
 	return nil
 }
 
-// matchExpr turns what a user typed into an FTS5 expression on the body
+// matchExprs turns what a user typed into FTS5 expressions on the body
 // column: each word quoted (its quotes doubled), so that nothing in it is
-// FTS5 syntax, all of them required, the last one a prefix. Words without
-// a letter or digit (a lone "-" or "*") match nothing and are dropped; a
-// query left with no word is ErrInvalidQuery.
-func matchExpr(q string) (string, error) {
+// FTS5 syntax, all of them required; prefix has the last word as a prefix
+// when it is at least two characters long (the prefix index holds 2 and
+// 3), else it is exact. Words without a letter or digit (a lone "-" or
+// "*") match nothing and are dropped; a query left with no word is
+// ErrInvalidQuery.
+func matchExprs(q string) (exact, prefix string, err error) {
 	var words []string
 	for _, w := range strings.Fields(q) {
 		if strings.IndexFunc(w, isTokenRune) >= 0 {
@@ -156,12 +167,17 @@ func matchExpr(q string) (string, error) {
 	}
 	if len(words) == 0 {
 		if strings.TrimSpace(q) == "" {
-			return "", fmt.Errorf("%w: the query is empty", ErrInvalidQuery)
+			return "", "", fmt.Errorf("%w: the query is empty", ErrInvalidQuery)
 		}
-		return "", fmt.Errorf("%w: the query has no word (letters or digits) to search for", ErrInvalidQuery)
+		return "", "", fmt.Errorf("%w: the query has no word (letters or digits) to search for", ErrInvalidQuery)
+	}
+	exact = "body : (" + strings.Join(words, " AND ") + ")"
+	last := words[len(words)-1]
+	if utf8.RuneCountInString(last) < 4 { // a quote, one character, a quote
+		return exact, exact, nil
 	}
 	words[len(words)-1] += "*"
-	return "body : (" + strings.Join(words, " AND ") + ")", nil
+	return exact, "body : (" + strings.Join(words, " AND ") + ")", nil
 }
 
 // isTokenRune reports whether r is part of a word for FTS5's unicode61
