@@ -337,4 +337,7 @@ export class Api {
   getProcessStats(p: GetProcessStatsParams) {
     return this.c('GetProcessStats', p);
   }
+  searchEvents(p: Params<'SearchEvents'>) {
+    return this.c('SearchEvents', p);
+  }
 }
