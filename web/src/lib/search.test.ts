@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DebouncedSearch, rowForSeq, snippetParts, type SearchHit, type SearchState } from './search';
+import { DebouncedSearch, markWords, rowForSeq, snippetParts, type SearchHit, type SearchState } from './search';
 
 describe('snippetParts', () => {
   it('splits the highlighted terms out', () => {
@@ -93,5 +93,30 @@ describe('DebouncedSearch', () => {
     d.cancel();
     await vi.advanceTimersByTimeAsync(50);
     expect(states.at(-1)).toEqual({ status: 'failed', query: 'x', message: 'boom' });
+  });
+});
+
+describe('markWords', () => {
+  it('marks every word, case-insensitively, or is null when one is missing', () => {
+    expect(markWords('Run the Tests (go test)', ['test', 'run'])).toBe('\u0002Run\u0003 the \u0002Test\u0003s (go \u0002test\u0003)');
+    expect(markWords('abc', ['abc', 'zzz'])).toBeNull();
+    expect(markWords('a.b*c', ['.b*'])).toBe('a\u0002.b*\u0003c');
+  });
+  it('cuts long text around the first match', () => {
+    const s = markWords('x'.repeat(500) + ' needle ' + 'y'.repeat(500), ['needle'], 100)!;
+    expect(s.startsWith('…')).toBe(true);
+    expect(s.endsWith('…')).toBe(true);
+    expect(s).toContain('\u0002needle\u0003');
+  });
+});
+
+describe('the demo backend', () => {
+  it('answers SearchEvents from its scripted sessions', async () => {
+    const { DemoBackend } = await import('./backend/demo');
+    const d = new DemoBackend();
+    const r = await d.call<{ hits: SearchHit[] }>('SearchEvents', { query: 'restart backoff' });
+    expect(r.hits.length).toBeGreaterThan(0);
+    expect(r.hits[0].snippet).toContain('\u0002restart\u0003');
+    await expect(d.call('SearchEvents', { query: ' ' })).rejects.toThrow('empty');
   });
 });

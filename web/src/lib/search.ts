@@ -125,3 +125,21 @@ export class DebouncedSearch {
     this.gen++;
   }
 }
+
+/**
+ * A snippet in the server's format for text searched without the index
+ * (the demo backend): about 160 characters around the first of words
+ * (case-insensitive substrings) found in text, each occurrence between the
+ * markers; null when one of the words is missing.
+ */
+export function markWords(text: string, words: string[], width = 160): string | null {
+  const lower = text.toLowerCase();
+  const ws = words.map((w) => w.toLowerCase()).filter(Boolean);
+  if (!ws.length || ws.some((w) => !lower.includes(w))) return null;
+  const first = Math.min(...ws.map((w) => lower.indexOf(w)));
+  const start = Math.max(0, first - width / 4);
+  const end = Math.min(text.length, start + width);
+  const piece = text.slice(start, end).replace(/[\u0002\u0003]/g, ' ');
+  const re = new RegExp(ws.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
+  return (start > 0 ? '…' : '') + piece.replace(re, (m) => HIT_START + m + HIT_END) + (end < text.length ? '…' : '');
+}
