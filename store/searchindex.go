@@ -25,7 +25,7 @@ import (
 // reaches maxDocText. A whole message (an agent that sends both) replaces
 // its pieces, so it is indexed once.
 const searchSchemaSQL = `
-CREATE VIRTUAL TABLE search USING fts5(body, sess, kind UNINDEXED, seq UNINDEXED, at UNINDEXED, tokenize='unicode61', prefix='2 3');
+CREATE VIRTUAL TABLE search USING fts5(body, sess, kind UNINDEXED, seq UNINDEXED, at UNINDEXED, tokenize='unicode61', prefix='2 3', columnsize=0);
 -- Events stored before the index existed are indexed in the background,
 -- in cursor order, from search_done (exclusive) to search_upto.
 INSERT INTO meta(key, value) VALUES ('search_upto', ifnull((SELECT max(first_cursor) FROM event_blocks), 0));

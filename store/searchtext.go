@@ -139,31 +139,35 @@ func textPayload(ev *event.Event) (agent.TextData, bool) {
 }
 
 func toolCallText(ev *event.Event) string {
-	var d agent.ToolCallData
+	var d struct {
+		Name  string                     `json:"name"`
+		Input map[string]json.RawMessage `json:"input"`
+	}
 	switch p := ev.Payload.(type) {
 	case agent.ToolCallData:
-		d = p
+		d.Name = p.Name
+		json.Unmarshal(p.Input, &d.Input) //nolint:errcheck // no input: the name alone
 	case *agent.ToolCallData:
-		d = *p
+		d.Name = p.Name
+		json.Unmarshal(p.Input, &d.Input) //nolint:errcheck // as above
 	default:
+		// (decoded once: the input's values stay raw until known strings)
 		if json.Unmarshal(ev.Data, &d) != nil {
 			return ""
 		}
 	}
-	var in map[string]json.RawMessage
-	if json.Unmarshal(d.Input, &in) != nil {
-		return d.Name
-	}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
+	keys := make([]string, 0, len(d.Input))
+	for k, v := range d.Input {
+		if len(v) > 2 && v[0] == '"' {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	var b strings.Builder
 	b.WriteString(d.Name)
 	for _, k := range keys {
 		var s string
-		if json.Unmarshal(in[k], &s) != nil || s == "" {
+		if json.Unmarshal(d.Input[k], &s) != nil || s == "" {
 			continue
 		}
 		b.WriteByte(' ')
