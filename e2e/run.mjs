@@ -632,6 +632,43 @@ await test('fake agent: a crashed turn shows its error; the errors view lists it
   await page.getByLabel('Assistant message').filter({ hasText: 'echo: after the crash' }).waitFor({ timeout: 30000 });
 });
 
+await test('search: find a word of one session, open it at the event; a deleted session is not found', 120000, async (page) => {
+  const turn = async (sessionId, text) => {
+    const before = (await allEvents(main, sessionId)).length;
+    await call(main, 'SendMessage', { sessionId, text });
+    await waitFor(`the turn "${text}" to end`, async () => (await allEvents(main, sessionId)).slice(before).some((e) => e.kind === 'turn.completed' || e.kind === 'run.exited'), 30000);
+  };
+  const keep = await newSession(main);
+  const gone = await newSession(main);
+  await turn(keep.id, 'please look at the zebraword config');
+  for (let i = 0; i < 4; i++) await turn(keep.id, `filler message ${i}`);
+  await turn(gone.id, 'the quokkaword is only here');
+  await waitFor('the deleted session\'s word to be indexed', async () => (await call(main, 'SearchEvents', { query: 'quokkaword' })).hits.length > 0);
+  await call(main, 'DeleteSession', { sessionId: gone.id });
+
+  await openPage(page, main);
+  await page.keyboard.press('Control+k');
+  const input = page.getByTestId('search-input');
+  await input.fill('zebraw');
+  const hit = page.getByTestId('search-hit').filter({ has: page.locator('mark', { hasText: 'zebraword' }) }).first();
+  await hit.waitFor({ timeout: 15000 });
+  check((await hit.getAttribute('data-session-id')) === keep.id, `the hit is of session ${await hit.getAttribute('data-session-id')}`);
+  const seq = await hit.getAttribute('data-seq');
+  await hit.click();
+  const target = page.getByTestId('search-target');
+  await target.waitFor({ timeout: 15000 });
+  // (the row that shows an event may start before it: a tool's output is in its call's row)
+  check(Number(await target.getAttribute('data-seq')) <= Number(seq), `the marked row is seq ${await target.getAttribute('data-seq')}, after the hit ${seq}`);
+  check((await target.textContent()).includes('zebraword'), `the marked row says ${await target.textContent()}`);
+  check(await target.isVisible(), 'the marked row is not in view');
+  await page.screenshot({ path: join(artifacts, 'search-jump.png') });
+
+  await page.keyboard.press('Control+k');
+  await input.fill('quokkaword');
+  await page.getByTestId('search-dialog').getByText('No match for “quokkaword”').waitFor({ timeout: 15000 });
+  check(!(await page.getByTestId('search-hit').count()), 'a word of the deleted session is still found');
+});
+
 /** A free TCP port on the loopback interface. */
 const freePort = () =>
   new Promise((res, rej) => {

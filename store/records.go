@@ -285,6 +285,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
 		}
+		if err := t.unindexSession(id); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM event_blocks WHERE sid=(SELECT sid FROM streams WHERE session_id=?)",
 			"DELETE FROM streams WHERE session_id=?",

@@ -123,7 +123,7 @@ rawWalk:
 // events and needB bytes are gone, and records it in rep.
 func (t *wtx) trimEvents(st *stream, needE, needB int64, rep *trimReport) error {
 	from := st.firstSeq
-	var n, b, upto int64
+	var n, b, upto, uptoCursor int64
 	var cut *decodedBlock // the block that holds upto, unless upto is its last event
 walk:
 	for n < needE || b < needB {
@@ -146,7 +146,7 @@ walk:
 				}
 				n++
 				b += int64(len(ev.Data) + len(ev.Raw))
-				upto = ev.Seq
+				upto, uptoCursor = ev.Seq, ev.Cursor
 				if n >= needE && b >= needB {
 					if upto < blk.lastSeq {
 						cut = blk
@@ -158,6 +158,9 @@ walk:
 		}
 	}
 	if err := t.deleteThrough(st, upto, cut); err != nil {
+		return err
+	}
+	if err := t.unindexStream(st, uptoCursor); err != nil {
 		return err
 	}
 	st.firstSeq = upto + 1

@@ -143,6 +143,9 @@ CREATE INDEX event_blocks_by_cursor ON event_blocks(sid, first_cursor);
 DROP TABLE IF EXISTS settings;
 DROP TABLE IF EXISTS ledger;
 `},
+	// 4: the full-text search index (searchindex.go); the events already
+	// stored are indexed in the background after Open (searchbackfill.go).
+	{sql: searchSchemaSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

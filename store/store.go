@@ -148,6 +148,10 @@ type Options struct {
 	// *Repeated that counts the failures since the last report. A commit
 	// that succeeds ends the outage.
 	OnError func(error)
+
+	// Logf, if set, receives the store's progress messages (the search
+	// index of a big database being built after an upgrade).
+	Logf func(format string, args ...any)
 }
 
 func (o *Options) fill() {
@@ -200,6 +204,8 @@ type Store struct {
 	closeErr  error
 	ckStop    chan struct{}
 	ckDone    chan struct{}
+	// searchDone is closed when the search backfill ends (searchbackfill.go).
+	searchDone chan struct{}
 }
 
 // Sentinel errors; the typed errors below wrap them for errors.Is.
@@ -429,6 +435,8 @@ func (s *Store) openWritable() error {
 	s.ckStop = make(chan struct{})
 	s.ckDone = make(chan struct{})
 	go s.checkpointer(ck)
+	s.searchDone = make(chan struct{})
+	go s.backfillSearch()
 	return nil
 }
 
@@ -546,6 +554,7 @@ func (s *Store) Close() error {
 			errs = append(errs, s.w.close())
 			close(s.ckStop)
 			<-s.ckDone
+			<-s.searchDone
 			// Fold the WAL back into the main file so a later read-only
 			// open (which may have to treat the file as immutable) sees
 			// every commit. Without waiting: if another process (corral

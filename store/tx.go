@@ -133,6 +133,9 @@ func (t *wtx) emit(ev event.Event) (event.Event, error) {
 	if ev.Kind == event.RunExited && ev.RunID != "" {
 		t.runEnds = append(t.runEnds, ev)
 	}
+	if err := t.index(st, &ev); err != nil {
+		return ev, err
+	}
 	if !t.blk.fits(st.sid, &ev) {
 		if err := t.flush(); err != nil {
 			return ev, err

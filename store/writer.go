@@ -46,6 +46,8 @@ type writer struct {
 	ins driver.Stmt
 	// blk is the block under construction, its body buffer reused.
 	blk block
+	// search holds the prepared insert of the search index (searchindex.go).
+	search searchWriter
 
 	// The WAL bound (wal.go).
 	ckKick  chan struct{}
@@ -64,6 +66,7 @@ type stream struct {
 	rawFrom  int64
 	events   int64
 	bytes    int64
+	msg      pendingText // streamed text gathered for the search index
 }
 
 func newWriter(s *Store) (*writer, error) {
@@ -116,6 +119,7 @@ func (w *writer) close() error {
 		w.ins = nil
 		return err
 	})
+	err = errors.Join(err, w.conn.Raw(func(any) error { return w.search.close() }))
 	return errors.Join(err, w.conn.Close())
 }
 
@@ -126,8 +130,9 @@ func (w *writer) run() {
 		var ok bool
 		buf, ok = w.take(buf)
 		if !ok {
-			// A last try at what failed commits left to report.
-			w.commit(nil)
+			// A last try at what failed commits left to report, and
+			// the streamed messages the search index is gathering.
+			w.commit(w.closingItems())
 			return
 		}
 		start := time.Now()

@@ -343,4 +343,7 @@ export class Api {
   exportSession(p: gen.ExportSessionParams) {
     return this.c('ExportSession', p);
   }
+  searchEvents(p: Params<'SearchEvents'>) {
+    return this.c('SearchEvents', p);
+  }
 }

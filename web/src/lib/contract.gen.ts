@@ -408,6 +408,45 @@ export interface RunEndData {
   reason?: string;
 }
 
+/** SearchEventsParams are the parameters of SearchEvents. */
+export interface SearchEventsParams {
+  /**
+   * Query is what the user typed: every word must occur in an event's
+   * text, the last one as a prefix. It is never query syntax.
+   */
+  query: string;
+  /** SessionID limits the search to one session. */
+  sessionId?: string;
+  /** Limit is the most hits: 20 when 0, at most 100. */
+  limit?: number;
+}
+
+/** SearchEventsResult holds the hits, newest first. */
+export interface SearchEventsResult {
+  hits: SearchHit[];
+}
+
+/** SearchHit is one event whose text matches a query. */
+export interface SearchHit {
+  sessionId: string;
+  sessionTitle: string;
+  /**
+   * Seq is the event's seq in its session; for a streamed assistant
+   * message, the seq of its first piece.
+   */
+  seq: number;
+  kind: string;
+  /**
+   * Snippet is a piece of the event's text around the matches, each
+   * matched term between HighlightStart and HighlightEnd (U+0002 and
+   * U+0003), with "…" where text was left out. The text is the event's
+   * own and may contain anything else (markup included): a client shows
+   * it as text.
+   */
+  snippet: string;
+  at: string;
+}
+
 /** SendMessageParams are the parameters of SendMessage. */
 export interface SendMessageParams {
   sessionId: string;
@@ -686,6 +725,14 @@ export interface ContractMethods {
   RespondPermission: { params: RespondPermissionParams; result: Empty };
   /** ResumeSession re-attaches an agent process to a session that has none. */
   ResumeSession: { params: SessionParams; result: Session };
+  /**
+   * SearchEvents searches the text of every session's events (the user's
+   * prompts, the assistant's text, tool calls and their output, errors) and
+   * returns the newest matches with a highlighted snippet each
+   * (docs/api.md). An empty query is invalid_argument; an unknown sessionId
+   * is not_found.
+   */
+  SearchEvents: { params: SearchEventsParams; result: SearchEventsResult };
   /** SendMessage starts a turn with the user's text. */
   SendMessage: { params: SendMessageParams; result: SendMessageResult };
   /** Spawn starts an allowed command; its output arrives as events. */
@@ -751,6 +798,7 @@ export const methodNames: readonly MethodName[] = [
   "RenameSession",
   "RespondPermission",
   "ResumeSession",
+  "SearchEvents",
   "SendMessage",
   "Spawn",
   "StopProcess",

@@ -85,6 +85,11 @@ func (b *App) ResumeSession(params json.RawMessage) (any, error) {
 	return b.call("ResumeSession", params)
 }
 
+// SearchEvents calls the facade's SearchEvents with params as its JSON parameters.
+func (b *App) SearchEvents(params json.RawMessage) (any, error) {
+	return b.call("SearchEvents", params)
+}
+
 // SendMessage calls the facade's SendMessage with params as its JSON parameters.
 func (b *App) SendMessage(params json.RawMessage) (any, error) { return b.call("SendMessage", params) }
 

@@ -18,6 +18,7 @@ import {
   type StreamState,
 } from '../api';
 import { memoryTree } from '../dirtree';
+import { markWords } from '../search';
 
 type Listener = { since: number; filter: EventFilter; on: (ev: CorralEvent) => void };
 
@@ -211,6 +212,8 @@ export class DemoBackend implements Backend {
         const all = this.log.filter((e) => e.sessionId === p.sessionId && e.seq > since);
         return { events: all.slice(0, limit), more: all.length > limit };
       }
+      case 'SearchEvents':
+        return { hits: this.search(p.query ?? '', p.sessionId, p.limit || 20) };
       case 'ListCapabilities':
         return CAPS;
       case 'Spawn':
@@ -258,6 +261,23 @@ export class DemoBackend implements Backend {
       default:
         throw new BackendError(ErrorCodes.NotFound, `unknown method ${method}`);
     }
+  }
+
+  /** SearchEvents without an index: every word a substring of an event's text, newest first. */
+  private search(query: string, sessionId: string | undefined, limit: number) {
+    const words = query.trim().split(/\s+/).filter(Boolean);
+    if (!words.length) throw new BackendError(ErrorCodes.InvalidArgument, 'store: invalid search query: the query is empty');
+    const hits = [];
+    for (let i = this.log.length - 1; i >= 0 && hits.length < Math.min(limit, 100); i--) {
+      const e = this.log[i];
+      const s = this.sessions.get(e.sessionId ?? '');
+      if (!s || (sessionId && e.sessionId !== sessionId)) continue;
+      const d: any = e.data ?? {};
+      const text = e.kind === 'tool.call' ? `${d.name ?? ''} ${JSON.stringify(d.input ?? '')}` : [d.prompt, d.text, d.output, d.message].find((t) => typeof t === 'string');
+      const snippet = typeof text === 'string' ? markWords(text, words) : null;
+      if (snippet) hits.push({ sessionId: s.id, sessionTitle: s.title ?? '', seq: e.seq, kind: e.kind, snippet, at: e.time });
+    }
+    return hits;
   }
 
   private session(id: string): Session {

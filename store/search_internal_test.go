@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/corral-dev/corral/event"
+)
+
+// TestSearchIndexesADatabaseOfVersion3 writes a database, takes it back to
+// version 3 (before the search index), opens it with this
+// binary, and checks that the background indexing makes every stored
+// event searchable in several bounded steps, logs its progress, and
+// leaves new events indexed as they are stored.
+func TestSearchIndexesADatabaseOfVersion3(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []event.Event
+	var seqs []int64
+	count := map[string]int64{}
+	for i := 0; i < 600; i++ {
+		// Three sessions taking turns by five events: every block holds
+		// five, so the backfill needs two steps of backfillBlocks blocks.
+		sess := fmt.Sprintf("old%d", i/5%3)
+		count[sess]++
+		seqs = append(seqs, count[sess])
+		var e event.Event
+		switch i % 5 {
+		case 0:
+			e = event.New(event.RunStarted, map[string]any{"prompt": fmt.Sprintf("prompt p%dq", i)})
+		case 1:
+			e = event.New(event.AssistantText, map[string]any{"text": fmt.Sprintf("pie ce%d", i), "delta": true})
+		case 2:
+			e = event.New(event.AssistantText, map[string]any{"text": fmt.Sprintf("s%d", i), "delta": true})
+		case 3:
+			e = event.New(event.ToolCall, map[string]any{"id": "t", "name": "Read", "input": json.RawMessage(fmt.Sprintf(`{"file_path":"/src/f%d.go"}`, i))})
+		default:
+			e = event.New(event.ToolResult, map[string]any{"id": "t", "output": fmt.Sprintf("result r%dq", i)})
+		}
+		e.SessionID = sess
+		evs = append(evs, e)
+	}
+	sys := event.New(event.ErrorKind, map[string]any{"message": "systemstreamword"})
+	if _, err := s.AppendWait(ctx, append(evs, sys)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 3: what migration 4 adds goes.
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TABLE search", "DELETE FROM meta WHERE key LIKE 'search%'", "PRAGMA user_version=3"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+
+	old := backfillLogAbove
+	backfillLogAbove = 100
+	defer func() { backfillLogAbove = old }()
+	var mu sync.Mutex
+	var logs []string
+	s, err = Open(dir, Options{Logf: func(f string, a ...any) {
+		mu.Lock()
+		logs = append(logs, fmt.Sprintf(f, a...))
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := schemaVersion(ctx, s.rdb); v != SchemaVersion() {
+		t.Fatalf("version %d after open, want %d", v, SchemaVersion())
+	}
+	after, err := s.AppendWait(ctx, event.Event{SessionID: "old1", Kind: event.ToolResult, Data: json.RawMessage(`{"output":"newafterupgrade"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-s.searchDone
+	var done, upto int64
+	if err := s.rdb.QueryRow("SELECT (SELECT value FROM meta WHERE key='search_done'), (SELECT value FROM meta WHERE key='search_upto')").Scan(&done, &upto); err != nil || done < upto || upto != 601 {
+		t.Fatalf("progress mark %d of %d (%v), want all of 601", done, upto, err)
+	}
+	for i, e := range evs {
+		var q string
+		switch i % 5 {
+		case 0:
+			q = fmt.Sprintf("p%dq", i)
+		case 1:
+			q = fmt.Sprintf("ce%ds%d", i, i+1) // the pieces of one message, joined
+		case 3:
+			q = fmt.Sprintf("f%d.go", i)
+		case 4:
+			q = fmt.Sprintf("r%dq", i)
+		default:
+			continue
+		}
+		hits, err := s.SearchEvents(ctx, SearchQuery{Query: q})
+		if err != nil || len(hits) != 1 || hits[0].SessionID != e.SessionID || hits[0].Seq != seqs[i] {
+			t.Fatalf("%q (event %d, session %s seq %d): %+v %v", q, i, e.SessionID, seqs[i], hits, err)
+		}
+	}
+	if hits, err := s.SearchEvents(ctx, SearchQuery{Query: "systemstreamword"}); err != nil || len(hits) != 0 {
+		t.Errorf("the system stream is not indexed, got %+v %v", hits, err)
+	}
+	if hits, err := s.SearchEvents(ctx, SearchQuery{Query: "newafterupgrade"}); err != nil || len(hits) != 1 || hits[0].Seq != after[0].Seq {
+		t.Errorf("new event: %+v %v", hits, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logs) < 2 || !strings.Contains(logs[len(logs)-1], "601 of 601") {
+		t.Errorf("progress log %q, want a first and a last line", logs)
+	}
+}
+
+// TestMatchExprs pins how a user's words become FTS5 expressions.
+func TestMatchExprs(t *testing.T) {
+	for q, want := range map[string][2]string{
+		"foo":              {`body : ("foo")`, `body : ("foo"*)`},
+		"foo bar":          {`body : ("foo" AND "bar")`, `body : ("foo" AND "bar"*)`},
+		`say "hi" NEAR x*`: {`body : ("say" AND """hi""" AND "NEAR" AND "x*")`, `body : ("say" AND """hi""" AND "NEAR" AND "x*"*)`},
+		"a-b - c":          {`body : ("a-b" AND "c")`, `body : ("a-b" AND "c")`},
+		"  tab\tsep ":      {`body : ("tab" AND "sep")`, `body : ("tab" AND "sep"*)`},
+	} {
+		exact, prefix, err := matchExprs(q)
+		if err != nil || exact != want[0] || prefix != want[1] {
+			t.Errorf("matchExprs(%q) = %s, %s, %v; want %s, %s", q, exact, prefix, err, want[0], want[1])
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"strconv"
+
+	"github.com/corral-dev/corral/event"
+)
+
+// The search index (docs/store.md "Search") is the FTS5 table search, one
+// row (a document) per searchable event, written by the writer in the
+// transaction that stores the event:
+//
+//	rowid  the event's cursor (for a streamed message, its first piece's)
+//	body   the text searchText extracts (indexed)
+//	sess   "s" + the stream's sid (indexed: the session filter, deletes)
+//	kind, seq, at  the event's kind, seq and time in Unix ns (stored only)
+//
+// Streamed assistant text arrives in pieces (deltas) that split words; the
+// writer gathers the pieces of a message in its stream's pendingText and
+// indexes them as one document when the message ends: at the next tool
+// call, tool result, prompt, error, turn end or run end, or when it
+// reaches maxDocText. A whole message (an agent that sends both) replaces
+// its pieces, so it is indexed once.
+const searchSchemaSQL = `
+CREATE VIRTUAL TABLE search USING fts5(body, sess, kind UNINDEXED, seq UNINDEXED, at UNINDEXED, tokenize='unicode61', prefix='2 3', columnsize=0);
+-- Events stored before the index existed are indexed in the background,
+-- in cursor order, from search_done (exclusive) to search_upto.
+INSERT INTO meta(key, value) VALUES ('search_upto', ifnull((SELECT max(first_cursor) FROM event_blocks), 0));
+INSERT INTO meta(key, value) VALUES ('search_done', 0);
+`
+
+const insertDocSQL = "INSERT INTO search(rowid, body, sess, kind, seq, at) VALUES(?,?,?,?,?,?)"
+
+// pendingText is the streamed message a stream is gathering for the
+// index. buf is nil when there is none; it is only ever appended to or
+// set to nil, never resliced for reuse, because the undo frames of the
+// writer keep copies of the stream that share its backing array.
+type pendingText struct {
+	cursor, seq, at int64
+	buf             []byte
+}
+
+// searchWriter holds the writer's prepared document insert.
+type searchWriter struct {
+	ins driver.Stmt
+}
+
+func (sw *searchWriter) close() error {
+	if sw.ins == nil {
+		return nil
+	}
+	err := sw.ins.Close()
+	sw.ins = nil
+	return err
+}
+
+// docSink writes one document of the index.
+type docSink func(cursor, seq int64, kind string, at int64, text string) error
+
+// feedIndex applies one event to the index: it writes the documents the
+// event ends or makes through put, and gathers streamed pieces in p.
+func feedIndex(p *pendingText, ev *event.Event, put docSink) error {
+	text, act := searchText(ev)
+	switch act {
+	case ixNone:
+		return nil
+	case ixDelta:
+		if text == "" {
+			return nil
+		}
+		if p.buf == nil {
+			*p = pendingText{cursor: ev.Cursor, seq: ev.Seq, at: ev.Time.UnixNano()}
+		}
+		p.buf = append(p.buf, text...)
+		if len(p.buf) >= maxDocText {
+			return flushPending(p, put)
+		}
+		return nil
+	case ixWhole:
+		*p = pendingText{} // the whole message repeats its pieces
+		return put(ev.Cursor, ev.Seq, ev.Kind, ev.Time.UnixNano(), text)
+	}
+	if err := flushPending(p, put); err != nil {
+		return err
+	}
+	if act == ixDoc {
+		return put(ev.Cursor, ev.Seq, ev.Kind, ev.Time.UnixNano(), text)
+	}
+	return nil
+}
+
+// flushPending indexes the gathered message of p, if any, and clears it.
+func flushPending(p *pendingText, put docSink) error {
+	if p.buf == nil {
+		return nil
+	}
+	q := *p
+	*p = pendingText{}
+	return put(q.cursor, q.seq, event.AssistantText, q.at, cleanText(string(q.buf), maxDocText))
+}
+
+func sessToken(sid int64) string { return "s" + strconv.FormatInt(sid, 10) }
+
+// sessMatch is the FTS5 expression of every document of a stream.
+func sessMatch(sid int64) string { return `sess : "` + sessToken(sid) + `"` }
+
+// index applies a just emitted event of st to the search index. The
+// system stream (session "") is not indexed.
+func (t *wtx) index(st *stream, ev *event.Event) error {
+	if st.session == "" {
+		return nil
+	}
+	return feedIndex(&st.msg, ev, t.docSink(st.sid))
+}
+
+func (t *wtx) docSink(sid int64) docSink {
+	return func(cursor, seq int64, kind string, at int64, text string) error {
+		return t.w.insertDoc(t.ctx, cursor, sid, seq, kind, at, text)
+	}
+}
+
+// insertDoc writes one document on the write connection, inside the open
+// transaction, through a statement prepared once (as insertBlock does).
+func (w *writer) insertDoc(ctx context.Context, cursor, sid, seq int64, kind string, at int64, text string) error {
+	return w.conn.Raw(func(dc any) error {
+		if w.search.ins == nil {
+			p, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return fmt.Errorf("store: driver connection %T cannot prepare with a context", dc)
+			}
+			st, err := p.PrepareContext(ctx, insertDocSQL)
+			if err != nil {
+				return err
+			}
+			w.search.ins = st
+		}
+		x, ok := w.search.ins.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("store: driver statement %T cannot execute with a context", w.search.ins)
+		}
+		_, err := x.ExecContext(ctx, []driver.NamedValue{
+			{Ordinal: 1, Value: cursor},
+			{Ordinal: 2, Value: text},
+			{Ordinal: 3, Value: sessToken(sid)},
+			{Ordinal: 4, Value: kind},
+			{Ordinal: 5, Value: seq},
+			{Ordinal: 6, Value: at},
+		})
+		return err
+	})
+}
+
+// unindexStream deletes the documents of a stream with a rowid (cursor) of
+// at most through, and a gathered message that starts there.
+func (t *wtx) unindexStream(st *stream, through int64) error {
+	if st.msg.buf != nil && st.msg.cursor <= through {
+		t.save(st.session)
+		st.msg = pendingText{}
+	}
+	_, err := t.tx.ExecContext(t.ctx,
+		"DELETE FROM search WHERE rowid IN (SELECT rowid FROM search WHERE search MATCH ? AND rowid <= ?)",
+		sessMatch(st.sid), through)
+	return err
+}
+
+// unindexSession deletes every document of a session's stream, if it has
+// one (DeleteSession, before it deletes the stream row).
+func (t *wtx) unindexSession(session string) error {
+	sid, ok, err := streamSID(t.ctx, t.tx, session)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = t.tx.ExecContext(t.ctx,
+		"DELETE FROM search WHERE rowid IN (SELECT rowid FROM search WHERE search MATCH ?)", sessMatch(sid))
+	return err
+}
+
+// flushAllPending indexes the messages every stream is still gathering:
+// the last job of a closing writer, so that what was streamed before a
+// shutdown is searchable afterwards.
+func (t *wtx) flushAllPending() error {
+	for session, st := range t.w.streams {
+		if st.msg.buf == nil {
+			continue
+		}
+		t.save(session)
+		if err := flushPending(&st.msg, t.docSink(st.sid)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closingItems is what a closing writer commits last: a job that indexes
+// the gathered messages, when there are any.
+func (w *writer) closingItems() []item {
+	for _, st := range w.streams {
+		if st.msg.buf != nil {
+			return []item{{job: &job{fn: (*wtx).flushAllPending, done: make(chan error, 1)}}}
+		}
+	}
+	return nil
+}

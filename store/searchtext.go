@@ -1,0 +1,215 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/corral-dev/corral/agent"
+	"github.com/corral-dev/corral/event"
+)
+
+// Bounds of what the search index takes from one event or message.
+const (
+	// maxDocText caps the text of one index document (a tool's output, a
+	// long prompt, a streamed message); the rest is not searchable.
+	maxDocText = 8 << 10
+	// maxInputString caps each string of a tool call's input: the index
+	// keeps a summary of the call (command, path, pattern), not the
+	// contents an edit writes.
+	maxInputString = 256
+)
+
+// Highlight markers around a matched term in a SearchHit's Snippet. They
+// are control characters no indexed text contains (searchText removes
+// them), so a client splits on them without any escaping.
+const (
+	HighlightStart = "\x02"
+	HighlightEnd   = "\x03"
+)
+
+// indexAction says what the search index does with one event.
+type indexAction uint8
+
+const (
+	ixNone  indexAction = iota // nothing to index; a pending message goes on
+	ixDoc                      // text of its own; ends a pending message first
+	ixDelta                    // a piece of a streamed assistant message
+	ixWhole                    // a whole assistant message: replaces its pending pieces
+	ixEnd                      // no text, but ends a pending message (run or turn end)
+)
+
+// searchText returns the text of ev a user would search for, and what the
+// index does with it. It is a pure function of Kind and Payload (or, for
+// an event without Payload, Data):
+//
+//   - run.started: the user's prompt;
+//   - assistant.text: the text, as a piece (delta) or a whole message;
+//   - tool.call: the tool's name and the strings of its input, each cut
+//     to maxInputString bytes;
+//   - tool.result: the output;
+//   - error, and turn.completed with an error: the message;
+//   - run.exited and turn.completed without error: nothing, but they end
+//     a streamed message.
+//
+// Everything else (thinking, usage, raw stdout and stderr lines, the
+// agent's own protocol chatter) is not indexed. The text is valid UTF-8,
+// cut to maxDocText bytes, with the highlight markers removed.
+func searchText(ev *event.Event) (string, indexAction) {
+	var text string
+	act := ixDoc
+	switch ev.Kind {
+	case event.RunStarted:
+		var d struct {
+			Prompt string `json:"prompt"`
+		}
+		if !decodeData(ev.Data, "prompt", &d) {
+			return "", ixEnd
+		}
+		text = d.Prompt
+	case event.AssistantText:
+		d, ok := textPayload(ev)
+		if !ok {
+			return "", ixNone
+		}
+		text, act = d.Text, ixWhole
+		if d.Delta {
+			act = ixDelta
+		}
+	case event.ToolCall:
+		text = toolCallText(ev)
+	case event.ToolResult:
+		text = toolResultText(ev)
+	case event.ErrorKind:
+		var d struct {
+			Message string `json:"message"`
+		}
+		if p, ok := ev.Payload.(agent.ErrorData); ok {
+			d.Message = p.Message
+		} else if !decodeData(ev.Data, "message", &d) {
+			return "", ixNone
+		}
+		text = d.Message
+	case event.TurnCompleted:
+		var d agent.TurnCompletedData
+		if p, ok := ev.Payload.(agent.TurnCompletedData); ok {
+			d = p
+		} else if !decodeData(ev.Data, "error", &d) {
+			return "", ixEnd
+		}
+		if d.Error == nil || d.Error.Message == "" {
+			return "", ixEnd
+		}
+		text = d.Error.Message
+	case event.RunExited:
+		return "", ixEnd
+	default:
+		return "", ixNone
+	}
+	text = cleanText(text, maxDocText)
+	if text == "" && act != ixDelta {
+		if act == ixDoc {
+			return "", ixEnd
+		}
+		return "", ixNone
+	}
+	return text, act
+}
+
+// decodeData decodes data into v when it holds key; false when it does not
+// or does not decode (the event then has no text to index).
+func decodeData(data []byte, key string, v any) bool {
+	if !bytes.Contains(data, []byte(`"`+key+`"`)) {
+		return false
+	}
+	return json.Unmarshal(data, v) == nil
+}
+
+func textPayload(ev *event.Event) (agent.TextData, bool) {
+	switch p := ev.Payload.(type) {
+	case agent.TextData:
+		return p, true
+	case *agent.TextData:
+		return *p, p != nil
+	}
+	var d agent.TextData
+	return d, decodeData(ev.Data, "text", &d)
+}
+
+func toolCallText(ev *event.Event) string {
+	var d struct {
+		Name  string                     `json:"name"`
+		Input map[string]json.RawMessage `json:"input"`
+	}
+	switch p := ev.Payload.(type) {
+	case agent.ToolCallData:
+		d.Name = p.Name
+		json.Unmarshal(p.Input, &d.Input) //nolint:errcheck // no input: the name alone
+	case *agent.ToolCallData:
+		d.Name = p.Name
+		json.Unmarshal(p.Input, &d.Input) //nolint:errcheck // as above
+	default:
+		// (decoded once: the input's values stay raw until known strings)
+		if json.Unmarshal(ev.Data, &d) != nil {
+			return ""
+		}
+	}
+	keys := make([]string, 0, len(d.Input))
+	for k, v := range d.Input {
+		if len(v) > 2 && v[0] == '"' {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(d.Name)
+	for _, k := range keys {
+		var s string
+		if json.Unmarshal(d.Input[k], &s) != nil || s == "" {
+			continue
+		}
+		b.WriteByte(' ')
+		b.WriteString(cleanText(s, maxInputString))
+	}
+	return b.String()
+}
+
+func toolResultText(ev *event.Event) string {
+	switch p := ev.Payload.(type) {
+	case agent.ToolResultData:
+		return p.Output
+	case *agent.ToolResultData:
+		return p.Output
+	}
+	var d struct {
+		Output string `json:"output"`
+	}
+	decodeData(ev.Data, "output", &d)
+	return d.Output
+}
+
+// cleanText makes s fit the index: valid UTF-8, without the highlight
+// markers, at most max bytes (cut at a character boundary).
+func cleanText(s string, max int) string {
+	if len(s) > max {
+		i := max
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i]
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.ContainsAny(s, HighlightStart+HighlightEnd) {
+		s = strings.Map(func(r rune) rune {
+			if r == 2 || r == 3 {
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	return s
+}
