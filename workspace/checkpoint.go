@@ -55,18 +55,13 @@ func (t *tempIndex) close() {
 }
 
 // newTempIndex copies the worktree's index next to it (so that "git add"
-// reuses its stat data and only hashes changed files) and returns the
-// worktree's HEAD commit too.
+// reuses its stat data and only hashes changed files). The returned parent
+// is "HEAD", which git resolves in the worktree.
 func (m *Manager) newTempIndex(ctx context.Context, ws Workspace) (*tempIndex, string, error) {
-	out, err := m.git(ctx, ws.Path, "rev-parse", "--path-format=absolute", "--git-path", "index", "HEAD")
+	index, err := m.indexPath(ctx, ws)
 	if err != nil {
 		return nil, "", err
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 2 {
-		return nil, "", fmt.Errorf("git rev-parse: unexpected output %q", out)
-	}
-	index, head := filepath.FromSlash(lines[0]), lines[1]
 	dst, err := os.CreateTemp(filepath.Dir(index), "corral-index-")
 	if err != nil {
 		return nil, "", err
@@ -86,7 +81,28 @@ func (m *Manager) newTempIndex(ctx context.Context, ws Workspace) (*tempIndex, s
 		t.close()
 		return nil, "", err
 	}
-	return t, head, nil
+	return t, "HEAD", nil
+}
+
+// indexPath is the path of the worktree's index file (asked of git once
+// per worktree; it never changes).
+func (m *Manager) indexPath(ctx context.Context, ws Workspace) (string, error) {
+	key := filepath.Clean(ws.Path)
+	m.mu.Lock()
+	p, ok := m.indexes[key]
+	m.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	out, err := m.gitLine(ctx, ws.Path, "rev-parse", "--path-format=absolute", "--git-path", "index")
+	if err != nil {
+		return "", err
+	}
+	p = filepath.FromSlash(out)
+	m.mu.Lock()
+	m.indexes[key] = p
+	m.mu.Unlock()
+	return p, nil
 }
 
 // snapshot writes the tree of the worktree's current state (what "git add

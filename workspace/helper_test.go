@@ -13,19 +13,36 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchBase != "" {
+		os.RemoveAll(benchBase)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // env is a test's home (with a git identity) and root.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	home string
 	root string
 	m    *Manager
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
-	base := t.TempDir()
+	return newEnvAt(t, t.TempDir())
+}
+
+// newEnvAt makes an env in base (which the caller removes).
+func newEnvAt(t testing.TB, base string) *env {
+	t.Helper()
 	base, _ = filepath.EvalSymlinks(base)
 	e := &env{t: t, home: filepath.Join(base, "home"), root: filepath.Join(base, "root")}
 	os.MkdirAll(e.home, 0o755)

@@ -106,6 +106,9 @@ func (m *Manager) Remove(ctx context.Context, ws Workspace, o RemoveOptions) err
 			}
 		}
 	}
+	m.mu.Lock()
+	delete(m.indexes, filepath.Clean(ws.Path))
+	m.mu.Unlock()
 	if _, err := m.git(ctx, ws.Repo, "worktree", "prune"); err != nil {
 		return err
 	}

@@ -56,6 +56,8 @@ type Manager struct {
 	mu    sync.Mutex
 	busy  map[string]int         // worktree path -> busy marks
 	locks map[string]*sync.Mutex // worktree path -> operation lock
+	// indexes caches the index file path of each worktree.
+	indexes map[string]string
 }
 
 // New checks that git runs and returns a Manager. It fails with ErrGitMissing
@@ -94,7 +96,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		opts.Now = time.Now
 	}
 	opts.Limits = opts.Limits.withDefaults()
-	m := &Manager{opts: opts, busy: map[string]int{}, locks: map[string]*sync.Mutex{}}
+	m := &Manager{opts: opts, busy: map[string]int{}, locks: map[string]*sync.Mutex{}, indexes: map[string]string{}}
 	out, err := m.gitLine(ctx, root, "version")
 	if err != nil {
 		return nil, err
