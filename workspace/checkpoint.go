@@ -249,6 +249,9 @@ func (m *Manager) numstat(ctx context.Context, dir, from, to string) (files, add
 
 // ListCheckpoints returns the checkpoints of ws, oldest first.
 func (m *Manager) ListCheckpoints(ctx context.Context, ws Workspace) ([]Checkpoint, error) {
+	if err := m.check(ws); err != nil {
+		return nil, err
+	}
 	if err := checkID(ws.ID); err != nil {
 		return nil, err
 	}

@@ -266,6 +266,9 @@ type PullRequestOptions struct {
 // pull request with the GitHub CLI, returning its URL. It needs gh on the
 // PATH (ErrGhMissing) and committed work (*DirtyError).
 func (m *Manager) CreatePullRequest(ctx context.Context, ws Workspace, o PullRequestOptions) (string, error) {
+	if err := m.check(ws); err != nil {
+		return "", err
+	}
 	if o.Base == "" {
 		o.Base = ws.BaseBranch
 	}

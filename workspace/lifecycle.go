@@ -43,8 +43,12 @@ func (m *Manager) Busy(ws Workspace) bool {
 }
 
 // lock serializes operations on one worktree. With mutate set it also
-// refuses a busy workspace.
+// refuses a busy workspace. Every operation goes through it, so none ever
+// runs git in a directory that is not a worktree under the root.
 func (m *Manager) lock(ws Workspace, mutate bool) (func(), error) {
+	if err := m.check(ws); err != nil {
+		return nil, err
+	}
 	key := filepath.Clean(ws.Path)
 	m.mu.Lock()
 	if mutate && m.busy[key] > 0 {
@@ -59,6 +63,17 @@ func (m *Manager) lock(ws Workspace, mutate bool) (func(), error) {
 	m.mu.Unlock()
 	l.Lock()
 	return l.Unlock, nil
+}
+
+// check validates a Workspace passed in by a caller.
+func (m *Manager) check(ws Workspace) error {
+	if !filepath.IsAbs(ws.Repo) {
+		return &InvalidNameError{Kind: "workspace repository", Name: ws.Repo, Reason: "not an absolute path"}
+	}
+	if !under(m.opts.Root, filepath.Clean(ws.Path)) {
+		return fmt.Errorf("%w: %s", ErrOutsideRoot, ws.Path)
+	}
+	return nil
 }
 
 // RemoveOptions are the options of Remove.

@@ -172,3 +172,37 @@ func TestStaleAndPrune(t *testing.T) {
 		t.Fatal("worktrees left")
 	}
 }
+
+// No operation runs in a directory that is not a worktree under the root:
+// not the user's checkout, not corral's current directory.
+func TestOperationsRefuseWorkspacesOutsideRoot(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	repo := e.repo(nil)
+	e.write(repo, map[string]string{"README.md": "user edit\n"})
+	for _, ws := range []Workspace{{ID: "x", Repo: repo, Path: repo, BaseCommit: "HEAD"}, {}} {
+		errs := []error{
+			func() error { _, err := e.m.Changes(ctx, ws, ChangesOptions{}); return err }(),
+			func() error { _, err := e.m.Checkpoint(ctx, ws, CheckpointOptions{}); return err }(),
+			func() error { _, err := e.m.ListCheckpoints(ctx, ws); return err }(),
+			func() error { _, err := e.m.Restore(ctx, ws, 1); return err }(),
+			e.m.Discard(ctx, ws, DiscardRequest{Path: "README.md", Fingerprint: "x"}),
+			func() error { _, err := e.m.Commit(ctx, ws, CommitOptions{Message: "m"}); return err }(),
+			func() error { _, err := e.m.Merge(ctx, ws, MergeOptions{Into: "main"}); return err }(),
+			func() error {
+				_, err := e.m.CreatePullRequest(ctx, ws, PullRequestOptions{Title: "t", Base: "main"})
+				return err
+			}(),
+			func() error { _, err := e.m.Unsaved(ctx, ws); return err }(),
+		}
+		for i, err := range errs {
+			var inv *InvalidNameError
+			if !errors.Is(err, ErrOutsideRoot) && !errors.As(err, &inv) {
+				t.Fatalf("workspace %+v, call %d: %v", ws, i, err)
+			}
+		}
+	}
+	if e.read(repo, "README.md") != "user edit\n" || e.git(repo, "rev-list", "--count", "HEAD") != "1" {
+		t.Fatal("the user's checkout was touched")
+	}
+}
