@@ -147,10 +147,13 @@ func (m *Manager) side(ctx context.Context, ws Workspace, seq int, def string) (
 }
 
 // diff lists the changes from -> to (commit-ish or trees), limited to paths
-// when given, and loads the hunks of the files within the limits.
+// when given, and loads the hunks of the files within the limits. The
+// first pass ("--raw") compares trees only; blob sizes decide which files'
+// patches are loaded (bounding memory before anything is read); line counts
+// come from the parsed patch, and from "--numstat" only for files left out.
 func (m *Manager) diff(ctx context.Context, dir, from, to string, paths []string) (Changes, error) {
 	lim := m.opts.Limits
-	args := []string{"diff-tree", "-r", "-z", "-M", "--raw", "--numstat", "--no-abbrev", from, to}
+	args := []string{"diff-tree", "-r", "-z", "-M", "--raw", "--no-abbrev", from, to}
 	if len(paths) > 0 {
 		args = append(append(args, "--"), paths...)
 	}
@@ -171,24 +174,54 @@ func (m *Manager) diff(ctx context.Context, dir, from, to string, paths []string
 	if err != nil {
 		return Changes{}, err
 	}
+	want, budget := selectByBytes(entries, sizes, lim)
+	ch.Files = make([]FileChange, len(entries))
+	byPath := make(map[string]*FileChange, len(entries))
+	var rest []string
+	for i := range entries {
+		ch.Files[i] = entries[i].fc
+		byPath[ch.Files[i].Path] = &ch.Files[i]
+		if !entries[i].want {
+			rest = append(rest, entries[i].fc.Path)
+			if o := entries[i].fc.OldPath; o != "" {
+				rest = append(rest, o)
+			}
+		}
+	}
+	if len(want) > 0 {
+		if len(rest) == 0 { // every file: no pathspec to match
+			want = paths
+		}
+		if err := m.loadHunks(ctx, dir, from, to, want, budget, byPath); err != nil {
+			return Changes{}, err
+		}
+		capLines(ch.Files, lim)
+	}
+	if len(rest) > 0 {
+		if err := m.countLines(ctx, dir, from, to, rest, byPath); err != nil {
+			return Changes{}, err
+		}
+	}
+	return ch, nil
+}
+
+// selectByBytes marks the entries whose patches are loaded: those within
+// the per-file and total byte limits. It returns their paths (old paths of
+// renames too) and a bound of their patch size.
+func selectByBytes(entries []rawEntry, sizes map[string]int64, lim Limits) ([]string, int64) {
 	var want []string
-	var budget int64
-	lines, total := 0, int64(0)
+	var total, budget int64
 	for i := range entries {
 		e := &entries[i]
-		size := sizes[e.oldOID] + sizes[e.newOID]
-		if e.fc.Binary || e.fc.Additions+e.fc.Deletions == 0 {
-			continue
-		}
+		old, cur := sizes[e.oldOID], sizes[e.newOID]
 		switch {
-		case e.fc.Additions+e.fc.Deletions > lim.MaxFileLines || sizes[e.oldOID] > lim.MaxFileBytes || sizes[e.newOID] > lim.MaxFileBytes:
+		case old > lim.MaxFileBytes || cur > lim.MaxFileBytes:
 			e.fc.TooLarge, e.fc.TooLargeReason = true, "file"
-		case lines+e.fc.Additions+e.fc.Deletions > lim.MaxTotalLines || total+size > lim.MaxTotalBytes:
+		case total+old+cur > lim.MaxTotalBytes:
 			e.fc.TooLarge, e.fc.TooLargeReason = true, "total"
 		default:
-			lines += e.fc.Additions + e.fc.Deletions
-			total += size
-			budget += size + 4096
+			total += old + cur
+			budget += old + cur + 1024
 			e.want = true
 			want = append(want, e.fc.Path)
 			if e.fc.OldPath != "" {
@@ -196,27 +229,56 @@ func (m *Manager) diff(ctx context.Context, dir, from, to string, paths []string
 			}
 		}
 	}
-	byPath := map[string]*FileChange{}
-	for i := range entries {
-		ch.Files = append(ch.Files, entries[i].fc)
-	}
-	for i := range ch.Files {
-		if entries[i].want {
-			byPath[ch.Files[i].Path] = &ch.Files[i]
-		}
-	}
-	if len(want) == 0 {
-		return ch, nil
-	}
-	if err := m.loadHunks(ctx, dir, from, to, want, budget, byPath); err != nil {
-		return Changes{}, err
-	}
-	return ch, nil
+	return want, budget
 }
 
-// loadHunks runs the patch of the wanted paths and fills in their hunks.
+// capLines drops the hunks of files over the line limits, in order.
+func capLines(files []FileChange, lim Limits) {
+	total := 0
+	for i := range files {
+		f := &files[i]
+		if len(f.Hunks) == 0 {
+			continue
+		}
+		n := f.Additions + f.Deletions
+		switch {
+		case n > lim.MaxFileLines:
+			f.Hunks, f.TooLarge, f.TooLargeReason = nil, true, "file"
+		case total+n > lim.MaxTotalLines:
+			f.Hunks, f.TooLarge, f.TooLargeReason = nil, true, "total"
+		default:
+			total += n
+		}
+	}
+}
+
+// countLines fills in the line counts (and binary flag) of files whose
+// patches were not loaded.
+func (m *Manager) countLines(ctx context.Context, dir, from, to string, paths []string, byPath map[string]*FileChange) error {
+	args := append([]string{"diff-tree", "-r", "-z", "-M", "--raw", "--numstat", "--no-abbrev", from, to, "--"}, paths...)
+	out, _, err := m.gitRun(ctx, run{dir: dir, args: args, env: []string{"GIT_LITERAL_PATHSPECS=1"}})
+	if err != nil {
+		return err
+	}
+	entries, err := parseRawNumstat(out)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if fc := byPath[e.fc.Path]; fc != nil && len(fc.Hunks) == 0 {
+			fc.Additions, fc.Deletions, fc.Binary = e.fc.Additions, e.fc.Deletions, e.fc.Binary
+		}
+	}
+	return nil
+}
+
+// loadHunks runs the patch of the wanted paths (all when empty) and fills
+// in their hunks, line counts and binary flags.
 func (m *Manager) loadHunks(ctx context.Context, dir, from, to string, want []string, budget int64, byPath map[string]*FileChange) error {
-	args := append([]string{"diff-tree", "-r", "-p", "-M", "--no-color", "--no-ext-diff", "--full-index", from, to, "--"}, want...)
+	args := []string{"diff-tree", "-r", "-p", "-M", "--no-color", "--no-ext-diff", "--full-index", from, to}
+	if len(want) > 0 {
+		args = append(append(args, "--"), want...)
+	}
 	out, _, err := m.gitRun(ctx, run{dir: dir, args: args, env: []string{"GIT_LITERAL_PATHSPECS=1"}, maxOut: int(budget) + 1<<16})
 	if err != nil {
 		return err
@@ -234,7 +296,12 @@ func (m *Manager) loadHunks(ctx context.Context, dir, from, to string, want []st
 		if fc == nil {
 			continue
 		}
+		fc.Binary = f.IsBinary
 		fc.Hunks = hunksOf(fc.Path, f.TextFragments)
+		for _, fr := range f.TextFragments {
+			fc.Additions += int(fr.LinesAdded)
+			fc.Deletions += int(fr.LinesDeleted)
+		}
 	}
 	return nil
 }
