@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -170,5 +171,27 @@ func BenchmarkPlainWorktreeAdd(b *testing.B) {
 		e.git(repo, "worktree", "remove", "--force", path)
 		e.git(repo, "branch", "-D", "plain/"+fmt.Sprint(i))
 		b.StartTimer()
+	}
+}
+
+// BenchmarkChangesHugeFile: a 64 MiB text file written by the agent costs
+// Changes no more memory than a small one (it is over MaxFileBytes, so its
+// patch is never read).
+func BenchmarkChangesHugeFile(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	ws := e.create(e.repo(nil), "huge")
+	line := strings.Repeat("x", 127) + "\n"
+	e.write(ws.Path, map[string]string{"huge.txt": strings.Repeat(line, 64<<20/len(line))})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ch, err := e.m.Changes(ctx, ws, ChangesOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if f := ch.Files[0]; !f.TooLarge || f.Additions != 64<<20/len(line) {
+			b.Fatalf("%+v", f)
+		}
 	}
 }
