@@ -179,3 +179,37 @@ func TestCheckpointRefsPerWorkspace(t *testing.T) {
 		t.Fatalf("a sees %d checkpoints", len(l))
 	}
 }
+
+// Concurrent checkpoints of one workspace get distinct numbers, and reads
+// run beside them.
+func TestConcurrentCheckpoints(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ws := e.create(e.repo(nil), "concurrent")
+	e.write(ws.Path, map[string]string{"a.txt": "a\n"})
+	errs := make(chan error, 6)
+	for i := 0; i < 4; i++ {
+		go func(turn int) {
+			_, err := e.m.Checkpoint(ctx, ws, CheckpointOptions{Turn: turn})
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < 2; i++ {
+		go func() {
+			_, err := e.m.Changes(ctx, ws, ChangesOptions{})
+			errs <- err
+		}()
+	}
+	for i := 0; i < 6; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := e.m.ListCheckpoints(ctx, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 4 || list[3].Seq != 4 || list[0].Files != 1 || list[1].Files != 0 {
+		t.Fatalf("list %+v", list)
+	}
+}

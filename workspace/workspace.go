@@ -162,8 +162,17 @@ type CreateOptions struct {
 
 // Create makes a new worktree under the root on a new branch
 // corral/<slug>-<short id> starting at BaseRef. On any failure nothing is
-// left behind: no directory, no branch, no worktree registration.
-func (m *Manager) Create(ctx context.Context, o CreateOptions) (ws Workspace, err error) {
+// left behind: no directory, no branch, no worktree registration, and the
+// returned Workspace is the zero value.
+func (m *Manager) Create(ctx context.Context, o CreateOptions) (Workspace, error) {
+	ws, err := m.create(ctx, o)
+	if err != nil {
+		return Workspace{}, err
+	}
+	return ws, nil
+}
+
+func (m *Manager) create(ctx context.Context, o CreateOptions) (ws Workspace, err error) {
 	if o.ID == "" {
 		o.ID = randomID()
 	}
