@@ -147,6 +147,9 @@ func TestCheckpointRestoreRoundTrip(t *testing.T) {
 	if _, err := e.m.Restore(ctx, ws, 99); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("restore of a missing checkpoint: %v", err)
 	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(index), "corral-index-*")); len(left) != 0 {
+		t.Fatalf("temporary indexes left: %v", left)
+	}
 }
 
 // Checkpoints of two workspaces of one repository are numbered apart, and a
