@@ -32,8 +32,16 @@ export async function startListener() {
   });
   await new Promise((res) => server.listen(0, '127.0.0.1', res));
   const base = `http://127.0.0.1:${server.address().port}`;
-  return { base, hits, close: () => new Promise((res) => server.close(res)) };
+  const close = () =>
+    new Promise((res) => {
+      server.close(res);
+      server.closeAllConnections(); // (a page's keep-alive connections would hold close up)
+    });
+  return { base, hits, close };
 }
+
+/** p, or fallback when it has not settled within ms (a page a payload broke may answer nothing). */
+const within = (ms, p, fallback) => Promise.race([p.catch(() => fallback), new Promise((res) => setTimeout(() => res(fallback), ms))]);
 
 /** The JavaScript of payload id: the same text as fakeagent.Act. */
 const actOf = (L) => (id) => `window.__pwned='${id}';alert('${id}');fetch('${L}/hit/${id}')`;
@@ -222,6 +230,8 @@ async function hostileRun(h, page, s, l, mode, artifacts) {
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     d.dismiss().catch(() => {});
+    // a payload that alerts on focus comes back after every dismissal
+    if (dialogs.length === 50) page.close().catch(() => {});
   });
   page.on('request', (r) => {
     const u = r.url();
@@ -231,67 +241,72 @@ async function hostileRun(h, page, s, l, mode, artifacts) {
   await page.addInitScript(recordViolations);
   const hitsBefore = l.hits.length;
 
-  const sess = await h.newSession(s);
-  await h.openPage(page, s, `session=${sess.id}`);
-  await page.getByTestId('conversation').waitFor();
-  const titlePayload = `<img src=x onerror=alert('title')>`;
-  const prompt = `hostile:${l.base} ${titlePayload}\n<script>${act('prompt-script')}</script> <img src=x onerror="${act('prompt-img')}">`;
-  await page.getByTestId('message-input').fill(prompt);
-  await page.keyboard.press('Enter');
+  // a page broken by a payload stops the run; what ran is still reported
+  try {
+    const sess = await h.newSession(s);
+    await h.openPage(page, s, `session=${sess.id}`);
+    await page.getByTestId('conversation').waitFor();
+    const titlePayload = `<img src=x onerror=alert('title')>`;
+    const prompt = `hostile:${l.base} ${titlePayload}\n<script>${act('prompt-script')}</script> <img src=x onerror="${act('prompt-img')}">`;
+    await page.getByTestId('message-input').fill(prompt);
+    await page.keyboard.press('Enter');
 
-  // the approval dialog
-  const perm = page.getByTestId('permission-prompt');
-  await perm.waitFor({ timeout: 30000 });
-  const permText = await perm.innerText();
-  for (const n of [`echo '<img src=x onerror=\\"${act('perm-command')}\\">'`, `<svg onload=\\"${act('perm-description')}\\"></svg>`,
-    `<img src=x onerror="${act('perm-rule')}">`]) {
-    if (!permText.includes(n)) bad.push(`the permission prompt does not show ${JSON.stringify(n.slice(0, 50))}`);
-  }
-  for (const p of await page.evaluate(domProblems)) bad.push(`permission prompt: ${p}`);
-  await page.getByTestId('allow').click();
-  await page.getByTestId('item-error').waitFor({ timeout: 30000 });
-  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
-
-  const sawTitle = async (where) => {
-    const t = await page.locator(`[data-testid="session-row"][data-session-id="${sess.id}"]`).innerText();
-    if (!t.includes(`hostile:${l.base} ${titlePayload}`)) bad.push(`${where}: the session list does not show the title as text: ${JSON.stringify(t.slice(0, 120))}`);
-    const head = await page.locator('[data-testid="conversation"] > header').innerText();
-    if (!head.includes(titlePayload)) bad.push(`${where}: the conversation header does not show the title as text`);
-    if (!head.includes(`fake-model<img src=x onerror="${act('model')}">`)) bad.push(`${where}: the header does not show the model name as text`);
-  };
-  const check = async (where) => {
-    await sawTitle(where);
-    const { rows, problems } = await readTranscript(page);
-    for (const p of problems) bad.push(`${where}: in the DOM: ${p}`);
-    for (const [kind, label, needle] of needles(l.base)) {
-      if (!rows.some((r) => r.kind === kind && r.text.includes(needle))) bad.push(`${where}: ${label} is not visible as text (${kind})`);
+    // the approval dialog
+    const perm = page.getByTestId('permission-prompt');
+    await perm.waitFor({ timeout: 30000 });
+    const permText = await perm.innerText();
+    for (const n of [`echo '<img src=x onerror=\\"${act('perm-command')}\\">'`, `<svg onload=\\"${act('perm-description')}\\"></svg>`,
+      `<img src=x onerror="${act('perm-rule')}">`]) {
+      if (!permText.includes(n)) bad.push(`the permission prompt does not show ${JSON.stringify(n.slice(0, 50))}`);
     }
-    if (!rows.some((r) => r.imageLinks.includes(`${l.base}/hit/md-image-http`))) bad.push(`${where}: the http image is not a link to its address`);
-    await page.screenshot({ path: join(artifacts, `hostile-${mode}-${where}.png`) });
-    // what the test read, to see why a needle was not found
-    writeFileSync(join(artifacts, `hostile-${mode}-${where}.json`), JSON.stringify(rows.map((r) => ({ ...r, text: r.text.slice(0, 20000) })), null, 1));
-  };
-  await check('live');
-  await page.reload();
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 20000 });
-  await page.getByTestId('item-error').waitFor({ timeout: 30000 });
-  await check('reloaded');
+    for (const p of await page.evaluate(domProblems)) bad.push(`permission prompt: ${p}`);
+    await page.getByTestId('allow').click();
+    await page.getByTestId('item-error').waitFor({ timeout: 30000 });
+    await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
 
-  // the errors view (it lists error events; this turn's failure is a turn result, so it may be empty)
-  await page.getByTestId('tab-errors').click();
-  await page.getByTestId('errors').waitFor();
-  for (const p of await page.evaluate(domProblems)) bad.push(`errors view: ${p}`);
+    const sawTitle = async (where) => {
+      const t = await page.locator(`[data-testid="session-row"][data-session-id="${sess.id}"]`).innerText();
+      if (!t.includes(`hostile:${l.base} ${titlePayload}`)) bad.push(`${where}: the session list does not show the title as text: ${JSON.stringify(t.slice(0, 120))}`);
+      const head = await page.locator('[data-testid="conversation"] > header').innerText();
+      if (!head.includes(titlePayload)) bad.push(`${where}: the conversation header does not show the title as text`);
+      if (!head.includes(`fake-model<img src=x onerror="${act('model')}">`)) bad.push(`${where}: the header does not show the model name as text`);
+    };
+    const check = async (where) => {
+      await sawTitle(where);
+      const { rows, problems } = await readTranscript(page);
+      for (const p of problems) bad.push(`${where}: in the DOM: ${p}`);
+      for (const [kind, label, needle] of needles(l.base)) {
+        if (!rows.some((r) => r.kind === kind && r.text.includes(needle))) bad.push(`${where}: ${label} is not visible as text (${kind})`);
+      }
+      if (!rows.some((r) => r.imageLinks.includes(`${l.base}/hit/md-image-http`))) bad.push(`${where}: the http image is not a link to its address`);
+      await page.screenshot({ path: join(artifacts, `hostile-${mode}-${where}.png`) });
+      // what the test read, to see why a needle was not found
+      writeFileSync(join(artifacts, `hostile-${mode}-${where}.json`), JSON.stringify(rows.map((r) => ({ ...r, text: r.text.slice(0, 20000) })), null, 1));
+    };
+    await check('live');
+    await page.reload();
+    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 20000 });
+    await page.getByTestId('item-error').waitFor({ timeout: 30000 });
+    await check('reloaded');
+
+    // the errors view (it lists error events; this turn's failure is a turn result, so it may be empty)
+    await page.getByTestId('tab-errors').click();
+    await page.getByTestId('errors').waitFor();
+    for (const p of await page.evaluate(domProblems)) bad.push(`errors view: ${p}`);
+  } catch (e) {
+    bad.push(`the run stopped: ${e.message.split('\n')[0]}`);
+  }
 
   // give anything that was to fire (a timer, a late load) time to do it
-  await page.waitForTimeout(1000);
-  const pwned = await page.evaluate(() => (typeof window.__pwned === 'undefined' ? null : String(window.__pwned)));
+  await new Promise((res) => setTimeout(res, 1000));
+  const pwned = await within(5000, page.evaluate(() => (typeof window.__pwned === 'undefined' ? null : String(window.__pwned))), '(the page answers nothing)');
   if (pwned !== null) bad.push(`window.__pwned = ${pwned}`);
-  if (dialogs.length) bad.push(`dialogs: ${dialogs.join(', ')}`);
+  if (dialogs.length) bad.push(`${dialogs.length} dialog(s): ${[...new Set(dialogs)].join(', ')}`);
   const hits = l.hits.slice(hitsBefore).map((x) => x.url);
   if (hits.length) bad.push(`the listener was reached: ${[...new Set(hits)].join(', ')}`);
   if (listenerRequests.length) bad.push(`the page requested from the listener: ${[...new Set(listenerRequests)].join(', ')}`);
   if (foreign.length) bad.push(`requests to elsewhere: ${[...new Set(foreign)].join(', ')}`);
-  const violations = await page.evaluate(() => window.__violations ?? []);
+  const violations = await within(5000, page.evaluate(() => window.__violations ?? []), []);
   if (violations.length) {
     bad.push(`${violations.length} CSP violation(s): ${violations.map((v) => `${v.directive} ${v.blocked} ${v.sample}`.trim()).join('; ')}`);
   }
