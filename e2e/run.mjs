@@ -26,6 +26,7 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostileTest } from './hostile.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -303,13 +304,14 @@ const main = await startServe('serve', join(tmp, 'data'));
 log(`corral serve pid ${main.child.pid} at ${main.base}`);
 
 const profile = mkdtempSync(join(tmp, 'chromium-profile-'));
+const chromiumArgs = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
 const browser = await chromium.launchPersistentContext(profile, {
   executablePath: chromiumPath,
   headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
+  args: chromiumArgs,
   viewport: { width: 1280, height: 800 },
 });
 for (const p of browser.pages()) await p.close();
@@ -1005,6 +1007,12 @@ await test('run console: reload the configuration', 60000, async (page) => {
 });
 
 // ---------------------------------------------------------------- speed
+
+// e2e/hostile.mjs: script, handler, link and image payloads in every
+// place agent output shows; nothing runs or loads, all of it stays visible
+await test('hostile agent output: nothing runs or loads, all of it shows as text', 240000, (page) =>
+  hostileTest({ server: main, newSession, openPage, chromiumPath, chromiumArgs, artifacts, figures }, page),
+);
 
 await test('speed: JS bundle gzip size', 30000, async () => {
   const dist = join(repo, 'web', 'dist');

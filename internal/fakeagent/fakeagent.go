@@ -22,6 +22,10 @@
 //	autherr           answer like Claude Code without credentials ("Not logged in")
 //	spawn:SCRIPT      run `sh -c SCRIPT` in the background (the processes
 //	                  it leaves behind stay), then stream as slow:100000
+//	hostile:URL       agent output full of script, event handler, link and
+//	                  image payloads in every place the web client shows it,
+//	                  aimed at a listener at URL (see hostile.go); asks
+//	                  permission for one Bash call and ends as a failed turn
 //	anything else     echo the text back as deltas and a whole block
 //
 // Every turn ends with a result line carrying usage and cost, like the CLI.
@@ -169,6 +173,8 @@ func (a *fake) turn(text string) (code int, exit bool) {
 	switch {
 	case strings.HasPrefix(text, "tool:"):
 		return a.toolTurn(strings.TrimPrefix(text, "tool:"), start)
+	case strings.HasPrefix(text, HostilePrefix):
+		return a.hostileTurn(strings.TrimPrefix(text, HostilePrefix), start)
 	case strings.HasPrefix(text, "spawn:"):
 		// A tool that leaves background processes behind, the way a
 		// careless (or hostile) command run by a real agent does.
@@ -263,43 +269,28 @@ func (a *fake) toolTurn(cmd string, start time.Time) (int, bool) {
 		"description": "Run " + cmd,
 		"permission_suggestions": []map[string]any{{"type": "addRules", "behavior": "allow", "destination": "session",
 			"rules": []map[string]any{{"toolName": "Bash", "ruleContent": cmd}}}}}})
-	for msg := range a.in {
-		switch msg["type"] {
-		case "control_request":
-			req, _ := msg["request"].(map[string]any)
-			a.controlOK(msg["request_id"], req["subtype"])
-			if req["subtype"] == "interrupt" {
-				a.emit(map[string]any{"type": "control_cancel_request", "request_id": reqID})
-				a.result(false, "", "aborted_tools", start)
-				return 0, false
-			}
-		case "control_response":
-			resp, _ := msg["response"].(map[string]any)
-			if resp["request_id"] != reqID {
-				continue
-			}
-			inner, _ := resp["response"].(map[string]any)
-			allowed := inner["behavior"] == "allow"
-			out, isErr := "ran: "+cmd, false
-			if !allowed {
-				m, _ := inner["message"].(string)
-				out, isErr = "denied: "+m, true
-			}
-			a.emit(map[string]any{"type": "user", "session_id": SessionID, "parent_tool_use_id": nil,
-				"message": map[string]any{"role": "user", "content": []map[string]any{{
-					"type": "tool_result", "tool_use_id": toolID, "content": out, "is_error": isErr}}},
-				"tool_use_result": map[string]any{"stdout": out}})
-			final := "done"
-			if !allowed {
-				final = "not run"
-			}
-			a.delta(final)
-			a.assistant(map[string]any{"type": "text", "text": final})
-			a.result(true, final, "", start)
-			return 0, false
-		}
+	inner, code, exit, ok := a.permission(reqID, start)
+	if !ok {
+		return code, exit
 	}
-	return 0, true
+	allowed := inner["behavior"] == "allow"
+	out, isErr := "ran: "+cmd, false
+	if !allowed {
+		m, _ := inner["message"].(string)
+		out, isErr = "denied: "+m, true
+	}
+	a.emit(map[string]any{"type": "user", "session_id": SessionID, "parent_tool_use_id": nil,
+		"message": map[string]any{"role": "user", "content": []map[string]any{{
+			"type": "tool_result", "tool_use_id": toolID, "content": out, "is_error": isErr}}},
+		"tool_use_result": map[string]any{"stdout": out}})
+	final := "done"
+	if !allowed {
+		final = "not run"
+	}
+	a.delta(final)
+	a.assistant(map[string]any{"type": "text", "text": final})
+	a.result(true, final, "", start)
+	return 0, false
 }
 
 func wd() string {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/corral-dev/corral/agent"
@@ -113,5 +114,48 @@ func TestSlowTurnInterrupt(t *testing.T) {
 	json.Unmarshal(evs[len(evs)-1].Data, &td)
 	if td.OK || td.Error == nil || td.Error.Code != agent.CodeInterrupted {
 		t.Fatalf("%+v", td)
+	}
+}
+
+func TestHostileTurn(t *testing.T) {
+	conn, until, stop := drive(t)
+	defer stop()
+	const base = "http://127.0.0.1:1"
+	conn.SendUserTurn(HostilePrefix + base + " <b>title</b>")
+	evs := until(event.PermissionRequest)
+	var pr agent.PermissionRequestData
+	json.Unmarshal(evs[len(evs)-1].Data, &pr)
+	if err := conn.RespondPermission(agent.PermissionAnswer{RequestID: pr.RequestID, Allow: true}); err != nil {
+		t.Fatal(err)
+	}
+	evs = append(evs, until(event.TurnCompleted)...)
+	k := kinds(evs)
+	for kind, n := range map[string]int{event.AgentRetry: 1, event.Stdout: 1, event.ParseError: 1, event.AssistantThinking: 2,
+		event.ToolCall: 3, event.ToolResult: 3, event.PermissionRequest: 1} {
+		if k[kind] != n {
+			t.Errorf("%d %s events, want %d (all: %v)", k[kind], kind, n, k)
+		}
+	}
+	var all strings.Builder
+	for _, e := range evs {
+		all.Write(e.Data)
+		all.Write(e.Raw)
+	}
+	s := all.String()
+	for _, id := range []string{"md-script", "md-link-js", "md-image-http", "think-img", "edit-new", "write-svg", "perm-command", "perm-rule", "tool-out-img", "long-tail", "retry", "parse-error"} {
+		if !strings.Contains(s, base+"/hit/"+id) {
+			t.Errorf("no payload %s in the events", id)
+		}
+	}
+	if strings.Contains(s, "{act:") || strings.Contains(s, "{L}") {
+		t.Error("a template placeholder was left in the output")
+	}
+	var td agent.TurnCompletedData
+	json.Unmarshal(evs[len(evs)-1].Data, &td)
+	if td.OK || td.Error == nil || !strings.Contains(td.Error.Message, "<script>"+Act(base, "result-script")+"</script>") {
+		t.Fatalf("%+v", td)
+	}
+	if n := len(hostileLongLine(base)); n != LongLineBytes {
+		t.Errorf("the long line has %d bytes, want %d", n, LongLineBytes)
 	}
 }
