@@ -16,9 +16,14 @@ import (
 // start launches the session's agent process: the adapter describes
 // it, the policy checks and resolves it (program, environment, cwd), the
 // supervisor runs it. turn is the turn of a per-turn adapter. On the actor.
+// A session whose agent Stop, Delete or Shutdown is ending gets
+// ErrConflict: an agent started then would be one nobody stops.
 func (m *Manager) start(l *live, turn *agent.Turn) error {
 	if l.proc != nil {
 		return nil
+	}
+	if l.stopping {
+		return fmt.Errorf("%w: session %s is stopping", ErrConflict, l.id)
 	}
 	_, cfg, err := m.adapterFor(l.agentName)
 	if err != nil {

@@ -105,6 +105,7 @@ func (m *Manager) Stop(ctx context.Context, id string) error {
 		return err
 	}
 	return do(m, l, func() error {
+		stopLeftover(l)
 		l.proc, l.conn, l.retiring = nil, nil, false
 		m.applyTurn(l, inUserStop{})
 		l.stopping = false
@@ -151,23 +152,40 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 }
 
 // Delete stops a session's agent and deletes the session with its events,
-// runs and permission records.
+// runs and permission records. From its start the session is gone for
+// every other call (ErrNotFound; a call already on the session's actor
+// that would start a turn or an agent gets ErrConflict), so nothing new
+// starts in a session being deleted.
 func (m *Manager) Delete(ctx context.Context, id string) error {
 	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
+	gone := fmt.Errorf("session %q: %w", id, ErrNotFound)
 	if _, err := m.o.Recorder.GetSession(id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("session %q: %w", id, ErrNotFound)
+			return gone
 		}
 		return err
 	}
+	m.mu.Lock()
+	if m.deleting[id] {
+		m.mu.Unlock()
+		return gone // another Delete is deleting it
+	}
+	m.deleting[id] = true
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.deleting, id)
+		m.deletions++
+		m.mu.Unlock()
+	}()
 	if l, ok := m.get(id); ok {
 		if err := m.stopProcess(ctx, l); err != nil {
 			return err
 		}
 		// The actor ends for good: a call that still holds l gets
 		// ErrNotFound.
-		gone := fmt.Errorf("session %q: %w", id, ErrNotFound)
 		err := do(m, l, func() error {
+			stopLeftover(l)
 			l.perms.drain()
 			m.disarm(l)
 			l.mb.end(l, gone)
@@ -181,4 +199,13 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		m.mu.Unlock()
 	}
 	return m.o.Recorder.DeleteSession(ctx, id)
+}
+
+// stopLeftover stops the session's agent process if one still runs after
+// stopProcess (on the actor): the session lets go of it, and a process
+// it no longer knows would run on unowned.
+func stopLeftover(l *live) {
+	if l.proc != nil && !isDone(l.proc) {
+		l.proc.Stop()
+	}
 }

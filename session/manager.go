@@ -68,6 +68,11 @@ type Manager struct {
 	mu     sync.Mutex
 	live   map[string]*live // sessions that have or had a process since start-up
 	closed bool
+	// deleting holds the sessions Delete is deleting (until the store's
+	// DeleteSession returns); deletions counts the deletes that ended, so
+	// ensureLive can tell that its read of the store may be stale.
+	deleting  map[string]bool
+	deletions uint64
 	// actors counts the running session actors, settling the turns whose
 	// store outcome is being settled (storefail.go); Shutdown waits for
 	// both.
@@ -159,7 +164,7 @@ func NewManager(o Options) (*Manager, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}}
+	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}, deleting: map[string]bool{}}
 	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents})
 	return m, nil
 }
@@ -244,26 +249,51 @@ func (m *Manager) get(id string) (*live, bool) {
 }
 
 // ensureLive returns the live part of a stored session, creating it (with
-// no process) for a session from an earlier run of corral.
+// no process) for a session from an earlier run of corral. A session that
+// Delete is deleting, or has deleted, is ErrNotFound: a live part made
+// from a read of the store that a delete overtook is never kept.
 func (m *Manager) ensureLive(id string) (*live, store.Session, error) {
-	rec, err := m.o.Recorder.GetSession(id)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, rec, fmt.Errorf("session %q: %w", id, ErrNotFound)
+	gone := fmt.Errorf("session %q: %w", id, ErrNotFound)
+	for {
+		m.mu.Lock()
+		deleting, gen := m.deleting[id], m.deletions
+		m.mu.Unlock()
+		if deleting {
+			return nil, store.Session{}, gone
 		}
-		return nil, rec, err
+		rec, err := m.o.Recorder.GetSession(id)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, rec, gone
+			}
+			return nil, rec, err
+		}
+		l, retry, err := m.liveFor(id, rec, gen)
+		if !retry {
+			return l, rec, err
+		}
 	}
+}
+
+// liveFor is ensureLive's second half, under m.mu: retry says a delete
+// ended since the store was read (gen), so the read must be done again.
+func (m *Manager) liveFor(id string, rec store.Session, gen uint64) (*live, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return nil, rec, ErrClosed
+	switch {
+	case m.closed:
+		return nil, false, ErrClosed
+	case m.deleting[id]:
+		return nil, false, fmt.Errorf("session %q: %w", id, ErrNotFound)
+	case m.deletions != gen:
+		return nil, true, nil
 	}
 	if l, ok := m.live[id]; ok {
-		return l, rec, nil
+		return l, false, nil
 	}
 	ad, cfg, err := m.adapterFor(rec.Agent)
 	if err != nil {
-		return nil, rec, err
+		return nil, false, err
 	}
 	l := &live{id: id, agentName: rec.Agent, adapter: ad, mb: newMailbox(&m.actors), status: Status(rec.Status),
 		perms: newBroker(m.o.PermissionTimeout), permStop: map[string]armed{},
@@ -271,5 +301,5 @@ func (m *Manager) ensureLive(id string) (*live, store.Session, error) {
 			PermissionMode: rec.PermissionMode, ResumeID: rec.AgentSessionID},
 		lastActivity: m.o.Now()}
 	m.live[id] = l
-	return l, rec, nil
+	return l, false, nil
 }

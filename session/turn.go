@@ -274,13 +274,16 @@ func decideIdle(s turnState, run string, now time.Time) (turnState, []turnEffect
 }
 
 // sendBlock says why a session cannot start a turn now (nil: it can):
-// a terminated session is final, one turn runs at a time, and a per-turn
+// a terminated session is final, a session whose agent Stop, Delete or
+// Shutdown is ending starts nothing, one turn runs at a time, and a per-turn
 // agent's previous process (or a retired agent) must have exited. exiting
 // reports an agent process that is still there after the previous turn.
 func sendBlock(s turnState, id string, exiting bool) error {
 	switch {
 	case s.Status == Terminated:
 		return fmt.Errorf("%w: session %s is terminated; resume it to continue", ErrConflict, id)
+	case s.Stopping:
+		return fmt.Errorf("%w: session %s is stopping", ErrConflict, id)
 	case s.Turn != "":
 		return fmt.Errorf("%w: session %s is running a turn (%s); interrupt it or wait", ErrConflict, id, s.Turn)
 	case exiting:

@@ -157,6 +157,7 @@ func TestSendBlock(t *testing.T) {
 		{turnState{Status: Terminated}, false, "terminated"},
 		{turnState{Status: Processing, Turn: "r-1"}, false, "running a turn (r-1)"},
 		{turnState{Status: Idle}, true, "still exiting"},
+		{turnState{Status: Idle, Stopping: true}, false, "is stopping"},
 	} {
 		err := sendBlock(c.s, "s", c.exiting)
 		if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), c.want) {
