@@ -36,6 +36,10 @@ type mdWriter struct {
 	pendingSeq int64  // seq of the first held delta; 0: nothing held
 	written    string // message id whose deltas were written out
 	assistant  bool   // the last block written was assistant text
+	// fence is the code fence the assistant text written so far left
+	// open: deltas written out at maxPendingText may end inside a block
+	// the next ones close.
+	fence mdFence
 }
 
 func (m *mdWriter) printf(format string, args ...any) {
@@ -112,22 +116,29 @@ func (m *mdWriter) text(seq int64, d agent.TextData) {
 			m.flush()
 		}
 		if m.pendingSeq == 0 {
+			if d.MessageID != m.written {
+				m.closeFence() // a new message: the one written out is over
+			}
 			m.pendingSeq, m.pendingMsg = seq, d.MessageID
 		}
 		m.pending.WriteString(d.Text)
 		if m.pending.Len() > maxPendingText {
-			m.flush()
+			m.flushPart()
 		}
 		return
 	}
-	if m.pendingSeq != 0 && (d.MessageID == "" || m.pendingMsg == "" || d.MessageID == m.pendingMsg) {
+	switch {
+	case m.pendingSeq != 0 && m.pendingMsg != "" && m.pendingMsg == m.written && d.MessageID == m.pendingMsg:
+		m.flush() // the head was written out: write the held tail, not the whole again
+	case m.pendingSeq != 0 && (d.MessageID == "" || m.pendingMsg == "" || d.MessageID == m.pendingMsg):
 		m.drop() // the whole message repeats the deltas
-	} else {
+	default:
 		m.flush()
 	}
 	if d.MessageID == "" || d.MessageID != m.written {
 		m.assistantText(d.Text)
 	}
+	m.closeFence()
 	if d.Error != "" {
 		m.printf("**Error:** %s\n\n", mdLine(d.Error))
 	}
@@ -141,11 +152,30 @@ func (m *mdWriter) assistantText(s string) {
 		m.printf("### Assistant\n\n")
 		m.assistant = true
 	}
-	m.printf("%s\n\n", strings.TrimRight(s, "\n"))
+	s = strings.TrimRight(s, "\n")
+	m.fence = m.fence.after(s)
+	m.printf("%s\n\n", s)
 }
 
-// flush writes the held deltas out.
+// closeFence ends the assistant message written last: a code fence its
+// text left open (the message was cut off inside a code block) is closed,
+// so what follows is not rendered as code.
+func (m *mdWriter) closeFence() {
+	if m.fence.n > 0 {
+		m.printf("%s\n\n", m.fence.closer())
+		m.fence = mdFence{}
+	}
+}
+
+// flush writes the held deltas out and ends the message.
 func (m *mdWriter) flush() {
+	m.flushPart()
+	m.closeFence()
+}
+
+// flushPart writes the held deltas out; more of the same message may
+// follow.
+func (m *mdWriter) flushPart() {
 	if m.pendingSeq == 0 {
 		return
 	}
@@ -358,4 +388,49 @@ func mdCode(s string) string {
 		s = " " + s + " "
 	}
 	return f + s + f
+}
+
+// mdFence is an open fenced code block of CommonMark: the fence's
+// character (backtick or tilde), its length and its indentation.
+// n == 0: no block is open.
+type mdFence struct {
+	char   byte
+	n      int
+	indent int
+}
+
+// after returns the fence left open once text follows f: it reads each
+// line of text as CommonMark reads a top-level fence. An opener is a run
+// of three or more backticks or tildes indented at most three spaces (a
+// backtick opener's info string holds no backtick); a closer is a run of
+// the open fence's character at least as long, indented at most three
+// spaces, followed by spaces or tabs only. Fences inside block quotes or
+// indented deeper are not tracked: their containers end them.
+func (f mdFence) after(text string) mdFence {
+	for _, line := range strings.Split(text, "\n") {
+		rest := strings.TrimLeft(line, " ")
+		indent := len(line) - len(rest)
+		if indent > 3 || rest == "" || (rest[0] != '`' && rest[0] != '~') {
+			continue
+		}
+		run := 1
+		for run < len(rest) && rest[run] == rest[0] {
+			run++
+		}
+		switch {
+		case f.n > 0:
+			if rest[0] == f.char && run >= f.n && strings.TrimRight(rest[run:], " \t\r") == "" {
+				f = mdFence{}
+			}
+		case run >= 3 && (rest[0] == '~' || !strings.Contains(rest[run:], "`")):
+			f = mdFence{char: rest[0], n: run, indent: indent}
+		}
+	}
+	return f
+}
+
+// closer is the line that closes f: the same character, as many, at the
+// opener's indentation (so a fence inside a list item closes there).
+func (f mdFence) closer() string {
+	return strings.Repeat(" ", f.indent) + strings.Repeat(string(f.char), f.n)
 }

@@ -257,3 +257,167 @@ func TestExportSessionOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// mdFences marks, for each line of a Markdown document, whether it lies
+// inside a top-level fenced code block (the fence lines included), the
+// way CommonMark reads fences: an opener is three or more backticks or
+// tildes indented at most three spaces (a backtick fence's info string has
+// no backtick); the closer is the same character, at least as many, and
+// nothing after it but spaces. It also reports whether a block is still
+// open at the end.
+func mdFences(md string) (inside []bool, open bool) {
+	var char byte
+	var n int
+	for _, line := range strings.Split(md, "\n") {
+		rest := strings.TrimLeft(line, " ")
+		run := 0
+		if len(line)-len(rest) <= 3 && rest != "" && (rest[0] == '`' || rest[0] == '~') {
+			for run < len(rest) && rest[run] == rest[0] {
+				run++
+			}
+		}
+		switch {
+		case open:
+			inside = append(inside, true)
+			if run >= n && rest[0] == char && strings.TrimRight(rest[run:], " \t") == "" {
+				open = false
+			}
+		case run >= 3 && (rest[0] == '~' || !strings.Contains(rest[run:], "`")):
+			inside = append(inside, true)
+			open, char, n = true, rest[0], run
+		default:
+			inside = append(inside, false)
+		}
+	}
+	return inside, open
+}
+
+// TestExportMarkdownClosesCutFences: assistant text cut off inside a code
+// block (an interrupted turn) gets its fence closed at the end of the
+// message, so the transcript after it is not rendered as code; text whose
+// fences balance, or that is only cut by the held-text limit, is written
+// as it came.
+func TestExportMarkdownClosesCutFences(t *testing.T) {
+	big := strings.Repeat("x := 1\n", maxPendingText/7+1)
+	for _, c := range []struct {
+		name string
+		add  func(l *logSessions)
+		code []string // lines that must be inside a code block
+		text []string // lines that must be outside any
+	}{{
+		name: "interrupted deltas",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "Here:\n```go\nfunc main() {\n", "delta": true, "messageId": "m1"})
+			l.add(event.RunExited, map[string]any{"reason": "interrupted"})
+		},
+		code: []string{"func main() {"},
+		text: []string{"Here:", "_Turn ended: interrupted._"},
+	}, {
+		name: "tilde fence holding backticks",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "~~~~py\n```\nx = 1\n~~~\n", "messageId": "m1"})
+			l.add(event.ToolCall, map[string]any{"id": "t1", "name": "Bash"})
+		},
+		code: []string{"```", "x = 1", "~~~"},
+		text: []string{"**Tool call:** `Bash` (t1)"},
+	}, {
+		name: "indented long fence, next message",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "  `````\ncode\n````\n", "delta": true, "messageId": "m1"})
+			l.add(event.AssistantText, map[string]any{"text": "Next.", "delta": true, "messageId": "m2"})
+		},
+		code: []string{"code", "````"},
+		text: []string{"Next."},
+	}, {
+		name: "indented code and inline backticks are no fence",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "    ```\nsee ```a`b``` here\n```x`y\n", "messageId": "m1"})
+		},
+		text: []string{"    ```", "see ```a`b``` here", "```x`y"},
+	}, {
+		name: "balanced fences",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "```\na\n```\n~~~\nb\n~~~", "messageId": "m1"})
+		},
+		code: []string{"a", "b"},
+	}, {
+		name: "fence across the held-text limit",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "```go\n" + big, "delta": true, "messageId": "m1"})
+			l.add(event.AssistantText, map[string]any{"text": "y := 2\n```\nDone.", "delta": true, "messageId": "m1"})
+			l.add(event.AssistantText, map[string]any{"text": "```go\n" + big + "y := 2\n```\nDone.", "messageId": "m1"})
+		},
+		code: []string{"x := 1", "y := 2"},
+		text: []string{"Done."},
+	}, {
+		name: "fence open at the held-text limit, whole message repeats it",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "```go\n" + big, "delta": true, "messageId": "m1"})
+			l.add(event.AssistantText, map[string]any{"text": "```go\n" + big, "messageId": "m1"})
+			l.add(event.AssistantText, map[string]any{"text": "Next.", "delta": true, "messageId": "m2"})
+		},
+		code: []string{"x := 1"},
+		text: []string{"Next."},
+	}, {
+		name: "fence open at the held-text limit, next message",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "```go\n" + big, "delta": true, "messageId": "m1"})
+			l.add(event.AssistantText, map[string]any{"text": "Next.", "delta": true, "messageId": "m2"})
+		},
+		code: []string{"x := 1"},
+		text: []string{"Next."},
+	}, {
+		name: "fence open at the held-text limit, then cut",
+		add: func(l *logSessions) {
+			l.add(event.AssistantText, map[string]any{"text": "```go\n" + big, "delta": true, "messageId": "m1"})
+			l.add(event.RunExited, map[string]any{"reason": "interrupted"})
+		},
+		code: []string{"x := 1"},
+		text: []string{"_Turn ended: interrupted._"},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			l := &logSessions{info: session.Info{ID: "s-1", Agent: "claude", Cwd: "/w"}}
+			l.add(event.RunStarted, map[string]any{"prompt": "write it"})
+			c.add(l)
+			l.add(event.RunStarted, map[string]any{"prompt": "go on"})
+			var b bytes.Buffer
+			if err := WriteExport(context.Background(), l, "s-1", FormatMarkdown, &b); err != nil {
+				t.Fatal(err)
+			}
+			md := b.String()
+			show := md
+			if len(show) > 2000 {
+				show = show[:1000] + "\n…\n" + show[len(show)-1000:]
+			}
+			inside, open := mdFences(md)
+			if open {
+				t.Errorf("a code block is open at the end:\n%s", show)
+			}
+			lines := strings.Split(md, "\n")
+			where := map[string][]bool{}
+			for i, line := range lines {
+				where[line] = append(where[line], inside[i])
+			}
+			check := func(line string, want bool) {
+				if len(where[line]) == 0 {
+					t.Errorf("line %q missing:\n%s", line, show)
+				}
+				for _, in := range where[line] {
+					if in != want {
+						t.Errorf("line %q inside a code block: %v, want %v:\n%s", line, in, want, show)
+						return
+					}
+				}
+			}
+			for _, line := range c.code {
+				check(line, true)
+			}
+			for _, line := range append(c.text, "## User · 2026-12-06T00:00:00Z", "> go on") {
+				check(line, false)
+			}
+			if got := strings.Count(md, "## User"); got != 2 {
+				t.Errorf("%d user headings, want 2", got)
+			}
+		})
+	}
+}
