@@ -111,7 +111,7 @@ type ChangesOptions struct {
 // Changes returns the changes between From and To. It reads the worktree
 // without changing the user's index.
 func (m *Manager) Changes(ctx context.Context, ws Workspace, o ChangesOptions) (Changes, error) {
-	unlock, err := m.lock(ws, false)
+	unlock, err := m.lock(ctx, ws, false)
 	if err != nil {
 		return Changes{}, err
 	}

@@ -125,7 +125,7 @@ func (m *Manager) snapshot(ctx context.Context, ws Workspace, t *tempIndex, path
 
 // Checkpoint records the worktree's current state as the next checkpoint.
 func (m *Manager) Checkpoint(ctx context.Context, ws Workspace, o CheckpointOptions) (Checkpoint, error) {
-	unlock, err := m.lock(ws, false)
+	unlock, err := m.lock(ctx, ws, false)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -249,7 +249,7 @@ func (m *Manager) numstat(ctx context.Context, dir, from, to string) (files, add
 
 // ListCheckpoints returns the checkpoints of ws, oldest first.
 func (m *Manager) ListCheckpoints(ctx context.Context, ws Workspace) ([]Checkpoint, error) {
-	if err := m.check(ws); err != nil {
+	if err := m.check(ctx, ws); err != nil {
 		return nil, err
 	}
 	if err := checkID(ws.ID); err != nil {
@@ -304,7 +304,7 @@ func (m *Manager) checkpoint(ctx context.Context, ws Workspace, seq int) (Checkp
 // the restore is first saved as a new checkpoint (Label "before restore to
 // <seq>"), which is returned, so a restore can be undone.
 func (m *Manager) Restore(ctx context.Context, ws Workspace, seq int) (Checkpoint, error) {
-	unlock, err := m.lock(ws, true)
+	unlock, err := m.lock(ctx, ws, true)
 	if err != nil {
 		return Checkpoint{}, err
 	}

@@ -47,7 +47,7 @@ func (m *Manager) Discard(ctx context.Context, ws Workspace, r DiscardRequest) e
 		r.OldPath = old
 		paths = append(paths, old)
 	}
-	unlock, err := m.lock(ws, true)
+	unlock, err := m.lock(ctx, ws, true)
 	if err != nil {
 		return err
 	}

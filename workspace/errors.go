@@ -24,6 +24,12 @@ var (
 	// ErrOutsideRoot: a workspace path is not a directory under the
 	// Manager's root; corral never removes or prunes anything outside it.
 	ErrOutsideRoot = errors.New("path is not under the workspace root")
+	// ErrNotWorkspace: a workspace path is not the top of a linked
+	// worktree of the workspace's repository (a plain directory, the main
+	// checkout, a worktree of another repository, or gone). Corral then runs
+	// no git in it: git would find whatever repository lies above it, such
+	// as the user's own checkout.
+	ErrNotWorkspace = errors.New("not a worktree of the workspace's repository")
 	// ErrBusy: the workspace is marked busy (a session runs in it).
 	ErrBusy = errors.New("workspace is busy")
 	// ErrNotFound: a checkpoint, file or hunk asked for does not exist.

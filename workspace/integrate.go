@@ -30,7 +30,7 @@ func (m *Manager) Commit(ctx context.Context, ws Workspace, o CommitOptions) (st
 	if err != nil {
 		return "", err
 	}
-	unlock, err := m.lock(ws, true)
+	unlock, err := m.lock(ctx, ws, true)
 	if err != nil {
 		return "", err
 	}
@@ -103,7 +103,7 @@ func (m *Manager) Merge(ctx context.Context, ws Workspace, o MergeOptions) (Merg
 	if err != nil {
 		return res, err
 	}
-	unlock, err := m.lock(ws, true)
+	unlock, err := m.lock(ctx, ws, true)
 	if err != nil {
 		return res, err
 	}
@@ -266,7 +266,7 @@ type PullRequestOptions struct {
 // pull request with the GitHub CLI, returning its URL. It needs gh on the
 // PATH (ErrGhMissing) and committed work (*DirtyError).
 func (m *Manager) CreatePullRequest(ctx context.Context, ws Workspace, o PullRequestOptions) (string, error) {
-	if err := m.check(ws); err != nil {
+	if err := m.check(ctx, ws); err != nil {
 		return "", err
 	}
 	if o.Base == "" {

@@ -43,12 +43,30 @@ func (m *Manager) Busy(ws Workspace) bool {
 }
 
 // lock serializes operations on one worktree. With mutate set it also
-// refuses a busy workspace. Every operation goes through it, so none ever
-// runs git in a directory that is not a worktree under the root.
-func (m *Manager) lock(ws Workspace, mutate bool) (func(), error) {
-	if err := m.check(ws); err != nil {
+// refuses a busy workspace. Every operation goes through it (or check), so
+// none ever runs git in a directory that is not a linked worktree of ws.Repo
+// under the root.
+func (m *Manager) lock(ctx context.Context, ws Workspace, mutate bool) (func(), error) {
+	if err := m.check(ctx, ws); err != nil {
 		return nil, err
 	}
+	return m.acquire(ws, mutate)
+}
+
+// lockRemove is lock for Remove: a worktree gone from disk is not checked
+// with git (Remove then only touches ws.Repo's records).
+func (m *Manager) lockRemove(ctx context.Context, ws Workspace, gone bool) (func(), error) {
+	if !gone {
+		return m.lock(ctx, ws, true)
+	}
+	if err := m.checkNames(ws); err != nil {
+		return nil, err
+	}
+	return m.acquire(ws, true)
+}
+
+// acquire takes ws's operation lock.
+func (m *Manager) acquire(ws Workspace, mutate bool) (func(), error) {
 	key := filepath.Clean(ws.Path)
 	m.mu.Lock()
 	if mutate && m.busy[key] > 0 {
@@ -65,8 +83,20 @@ func (m *Manager) lock(ws Workspace, mutate bool) (func(), error) {
 	return l.Unlock, nil
 }
 
-// check validates a Workspace passed in by a caller.
-func (m *Manager) check(ws Workspace) error {
+// check validates a Workspace passed in by a caller: Repo absolute, Path
+// strictly under the root and the top of a linked worktree of Repo
+// (ErrNotWorkspace otherwise). A plain directory under a root that lies
+// inside the user's repository would otherwise make git act on the user's
+// checkout.
+func (m *Manager) check(ctx context.Context, ws Workspace) error {
+	if err := m.checkNames(ws); err != nil {
+		return err
+	}
+	return m.checkWorktree(ctx, ws)
+}
+
+// checkNames checks ws's paths without running git.
+func (m *Manager) checkNames(ws Workspace) error {
 	if !filepath.IsAbs(ws.Repo) {
 		return &InvalidNameError{Kind: "workspace repository", Name: ws.Repo, Reason: "not an absolute path"}
 	}
@@ -74,6 +104,82 @@ func (m *Manager) check(ws Workspace) error {
 		return fmt.Errorf("%w: %s", ErrOutsideRoot, ws.Path)
 	}
 	return nil
+}
+
+// checkWorktree confirms with one git call (plus one per repository, cached)
+// that ws.Path is the top of a linked worktree of ws.Repo.
+func (m *Manager) checkWorktree(ctx context.Context, ws Workspace) error {
+	notWS := func(why string) error { return fmt.Errorf("%w: %s (%s)", ErrNotWorkspace, ws.Path, why) }
+	path, err := filepath.EvalSymlinks(ws.Path)
+	if err != nil {
+		return notWS("cannot be resolved: " + err.Error())
+	}
+	top, common, gitDir, err := m.revParseDirs(ctx, path)
+	if err != nil {
+		return notWS("not in a git worktree")
+	}
+	want, err := m.commonDir(ctx, ws.Repo)
+	if err != nil {
+		return notWS("repository " + ws.Repo + " not readable: " + err.Error())
+	}
+	return worktreeVerdict(path, top, common, gitDir, want, notWS)
+}
+
+// worktreeVerdict decides whether a directory (resolved path) whose git
+// reports top, common and gitDir (resolved) is a linked worktree of the
+// repository whose common git directory is want.
+func worktreeVerdict(path, top, common, gitDir, want string, notWS func(string) error) error {
+	switch {
+	case top != path:
+		return notWS("inside the worktree " + top + ", not its top")
+	case common != want:
+		return notWS("a worktree of another repository (" + common + ")")
+	case gitDir == common:
+		return notWS("the repository's main checkout, not a linked worktree")
+	}
+	return nil
+}
+
+// revParseDirs returns the top level, the common git directory and the git
+// directory of dir, absolute and with symbolic links resolved.
+func (m *Manager) revParseDirs(ctx context.Context, dir string) (top, common, gitDir string, err error) {
+	out, err := m.git(ctx, dir, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir", "--git-dir")
+	if err != nil {
+		return "", "", "", err
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != 3 {
+		return "", "", "", fmt.Errorf("git rev-parse: unexpected output %q", out)
+	}
+	res := make([]string, 3)
+	for i, l := range lines {
+		if res[i], err = filepath.EvalSymlinks(filepath.FromSlash(l)); err != nil {
+			return "", "", "", err
+		}
+	}
+	return res[0], res[1], res[2], nil
+}
+
+// commonDir returns the resolved common git directory of repo, cached.
+func (m *Manager) commonDir(ctx context.Context, repo string) (string, error) {
+	key := filepath.Clean(repo)
+	m.mu.Lock()
+	d, ok := m.commons[key]
+	m.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	out, err := m.gitLine(ctx, repo, "rev-parse", "--path-format=absolute", "--git-common-dir")
+	if err != nil {
+		return "", err
+	}
+	if d, err = filepath.EvalSymlinks(filepath.FromSlash(out)); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	m.commons[key] = d
+	m.mu.Unlock()
+	return d, nil
 }
 
 // RemoveOptions are the options of Remove.
@@ -91,19 +197,22 @@ type RemoveOptions struct {
 // *UnsavedWorkError listing what would be lost: files with uncommitted
 // changes, untracked files (ignored files do not count), and commits of the
 // worktree's HEAD that are on no other branch or remote-tracking branch.
-// A busy workspace is refused even with Force (ErrBusy), and a path outside
-// the root is never removed (ErrOutsideRoot). A worktree already gone from
+// A busy workspace is refused even with Force (ErrBusy), a path outside
+// the root is never removed (ErrOutsideRoot), nor a directory that is not a
+// linked worktree of ws.Repo (ErrNotWorkspace). A worktree already gone from
 // disk is unregistered. The branch stays unless DeleteBranch is set.
 func (m *Manager) Remove(ctx context.Context, ws Workspace, o RemoveOptions) error {
 	if !under(m.opts.Root, filepath.Clean(ws.Path)) {
 		return fmt.Errorf("%w: %s", ErrOutsideRoot, ws.Path)
 	}
-	unlock, err := m.lock(ws, true)
+	_, statErr := os.Lstat(ws.Path)
+	gone := errors.Is(statErr, os.ErrNotExist)
+	unlock, err := m.lockRemove(ctx, ws, gone)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, err := os.Stat(ws.Path); err == nil {
+	if !gone {
 		if !o.Force {
 			lost, err := m.unsaved(ctx, ws)
 			if err != nil {
@@ -143,7 +252,7 @@ func (m *Manager) Remove(ctx context.Context, ws Workspace, o RemoveOptions) err
 // Unsaved returns what Remove would refuse over, or nil when nothing would
 // be lost.
 func (m *Manager) Unsaved(ctx context.Context, ws Workspace) (*UnsavedWorkError, error) {
-	unlock, err := m.lock(ws, false)
+	unlock, err := m.lock(ctx, ws, false)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +367,10 @@ func (m *Manager) Stale(ctx context.Context, known, repos []string) ([]Stale, er
 			continue
 		}
 		s := Stale{Kind: "unknown", Path: p}
-		if common, err := m.gitLine(ctx, p, "rev-parse", "--path-format=absolute", "--git-common-dir"); err == nil {
+		// Only the top of a linked worktree names a repository; git in a
+		// plain directory would find any repository above the root.
+		real, _ := filepath.EvalSymlinks(p)
+		if top, common, gitDir, err := m.revParseDirs(ctx, p); err == nil && top == real && gitDir != common {
 			s.Repo = filepath.Dir(common)
 			repoSet[s.Repo] = true
 			s.Branch, _ = m.gitLine(ctx, p, "symbolic-ref", "--quiet", "--short", "HEAD")

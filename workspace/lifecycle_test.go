@@ -206,3 +206,74 @@ func TestOperationsRefuseWorkspacesOutsideRoot(t *testing.T) {
 		t.Fatal("the user's checkout was touched")
 	}
 }
+
+// A directory under the root that is not a linked worktree of ws.Repo is
+// refused by every operation: when the root lies inside the user's
+// repository (a data directory inside the project), git would otherwise find
+// the user's checkout above it and commit, restore or checkpoint there.
+func TestOperationsRefuseDirectoryThatIsNotAWorktree(t *testing.T) {
+	base, _ := filepath.EvalSymlinks(t.TempDir())
+	e := newEnvAt(t, base)
+	ctx := context.Background()
+	repo := e.repo(nil)
+	root := filepath.Join(repo, ".corral", "worktrees")
+	m, err := New(ctx, Options{Root: root, Home: e.home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.write(repo, map[string]string{"README.md": "user edit\n", "user-work.txt": "mine\n"})
+	plain := filepath.Join(root, "plain")
+	os.MkdirAll(plain, 0o755)
+	other := e.repo(map[string]string{"other.txt": "x\n"})
+	foreign := e.create(other, "foreign") // a real worktree, of another repository, under e.root
+	mainCheckout := filepath.Join(root, "main-checkout")
+	e.git(repo, "clone", "-q", repo, mainCheckout) // a main worktree, not a linked one
+	cases := []Workspace{
+		{ID: "x", Repo: repo, Path: plain, Branch: "main", BaseCommit: "HEAD"},
+		{ID: "x", Repo: repo, Path: mainCheckout, Branch: "main", BaseCommit: "HEAD"},         // another repository
+		{ID: "x", Repo: mainCheckout, Path: mainCheckout, Branch: "main", BaseCommit: "HEAD"}, // its main worktree
+	}
+	for _, ws := range cases {
+		calls := []func() error{
+			func() error { _, err := m.Changes(ctx, ws, ChangesOptions{}); return err },
+			func() error { _, err := m.Checkpoint(ctx, ws, CheckpointOptions{}); return err },
+			func() error { _, err := m.ListCheckpoints(ctx, ws); return err },
+			func() error { _, err := m.Restore(ctx, ws, 1); return err },
+			func() error { return m.Discard(ctx, ws, DiscardRequest{Path: "README.md"}) },
+			func() error { _, err := m.Commit(ctx, ws, CommitOptions{Message: "m"}); return err },
+			func() error { _, err := m.Merge(ctx, ws, MergeOptions{Into: "other"}); return err },
+			func() error {
+				_, err := m.CreatePullRequest(ctx, ws, PullRequestOptions{Title: "t", Base: "main"})
+				return err
+			},
+			func() error { _, err := m.Unsaved(ctx, ws); return err },
+			func() error { return m.Remove(ctx, ws, RemoveOptions{Force: true, DeleteBranch: true}) },
+		}
+		for i, call := range calls {
+			if err := call(); !errors.Is(err, ErrNotWorkspace) {
+				t.Fatalf("workspace %s, call %d: %v, want ErrNotWorkspace", ws.Path, i, err)
+			}
+		}
+	}
+	// Stale names no repository for the plain directory (git would name the
+	// user's).
+	list, err := m.Stale(ctx, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range list {
+		if st.Path == plain && (st.Repo != "" || st.Branch != "") {
+			t.Fatalf("stale plain directory %+v", st)
+		}
+	}
+	// A worktree of another repository is not a workspace of repo.
+	foreign.Repo = repo
+	if _, err := e.m.Commit(ctx, foreign, CommitOptions{Message: "m"}); !errors.Is(err, ErrNotWorkspace) {
+		t.Fatalf("worktree of another repository: %v", err)
+	}
+	if e.read(repo, "README.md") != "user edit\n" || e.read(repo, "user-work.txt") != "mine\n" ||
+		e.git(repo, "rev-list", "--count", "HEAD") != "1" || e.git(repo, "for-each-ref", "refs/corral") != "" ||
+		e.git(repo, "rev-parse", "--abbrev-ref", "HEAD") != "main" || !exists(plain) || !exists(mainCheckout) {
+		t.Fatal("the user's checkout was touched")
+	}
+}

@@ -58,6 +58,8 @@ type Manager struct {
 	locks map[string]*sync.Mutex // worktree path -> operation lock
 	// indexes caches the index file path of each worktree.
 	indexes map[string]string
+	// commons caches the resolved common git directory of each repository.
+	commons map[string]string
 }
 
 // New checks that git runs and returns a Manager. It fails with ErrGitMissing
@@ -96,7 +98,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		opts.Now = time.Now
 	}
 	opts.Limits = opts.Limits.withDefaults()
-	m := &Manager{opts: opts, busy: map[string]int{}, locks: map[string]*sync.Mutex{}, indexes: map[string]string{}}
+	m := &Manager{opts: opts, busy: map[string]int{}, locks: map[string]*sync.Mutex{}, indexes: map[string]string{}, commons: map[string]string{}}
 	out, err := m.gitLine(ctx, root, "version")
 	if err != nil {
 		return nil, err
