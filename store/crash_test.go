@@ -33,6 +33,8 @@ func helperMain() {
 	switch os.Getenv(helperEnv) {
 	case "flood":
 		err = helperFlood(os.Getenv(helperDir))
+	case "stream-then-die":
+		err = helperStreamThenDie(os.Getenv(helperDir))
 	case "export-rss":
 		err = helperExportRSS(os.Getenv(helperDir), os.Getenv(helperArg))
 	default:

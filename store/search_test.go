@@ -284,6 +284,13 @@ func TestSearchIndexesAStreamedMessageAtClose(t *testing.T) {
 	if hits := mustSearch(t, s, store.SearchQuery{Query: "thoughtful"}); len(hits) != 1 || hits[0].Seq != 1 {
 		t.Fatalf("after close: %+v", hits)
 	}
+	// The end of the message after reopening does not index it twice.
+	if _, err := s.AppendWait(ctx, searchEv("a", event.RunExited, map[string]any{"code": 0})); err != nil {
+		t.Fatal(err)
+	}
+	if hits := mustSearch(t, s, store.SearchQuery{Query: "thoughtful"}); len(hits) != 1 || hits[0].Seq != 1 {
+		t.Fatalf("after the message ended: %+v", hits)
+	}
 }
 
 // TestSearchSnippetIsTheEventsText: the markers are the only control

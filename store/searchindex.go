@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/corral-dev/corral/event"
@@ -23,7 +26,9 @@ import (
 // indexes them as one document when the message ends: at the next tool
 // call, tool result, prompt, error, turn end or run end, or when it
 // reaches maxDocText. A whole message (an agent that sends both) replaces
-// its pieces, so it is indexed once.
+// its pieces, so it is indexed once. Pieces committed by a process killed
+// mid-message are gathered again when the stream is next loaded
+// (recoverPending).
 const searchSchemaSQL = `
 CREATE VIRTUAL TABLE search USING fts5(body, sess, kind UNINDEXED, seq UNINDEXED, at UNINDEXED, tokenize='unicode61', prefix='2 3', columnsize=0);
 -- Events stored before the index existed are indexed in the background,
@@ -203,4 +208,92 @@ func (w *writer) closingItems() []item {
 		}
 	}
 	return nil
+}
+
+// maxRecoverBlocks bounds how many of a stream's newest blocks
+// recoverPending reads back to find where its open message starts.
+const maxRecoverBlocks = 256
+
+// recoverPending rebuilds, when the writer loads a stream from the
+// database, the streamed message the stream's last events left open: the
+// pieces a process committed before it was killed mid-message, which it
+// only held in memory for the index. The pieces after the stream's last
+// message end (read back through at most maxRecoverBlocks blocks, and not
+// below search_upto, which the background indexer covers) are fed to the
+// index again: the documents a long message already flushed (maxDocText)
+// are skipped, and the rest becomes st.msg, indexed at the next message
+// end or when the writer closes, unless a clean close indexed it already.
+func (t *wtx) recoverPending(st *stream) error {
+	if st.session == "" {
+		return nil
+	}
+	tail, err := t.openMessageTail(st)
+	if err != nil || len(tail) == 0 {
+		return err
+	}
+	put := func(cursor, seq int64, kind string, at int64, text string) error {
+		if ok, err := t.hasDoc(cursor); err != nil || ok {
+			return err
+		}
+		return t.w.insertDoc(t.ctx, cursor, st.sid, seq, kind, at, text)
+	}
+	var p pendingText
+	for i := range tail {
+		if err := feedIndex(&p, &tail[i], put); err != nil {
+			return err
+		}
+	}
+	if p.buf != nil {
+		ok, err := t.hasDoc(p.cursor)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			st.msg = p
+		}
+	}
+	return nil
+}
+
+// openMessageTail returns, oldest first, the message pieces a stream ends
+// with after its last event that ends a message (see recoverPending).
+func (t *wtx) openMessageTail(st *stream) ([]event.Event, error) {
+	var upto int64
+	if err := t.tx.QueryRowContext(t.ctx, "SELECT value FROM meta WHERE key='search_upto'").Scan(&upto); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(t.ctx,
+		"SELECT first_cursor, first_seq, last_seq, body FROM event_blocks WHERE sid=? ORDER BY first_seq DESC LIMIT ?",
+		st.sid, maxRecoverBlocks)
+	if err != nil {
+		return nil, err
+	}
+	var tail []event.Event // newest first
+	err = scanBlocks(rows, &st.session, func(evs []event.Event) bool {
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].Cursor <= upto {
+				return false
+			}
+			switch _, act := searchText(&evs[i]); act {
+			case ixNone:
+			case ixDelta:
+				tail = append(tail, evs[i])
+			default:
+				return false
+			}
+		}
+		return true
+	})
+	slices.Reverse(tail)
+	return tail, err
+}
+
+// hasDoc reports whether the index has a document at rowid cursor.
+func (t *wtx) hasDoc(cursor int64) (bool, error) {
+	var one int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT 1 FROM search WHERE rowid=?", cursor).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -103,6 +103,11 @@ func (t *wtx) stream(session string) (*stream, error) {
 	}
 	t.save(session)
 	t.w.streams[session] = st
+	if st.events > 0 {
+		if err := t.recoverPending(st); err != nil {
+			return nil, err
+		}
+	}
 	return st, nil
 }
 
