@@ -113,24 +113,43 @@ func (s *Store) GetSession(id string) (Session, error) {
 	return x, err
 }
 
-// sessionList is a cached ListSessions result and the commit generation it
-// was read at.
+// ActivityStaleness bounds how late ListSessions and EventCounts may be
+// about what every event commit changes: last-activity times (and so the
+// order of the list) and event counts. Any record write (status, title,
+// usage, a new or deleted session) is seen by the next call. A UI polling
+// the list many times a second while agents stream then costs one query
+// per ActivityStaleness, not one per call.
+const ActivityStaleness = 250 * time.Millisecond
+
+// sessionList is a cached ListSessions result, the generations it was
+// read at and when.
 type sessionList struct {
-	gen  int64
-	list []Session
+	gen, recGen int64
+	at          time.Time
+	list        []Session
+}
+
+// fresh reports whether a cache entry read at (gen, recGen, at) may still
+// be served: no record write since, and no event commit since or one not
+// older than ActivityStaleness.
+func fresh(gen, recGen int64, at time.Time, nowGen, nowRecGen int64, now time.Time) bool {
+	if recGen != nowRecGen {
+		return false
+	}
+	return gen == nowGen || (!now.Before(at) && now.Sub(at) < ActivityStaleness)
 }
 
 // ListSessions returns sessions, most recently active first; limit <= 0
 // means all. It reads the small sessions table through its index, and
-// keeps the result until the next commit that may change a session (a
-// session write, or events moving last_activity), so that clients polling
-// the list many times a second cost a copy rather than a query. The Meta
-// bytes of the returned records are shared: do not modify them.
+// keeps the result until the next record write, or for ActivityStaleness
+// after an event commit, so that clients polling the list many times a
+// second cost a copy rather than a query. The Meta bytes of the returned
+// records are shared: do not modify them.
 func (s *Store) ListSessions(limit int) ([]Session, error) {
-	gen := s.listGen.Load()
+	gen, recGen, now := s.listGen.Load(), s.recGen.Load(), time.Now()
 	old := s.list.Load()
 	c := old
-	if c == nil || c.gen != gen {
+	if c == nil || !fresh(c.gen, c.recGen, c.at, gen, recGen, now) {
 		rows, err := s.rdb.Query("SELECT " + sessionCols + " FROM sessions ORDER BY last_activity DESC, id")
 		if err != nil {
 			return nil, err
@@ -147,12 +166,10 @@ func (s *Store) ListSessions(limit int) ([]Session, error) {
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		c = &sessionList{gen: gen, list: all}
-		// Keep it only if no commit happened since gen was read, so the
-		// query saw generation gen or newer. An entry that still ends up
-		// older than the current generation is simply replaced by the
-		// next call.
-		if s.listGen.Load() == gen {
+		c = &sessionList{gen: gen, recGen: recGen, at: now, list: all}
+		// Keep it only if no record write happened since recGen was
+		// read, so the query saw that generation or a newer one.
+		if s.recGen.Load() == recGen {
 			s.list.CompareAndSwap(old, c)
 		}
 	}

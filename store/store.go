@@ -200,6 +200,8 @@ type Store struct {
 	lost      lostCounts                  // events lost per stream since Open (loss.go)
 	list      atomic.Pointer[sessionList] // ListSessions cache, see records.go
 	listGen   atomic.Int64                // bumped by every commit that may change sessions
+	recGen    atomic.Int64                // bumped by every commit with a record write
+	counts    atomic.Pointer[eventCounts] // EventCounts cache, see eventcounts.go
 	closeOnce sync.Once
 	closeErr  error
 	ckStop    chan struct{}

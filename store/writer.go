@@ -264,12 +264,16 @@ func (w *writer) failed(jobs []*job, u *Unavailable) {
 func (w *writer) committed(t *wtx, jobs []*job) {
 	w.s.health.Store(nil)
 	w.errs = failureLog{}
+	if len(jobs) > 0 {
+		// Jobs may change session rows: the cached session list is
+		// stale. (Before publishing, so that a client reacting to an
+		// event lists the new state.)
+		w.s.recGen.Add(1)
+	}
 	if len(jobs) > 0 || len(t.activity) > 0 {
-		// Jobs may change session rows and events move last_activity:
-		// the cached session list is stale. (Before publishing, so that
-		// a client reacting to an event lists the new state.)
+		// Events move last_activity and the event counts, which the
+		// caches may show up to ActivityStaleness late.
 		w.s.listGen.Add(1)
-		w.s.list.Store(nil)
 	}
 	if len(t.emitted) > 0 && w.s.opts.Publish != nil {
 		w.s.opts.Publish(t.emitted)
