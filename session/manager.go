@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corral-dev/corral/agent"
@@ -86,6 +87,8 @@ type Manager struct {
 	settings settingsBox
 	// stats are the processes' resource samples (not stored as events).
 	stats statsRing
+	// list is the last encoded session list (see views.go).
+	list atomic.Pointer[encodedList]
 }
 
 // live is the in-memory part of a session: its process and protocol state.
@@ -98,6 +101,9 @@ type live struct {
 	adapter   agent.Adapter
 
 	mb mailbox
+	// view is what queries read of the session's live state, published
+	// by its actor (see views.go).
+	view atomic.Pointer[liveView]
 
 	opts    agent.SessionOptions
 	conn    agent.Conn
@@ -300,6 +306,7 @@ func (m *Manager) liveFor(id string, rec store.Session, gen uint64) (*live, bool
 		opts: agent.SessionOptions{Program: cfg.Command, Args: cfg.Args, Cwd: rec.Cwd, Model: rec.Model,
 			PermissionMode: rec.PermissionMode, ResumeID: rec.AgentSessionID},
 		lastActivity: m.o.Now()}
+	m.publishView(l)
 	m.live[id] = l
 	return l, false, nil
 }
