@@ -32,8 +32,8 @@ const (
 )
 
 type rawSessions struct {
-	IdleTimeout   *rawValue `toml:"idle_timeout"`
-	MaxIdleAgents *int64    `toml:"max_idle_agents"`
+	IdleTimeout   *rawValue         `toml:"idle_timeout"`
+	MaxIdleAgents *int64            `toml:"max_idle_agents"`
 	Isolation     *string           `toml:"isolation"`
 	Setup         map[string]string `toml:"setup"`
 }
