@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 
 	"github.com/corral-dev/corral/event"
@@ -34,6 +35,25 @@ func setupFor(setup map[string]string, repo string) string {
 	return ""
 }
 
+// fixedArgs returns the arguments of a setup capability, which must all be
+// fixed (the setup command takes nothing from the caller).
+func fixedArgs(pol PolicyChecker, name string) ([]string, error) {
+	for _, c := range pol.ListCapabilities() {
+		if c.Name != name || c.Kind == "agent" {
+			continue
+		}
+		args := make([]string, 0, len(c.Args))
+		for _, a := range c.Args {
+			if a.Pattern != "" || a.Rest || a.Optional {
+				return nil, fmt.Errorf("%w: the setup capability %q must have fixed arguments only", ErrInvalid, name)
+			}
+			args = append(args, a.Fixed)
+		}
+		return args, nil
+	}
+	return nil, fmt.Errorf("%w: the setup capability %q is not configured", ErrInvalid, name)
+}
+
 // setupResult is a setup command's outcome, kept until the session's
 // record exists and its stream can carry the output.
 type setupResult struct {
@@ -54,7 +74,12 @@ func (m *Manager) runSetup(ctx context.Context, id string, ws workspace.Workspac
 	if name == "" {
 		return nil
 	}
-	res, err := m.settings.get().policy.Check(policy.Request{Capability: name, Cwd: ws.Path, Owner: policy.SessionOwner(id)})
+	pol := m.settings.get().policy
+	args, err := fixedArgs(pol, name)
+	if err != nil {
+		return err
+	}
+	res, err := pol.Check(policy.Request{Capability: name, Args: args, Cwd: ws.Path, Owner: policy.SessionOwner(id)})
 	if err != nil {
 		return err
 	}
