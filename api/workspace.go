@@ -316,6 +316,7 @@ func workspaceError(err error) *Error {
 	}{
 		{session.ErrUnsupported, CodeUnsupported},
 		{session.ErrNoWorkspace, CodeNoWorkspace},
+		{workspace.ErrNotWorkspace, CodeNoWorkspace},
 		{workspace.ErrNotRepository, CodeNotARepository},
 		{workspace.ErrBareRepository, CodeBareRepository},
 		{workspace.ErrNoCommits, CodeNoCommits},

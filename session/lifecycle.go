@@ -156,7 +156,10 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 	if terminated {
 		meta := readMeta(rec.Meta)
 		o := CreateOptions{Agent: rec.Agent, Cwd: rec.Cwd, Model: rec.Model, PermissionMode: rec.PermissionMode, Isolation: IsolationNone}
-		if meta.Workspace != nil && !meta.WorkspaceRemoved {
+		if meta.Workspace != nil {
+			if m.wsRemoved(id, meta) {
+				return Info{}, fmt.Errorf("%w: the workspace of session %s was removed", ErrConflict, id)
+			}
 			// The new session continues in the same worktree.
 			o.workspace, o.meta.Changes = meta.Workspace, meta.Changes
 		}

@@ -21,7 +21,8 @@ func (m *Manager) info(rec store.Session) Info {
 		CanFork:          m.canFork(rec.Agent),
 	}
 	if len(rec.Meta) > 0 {
-		in.Workspace = workspaceInfo(readMeta(rec.Meta))
+		meta := readMeta(rec.Meta)
+		in.Workspace = workspaceInfo(meta, meta.Workspace != nil && m.wsRemoved(rec.ID, meta))
 	}
 	if l, ok := m.get(rec.ID); ok {
 		// The live session is the truth about its state; its record

@@ -20,7 +20,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if readMeta(rec.Meta).WorkspaceRemoved {
+	if meta := readMeta(rec.Meta); meta.Workspace != nil && m.wsRemoved(id, meta) {
 		return "", fmt.Errorf("%w: the workspace of session %s was removed", ErrConflict, id)
 	}
 	m.waitCheckpoint(ctx, id)

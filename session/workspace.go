@@ -150,13 +150,13 @@ func editMeta(s *store.Session, fn func(*sessionMeta)) error {
 }
 
 // workspaceInfo is the Info.Workspace of a record's meta (nil for none).
-func workspaceInfo(meta sessionMeta) *WorkspaceInfo {
+func workspaceInfo(meta sessionMeta, removed bool) *WorkspaceInfo {
 	ws := meta.Workspace
 	if ws == nil {
 		return nil
 	}
 	return &WorkspaceInfo{Repo: ws.Repo, Path: ws.Path, Branch: ws.Branch, BaseRef: ws.BaseRef, BaseCommit: ws.BaseCommit,
-		BaseBranch: ws.BaseBranch, Changes: meta.Changes, Removed: meta.WorkspaceRemoved}
+		BaseBranch: ws.BaseBranch, Changes: meta.Changes, Removed: removed}
 }
 
 // decideIsolation is the isolation a new session gets: the one asked for,
@@ -195,6 +195,9 @@ type wsRuntime struct {
 	wg      sync.WaitGroup
 	// setup holds the setup output of sessions being created.
 	setup map[string]setupResult
+	// removed holds the sessions whose worktree was removed: their
+	// record says so once the store's queue has committed it.
+	removed map[string]bool
 }
 
 // workspaces is the workspace manager, or ErrGitMissing-like error when
@@ -290,11 +293,22 @@ func (m *Manager) workspaceOf(id string) (*workspace.Manager, workspace.Workspac
 		return nil, workspace.Workspace{}, err
 	}
 	meta := readMeta(rec.Meta)
-	if meta.Workspace == nil || meta.WorkspaceRemoved {
+	if meta.Workspace == nil || m.wsRemoved(id, meta) {
 		return nil, workspace.Workspace{}, fmt.Errorf("session %q: %w", id, ErrNoWorkspace)
 	}
 	wm, err := m.workspaces()
 	return wm, *meta.Workspace, err
+}
+
+// wsRemoved reports whether session id's worktree was removed (its record
+// may not say so yet).
+func (m *Manager) wsRemoved(id string, meta sessionMeta) bool {
+	if meta.WorkspaceRemoved {
+		return true
+	}
+	m.wss.mu.Lock()
+	defer m.wss.mu.Unlock()
+	return m.wss.removed[id]
 }
 
 // markBusy marks the session's worktree busy for the turn that starts (on
@@ -408,6 +422,14 @@ func (m *Manager) workspaceChanged(ctx context.Context, id string, ws workspace.
 			}
 		})
 	}))
+	if ch.Reason == "removed" {
+		m.wss.mu.Lock()
+		if m.wss.removed == nil {
+			m.wss.removed = map[string]bool{}
+		}
+		m.wss.removed[id] = true
+		m.wss.mu.Unlock()
+	}
 	ev := event.New(WorkspaceChanged, ch)
 	ev.SessionID, ev.Time = id, m.o.Now()
 	m.append(ev)

@@ -19,7 +19,7 @@ func (m *Manager) deletePlan(ctx context.Context, id string) (*workspace.Workspa
 		return nil, err
 	}
 	meta := readMeta(rec.Meta)
-	if meta.Workspace == nil || meta.WorkspaceRemoved {
+	if meta.Workspace == nil || m.wsRemoved(id, meta) {
 		return nil, nil
 	}
 	ws := meta.Workspace
