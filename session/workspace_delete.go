@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/corral-dev/corral/store"
 	"github.com/corral-dev/corral/workspace"
 )
 
@@ -98,4 +99,12 @@ func openWorkspaces(ctx context.Context, dataDir string, log interface {
 		return nil
 	}
 	return wm
+}
+
+// RecordWorkspace returns the worktree a stored session record names (nil
+// for a session without one) and whether RemoveWorkspace removed it. It
+// is for tools that read the store without a Manager (corral doctor).
+func RecordWorkspace(rec store.Session) (*workspace.Workspace, bool) {
+	meta := readMeta(rec.Meta)
+	return meta.Workspace, meta.WorkspaceRemoved
 }
