@@ -208,6 +208,9 @@ func TestResumeKeepsTheWorktree(t *testing.T) {
 	if next.ID == info.ID || next.Workspace == nil || next.Workspace.Path != info.Workspace.Path || next.Cwd != info.Cwd {
 		t.Fatalf("resumed %+v %+v", next, next.Workspace)
 	}
+	if err := m.RemoveWorkspace(ctx, info.ID, true, false); !errors.Is(err, ErrConflict) {
+		t.Fatalf("remove of a worktree a resumed session uses: %v", err)
+	}
 	if err := m.Delete(ctx, info.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -136,6 +136,11 @@ func (m *Manager) RemoveWorkspace(ctx context.Context, id string, force, deleteB
 	if wm.Busy(ws) {
 		return busyErr(id, workspace.ErrBusy)
 	}
+	if shared, err := m.sharedWorkspace(id, ws.Path); err != nil {
+		return err
+	} else if shared {
+		return fmt.Errorf("%w: another session (a resumed one) works in this worktree; remove it from that session", ErrConflict)
+	}
 	if !force {
 		if u, err := wm.Unsaved(ctx, ws); err != nil {
 			return err
