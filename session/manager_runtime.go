@@ -158,6 +158,7 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
 		return fail(err)
 	}
+	mgr.sweepWorktrees(ctx)
 	return r, nil
 }
 

@@ -108,3 +108,41 @@ func RecordWorkspace(rec store.Session) (*workspace.Workspace, bool) {
 	meta := readMeta(rec.Meta)
 	return meta.Workspace, meta.WorkspaceRemoved
 }
+
+// sweepWorktrees runs at start-up: worktrees registered in the sessions'
+// repositories whose directories are gone are pruned (git worktree prune,
+// as git itself would at gc); directories under the root no session knows
+// are logged, never removed (they may hold work: corral doctor lists them).
+func (m *Manager) sweepWorktrees(ctx context.Context) {
+	wm := m.o.Workspaces
+	if wm == nil {
+		return
+	}
+	recs, err := m.o.Recorder.ListSessions(0)
+	if err != nil {
+		return
+	}
+	var known, repos []string
+	for _, r := range recs {
+		if ws, removed := RecordWorkspace(r); ws != nil && !removed {
+			known, repos = append(known, ws.Path), append(repos, ws.Repo)
+		}
+	}
+	stale, err := wm.Stale(ctx, known, repos)
+	if err != nil {
+		m.log.Warn("cannot look for stale worktrees", "err", err)
+		return
+	}
+	pruned := map[string]bool{}
+	for _, s := range stale {
+		switch {
+		case s.Kind == "missing" && !pruned[s.Repo]:
+			pruned[s.Repo] = true
+			if err := wm.Prune(ctx, s.Repo); err != nil {
+				m.log.Warn("git worktree prune failed", "repo", s.Repo, "err", err)
+			}
+		case s.Kind == "unknown":
+			m.log.Warn("a worktree no session knows (see corral doctor)", "path", s.Path, "branch", s.Branch)
+		}
+	}
+}

@@ -224,3 +224,35 @@ func TestResumeKeepsTheWorktree(t *testing.T) {
 		t.Fatalf("worktree after the last delete: %v", err)
 	}
 }
+
+// At start-up, a worktree whose directory was deleted by hand is pruned
+// from git's list, as git would; its session can still be deleted.
+func TestStartUpPrunesMissingWorktrees(t *testing.T) {
+	gitHome(t)
+	repo, data := newRepo(t), t.TempDir()
+	ctx := context.Background()
+	rt := openRT(t, data, nil)
+	info, err := rt.Manager.Create(ctx, CreateOptions{Agent: "fake", Cwd: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeRT(t, rt)
+	if err := os.RemoveAll(info.Workspace.Path); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(git(t, repo, "worktree", "list"), info.Workspace.Path) {
+		t.Fatal("git forgot the worktree by itself")
+	}
+	rt = openRT(t, data, nil)
+	defer closeRT(t, rt)
+	if strings.Contains(git(t, repo, "worktree", "list"), info.Workspace.Path) {
+		t.Fatal("the missing worktree was not pruned at start-up")
+	}
+	if _, err := rt.Manager.Changes(ctx, info.ID, 0, 0); !errors.Is(err, workspace.ErrNotWorkspace) {
+		t.Fatalf("changes of a deleted worktree: %v", err)
+	}
+	if err := rt.Manager.Delete(ctx, info.ID); err != nil {
+		t.Fatal(err)
+	}
+	git(t, repo, "rev-parse", "--verify", "refs/heads/"+info.Workspace.Branch)
+}
