@@ -85,12 +85,18 @@ func sameInfos(a, b []Info) bool {
 	return true
 }
 
-// sameInfo compares two Infos by value, their live processes included.
+// sameInfo compares two Infos by value, what their pointers point to
+// included.
 func sameInfo(a, b Info) bool {
-	pa, pb := a.Process, b.Process
-	a.Process, b.Process = nil, nil
-	if a != b || (pa == nil) != (pb == nil) {
-		return false
+	pa, pb, wa, wb := a.Process, b.Process, a.Workspace, b.Workspace
+	a.Process, b.Process, a.Workspace, b.Workspace = nil, nil, nil, nil
+	return a == b && samePtr(pa, pb) && samePtr(wa, wb)
+}
+
+// samePtr reports whether a and b are both nil or point to equal values.
+func samePtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	return pa == nil || *pa == *pb
+	return *a == *b
 }

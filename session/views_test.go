@@ -111,11 +111,23 @@ func TestSameInfo(t *testing.T) {
 		{"activity", func(i Info) Info { i.LastActivity = at.Add(time.Millisecond); return i }, false},
 		{"process memory", func(i Info) Info { p := *i.Process; p.RSS = 2; i.Process = &p; return i }, false},
 		{"process gone", func(i Info) Info { i.Process = nil; return i }, false},
+		{"workspace added", func(i Info) Info { i.Workspace = &WorkspaceInfo{Branch: "b"}; return i }, false},
 	}
 	for _, c := range cases {
 		if got := sameInfo(base, c.b(base)); got != c.same {
 			t.Errorf("%s: sameInfo = %v", c.name, got)
 		}
+	}
+	ws := base
+	ws.Workspace = &WorkspaceInfo{Branch: "b", Changes: ChangeCounts{Files: 1}}
+	ws2 := ws
+	ws2.Workspace = &WorkspaceInfo{Branch: "b", Changes: ChangeCounts{Files: 1}}
+	if !sameInfo(ws, ws2) {
+		t.Error("equal workspaces in different allocations")
+	}
+	ws2.Workspace = &WorkspaceInfo{Branch: "b", Changes: ChangeCounts{Files: 2}}
+	if sameInfo(ws, ws2) {
+		t.Error("workspace change counts")
 	}
 	if !sameInfos(nil, []Info{}) || sameInfos([]Info{base}, nil) {
 		t.Error("sameInfos of lengths")
