@@ -300,7 +300,7 @@ func TestActorReaderDoesNotWaitForABusyActor(t *testing.T) {
 	}
 	l, _ := rt.Manager.get(s.ID)
 	hold, held := make(chan struct{}), make(chan struct{})
-	go do(rt.Manager, l, func() error { close(held); <-hold; return nil }) //nolint:errcheck // it cannot fail
+	go do(rt.Manager, l, func() error { close(held); <-hold; return nil }) // error ignored: it cannot fail
 	<-held
 	for i := range maxQueuedAgentEvents {
 		ev := event.New(event.AssistantText, agent.TextData{Text: "x"})

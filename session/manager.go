@@ -224,11 +224,11 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	lives := m.snapshot()
 	for _, l := range lives {
 		// An error is a session deleted meanwhile: nothing to stop.
-		do(m, l, func() error { l.stopping = true; return nil }) //nolint:errcheck // see above
+		do(m, l, func() error { l.stopping = true; return nil }) // error ignored: see above
 	}
 	err := m.o.Launcher.Shutdown(ctx)
 	for _, l := range lives {
-		do(m, l, func() error { //nolint:errcheck // as above
+		do(m, l, func() error { // error ignored: as above
 			m.applyTurn(l, inCorralStop{})
 			m.disarm(l)
 			l.mb.end(l, ErrClosed)

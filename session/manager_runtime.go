@@ -149,13 +149,13 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 		mo.Workspaces = openWorkspaces(ctx, dataDir, log)
 	}
 	if mgr, err = NewManager(mo); err != nil {
-		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
+		r.Supervisor.Shutdown(ctx) // error ignored: nothing runs yet
 		return fail(err)
 	}
 	r.Manager = mgr
 	r.reload.path, r.reload.cfg = cfg.Path, cfg
 	if r.Recovered, err = mgr.Recover(ctx); err != nil {
-		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
+		r.Supervisor.Shutdown(ctx) // error ignored: nothing runs yet
 		return fail(err)
 	}
 	mgr.sweepWorktrees(ctx)

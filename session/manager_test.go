@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(lingerAgentEnv) != "" {
 		// A per-turn JSON-lines agent that reports its turn done, then
 		// takes a while to exit.
-		io.Copy(io.Discard, os.Stdin) //nolint:errcheck // the turn is read whole
+		io.Copy(io.Discard, os.Stdin) // error ignored: the turn is read whole
 		os.Stdout.WriteString(`{"kind":"turn.completed","data":{"ok":true}}` + "\n")
 		time.Sleep(time.Second)
 		os.Exit(0)

@@ -39,7 +39,7 @@ type reloader struct {
 func newPolicy(cfg *config.Config, st *store.Store) (*policy.Policy, error) {
 	return policy.New(cfg, policy.Options{Sink: func(ev event.Event) {
 		if strings.Contains(string(ev.Data), `"allowed":false`) {
-			st.Append(ev) //nolint:errcheck // best effort audit
+			st.Append(ev) // error ignored: best effort audit
 		}
 	}})
 }

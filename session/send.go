@@ -146,7 +146,7 @@ func (m *Manager) checkTurnIdle(l *live, run string) {
 // message to the session's actor.
 func (m *Manager) armIdle(l *live, run string, d time.Duration) {
 	l.idleStop = m.o.AfterFunc(d, func() {
-		m.post(l, idleCheckMsg{run: run}) //nolint:errcheck // an ended session has no turn to check
+		m.post(l, idleCheckMsg{run: run}) // error ignored: an ended session has no turn to check
 	})
 }
 

@@ -116,7 +116,7 @@ type sessionMeta struct {
 func readMeta(raw json.RawMessage) sessionMeta {
 	var m sessionMeta
 	if len(raw) > 0 {
-		json.Unmarshal(raw, &m) //nolint:errcheck // a foreign meta is no workspace
+		json.Unmarshal(raw, &m) // error ignored: a foreign meta is no workspace
 	}
 	return m
 }
@@ -125,7 +125,7 @@ func readMeta(raw json.RawMessage) sessionMeta {
 func editMeta(s *store.Session, fn func(*sessionMeta)) error {
 	var all map[string]json.RawMessage
 	if len(s.Meta) > 0 {
-		json.Unmarshal(s.Meta, &all) //nolint:errcheck // replaced below
+		json.Unmarshal(s.Meta, &all) // error ignored: replaced below
 	}
 	m := readMeta(s.Meta)
 	fn(&m)
@@ -135,7 +135,7 @@ func editMeta(s *store.Session, fn func(*sessionMeta)) error {
 	}
 	// Keys the session layer does not own are kept.
 	var mine map[string]json.RawMessage
-	json.Unmarshal(b, &mine) //nolint:errcheck // just marshaled
+	json.Unmarshal(b, &mine) // error ignored: just marshaled
 	if all == nil {
 		all = map[string]json.RawMessage{}
 	}
@@ -234,11 +234,11 @@ func (m *Manager) prepareWorkspace(ctx context.Context, id string, o CreateOptio
 		if err == nil {
 			cwd := agentCwd(ws, o.Cwd)
 			if err := m.fillWorkspace(ctx, id, ws, o.fork); err != nil {
-				wm.Remove(context.WithoutCancel(ctx), ws, workspace.RemoveOptions{Force: true, DeleteBranch: true, DeleteCheckpoints: true}) //nolint:errcheck // best effort: the setup error is the one to report
+				wm.Remove(context.WithoutCancel(ctx), ws, workspace.RemoveOptions{Force: true, DeleteBranch: true, DeleteCheckpoints: true}) // error ignored: best effort: the setup error is the one to report
 				return nil, "", err
 			}
 			if _, err := wm.Checkpoint(ctx, ws, workspace.CheckpointOptions{Turn: 0, Label: "base"}); err != nil {
-				wm.Remove(context.WithoutCancel(ctx), ws, workspace.RemoveOptions{Force: true, DeleteBranch: true, DeleteCheckpoints: true}) //nolint:errcheck // as above
+				wm.Remove(context.WithoutCancel(ctx), ws, workspace.RemoveOptions{Force: true, DeleteBranch: true, DeleteCheckpoints: true}) // error ignored: as above
 				return nil, "", err
 			}
 			return &ws, cwd, nil

@@ -146,10 +146,10 @@ func toolCallText(ev *event.Event) string {
 	switch p := ev.Payload.(type) {
 	case agent.ToolCallData:
 		d.Name = p.Name
-		json.Unmarshal(p.Input, &d.Input) //nolint:errcheck // no input: the name alone
+		json.Unmarshal(p.Input, &d.Input) // error ignored: no input: the name alone
 	case *agent.ToolCallData:
 		d.Name = p.Name
-		json.Unmarshal(p.Input, &d.Input) //nolint:errcheck // as above
+		json.Unmarshal(p.Input, &d.Input) // error ignored: as above
 	default:
 		// (decoded once: the input's values stay raw until known strings)
 		if json.Unmarshal(ev.Data, &d) != nil {

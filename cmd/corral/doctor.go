@@ -112,7 +112,7 @@ func runDoctor(ctx context.Context, g *globals, args []string, stdout, stderr io
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(r) //nolint:errcheck // stdout
+		enc.Encode(r) // error ignored: stdout
 	} else {
 		printDoctor(stdout, r)
 	}
