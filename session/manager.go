@@ -135,6 +135,8 @@ type live struct {
 	// agent_auth error (which credential the agent had).
 	protocol string
 	env      []string
+	// q is the session's message queue (queue.go).
+	q msgQueue
 }
 
 // armed is the expiry timer of one pending permission request.
