@@ -40,9 +40,9 @@ func TestMain(m *testing.M) {
 // RenameSession, ExportSession, SearchEvents).
 // Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
-	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"CancelQueued", "CloseStdin", "CreateSession", "DeleteSession", "EditQueued", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
+	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListQueued", "ListSessions",
+	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeQueue", "ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 
