@@ -4,9 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/corral-dev/corral/agent"
+	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/store"
 )
@@ -268,5 +274,72 @@ func TestQueueSurvivesRestart(t *testing.T) {
 	}
 	if q, err := rt.Store.ListQueued(info.ID); err != nil || len(q) != 0 {
 		t.Fatalf("queue of a deleted session: %+v %v", q, err)
+	}
+}
+
+// gateAgentEnv makes the test binary a per-turn JSON-lines agent: a turn
+// whose text is "wait" ends only once the file named by the variable
+// exists; every turn then reports its end and the process lingers a
+// little before it exits.
+const gateAgentEnv = "CORRAL_TEST_GATE_AGENT"
+
+func gateAgent(gate string) int {
+	in, _ := io.ReadAll(os.Stdin)
+	if strings.TrimSpace(string(in)) == "wait" {
+		for {
+			if _, err := os.Stat(gate); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	os.Stdout.WriteString(`{"kind":"turn.completed","data":{"ok":true}}` + "\n")
+	time.Sleep(300 * time.Millisecond)
+	return 0
+}
+
+// A per-turn agent's queue goes on once the previous turn's process has
+// exited: each queued message gets a process and a turn of its own, in
+// order.
+func TestQueueOfAPerTurnAgent(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := filepath.Join(t.TempDir(), "gate")
+	cfg := &config.Config{Agents: map[string]config.Agent{
+		"gate": {Command: exe, Protocol: "jsonl-per-turn", Env: map[string]string{gateAgentEnv: gate}},
+	}}
+	o := RuntimeOptions{MonitorInterval: -1}
+	o.Manager.StopGrace = 2 * time.Second
+	o.Manager.Adapters = DefaultAdapters()
+	o.Manager.Adapters["jsonl-per-turn"] = agent.Generic{JSONL: true, PerTurnMode: true}
+	rt, err := OpenRuntime(context.Background(), t.TempDir(), cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRT(t, rt)
+	ctx := context.Background()
+	m := rt.Manager
+	s, err := m.Create(ctx, CreateOptions{Agent: "gate", Cwd: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, rt, s.ID, 0)
+	if _, err := m.Send(ctx, s.ID, "wait"); err != nil {
+		t.Fatal(err)
+	}
+	queueMsg(t, m, s.ID, "q1", 1)
+	queueMsg(t, m, s.ID, "q2", 2)
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evs := untilSent(w, 2)
+	if got := prompts(evs); !sameStrings(got, []string{"wait", "q1", "q2"}) {
+		t.Fatalf("turns %q: %v", got, kindsOf(evs))
+	}
+	w.until(status(Idle))
+	if qi, _ := m.ListQueued(ctx, s.ID); len(qi.Messages) != 0 || qi.Paused {
+		t.Fatalf("queue at the end: %+v", qi)
 	}
 }
