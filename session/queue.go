@@ -171,7 +171,7 @@ func (m *Manager) queueAfter(l *live, effects []turnEffect) {
 			break
 		}
 	}
-	m.pumpQueue(l)
+	m.pumpQueue(l) //nolint:errcheck // logged; the queue pauses
 }
 
 func (m *Manager) pauseQueue(l *live, reason string) {
@@ -182,18 +182,21 @@ func (m *Manager) pauseQueue(l *live, reason string) {
 }
 
 // pumpQueue sends the next queued message when the queue is not paused
-// and the session can start a turn now.
-func (m *Manager) pumpQueue(l *live) {
+// and the session can start a turn now. The error is that of a turn that
+// could not start (the queue is then paused).
+func (m *Manager) pumpQueue(l *live) error {
 	if l.q.paused || len(l.q.items) == 0 || l.status == WaitingPermission {
-		return
+		return nil
 	}
 	exiting := (l.adapter.PerTurn() && l.proc != nil) || l.retiring
 	if sendBlock(m.stateOf(l), l.id, exiting) != nil {
-		return
+		return nil
 	}
-	if _, err := m.dispatch(l, 0, false); err != nil {
+	_, err := m.dispatch(l, 0, false)
+	if err != nil {
 		m.log.Warn("cannot send a queued message", "session", l.id, "err", err)
 	}
+	return err
 }
 
 // dispatch sends the queued message at index i (on the actor): as the
@@ -337,7 +340,9 @@ func (m *Manager) ResumeQueue(ctx context.Context, id string) (string, error) {
 			m.append(ev)
 		}
 		before := len(l.q.items)
-		m.pumpQueue(l)
+		if err := m.pumpQueue(l); err != nil {
+			return "", err
+		}
 		if len(l.q.items) < before {
 			return l.turn, nil
 		}
