@@ -33,6 +33,10 @@ type Entry struct {
 	// tools without asking.
 	OwnModes    bool
 	UnsafeModes []string
+	// Steer: the protocol takes user input into a running turn (its Conn
+	// implements Steerer); a UI offers "send now" for queued messages
+	// only then.
+	Steer bool
 	// Credentials are the CLI's documented credential and endpoint
 	// variables; zero for protocols without a known CLI.
 	Credentials Credentials
@@ -86,6 +90,7 @@ var registry = []Entry{
 		Protocol: "codex", Display: "Codex", Builtin: true,
 		CLI:   CLISpec{Name: "codex", Command: "codex", Package: "@openai/codex", Tested: "0.171.0"},
 		Modes: []Mode{{Name: "untrusted"}, {Name: "on-request"}, {Name: "never", SkipsApprovals: true}},
+		Steer: true, // turn/steer
 		Credentials: Credentials{
 			Keys: []string{"OPENAI_API_KEY", "CODEX_API_KEY"},
 			Env: []string{

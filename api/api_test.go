@@ -40,11 +40,12 @@ func TestMain(m *testing.M) {
 // RenameSession, ExportSession, SearchEvents).
 // Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CommitChanges", "CreatePullRequest", "CreateSession", "DeleteSession", "DiscardChanges", "Execute", "ExportSession",
-	"ForkSession", "GetChanges", "GetEvents", "GetProcessStats", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCheckpoints", "ListDirectory", "ListProcesses", "ListSessions",
-	"MergeWorkspace", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint", "ResumeSession",
-	"SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"CancelQueued", "CloseStdin", "CommitChanges", "CreatePullRequest", "CreateSession", "DeleteSession",
+	"DiscardChanges", "EditQueued", "Execute", "ExportSession", "ForkSession", "GetChanges", "GetEvents",
+	"GetProcessStats", "GetSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCheckpoints",
+	"ListDirectory", "ListProcesses", "ListQueued", "ListSessions", "MergeWorkspace", "ReloadConfig",
+	"RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint", "ResumeQueue",
+	"ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

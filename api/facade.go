@@ -124,9 +124,13 @@ type SendMessageParams struct {
 	Text      string `json:"text"`
 }
 
-// SendMessageResult is the run the message started.
+// SendMessageResult is the run the message started, or, when a turn was
+// running, where the message waits in the session's queue (queue.go).
 type SendMessageResult struct {
-	RunID string `json:"runId"`
+	RunID     string `json:"runId,omitempty"`
+	Queued    bool   `json:"queued,omitempty"`
+	MessageID string `json:"messageId,omitempty"`
+	Position  int    `json:"position,omitempty"`
 }
 
 // RespondPermissionParams answer a permission.request.
@@ -308,7 +312,8 @@ func (a *API) CreateSession(ctx context.Context, p CreateSessionParams) (session
 	})
 }
 
-// SendMessage starts a turn with the user's text.
+// SendMessage starts a turn with the user's text; while a turn runs the
+// message is queued instead (see ListQueued).
 func (a *API) SendMessage(ctx context.Context, p SendMessageParams) (SendMessageResult, error) {
 	if err := required("sessionId", p.SessionID); err != nil {
 		return SendMessageResult{}, err
@@ -316,8 +321,7 @@ func (a *API) SendMessage(ctx context.Context, p SendMessageParams) (SendMessage
 	if err := required("text", p.Text); err != nil {
 		return SendMessageResult{}, err
 	}
-	id, err := a.sessions.Send(ctx, p.SessionID, p.Text)
-	return SendMessageResult{RunID: id}, err
+	return a.sendOrQueue(ctx, p)
 }
 
 // Interrupt cuts the running turn short; the session stays usable.

@@ -27,6 +27,7 @@ import { homedir, tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostileTest } from './hostile.mjs';
+import { queueTest } from './queue.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1005,6 +1006,8 @@ await test('run console: reload the configuration', 60000, async (page) => {
   check(text.includes('Now in effect: [agents], [sessions].'), `the reload says: ${text}`);
   check(text.includes('Nothing needs a restart.'), `the reload says: ${text}`);
 });
+
+await test('queue: messages sent during a turn are queued, edited, cancelled, sent in order', 150000, (page) => queueTest({ server: main, newSession, openPage, allEvents, waitFor, check, artifacts }, page));
 
 // ---------------------------------------------------------------- speed
 

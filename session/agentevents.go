@@ -137,6 +137,7 @@ func (m *Manager) applyTurn(l *live, in turnInput) {
 	run := l.turn
 	s, effects := decideTurn(m.stateOf(l), in, m.o.Now())
 	l.newAgentID = s.NewAgentID
+	defer m.queueAfter(l, effects)
 	for _, e := range effects {
 		switch e := e.(type) {
 		case efAppendError:

@@ -156,6 +156,8 @@ type live struct {
 	// mark while a turn runs.
 	ws        *workspace.Workspace
 	wsRelease func()
+	// q is the session's message queue (queue.go).
+	q msgQueue
 }
 
 // armed is the expiry timer of one pending permission request.

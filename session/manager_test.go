@@ -46,6 +46,9 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Second)
 		os.Exit(0)
 	}
+	if g := os.Getenv(gateAgentEnv); g != "" {
+		os.Exit(gateAgent(g))
+	}
 	if os.Getenv(namingAgentEnv) != "" {
 		// Gemini CLI's -p mode in brief: it names its conversation (after
 		// the turn's text here) and fails turns that say "fail".

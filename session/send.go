@@ -16,12 +16,18 @@ import (
 // Send starts a turn with text and returns its run id. The session must
 // not be running a turn already (ErrConflict) nor be terminated.
 func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
+	r, err := m.send(ctx, id, text, false)
+	return r.RunID, err
+}
+
+// send is Send, or with queue SendOrQueue (queue.go).
+func (m *Manager) send(ctx context.Context, id, text string, queue bool) (SendResult, error) {
 	l, rec, err := m.ensureLive(id)
 	if err != nil {
-		return "", err
+		return SendResult{}, err
 	}
 	if meta := readMeta(rec.Meta); meta.Workspace != nil && m.wsRemoved(id, meta) {
-		return "", fmt.Errorf("%w: the workspace of session %s was removed", ErrConflict, id)
+		return SendResult{}, fmt.Errorf("%w: the workspace of session %s was removed", ErrConflict, id)
 	}
 	m.waitCheckpoint(ctx, id)
 	if rec.Title == "" && rec.Status != string(Terminated) {
@@ -34,11 +40,16 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 		}))
 	}
 	type step struct {
-		run  string
+		res  SendResult
 		wait Proc // an exiting agent to wait for first
 		exit time.Duration
 	}
 	st, err := call(m, l, func() (step, error) {
+		if queue {
+			if r, ok, err := m.maybeQueue(l, text); ok || err != nil {
+				return step{res: r}, err
+			}
+		}
 		if p := l.proc; p != nil && l.turn == "" && (l.retiring || l.adapter.PerTurn()) {
 			// The agent is exiting: the previous turn of a per-turn agent
 			// ended with the agent's own report and the session already
@@ -50,10 +61,10 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 			return step{wait: p, exit: exitWait(l.retiring, m.o.StopGrace)}, nil
 		}
 		run, err := m.sendNow(l, text)
-		return step{run: run}, err
+		return step{res: SendResult{RunID: run}}, err
 	})
 	if err != nil || st.wait == nil {
-		return st.run, err
+		return st.res, err
 	}
 	// Waiting here, not on the actor: the agent's last events and its
 	// run.exited are handled meanwhile.
@@ -63,13 +74,19 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	case <-t.C:
 	}
 	t.Stop()
-	return call(m, l, func() (string, error) {
+	return call(m, l, func() (SendResult, error) {
 		if l.proc == st.wait && isDone(st.wait) {
 			// Its run.exited is on the way; onProcessEvent ignores it once
 			// another process is current.
 			l.proc, l.conn, l.retiring = nil, nil, false
 		}
-		return m.sendNow(l, text)
+		if queue {
+			if r, ok, err := m.maybeQueue(l, text); ok || err != nil {
+				return r, err
+			}
+		}
+		run, err := m.sendNow(l, text)
+		return SendResult{RunID: run}, err
 	})
 }
 

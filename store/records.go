@@ -305,6 +305,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		if err := t.unindexSession(id); err != nil {
 			return err
 		}
+		if err := t.deleteQueued(id); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			"DELETE FROM event_blocks WHERE sid=(SELECT sid FROM streams WHERE session_id=?)",
 			"DELETE FROM streams WHERE session_id=?",

@@ -346,4 +346,19 @@ export class Api {
   searchEvents(p: Params<'SearchEvents'>) {
     return this.c('SearchEvents', p);
   }
+  listQueued(p: SessionParams) {
+    return this.c('ListQueued', p);
+  }
+  editQueued(p: gen.EditQueuedParams) {
+    return this.c('EditQueued', p);
+  }
+  cancelQueued(p: gen.QueuedParams) {
+    return this.c('CancelQueued', p);
+  }
+  resumeQueue(p: SessionParams) {
+    return this.c('ResumeQueue', p);
+  }
+  sendQueuedNow(p: gen.QueuedParams) {
+    return this.c('SendQueuedNow', p);
+  }
 }

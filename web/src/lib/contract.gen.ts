@@ -217,6 +217,13 @@ export interface DiscardChangesParams {
   from?: number;
 }
 
+/** EditQueuedParams are the parameters of EditQueued. */
+export interface EditQueuedParams {
+  sessionId: string;
+  messageId: string;
+  text: string;
+}
+
 /**
  * Empty is the parameter and result of methods that take or return nothing.
  * It is sent as {}.
@@ -276,7 +283,13 @@ export type EventKind =
   | "policy.decision"
   | "store.trimmed"
   | "events.lost"
-  | "bus.dropped";
+  | "bus.dropped"
+  | "queue.added"
+  | "queue.edited"
+  | "queue.cancelled"
+  | "queue.sent"
+  | "queue.paused"
+  | "queue.resumed";
 
 /**
  * LostData is the Data of an events.lost event: how many events of the
@@ -569,6 +582,36 @@ export interface ProcessStatsResult {
   series: StatSeries[];
 }
 
+/** QueueInfo is a session's queue as a client shows it. */
+export interface QueueInfo {
+  messages: Queued[];
+  /** Paused: the queue waits for ResumeQueue; PausedReason says why. */
+  paused: boolean;
+  pausedReason?: string;
+  /**
+   * CanSteer: the session's agent takes a message into its running turn
+   * (SendQueuedNow during a turn); otherwise a queued message waits for
+   * the turn's end.
+   */
+  canSteer: boolean;
+}
+
+/** Queued is one message waiting in a session's queue (ListQueued). */
+export interface Queued {
+  id: string;
+  /** Position is its place in the queue: 1 is sent next. */
+  position: number;
+  text: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** QueuedParams name one queued message of a session. */
+export interface QueuedParams {
+  sessionId: string;
+  messageId: string;
+}
+
 /** ReloadResult says what a configuration reload changed. */
 export interface ReloadResult {
   /** Path is the file read; "" when there was none (the defaults). */
@@ -628,6 +671,11 @@ export interface RunEndData {
   reason?: string;
 }
 
+/** RunResult names the run a call started; empty when it started none. */
+export interface RunResult {
+  runId?: string;
+}
+
 /** SearchEventsParams are the parameters of SearchEvents. */
 export interface SearchEventsParams {
   /**
@@ -673,9 +721,15 @@ export interface SendMessageParams {
   text: string;
 }
 
-/** SendMessageResult is the run the message started. */
+/**
+ * SendMessageResult is the run the message started, or, when a turn was
+ * running, where the message waits in the session's queue (queue.go).
+ */
 export interface SendMessageResult {
-  runId: string;
+  runId?: string;
+  queued?: boolean;
+  messageId?: string;
+  position?: number;
 }
 
 /**
@@ -916,6 +970,8 @@ export interface WorkspaceInfo {
  * methods in the desktop shell), from api.Methods: what each takes and returns.
  */
 export interface ContractMethods {
+  /** CancelQueued removes a message from the queue unsent. */
+  CancelQueued: { params: QueuedParams; result: Empty };
   /** CloseStdin closes a spawned process's stdin. */
   CloseStdin: { params: ProcessParams; result: Empty };
   /** CommitChanges commits the worktree's changes on the workspace branch. */
@@ -934,6 +990,11 @@ export interface ContractMethods {
    * file); conflict when the file changed since GetChanges read it.
    */
   DiscardChanges: { params: DiscardChangesParams; result: Empty };
+  /**
+   * EditQueued replaces the text of a message that is still queued
+   * (not_found once it was sent or cancelled).
+   */
+  EditQueued: { params: EditQueuedParams; result: Queued };
   /** Execute runs one allowed command to completion and returns its capped output. */
   Execute: { params: ExecuteParams; result: ExecuteResult };
   /**
@@ -987,6 +1048,12 @@ export interface ContractMethods {
   ListDirectory: { params: ListDirectoryParams; result: ListDirectoryResult };
   /** ListProcesses lists live processes with pid, uptime, CPU and RSS of the whole tree. */
   ListProcesses: { params: Empty; result: ProcessInfo[] };
+  /**
+   * ListQueued returns the messages waiting in a session's queue, in the
+   * order they will be sent, whether the queue is paused and whether the
+   * agent can take one into its running turn (SendQueuedNow).
+   */
+  ListQueued: { params: SessionParams; result: QueueInfo };
   /** ListSessions lists every session, most recently active first. */
   ListSessions: { params: Empty; result: Session[] };
   /**
@@ -1024,6 +1091,12 @@ export interface ContractMethods {
    * them (refused with workspace_busy while a turn runs).
    */
   RestoreCheckpoint: { params: CheckpointParams; result: RestoreCheckpointResult };
+  /**
+   * ResumeQueue lets a paused queue send again: its next message is sent at
+   * once when no turn runs (the run it started is returned), otherwise when
+   * the running turn ends successfully.
+   */
+  ResumeQueue: { params: SessionParams; result: RunResult };
   /** ResumeSession re-attaches an agent process to a session that has none. */
   ResumeSession: { params: SessionParams; result: Session };
   /**
@@ -1034,8 +1107,17 @@ export interface ContractMethods {
    * is not_found.
    */
   SearchEvents: { params: SearchEventsParams; result: SearchEventsResult };
-  /** SendMessage starts a turn with the user's text. */
+  /**
+   * SendMessage starts a turn with the user's text; while a turn runs the
+   * message is queued instead (see ListQueued).
+   */
   SendMessage: { params: SendMessageParams; result: SendMessageResult };
+  /**
+   * SendQueuedNow sends one queued message now: into the running turn when
+   * the agent can take it there (QueueInfo.CanSteer), as the next turn when
+   * no turn runs; otherwise conflict, and the message stays queued.
+   */
+  SendQueuedNow: { params: QueuedParams; result: RunResult };
   /** Spawn starts an allowed command; its output arrives as events. */
   Spawn: { params: SpawnParams; result: SpawnResult };
   /** StopProcess stops a spawned process gracefully (terminate, wait, kill). */
@@ -1106,12 +1188,14 @@ export type MethodName = keyof ContractMethods;
 
 /** Every contract method, sorted. */
 export const methodNames: readonly MethodName[] = [
+  "CancelQueued",
   "CloseStdin",
   "CommitChanges",
   "CreatePullRequest",
   "CreateSession",
   "DeleteSession",
   "DiscardChanges",
+  "EditQueued",
   "Execute",
   "ExportSession",
   "ForkSession",
@@ -1126,6 +1210,7 @@ export const methodNames: readonly MethodName[] = [
   "ListCheckpoints",
   "ListDirectory",
   "ListProcesses",
+  "ListQueued",
   "ListSessions",
   "MergeWorkspace",
   "ReloadConfig",
@@ -1133,9 +1218,11 @@ export const methodNames: readonly MethodName[] = [
   "RenameSession",
   "RespondPermission",
   "RestoreCheckpoint",
+  "ResumeQueue",
   "ResumeSession",
   "SearchEvents",
   "SendMessage",
+  "SendQueuedNow",
   "Spawn",
   "StopProcess",
   "StopSession",

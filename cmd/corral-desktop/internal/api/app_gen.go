@@ -4,6 +4,11 @@ package api
 
 import "encoding/json"
 
+// CancelQueued calls the facade's CancelQueued with params as its JSON parameters.
+func (b *App) CancelQueued(params json.RawMessage) (any, error) {
+	return b.call("CancelQueued", params)
+}
+
 // CloseStdin calls the facade's CloseStdin with params as its JSON parameters.
 func (b *App) CloseStdin(params json.RawMessage) (any, error) { return b.call("CloseStdin", params) }
 
@@ -31,6 +36,9 @@ func (b *App) DeleteSession(params json.RawMessage) (any, error) {
 func (b *App) DiscardChanges(params json.RawMessage) (any, error) {
 	return b.call("DiscardChanges", params)
 }
+
+// EditQueued calls the facade's EditQueued with params as its JSON parameters.
+func (b *App) EditQueued(params json.RawMessage) (any, error) { return b.call("EditQueued", params) }
 
 // Execute calls the facade's Execute with params as its JSON parameters.
 func (b *App) Execute(params json.RawMessage) (any, error) { return b.call("Execute", params) }
@@ -86,6 +94,9 @@ func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 	return b.call("ListProcesses", params)
 }
 
+// ListQueued calls the facade's ListQueued with params as its JSON parameters.
+func (b *App) ListQueued(params json.RawMessage) (any, error) { return b.call("ListQueued", params) }
+
 // ListSessions calls the facade's ListSessions with params as its JSON parameters.
 func (b *App) ListSessions(params json.RawMessage) (any, error) {
 	return b.call("ListSessions", params)
@@ -121,6 +132,9 @@ func (b *App) RestoreCheckpoint(params json.RawMessage) (any, error) {
 	return b.call("RestoreCheckpoint", params)
 }
 
+// ResumeQueue calls the facade's ResumeQueue with params as its JSON parameters.
+func (b *App) ResumeQueue(params json.RawMessage) (any, error) { return b.call("ResumeQueue", params) }
+
 // ResumeSession calls the facade's ResumeSession with params as its JSON parameters.
 func (b *App) ResumeSession(params json.RawMessage) (any, error) {
 	return b.call("ResumeSession", params)
@@ -133,6 +147,11 @@ func (b *App) SearchEvents(params json.RawMessage) (any, error) {
 
 // SendMessage calls the facade's SendMessage with params as its JSON parameters.
 func (b *App) SendMessage(params json.RawMessage) (any, error) { return b.call("SendMessage", params) }
+
+// SendQueuedNow calls the facade's SendQueuedNow with params as its JSON parameters.
+func (b *App) SendQueuedNow(params json.RawMessage) (any, error) {
+	return b.call("SendQueuedNow", params)
+}
 
 // Spawn calls the facade's Spawn with params as its JSON parameters.
 func (b *App) Spawn(params json.RawMessage) (any, error) { return b.call("Spawn", params) }

@@ -5,6 +5,7 @@
 
 import { collectExport, saveFile, type ExportFile, type ExportFormat } from '../export';
 import { Api, BackendError, ErrorCodes, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
+import type { QueueInfo } from '../contract.gen';
 import { PAGE_SIZE, type EarlyReads } from './early';
 import { CALLS_SOURCE, CorralState } from './state';
 import { humanError, type HumanError } from '../errors';
@@ -144,6 +145,7 @@ export class Store {
     for (const ev of q) {
       if (ev.sessionId && !this.state.sessions.has(ev.sessionId)) unknown = true;
       if (this.state.apply(ev)) this.maybeNotify(ev);
+      if (ev.sessionId && ev.kind.startsWith('queue.')) this.queueChanged(ev.sessionId);
     }
     this.version++;
     // A session created elsewhere (another tab, the CLI): fetch its summary.
@@ -328,7 +330,50 @@ export class Store {
 
   async send(sessionId: string, text: string): Promise<boolean> {
     const r = await this.attempt(() => this.api.sendMessage({ sessionId, text }), 'Could not send the message');
+    if (r?.queued) this.queueChanged(sessionId);
     return r !== undefined;
+  }
+
+  // ------------------------------------------------------------ message queue
+
+  /** each session's queue as ListQueued last said (queue.ts) */
+  queues = $state<Record<string, QueueInfo>>({});
+  private queueLoads = new Map<string, boolean>();
+  /** Reads a session's queue again; calls that overlap coalesce into one more read. */
+  queueChanged(sessionId: string): void {
+    if (this.queueLoads.has(sessionId)) {
+      this.queueLoads.set(sessionId, true);
+      return;
+    }
+    this.queueLoads.set(sessionId, false);
+    void this.api
+      .listQueued({ sessionId })
+      .then((q) => {
+        this.queues = { ...this.queues, [sessionId]: q };
+      })
+      .catch(() => {})
+      .finally(() => {
+        const again = this.queueLoads.get(sessionId);
+        this.queueLoads.delete(sessionId);
+        if (again) this.queueChanged(sessionId);
+      });
+  }
+  async editQueued(sessionId: string, messageId: string, text: string): Promise<boolean> {
+    const r = await this.attempt(() => this.api.editQueued({ sessionId, messageId, text }), 'Could not edit the queued message');
+    this.queueChanged(sessionId);
+    return r !== undefined;
+  }
+  async cancelQueued(sessionId: string, messageId: string) {
+    await this.attempt(() => this.api.cancelQueued({ sessionId, messageId }), 'Could not cancel the queued message');
+    this.queueChanged(sessionId);
+  }
+  async resumeQueue(sessionId: string) {
+    await this.attempt(() => this.api.resumeQueue({ sessionId }), 'Could not resume the queue');
+    this.queueChanged(sessionId);
+  }
+  async sendQueuedNow(sessionId: string, messageId: string) {
+    await this.attempt(() => this.api.sendQueuedNow({ sessionId, messageId }), 'Could not send the queued message now');
+    this.queueChanged(sessionId);
   }
   interrupt(sessionId: string) {
     return this.attempt(() => this.api.interrupt({ sessionId }), 'Could not interrupt');

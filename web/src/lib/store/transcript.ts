@@ -192,6 +192,12 @@ export class Transcript {
         if (rs.prompt) this.push({ ...base, type: 'user', text: rs.prompt });
         break;
       }
+      case 'queue.sent': {
+        // A queued message taken into the running turn (steered) is a
+        // user message of that turn; one sent as a turn has its run.started.
+        if (d.steered && typeof d.text === 'string') this.push({ ...base, runId: d.runId, type: 'user', text: d.text });
+        break;
+      }
       case 'run.exited': {
         // The supervisor's run.exited of the agent process (it carries a
         // processId) is about the process, not the turn: the session layer
