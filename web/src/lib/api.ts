@@ -58,11 +58,14 @@ export class BackendError extends Error {
   readonly code: string;
   /** the policy rule that refused, for policy_denied */
   readonly rule?: string;
-  constructor(code: string, message: string, rule?: string) {
+  /** what the server said beyond the message (files a conflict is about, work a removal would lose) */
+  readonly details?: unknown;
+  constructor(code: string, message: string, rule?: string, details?: unknown) {
     super(message);
     this.name = 'BackendError';
     this.code = code;
     if (rule) this.rule = rule;
+    if (details !== undefined && details !== null) this.details = details;
   }
 }
 
