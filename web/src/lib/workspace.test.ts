@@ -12,6 +12,8 @@ import {
   numberLines,
   pairSplit,
   pruneSelection,
+  repoOf,
+  forkSupport,
   treeRows,
   unsavedOf,
   type ChangedFile,
@@ -171,5 +173,32 @@ describe('checkpoints and session info', () => {
     expect(unsavedOf({ files: ['a', 'b'], commits: ['abc fix'], truncated: true })).toEqual({ files: ['a', 'b'], commits: ['abc fix'], truncated: true });
     expect(unsavedOf({})).toBeNull();
     expect(unsavedOf(undefined)).toBeNull();
+  });
+});
+
+describe('repoOf', () => {
+  const tree: Record<string, { path: string; parent: string; entries: { name: string }[] }> = {
+    '/': { path: '/', parent: '', entries: [{ name: 'home' }] },
+    '/home': { path: '/home', parent: '/', entries: [{ name: 'me' }] },
+    '/home/me': { path: '/home/me', parent: '/home', entries: [{ name: '.git' }, { name: 'src' }] },
+    '/home/me/src': { path: '/home/me/src', parent: '/home/me', entries: [] },
+  };
+  const list = async (p: string) => tree[p];
+  it('finds the repository of a directory or of a parent', async () => {
+    expect(await repoOf(tree['/home/me'], list)).toBe('/home/me');
+    expect(await repoOf(tree['/home/me/src'], list)).toBe('/home/me');
+    expect(await repoOf(tree['/home'], list)).toBeNull();
+    expect(await repoOf(tree['/home/me/src'], list, 0)).toBeNull();
+  });
+});
+
+describe('forkSupport', () => {
+  it('follows what the server says, else offers it for Claude Code only and says why not', () => {
+    expect(forkSupport({ agent: 'claude' }).ok).toBe(true);
+    expect(forkSupport({ agent: 'codex' })).toEqual({ ok: false, why: expect.stringContaining('codex cannot fork') });
+    expect(forkSupport({ agent: 'codex', canFork: true }).ok).toBe(true);
+    expect(forkSupport({ agent: 'claude', canFork: false }).ok).toBe(false);
+    // (canFork is sent only when true)
+    expect(forkSupport({ agent: 'claude', workspace: { branch: 'b' } }).ok).toBe(false);
   });
 });

@@ -17,6 +17,12 @@ export interface WorkspaceInfo {
   path: string;
   branch: string;
   baseRef: string;
+  baseCommit?: string;
+  /** MergeWorkspace's default target (empty when the base was not a branch) */
+  baseBranch?: string;
+  changes?: ChangeCounts;
+  /** RemoveWorkspace removed the worktree (the branch may stay) */
+  removed?: boolean;
 }
 
 /** Change counts of a session's worktree against its base. */
@@ -105,8 +111,8 @@ export class WorkspaceApi {
 
 /** The workspace of a session as the list and header show it, or null for a session working in place. */
 export function workspaceOf(s: unknown): WorkspaceInfo | null {
-  const w = (s as { workspace?: WorkspaceInfo } | null | undefined)?.workspace;
-  return w && typeof w.branch === 'string' && w.branch ? w : null;
+  const w = (s as { workspace?: WorkspaceInfo & { removed?: boolean } } | null | undefined)?.workspace;
+  return w && typeof w.branch === 'string' && w.branch && !w.removed ? w : null;
 }
 
 /**
@@ -393,4 +399,38 @@ export function unsavedOf(details: unknown): { files: string[]; commits: string[
   const commits = strs(d.commits);
   if (!files.length && !commits.length) return null;
   return { files, commits, truncated: !!d.truncated };
+}
+
+/**
+ * Whether "fork from here" is offered for a session, and why not: the
+ * session's `canFork` (sent only when true, by a server that knows
+ * workspaces), else, from a server that says nothing of workspaces, Claude
+ * Code agents only (the CLI forks a conversation with --fork-session).
+ */
+export function forkSupport(s: unknown): { ok: boolean; why: string } {
+  const o = (s ?? {}) as { agent?: string; canFork?: boolean; workspace?: unknown };
+  const ok = typeof o.canFork === 'boolean' ? o.canFork : o.workspace ? false : o.agent === 'claude';
+  return { ok, why: ok ? '' : `${o.agent || 'This agent'} cannot fork a session from a checkpoint: restore to it instead, or start a new session.` };
+}
+
+/**
+ * The git repository a directory is in (the nearest of it and its parents
+ * holding a `.git` directory, at most `depth` levels up), or null. `first` is
+ * the directory's own listing (with hidden entries); `list` reads a parent's.
+ */
+export async function repoOf(
+  first: { path: string; parent: string; entries: { name: string }[] },
+  list: (path: string) => Promise<{ path: string; parent: string; entries: { name: string }[] }>,
+  depth = 8,
+): Promise<string | null> {
+  let r = first;
+  for (let i = 0; ; i++) {
+    if (r.entries.some((e) => e.name === '.git')) return r.path;
+    if (!r.parent || i >= depth) return null;
+    try {
+      r = await list(r.parent);
+    } catch {
+      return null;
+    }
+  }
 }
