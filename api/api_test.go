@@ -40,9 +40,11 @@ func TestMain(m *testing.M) {
 // RenameSession, ExportSession, SearchEvents).
 // Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
-	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"CloseStdin", "CommitChanges", "CreatePullRequest", "CreateSession", "DeleteSession", "DiscardChanges", "Execute", "ExportSession",
+	"ForkSession", "GetChanges", "GetEvents", "GetProcessStats", "GetSession",
+	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCheckpoints", "ListDirectory", "ListProcesses", "ListSessions",
+	"MergeWorkspace", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint", "ResumeSession",
+	"SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

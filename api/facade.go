@@ -103,6 +103,14 @@ type CreateSessionParams struct {
 	Model          string `json:"model,omitempty"`
 	PermissionMode string `json:"permissionMode,omitempty"`
 	Prompt         string `json:"prompt,omitempty"`
+	// Isolation is "worktree" (a git worktree of its own on a new branch),
+	// "none" (the agent works in cwd), or absent: the configured default
+	// ([sessions] isolation, "worktree"), which falls back to "none" for a
+	// directory that is not in a usable git repository (docs/workspaces.md).
+	Isolation string `json:"isolation,omitempty"`
+	// BaseRef is the commit-ish the worktree starts from (default: the
+	// repository's HEAD).
+	BaseRef string `json:"baseRef,omitempty"`
 }
 
 // SessionParams name one session.
@@ -296,6 +304,7 @@ func (a *API) CreateSession(ctx context.Context, p CreateSessionParams) (session
 	}
 	return a.sessions.Create(ctx, session.CreateOptions{
 		Agent: p.Agent, Cwd: p.Cwd, Model: p.Model, PermissionMode: p.PermissionMode, Prompt: p.Prompt,
+		Isolation: p.Isolation, BaseRef: p.BaseRef,
 	})
 }
 

@@ -162,8 +162,13 @@ func (m *Manager) applyTurn(l *live, in turnInput) {
 // one a resume passes back.
 func (m *Manager) adoptAgentID(l *live, id string) {
 	l.opts.ResumeID = id
+	fork := l.opts.Fork
+	l.opts.Fork, l.opts.ForkAt = false, "" // the fork is made: continue the new conversation
 	m.record("record the agent session id", l.id, m.o.Recorder.QueueUpdateSession(l.id, func(s *store.Session) error {
 		s.AgentSessionID = id
+		if fork {
+			return editMeta(s, func(meta *sessionMeta) { meta.Fork = nil })
+		}
 		return nil
 	}))
 }
@@ -228,5 +233,6 @@ func (m *Manager) finishTurn(l *live, reason string, st Status, why string) {
 		l.turn = ""
 		m.setStatus(l, st, why)
 	}
+	m.afterTurn(l)
 	l.interrupting = false
 }

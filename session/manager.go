@@ -13,6 +13,7 @@ import (
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/store"
+	"github.com/corral-dev/corral/workspace"
 )
 
 // Options configure a Manager.
@@ -48,6 +49,14 @@ type Options struct {
 	Now       func() time.Time
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	Logger    *slog.Logger
+	// Workspaces makes the worktrees of isolated sessions (nil: sessions
+	// run without; isolation "worktree" is then refused). Isolation is
+	// the default isolation ("worktree" or "none"; "" is "worktree") and
+	// Setup maps a repository's path to the capability run as its setup
+	// command (config's [sessions]).
+	Workspaces *workspace.Manager
+	Isolation  string
+	Setup      map[string]string
 }
 
 // Manager runs sessions: it launches agent processes through the policy
@@ -86,6 +95,8 @@ type Manager struct {
 	settings settingsBox
 	// stats are the processes' resource samples (not stored as events).
 	stats statsRing
+	// wss is the state of the sessions' worktrees (workspace.go).
+	wss wsRuntime
 }
 
 // live is the in-memory part of a session: its process and protocol state.
@@ -135,6 +146,10 @@ type live struct {
 	// agent_auth error (which credential the agent had).
 	protocol string
 	env      []string
+	// ws is the session's worktree (nil: none); wsRelease ends its busy
+	// mark while a turn runs.
+	ws        *workspace.Workspace
+	wsRelease func()
 }
 
 // armed is the expiry timer of one pending permission request.
@@ -165,7 +180,8 @@ func NewManager(o Options) (*Manager, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}, deleting: map[string]bool{}}
-	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents})
+	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents,
+		isolation: o.Isolation, setup: o.Setup})
 	return m, nil
 }
 
@@ -214,6 +230,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		})
 	}
 	m.actors.Wait()
+	m.wss.wg.Wait()
 	if serr := m.o.Recorder.Sync(ctx); err == nil {
 		err = serr
 	}
@@ -300,6 +317,13 @@ func (m *Manager) liveFor(id string, rec store.Session, gen uint64) (*live, bool
 		opts: agent.SessionOptions{Program: cfg.Command, Args: cfg.Args, Cwd: rec.Cwd, Model: rec.Model,
 			PermissionMode: rec.PermissionMode, ResumeID: rec.AgentSessionID},
 		lastActivity: m.o.Now()}
+	meta := readMeta(rec.Meta)
+	if meta.Workspace != nil && !meta.WorkspaceRemoved {
+		l.ws = meta.Workspace
+	}
+	if f := meta.Fork; f != nil && f.Source == l.opts.ResumeID {
+		l.opts.Fork, l.opts.ForkAt = true, f.At
+	}
 	m.live[id] = l
 	return l, false, nil
 }

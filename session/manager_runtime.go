@@ -139,6 +139,15 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	if mo.Logger == nil {
 		mo.Logger = log
 	}
+	if mo.Isolation == "" {
+		mo.Isolation = cfg.Sessions.Isolation
+	}
+	if mo.Setup == nil {
+		mo.Setup = cfg.Sessions.Setup
+	}
+	if mo.Workspaces == nil {
+		mo.Workspaces = openWorkspaces(ctx, dataDir, log)
+	}
 	if mgr, err = NewManager(mo); err != nil {
 		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
 		return fail(err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/corral-dev/corral/supervise"
+	"github.com/corral-dev/corral/workspace"
 )
 
 // Errors the Manager returns, wrapped with details. The api package maps
@@ -56,6 +57,11 @@ type Info struct {
 	// Process is the session's live agent process, nil when it holds none
 	// (a per-turn agent between turns, an idle agent that was stopped).
 	Process *LiveProcess `json:"process,omitempty"`
+	// Workspace is the session's worktree (isolation "worktree"), absent
+	// for a session that runs in its directory.
+	Workspace *WorkspaceInfo `json:"workspace,omitempty"`
+	// CanFork: ForkSession works for the session's agent.
+	CanFork bool `json:"canFork,omitempty"`
 }
 
 // LiveProcess is the live agent process of a session as the session list
@@ -83,6 +89,9 @@ type AgentInfo struct {
 	Install         string   `json:"install,omitempty"`
 	Message         string   `json:"message,omitempty"`
 	PermissionModes []string `json:"permissionModes,omitempty"`
+	// CanFork: the agent can continue a conversation as a new one from
+	// an earlier turn (ForkSession).
+	CanFork bool `json:"canFork,omitempty"`
 }
 
 // CreateOptions are the parameters of a new session.
@@ -93,6 +102,17 @@ type CreateOptions struct {
 	PermissionMode string
 	// Prompt, when set, is sent as the first message right after start.
 	Prompt string
+	// Isolation is "worktree", "none" or "" (the configured default:
+	// a worktree for a git repository, none otherwise). BaseRef is the
+	// worktree's start (default: the repository's HEAD).
+	Isolation string
+	BaseRef   string
+	// workspace is the worktree a resumed or forked session takes over.
+	workspace *workspace.Workspace
+	// meta is what the new record's meta starts with; fork is the
+	// checkpoint a forked session's worktree starts from.
+	meta sessionMeta
+	fork *forkSource
 }
 
 // Answer is a user's answer to a permission request.

@@ -18,6 +18,11 @@ func (m *Manager) info(rec store.Session) Info {
 		CostUSD: rec.Usage.CostUSD, InputTokens: rec.Usage.InputTokens, OutputTokens: rec.Usage.OutputTokens,
 		Messages: rec.Messages, AgentSessionID: rec.AgentSessionID,
 		ApprovalsSkipped: m.skipsApprovals(rec.Agent, rec.PermissionMode),
+		CanFork:          m.canFork(rec.Agent),
+	}
+	if len(rec.Meta) > 0 {
+		meta := readMeta(rec.Meta)
+		in.Workspace = workspaceInfo(meta, meta.Workspace != nil && m.wsRemoved(rec.ID, meta))
 	}
 	if l, ok := m.get(rec.ID); ok {
 		// The live session is the truth about its state; its record

@@ -96,7 +96,8 @@ func (r *Runtime) Reload() (ReloadResult, error) {
 	}
 	res := ReloadResult{Path: file.Path, Applied: []string{"agents", "sessions"}, RestartNeeded: restartNeeded(r.reload.cfg, file)}
 	idle, maxIdle := idleDefaults(eff.Sessions.IdleTimeout, eff.Sessions.MaxIdleAgents)
-	r.Manager.settings.set(settings{agents: eff.Agents, policy: pol, idleTimeout: idle, maxIdleAgents: maxIdle})
+	r.Manager.settings.set(settings{agents: eff.Agents, policy: pol, idleTimeout: idle, maxIdleAgents: maxIdle,
+		isolation: eff.Sessions.Isolation, setup: eff.Sessions.Setup})
 	r.reload.cfg = eff
 	return res, nil
 }

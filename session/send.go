@@ -20,6 +20,10 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if meta := readMeta(rec.Meta); meta.Workspace != nil && m.wsRemoved(id, meta) {
+		return "", fmt.Errorf("%w: the workspace of session %s was removed", ErrConflict, id)
+	}
+	m.waitCheckpoint(ctx, id)
 	if rec.Title == "" && rec.Status != string(Terminated) {
 		// A session created without a prompt is named after its first message.
 		m.record("set the session title", id, m.o.Recorder.QueueUpdateSession(id, func(s *store.Session) error {
@@ -102,6 +106,7 @@ func (m *Manager) beginTurn(l *live, text string) (string, error) {
 		return "", err
 	}
 	l.turn, l.newAgentID = runID, ""
+	m.markBusy(l)
 	l.lostAtStart = m.o.Recorder.LostEvents(l.id)
 	l.lastActivity = m.o.Now()
 	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})

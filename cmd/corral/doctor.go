@@ -35,6 +35,8 @@ type doctorReport struct {
 	Server   *serveInfoStatus `json:"server,omitempty"`
 	Agents   []doctorAgent    `json:"agents"`
 	Leftover []doctorLeftover `json:"leftoverProcesses"`
+	// Worktrees are the sessions' git worktrees (doctor_worktrees.go).
+	Worktrees doctorWorktrees `json:"worktrees"`
 	// Containment is how a corral started now would keep each process
 	// tree together: "cgroup", or a fallback with the reason.
 	Containment supervise.Containment `json:"containment"`
@@ -149,6 +151,8 @@ func doctor(ctx context.Context, g *globals) doctorReport {
 	}
 
 	r.Leftover, problems = checkLeftovers(dataDir)
+	r.Problems = append(r.Problems, problems...)
+	r.Worktrees, problems = checkWorktrees(ctx, dataDir)
 	r.Problems = append(r.Problems, problems...)
 	r.Containment = supervise.ProbeContainment(supervise.Config{Subreaper: goruntime.GOOS == "linux"})
 	r.OK = len(r.Problems) == 0

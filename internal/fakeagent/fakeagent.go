@@ -140,6 +140,7 @@ func (a *fake) delta(text string) {
 func (a *fake) assistant(blocks ...map[string]any) {
 	a.msgN++
 	a.emit(map[string]any{"type": "assistant", "session_id": SessionID, "parent_tool_use_id": nil,
+		"uuid":    "fake-uuid-" + strconv.Itoa(a.msgN),
 		"message": map[string]any{"id": "msg_fake_" + strconv.Itoa(a.msgN), "role": "assistant", "content": blocks}})
 }
 
@@ -173,6 +174,17 @@ func (a *fake) turn(text string) (code int, exit bool) {
 	switch {
 	case strings.HasPrefix(text, "tool:"):
 		return a.toolTurn(strings.TrimPrefix(text, "tool:"), start)
+	case strings.HasPrefix(text, "write:"):
+		// write:PATH=CONTENT writes CONTENT ("\n" for a line break) to
+		// PATH under the cwd, as an edit tool would.
+		path, content, _ := strings.Cut(strings.TrimPrefix(text, "write:"), "=")
+		reply := "wrote " + path
+		if err := os.WriteFile(path, []byte(strings.ReplaceAll(content, `\n`, "\n")), 0o644); err != nil {
+			reply = "cannot write: " + err.Error()
+		}
+		a.assistant(map[string]any{"type": "text", "text": reply})
+		a.result(true, reply, "", start)
+		return 0, false
 	case strings.HasPrefix(text, HostilePrefix):
 		return a.hostileTurn(strings.TrimPrefix(text, HostilePrefix), start)
 	case strings.HasPrefix(text, "spawn:"):

@@ -28,6 +28,11 @@ export interface AgentInfo {
   install?: string;
   message?: string;
   permissionModes?: string[];
+  /**
+   * CanFork: the agent can continue a conversation as a new one from
+   * an earlier turn (ForkSession).
+   */
+  canFork?: boolean;
 }
 
 /** InitData is the Data of event.AgentInit. */
@@ -85,6 +90,89 @@ export interface CapabilityArg {
   rest?: boolean;
 }
 
+/** ChangeCounts sums a set of changes. */
+export interface ChangeCounts {
+  files: number;
+  additions: number;
+  deletions: number;
+}
+
+/** Changes is the difference between two states of a workspace. */
+export interface Changes {
+  /** From and To are the compared commits or trees. */
+  from: string;
+  to: string;
+  files: FileChange[];
+  /** OmittedFiles counts changed files past Limits.MaxFiles (not listed). */
+  omittedFiles?: number;
+}
+
+/**
+ * Checkpoint is one recorded state of a worktree: every file that is not
+ * ignored, untracked ones included, as a commit object under
+ * refs/corral/<workspace ID>/<Seq>. Its parent is the worktree's HEAD at the
+ * time; the user's index, HEAD, branch and stash are not touched.
+ */
+export interface Checkpoint {
+  /** Seq numbers the checkpoints of a workspace from 1. */
+  id: number;
+  /** Ref is refs/corral/<workspace ID>/<Seq>. */
+  ref: string;
+  /** Commit is the checkpoint commit; its tree is the recorded state. */
+  commit: string;
+  /** Turn is the caller's turn number (0 when not given). */
+  turn: number;
+  /** Label is the caller's free text (one line). */
+  label?: string;
+  /** CreatedAt is the commit time (seconds). */
+  createdAt: string;
+  /**
+   * Files, Additions and Deletions compare this checkpoint with the one
+   * before it (the base commit for the first): what the turn changed.
+   */
+  files: number;
+  additions: number;
+  deletions: number;
+}
+
+/** CheckpointParams name a checkpoint of a session's worktree. */
+export interface CheckpointParams {
+  sessionId: string;
+  /** CheckpointID is a checkpoint's id from ListCheckpoints. */
+  checkpointId: number;
+}
+
+/** CommitChangesParams commit the worktree's changes on its branch. */
+export interface CommitChangesParams {
+  sessionId: string;
+  message: string;
+  /** Paths limits the commit to these files; absent: every change. */
+  paths?: string[];
+}
+
+/** CommitChangesResult is the new commit. */
+export interface CommitChangesResult {
+  commit: string;
+}
+
+/** CreatePullRequestParams open a pull request of the workspace branch. */
+export interface CreatePullRequestParams {
+  sessionId: string;
+  title: string;
+  body?: string;
+  /**
+   * Base is the target branch; absent: the branch the worktree started
+   * from.
+   */
+  base?: string;
+  draft?: boolean;
+}
+
+/** CreatePullRequestResult is the pull request's address. */
+export interface CreatePullRequestResult {
+  url: string;
+}
+
 /** CreateSessionParams are the parameters of CreateSession. */
 export interface CreateSessionParams {
   agent: string;
@@ -92,12 +180,41 @@ export interface CreateSessionParams {
   model?: string;
   permissionMode?: string;
   prompt?: string;
+  /**
+   * Isolation is "worktree" (a git worktree of its own on a new branch),
+   * "none" (the agent works in cwd), or absent: the configured default
+   * ([sessions] isolation, "worktree"), which falls back to "none" for a
+   * directory that is not in a usable git repository (docs/workspaces.md).
+   */
+  isolation?: string;
+  /**
+   * BaseRef is the commit-ish the worktree starts from (default: the
+   * repository's HEAD).
+   */
+  baseRef?: string;
 }
 
 /** DirEntry is one subdirectory; Path is absolute. */
 export interface DirEntry {
   name: string;
   path: string;
+}
+
+/** DiscardChangesParams revert hunks of one file. */
+export interface DiscardChangesParams {
+  sessionId: string;
+  /** Path and OldPath are the file's path and oldPath from GetChanges. */
+  path: string;
+  oldPath?: string;
+  /** Hunks are hunk ids of the file; absent or empty: the whole file. */
+  hunks?: string[];
+  /**
+   * Fingerprint is the file's fingerprint from GetChanges: the file must
+   * not have changed since (else conflict).
+   */
+  fingerprint: string;
+  /** From is GetChanges' from (the side reverted to); 0: the base. */
+  from?: number;
 }
 
 /**
@@ -221,6 +338,44 @@ export interface ExportSessionResult {
   more: boolean;
 }
 
+/** FileChange is one changed file. */
+export interface FileChange {
+  path: string;
+  /** OldPath is the path before a rename or copy. */
+  oldPath?: string;
+  /**
+   * Status: "added", "modified", "deleted", "renamed", "copied" or
+   * "typechange".
+   */
+  status: string;
+  additions: number;
+  deletions: number;
+  binary: boolean;
+  /**
+   * TooLarge is set when the hunks were left out; TooLargeReason says
+   * why: "file" (over a per-file limit) or "total" (the total limits
+   * were reached before this file).
+   */
+  tooLarge?: boolean;
+  tooLargeReason?: string;
+  /**
+   * Fingerprint identifies the To side of the file as it was read
+   * ("<mode> <blob>", or "deleted"). Discard takes it back and refuses if
+   * the file changed since.
+   */
+  fingerprint: string;
+  hunks?: Hunk[];
+}
+
+/** GetChangesParams select two states of a session's worktree. */
+export interface GetChangesParams {
+  sessionId: string;
+  /** From is a checkpoint id; absent or 0: the worktree's base commit. */
+  from?: number;
+  /** To is a checkpoint id; absent or 0: the worktree now. */
+  to?: number;
+}
+
 /**
  * GetEventsParams page through one session's log by Seq. Forwards (the
  * default): the events with Seq > Since. Backwards: with Tail the newest
@@ -254,6 +409,27 @@ export interface GetProcessStatsParams {
   processId?: string;
   sessionId?: string;
   sinceMs?: number;
+}
+
+/** Hunk is one hunk of a text diff. */
+export interface Hunk {
+  /**
+   * ID is stable: a hash of the path and the hunk's lines (not its
+   * position), so a hunk keeps its ID while other hunks change. A repeated
+   * identical hunk in one file gets "-2", "-3"... appended.
+   */
+  id: string;
+  /** "@@ -1,3 +1,4 @@ func f()" */
+  header: string;
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  /**
+   * Lines are the hunk's lines with their prefix (' ', '+', '-') and no
+   * line end; "\ No newline at end of file" follows a line without one.
+   */
+  lines: string[];
 }
 
 /** LineData is the Data of event.Stdout and event.Stderr. */
@@ -298,6 +474,33 @@ export interface LiveProcess {
    */
   rss: number;
   cpuPercent: number;
+}
+
+/** MergeResult says what Merge did. */
+export interface MergeResult {
+  into: string;
+  strategy: string;
+  /** Commit is the target branch's new tip. */
+  commit: string;
+  /** UpToDate: the target already contained the workspace's commits. */
+  upToDate?: boolean;
+  /**
+   * UpdatedCheckout is the checkout of the target branch whose files were
+   * fast-forwarded, empty when the branch is checked out nowhere.
+   */
+  updatedCheckout?: string;
+}
+
+/** MergeWorkspaceParams integrate the workspace branch. */
+export interface MergeWorkspaceParams {
+  sessionId: string;
+  /**
+   * Into is the target branch; absent: the branch the worktree started
+   * from.
+   */
+  into?: string;
+  /** Strategy is "merge", "squash" or "rebase". */
+  strategy: string;
 }
 
 /** ParseErrorData is the Data of event.ParseError. */
@@ -382,6 +585,15 @@ export interface ReloadResult {
   restartNeeded: string[];
 }
 
+/** RemoveWorkspaceParams remove a session's worktree. */
+export interface RemoveWorkspaceParams {
+  sessionId: string;
+  /** Force removes it even when it holds uncommitted or unmerged work. */
+  force?: boolean;
+  /** DeleteBranch also deletes the workspace branch and the checkpoints. */
+  deleteBranch?: boolean;
+}
+
 /** RenameSessionParams are the parameters of RenameSession. */
 export interface RenameSessionParams {
   sessionId: string;
@@ -397,6 +609,14 @@ export interface RespondPermissionParams {
   remember?: boolean;
   /** UpdatedInput replaces the tool's input when allowing. */
   updatedInput?: unknown;
+}
+
+/**
+ * RestoreCheckpointResult is the checkpoint of the state before the
+ * restore (restoring it undoes the restore).
+ */
+export interface RestoreCheckpointResult {
+  saved: Checkpoint;
 }
 
 /** RunEnd is how a run ended; it becomes the Data of its run.exited event. */
@@ -497,6 +717,13 @@ export interface Session {
    * (a per-turn agent between turns, an idle agent that was stopped).
    */
   process?: LiveProcess;
+  /**
+   * Workspace is the session's worktree (isolation "worktree"), absent
+   * for a session that runs in its directory.
+   */
+  workspace?: WorkspaceInfo;
+  /** CanFork: ForkSession works for the session's agent. */
+  canFork?: boolean;
 }
 
 /** SessionParams name one session. */
@@ -654,6 +881,36 @@ export interface UsageData {
   models?: unknown;
 }
 
+/** WorkspaceInfo is a session's worktree as clients see it (Info.Workspace). */
+export interface WorkspaceInfo {
+  /**
+   * Repo is the repository's main checkout; Path the worktree (the
+   * agent's cwd, or its parent when the session was asked for a
+   * subdirectory); Branch the workspace branch.
+   */
+  repo: string;
+  path: string;
+  branch: string;
+  /**
+   * BaseRef is what the workspace started from as given (a branch, a
+   * commit, or "HEAD" for a detached HEAD); BaseCommit its commit.
+   */
+  baseRef: string;
+  baseCommit: string;
+  /**
+   * BaseBranch is MergeWorkspace's default target (empty when the base
+   * was not a branch).
+   */
+  baseBranch?: string;
+  /**
+   * Changes counts the changes from the base to the worktree as of the
+   * last checkpoint, discard, commit or restore (not computed per call).
+   */
+  changes: ChangeCounts;
+  /** Removed: RemoveWorkspace removed the worktree (the branch may stay). */
+  removed?: boolean;
+}
+
 /**
  * The contract methods (POST /api/call/{name} in a browser, the bound
  * methods in the desktop shell), from api.Methods: what each takes and returns.
@@ -661,10 +918,22 @@ export interface UsageData {
 export interface ContractMethods {
   /** CloseStdin closes a spawned process's stdin. */
   CloseStdin: { params: ProcessParams; result: Empty };
+  /** CommitChanges commits the worktree's changes on the workspace branch. */
+  CommitChanges: { params: CommitChangesParams; result: CommitChangesResult };
+  /**
+   * CreatePullRequest pushes the workspace branch and opens a pull request
+   * with gh (the policy's "gh" capability decides).
+   */
+  CreatePullRequest: { params: CreatePullRequestParams; result: CreatePullRequestResult };
   /** CreateSession starts a session with an agent; with a prompt, its first turn runs at once. */
   CreateSession: { params: CreateSessionParams; result: Session };
   /** DeleteSession stops a session and deletes it with its events. */
   DeleteSession: { params: SessionParams; result: Empty };
+  /**
+   * DiscardChanges reverts exactly the given hunks of a file (or the whole
+   * file); conflict when the file changed since GetChanges read it.
+   */
+  DiscardChanges: { params: DiscardChangesParams; result: Empty };
   /** Execute runs one allowed command to completion and returns its capped output. */
   Execute: { params: ExecuteParams; result: ExecuteResult };
   /**
@@ -673,6 +942,17 @@ export interface ContractMethods {
    * with since = next while more is set and concatenates the parts.
    */
   ExportSession: { params: ExportSessionParams; result: ExportSessionResult };
+  /**
+   * ForkSession starts a new session from a checkpoint's turn: the agent's
+   * conversation as it was then, in a new worktree with that checkpoint's
+   * files (unsupported for agents whose canFork is false).
+   */
+  ForkSession: { params: CheckpointParams; result: Session };
+  /**
+   * GetChanges returns the parsed diff of a session's worktree between two
+   * states (default: the base commit and the worktree now).
+   */
+  GetChanges: { params: GetChangesParams; result: Changes };
   /**
    * GetEvents pages through one session's event log by Seq, forwards from
    * Since or backwards from the end (Tail) or from Before.
@@ -696,6 +976,11 @@ export interface ContractMethods {
   /** ListCapabilities lists the commands the policy allows. */
   ListCapabilities: { params: Empty; result: Capability[] };
   /**
+   * ListCheckpoints lists the checkpoints of a session's worktree, oldest
+   * first: turn 0 is the base, then one per turn (and one before each restore).
+   */
+  ListCheckpoints: { params: SessionParams; result: Checkpoint[] };
+  /**
    * ListDirectory lists the subdirectories of a directory (never its files),
    * for choosing a session's working directory.
    */
@@ -704,6 +989,11 @@ export interface ContractMethods {
   ListProcesses: { params: Empty; result: ProcessInfo[] };
   /** ListSessions lists every session, most recently active first. */
   ListSessions: { params: Empty; result: Session[] };
+  /**
+   * MergeWorkspace merges, squashes or rebases the workspace branch into a
+   * branch; a conflict changes nothing (code conflict, details.files).
+   */
+  MergeWorkspace: { params: MergeWorkspaceParams; result: MergeResult };
   /**
    * ReloadConfig re-reads the configuration file: [agents] and [sessions]
    * apply to the next agent launch and idle check, nothing else does.
@@ -716,6 +1006,12 @@ export interface ContractMethods {
    */
   ReloadConfig: { params: Empty; result: ReloadResult };
   /**
+   * RemoveWorkspace removes a session's worktree and ends the session;
+   * unsaved_work (details: what would be lost) unless force; workspace_busy
+   * while a turn runs.
+   */
+  RemoveWorkspace: { params: RemoveWorkspaceParams; result: Empty };
+  /**
    * RenameSession gives a session the title the user chose, in place of the
    * one taken from its first message; every client sees it through a
    * session.updated event.
@@ -723,6 +1019,11 @@ export interface ContractMethods {
   RenameSession: { params: RenameSessionParams; result: Session };
   /** RespondPermission answers a pending permission request. */
   RespondPermission: { params: RespondPermissionParams; result: Empty };
+  /**
+   * RestoreCheckpoint puts the worktree's files back as a checkpoint recorded
+   * them (refused with workspace_busy while a turn runs).
+   */
+  RestoreCheckpoint: { params: CheckpointParams; result: RestoreCheckpointResult };
   /** ResumeSession re-attaches an agent process to a session that has none. */
   ResumeSession: { params: SessionParams; result: Session };
   /**
@@ -757,7 +1058,20 @@ export type ErrorCode =
   | "internal"
   | "permission_denied"
   | "storage_full"
-  | "store_failed";
+  | "store_failed"
+  | "unsupported"
+  | "no_workspace"
+  | "not_a_repository"
+  | "bare_repository"
+  | "no_commits"
+  | "branch_exists"
+  | "git_missing"
+  | "gh_missing"
+  | "unsaved_work"
+  | "dirty_worktree"
+  | "workspace_busy"
+  | "nothing_to_commit"
+  | "setup_failed";
 
 /** Every error code of the contract (api.Codes). */
 export const errorCodes: readonly ErrorCode[] = [
@@ -772,6 +1086,19 @@ export const errorCodes: readonly ErrorCode[] = [
   "permission_denied",
   "storage_full",
   "store_failed",
+  "unsupported",
+  "no_workspace",
+  "not_a_repository",
+  "bare_repository",
+  "no_commits",
+  "branch_exists",
+  "git_missing",
+  "gh_missing",
+  "unsaved_work",
+  "dirty_worktree",
+  "workspace_busy",
+  "nothing_to_commit",
+  "setup_failed",
 ];
 
 /** The name of a contract method. */
@@ -780,10 +1107,15 @@ export type MethodName = keyof ContractMethods;
 /** Every contract method, sorted. */
 export const methodNames: readonly MethodName[] = [
   "CloseStdin",
+  "CommitChanges",
+  "CreatePullRequest",
   "CreateSession",
   "DeleteSession",
+  "DiscardChanges",
   "Execute",
   "ExportSession",
+  "ForkSession",
+  "GetChanges",
   "GetEvents",
   "GetProcessStats",
   "GetSession",
@@ -791,12 +1123,16 @@ export const methodNames: readonly MethodName[] = [
   "Kill",
   "ListAgents",
   "ListCapabilities",
+  "ListCheckpoints",
   "ListDirectory",
   "ListProcesses",
   "ListSessions",
+  "MergeWorkspace",
   "ReloadConfig",
+  "RemoveWorkspace",
   "RenameSession",
   "RespondPermission",
+  "RestoreCheckpoint",
   "ResumeSession",
   "SearchEvents",
   "SendMessage",

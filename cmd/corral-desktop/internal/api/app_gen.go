@@ -7,6 +7,16 @@ import "encoding/json"
 // CloseStdin calls the facade's CloseStdin with params as its JSON parameters.
 func (b *App) CloseStdin(params json.RawMessage) (any, error) { return b.call("CloseStdin", params) }
 
+// CommitChanges calls the facade's CommitChanges with params as its JSON parameters.
+func (b *App) CommitChanges(params json.RawMessage) (any, error) {
+	return b.call("CommitChanges", params)
+}
+
+// CreatePullRequest calls the facade's CreatePullRequest with params as its JSON parameters.
+func (b *App) CreatePullRequest(params json.RawMessage) (any, error) {
+	return b.call("CreatePullRequest", params)
+}
+
 // CreateSession calls the facade's CreateSession with params as its JSON parameters.
 func (b *App) CreateSession(params json.RawMessage) (any, error) {
 	return b.call("CreateSession", params)
@@ -17,6 +27,11 @@ func (b *App) DeleteSession(params json.RawMessage) (any, error) {
 	return b.call("DeleteSession", params)
 }
 
+// DiscardChanges calls the facade's DiscardChanges with params as its JSON parameters.
+func (b *App) DiscardChanges(params json.RawMessage) (any, error) {
+	return b.call("DiscardChanges", params)
+}
+
 // Execute calls the facade's Execute with params as its JSON parameters.
 func (b *App) Execute(params json.RawMessage) (any, error) { return b.call("Execute", params) }
 
@@ -24,6 +39,12 @@ func (b *App) Execute(params json.RawMessage) (any, error) { return b.call("Exec
 func (b *App) ExportSession(params json.RawMessage) (any, error) {
 	return b.call("ExportSession", params)
 }
+
+// ForkSession calls the facade's ForkSession with params as its JSON parameters.
+func (b *App) ForkSession(params json.RawMessage) (any, error) { return b.call("ForkSession", params) }
+
+// GetChanges calls the facade's GetChanges with params as its JSON parameters.
+func (b *App) GetChanges(params json.RawMessage) (any, error) { return b.call("GetChanges", params) }
 
 // GetEvents calls the facade's GetEvents with params as its JSON parameters.
 func (b *App) GetEvents(params json.RawMessage) (any, error) { return b.call("GetEvents", params) }
@@ -50,6 +71,11 @@ func (b *App) ListCapabilities(params json.RawMessage) (any, error) {
 	return b.call("ListCapabilities", params)
 }
 
+// ListCheckpoints calls the facade's ListCheckpoints with params as its JSON parameters.
+func (b *App) ListCheckpoints(params json.RawMessage) (any, error) {
+	return b.call("ListCheckpoints", params)
+}
+
 // ListDirectory calls the facade's ListDirectory with params as its JSON parameters.
 func (b *App) ListDirectory(params json.RawMessage) (any, error) {
 	return b.call("ListDirectory", params)
@@ -65,9 +91,19 @@ func (b *App) ListSessions(params json.RawMessage) (any, error) {
 	return b.call("ListSessions", params)
 }
 
+// MergeWorkspace calls the facade's MergeWorkspace with params as its JSON parameters.
+func (b *App) MergeWorkspace(params json.RawMessage) (any, error) {
+	return b.call("MergeWorkspace", params)
+}
+
 // ReloadConfig calls the facade's ReloadConfig with params as its JSON parameters.
 func (b *App) ReloadConfig(params json.RawMessage) (any, error) {
 	return b.call("ReloadConfig", params)
+}
+
+// RemoveWorkspace calls the facade's RemoveWorkspace with params as its JSON parameters.
+func (b *App) RemoveWorkspace(params json.RawMessage) (any, error) {
+	return b.call("RemoveWorkspace", params)
 }
 
 // RenameSession calls the facade's RenameSession with params as its JSON parameters.
@@ -78,6 +114,11 @@ func (b *App) RenameSession(params json.RawMessage) (any, error) {
 // RespondPermission calls the facade's RespondPermission with params as its JSON parameters.
 func (b *App) RespondPermission(params json.RawMessage) (any, error) {
 	return b.call("RespondPermission", params)
+}
+
+// RestoreCheckpoint calls the facade's RestoreCheckpoint with params as its JSON parameters.
+func (b *App) RestoreCheckpoint(params json.RawMessage) (any, error) {
+	return b.call("RestoreCheckpoint", params)
 }
 
 // ResumeSession calls the facade's ResumeSession with params as its JSON parameters.
