@@ -20,8 +20,9 @@ import {
   type Hunk,
 } from './workspace';
 
-const file = (path: string, additions = 1, deletions = 0, extra: Partial<ChangedFile> = {}): ChangedFile => ({
+const file = (path: string, additions = 1, deletions = 0, extra: any = {}): ChangedFile => ({
   path,
+  fingerprint: '100644 x',
   status: 'modified',
   additions,
   deletions,
@@ -61,7 +62,7 @@ describe('buildTree', () => {
   });
 });
 
-const hunk = (header: string, lines: string[], id = 'h1'): Hunk => ({ id, header, lines });
+const hunk = (header: string, lines: string[], id = 'h1'): Hunk => ({ id, header, lines }) as Hunk;
 
 describe('numberLines', () => {
   it('numbers old and new lines from the header', () => {
@@ -76,7 +77,7 @@ describe('numberLines', () => {
     ]);
   });
   it('prefers the numeric fields over the header', () => {
-    const n = numberLines({ id: 'x', header: '@@ -1 +1 @@', oldStart: 7, newStart: 9, lines: [' x'] });
+    const n = numberLines({ id: 'x', header: '@@ -1 +1 @@', oldStart: 7, oldLines: 1, newStart: 9, newLines: 1, lines: [' x'] });
     expect([n[0].oldNo, n[0].newNo]).toEqual([7, 9]);
   });
   it('reads a header without counts', () => {
@@ -158,7 +159,7 @@ describe('line references', () => {
 });
 
 describe('checkpoints and session info', () => {
-  const cps = [1, 2, 3].map((id) => ({ id, turn: id, createdAt: '', files: 1, additions: 1, deletions: 0 }));
+  const cps = [1, 2, 3].map((id) => ({ id, ref: '', commit: '', turn: id, createdAt: '', files: 1, additions: 1, deletions: 0 }));
   it('a checkpoint shows what its turn changed', () => {
     expect(checkpointRange(cps, 1)).toEqual({ to: 1 });
     expect(checkpointRange(cps, '3')).toEqual({ from: 2, to: 3 });
@@ -171,6 +172,11 @@ describe('checkpoints and session info', () => {
   });
   it('lists unsaved work from error details', () => {
     expect(unsavedOf({ files: ['a', 'b'], commits: ['abc fix'], truncated: true })).toEqual({ files: ['a', 'b'], commits: ['abc fix'], truncated: true });
+    expect(unsavedOf({ files: [{ path: 'a.go', status: 'modified' }], commits: [{ hash: '0123456789abcdef', subject: 'fix it' }] })).toEqual({
+      files: ['a.go (modified)'],
+      commits: ['0123456789 fix it'],
+      truncated: false,
+    });
     expect(unsavedOf({})).toBeNull();
     expect(unsavedOf(undefined)).toBeNull();
   });

@@ -7,111 +7,23 @@
 // selection kept across refetches, and the reference a line comment puts in
 // the composer.
 
-import type { Backend } from './api';
+import type * as gen from './contract.gen';
 
 export type Isolation = 'worktree' | 'none';
 
 /** A session's worktree (Session.workspace). */
-export interface WorkspaceInfo {
-  repo: string;
-  path: string;
-  branch: string;
-  baseRef: string;
-  baseCommit?: string;
-  /** MergeWorkspace's default target (empty when the base was not a branch) */
-  baseBranch?: string;
-  changes?: ChangeCounts;
-  /** RemoveWorkspace removed the worktree (the branch may stay) */
-  removed?: boolean;
-}
-
+export type WorkspaceInfo = gen.WorkspaceInfo;
 /** Change counts of a session's worktree against its base. */
-export interface ChangeCounts {
-  files: number;
-  additions: number;
-  deletions: number;
-}
-
-export interface Checkpoint {
-  id: number | string;
-  turn: number;
-  createdAt: string;
-  files: number;
-  additions: number;
-  deletions: number;
-  label?: string;
-}
-
-export interface Hunk {
-  id: string;
-  header: string;
-  /** the hunk's lines with their ' ', '+', '-' prefix ('\' for "No newline at end of file") */
-  lines: string[];
-  oldStart?: number;
-  oldLines?: number;
-  newStart?: number;
-  newLines?: number;
-}
-
-export type FileStatus = 'added' | 'modified' | 'deleted' | 'renamed' | 'copied' | 'typechange' | string;
-
-export interface ChangedFile {
-  path: string;
-  oldPath?: string;
-  status: FileStatus;
-  additions: number;
-  deletions: number;
-  binary: boolean;
-  tooLarge?: boolean;
-  tooLargeReason?: string;
-  fingerprint?: string;
-  hunks: Hunk[] | null;
-}
-
-export interface Changes {
-  from?: number | string;
-  to?: number | string;
-  files: ChangedFile[];
-  omittedFiles?: number;
-}
-
+export type ChangeCounts = gen.ChangeCounts;
+export type Checkpoint = gen.Checkpoint;
+export type Hunk = gen.Hunk;
+export type ChangedFile = gen.FileChange;
+export type Changes = gen.Changes;
 export type MergeStrategy = 'merge' | 'squash' | 'rebase';
-
-/** The workspace methods over Backend.call (the generated contract types them once they exist). */
-export class WorkspaceApi {
-  constructor(private readonly backend: Backend) {}
-  getChanges(p: { sessionId: string; from?: number | string; to?: number | string }) {
-    return this.backend.call<Changes>('GetChanges', p);
-  }
-  discardChanges(p: { sessionId: string; path: string; hunks?: string[] }) {
-    return this.backend.call<unknown>('DiscardChanges', p);
-  }
-  listCheckpoints(p: { sessionId: string }) {
-    return this.backend.call<Checkpoint[] | { checkpoints: Checkpoint[] }>('ListCheckpoints', p).then((r) => (Array.isArray(r) ? r : (r?.checkpoints ?? [])));
-  }
-  restoreCheckpoint(p: { sessionId: string; checkpointId: number | string }) {
-    return this.backend.call<unknown>('RestoreCheckpoint', p);
-  }
-  forkSession(p: { sessionId: string; checkpointId: number | string }) {
-    return this.backend.call<{ id: string } & Record<string, unknown>>('ForkSession', p);
-  }
-  commitChanges(p: { sessionId: string; message: string; paths?: string[] }) {
-    return this.backend.call<unknown>('CommitChanges', p);
-  }
-  mergeWorkspace(p: { sessionId: string; into?: string; strategy: MergeStrategy }) {
-    return this.backend.call<unknown>('MergeWorkspace', p);
-  }
-  createPullRequest(p: { sessionId: string; title: string; body?: string }) {
-    return this.backend.call<{ url?: string } | string>('CreatePullRequest', p);
-  }
-  removeWorkspace(p: { sessionId: string; force?: boolean; deleteBranch?: boolean }) {
-    return this.backend.call<unknown>('RemoveWorkspace', p);
-  }
-}
 
 /** The workspace of a session as the list and header show it, or null for a session working in place. */
 export function workspaceOf(s: unknown): WorkspaceInfo | null {
-  const w = (s as { workspace?: WorkspaceInfo & { removed?: boolean } } | null | undefined)?.workspace;
+  const w = (s as { workspace?: WorkspaceInfo } | null | undefined)?.workspace;
   return w && typeof w.branch === 'string' && w.branch && !w.removed ? w : null;
 }
 
@@ -218,14 +130,14 @@ export interface NumberedLine {
 }
 
 /** The starts of a hunk from its fields or its `@@ -a,b +c,d @@` header. */
-export function hunkStarts(h: Hunk): { oldStart: number; newStart: number } {
+export function hunkStarts(h: Pick<Hunk, 'header'> & Partial<Hunk>): { oldStart: number; newStart: number } {
   if (typeof h.oldStart === 'number' && typeof h.newStart === 'number') return { oldStart: h.oldStart, newStart: h.newStart };
   const m = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(h.header);
   return m ? { oldStart: Number(m[1]), newStart: Number(m[2]) } : { oldStart: 1, newStart: 1 };
 }
 
 /** The hunk's lines with old and new line numbers. */
-export function numberLines(h: Hunk): NumberedLine[] {
+export function numberLines(h: Pick<Hunk, 'header' | 'lines'> & Partial<Hunk>): NumberedLine[] {
   let { oldStart: o, newStart: n } = hunkStarts(h);
   const out: NumberedLine[] = [];
   for (const raw of h.lines) {
@@ -384,17 +296,27 @@ export function appendReference(text: string, ref: string): string {
  * GetChanges' range for "what this checkpoint's turn changed": from the
  * checkpoint before it (the base for the first) to it.
  */
-export function checkpointRange(list: Checkpoint[], id: number | string): { from?: number | string; to: number | string } | null {
+export function checkpointRange(list: Checkpoint[], id: number | string): { from?: number; to: number } | null {
   const i = list.findIndex((c) => String(c.id) === String(id));
   if (i < 0) return null;
   return i === 0 ? { to: list[i].id } : { from: list[i - 1].id, to: list[i].id };
 }
 
-/** Unsaved work listed in an error's details ({files, commits}), as sentences. */
+/**
+ * The files and commits an error's details list (unsaved_work: {files:
+ * [{path, status}], commits: [{hash, subject}], truncated?}; dirty_worktree
+ * and conflict: {files}), as lines to show; null when it lists none.
+ */
 export function unsavedOf(details: unknown): { files: string[]; commits: string[]; truncated: boolean } | null {
   const d = details as Record<string, any> | null | undefined;
   if (!d || typeof d !== 'object') return null;
-  const strs = (v: unknown) => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : (x?.path ?? x?.subject ?? x?.id ?? JSON.stringify(x)))) : []);
+  const line = (x: any): string => {
+    if (typeof x === 'string') return x;
+    if (x && typeof x.path === 'string') return x.status ? `${x.path} (${x.status})` : x.path;
+    if (x && typeof x.hash === 'string') return `${x.hash.slice(0, 10)} ${x.subject ?? ''}`.trim();
+    return JSON.stringify(x);
+  };
+  const strs = (v: unknown) => (Array.isArray(v) ? v.map(line) : []);
   const files = strs(d.files);
   const commits = strs(d.commits);
   if (!files.length && !commits.length) return null;

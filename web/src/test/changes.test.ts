@@ -76,7 +76,7 @@ describe('Changes panel', () => {
     expect(dlg.textContent).toContain('+var a = 2');
     expect(fake.callsOf('DiscardChanges')).toHaveLength(0);
     await fireEvent.click(screen.getByTestId('confirm-ok'));
-    await until(() => expect(fake.callsOf('DiscardChanges')).toEqual([{ sessionId: 's1', path: 'src/main.go', hunks: ['aaa'] }]));
+    await until(() => expect(fake.callsOf('DiscardChanges')).toEqual([{ sessionId: 's1', path: 'src/main.go', fingerprint: '100644 f1', hunks: ['aaa'] }]));
     await until(() => expect(screen.getAllByTestId('diff-hunk').map((h) => h.dataset.hunk)).toEqual(['bbb']));
   });
 
@@ -130,7 +130,8 @@ describe('Changes panel', () => {
 
   it('remove shows what would be lost, then removes with force', async () => {
     const { fake, store } = await setup({
-      RemoveWorkspace: (p: any) => (p.force ? {} : Object.assign(new BackendError('conflict', 'unsaved work'), { details: { files: ['src/main.go'], commits: ['1a2b3c fix'] } })),
+      RemoveWorkspace: (p: any) =>
+        p.force ? {} : new BackendError('unsaved_work', 'unsaved work', undefined, { files: [{ path: 'src/main.go', status: 'modified' }], commits: [{ hash: '1a2b3c4d5e6f7a8b', subject: 'fix' }] }),
     });
     localStorage.setItem('corral.changesOpen', '1');
     render(Conversation, { store, sessionId: 's1' });
@@ -139,13 +140,13 @@ describe('Changes panel', () => {
     await fireEvent.click(screen.getByTestId('confirm-ok'));
     await until(() => expect(screen.getByTestId('confirm-dialog').textContent).toContain('This would lose work'));
     expect(screen.getByTestId('confirm-items').textContent).toContain('src/main.go');
-    expect(screen.getByTestId('confirm-items').textContent).toContain('1a2b3c fix');
+    expect(screen.getByTestId('confirm-items').textContent).toContain('1a2b3c4d5e fix');
     await fireEvent.click(screen.getByTestId('confirm-ok'));
     await until(() => expect(fake.callsOf('RemoveWorkspace')).toEqual([{ sessionId: 's1' }, { sessionId: 's1', force: true }]));
   });
 
   it('merge conflicts list the files', async () => {
-    const { store } = await setup({ MergeWorkspace: () => Object.assign(new BackendError('conflict', 'merge conflict'), { details: { files: ['src/main.go'] } }) });
+    const { store } = await setup({ MergeWorkspace: () => new BackendError('conflict', 'merge conflict', undefined, { op: 'merge', files: ['src/main.go'] }) });
     localStorage.setItem('corral.changesOpen', '1');
     render(Conversation, { store, sessionId: 's1' });
     await fireEvent.click(await screen.findByTestId('changes-tab-integrate'));
