@@ -138,3 +138,66 @@ func TestServeAgentCLIWorkspace(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, sp.errb.String())
 	}
 }
+
+// ForkSession with the real Claude Code continues the conversation as it
+// was at the end of the checkpoint's turn: the fork's model request holds
+// turn 1, not turn 2, and the source conversation goes on unchanged.
+func TestServeAgentCLIForkSession(t *testing.T) {
+	bin := clitest.Require(t, clitest.Claude)
+	m, err := mockllm.Start(mockllm.Echo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	home := clitest.Home(t)
+	repo := filepath.Join(home, "project")
+	os.MkdirAll(repo, 0o755)
+	os.WriteFile(filepath.Join(repo, "a.txt"), []byte("a\n"), 0o644)
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "base"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	mark := proctest.NewMark()
+	t.Cleanup(func() { proctest.RequireGone(t, mark) })
+	sp := startServe(t, filepath.Join(home, "corral-data"), claudeConfig(t, home, bin, home, m.URL, mark))
+	var sess struct {
+		ID      string
+		CanFork bool
+	}
+	sp.mustCall("CreateSession", fmt.Sprintf(`{"agent":"claude","cwd":%q}`, repo), &sess)
+	if !sess.CanFork {
+		t.Fatal("claude sessions can fork")
+	}
+	for i, text := range []string{"the word is apple", "the word is pear"} {
+		sp.mustCall("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":%q}`, sess.ID, text), nil)
+		sp.awaitTurn(sess.ID, i+1)
+	}
+	var cps []struct{ ID, Turn int }
+	sp.mustCall("ListCheckpoints", fmt.Sprintf(`{"sessionId":%q}`, sess.ID), &cps)
+	turn1 := 0
+	for _, c := range cps {
+		if c.Turn == 1 {
+			turn1 = c.ID
+		}
+	}
+	var fork struct {
+		ID        string
+		Workspace struct{ Path string }
+	}
+	sp.mustCall("ForkSession", fmt.Sprintf(`{"sessionId":%q,"checkpointId":%d}`, sess.ID, turn1), &fork)
+	sp.mustCall("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"which word"}`, fork.ID), nil)
+	sp.awaitTurn(fork.ID, 1)
+	reqs := m.ModelRequests()
+	seen := strings.Join(reqs[len(reqs)-1].UserTexts(), " | ")
+	if !strings.Contains(seen, "apple") || strings.Contains(seen, "pear") || !strings.Contains(seen, "which word") {
+		t.Fatalf("the fork's model request saw %q", seen)
+	}
+	sp.cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
+		t.Fatalf("exit %d: %s", code, sp.errb.String())
+	}
+}
