@@ -28,6 +28,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostileTest } from './hostile.mjs';
 import { queueTest } from './queue.mjs';
+import { changesTest } from './changes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1016,6 +1017,8 @@ await test('queue: messages sent during a turn are queued, edited, cancelled, se
 await test('hostile agent output: nothing runs or loads, all of it shows as text', 240000, (page) =>
   hostileTest({ server: main, newSession, openPage, chromiumPath, chromiumArgs, artifacts, figures }, page),
 );
+
+await test('changes panel: isolated worktree, discard one of two hunks', 120000, (page) => changesTest({ server: main, call, openPage, waitFor, check, tmp, artifacts }, page));
 
 await test('speed: JS bundle gzip size', 30000, async () => {
   const dist = join(repo, 'web', 'dist');

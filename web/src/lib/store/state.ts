@@ -182,6 +182,12 @@ export class CorralState {
       case 'session.updated':
         if (typeof d.title === 'string' && d.title) next.title = d.title;
         break;
+      case 'workspace.changed': {
+        // the worktree's change counts (and its removal) for the list and header
+        const w = (next as { workspace?: Record<string, unknown> }).workspace;
+        if (w) (next as { workspace?: Record<string, unknown> }).workspace = { ...w, ...(d.changes ? { changes: d.changes } : {}), ...(d.reason === 'removed' ? { removed: true } : {}) };
+        break;
+      }
       case 'session.status':
         next.status = d.status as SessionStatus;
         if (next.status === 'terminated') this.dropPermissions((p) => p.sessionId === id);
