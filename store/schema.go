@@ -146,6 +146,9 @@ DROP TABLE IF EXISTS ledger;
 	// 4: the full-text search index (searchindex.go); the events already
 	// stored are indexed in the background after Open (searchbackfill.go).
 	{sql: searchSchemaSQL},
+	// 5: sessions get a person's flags: pinned, archived, a title of their
+	// own (sessionflags.go).
+	{sql: sessionFlagsSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks
