@@ -37,12 +37,13 @@ func TestMain(m *testing.M) {
 
 // contract is ARCHITECTURE.md §4's method list plus the extensions the UI
 // uses (StopProcess, ListDirectory, GetProcessStats, ReloadConfig,
-// RenameSession, ExportSession, SearchEvents).
+// RenameSession, ExportSession, SearchEvents, ListModels, SetModel,
+// SetPermissionMode, PinSession, ArchiveSession).
 // Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
-	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"ArchiveSession", "CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
+	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListModels", "ListProcesses", "ListSessions",
+	"PinSession", "ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "SetModel", "SetPermissionMode", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

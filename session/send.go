@@ -22,12 +22,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 	}
 	if rec.Title == "" && rec.Status != string(Terminated) {
 		// A session created without a prompt is named after its first message.
-		m.record("set the session title", id, m.o.Recorder.QueueUpdateSession(id, func(s *store.Session) error {
-			if s.Title == "" {
-				s.Title = title(text)
-			}
-			return nil
-		}))
+		m.autoTitle(l, text, rec.Cwd)
 	}
 	type step struct {
 		run  string
