@@ -55,7 +55,7 @@ func TestRenameSessionOverHTTP(t *testing.T) {
 	st.until(idle(sess.ID))
 	var got session.Info
 	e.call("GetSession", SessionParams{SessionID: sess.ID}, &got)
-	if got.Title != "Fix the parser" {
+	if got.Title != "fix the parser" {
 		t.Fatalf("automatic title %q", got.Title)
 	}
 	e.call("RenameSession", RenameSessionParams{SessionID: sess.ID, Title: "  My work  "}, &got)

@@ -125,8 +125,8 @@ func firstTextLine(s string) string {
 }
 
 // shortTitle joins up to titleWords words within titleChars characters,
-// without trailing punctuation, its first letter upper case, with "…"
-// when words were cut.
+// without trailing punctuation (the case is the writer's: "npm" stays
+// "npm"), with "…" when words were cut.
 func shortTitle(words []string) string {
 	var b strings.Builder
 	cut := false
@@ -146,9 +146,6 @@ func shortTitle(words []string) string {
 		t, cut = string(r[:min(len(r), titleChars)]), len(r) > titleChars || len(words) > 1
 	}
 	t = strings.TrimRight(t, ".,;:!?-– ")
-	if r, n := utf8.DecodeRuneInString(t); n > 0 {
-		t = string(unicode.ToUpper(r)) + t[n:]
-	}
 	if cut && t != "" {
 		t += "…"
 	}

@@ -9,11 +9,12 @@ func TestDeriveTitle(t *testing.T) {
 		generic bool
 	}{
 		{"Refactor the parser to stream tokens", "Refactor the parser to stream tokens", false},
-		{"please fix the flaky login test in auth_test.go and then run everything", "Fix the flaky login test in…", false},
-		{"Can you add dark mode?", "Add dark mode", false},
-		{"hey, could you explain the build script", "Explain the build script", false},
+		{"npm install fails on node 22", "npm install fails on node 22", false},
+		{"please fix the flaky login test in auth_test.go and then run everything", "fix the flaky login test in…", false},
+		{"Can you add dark mode?", "add dark mode", false},
+		{"hey, could you explain the build script", "explain the build script", false},
 		{"## Bug\n\nthe **cache** leaks", "Bug", false},
-		{"```\ncode only\n```\nwhy does `main` crash", "Code only", false},
+		{"```\ncode only\n```\nwhy does `main` crash", "code only", false},
 		{"please run the tool", "", true},
 		{"hello", "", true},
 		{"Continue.", "", true},
@@ -34,7 +35,7 @@ func TestSessionTitleFallsBackToDirectoryAndReply(t *testing.T) {
 	if got, g := sessionTitle("", "/w"); got != "" || g {
 		t.Fatalf("no message: %q %v", got, g)
 	}
-	if got, g := sessionTitle("add a README", "/w"); got != "Add a README" || g {
+	if got, g := sessionTitle("add a README", "/w"); got != "add a README" || g {
 		t.Fatalf("specific message: %q %v", got, g)
 	}
 	if got := replyTitle("\n# I ran the tool: it printed 42 lines of output today.\nMore."); got != "I ran the tool: it printed…" {
