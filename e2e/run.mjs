@@ -27,6 +27,7 @@ import { homedir, tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostileTest } from './hostile.mjs';
+import { modelTest } from './model.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1005,6 +1006,8 @@ await test('run console: reload the configuration', 60000, async (page) => {
   check(text.includes('Now in effect: [agents], [sessions].'), `the reload says: ${text}`);
   check(text.includes('Nothing needs a restart.'), `the reload says: ${text}`);
 });
+
+await test('model: pick a model and plan mode mid-session; pin, archive, group by project', 120000, (page) => modelTest({ server: main, call, openPage, work, artifacts, check }, page));
 
 // ---------------------------------------------------------------- speed
 

@@ -346,4 +346,19 @@ export class Api {
   searchEvents(p: Params<'SearchEvents'>) {
     return this.c('SearchEvents', p);
   }
+  listModels(p: gen.ListModelsParams) {
+    return this.c('ListModels', p);
+  }
+  setModel(p: gen.SetModelParams) {
+    return this.c('SetModel', p);
+  }
+  setPermissionMode(p: gen.SetPermissionModeParams) {
+    return this.c('SetPermissionMode', p);
+  }
+  pinSession(p: gen.PinSessionParams) {
+    return this.c('PinSession', p);
+  }
+  archiveSession(p: gen.ArchiveSessionParams) {
+    return this.c('ArchiveSession', p);
+  }
 }
