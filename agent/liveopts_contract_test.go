@@ -5,6 +5,7 @@ import (
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/agent/agenttest"
+	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/internal/clitest"
 	"github.com/corral-dev/corral/internal/mockllm"
 )
@@ -36,7 +37,10 @@ func switchModelMidSession(t *testing.T, p *agenttest.Proc, m *mockllm.Server, f
 	if err := setter.SetModel(to); err != nil {
 		t.Fatal(err)
 	}
-	sendTurn(t, ctx, p, "second")
+	tr := sendTurn(t, ctx, p, "second")
+	if errs := tr.Kinds(event.ErrorKind); len(errs) != 0 {
+		t.Fatalf("the agent refused the switch: %s", errs[0].Data)
+	}
 	if got := lastModel(t, m); got != to {
 		t.Fatalf("turn 2 model %q, want %q", got, to)
 	}
@@ -52,6 +56,35 @@ func TestClaudeContractSetModelMidSession(t *testing.T) {
 	opts.Model = "claude-sonnet-4-5"
 	p := startProc(t, agent.Claude{}, opts, nil)
 	switchModelMidSession(t, p, m, "claude-sonnet-4-5", "claude-opus-4-5")
+}
+
+// TestClaudeContractSetPlanModeMidSession: set_permission_mode is
+// accepted by the running CLI, which reports the new mode, and the next
+// turn still runs.
+func TestClaudeContractSetPlanModeMidSession(t *testing.T) {
+	m, opts := cliSetup(t, clitest.Claude, mockllm.Echo(), claudeEnv)
+	p := startProc(t, agent.Claude{}, opts, nil)
+	ctx := deadline(t)
+	sendTurn(t, ctx, p, "first")
+	if err := p.Conn.(agent.OptionSetter).SetPermissionMode("plan"); err != nil {
+		t.Fatal(err)
+	}
+	tr := sendTurn(t, ctx, p, "second")
+	if errs := tr.Kinds(event.ErrorKind); len(errs) != 0 {
+		t.Fatalf("the CLI refused plan mode: %s", errs[0].Data)
+	}
+	plan := false
+	for _, ev := range p.Events() {
+		if ev.Kind == event.AgentStatus && agenttest.Data[agent.StatusData](ev).PermissionMode == "plan" {
+			plan = true
+		}
+		if ev.Kind == event.AgentInit && agenttest.Data[agent.InitData](ev).PermissionMode == "plan" {
+			plan = true
+		}
+	}
+	if !plan {
+		t.Fatalf("the CLI never reported plan mode; model requests: %d", len(m.ModelRequests()))
+	}
 }
 
 // TestCodexContractSetModelMidSession: the model goes with the next
