@@ -15,7 +15,7 @@ import (
 // titleChars characters.
 const (
 	titleWords = 6
-	titleChars = 48
+	titleChars = 80
 )
 
 // politePrefixes are openings that say nothing about the task; they are

@@ -19,7 +19,8 @@ func TestDeriveTitle(t *testing.T) {
 		{"hello", "", true},
 		{"Continue.", "", true},
 		{"   \n\n", "", true},
-		{"Supercalifragilisticexpialidocious-and-a-very-long-identifier-without-spaces", "Supercalifragilisticexpialidocious-and-a-very-lo…", false},
+		{"Supercalifragilisticexpialidocious-and-a-very-long-identifier-without-spaces-at-all-anywhere", "Supercalifragilisticexpialidocious-and-a-very-long-identifier-without-spaces-at…", false},
+		{"hostile:http://127.0.0.1:45678 <img src=x onerror=alert('title')>\nmore", "hostile:http://127.0.0.1:45678 <img src=x onerror=alert('title')>", false},
 	} {
 		got, generic := deriveTitle(tc.in)
 		if got != tc.want || generic != tc.generic {
