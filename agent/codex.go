@@ -71,6 +71,10 @@ type codexConn struct {
 	// total its usage events have accounted for (see codexUsage).
 	turns  map[string]bool
 	tokens codexTokens
+	// nextModel and nextApproval are a model and approval policy chosen
+	// while the process runs (SetModel, SetPermissionMode): they go with
+	// the next turn/start.
+	nextModel, nextApproval string
 }
 
 // Start sends initialize, initialized and thread/start (or thread/resume)
@@ -123,10 +127,10 @@ func (c *codexConn) SendUserTurn(text string) error {
 
 // startTurn writes turn/start. Callers hold rpc.mu.
 func (c *codexConn) startTurn(text string) error {
-	_, err := c.rpc.call("turn/start", map[string]any{
-		"threadId": c.threadID,
-		"input":    []any{map[string]any{"type": "text", "text": text, "text_elements": []any{}}},
-	})
+	params := codexTurnOverrides(c.nextModel, c.nextApproval)
+	params["threadId"] = c.threadID
+	params["input"] = []any{map[string]any{"type": "text", "text": text, "text_elements": []any{}}}
+	_, err := c.rpc.call("turn/start", params)
 	return err
 }
 

@@ -21,6 +21,10 @@ type InitData struct {
 	PermissionMode string   `json:"permissionMode,omitempty"`
 	Version        string   `json:"version,omitempty"` // the CLI's version
 	Tools          []string `json:"tools,omitempty"`
+	// Models and Modes are the model and mode ids the agent offers, where
+	// it says (an ACP agent's session/new result).
+	Models []string `json:"models,omitempty"`
+	Modes  []string `json:"modes,omitempty"`
 }
 
 // StatusData is the Data of event.AgentStatus.

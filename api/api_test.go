@@ -37,15 +37,17 @@ func TestMain(m *testing.M) {
 
 // contract is ARCHITECTURE.md §4's method list plus the extensions the UI
 // uses (StopProcess, ListDirectory, GetProcessStats, ReloadConfig,
-// RenameSession, ExportSession, SearchEvents).
+// RenameSession, ExportSession, SearchEvents, ListModels, SetModel,
+// SetPermissionMode, PinSession, ArchiveSession).
 // Changing it is changing the contract.
 var contract = []string{
-	"CancelQueued", "CloseStdin", "CommitChanges", "CreatePullRequest", "CreateSession", "DeleteSession",
-	"DiscardChanges", "EditQueued", "Execute", "ExportSession", "ForkSession", "GetChanges", "GetEvents",
-	"GetProcessStats", "GetSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCheckpoints",
-	"ListDirectory", "ListProcesses", "ListQueued", "ListSessions", "MergeWorkspace", "ReloadConfig",
-	"RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint", "ResumeQueue",
-	"ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow", "Spawn", "StopProcess", "StopSession",
+	"ArchiveSession", "CancelQueued", "CloseStdin", "CommitChanges", "CreatePullRequest", "CreateSession",
+	"DeleteSession", "DiscardChanges", "EditQueued", "Execute", "ExportSession", "ForkSession", "GetChanges",
+	"GetEvents", "GetProcessStats", "GetSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities",
+	"ListCheckpoints", "ListDirectory", "ListModels", "ListProcesses", "ListQueued", "ListSessions",
+	"MergeWorkspace", "PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission",
+	"RestoreCheckpoint", "ResumeQueue", "ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow",
+	"SetModel", "SetPermissionMode", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

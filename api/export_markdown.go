@@ -103,8 +103,9 @@ func (m *mdWriter) event(ev event.Event) {
 		m.turnCompleted(ev)
 	case event.SessionUpdated:
 		var d store.SessionUpdatedData
-		_ = json.Unmarshal(ev.Data, &d)
-		m.printf("_Renamed to “%s”._\n\n", mdLine(d.Title))
+		if json.Unmarshal(ev.Data, &d) == nil && d.Title != "" {
+			m.printf("_Renamed to “%s”._\n\n", mdLine(d.Title))
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { hostileTest } from './hostile.mjs';
 import { queueTest } from './queue.mjs';
 import { changesTest } from './changes.mjs';
+import { modelTest } from './model.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1009,6 +1010,7 @@ await test('run console: reload the configuration', 60000, async (page) => {
 });
 
 await test('queue: messages sent during a turn are queued, edited, cancelled, sent in order', 150000, (page) => queueTest({ server: main, newSession, openPage, allEvents, waitFor, check, artifacts }, page));
+await test('model: pick a model and plan mode mid-session; pin, archive, group by project', 120000, (page) => modelTest({ server: main, call, openPage, work, artifacts, check }, page));
 
 // ---------------------------------------------------------------- speed
 

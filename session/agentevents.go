@@ -46,6 +46,7 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event, at time.Time) {
 		l.lastActivity = at
 	}
 	ev.SessionID, ev.RunID = l.id, l.turn
+	m.titleFromReply(l, ev)
 	if l.proc != nil {
 		ev.ProcessID = l.proc.ID()
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/corral-dev/corral/store"
 )
@@ -41,7 +40,7 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 	now := m.o.Now()
 	rec := store.Session{ID: id, Agent: o.Agent, Cwd: cwd, Model: o.Model, PermissionMode: o.PermissionMode,
 		AgentSessionID: resumeID, Status: string(Active), CreatedAt: now, UpdatedAt: now, LastActivity: now,
-		Title: title(o.Prompt)}
+		Title: autoTitleOf(o.Prompt, o.Cwd)}
 	meta := o.meta
 	meta.ResumedFrom, meta.Workspace = resumedFrom, ws
 	if resumedFrom != "" || ws != nil || meta.ForkedFrom != "" {
@@ -67,19 +66,12 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 		}
 	}
 	if o.Prompt != "" {
+		m.awaitReplyTitle(l, o.Prompt, o.Cwd)
 		if _, err := m.Send(ctx, rec.ID, o.Prompt); err != nil {
 			return m.info(rec), err
 		}
 	}
 	return m.Get(ctx, rec.ID)
-}
-
-func title(prompt string) string {
-	t := strings.TrimSpace(strings.SplitN(prompt, "\n", 2)[0])
-	if r := []rune(t); len(r) > 80 {
-		t = string(r[:80]) + "…"
-	}
-	return t
 }
 
 // stopProcess stops the agent and waits for it to be reaped (or ctx). It

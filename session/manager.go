@@ -144,6 +144,9 @@ type live struct {
 	// newAgentID is a per-turn agent's session id announced by the running
 	// turn, adopted only when the turn succeeds (see onAgentEvent).
 	newAgentID string
+	// replyTitle is the directory-name title a session got for a generic
+	// first message; the agent's first reply names it instead (title.go).
+	replyTitle string
 	// lostAtStart is the store's count of the session's lost events when
 	// the running turn started, lostSeen the highest count already
 	// charged to a turn (see storefail.go).

@@ -323,7 +323,7 @@ func TestEndToEndPermissionFlow(t *testing.T) {
 	w.until(status(Idle))
 
 	got, err := m.Get(ctx, info.ID)
-	if err != nil || got.Messages != 2 || got.CostUSD <= 0 || got.AgentSessionID != fakeagent.SessionID || got.EventCount == 0 || got.Title != "hello" {
+	if err != nil || got.Messages != 2 || got.CostUSD <= 0 || got.AgentSessionID != fakeagent.SessionID || got.EventCount == 0 || got.Title != "echo: hello" {
 		t.Fatalf("get: %v %+v", err, got)
 	}
 	page, more, err := m.Events(ctx, info.ID, 0, 3)

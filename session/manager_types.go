@@ -54,6 +54,12 @@ type Info struct {
 	// tools without asking (bypassPermissions, yolo, never, ...; allowed
 	// only with the agent's allow_unsafe_modes). The UI marks the session.
 	ApprovalsSkipped bool `json:"approvalsSkipped,omitempty"`
+	// Pinned and Archived are the user's (PinSession, ArchiveSession);
+	// Project is the git repository root of Cwd, else Cwd (the list groups
+	// sessions by it).
+	Pinned   bool   `json:"pinned,omitempty"`
+	Archived bool   `json:"archived,omitempty"`
+	Project  string `json:"project,omitempty"`
 	// Process is the session's live agent process, nil when it holds none
 	// (a per-turn agent between turns, an idle agent that was stopped).
 	Process *LiveProcess `json:"process,omitempty"`

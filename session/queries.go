@@ -19,10 +19,15 @@ func (m *Manager) info(rec store.Session) Info {
 		Messages: rec.Messages, AgentSessionID: rec.AgentSessionID,
 		ApprovalsSkipped: m.skipsApprovals(rec.Agent, rec.PermissionMode),
 		CanFork:          m.canFork(rec.Agent),
+		Pinned:           rec.Pinned, Archived: rec.Archived, Project: projectOf(rec.Cwd),
 	}
 	if len(rec.Meta) > 0 {
 		meta := readMeta(rec.Meta)
 		in.Workspace = workspaceInfo(meta, meta.Workspace != nil && m.wsRemoved(rec.ID, meta))
+		if in.Workspace != nil {
+			// A worktree's project is its repository, not the worktree.
+			in.Project = in.Workspace.Repo
+		}
 	}
 	if l, ok := m.get(rec.ID); ok {
 		// The live session is the truth about its state (its record

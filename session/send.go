@@ -32,12 +32,7 @@ func (m *Manager) send(ctx context.Context, id, text string, queue bool) (SendRe
 	m.waitCheckpoint(ctx, id)
 	if rec.Title == "" && rec.Status != string(Terminated) {
 		// A session created without a prompt is named after its first message.
-		m.record("set the session title", id, m.o.Recorder.QueueUpdateSession(id, func(s *store.Session) error {
-			if s.Title == "" {
-				s.Title = title(text)
-			}
-			return nil
-		}))
+		m.autoTitle(l, text, rec.Cwd)
 	}
 	type step struct {
 		res  SendResult

@@ -226,7 +226,7 @@ func (m *Manager) prepareWorkspace(ctx context.Context, id string, o CreateOptio
 	wm, err := m.workspaces()
 	if err == nil {
 		var ws workspace.Workspace
-		name := title(o.Prompt)
+		name := autoTitleOf(o.Prompt, o.Cwd)
 		if o.fork != nil {
 			name = o.fork.title
 		}

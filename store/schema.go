@@ -148,6 +148,9 @@ DROP TABLE IF EXISTS ledger;
 	{sql: searchSchemaSQL},
 	// 5: the queue of messages sent while a turn runs (queue.go).
 	{sql: queueSchemaSQL},
+	// 6: sessions get a person's flags: pinned, archived, a title of their
+	// own (sessionflags.go).
+	{sql: sessionFlagsSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

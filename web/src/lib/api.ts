@@ -409,4 +409,19 @@ export class Api {
   removeWorkspace(p: Params<'RemoveWorkspace'>) {
     return this.c('RemoveWorkspace', p);
   }
+  listModels(p: gen.ListModelsParams) {
+    return this.c('ListModels', p);
+  }
+  setModel(p: gen.SetModelParams) {
+    return this.c('SetModel', p);
+  }
+  setPermissionMode(p: gen.SetPermissionModeParams) {
+    return this.c('SetPermissionMode', p);
+  }
+  pinSession(p: gen.PinSessionParams) {
+    return this.c('PinSession', p);
+  }
+  archiveSession(p: gen.ArchiveSessionParams) {
+    return this.c('ArchiveSession', p);
+  }
 }

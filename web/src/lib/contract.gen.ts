@@ -45,6 +45,41 @@ export interface AgentInitData {
   /** the CLI's version */
   version?: string;
   tools?: string[];
+  /**
+   * Models and Modes are the model and mode ids the agent offers, where
+   * it says (an ACP agent's session/new result).
+   */
+  models?: string[];
+  modes?: string[];
+}
+
+/**
+ * AgentModels is what a model picker and a mode switch offer for an agent
+ * (ListModels).
+ */
+export interface AgentModels {
+  agent: string;
+  /**
+   * Models are the models the agent is known to run, with their context
+   * windows; an agent may report more (agent.init's model and models),
+   * and any plain model name is accepted.
+   */
+  models: ModelInfo[];
+  /**
+   * PermissionModes are the modes offered (as ListAgents); PlanMode is
+   * the one in which the agent only plans ("" when it has none).
+   */
+  permissionModes?: string[];
+  planMode?: string;
+  /**
+   * ModelSwitch and ModeSwitch say when a change made while the session
+   * runs takes effect (live, next_turn, next_start; "" when the agent
+   * has no such option).
+   */
+  modelSwitch: string;
+  modeSwitch: string;
+  /** Limits says in words what the agent cannot do, for the UI. */
+  limits?: string[];
 }
 
 /**
@@ -71,6 +106,12 @@ export interface AgentRetryData {
 export interface AgentStatusData {
   status: string;
   permissionMode?: string;
+}
+
+/** ArchiveSessionParams are the parameters of ArchiveSession. */
+export interface ArchiveSessionParams {
+  sessionId: string;
+  archived: boolean;
 }
 
 /** Capability is one allowed command. */
@@ -259,6 +300,7 @@ export interface Event {
 export type EventKind =
   | "session.status"
   | "session.updated"
+  | "session.options"
   | "run.started"
   | "run.exited"
   | "assistant.text"
@@ -472,6 +514,11 @@ export interface ListDirectoryResult {
   truncated: boolean;
 }
 
+/** ListModelsParams are the parameters of ListModels. */
+export interface ListModelsParams {
+  agent: string;
+}
+
 /**
  * LiveProcess is the live agent process of a session as the session list
  * shows it: what an idle agent costs the machine.
@@ -516,6 +563,35 @@ export interface MergeWorkspaceParams {
   strategy: string;
 }
 
+/** ModelInfo is one model an agent is known to run, for a model picker. */
+export interface ModelInfo {
+  id: string;
+  /** ContextWindow is the model's context window in tokens (0: unknown). */
+  contextWindow?: number;
+}
+
+/**
+ * OptionChange is the result of SetModel and SetPermissionMode, and the
+ * Data of the session.options event that records the change in the
+ * session's history.
+ */
+export interface OptionChange {
+  /**
+   * Option is "model" or "permissionMode"; Value the new value ("" is
+   * the agent's default) and Previous the one before.
+   */
+  option: string;
+  value: string;
+  previous?: string;
+  /**
+   * Applies says when the agent takes it: "live" (at once, in the
+   * running process), "next_turn" (with the next turn, same process) or
+   * "next_start" (when the agent process starts again: no process runs,
+   * or the protocol cannot change it in place).
+   */
+  applies: string;
+}
+
 /** ParseErrorData is the Data of event.ParseError. */
 export interface ParseErrorData {
   error: string;
@@ -543,6 +619,12 @@ export interface PermissionRequestData {
   toolUseId?: string;
   /** Suggestions are the agent's proposed "remember" rules or options. */
   suggestions?: unknown;
+}
+
+/** PinSessionParams are the parameters of PinSession. */
+export interface PinSessionParams {
+  sessionId: string;
+  pinned: boolean;
 }
 
 /** ProcessInfo is one live process. */
@@ -767,6 +849,14 @@ export interface Session {
    */
   approvalsSkipped?: boolean;
   /**
+   * Pinned and Archived are the user's (PinSession, ArchiveSession);
+   * Project is the git repository root of Cwd, else Cwd (the list groups
+   * sessions by it).
+   */
+  pinned?: boolean;
+  archived?: boolean;
+  project?: string;
+  /**
    * Process is the session's live agent process, nil when it holds none
    * (a per-turn agent between turns, an idle agent that was stopped).
    */
@@ -807,10 +897,27 @@ export interface SessionStatusData {
 
 /**
  * SessionUpdatedData is the Data of a session.updated event written by the
- * store: the session's fields as they are after the change.
+ * store: the fields that changed, as they are after the change (a rename
+ * carries the title, a pin or an archive both flags).
  */
 export interface SessionUpdatedData {
-  title: string;
+  title?: string;
+  pinned?: boolean;
+  archived?: boolean;
+}
+
+/** SetModelParams are the parameters of SetModel. */
+export interface SetModelParams {
+  sessionId: string;
+  /** Model is the model to use; "" returns to the agent's default. */
+  model: string;
+}
+
+/** SetPermissionModeParams are the parameters of SetPermissionMode. */
+export interface SetPermissionModeParams {
+  sessionId: string;
+  /** Mode is one of the agent's permission modes; "" is its default. */
+  mode: string;
 }
 
 /** SpawnParams start a long-running command whose output arrives as events. */
@@ -970,6 +1077,11 @@ export interface WorkspaceInfo {
  * methods in the desktop shell), from api.Methods: what each takes and returns.
  */
 export interface ContractMethods {
+  /**
+   * ArchiveSession archives a session (the list hides it unless asked) or
+   * brings it back; every client sees it through a session.updated event.
+   */
+  ArchiveSession: { params: ArchiveSessionParams; result: Session };
   /** CancelQueued removes a message from the queue unsent. */
   CancelQueued: { params: QueuedParams; result: Empty };
   /** CloseStdin closes a spawned process's stdin. */
@@ -1046,6 +1158,12 @@ export interface ContractMethods {
    * for choosing a session's working directory.
    */
   ListDirectory: { params: ListDirectoryParams; result: ListDirectoryResult };
+  /**
+   * ListModels returns the models, permission modes and plan mode an agent
+   * offers, when a change made mid-session takes effect, and what the agent
+   * cannot change.
+   */
+  ListModels: { params: ListModelsParams; result: AgentModels };
   /** ListProcesses lists live processes with pid, uptime, CPU and RSS of the whole tree. */
   ListProcesses: { params: Empty; result: ProcessInfo[] };
   /**
@@ -1061,6 +1179,11 @@ export interface ContractMethods {
    * branch; a conflict changes nothing (code conflict, details.files).
    */
   MergeWorkspace: { params: MergeWorkspaceParams; result: MergeResult };
+  /**
+   * PinSession pins a session to the top of the list, or unpins it; every
+   * client sees it through a session.updated event.
+   */
+  PinSession: { params: PinSessionParams; result: Session };
   /**
    * ReloadConfig re-reads the configuration file: [agents] and [sessions]
    * apply to the next agent launch and idle check, nothing else does.
@@ -1118,6 +1241,17 @@ export interface ContractMethods {
    * no turn runs; otherwise conflict, and the message stays queued.
    */
   SendQueuedNow: { params: QueuedParams; result: RunResult };
+  /**
+   * SetModel switches a session's model: at once where the agent's protocol
+   * allows it, else from its next turn or start (the result says which). The
+   * history records it as a session.options event.
+   */
+  SetModel: { params: SetModelParams; result: OptionChange };
+  /**
+   * SetPermissionMode switches a session's permission mode like SetModel
+   * (plan mode is one of them: ListModels' planMode).
+   */
+  SetPermissionMode: { params: SetPermissionModeParams; result: OptionChange };
   /** Spawn starts an allowed command; its output arrives as events. */
   Spawn: { params: SpawnParams; result: SpawnResult };
   /** StopProcess stops a spawned process gracefully (terminate, wait, kill). */
@@ -1188,6 +1322,7 @@ export type MethodName = keyof ContractMethods;
 
 /** Every contract method, sorted. */
 export const methodNames: readonly MethodName[] = [
+  "ArchiveSession",
   "CancelQueued",
   "CloseStdin",
   "CommitChanges",
@@ -1209,10 +1344,12 @@ export const methodNames: readonly MethodName[] = [
   "ListCapabilities",
   "ListCheckpoints",
   "ListDirectory",
+  "ListModels",
   "ListProcesses",
   "ListQueued",
   "ListSessions",
   "MergeWorkspace",
+  "PinSession",
   "ReloadConfig",
   "RemoveWorkspace",
   "RenameSession",
@@ -1223,6 +1360,8 @@ export const methodNames: readonly MethodName[] = [
   "SearchEvents",
   "SendMessage",
   "SendQueuedNow",
+  "SetModel",
+  "SetPermissionMode",
   "Spawn",
   "StopProcess",
   "StopSession",

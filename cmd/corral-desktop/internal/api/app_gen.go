@@ -4,6 +4,11 @@ package api
 
 import "encoding/json"
 
+// ArchiveSession calls the facade's ArchiveSession with params as its JSON parameters.
+func (b *App) ArchiveSession(params json.RawMessage) (any, error) {
+	return b.call("ArchiveSession", params)
+}
+
 // CancelQueued calls the facade's CancelQueued with params as its JSON parameters.
 func (b *App) CancelQueued(params json.RawMessage) (any, error) {
 	return b.call("CancelQueued", params)
@@ -89,6 +94,9 @@ func (b *App) ListDirectory(params json.RawMessage) (any, error) {
 	return b.call("ListDirectory", params)
 }
 
+// ListModels calls the facade's ListModels with params as its JSON parameters.
+func (b *App) ListModels(params json.RawMessage) (any, error) { return b.call("ListModels", params) }
+
 // ListProcesses calls the facade's ListProcesses with params as its JSON parameters.
 func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 	return b.call("ListProcesses", params)
@@ -106,6 +114,9 @@ func (b *App) ListSessions(params json.RawMessage) (any, error) {
 func (b *App) MergeWorkspace(params json.RawMessage) (any, error) {
 	return b.call("MergeWorkspace", params)
 }
+
+// PinSession calls the facade's PinSession with params as its JSON parameters.
+func (b *App) PinSession(params json.RawMessage) (any, error) { return b.call("PinSession", params) }
 
 // ReloadConfig calls the facade's ReloadConfig with params as its JSON parameters.
 func (b *App) ReloadConfig(params json.RawMessage) (any, error) {
@@ -151,6 +162,14 @@ func (b *App) SendMessage(params json.RawMessage) (any, error) { return b.call("
 // SendQueuedNow calls the facade's SendQueuedNow with params as its JSON parameters.
 func (b *App) SendQueuedNow(params json.RawMessage) (any, error) {
 	return b.call("SendQueuedNow", params)
+}
+
+// SetModel calls the facade's SetModel with params as its JSON parameters.
+func (b *App) SetModel(params json.RawMessage) (any, error) { return b.call("SetModel", params) }
+
+// SetPermissionMode calls the facade's SetPermissionMode with params as its JSON parameters.
+func (b *App) SetPermissionMode(params json.RawMessage) (any, error) {
+	return b.call("SetPermissionMode", params)
 }
 
 // Spawn calls the facade's Spawn with params as its JSON parameters.

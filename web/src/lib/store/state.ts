@@ -176,11 +176,16 @@ export class CorralState {
     }
     const next: Session = { ...s };
     // a rename is not activity: the session keeps its place in the list
-    if (ev.kind !== 'session.updated' && ms(ev.time) > ms(next.lastActivity)) next.lastActivity = ev.time;
+    if (ev.kind !== 'session.updated' && ev.kind !== 'session.options' && ms(ev.time) > ms(next.lastActivity)) next.lastActivity = ev.time;
     const d: any = ev.data ?? {};
     switch (ev.kind) {
       case 'session.updated':
         if (typeof d.title === 'string' && d.title) next.title = d.title;
+        if (typeof d.pinned === 'boolean') next.pinned = d.pinned;
+        if (typeof d.archived === 'boolean') next.archived = d.archived;
+        break;
+      case 'session.options':
+        if (d.option === 'model' || d.option === 'permissionMode') next[d.option as 'model'] = d.value || undefined;
         break;
       case 'workspace.changed': {
         // the worktree's change counts (and its removal) for the list and header

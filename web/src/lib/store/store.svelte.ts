@@ -11,6 +11,7 @@ import { CALLS_SOURCE, CorralState } from './state';
 import { humanError, type HumanError } from '../errors';
 import { permToolOf } from '../normalize';
 import { ms } from '../format';
+import type { AgentModels, OptionChange } from '../contract.gen';
 
 export interface Notifier {
   /** whether the page is hidden (notifications only then) */
@@ -403,6 +404,43 @@ export class Store {
   /** Renames a session; every client sees it through session.updated. */
   async renameSession(sessionId: string, title: string): Promise<boolean> {
     const s = await this.attempt(() => this.api.renameSession({ sessionId, title }), 'Could not rename the session');
+    if (!s) return false;
+    this.state.upsertSession(s);
+    this.version++;
+    return true;
+  }
+  /** Pins a session to the top of the list, or unpins it. */
+  async pinSession(sessionId: string, pinned: boolean): Promise<boolean> {
+    return this.applySession(await this.attempt(() => this.api.pinSession({ sessionId, pinned }), 'Could not pin the session'));
+  }
+  /** Archives a session (hidden unless archived ones are shown), or brings it back. */
+  async archiveSession(sessionId: string, archived: boolean): Promise<boolean> {
+    return this.applySession(await this.attempt(() => this.api.archiveSession({ sessionId, archived }), 'Could not archive the session'));
+  }
+  /** The models, modes and limits of an agent, asked once per agent. */
+  async agentModels(agent: string): Promise<AgentModels | undefined> {
+    const hit = this.modelCache.get(agent);
+    if (hit) return hit;
+    // quietly: without the list the picker still offers what the agent reported
+    const m = await this.api.listModels({ agent }).catch(() => undefined);
+    if (m) this.modelCache.set(agent, m);
+    return m;
+  }
+  private modelCache = new Map<string, AgentModels>();
+  /** Switches a session's model or permission mode; the history shows it (session.options). */
+  async setOption(sessionId: string, option: 'model' | 'permissionMode', value: string): Promise<OptionChange | undefined> {
+    const ch = await this.attempt(
+      () => (option === 'model' ? this.api.setModel({ sessionId, model: value }) : this.api.setPermissionMode({ sessionId, mode: value })),
+      option === 'model' ? 'Could not change the model' : 'Could not change the permission mode',
+    );
+    const s = this.state.sessions.get(sessionId);
+    if (ch && s) {
+      this.state.sessions.set(sessionId, { ...s, [option]: value || undefined });
+      this.version++;
+    }
+    return ch;
+  }
+  private applySession(s: Session | undefined): boolean {
     if (!s) return false;
     this.state.upsertSession(s);
     this.version++;
