@@ -19,7 +19,7 @@ func TestClaudeProjectNameMatchesTheCLI(t *testing.T) {
 		"/root/.cache/corral-clis/homes/imp-HEWl/work.dir/sub_x": "-root--cache-corral-clis-homes-imp-HEWl-work-dir-sub-x",
 		// computed with the CLI's own function (node)
 		"/tmp/a b/ü🎉.x": "-tmp-a-b-----x",
-		long:             "-home-user-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-dire-loc252",
+		long:            "-home-user-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-directory-name-very-long-dire-loc252",
 	} {
 		if got := agent.ClaudeProjectName(in); got != want {
 			t.Errorf("ClaudeProjectName(%q) = %q, want %q", in, got, want)
@@ -122,7 +122,7 @@ func writeClaudeSession(t *testing.T, dir, id, cwd string, prompts []string, mod
 	for i, p := range prompts {
 		line, _ := json.Marshal(map[string]any{"type": "user", "sessionId": id, "cwd": cwd,
 			"timestamp": mod.Add(time.Duration(i-len(prompts)) * time.Second).UTC().Format(time.RFC3339Nano),
-			"message": map[string]any{"role": "user", "content": p}})
+			"message":   map[string]any{"role": "user", "content": p}})
 		b.Write(line)
 		b.WriteByte('\n')
 	}
