@@ -53,6 +53,9 @@ type Info struct {
 	// tools without asking (bypassPermissions, yolo, never, ...; allowed
 	// only with the agent's allow_unsafe_modes). The UI marks the session.
 	ApprovalsSkipped bool `json:"approvalsSkipped,omitempty"`
+	// Imported is set on a session ImportSession made of a conversation
+	// an agent CLI kept in its own files.
+	Imported *Imported `json:"imported,omitempty"`
 	// Process is the session's live agent process, nil when it holds none
 	// (a per-turn agent between turns, an idle agent that was stopped).
 	Process *LiveProcess `json:"process,omitempty"`

@@ -18,6 +18,7 @@ func (m *Manager) info(rec store.Session) Info {
 		CostUSD: rec.Usage.CostUSD, InputTokens: rec.Usage.InputTokens, OutputTokens: rec.Usage.OutputTokens,
 		Messages: rec.Messages, AgentSessionID: rec.AgentSessionID,
 		ApprovalsSkipped: m.skipsApprovals(rec.Agent, rec.PermissionMode),
+		Imported:         importedOf(rec.Meta),
 	}
 	if l, ok := m.get(rec.ID); ok {
 		// The live session is the truth about its state; its record
