@@ -37,11 +37,12 @@ func TestMain(m *testing.M) {
 
 // contract is ARCHITECTURE.md §4's method list plus the extensions the UI
 // uses (StopProcess, ListDirectory, GetProcessStats, ReloadConfig,
-// RenameSession, ExportSession, SearchEvents).
+// RenameSession, ExportSession, SearchEvents, ListExternalSessions,
+// ImportSession).
 // Changing it is changing the contract.
 var contract = []string{
 	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
+	"ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListExternalSessions", "ListProcesses", "ListSessions",
 	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
