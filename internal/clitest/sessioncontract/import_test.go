@@ -77,4 +77,3 @@ func (r *rig) runOutside(prompt string) {
 
 func TestClaudeImportAndResume(t *testing.T) { importAndResume(t, clitest.Claude) }
 func TestCodexImportAndResume(t *testing.T)  { importAndResume(t, clitest.Codex) }
-
