@@ -346,4 +346,10 @@ export class Api {
   searchEvents(p: Params<'SearchEvents'>) {
     return this.c('SearchEvents', p);
   }
+  listExternalSessions(p: Params<'ListExternalSessions'>) {
+    return this.c('ListExternalSessions', p);
+  }
+  importSession(p: Params<'ImportSession'>) {
+    return this.c('ImportSession', p);
+  }
 }
