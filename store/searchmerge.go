@@ -36,6 +36,9 @@ type searchMerger struct {
 // written since the last merge; it ends when the store closes.
 func (s *Store) mergeSearch() {
 	defer close(s.mergeDone)
+	// What an earlier run left unmerged (a flood cut by a crash or a close)
+	// is merged at the first quiet moment.
+	s.merger.docs.Store(1)
 	t := time.NewTicker(searchMergeQuiet / 2)
 	defer t.Stop()
 	seen, since := s.w.commits.Load(), time.Now()
