@@ -30,6 +30,7 @@ import { hostileTest } from './hostile.mjs';
 import { queueTest } from './queue.mjs';
 import { changesTest } from './changes.mjs';
 import { modelTest } from './model.mjs';
+import { importTest } from './import.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1021,6 +1022,7 @@ await test('hostile agent output: nothing runs or loads, all of it shows as text
 );
 
 await test('changes panel: isolated worktree, discard one of two hunks', 120000, (page) => changesTest({ server: main, call, openPage, waitFor, check, tmp, artifacts }, page));
+await test('import: list a conversation Claude Code kept, open it, see its history, go on', 240000, (page) => importTest({ server: main, openPage, haveClaude, claudePath, claudeHome, mockURL, tmp, skip: (m) => { throw new Skip(m); } }, page));
 
 await test('speed: JS bundle gzip size', 30000, async () => {
   const dist = join(repo, 'web', 'dist');

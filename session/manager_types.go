@@ -60,6 +60,9 @@ type Info struct {
 	Pinned   bool   `json:"pinned,omitempty"`
 	Archived bool   `json:"archived,omitempty"`
 	Project  string `json:"project,omitempty"`
+	// Imported is set on a session ImportSession made of a conversation
+	// an agent CLI kept in its own files.
+	Imported *Imported `json:"imported,omitempty"`
 	// Process is the session's live agent process, nil when it holds none
 	// (a per-turn agent between turns, an idle agent that was stopped).
 	Process *LiveProcess `json:"process,omitempty"`

@@ -88,9 +88,9 @@ func sameInfos(a, b []Info) bool {
 // sameInfo compares two Infos by value, what their pointers point to
 // included.
 func sameInfo(a, b Info) bool {
-	pa, pb, wa, wb := a.Process, b.Process, a.Workspace, b.Workspace
-	a.Process, b.Process, a.Workspace, b.Workspace = nil, nil, nil, nil
-	return a == b && samePtr(pa, pb) && samePtr(wa, wb)
+	pa, pb, wa, wb, ia, ib := a.Process, b.Process, a.Workspace, b.Workspace, a.Imported, b.Imported
+	a.Process, b.Process, a.Workspace, b.Workspace, a.Imported, b.Imported = nil, nil, nil, nil, nil, nil
+	return a == b && samePtr(pa, pb) && samePtr(wa, wb) && samePtr(ia, ib)
 }
 
 // samePtr reports whether a and b are both nil or point to equal values.

@@ -111,6 +111,7 @@ func TestSameInfo(t *testing.T) {
 		{"activity", func(i Info) Info { i.LastActivity = at.Add(time.Millisecond); return i }, false},
 		{"process memory", func(i Info) Info { p := *i.Process; p.RSS = 2; i.Process = &p; return i }, false},
 		{"process gone", func(i Info) Info { i.Process = nil; return i }, false},
+		{"imported", func(i Info) Info { i.Imported = &Imported{Agent: "claude"}; return i }, false},
 		{"workspace added", func(i Info) Info { i.Workspace = &WorkspaceInfo{Branch: "b"}; return i }, false},
 	}
 	for _, c := range cases {

@@ -424,4 +424,10 @@ export class Api {
   archiveSession(p: gen.ArchiveSessionParams) {
     return this.c('ArchiveSession', p);
   }
+  listExternalSessions(p: Params<'ListExternalSessions'>) {
+    return this.c('ListExternalSessions', p);
+  }
+  importSession(p: Params<'ImportSession'>) {
+    return this.c('ImportSession', p);
+  }
 }

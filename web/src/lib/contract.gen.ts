@@ -393,6 +393,25 @@ export interface ExportSessionResult {
   more: boolean;
 }
 
+/** ExternalSession is one conversation of an agent CLI found in its files. */
+export interface ExternalSession {
+  /** the CLI's session (Claude) or thread (Codex) id: what a resume passes back */
+  externalId: string;
+  agent: string;
+  cwd: string;
+  /** the first user message, trimmed */
+  title: string;
+  startedAt: string;
+  /** the file's modification time */
+  updatedAt: string;
+  /**
+   * Messages counts the user and assistant messages read; for a file
+   * larger than MaxExternalHead only its head is read and Partial is set.
+   */
+  messages: number;
+  partial?: boolean;
+}
+
 /** FileChange is one changed file. */
 export interface FileChange {
   path: string;
@@ -487,6 +506,34 @@ export interface Hunk {
   lines: string[];
 }
 
+/**
+ * ImportResult is the answer of ImportSession: the session, and whether
+ * it existed already (the conversation was imported before: nothing new
+ * was made).
+ */
+export interface ImportResult {
+  session: Session;
+  alreadyImported?: boolean;
+}
+
+/** ImportSessionParams are the parameters of ImportSession. */
+export interface ImportSessionParams {
+  agent: string;
+  externalId: string;
+}
+
+/**
+ * Imported is the "imported" member of a session record's meta, and
+ * Info.Imported.
+ */
+export interface Imported {
+  agent: string;
+  externalId: string;
+  /** the file read */
+  path: string;
+  messages: number;
+}
+
 /** LineData is the Data of event.Stdout and event.Stderr. */
 export interface LineData {
   text: string;
@@ -512,6 +559,19 @@ export interface ListDirectoryResult {
   parent: string;
   entries: DirEntry[];
   truncated: boolean;
+}
+
+/** ListExternalSessionsParams are the parameters of ListExternalSessions. */
+export interface ListExternalSessionsParams {
+  agent: string;
+  cwd: string;
+  /** Limit is the most entries: 50 when 0, at most MaxExternalSessions. */
+  limit?: number;
+}
+
+/** ListExternalSessionsResult holds the conversations, newest first. */
+export interface ListExternalSessionsResult {
+  sessions: ExternalSession[];
 }
 
 /** ListModelsParams are the parameters of ListModels. */
@@ -857,6 +917,11 @@ export interface Session {
   archived?: boolean;
   project?: string;
   /**
+   * Imported is set on a session ImportSession made of a conversation
+   * an agent CLI kept in its own files.
+   */
+  imported?: Imported;
+  /**
    * Process is the session's live agent process, nil when it holds none
    * (a per-turn agent between turns, an idle agent that was stopped).
    */
@@ -1140,6 +1205,13 @@ export interface ContractMethods {
   GetProcessStats: { params: GetProcessStatsParams; result: ProcessStatsResult };
   /** GetSession returns one session. */
   GetSession: { params: SessionParams; result: Session };
+  /**
+   * ImportSession opens one of those conversations as a corral session that
+   * resumes it, with its past messages in the session's history. A
+   * conversation imported before returns the session made then, with
+   * alreadyImported set.
+   */
+  ImportSession: { params: ImportSessionParams; result: ImportResult };
   /** Interrupt cuts the running turn short; the session stays usable. */
   Interrupt: { params: SessionParams; result: Empty };
   /** Kill kills a spawned process's whole tree at once. */
@@ -1158,6 +1230,12 @@ export interface ContractMethods {
    * for choosing a session's working directory.
    */
   ListDirectory: { params: ListDirectoryParams; result: ListDirectoryResult };
+  /**
+   * ListExternalSessions lists, read-only, the conversations an agent's CLI
+   * (Claude Code, Codex) keeps in its own files for a directory, newest
+   * first (docs/api.md "Importing conversations").
+   */
+  ListExternalSessions: { params: ListExternalSessionsParams; result: ListExternalSessionsResult };
   /**
    * ListModels returns the models, permission modes and plan mode an agent
    * offers, when a change made mid-session takes effect, and what the agent
@@ -1338,12 +1416,14 @@ export const methodNames: readonly MethodName[] = [
   "GetEvents",
   "GetProcessStats",
   "GetSession",
+  "ImportSession",
   "Interrupt",
   "Kill",
   "ListAgents",
   "ListCapabilities",
   "ListCheckpoints",
   "ListDirectory",
+  "ListExternalSessions",
   "ListModels",
   "ListProcesses",
   "ListQueued",

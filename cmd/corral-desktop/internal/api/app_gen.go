@@ -70,6 +70,11 @@ func (b *App) GetProcessStats(params json.RawMessage) (any, error) {
 // GetSession calls the facade's GetSession with params as its JSON parameters.
 func (b *App) GetSession(params json.RawMessage) (any, error) { return b.call("GetSession", params) }
 
+// ImportSession calls the facade's ImportSession with params as its JSON parameters.
+func (b *App) ImportSession(params json.RawMessage) (any, error) {
+	return b.call("ImportSession", params)
+}
+
 // Interrupt calls the facade's Interrupt with params as its JSON parameters.
 func (b *App) Interrupt(params json.RawMessage) (any, error) { return b.call("Interrupt", params) }
 
@@ -92,6 +97,11 @@ func (b *App) ListCheckpoints(params json.RawMessage) (any, error) {
 // ListDirectory calls the facade's ListDirectory with params as its JSON parameters.
 func (b *App) ListDirectory(params json.RawMessage) (any, error) {
 	return b.call("ListDirectory", params)
+}
+
+// ListExternalSessions calls the facade's ListExternalSessions with params as its JSON parameters.
+func (b *App) ListExternalSessions(params json.RawMessage) (any, error) {
+	return b.call("ListExternalSessions", params)
 }
 
 // ListModels calls the facade's ListModels with params as its JSON parameters.

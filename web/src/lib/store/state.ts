@@ -198,6 +198,7 @@ export class CorralState {
         if (next.status === 'terminated') this.dropPermissions((p) => p.sessionId === id);
         break;
       case 'run.started':
+        if (d.imported) break; // a past prompt of an imported conversation, not a turn
         if (next.status !== 'waiting_permission') next.status = 'processing';
         if (!next.title && d.prompt) next.title = String(d.prompt).slice(0, 80);
         break;
