@@ -45,8 +45,8 @@ func (m *Manager) skipsApprovals(name, mode string) bool {
 	if mode == "" {
 		return false
 	}
-	cfg, ok := m.agentConfig(name)
-	return ok && agent.SkipsApprovals(cfg.Protocol, mode)
+	protocol, ok := m.agentProtocol(name)
+	return ok && agent.SkipsApprovals(protocol, mode)
 }
 
 // offeredModes are the permission modes ListAgents offers for an agent:

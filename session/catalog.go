@@ -36,6 +36,22 @@ func (m *Manager) agentConfig(name string) (config.Agent, bool) {
 	return config.Agent{}, false
 }
 
+// agentProtocol is the protocol of agent name, as agentConfig resolves
+// it, without the rest of the config (the session list asks it of every
+// session on every call).
+func (m *Manager) agentProtocol(name string) (string, bool) {
+	if a, ok := m.settings.get().agents[name]; ok {
+		if a.Protocol == "" {
+			return name, true
+		}
+		return a.Protocol, true
+	}
+	if e, ok := agent.Lookup(name); ok && e.Builtin {
+		return name, true
+	}
+	return "", false
+}
+
 func (m *Manager) adapterFor(name string) (agent.Adapter, config.Agent, error) {
 	cfg, ok := m.agentConfig(name)
 	if !ok {

@@ -96,8 +96,10 @@ type Manager struct {
 	settings settingsBox
 	// stats are the processes' resource samples (not stored as events).
 	stats statsRing
-	// list is the last encoded session list (see views.go).
-	list atomic.Pointer[encodedList]
+	// views counts the changes of the live sessions' published views;
+	// list is the last session list ListJSON made (see views.go).
+	views atomic.Uint64
+	list  atomic.Pointer[encodedList]
 	// wss is the state of the sessions' worktrees (workspace.go).
 	wss wsRuntime
 }

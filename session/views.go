@@ -3,6 +3,9 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"time"
+
+	"github.com/corral-dev/corral/store"
 )
 
 // Queries (Get, List, ListJSON) read a live session's state from the view
@@ -29,40 +32,73 @@ func (l *live) snapshot() liveView {
 	return liveView{status: l.status, pending: l.perms.len(), run: l.turn, resumeID: l.opts.ResumeID, proc: l.proc}
 }
 
-// publishView stores l's view when it changed.
+// publishView stores l's view when it changed, and counts the change.
 func (m *Manager) publishView(l *live) {
 	v := l.snapshot()
 	if old := l.view.Load(); old != nil && *old == v {
 		return
 	}
 	l.view.Store(&v)
+	m.views.Add(1)
 }
 
-// encodedList is the last session list ListJSON encoded.
+// recordGenerations is what a Recorder may offer (the store does) for the
+// list cache: the count of its commits that wrote session records.
+type recordGenerations interface{ RecordGeneration() int64 }
+
+// encodedList is the last session list ListJSON made: the generations it
+// was made at (record writes, live views) and when, and its encoding.
 type encodedList struct {
-	infos []Info
-	raw   []byte
+	recGen int64
+	views  uint64
+	at     time.Time
+	infos  []Info
+	raw    []byte
+}
+
+// listReuse bounds how long ListJSON serves a list made while no record
+// write and no live view changed since: what changes without either
+// (activity times and event counts, which the store itself may report
+// store.ActivityStaleness late, and the processes' memory and CPU) is then
+// at most 1.5 × store.ActivityStaleness late.
+const listReuse = store.ActivityStaleness / 2
+
+// reusable is ListJSON's rule (pure): c, made at generations (recGen,
+// views) at c.at, may be served at (nowRec, nowViews, now).
+func reusable(c *encodedList, known bool, nowRec int64, nowViews uint64, now time.Time) bool {
+	return c != nil && known && c.recGen == nowRec && c.views == nowViews &&
+		!now.Before(c.at) && now.Sub(c.at) < listReuse
 }
 
 // ListJSON is List with the list also encoded as JSON, for the API to send
-// as it is. The encoding is reused while the list is unchanged (most polls
-// of a busy server: the store serves its records from its cache, and the
-// live views change only with a session's state), since encoding the
-// whole list on every poll was most of what a poll cost.
+// as it is; the Infos are shared with other callers (do not modify them).
+// A list made moments ago with no record write and no live state change
+// since is served again (see listReuse), and an unchanged list keeps its
+// encoding: a UI polling the list many times a second while agents stream
+// costs a list per listReuse, and an encoding per change.
 func (m *Manager) ListJSON(ctx context.Context) ([]Info, []byte, error) {
+	g, known := m.o.Recorder.(recordGenerations)
+	var rec int64
+	if known {
+		rec = g.RecordGeneration()
+	}
+	views, now := m.views.Load(), m.o.Now()
+	old := m.list.Load()
+	if reusable(old, known, rec, views, now) {
+		return old.infos, old.raw, nil
+	}
 	infos, err := m.List(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if c := m.list.Load(); c != nil && sameInfos(c.infos, infos) {
-		return infos, c.raw, nil
-	}
-	raw, err := json.Marshal(orEmptyInfos(infos))
-	if err != nil {
+	c := &encodedList{recGen: rec, views: views, at: now, infos: infos}
+	if old != nil && sameInfos(old.infos, infos) {
+		c.raw = old.raw
+	} else if c.raw, err = json.Marshal(orEmptyInfos(infos)); err != nil {
 		return nil, nil, err
 	}
-	m.list.Store(&encodedList{infos: infos, raw: raw})
-	return infos, raw, nil
+	m.list.Store(c)
+	return infos, c.raw, nil
 }
 
 func orEmptyInfos(l []Info) []Info {

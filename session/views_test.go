@@ -134,3 +134,30 @@ func TestSameInfo(t *testing.T) {
 		t.Error("sameInfos of lengths")
 	}
 }
+
+func TestListReusable(t *testing.T) {
+	at := time.Unix(100, 0)
+	c := &encodedList{recGen: 3, views: 7, at: at}
+	cases := []struct {
+		name  string
+		c     *encodedList
+		known bool
+		rec   int64
+		views uint64
+		now   time.Time
+		want  bool
+	}{
+		{"unchanged, fresh", c, true, 3, 7, at.Add(listReuse - time.Millisecond), true},
+		{"no list yet", nil, true, 3, 7, at, false},
+		{"recorder without generations", c, false, 3, 7, at, false},
+		{"a record write", c, true, 4, 7, at, false},
+		{"a live state change", c, true, 3, 8, at, false},
+		{"too old", c, true, 3, 7, at.Add(listReuse), false},
+		{"clock went back", c, true, 3, 7, at.Add(-time.Millisecond), false},
+	}
+	for _, tc := range cases {
+		if got := reusable(tc.c, tc.known, tc.rec, tc.views, tc.now); got != tc.want {
+			t.Errorf("%s: reusable = %v", tc.name, got)
+		}
+	}
+}

@@ -21,11 +21,11 @@ type forkMeta struct {
 
 // canFork reports whether the agent's adapter forks conversations.
 func (m *Manager) canFork(agentName string) bool {
-	ad, _, err := m.adapterFor(agentName)
-	if err != nil {
+	protocol, ok := m.agentProtocol(agentName)
+	if !ok {
 		return false
 	}
-	f, ok := ad.(agent.Forker)
+	f, ok := m.o.Adapters[protocol].(agent.Forker)
 	return ok && f.Forks()
 }
 

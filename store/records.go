@@ -126,6 +126,11 @@ func (s *Store) GetSession(id string) (Session, error) {
 // per ActivityStaleness, not one per call.
 const ActivityStaleness = 250 * time.Millisecond
 
+// RecordGeneration counts the commits that wrote session records (status,
+// title, usage, a new or deleted session, ...): a list read after it
+// returned g holds every record write up to g. Event commits do not count.
+func (s *Store) RecordGeneration() int64 { return s.recGen.Load() }
+
 // sessionList is a cached ListSessions result, the generations it was
 // read at and when.
 type sessionList struct {
