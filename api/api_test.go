@@ -37,12 +37,14 @@ func TestMain(m *testing.M) {
 
 // contract is ARCHITECTURE.md §4's method list plus the extensions the UI
 // uses (StopProcess, ListDirectory, GetProcessStats, ReloadConfig,
-// RenameSession, ExportSession, SearchEvents).
+// RenameSession, ExportSession, SearchEvents) and the rate-limit and
+// schedule methods (SetAutoResume, ResumeNow, CancelResume,
+// CreateSchedule, ListSchedules, PauseSchedule, DeleteSchedule).
 // Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
-	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"CancelResume", "CloseStdin", "CreateSchedule", "CreateSession", "DeleteSchedule", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
+	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSchedules", "ListSessions", "PauseSchedule",
+	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeNow", "ResumeSession", "SearchEvents", "SendMessage", "SetAutoResume", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

@@ -16,6 +16,10 @@ type Sessions struct {
 	// MaxIdleAgents caps the agent processes of idle sessions; the least
 	// recently used stops first (0: DefaultMaxIdleAgents; -1: no cap).
 	MaxIdleAgents int
+	// AutoResumeOnLimit resumes a session whose turn ended on a rate or
+	// usage limit automatically when the limit resets (a session's own
+	// SetAutoResume overrides it). Default false.
+	AutoResumeOnLimit bool
 }
 
 // Defaults of `[sessions]`.
@@ -27,6 +31,7 @@ const (
 type rawSessions struct {
 	IdleTimeout   *rawValue `toml:"idle_timeout"`
 	MaxIdleAgents *int64    `toml:"max_idle_agents"`
+	AutoResume    *bool     `toml:"auto_resume_on_limit"`
 }
 
 // sessions converts `[sessions]`; idle_timeout also takes "never".
@@ -53,6 +58,9 @@ func (v *validator) sessions(r rawSessions) (Sessions, error) {
 			return s, fmt.Errorf("%s: max_idle_agents %d must be between 1 and %d, or -1 for no cap", where, n, 1<<16)
 		}
 		s.MaxIdleAgents = int(n)
+	}
+	if r.AutoResume != nil {
+		s.AutoResumeOnLimit = *r.AutoResume
 	}
 	return s, nil
 }

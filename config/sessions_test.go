@@ -18,17 +18,22 @@ func TestSessionsTable(t *testing.T) {
 	if err != nil || cfg.Sessions.IdleTimeout >= 0 || cfg.Sessions.MaxIdleAgents != -1 {
 		t.Fatalf("%+v %v", cfg, err)
 	}
+	cfg, err = Parse([]byte("[sessions]\nauto_resume_on_limit = true\n"), "t.toml")
+	if err != nil || !cfg.Sessions.AutoResumeOnLimit {
+		t.Fatalf("auto_resume_on_limit: %+v %v", cfg, err)
+	}
 	cfg, err = Parse(nil, "t.toml")
 	if err != nil || cfg.Sessions != (Sessions{}) {
 		t.Fatalf("defaults %+v %v", cfg, err)
 	}
 	for in, want := range map[string]string{
-		"idle_timeout = \"soon\"": "idle_timeout",
-		"idle_timeout = \"10ms\"": "too short",
-		"idle_timeout = 5":        "idle_timeout",
-		"max_idle_agents = 0":     "max_idle_agents 0",
-		"max_idle_agents = -2":    "max_idle_agents -2",
-		"max_idle = 1":            "unknown key",
+		"idle_timeout = \"soon\"":  "idle_timeout",
+		"idle_timeout = \"10ms\"":  "too short",
+		"idle_timeout = 5":         "idle_timeout",
+		"max_idle_agents = 0":      "max_idle_agents 0",
+		"max_idle_agents = -2":     "max_idle_agents -2",
+		"max_idle = 1":             "unknown key",
+		"auto_resume_on_limit = 1": "auto_resume_on_limit",
 	} {
 		_, err := Parse([]byte("[sessions]\n"+in+"\n"), "t.toml")
 		if err == nil || !strings.Contains(err.Error(), want) {

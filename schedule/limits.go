@@ -19,9 +19,9 @@ const DefaultResumePrompt = "continue"
 // LimitInfo is a session's rate-limit state as clients see it.
 type LimitInfo struct {
 	SessionID string `json:"sessionId"`
-	// ResetAt is when the limit resets; nil when the session is not
-	// rate-limited.
-	ResetAt *time.Time `json:"resetAt,omitempty"`
+	// ResetAt is when the limit resets; absent (zero) when the session is
+	// not rate-limited.
+	ResetAt time.Time `json:"resetAt,omitzero"`
 	// AutoResume is the session's setting (its own, else the
 	// configuration's); Armed says the resume timer will fire at ResetAt.
 	AutoResume bool   `json:"autoResume"`
@@ -54,6 +54,18 @@ func (s *Scheduler) Limit(sessionID string) (LimitInfo, bool) {
 	return l, ok
 }
 
+// Limited reports whether some session is rate-limited now.
+func (s *Scheduler) Limited() bool {
+	s.snap.mu.RLock()
+	defer s.snap.mu.RUnlock()
+	for _, l := range s.snap.m {
+		if !l.ResetAt.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 // publish rebuilds the snapshot (on the loop, after every change).
 func (s *Scheduler) publish() {
 	m := make(map[string]LimitInfo, len(s.limits))
@@ -68,10 +80,7 @@ func (s *Scheduler) publish() {
 func (s *Scheduler) infoOf(l *store.SessionLimit) LimitInfo {
 	in := LimitInfo{SessionID: l.SessionID, AutoResume: s.autoResume(l), Armed: l.Armed, Kind: l.Kind,
 		HTTPStatus: l.HTTPStatus, Message: l.Message}
-	if !l.ResetAt.IsZero() {
-		t := l.ResetAt
-		in.ResetAt = &t
-	}
+	in.ResetAt = l.ResetAt
 	return in
 }
 

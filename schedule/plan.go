@@ -82,9 +82,9 @@ func Due(next, start, now time.Time, policy string) Decision {
 
 // validate checks a new schedule's fields: exactly one of at and cron, a
 // prompt, a session or an agent with a cwd, a known missed policy.
-func validate(p CreateParams) error {
+func validate(p CreateScheduleParams) error {
 	switch {
-	case (p.At == nil || p.At.IsZero()) == (strings.TrimSpace(p.Cron) == ""):
+	case p.At.IsZero() == (strings.TrimSpace(p.Cron) == ""):
 		return fmt.Errorf("%w: give exactly one of at and cron", ErrInvalid)
 	case strings.TrimSpace(p.Prompt) == "":
 		return fmt.Errorf("%w: prompt is required", ErrInvalid)

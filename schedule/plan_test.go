@@ -61,19 +61,19 @@ func TestValidate(t *testing.T) {
 	at := time.Now()
 	for _, tc := range []struct {
 		name string
-		p    CreateParams
+		p    CreateScheduleParams
 		ok   bool
 	}{
-		{"at in a session", CreateParams{At: &at, Prompt: "p", SessionID: "s"}, true},
-		{"cron in a new session", CreateParams{Cron: "@daily", Prompt: "p", Agent: "claude", Cwd: "/w", Missed: MissedSkip}, true},
-		{"neither at nor cron", CreateParams{Prompt: "p", SessionID: "s"}, false},
-		{"both", CreateParams{At: &at, Cron: "@daily", Prompt: "p", SessionID: "s"}, false},
-		{"no prompt", CreateParams{At: &at, Prompt: " ", SessionID: "s"}, false},
-		{"no target", CreateParams{At: &at, Prompt: "p"}, false},
-		{"agent without cwd", CreateParams{At: &at, Prompt: "p", Agent: "claude"}, false},
-		{"session and agent", CreateParams{At: &at, Prompt: "p", SessionID: "s", Agent: "claude", Cwd: "/w"}, false},
-		{"bad policy", CreateParams{At: &at, Prompt: "p", SessionID: "s", Missed: "later"}, false},
-		{"bad cron", CreateParams{Cron: "every day", Prompt: "p", SessionID: "s"}, false},
+		{"at in a session", CreateScheduleParams{At: at, Prompt: "p", SessionID: "s"}, true},
+		{"cron in a new session", CreateScheduleParams{Cron: "@daily", Prompt: "p", Agent: "claude", Cwd: "/w", Missed: MissedSkip}, true},
+		{"neither at nor cron", CreateScheduleParams{Prompt: "p", SessionID: "s"}, false},
+		{"both", CreateScheduleParams{At: at, Cron: "@daily", Prompt: "p", SessionID: "s"}, false},
+		{"no prompt", CreateScheduleParams{At: at, Prompt: " ", SessionID: "s"}, false},
+		{"no target", CreateScheduleParams{At: at, Prompt: "p"}, false},
+		{"agent without cwd", CreateScheduleParams{At: at, Prompt: "p", Agent: "claude"}, false},
+		{"session and agent", CreateScheduleParams{At: at, Prompt: "p", SessionID: "s", Agent: "claude", Cwd: "/w"}, false},
+		{"bad policy", CreateScheduleParams{At: at, Prompt: "p", SessionID: "s", Missed: "later"}, false},
+		{"bad cron", CreateScheduleParams{Cron: "every day", Prompt: "p", SessionID: "s"}, false},
 	} {
 		err := validate(tc.p)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrInvalid)) {

@@ -286,3 +286,16 @@ func newID(prefix string) string {
 	}
 	return prefix + hex.EncodeToString(b)
 }
+
+// StartRuntime starts the scheduler of a corral runtime: its store, bus
+// and sessions, auto_resume_on_limit from the configuration in effect
+// (reloads apply). The runtime's Close closes the scheduler first.
+func StartRuntime(ctx context.Context, rt *session.Runtime, log *slog.Logger) (*Scheduler, error) {
+	s, err := Start(ctx, Options{Store: rt.Store, Bus: rt.Bus, Sessions: rt.Manager, Logger: log,
+		AutoResume: func() bool { return rt.Config().Sessions.AutoResumeOnLimit }})
+	if err != nil {
+		return nil, err
+	}
+	rt.BeforeClose(s.Close)
+	return s, nil
+}

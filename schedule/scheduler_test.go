@@ -191,7 +191,7 @@ func (e *env) eventually(what string, cond func() bool) {
 	}
 }
 
-func (e *env) schedule(id string) Info {
+func (e *env) schedule(id string) Schedule {
 	e.t.Helper()
 	list, err := e.sched.ListSchedules()
 	if err != nil {
@@ -203,7 +203,7 @@ func (e *env) schedule(id string) Info {
 		}
 	}
 	e.t.Fatalf("no schedule %s in %+v", id, list)
-	return Info{}
+	return Schedule{}
 }
 
 // limitTurn appends what a turn that hit a limit leaves in the store:
@@ -235,15 +235,15 @@ func TestScheduleAtAndCron(t *testing.T) {
 	e := newEnv(t)
 	e.start()
 	at := e.clk.Now().Add(2 * time.Second)
-	one, err := e.sched.CreateSchedule(CreateParams{At: &at, Prompt: "once", Agent: "claude", Cwd: "/w", Name: "one"})
+	one, err := e.sched.CreateSchedule(CreateScheduleParams{At: at, Prompt: "once", Agent: "claude", Cwd: "/w", Name: "one"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr, err := e.sched.CreateSchedule(CreateParams{Cron: "*/5 * * * *", Prompt: "tick", SessionID: "s1"})
+	cr, err := e.sched.CreateSchedule(CreateScheduleParams{Cron: "*/5 * * * *", Prompt: "tick", SessionID: "s1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cr.NextRunAt == nil || !cr.NextRunAt.Equal(e.clk.Now().Add(5*time.Minute)) || one.Missed != MissedRun {
+	if !cr.NextRunAt.Equal(e.clk.Now().Add(5*time.Minute)) || one.Missed != MissedRun {
 		t.Fatalf("created %+v %+v", one, cr)
 	}
 	e.clk.Advance(time.Second)
@@ -256,7 +256,7 @@ func TestScheduleAtAndCron(t *testing.T) {
 	e.clk.Advance(time.Second)
 	e.eventually("the one-off run", func() bool { return e.schedule(one.ID).LastRunID != "" })
 	in := e.schedule(one.ID)
-	if in.LastResult != "ok" || in.LastSessionID != "new-1" || in.LastRunID != "run-new-1" || in.NextRunAt != nil || !in.LastRunAt.Equal(at) {
+	if in.LastResult != "ok" || in.LastSessionID != "new-1" || in.LastRunID != "run-new-1" || !in.NextRunAt.IsZero() || !in.LastRunAt.Equal(at) {
 		t.Fatalf("after the run: %+v", in)
 	}
 	if _, created := e.sess.calls(); len(created) != 1 || created[0].Prompt != "once" || created[0].Agent != "claude" || created[0].Cwd != "/w" {
@@ -287,7 +287,7 @@ func TestScheduleAtAndCron(t *testing.T) {
 	if err := e.sched.DeleteSchedule(cr.ID); err == nil {
 		t.Fatal("second delete worked")
 	}
-	if _, err := e.sched.CreateSchedule(CreateParams{Prompt: "p", SessionID: "s1"}); err == nil {
+	if _, err := e.sched.CreateSchedule(CreateScheduleParams{Prompt: "p", SessionID: "s1"}); err == nil {
 		t.Fatal("a schedule without at or cron was created")
 	}
 }
@@ -298,11 +298,11 @@ func TestScheduleMissedRuns(t *testing.T) {
 	e := newEnv(t)
 	e.start()
 	at := e.clk.Now().Add(time.Minute)
-	run, err := e.sched.CreateSchedule(CreateParams{At: &at, Prompt: "catch up", SessionID: "s1", Missed: MissedRun})
+	run, err := e.sched.CreateSchedule(CreateScheduleParams{At: at, Prompt: "catch up", SessionID: "s1", Missed: MissedRun})
 	if err != nil {
 		t.Fatal(err)
 	}
-	skip, err := e.sched.CreateSchedule(CreateParams{Cron: "0 * * * *", Prompt: "hourly", SessionID: "s2", Missed: MissedSkip})
+	skip, err := e.sched.CreateSchedule(CreateScheduleParams{Cron: "0 * * * *", Prompt: "hourly", SessionID: "s2", Missed: MissedSkip})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,9 +311,9 @@ func TestScheduleMissedRuns(t *testing.T) {
 	e.openStore()
 	e.start()
 	e.eventually("the missed runs", func() bool {
-		return e.schedule(run.ID).LastRunAt != nil && e.schedule(skip.ID).LastRunAt != nil
+		return !e.schedule(run.ID).LastRunAt.IsZero() && !e.schedule(skip.ID).LastRunAt.IsZero()
 	})
-	if in := e.schedule(run.ID); in.LastResult != "missed: ran at start-up; ok" || in.LastRunID == "" || in.NextRunAt != nil {
+	if in := e.schedule(run.ID); in.LastResult != "missed: ran at start-up; ok" || in.LastRunID == "" || !in.NextRunAt.IsZero() {
 		t.Fatalf("missed run: %+v", in)
 	}
 	in := e.schedule(skip.ID)
@@ -348,7 +348,7 @@ func TestRateLimitAutoResume(t *testing.T) {
 	reset := e.clk.Now().Add(90 * time.Second)
 	e.limitTurn("s1", "build it", agent.TurnError{Code: agent.CodeAgent,
 		Message: fmt.Sprintf("Claude AI usage limit reached|%d", reset.Unix())})
-	e.eventually("the limit", func() bool { l, ok := e.sched.Limit("s1"); return ok && l.ResetAt != nil })
+	e.eventually("the limit", func() bool { l, ok := e.sched.Limit("s1"); return ok && !l.ResetAt.IsZero() })
 	l, _ := e.sched.Limit("s1")
 	if !l.ResetAt.Equal(reset) || !l.Armed || !l.AutoResume || l.Kind != agent.LimitUsage {
 		t.Fatalf("limit %+v", l)
@@ -361,7 +361,7 @@ func TestRateLimitAutoResume(t *testing.T) {
 		t.Fatalf("resumed early: %v", sent)
 	}
 	e.clk.Advance(time.Second)
-	e.eventually("the resume", func() bool { l, _ := e.sched.Limit("s1"); return l.ResetAt == nil })
+	e.eventually("the resume", func() bool { l, _ := e.sched.Limit("s1"); return l.ResetAt.IsZero() })
 	if sent, _ := e.sess.calls(); len(sent) != 1 || sent[0] != "s1: build it" {
 		t.Fatalf("sent %v", sent)
 	}
@@ -378,7 +378,7 @@ func TestRateLimitManualResumeAndCancel(t *testing.T) {
 	e := newEnv(t)
 	e.start()
 	e.limitTurn("s1", "again", agent.TurnError{Code: agent.CodeRateLimit, HTTPStatus: 429, Message: "slow down"})
-	e.eventually("the limit", func() bool { l, ok := e.sched.Limit("s1"); return ok && l.ResetAt != nil })
+	e.eventually("the limit", func() bool { l, ok := e.sched.Limit("s1"); return ok && !l.ResetAt.IsZero() })
 	l, _ := e.sched.Limit("s1")
 	if l.Armed || l.AutoResume || !l.ResetAt.Equal(e.clk.Now().Add(agent.DefaultRateLimitWait)) || l.HTTPStatus != 429 {
 		t.Fatalf("limit %+v", l)
@@ -402,7 +402,7 @@ func TestRateLimitManualResumeAndCancel(t *testing.T) {
 	if _, err := e.sched.ResumeNow("s1"); err != nil {
 		t.Fatal(err)
 	}
-	e.eventually("the resume", func() bool { l, _ := e.sched.Limit("s1"); return l.ResetAt == nil })
+	e.eventually("the resume", func() bool { l, _ := e.sched.Limit("s1"); return l.ResetAt.IsZero() })
 	if sent, _ := e.sess.calls(); len(sent) != 1 || sent[0] != "s1: again" {
 		t.Fatalf("sent %v", sent)
 	}
@@ -430,7 +430,7 @@ func TestRateLimitTimerSurvivesRestart(t *testing.T) {
 	e.auto = false           // the configuration changed: armed timers stay armed
 	e.openStore()
 	e.start()
-	e.eventually("the past-due resume", func() bool { l, _ := e.sched.Limit("past"); return l.ResetAt == nil })
+	e.eventually("the past-due resume", func() bool { l, _ := e.sched.Limit("past"); return l.ResetAt.IsZero() })
 	if l, _ := e.sched.Limit("future"); !l.Armed {
 		t.Fatalf("future limit %+v", l)
 	}
@@ -439,7 +439,7 @@ func TestRateLimitTimerSurvivesRestart(t *testing.T) {
 	}
 	e.restart()
 	e.clk.Advance(time.Hour)
-	e.eventually("the future resume", func() bool { l, _ := e.sched.Limit("future"); return l.ResetAt == nil })
+	e.eventually("the future resume", func() bool { l, _ := e.sched.Limit("future"); return l.ResetAt.IsZero() })
 	if sent, _ := e.sess.calls(); len(sent) != 2 || sent[1] != "future: p2" {
 		t.Fatalf("sent %v", sent)
 	}

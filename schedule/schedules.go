@@ -11,37 +11,37 @@ import (
 	"github.com/corral-dev/corral/store"
 )
 
-// CreateParams are the fields of a new schedule: exactly one of At and
+// CreateScheduleParams are the fields of a new schedule: exactly one of At and
 // Cron; the prompt; a session (SessionID) or a new one (Agent and Cwd);
 // an optional name; the missed-run policy ("run", the default, or
 // "skip").
-type CreateParams struct {
-	At        *time.Time `json:"at,omitempty"`
-	Cron      string     `json:"cron,omitempty"`
-	Prompt    string     `json:"prompt"`
-	SessionID string     `json:"sessionId,omitempty"`
-	Agent     string     `json:"agent,omitempty"`
-	Cwd       string     `json:"cwd,omitempty"`
-	Name      string     `json:"name,omitempty"`
-	Missed    string     `json:"missed,omitempty"`
+type CreateScheduleParams struct {
+	At        time.Time `json:"at,omitzero"`
+	Cron      string    `json:"cron,omitempty"`
+	Prompt    string    `json:"prompt"`
+	SessionID string    `json:"sessionId,omitempty"`
+	Agent     string    `json:"agent,omitempty"`
+	Cwd       string    `json:"cwd,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Missed    string    `json:"missed,omitempty"`
 }
 
-// Info is a schedule as clients see it.
-type Info struct {
+// Schedule is a schedule as clients see it.
+type Schedule struct {
 	ID        string     `json:"id"`
 	Name      string     `json:"name,omitempty"`
-	At        *time.Time `json:"at,omitempty"`
-	Cron      string     `json:"cron,omitempty"`
-	Prompt    string     `json:"prompt"`
-	SessionID string     `json:"sessionId,omitempty"`
-	Agent     string     `json:"agent,omitempty"`
-	Cwd       string     `json:"cwd,omitempty"`
-	Missed    string     `json:"missed"`
-	Paused    bool       `json:"paused"`
-	CreatedAt time.Time  `json:"createdAt"`
-	// NextRunAt is nil when nothing more will run (a one-off that ran).
-	NextRunAt *time.Time `json:"nextRunAt,omitempty"`
-	LastRunAt *time.Time `json:"lastRunAt,omitempty"`
+	At        time.Time `json:"at,omitzero"`
+	Cron      string    `json:"cron,omitempty"`
+	Prompt    string    `json:"prompt"`
+	SessionID string    `json:"sessionId,omitempty"`
+	Agent     string    `json:"agent,omitempty"`
+	Cwd       string    `json:"cwd,omitempty"`
+	Missed    string    `json:"missed"`
+	Paused    bool      `json:"paused"`
+	CreatedAt time.Time `json:"createdAt"`
+	// NextRunAt is absent when nothing more will run (a one-off that ran).
+	NextRunAt time.Time `json:"nextRunAt,omitzero"`
+	LastRunAt time.Time `json:"lastRunAt,omitzero"`
 	// LastResult says how the last run went: "ok", "failed: …",
 	// "missed: ran at start-up", "missed: skipped (…)".
 	LastResult    string `json:"lastResult,omitempty"`
@@ -49,44 +49,35 @@ type Info struct {
 	LastSessionID string `json:"lastSessionId,omitempty"`
 }
 
-func ptr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func infoOfSchedule(sc *store.Schedule) Info {
-	return Info{ID: sc.ID, Name: sc.Name, At: ptr(sc.At), Cron: sc.Cron, Prompt: sc.Prompt, SessionID: sc.SessionID,
+func infoOfSchedule(sc *store.Schedule) Schedule {
+	return Schedule{ID: sc.ID, Name: sc.Name, At: sc.At, Cron: sc.Cron, Prompt: sc.Prompt, SessionID: sc.SessionID,
 		Agent: sc.Agent, Cwd: sc.Cwd, Missed: sc.Missed, Paused: sc.Paused, CreatedAt: sc.CreatedAt,
-		NextRunAt: ptr(sc.NextRunAt), LastRunAt: ptr(sc.LastRunAt), LastResult: sc.LastResult, LastRunID: sc.LastRunID,
+		NextRunAt: sc.NextRunAt, LastRunAt: sc.LastRunAt, LastResult: sc.LastResult, LastRunID: sc.LastRunID,
 		LastSessionID: sc.LastSessionID}
 }
 
 // CreateSchedule validates and stores a schedule and arms it. A one-off
 // time in the past runs at once.
-func (s *Scheduler) CreateSchedule(p CreateParams) (Info, error) {
+func (s *Scheduler) CreateSchedule(p CreateScheduleParams) (Schedule, error) {
 	if err := validate(p); err != nil {
-		return Info{}, err
+		return Schedule{}, err
 	}
-	return do(s, func() (Info, error) {
+	return do(s, func() (Schedule, error) {
 		now := s.o.Clock.Now()
 		sc := &store.Schedule{ID: newID("sch_"), Name: strings.TrimSpace(p.Name), Cron: strings.TrimSpace(p.Cron),
 			Prompt: p.Prompt, SessionID: p.SessionID, Agent: p.Agent, Cwd: p.Cwd, Missed: p.Missed, CreatedAt: now}
 		if sc.Missed == "" {
 			sc.Missed = MissedRun
 		}
-		if p.At != nil {
-			sc.At = *p.At
-		}
+		sc.At = p.At
 		next, err := NextRun(sc.At, sc.Cron, now, false)
 		if err != nil {
-			return Info{}, err
+			return Schedule{}, err
 		}
 		sc.NextRunAt = next
 		in := infoOfSchedule(sc)
 		if err := s.o.Store.PutSchedule(s.ctx, *sc, s.sysEvent(event.ScheduleUpdated, in)); err != nil {
-			return Info{}, err
+			return Schedule{}, err
 		}
 		s.schedules[sc.ID] = sc
 		return in, nil
@@ -94,9 +85,9 @@ func (s *Scheduler) CreateSchedule(p CreateParams) (Info, error) {
 }
 
 // ListSchedules returns every schedule, oldest first.
-func (s *Scheduler) ListSchedules() ([]Info, error) {
-	return do(s, func() ([]Info, error) {
-		out := make([]Info, 0, len(s.schedules))
+func (s *Scheduler) ListSchedules() ([]Schedule, error) {
+	return do(s, func() ([]Schedule, error) {
+		out := make([]Schedule, 0, len(s.schedules))
 		for _, sc := range s.schedules {
 			out = append(out, infoOfSchedule(sc))
 		}
@@ -112,11 +103,11 @@ func (s *Scheduler) ListSchedules() ([]Info, error) {
 
 // PauseSchedule pauses or resumes a schedule. A cron schedule resumed
 // after its time runs next at its next activation from now.
-func (s *Scheduler) PauseSchedule(id string, paused bool) (Info, error) {
-	return do(s, func() (Info, error) {
+func (s *Scheduler) PauseSchedule(id string, paused bool) (Schedule, error) {
+	return do(s, func() (Schedule, error) {
 		sc := s.schedules[id]
 		if sc == nil {
-			return Info{}, fmt.Errorf("%w: schedule %s", ErrNotFound, id)
+			return Schedule{}, fmt.Errorf("%w: schedule %s", ErrNotFound, id)
 		}
 		sc.Paused = paused
 		now := s.o.Clock.Now()

@@ -53,6 +53,14 @@ type Info struct {
 	// tools without asking (bypassPermissions, yolo, never, ...; allowed
 	// only with the agent's allow_unsafe_modes). The UI marks the session.
 	ApprovalsSkipped bool `json:"approvalsSkipped,omitempty"`
+	// ResetAt is when the limit of a rate_limited session resets;
+	// AutoResume is the session's auto-resume setting and ResumePending
+	// says the session resumes by itself at ResetAt. The API fills them
+	// from the limit scheduler (package schedule) while the session is
+	// rate_limited.
+	ResetAt       time.Time  `json:"resetAt,omitzero"`
+	AutoResume    *bool      `json:"autoResume,omitempty"`
+	ResumePending bool       `json:"resumePending,omitempty"`
 	// Process is the session's live agent process, nil when it holds none
 	// (a per-turn agent between turns, an idle agent that was stopped).
 	Process *LiveProcess `json:"process,omitempty"`

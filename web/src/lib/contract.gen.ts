@@ -85,6 +85,23 @@ export interface CapabilityArg {
   rest?: boolean;
 }
 
+/**
+ * CreateScheduleParams are the fields of a new schedule: exactly one of At and
+ * Cron; the prompt; a session (SessionID) or a new one (Agent and Cwd);
+ * an optional name; the missed-run policy ("run", the default, or
+ * "skip").
+ */
+export interface CreateScheduleParams {
+  at?: string;
+  cron?: string;
+  prompt: string;
+  sessionId?: string;
+  agent?: string;
+  cwd?: string;
+  name?: string;
+  missed?: string;
+}
+
 /** CreateSessionParams are the parameters of CreateSession. */
 export interface CreateSessionParams {
   agent: string;
@@ -159,7 +176,14 @@ export type EventKind =
   | "policy.decision"
   | "store.trimmed"
   | "events.lost"
-  | "bus.dropped";
+  | "bus.dropped"
+  | "session.rate_limited"
+  | "session.resume_scheduled"
+  | "session.resumed"
+  | "session.resume_failed"
+  | "schedule.updated"
+  | "schedule.deleted"
+  | "schedule.run";
 
 /**
  * LostData is the Data of an events.lost event: how many events of the
@@ -256,6 +280,25 @@ export interface GetProcessStatsParams {
   sinceMs?: number;
 }
 
+/** LimitInfo is a session's rate-limit state as clients see it. */
+export interface LimitInfo {
+  sessionId: string;
+  /**
+   * ResetAt is when the limit resets; absent (zero) when the session is
+   * not rate-limited.
+   */
+  resetAt?: string;
+  /**
+   * AutoResume is the session's setting (its own, else the
+   * configuration's); Armed says the resume timer will fire at ResetAt.
+   */
+  autoResume: boolean;
+  armed: boolean;
+  kind?: string;
+  httpStatus?: number;
+  message?: string;
+}
+
 /** LineData is the Data of event.Stdout and event.Stderr. */
 export interface LineData {
   text: string;
@@ -304,6 +347,12 @@ export interface LiveProcess {
 export interface ParseErrorData {
   error: string;
   line: string;
+}
+
+/** PauseScheduleParams are the parameters of PauseSchedule. */
+export interface PauseScheduleParams {
+  scheduleId: string;
+  paused: boolean;
 }
 
 /** ResolvedData is the Data of a permission.resolved event written by the store. */
@@ -408,6 +457,36 @@ export interface RunEndData {
   reason?: string;
 }
 
+/** Schedule is a schedule as clients see it. */
+export interface Schedule {
+  id: string;
+  name?: string;
+  at?: string;
+  cron?: string;
+  prompt: string;
+  sessionId?: string;
+  agent?: string;
+  cwd?: string;
+  missed: string;
+  paused: boolean;
+  createdAt: string;
+  /** NextRunAt is absent when nothing more will run (a one-off that ran). */
+  nextRunAt?: string;
+  lastRunAt?: string;
+  /**
+   * LastResult says how the last run went: "ok", "failed: …",
+   * "missed: ran at start-up", "missed: skipped (…)".
+   */
+  lastResult?: string;
+  lastRunId?: string;
+  lastSessionId?: string;
+}
+
+/** ScheduleParams name one schedule. */
+export interface ScheduleParams {
+  scheduleId: string;
+}
+
 /** SearchEventsParams are the parameters of SearchEvents. */
 export interface SearchEventsParams {
   /**
@@ -493,6 +572,16 @@ export interface Session {
    */
   approvalsSkipped?: boolean;
   /**
+   * ResetAt is when the limit of a rate_limited session resets;
+   * AutoResume is the session's auto-resume setting and ResumePending
+   * says the session resumes by itself at ResetAt. The API fills them
+   * from the limit scheduler (package schedule) while the session is
+   * rate_limited.
+   */
+  resetAt?: string;
+  autoResume?: boolean;
+  resumePending?: boolean;
+  /**
    * Process is the session's live agent process, nil when it holds none
    * (a per-turn agent between turns, an idle agent that was stopped).
    */
@@ -515,6 +604,7 @@ export type SessionStatus =
   | "waiting_permission"
   | "error"
   | "interrupted"
+  | "rate_limited"
   | "terminated";
 
 /** StatusData is the Data of a session.status event written by the store. */
@@ -530,6 +620,12 @@ export interface SessionStatusData {
  */
 export interface SessionUpdatedData {
   title: string;
+}
+
+/** SetAutoResumeParams are the parameters of SetAutoResume. */
+export interface SetAutoResumeParams {
+  sessionId: string;
+  enabled: boolean;
 }
 
 /** SpawnParams start a long-running command whose output arrives as events. */
@@ -659,10 +755,23 @@ export interface UsageData {
  * methods in the desktop shell), from api.Methods: what each takes and returns.
  */
 export interface ContractMethods {
+  /**
+   * CancelResume cancels the automatic resume of a rate-limited session; it
+   * stays rate_limited until a message or ResumeNow. conflict when no
+   * resume is pending.
+   */
+  CancelResume: { params: SessionParams; result: LimitInfo };
   /** CloseStdin closes a spawned process's stdin. */
   CloseStdin: { params: ProcessParams; result: Empty };
+  /**
+   * CreateSchedule stores a schedule: a prompt to run at a time or on a
+   * cron schedule, in a session or in a new session of an agent.
+   */
+  CreateSchedule: { params: CreateScheduleParams; result: Schedule };
   /** CreateSession starts a session with an agent; with a prompt, its first turn runs at once. */
   CreateSession: { params: CreateSessionParams; result: Session };
+  /** DeleteSchedule deletes a schedule. */
+  DeleteSchedule: { params: ScheduleParams; result: Empty };
   /** DeleteSession stops a session and deletes it with its events. */
   DeleteSession: { params: SessionParams; result: Empty };
   /** Execute runs one allowed command to completion and returns its capped output. */
@@ -702,8 +811,12 @@ export interface ContractMethods {
   ListDirectory: { params: ListDirectoryParams; result: ListDirectoryResult };
   /** ListProcesses lists live processes with pid, uptime, CPU and RSS of the whole tree. */
   ListProcesses: { params: Empty; result: ProcessInfo[] };
+  /** ListSchedules lists every schedule, oldest first. */
+  ListSchedules: { params: Empty; result: Schedule[] };
   /** ListSessions lists every session, most recently active first. */
   ListSessions: { params: Empty; result: Session[] };
+  /** PauseSchedule pauses a schedule, or lets it run again. */
+  PauseSchedule: { params: PauseScheduleParams; result: Schedule };
   /**
    * ReloadConfig re-reads the configuration file: [agents] and [sessions]
    * apply to the next agent launch and idle check, nothing else does.
@@ -723,6 +836,12 @@ export interface ContractMethods {
   RenameSession: { params: RenameSessionParams; result: Session };
   /** RespondPermission answers a pending permission request. */
   RespondPermission: { params: RespondPermissionParams; result: Empty };
+  /**
+   * ResumeNow resumes a rate-limited session at once: the interrupted
+   * turn's prompt is sent again. conflict when the session is not
+   * rate-limited.
+   */
+  ResumeNow: { params: SessionParams; result: LimitInfo };
   /** ResumeSession re-attaches an agent process to a session that has none. */
   ResumeSession: { params: SessionParams; result: Session };
   /**
@@ -735,6 +854,12 @@ export interface ContractMethods {
   SearchEvents: { params: SearchEventsParams; result: SearchEventsResult };
   /** SendMessage starts a turn with the user's text. */
   SendMessage: { params: SendMessageParams; result: SendMessageResult };
+  /**
+   * SetAutoResume sets whether a session resumes by itself when its rate
+   * limit resets (overriding [sessions] auto_resume_on_limit); for a
+   * session rate-limited now, the resume timer is armed or cancelled.
+   */
+  SetAutoResume: { params: SetAutoResumeParams; result: LimitInfo };
   /** Spawn starts an allowed command; its output arrives as events. */
   Spawn: { params: SpawnParams; result: SpawnResult };
   /** StopProcess stops a spawned process gracefully (terminate, wait, kill). */
@@ -779,8 +904,11 @@ export type MethodName = keyof ContractMethods;
 
 /** Every contract method, sorted. */
 export const methodNames: readonly MethodName[] = [
+  "CancelResume",
   "CloseStdin",
+  "CreateSchedule",
   "CreateSession",
+  "DeleteSchedule",
   "DeleteSession",
   "Execute",
   "ExportSession",
@@ -793,13 +921,17 @@ export const methodNames: readonly MethodName[] = [
   "ListCapabilities",
   "ListDirectory",
   "ListProcesses",
+  "ListSchedules",
   "ListSessions",
+  "PauseSchedule",
   "ReloadConfig",
   "RenameSession",
   "RespondPermission",
+  "ResumeNow",
   "ResumeSession",
   "SearchEvents",
   "SendMessage",
+  "SetAutoResume",
   "Spawn",
   "StopProcess",
   "StopSession",

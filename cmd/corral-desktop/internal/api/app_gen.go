@@ -4,12 +4,27 @@ package api
 
 import "encoding/json"
 
+// CancelResume calls the facade's CancelResume with params as its JSON parameters.
+func (b *App) CancelResume(params json.RawMessage) (any, error) {
+	return b.call("CancelResume", params)
+}
+
 // CloseStdin calls the facade's CloseStdin with params as its JSON parameters.
 func (b *App) CloseStdin(params json.RawMessage) (any, error) { return b.call("CloseStdin", params) }
+
+// CreateSchedule calls the facade's CreateSchedule with params as its JSON parameters.
+func (b *App) CreateSchedule(params json.RawMessage) (any, error) {
+	return b.call("CreateSchedule", params)
+}
 
 // CreateSession calls the facade's CreateSession with params as its JSON parameters.
 func (b *App) CreateSession(params json.RawMessage) (any, error) {
 	return b.call("CreateSession", params)
+}
+
+// DeleteSchedule calls the facade's DeleteSchedule with params as its JSON parameters.
+func (b *App) DeleteSchedule(params json.RawMessage) (any, error) {
+	return b.call("DeleteSchedule", params)
 }
 
 // DeleteSession calls the facade's DeleteSession with params as its JSON parameters.
@@ -60,9 +75,19 @@ func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 	return b.call("ListProcesses", params)
 }
 
+// ListSchedules calls the facade's ListSchedules with params as its JSON parameters.
+func (b *App) ListSchedules(params json.RawMessage) (any, error) {
+	return b.call("ListSchedules", params)
+}
+
 // ListSessions calls the facade's ListSessions with params as its JSON parameters.
 func (b *App) ListSessions(params json.RawMessage) (any, error) {
 	return b.call("ListSessions", params)
+}
+
+// PauseSchedule calls the facade's PauseSchedule with params as its JSON parameters.
+func (b *App) PauseSchedule(params json.RawMessage) (any, error) {
+	return b.call("PauseSchedule", params)
 }
 
 // ReloadConfig calls the facade's ReloadConfig with params as its JSON parameters.
@@ -80,6 +105,9 @@ func (b *App) RespondPermission(params json.RawMessage) (any, error) {
 	return b.call("RespondPermission", params)
 }
 
+// ResumeNow calls the facade's ResumeNow with params as its JSON parameters.
+func (b *App) ResumeNow(params json.RawMessage) (any, error) { return b.call("ResumeNow", params) }
+
 // ResumeSession calls the facade's ResumeSession with params as its JSON parameters.
 func (b *App) ResumeSession(params json.RawMessage) (any, error) {
 	return b.call("ResumeSession", params)
@@ -92,6 +120,11 @@ func (b *App) SearchEvents(params json.RawMessage) (any, error) {
 
 // SendMessage calls the facade's SendMessage with params as its JSON parameters.
 func (b *App) SendMessage(params json.RawMessage) (any, error) { return b.call("SendMessage", params) }
+
+// SetAutoResume calls the facade's SetAutoResume with params as its JSON parameters.
+func (b *App) SetAutoResume(params json.RawMessage) (any, error) {
+	return b.call("SetAutoResume", params)
+}
 
 // Spawn calls the facade's Spawn with params as its JSON parameters.
 func (b *App) Spawn(params json.RawMessage) (any, error) { return b.call("Spawn", params) }
