@@ -28,8 +28,8 @@ type CreateScheduleParams struct {
 
 // Schedule is a schedule as clients see it.
 type Schedule struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name,omitempty"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name,omitempty"`
 	At        time.Time `json:"at,omitzero"`
 	Cron      string    `json:"cron,omitempty"`
 	Prompt    string    `json:"prompt"`

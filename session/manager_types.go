@@ -58,9 +58,9 @@ type Info struct {
 	// says the session resumes by itself at ResetAt. The API fills them
 	// from the limit scheduler (package schedule) while the session is
 	// rate_limited.
-	ResetAt       time.Time  `json:"resetAt,omitzero"`
-	AutoResume    *bool      `json:"autoResume,omitempty"`
-	ResumePending bool       `json:"resumePending,omitempty"`
+	ResetAt       time.Time `json:"resetAt,omitzero"`
+	AutoResume    *bool     `json:"autoResume,omitempty"`
+	ResumePending bool      `json:"resumePending,omitempty"`
 	// Process is the session's live agent process, nil when it holds none
 	// (a per-turn agent between turns, an idle agent that was stopped).
 	Process *LiveProcess `json:"process,omitempty"`
