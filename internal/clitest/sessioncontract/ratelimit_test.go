@@ -84,3 +84,43 @@ func TestClaudeRateLimitAutoResume(t *testing.T) {
 	w.settled(session.Idle)
 	r.checkLog(s.ID)
 }
+
+// TestClaudeScheduleRun: a schedule 'at' two seconds ahead, for a new
+// session of the real Claude Code, runs once at its time: a session is
+// created with the prompt, its turn completes, and the schedule records
+// the run.
+func TestClaudeScheduleRun(t *testing.T) {
+	r := newRig(t, clitest.Claude, mockllm.Echo())
+	sched, err := schedule.StartRuntime(r.ctx, r.rt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sched.Close()
+	at := time.Now().Add(2 * time.Second)
+	sc, err := sched.CreateSchedule(schedule.CreateScheduleParams{At: at, Prompt: "scheduled hello", Agent: r.agent, Cwd: r.cwd, Name: "soon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got schedule.Schedule
+	deadline := time.Now().Add(waitDeadline)
+	for got.LastRunID == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the schedule did not run: %+v", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+		list, err := sched.ListSchedules()
+		if err != nil || len(list) != 1 || list[0].ID != sc.ID {
+			t.Fatalf("ListSchedules %+v %v", list, err)
+		}
+		got = list[0]
+	}
+	if got.LastResult != "ok" || got.LastSessionID == "" || !got.NextRunAt.IsZero() || got.LastRunAt.Before(at) {
+		t.Fatalf("after the run: %+v", got)
+	}
+	w := r.watch(got.LastSessionID)
+	if txt := text(t, w.turnEnd(got.LastRunID)); txt != "reply 1: scheduled hello" {
+		t.Fatalf("the scheduled turn's text %q", txt)
+	}
+	w.settled(session.Idle)
+	r.checkLog(got.LastSessionID)
+}
