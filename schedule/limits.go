@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -206,6 +207,14 @@ func (s *Scheduler) resumed(id, by, run string, err error) {
 	delete(s.running, id)
 	l := s.limits[id]
 	if l == nil {
+		return
+	}
+	if errors.Is(err, session.ErrNotFound) {
+		// The session was deleted: its limit goes with it, unannounced.
+		delete(s.limits, id)
+		delete(s.turns, id)
+		s.write("forget a deleted session's limit", s.o.Store.DeleteSessionLimit(s.ctx, id))
+		s.publish()
 		return
 	}
 	if err != nil {

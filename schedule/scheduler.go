@@ -21,6 +21,7 @@ import (
 // commit.
 type Store interface {
 	PutSessionLimit(ctx context.Context, l store.SessionLimit, evs ...event.Event) error
+	DeleteSessionLimit(ctx context.Context, sessionID string, evs ...event.Event) error
 	SessionLimits(ctx context.Context) ([]store.SessionLimit, error)
 	PutSchedule(ctx context.Context, sc store.Schedule, evs ...event.Event) error
 	DeleteSchedule(ctx context.Context, id string, evs ...event.Event) error
@@ -114,6 +115,7 @@ func Start(ctx context.Context, o Options) (*Scheduler, error) {
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	ls, err := o.Store.SessionLimits(ctx)
 	if err != nil {
+		s.stop()
 		return nil, err
 	}
 	for i := range ls {
@@ -121,12 +123,14 @@ func Start(ctx context.Context, o Options) (*Scheduler, error) {
 	}
 	scs, err := o.Store.Schedules(ctx)
 	if err != nil {
+		s.stop()
 		return nil, err
 	}
 	for i := range scs {
 		s.schedules[scs[i].ID] = &scs[i]
 	}
 	if s.sub, err = o.Bus.Subscribe(s.ctx, -1, bus.Filter{}); err != nil {
+		s.stop()
 		return nil, err
 	}
 	s.events = s.sub.C

@@ -444,3 +444,43 @@ func TestRateLimitTimerSurvivesRestart(t *testing.T) {
 		t.Fatalf("sent %v", sent)
 	}
 }
+
+// TestSchedulePastAtRunsAtOnce: a one-off time already past when the
+// schedule is created runs at once, even with missed "skip" (it was not
+// missed while corral was down).
+func TestSchedulePastAtRunsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	e.clk.Advance(time.Hour)                // corral has been up a while
+	past := e.clk.Now().Add(-2 * time.Hour) // before the scheduler started, too
+	sc, err := e.sched.CreateSchedule(CreateScheduleParams{At: past, Prompt: "now", SessionID: "s1", Missed: MissedSkip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the run", func() bool { return e.schedule(sc.ID).LastRunID != "" })
+	if in := e.schedule(sc.ID); in.LastResult != "ok" {
+		t.Fatalf("after the run: %+v", in)
+	}
+}
+
+// TestRateLimitOfDeletedSession: a resume whose session is gone forgets
+// the limit, durably, and appends nothing to the gone session's stream.
+func TestRateLimitOfDeletedSession(t *testing.T) {
+	e := newEnv(t)
+	e.auto = true
+	e.start()
+	e.limitTurn("gone", "p", agent.TurnError{Code: agent.CodeRateLimit, HTTPStatus: 429, Message: "Please retry in 10s."})
+	e.eventually("the limit", func() bool { l, _ := e.sched.Limit("gone"); return l.Armed })
+	before, _ := e.st.Events("gone", 0, 100)
+	e.sess.mu.Lock()
+	delete(e.sess.status, "gone")
+	e.sess.mu.Unlock()
+	e.clk.Advance(10 * time.Second)
+	e.eventually("the limit to be forgotten", func() bool { _, ok := e.sched.Limit("gone"); return !ok })
+	if after, _ := e.st.Events("gone", 0, 100); len(after) != len(before) {
+		t.Fatalf("events appended for a deleted session: %d then %d", len(before), len(after))
+	}
+	if ls, _ := e.st.SessionLimits(context.Background()); len(ls) != 0 {
+		t.Fatalf("limit rows left: %+v", ls)
+	}
+}

@@ -74,6 +74,9 @@ func (s *Scheduler) CreateSchedule(p CreateScheduleParams) (Schedule, error) {
 		if err != nil {
 			return Schedule{}, err
 		}
+		if next.Before(now) && sc.Cron == "" {
+			next = now // a time already past runs at once, not as a missed run
+		}
 		sc.NextRunAt = next
 		in := infoOfSchedule(sc)
 		if err := s.o.Store.PutSchedule(s.ctx, *sc, s.sysEvent(event.ScheduleUpdated, in)); err != nil {
