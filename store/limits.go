@@ -15,7 +15,7 @@ const limitsSchemaSQL = `
 -- The limit state of a session: its auto-resume choice (NULL: the
 -- configuration's default) and, while it is rate-limited, the limit and
 -- the durable resume timer (armed = 1: resume at reset_at).
-CREATE TABLE session_limits (
+CREATE TABLE IF NOT EXISTS session_limits (
 	session_id  TEXT PRIMARY KEY,
 	auto_resume INTEGER,
 	reset_at    INTEGER,               -- unix nanoseconds; NULL: not limited
@@ -28,7 +28,7 @@ CREATE TABLE session_limits (
 ) WITHOUT ROWID;
 
 -- Prompts to run at a time or on a cron schedule.
-CREATE TABLE schedules (
+CREATE TABLE IF NOT EXISTS schedules (
 	id              TEXT PRIMARY KEY,
 	name            TEXT NOT NULL DEFAULT '',
 	at              INTEGER,           -- unix nanoseconds of a one-off run
