@@ -124,3 +124,40 @@ func TestClaudeScheduleRun(t *testing.T) {
 	w.settled(session.Idle)
 	r.checkLog(got.LastSessionID)
 }
+
+// TestClaudeRateLimitResumeSurvivesRestart: the resume timer of a
+// rate-limited session is durable: corral stops before the reset and
+// starts again, and the session still resumes by itself (at start-up if
+// the reset passed meanwhile, else at the reset), in a new agent process
+// resuming the conversation.
+func TestClaudeRateLimitResumeSurvivesRestart(t *testing.T) {
+	r := newRig(t, clitest.Claude, mockllm.Err429(6*time.Second, mockllm.Echo()),
+		func(r *rig) { r.cfg.Sessions.AutoResumeOnLimit = true })
+	if _, err := schedule.StartRuntime(r.ctx, r.rt, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := r.create("")
+	w := r.watch(s.ID)
+	w.turnEnd(r.send(s.ID, "limited then resumed"))
+	lim := w.until("session.rate_limited", isKind(event.SessionRateLimited))
+	if l := data[schedule.LimitInfo](t, lim[len(lim)-1]); !l.Armed {
+		t.Fatalf("limit %+v", l)
+	}
+	r.restart() // closes the scheduler with the runtime
+	sched, err := schedule.StartRuntime(r.ctx, r.rt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := sched.Limit(s.ID); !ok || !l.Armed || l.ResetAt.IsZero() {
+		t.Fatalf("after the restart the limit is %+v %v", l, ok)
+	}
+	w = r.watch(s.ID)
+	res := w.until("session.resumed", isKind(event.SessionResumed))
+	run := data[struct {
+		RunID string `json:"runId"`
+	}](t, res[len(res)-1]).RunID
+	if got := text(t, w.turnEnd(run)); !strings.HasSuffix(got, "limited then resumed") {
+		t.Fatalf("the resumed turn's text %q", got)
+	}
+	w.settled(session.Idle)
+}
