@@ -150,7 +150,10 @@ func (s *Scheduler) onStatus(ev event.Event, d store.StatusData) {
 		lim, _ = agent.LimitOfTurn(*t.done, ev.Time, s.o.Location)
 	}
 	if lim.Kind == "" {
+		// The turn's events were not seen (the scheduler started
+		// later): the status's reason holds the agent's message.
 		lim = agent.Limit{Kind: agent.LimitRate, Message: d.Reason}
+		lim.ResetAt, _ = agent.ParseResetText(d.Reason, ev.Time, s.o.Location)
 	}
 	prev := s.limits[id]
 	l := &store.SessionLimit{SessionID: id, ResetAt: agent.ResetTime(lim, t.hint, ev.Time), Kind: lim.Kind,

@@ -484,3 +484,22 @@ func TestRateLimitOfDeletedSession(t *testing.T) {
 		t.Fatalf("limit rows left: %+v", ls)
 	}
 }
+
+// TestRateLimitFromStatusReasonAlone: a session that turned rate_limited
+// without the scheduler having seen its turn (it started later) takes its
+// reset from the status's reason.
+func TestRateLimitFromStatusReasonAlone(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	reset := e.clk.Now().Add(time.Hour).Truncate(time.Second)
+	ev := event.New(event.SessionStatus, store.StatusData{Status: string(session.RateLimited), From: "processing",
+		Reason: fmt.Sprintf("agent turn failed: rate_limited (HTTP 429): Claude AI usage limit reached|%d", reset.Unix())})
+	ev.SessionID, ev.Time = "s9", e.clk.Now()
+	if err := e.st.Append(ev); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the limit", func() bool { l, ok := e.sched.Limit("s9"); return ok && !l.ResetAt.IsZero() })
+	if l, _ := e.sched.Limit("s9"); !l.ResetAt.Equal(reset) {
+		t.Fatalf("limit %+v, want the reset %v", l, reset)
+	}
+}
