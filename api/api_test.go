@@ -38,14 +38,15 @@ func TestMain(m *testing.M) {
 // contract is the method list of docs/api.md: what other tools drive
 // corral through. Changing it is changing the contract.
 var contract = []string{
-	"ArchiveSession", "CancelQueued", "CloseStdin", "CommitChanges", "CreatePullRequest", "CreateSession",
-	"DeleteSession", "DiscardChanges", "EditQueued", "Execute", "ExportSession", "ForkSession", "GetChanges",
-	"GetEvents", "GetProcessStats", "GetSession", "ImportSession", "Interrupt", "Kill", "ListAgents",
-	"ListCapabilities", "ListCheckpoints", "ListDirectory", "ListExternalSessions", "ListModels",
-	"ListProcesses", "ListQueued", "ListSessions", "MergeWorkspace", "PinSession", "ReloadConfig",
-	"RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint", "ResumeQueue",
-	"ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow", "SetModel", "SetPermissionMode", "Spawn",
-	"StopProcess", "StopSession",
+	"ArchiveSession", "CancelQueued", "CancelResume", "CloseStdin", "CommitChanges", "CreatePullRequest",
+	"CreateSchedule", "CreateSession", "DeleteSchedule", "DeleteSession", "DiscardChanges", "EditQueued",
+	"Execute", "ExportSession", "ForkSession", "GetChanges", "GetEvents", "GetProcessStats", "GetSession",
+	"ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCheckpoints", "ListDirectory",
+	"ListExternalSessions", "ListModels", "ListProcesses", "ListQueued", "ListSchedules", "ListSessions",
+	"MergeWorkspace", "PauseSchedule", "PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession",
+	"RespondPermission", "RestoreCheckpoint", "ResumeNow", "ResumeQueue", "ResumeSession", "SearchEvents",
+	"SendMessage", "SendQueuedNow", "SetAutoResume", "SetModel", "SetPermissionMode", "Spawn", "StopProcess",
+	"StopSession",
 	"WriteStdin",
 }
 

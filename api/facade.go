@@ -70,6 +70,7 @@ type API struct {
 	log       EventLog
 	reload    ConfigReloader
 	titles    SessionTitles
+	sched     Scheduler
 }
 
 // Option configures the facade.
@@ -397,12 +398,12 @@ type listJSONer interface {
 
 // ListSessions lists every session, most recently active first.
 func (a *API) ListSessions(ctx context.Context, _ Empty) (SessionList, error) {
-	if lj, ok := a.sessions.(listJSONer); ok {
+	if lj, ok := a.sessions.(listJSONer); ok && !a.limited() {
 		l, raw, err := lj.ListJSON(ctx)
 		return SessionList{Sessions: orEmpty(l), raw: raw}, err
 	}
 	l, err := a.sessions.List(ctx)
-	return SessionList{Sessions: orEmpty(l)}, err
+	return SessionList{Sessions: orEmpty(a.withLimits(l))}, err
 }
 
 // GetSession returns one session.
@@ -410,7 +411,8 @@ func (a *API) GetSession(ctx context.Context, p SessionParams) (session.Info, er
 	if err := required("sessionId", p.SessionID); err != nil {
 		return session.Info{}, err
 	}
-	return a.sessions.Get(ctx, p.SessionID)
+	in, err := a.sessions.Get(ctx, p.SessionID)
+	return a.withLimit(in), err
 }
 
 // GetEvents pages through one session's event log by Seq, forwards from

@@ -23,6 +23,10 @@ type Sessions struct {
 	// Setup maps a repository's top directory ("~" expanded, absolute) to
 	// the capability run in each new worktree of it (e.g. npm ci).
 	Setup map[string]string
+	// AutoResumeOnLimit resumes a session whose turn ended on a rate or
+	// usage limit automatically when the limit resets (a session's own
+	// SetAutoResume overrides it). Default false.
+	AutoResumeOnLimit bool
 }
 
 // Defaults of `[sessions]`.
@@ -36,6 +40,7 @@ type rawSessions struct {
 	MaxIdleAgents *int64            `toml:"max_idle_agents"`
 	Isolation     *string           `toml:"isolation"`
 	Setup         map[string]string `toml:"setup"`
+	AutoResume    *bool             `toml:"auto_resume_on_limit"`
 }
 
 // sessions converts `[sessions]`; idle_timeout also takes "never".
@@ -62,6 +67,9 @@ func (v *validator) sessions(r rawSessions) (Sessions, error) {
 			return s, fmt.Errorf("%s: max_idle_agents %d must be between 1 and %d, or -1 for no cap", where, n, 1<<16)
 		}
 		s.MaxIdleAgents = int(n)
+	}
+	if r.AutoResume != nil {
+		s.AutoResumeOnLimit = *r.AutoResume
 	}
 	if r.Isolation != nil {
 		if *r.Isolation != "worktree" && *r.Isolation != "none" {

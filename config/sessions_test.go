@@ -19,6 +19,10 @@ func TestSessionsTable(t *testing.T) {
 	if err != nil || cfg.Sessions.IdleTimeout >= 0 || cfg.Sessions.MaxIdleAgents != -1 {
 		t.Fatalf("%+v %v", cfg, err)
 	}
+	cfg, err = Parse([]byte("[sessions]\nauto_resume_on_limit = true\n"), "t.toml")
+	if err != nil || !cfg.Sessions.AutoResumeOnLimit {
+		t.Fatalf("auto_resume_on_limit: %+v %v", cfg, err)
+	}
 	cfg, err = Parse(nil, "t.toml")
 	if err != nil || !reflect.DeepEqual(cfg.Sessions, Sessions{}) {
 		t.Fatalf("defaults %+v %v", cfg, err)
@@ -33,6 +37,7 @@ func TestSessionsTable(t *testing.T) {
 		"isolation = \"copy\"":                 "isolation",
 		"setup = { \"rel/dir\" = \"npm-ci\" }": "absolute",
 		"setup = { \"/src/app\" = \"\" }":      "names no capability",
+		"auto_resume_on_limit = 1":             "auto_resume_on_limit",
 	} {
 		_, err := Parse([]byte("[sessions]\n"+in+"\n"), "t.toml")
 		if err == nil || !strings.Contains(err.Error(), want) {

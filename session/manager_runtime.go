@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/corral-dev/corral/bus"
@@ -62,6 +63,9 @@ type Runtime struct {
 	Recovered store.Recovery
 
 	reload reloader
+
+	hooksMu     sync.Mutex
+	beforeClose []func()
 }
 
 // OpenRuntime opens the store in dataDir and starts the runtime for cfg.
@@ -166,6 +170,7 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 // subscription and closes the database. ctx bounds the graceful part of
 // the process stop; what is left then is killed.
 func (r *Runtime) Close(ctx context.Context) error {
+	r.runBeforeClose()
 	err := r.Manager.Shutdown(ctx)
 	r.Bus.Close()
 	if cerr := r.Store.Close(); err == nil {

@@ -63,6 +63,14 @@ type Info struct {
 	// Imported is set on a session ImportSession made of a conversation
 	// an agent CLI kept in its own files.
 	Imported *Imported `json:"imported,omitempty"`
+	// ResetAt is when the limit of a rate_limited session resets;
+	// AutoResume is the session's auto-resume setting and ResumePending
+	// says the session resumes by itself at ResetAt. The API fills them
+	// from the limit scheduler (package schedule) while the session is
+	// rate_limited.
+	ResetAt       time.Time `json:"resetAt,omitzero"`
+	AutoResume    *bool     `json:"autoResume,omitempty"`
+	ResumePending bool      `json:"resumePending,omitempty"`
 	// Process is the session's live agent process, nil when it holds none
 	// (a per-turn agent between turns, an idle agent that was stopped).
 	Process *LiveProcess `json:"process,omitempty"`

@@ -23,13 +23,20 @@ const (
 	// Interrupted: a turn was cut short by the user, or by corral itself
 	// stopping while the turn ran (see crash recovery in the store).
 	Interrupted Status = "interrupted"
+	// RateLimited: the last turn ended on a rate or usage limit of the
+	// model API (HTTP 429/529 after the agent's own retries, a plan's
+	// usage limit). The limit's reset time (resetAt) and an optional
+	// automatic resume at that time are kept by the limit scheduler
+	// (package schedule); a new message, "resume now" or that timer
+	// starts the next turn.
+	RateLimited Status = "rate_limited"
 	// Terminated: the session was stopped for good. It is final: nothing
 	// leaves it (a "resume" creates a new session that refers to this one).
 	Terminated Status = "terminated"
 )
 
 // Statuses lists every status, in a stable order.
-var Statuses = []Status{Active, Idle, Processing, WaitingPermission, Error, Interrupted, Terminated}
+var Statuses = []Status{Active, Idle, Processing, WaitingPermission, Error, Interrupted, RateLimited, Terminated}
 
 // Valid reports whether s is one of the known statuses.
 func (s Status) Valid() bool {
@@ -51,13 +58,18 @@ func (s Status) Valid() bool {
 //     restart, see store.Recover) cut the turn short;
 //   - error/interrupted → idle: the user acknowledged and the session is
 //     usable again without starting a turn (e.g. after a resume).
+//   - processing/waiting_permission → rate_limited: the turn ended on a
+//     rate or usage limit; rate_limited → processing: a message, "resume
+//     now" or the resume timer at the reset starts the next turn;
+//     rate_limited → idle: as for error.
 var transitions = map[Status]map[Status]bool{
 	Active:            {Processing: true, Terminated: true},
 	Idle:              {Processing: true, Terminated: true},
-	Processing:        {WaitingPermission: true, Idle: true, Error: true, Interrupted: true, Terminated: true},
-	WaitingPermission: {Processing: true, Idle: true, Error: true, Interrupted: true, Terminated: true},
+	Processing:        {WaitingPermission: true, Idle: true, Error: true, Interrupted: true, RateLimited: true, Terminated: true},
+	WaitingPermission: {Processing: true, Idle: true, Error: true, Interrupted: true, RateLimited: true, Terminated: true},
 	Error:             {Processing: true, Idle: true, Terminated: true},
 	Interrupted:       {Processing: true, Idle: true, Terminated: true},
+	RateLimited:       {Processing: true, Idle: true, Terminated: true},
 	Terminated:        {},
 }
 

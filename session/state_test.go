@@ -29,6 +29,11 @@ func TestTransitionTable(t *testing.T) {
 		{Interrupted, Processing}:        true,
 		{Interrupted, Idle}:              true,
 		{Interrupted, Terminated}:        true,
+		{Processing, RateLimited}:        true,
+		{WaitingPermission, RateLimited}: true,
+		{RateLimited, Processing}:        true,
+		{RateLimited, Idle}:              true,
+		{RateLimited, Terminated}:        true,
 	}
 	n := 0
 	for _, from := range Statuses {

@@ -120,7 +120,8 @@ func (efRearmIdle) turnEffect()    {}
 //   - turn.completed: a held id is adopted if the turn succeeded, dropped
 //     otherwise; ok → idle ("exit"); interrupted (asked, or the agent's
 //     code says so) → interrupted; refused credentials → an agent_auth
-//     error event saying what to set, then error; any other failure →
+//     error event saying what to set, then error; a rate or usage limit
+//     (agent.IsLimitError) → rate_limited; any other failure →
 //     error with the agent's message.
 //   - process exited (the current process only): while stopping, nothing
 //     (Stop/Delete/Shutdown finish the turn); spawn failure → a
@@ -205,6 +206,9 @@ func decideCompleted(s turnState, d agent.TurnCompletedData) (turnState, []turnE
 		ef = append(ef, efAppendError{Type: ErrorAgentAuth, Message: advice,
 			Action: "set the credential, then reload the configuration or restart corral"})
 		return endTurn(s, ef, "error", Error, advice)
+	case agent.IsLimitError(d.Error):
+		// The API's limit: the limit scheduler reads the reset time.
+		return endTurn(s, ef, "error", RateLimited, d.Error.Error())
 	default:
 		msg := "the agent reported a failed turn"
 		if d.Error != nil {

@@ -151,6 +151,8 @@ DROP TABLE IF EXISTS ledger;
 	// 6: sessions get a person's flags: pinned, archived, a title of their
 	// own (sessionflags.go).
 	{sql: sessionFlagsSQL},
+	// 7: session limits (auto-resume timers) and schedules (limits.go).
+	{sql: limitsSchemaSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

@@ -13,6 +13,7 @@ import (
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/internal/datalock"
+	"github.com/corral-dev/corral/schedule"
 	"github.com/corral-dev/corral/session"
 	"github.com/corral-dev/corral/supervise"
 )
@@ -61,11 +62,18 @@ func openBackend(ctx context.Context, o options, log *slog.Logger) (*backend, er
 	// (inside rt.Close) stops it.
 	tick := time.NewTicker(15 * time.Second)
 	rt.Manager.StartJanitor(tick.C)
+	sched, err := schedule.StartRuntime(ctx, rt, log) // rt.Close closes it
+	if err != nil {
+		tick.Stop()
+		rt.Close(ctx) //nolint:errcheck // the start-up error is the one to report
+		lock.Release()
+		return nil, err
+	}
 	return &backend{
 		// The same facade and event source corral serve builds, so every
 		// call behaves the same in the window and in a browser.
 		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store),
-			api.WithConfigReload(rt.Reload)),
+			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)),
 		Events: api.BusSource{Bus: rt.Bus},
 		Head:   rt.Store.LastCursor,
 		Close: func(ctx context.Context) error {

@@ -16,13 +16,17 @@ type notification struct {
 	Body  string
 }
 
-// notificationFor decides whether ev deserves a native notification: a run
+// notificationFor decides whether ev deserves a native notification: a
+// session rate-limited or resumed (limitNotificationFor), a run
 // that finished (a turn completed or a process exited on its own, failed,
 // crashed or timed out) or a permission request waiting for the user. Key
 // is what de-duplicates: a run that reports both turn.completed and
 // run.exited notifies once. Runs stopped on request are not announced (the
 // user just did it).
 func notificationFor(ev event.Event) (n notification, key string, ok bool) {
+	if n, key, ok := limitNotificationFor(ev); ok {
+		return n, key, true
+	}
 	switch ev.Kind {
 	case event.PermissionRequest:
 		var d struct {

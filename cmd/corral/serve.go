@@ -23,6 +23,7 @@ import (
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/internal/datalock"
+	"github.com/corral-dev/corral/schedule"
 	"github.com/corral-dev/corral/session"
 	"github.com/corral-dev/corral/supervise"
 	"github.com/corral-dev/corral/web"
@@ -163,7 +164,13 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		}
 		return 0
 	}
-	srv, ln, err := listenServe(rt, o, cands, loopback, token, log)
+	sched, err := schedule.StartRuntime(ctx, rt, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		closeRT()
+		return 1
+	}
+	srv, ln, err := listenServe(rt, sched, o, cands, loopback, token, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
 		closeRT()
@@ -174,7 +181,7 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 
 // listenServe builds the HTTP transport over rt and binds the first of
 // cands that works.
-func listenServe(rt *session.Runtime, o serveOptions, cands []string, loopback bool, token string, log *slog.Logger) (*api.Server, net.Listener, error) {
+func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions, cands []string, loopback bool, token string, log *slog.Logger) (*api.Server, net.Listener, error) {
 	var static fs.FS = web.FS()
 	if _, err := fs.Stat(static, "index.html"); err != nil {
 		log.Warn("the frontend is not built into this binary; serving the API only")
@@ -191,7 +198,7 @@ func listenServe(rt *session.Runtime, o serveOptions, cands []string, loopback b
 	}
 	srv, err := api.NewServer(api.ServerOptions{
 		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store),
-			api.WithConfigReload(rt.Reload)),
+			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)),
 		Events: api.BusSource{Bus: rt.Bus}, Head: rt.Store.LastCursor, Token: token, Static: static, Logger: log,
 		AllowedHosts: allowed,
 	})

@@ -10,7 +10,10 @@
 // Every model request is answered, one word per SSE event with a pause
 // between events so the page shows the text arriving, with
 // "reply N: <last user text>" followed by a fixed tail; N counts the user
-// texts the CLI sent, so a test can tell the turns apart.
+// texts the CLI sent, so a test can tell the turns apart. A prompt holding
+// "err429" is answered with mockllm.Err429 instead: HTTP 429 with Claude's
+// usage-limit message naming a reset -limit-reset after the first such
+// request, then the usual reply.
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,11 +31,19 @@ import (
 
 func main() {
 	delay := flag.Duration("delay", 40*time.Millisecond, "pause between streamed events")
+	limitReset := flag.Duration("limit-reset", 90*time.Second, "when the usage limit of an err429 prompt resets, after its first request")
 	flag.Parse()
 
-	sc := mockllm.ScenarioFunc(func(r *mockllm.Request) mockllm.Reply {
+	reply := mockllm.ScenarioFunc(func(r *mockllm.Request) mockllm.Reply {
 		text := fmt.Sprintf("reply %d: %s — streamed by the mock model one word at a time.", len(r.UserTexts()), r.LastUserText())
 		return mockllm.Reply{Text: text, ChunkWords: 1, Delay: *delay}
+	})
+	limited := mockllm.Err429(*limitReset, reply)
+	sc := mockllm.ScenarioFunc(func(r *mockllm.Request) mockllm.Reply {
+		if strings.Contains(r.LastUserText(), "err429") {
+			return limited.Reply(r)
+		}
+		return reply.Reply(r)
 	})
 	srv, err := mockllm.Start(sc)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -291,5 +292,31 @@ func TestWordsRejoin(t *testing.T) {
 				t.Errorf("words(%q,%d) rejoined %q", s, per, got)
 			}
 		}
+	}
+}
+
+// TestErr429ResetsAfter: 429 with the usage-limit message naming the
+// reset until the reset, then the next scenario.
+func TestErr429ResetsAfter(t *testing.T) {
+	sc := Err429(1500*time.Millisecond, Text("after the reset"))
+	before := time.Now()
+	first := sc.Reply(&Request{})
+	after := time.Now()
+	if first.Status != 429 || !strings.HasPrefix(first.ErrorMessage, "Claude AI usage limit reached|") {
+		t.Fatalf("first reply %+v", first)
+	}
+	var epoch int64
+	if _, err := fmt.Sscanf(first.ErrorMessage, "Claude AI usage limit reached|%d", &epoch); err != nil {
+		t.Fatal(err)
+	}
+	reset := time.Unix(epoch, 0)
+	if reset.Before(before.Add(1500*time.Millisecond)) || reset.After(after.Add(2500*time.Millisecond)) {
+		t.Fatalf("reset %v is not 1.5 s after the first request rounded up to a second (%v)", reset, before)
+	}
+	for time.Now().Before(reset) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r := sc.Reply(&Request{}); r.Status != 0 || r.Text != "after the reset" {
+		t.Fatalf("after the reset: %+v", r)
 	}
 }

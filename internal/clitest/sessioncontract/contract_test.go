@@ -356,13 +356,22 @@ func apiError(t *testing.T, cli clitest.CLI, status int, code string) {
 	if e := runEnd(t, evs, run); e.Reason != "error" {
 		t.Fatalf("run end %+v", e)
 	}
-	w.settled(session.Error)
+	w.settled(failedStatus(code))
 	r.mock.SetScenario(mockllm.Text("recovered"))
 	if got := text(t, w.turnEnd(r.send(s.ID, "again"))); got != "recovered" {
 		t.Fatalf("after the error: text %q", got)
 	}
 	w.settled(session.Idle)
 	r.checkLog(s.ID)
+}
+
+// failedStatus is the status a turn that failed with code leaves: a
+// rate limit is rate_limited (resumable at its reset), anything else error.
+func failedStatus(code string) session.Status {
+	if code == agent.CodeRateLimit || code == agent.CodeOverloaded {
+		return session.RateLimited
+	}
+	return session.Error
 }
 
 // geminiAPIError: an HTTP error of the model API through Gemini CLI. The
@@ -398,13 +407,13 @@ func geminiAPIError(t *testing.T, sc mockllm.Scenario, status int, code string, 
 	if e := runEnd(t, evs, run); e.Reason != "error" {
 		t.Fatalf("run end %+v", e)
 	}
-	st := w.until("status error", statusIs(session.Error))
+	st := w.until("status "+string(failedStatus(code)), statusIs(failedStatus(code)))
 	reason := data[store.StatusData](t, st[len(st)-1]).Reason
 	if !strings.Contains(reason, fmt.Sprintf("(HTTP %d)", status)) {
 		t.Fatalf("status reason %q does not name HTTP %d", reason, status)
 	}
 	t.Logf("session status reason: %s", reason)
-	r.wantStatus(s.ID, session.Error)
+	r.wantStatus(s.ID, failedStatus(code))
 	// The turn's process: its pid from the supervisor's "running" state.
 	var proc string
 	for _, ev := range ofKind(evs, event.RunStarted) {

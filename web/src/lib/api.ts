@@ -430,4 +430,29 @@ export class Api {
   importSession(p: Params<'ImportSession'>) {
     return this.c('ImportSession', p);
   }
+  // rate limits and schedules (docs/api.md, "Rate limits and schedules")
+  setAutoResume(p: gen.SetAutoResumeParams) {
+    return this.c('SetAutoResume', p);
+  }
+  resumeNow(p: SessionParams) {
+    return this.c('ResumeNow', p);
+  }
+  cancelResume(p: SessionParams) {
+    return this.c('CancelResume', p);
+  }
+  createSchedule(p: gen.CreateScheduleParams) {
+    return this.c('CreateSchedule', p);
+  }
+  listSchedules() {
+    return this.c('ListSchedules', {});
+  }
+  pauseSchedule(p: gen.PauseScheduleParams) {
+    return this.c('PauseSchedule', p);
+  }
+  deleteSchedule(p: gen.ScheduleParams) {
+    return this.c('DeleteSchedule', p);
+  }
 }
+
+export type Schedule = gen.Schedule;
+export type LimitInfo = gen.LimitInfo;

@@ -214,6 +214,23 @@ export interface CreatePullRequestResult {
   url: string;
 }
 
+/**
+ * CreateScheduleParams are the fields of a new schedule: exactly one of At and
+ * Cron; the prompt; a session (SessionID) or a new one (Agent and Cwd);
+ * an optional name; the missed-run policy ("run", the default, or
+ * "skip").
+ */
+export interface CreateScheduleParams {
+  at?: string;
+  cron?: string;
+  prompt: string;
+  sessionId?: string;
+  agent?: string;
+  cwd?: string;
+  name?: string;
+  missed?: string;
+}
+
 /** CreateSessionParams are the parameters of CreateSession. */
 export interface CreateSessionParams {
   agent: string;
@@ -326,6 +343,13 @@ export type EventKind =
   | "store.trimmed"
   | "events.lost"
   | "bus.dropped"
+  | "session.rate_limited"
+  | "session.resume_scheduled"
+  | "session.resumed"
+  | "session.resume_failed"
+  | "schedule.updated"
+  | "schedule.deleted"
+  | "schedule.run"
   | "queue.added"
   | "queue.edited"
   | "queue.cancelled"
@@ -534,6 +558,25 @@ export interface Imported {
   messages: number;
 }
 
+/** LimitInfo is a session's rate-limit state as clients see it. */
+export interface LimitInfo {
+  sessionId: string;
+  /**
+   * ResetAt is when the limit resets; absent (zero) when the session is
+   * not rate-limited.
+   */
+  resetAt?: string;
+  /**
+   * AutoResume is the session's setting (its own, else the
+   * configuration's); Armed says the resume timer will fire at ResetAt.
+   */
+  autoResume: boolean;
+  armed: boolean;
+  kind?: string;
+  httpStatus?: number;
+  message?: string;
+}
+
 /** LineData is the Data of event.Stdout and event.Stderr. */
 export interface LineData {
   text: string;
@@ -656,6 +699,12 @@ export interface OptionChange {
 export interface ParseErrorData {
   error: string;
   line: string;
+}
+
+/** PauseScheduleParams are the parameters of PauseSchedule. */
+export interface PauseScheduleParams {
+  scheduleId: string;
+  paused: boolean;
 }
 
 /** ResolvedData is the Data of a permission.resolved event written by the store. */
@@ -818,6 +867,36 @@ export interface RunResult {
   runId?: string;
 }
 
+/** Schedule is a schedule as clients see it. */
+export interface Schedule {
+  id: string;
+  name?: string;
+  at?: string;
+  cron?: string;
+  prompt: string;
+  sessionId?: string;
+  agent?: string;
+  cwd?: string;
+  missed: string;
+  paused: boolean;
+  createdAt: string;
+  /** NextRunAt is absent when nothing more will run (a one-off that ran). */
+  nextRunAt?: string;
+  lastRunAt?: string;
+  /**
+   * LastResult says how the last run went: "ok", "failed: …",
+   * "missed: ran at start-up", "missed: skipped (…)".
+   */
+  lastResult?: string;
+  lastRunId?: string;
+  lastSessionId?: string;
+}
+
+/** ScheduleParams name one schedule. */
+export interface ScheduleParams {
+  scheduleId: string;
+}
+
 /** SearchEventsParams are the parameters of SearchEvents. */
 export interface SearchEventsParams {
   /**
@@ -922,6 +1001,16 @@ export interface Session {
    */
   imported?: Imported;
   /**
+   * ResetAt is when the limit of a rate_limited session resets;
+   * AutoResume is the session's auto-resume setting and ResumePending
+   * says the session resumes by itself at ResetAt. The API fills them
+   * from the limit scheduler (package schedule) while the session is
+   * rate_limited.
+   */
+  resetAt?: string;
+  autoResume?: boolean;
+  resumePending?: boolean;
+  /**
    * Process is the session's live agent process, nil when it holds none
    * (a per-turn agent between turns, an idle agent that was stopped).
    */
@@ -951,6 +1040,7 @@ export type SessionStatus =
   | "waiting_permission"
   | "error"
   | "interrupted"
+  | "rate_limited"
   | "terminated";
 
 /** StatusData is the Data of a session.status event written by the store. */
@@ -969,6 +1059,12 @@ export interface SessionUpdatedData {
   title?: string;
   pinned?: boolean;
   archived?: boolean;
+}
+
+/** SetAutoResumeParams are the parameters of SetAutoResume. */
+export interface SetAutoResumeParams {
+  sessionId: string;
+  enabled: boolean;
 }
 
 /** SetModelParams are the parameters of SetModel. */
@@ -1149,6 +1245,12 @@ export interface ContractMethods {
   ArchiveSession: { params: ArchiveSessionParams; result: Session };
   /** CancelQueued removes a message from the queue unsent. */
   CancelQueued: { params: QueuedParams; result: Empty };
+  /**
+   * CancelResume cancels the automatic resume of a rate-limited session; it
+   * stays rate_limited until a message or ResumeNow. conflict when no
+   * resume is pending.
+   */
+  CancelResume: { params: SessionParams; result: LimitInfo };
   /** CloseStdin closes a spawned process's stdin. */
   CloseStdin: { params: ProcessParams; result: Empty };
   /** CommitChanges commits the worktree's changes on the workspace branch. */
@@ -1158,8 +1260,15 @@ export interface ContractMethods {
    * with gh (the policy's "gh" capability decides).
    */
   CreatePullRequest: { params: CreatePullRequestParams; result: CreatePullRequestResult };
+  /**
+   * CreateSchedule stores a schedule: a prompt to run at a time or on a
+   * cron schedule, in a session or in a new session of an agent.
+   */
+  CreateSchedule: { params: CreateScheduleParams; result: Schedule };
   /** CreateSession starts a session with an agent; with a prompt, its first turn runs at once. */
   CreateSession: { params: CreateSessionParams; result: Session };
+  /** DeleteSchedule deletes a schedule. */
+  DeleteSchedule: { params: ScheduleParams; result: Empty };
   /** DeleteSession stops a session and deletes it with its events. */
   DeleteSession: { params: SessionParams; result: Empty };
   /**
@@ -1250,6 +1359,8 @@ export interface ContractMethods {
    * agent can take one into its running turn (SendQueuedNow).
    */
   ListQueued: { params: SessionParams; result: QueueInfo };
+  /** ListSchedules lists every schedule, oldest first. */
+  ListSchedules: { params: Empty; result: Schedule[] };
   /** ListSessions lists every session, most recently active first. */
   ListSessions: { params: Empty; result: Session[] };
   /**
@@ -1257,6 +1368,8 @@ export interface ContractMethods {
    * branch; a conflict changes nothing (code conflict, details.files).
    */
   MergeWorkspace: { params: MergeWorkspaceParams; result: MergeResult };
+  /** PauseSchedule pauses a schedule, or lets it run again. */
+  PauseSchedule: { params: PauseScheduleParams; result: Schedule };
   /**
    * PinSession pins a session to the top of the list, or unpins it; every
    * client sees it through a session.updated event.
@@ -1293,6 +1406,12 @@ export interface ContractMethods {
    */
   RestoreCheckpoint: { params: CheckpointParams; result: RestoreCheckpointResult };
   /**
+   * ResumeNow resumes a rate-limited session at once: the interrupted
+   * turn's prompt is sent again. conflict when the session is not
+   * rate-limited.
+   */
+  ResumeNow: { params: SessionParams; result: LimitInfo };
+  /**
    * ResumeQueue lets a paused queue send again: its next message is sent at
    * once when no turn runs (the run it started is returned), otherwise when
    * the running turn ends successfully.
@@ -1319,6 +1438,12 @@ export interface ContractMethods {
    * no turn runs; otherwise conflict, and the message stays queued.
    */
   SendQueuedNow: { params: QueuedParams; result: RunResult };
+  /**
+   * SetAutoResume sets whether a session resumes by itself when its rate
+   * limit resets (overriding [sessions] auto_resume_on_limit); for a
+   * session rate-limited now, the resume timer is armed or cancelled.
+   */
+  SetAutoResume: { params: SetAutoResumeParams; result: LimitInfo };
   /**
    * SetModel switches a session's model: at once where the agent's protocol
    * allows it, else from its next turn or start (the result says which). The
@@ -1402,10 +1527,13 @@ export type MethodName = keyof ContractMethods;
 export const methodNames: readonly MethodName[] = [
   "ArchiveSession",
   "CancelQueued",
+  "CancelResume",
   "CloseStdin",
   "CommitChanges",
   "CreatePullRequest",
+  "CreateSchedule",
   "CreateSession",
+  "DeleteSchedule",
   "DeleteSession",
   "DiscardChanges",
   "EditQueued",
@@ -1427,19 +1555,23 @@ export const methodNames: readonly MethodName[] = [
   "ListModels",
   "ListProcesses",
   "ListQueued",
+  "ListSchedules",
   "ListSessions",
   "MergeWorkspace",
+  "PauseSchedule",
   "PinSession",
   "ReloadConfig",
   "RemoveWorkspace",
   "RenameSession",
   "RespondPermission",
   "RestoreCheckpoint",
+  "ResumeNow",
   "ResumeQueue",
   "ResumeSession",
   "SearchEvents",
   "SendMessage",
   "SendQueuedNow",
+  "SetAutoResume",
   "SetModel",
   "SetPermissionMode",
   "Spawn",

@@ -63,6 +63,7 @@ export const STATUS_LABEL: Record<string, string> = {
   waiting_permission: 'waiting for permission',
   error: 'error',
   interrupted: 'interrupted',
+  rate_limited: 'rate-limited',
   terminated: 'ended',
 };
 

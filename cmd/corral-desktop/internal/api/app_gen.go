@@ -14,6 +14,11 @@ func (b *App) CancelQueued(params json.RawMessage) (any, error) {
 	return b.call("CancelQueued", params)
 }
 
+// CancelResume calls the facade's CancelResume with params as its JSON parameters.
+func (b *App) CancelResume(params json.RawMessage) (any, error) {
+	return b.call("CancelResume", params)
+}
+
 // CloseStdin calls the facade's CloseStdin with params as its JSON parameters.
 func (b *App) CloseStdin(params json.RawMessage) (any, error) { return b.call("CloseStdin", params) }
 
@@ -27,9 +32,19 @@ func (b *App) CreatePullRequest(params json.RawMessage) (any, error) {
 	return b.call("CreatePullRequest", params)
 }
 
+// CreateSchedule calls the facade's CreateSchedule with params as its JSON parameters.
+func (b *App) CreateSchedule(params json.RawMessage) (any, error) {
+	return b.call("CreateSchedule", params)
+}
+
 // CreateSession calls the facade's CreateSession with params as its JSON parameters.
 func (b *App) CreateSession(params json.RawMessage) (any, error) {
 	return b.call("CreateSession", params)
+}
+
+// DeleteSchedule calls the facade's DeleteSchedule with params as its JSON parameters.
+func (b *App) DeleteSchedule(params json.RawMessage) (any, error) {
+	return b.call("DeleteSchedule", params)
 }
 
 // DeleteSession calls the facade's DeleteSession with params as its JSON parameters.
@@ -115,6 +130,11 @@ func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 // ListQueued calls the facade's ListQueued with params as its JSON parameters.
 func (b *App) ListQueued(params json.RawMessage) (any, error) { return b.call("ListQueued", params) }
 
+// ListSchedules calls the facade's ListSchedules with params as its JSON parameters.
+func (b *App) ListSchedules(params json.RawMessage) (any, error) {
+	return b.call("ListSchedules", params)
+}
+
 // ListSessions calls the facade's ListSessions with params as its JSON parameters.
 func (b *App) ListSessions(params json.RawMessage) (any, error) {
 	return b.call("ListSessions", params)
@@ -123,6 +143,11 @@ func (b *App) ListSessions(params json.RawMessage) (any, error) {
 // MergeWorkspace calls the facade's MergeWorkspace with params as its JSON parameters.
 func (b *App) MergeWorkspace(params json.RawMessage) (any, error) {
 	return b.call("MergeWorkspace", params)
+}
+
+// PauseSchedule calls the facade's PauseSchedule with params as its JSON parameters.
+func (b *App) PauseSchedule(params json.RawMessage) (any, error) {
+	return b.call("PauseSchedule", params)
 }
 
 // PinSession calls the facade's PinSession with params as its JSON parameters.
@@ -153,6 +178,9 @@ func (b *App) RestoreCheckpoint(params json.RawMessage) (any, error) {
 	return b.call("RestoreCheckpoint", params)
 }
 
+// ResumeNow calls the facade's ResumeNow with params as its JSON parameters.
+func (b *App) ResumeNow(params json.RawMessage) (any, error) { return b.call("ResumeNow", params) }
+
 // ResumeQueue calls the facade's ResumeQueue with params as its JSON parameters.
 func (b *App) ResumeQueue(params json.RawMessage) (any, error) { return b.call("ResumeQueue", params) }
 
@@ -172,6 +200,11 @@ func (b *App) SendMessage(params json.RawMessage) (any, error) { return b.call("
 // SendQueuedNow calls the facade's SendQueuedNow with params as its JSON parameters.
 func (b *App) SendQueuedNow(params json.RawMessage) (any, error) {
 	return b.call("SendQueuedNow", params)
+}
+
+// SetAutoResume calls the facade's SetAutoResume with params as its JSON parameters.
+func (b *App) SetAutoResume(params json.RawMessage) (any, error) {
+	return b.call("SetAutoResume", params)
 }
 
 // SetModel calls the facade's SetModel with params as its JSON parameters.

@@ -165,3 +165,24 @@ describe('times as Go writes them', () => {
     expect(s.sessions.get('a')!.lastActivity).toBe('2026-11-26T10:00:50.1Z');
   });
 });
+
+describe('rate limits', () => {
+  it('follows the limit scheduler: reset time, pending resume, resumed', () => {
+    const s = new CorralState();
+    const t = '2026-12-06T10:00:00Z';
+    s.apply({ seq: 1, sessionId: 'a', time: t, kind: 'session.status', data: { status: 'rate_limited' } });
+    s.apply({ seq: 2, sessionId: 'a', time: t, kind: 'session.rate_limited', data: { sessionId: 'a', resetAt: '2026-12-06T10:05:00Z', armed: true, autoResume: true } });
+    let a = s.sessions.get('a')!;
+    expect(a.status).toBe('rate_limited');
+    expect(a.resetAt).toBe('2026-12-06T10:05:00Z');
+    expect(a.resumePending).toBe(true);
+    s.apply({ seq: 3, sessionId: 'a', time: t, kind: 'session.resume_scheduled', data: { sessionId: 'a', resetAt: '2026-12-06T10:05:00Z', armed: false, autoResume: true } });
+    expect(s.sessions.get('a')!.resumePending).toBe(false);
+    s.apply({ seq: 4, sessionId: 'a', time: t, kind: 'session.resumed', data: { by: 'user', runId: 'r2' } });
+    a = s.sessions.get('a')!;
+    expect(a.resetAt).toBeUndefined();
+    s.apply({ seq: 5, sessionId: 'a', time: t, kind: 'session.rate_limited', data: { sessionId: 'a', resetAt: '2026-12-06T11:00:00Z', armed: false, autoResume: false } });
+    s.apply({ seq: 6, sessionId: 'a', time: t, kind: 'session.status', data: { status: 'processing' } });
+    expect(s.sessions.get('a')!.resetAt).toBeUndefined();
+  });
+});

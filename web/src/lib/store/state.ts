@@ -43,6 +43,12 @@ export interface ErrorEntry extends ErrorData {
  * processes: a running one is live (its last sample kept), an ended one is
  * gone; another process's end leaves the live one as it is.
  */
+/** Forgets a session's rate limit (it left rate_limited, or was resumed). */
+export function clearLimit(s: Session): void {
+  delete s.resetAt;
+  delete s.resumePending;
+}
+
 export function liveProcessAfter(cur: Session['process'], processId: string, st: ProcessStateData): Session['process'] {
   const same = cur?.id === processId;
   if (st.state === 'exited' || st.state === 'failed') return same ? undefined : cur;
@@ -193,8 +199,22 @@ export class CorralState {
         if (w) (next as { workspace?: Record<string, unknown> }).workspace = { ...w, ...(d.changes ? { changes: d.changes } : {}), ...(d.reason === 'removed' ? { removed: true } : {}) };
         break;
       }
+      case 'session.rate_limited':
+      case 'session.resume_scheduled':
+        // the limit scheduler's state (schedule.LimitInfo)
+        if (d.resetAt) next.resetAt = d.resetAt;
+        next.resumePending = !!d.armed;
+        next.autoResume = !!d.autoResume;
+        break;
+      case 'session.resumed':
+        clearLimit(next);
+        break;
+      case 'session.resume_failed':
+        next.resumePending = false;
+        break;
       case 'session.status':
         next.status = d.status as SessionStatus;
+        if (next.status !== 'rate_limited') clearLimit(next);
         if (next.status === 'terminated') this.dropPermissions((p) => p.sessionId === id);
         break;
       case 'run.started':

@@ -12,6 +12,7 @@ import { humanError, type HumanError } from '../errors';
 import { permToolOf } from '../normalize';
 import { ms } from '../format';
 import type { AgentModels, OptionChange } from '../contract.gen';
+import { notifyEnabled, notifyKindOf } from '../notifyprefs';
 
 export interface Notifier {
   /** whether the page is hidden (notifications only then) */
@@ -171,12 +172,22 @@ export class Store {
     const name = s?.title || s?.cwd || ev.sessionId;
     const id = ev.sessionId;
     const open = () => void this.select(id);
-    if (ev.kind === 'permission.request') {
+    const kind = notifyKindOf(ev);
+    if (!kind || !notifyEnabled(kind)) return;
+    const d: any = ev.data ?? {};
+    if (kind === 'permission') {
       this.notifier.notify('Approval needed', `${permToolOf(ev.data)} in ${name}`, `perm-${id}`, open);
-    } else if (ev.kind === 'run.exited' && !ev.processId) {
-      const d: any = ev.data ?? {};
+    } else if (kind === 'done' || kind === 'error') {
       const how = d.reason && d.reason !== 'exit' ? d.reason : 'finished';
       this.notifier.notify(`Run ${how}`, String(name), `run-${id}`, open);
+    } else if (kind === 'rate_limited') {
+      const at = d.resetAt ? new Date(d.resetAt).toLocaleTimeString() : 'later';
+      const then = d.armed ? `resumes by itself at ${at}` : `limit resets at ${at}`;
+      this.notifier.notify('Rate-limited', `${name}: ${then}`, `limit-${id}`, open);
+    } else if (kind === 'resumed') {
+      this.notifier.notify('Resumed', `${name} resumed after its rate limit`, `limit-${id}`, open);
+    } else {
+      this.notifier.notify('Budget reached', `${name}: ${d.message ?? ev.kind}`, `budget-${id}`, open);
     }
   }
 

@@ -1,0 +1,9 @@
+/** A time left as "1:05:09", "4:07" or "0:03"; "now" when none is left. */
+export function countdown(msLeft: number): string {
+  if (!(msLeft > 0)) return 'now';
+  const s = Math.ceil(msLeft / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
