@@ -16,6 +16,7 @@ type settings struct {
 	policy        PolicyChecker
 	idleTimeout   time.Duration // < 0: never
 	maxIdleAgents int           // < 0: no cap
+	budget        config.Budget
 }
 
 type settingsBox struct {

@@ -40,9 +40,17 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 	if resumedFrom != "" {
 		rec.Meta, _ = json.Marshal(map[string]string{"resumedFrom": resumedFrom})
 	}
+	if b := o.Budget; b != nil && ((b.USD != nil && *b.USD < 0) || (b.Tokens != nil && *b.Tokens < 0)) {
+		return Info{}, fmt.Errorf("%w: a budget must not be negative", ErrInvalid)
+	}
 	rec, err := m.o.Recorder.CreateSession(ctx, rec)
 	if err != nil {
 		return Info{}, err
+	}
+	if o.Budget != nil {
+		if err := m.o.Recorder.SetSessionBudget(ctx, rec.ID, *o.Budget); err != nil {
+			return Info{}, err
+		}
 	}
 	l, _, err := m.ensureLive(rec.ID)
 	if err != nil {

@@ -42,6 +42,8 @@ type Options struct {
 	// least recently active stop first (default
 	// config.DefaultMaxIdleAgents; negative: no cap).
 	MaxIdleAgents int
+	// Budget are the configured caps ([budget]).
+	Budget config.Budget
 	// StopGrace is the agent's stop grace (default supervise's).
 	StopGrace time.Duration
 	// Now and AfterFunc are the clock; tests inject theirs.
@@ -135,6 +137,8 @@ type live struct {
 	// agent_auth error (which credential the agent had).
 	protocol string
 	env      []string
+	// acct is the usage and budget state (accounting.go).
+	acct accounting
 }
 
 // armed is the expiry timer of one pending permission request.
@@ -165,7 +169,7 @@ func NewManager(o Options) (*Manager, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}, deleting: map[string]bool{}}
-	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents})
+	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents, budget: o.Budget})
 	return m, nil
 }
 

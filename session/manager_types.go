@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/corral-dev/corral/store"
 	"github.com/corral-dev/corral/supervise"
 )
 
@@ -93,6 +94,9 @@ type CreateOptions struct {
 	PermissionMode string
 	// Prompt, when set, is sent as the first message right after start.
 	Prompt string
+	// Budget, when set, is the session's own caps (SetBudget), stored
+	// before the prompt is sent.
+	Budget *store.Budget
 }
 
 // Answer is a user's answer to a permission request.
