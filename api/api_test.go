@@ -40,9 +40,9 @@ func TestMain(m *testing.M) {
 // RenameSession, ExportSession, SearchEvents).
 // Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
+	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession", "GetUsage",
 	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
-	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "SetBudget", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 
@@ -319,6 +319,7 @@ func TestErrorMapping(t *testing.T) {
 		{errors.New("boom"), CodeInternal},
 		{&store.Unavailable{Op: "append", Kind: store.ErrDiskFull, Err: errors.New("full")}, CodeStorageFull},
 		{fmt.Errorf("x: %w", &store.Unavailable{Op: "append", Kind: store.ErrIO, Err: errors.New("eio")}), CodeStoreFailed},
+		{fmt.Errorf("%w: the session cap is used", session.ErrBudget), CodeBudgetReached},
 	}
 	for _, c := range cases {
 		if got := AsError(c.err).Code; got != c.code {
@@ -327,6 +328,9 @@ func TestErrorMapping(t *testing.T) {
 	}
 	if AsError(&policy.Denied{Rule: policy.RuleArgPattern}).Rule != policy.RuleArgPattern {
 		t.Error("rule lost")
+	}
+	if HTTPStatus(CodeBudgetReached) != 402 {
+		t.Errorf("budget_reached → %d, want 402", HTTPStatus(CodeBudgetReached))
 	}
 	for _, c := range Codes {
 		if HTTPStatus(c) < 400 {

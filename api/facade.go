@@ -70,6 +70,7 @@ type API struct {
 	log       EventLog
 	reload    ConfigReloader
 	titles    SessionTitles
+	usage     UsageSource
 }
 
 // Option configures the facade.
@@ -103,6 +104,9 @@ type CreateSessionParams struct {
 	Model          string `json:"model,omitempty"`
 	PermissionMode string `json:"permissionMode,omitempty"`
 	Prompt         string `json:"prompt,omitempty"`
+	// Budget is the session's own caps (see SetBudget), set before the
+	// prompt is sent.
+	Budget *BudgetParams `json:"budget,omitempty"`
 }
 
 // SessionParams name one session.
@@ -296,6 +300,7 @@ func (a *API) CreateSession(ctx context.Context, p CreateSessionParams) (session
 	}
 	return a.sessions.Create(ctx, session.CreateOptions{
 		Agent: p.Agent, Cwd: p.Cwd, Model: p.Model, PermissionMode: p.PermissionMode, Prompt: p.Prompt,
+		Budget: p.Budget.store(),
 	})
 }
 

@@ -68,6 +68,16 @@ export interface AgentStatusData {
   permissionMode?: string;
 }
 
+/**
+ * BudgetParams is a budget: caps in US dollars and in tokens (input,
+ * output and cache together). An absent field is no cap of the session's
+ * own: the configured [budget] session cap applies.
+ */
+export interface BudgetParams {
+  usd?: number;
+  tokens?: number;
+}
+
 /** Capability is one allowed command. */
 export interface Capability {
   name: string;
@@ -92,6 +102,11 @@ export interface CreateSessionParams {
   model?: string;
   permissionMode?: string;
   prompt?: string;
+  /**
+   * Budget is the session's own caps (see SetBudget), set before the
+   * prompt is sent.
+   */
+  budget?: BudgetParams;
 }
 
 /** DirEntry is one subdirectory; Path is absolute. */
@@ -159,7 +174,9 @@ export type EventKind =
   | "policy.decision"
   | "store.trimmed"
   | "events.lost"
-  | "bus.dropped";
+  | "bus.dropped"
+  | "usage.progress"
+  | "budget.notice";
 
 /**
  * LostData is the Data of an events.lost event: how many events of the
@@ -254,6 +271,33 @@ export interface GetProcessStatsParams {
   processId?: string;
   sessionId?: string;
   sinceMs?: number;
+}
+
+/**
+ * GetUsageParams select the usage GetUsage reports: the UTC days from..to
+ * (dates "2006-01-02" or RFC 3339 times; absent: open), grouped by
+ * groupBy, and optionally one session only.
+ */
+export interface GetUsageParams {
+  from?: string;
+  to?: string;
+  /** "day" | "agent" | "model" | "project" */
+  groupBy: string;
+  sessionId?: string;
+  /** Top is how many sessions of highest cost to list (default 10, at most 100). */
+  top?: number;
+}
+
+/**
+ * GetUsageResult are the groups in key order (days ascending), the top
+ * sessions, and with sessionId that session's own budget.
+ */
+export interface GetUsageResult {
+  rows: UsageRow[];
+  top: UsageSession[];
+  budget?: BudgetParams;
+  /** the version of the price table estimates come from */
+  priceTable: string;
 }
 
 /** LineData is the Data of event.Stdout and event.Stderr. */
@@ -532,6 +576,16 @@ export interface SessionUpdatedData {
   title: string;
 }
 
+/**
+ * SetBudgetParams set a session's own caps; an absent field removes that
+ * cap of the session's own (the configured one applies again).
+ */
+export interface SetBudgetParams {
+  sessionId: string;
+  usd?: number;
+  tokens?: number;
+}
+
 /** SpawnParams start a long-running command whose output arrives as events. */
 export interface SpawnParams {
   capability: string;
@@ -654,6 +708,50 @@ export interface UsageData {
   models?: unknown;
 }
 
+/** UsageRow is one group of the rollup. */
+export interface UsageRow {
+  key: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  /**
+   * Estimated: part of CostUSD comes from the price table (EstimatedUSD)
+   * or some turns had no price at all (UnpricedTurns).
+   */
+  estimated: boolean;
+  estimatedUsd?: number;
+  unpricedTurns?: number;
+  turns: number;
+  sessions: number;
+  durationMs: number;
+}
+
+/** UsageSession is one of the top sessions: its totals over the range. */
+export interface UsageSession {
+  key: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  /**
+   * Estimated: part of CostUSD comes from the price table (EstimatedUSD)
+   * or some turns had no price at all (UnpricedTurns).
+   */
+  estimated: boolean;
+  estimatedUsd?: number;
+  unpricedTurns?: number;
+  turns: number;
+  sessions: number;
+  durationMs: number;
+  sessionId: string;
+  title?: string;
+  agent: string;
+  project: string;
+}
+
 /**
  * The contract methods (POST /api/call/{name} in a browser, the bound
  * methods in the desktop shell), from api.Methods: what each takes and returns.
@@ -687,6 +785,11 @@ export interface ContractMethods {
   GetProcessStats: { params: GetProcessStatsParams; result: ProcessStatsResult };
   /** GetSession returns one session. */
   GetSession: { params: SessionParams; result: Session };
+  /**
+   * GetUsage reports tokens, cost (reported or estimated), turns and
+   * sessions per day, agent, model or project, from the daily rollup.
+   */
+  GetUsage: { params: GetUsageParams; result: GetUsageResult };
   /** Interrupt cuts the running turn short; the session stays usable. */
   Interrupt: { params: SessionParams; result: Empty };
   /** Kill kills a spawned process's whole tree at once. */
@@ -735,6 +838,12 @@ export interface ContractMethods {
   SearchEvents: { params: SearchEventsParams; result: SearchEventsResult };
   /** SendMessage starts a turn with the user's text. */
   SendMessage: { params: SendMessageParams; result: SendMessageResult };
+  /**
+   * SetBudget sets a session's own budget. Raising a cap that was reached
+   * lets the session run turns again; at 80 % of the new cap a notice is
+   * sent again.
+   */
+  SetBudget: { params: SetBudgetParams; result: Empty };
   /** Spawn starts an allowed command; its output arrives as events. */
   Spawn: { params: SpawnParams; result: SpawnResult };
   /** StopProcess stops a spawned process gracefully (terminate, wait, kill). */
@@ -757,7 +866,8 @@ export type ErrorCode =
   | "internal"
   | "permission_denied"
   | "storage_full"
-  | "store_failed";
+  | "store_failed"
+  | "budget_reached";
 
 /** Every error code of the contract (api.Codes). */
 export const errorCodes: readonly ErrorCode[] = [
@@ -772,6 +882,7 @@ export const errorCodes: readonly ErrorCode[] = [
   "permission_denied",
   "storage_full",
   "store_failed",
+  "budget_reached",
 ];
 
 /** The name of a contract method. */
@@ -787,6 +898,7 @@ export const methodNames: readonly MethodName[] = [
   "GetEvents",
   "GetProcessStats",
   "GetSession",
+  "GetUsage",
   "Interrupt",
   "Kill",
   "ListAgents",
@@ -800,6 +912,7 @@ export const methodNames: readonly MethodName[] = [
   "ResumeSession",
   "SearchEvents",
   "SendMessage",
+  "SetBudget",
   "Spawn",
   "StopProcess",
   "StopSession",

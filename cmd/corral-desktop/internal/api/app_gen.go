@@ -36,6 +36,9 @@ func (b *App) GetProcessStats(params json.RawMessage) (any, error) {
 // GetSession calls the facade's GetSession with params as its JSON parameters.
 func (b *App) GetSession(params json.RawMessage) (any, error) { return b.call("GetSession", params) }
 
+// GetUsage calls the facade's GetUsage with params as its JSON parameters.
+func (b *App) GetUsage(params json.RawMessage) (any, error) { return b.call("GetUsage", params) }
+
 // Interrupt calls the facade's Interrupt with params as its JSON parameters.
 func (b *App) Interrupt(params json.RawMessage) (any, error) { return b.call("Interrupt", params) }
 
@@ -92,6 +95,9 @@ func (b *App) SearchEvents(params json.RawMessage) (any, error) {
 
 // SendMessage calls the facade's SendMessage with params as its JSON parameters.
 func (b *App) SendMessage(params json.RawMessage) (any, error) { return b.call("SendMessage", params) }
+
+// SetBudget calls the facade's SetBudget with params as its JSON parameters.
+func (b *App) SetBudget(params json.RawMessage) (any, error) { return b.call("SetBudget", params) }
 
 // Spawn calls the facade's Spawn with params as its JSON parameters.
 func (b *App) Spawn(params json.RawMessage) (any, error) { return b.call("Spawn", params) }
