@@ -47,6 +47,14 @@ func SeedUsage(s *Store, sessions, turnsEach, days int, last time.Time) (int64, 
 				FROM usage_sessions GROUP BY 1, 2, 3, 4`)
 			}
 			if err == nil {
+				_, err = t.tx.ExecContext(t.ctx, `INSERT INTO usage_monthly(month, agent, model, project, input_tokens, output_tokens,
+				cache_read_tokens, cache_write_tokens, cost_usd, estimated_usd, turns, duration_ms)
+				SELECT CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1,
+				agent, model, project, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
+				sum(cache_write_tokens), sum(cost_usd), sum(estimated_usd), sum(turns), sum(duration_ms)
+				FROM usage_daily GROUP BY 1, 2, 3, 4`)
+			}
+			if err == nil {
 				_, err = t.tx.ExecContext(t.ctx, `INSERT INTO usage_days(day, input_tokens, output_tokens, cache_read_tokens,
 				cache_write_tokens, cost_usd, estimated_usd, turns, duration_ms, sessions)
 				SELECT day, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),

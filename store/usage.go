@@ -88,6 +88,14 @@ ON CONFLICT(session_id) DO UPDATE SET cost_usd=cost_usd+excluded.cost_usd, token
 		}
 		args := []any{day, u.Model, u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens,
 			u.CostUSD + u.EstimatedUSD, u.EstimatedUSD, unpriced, u.DurationMs, u.SessionID}
+		month := monthOf(day)
+		if _, err := t.tx.ExecContext(t.ctx, `
+INSERT INTO usage_monthly(month, model, agent, project, input_tokens, output_tokens, cache_read_tokens,
+	cache_write_tokens, cost_usd, estimated_usd, unpriced_turns, turns, duration_ms)
+SELECT ?, ?, agent, cwd, ?, ?, ?, ?, ?, ?, ?, 1, ? FROM sessions WHERE id=?
+ON CONFLICT(month, agent, model, project) DO UPDATE SET `+usageUpsert, append([]any{month}, args[1:]...)...); err != nil {
+			return err
+		}
 		for _, q := range []string{`
 INSERT INTO usage_daily(day, model, agent, project, input_tokens, output_tokens, cache_read_tokens,
 	cache_write_tokens, cost_usd, estimated_usd, unpriced_turns, turns, duration_ms)
@@ -216,7 +224,11 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 		// One row per day, its distinct sessions counted as turns came.
 		table, sums = "usage_days", strings.Replace(usageSums, "sum(turns)", "sum(turns), sum(sessions)", 1)
 	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+col+", "+sums+" FROM "+table+where+" GROUP BY "+col+" ORDER BY "+col, args...)
+	query := "SELECT " + col + ", " + sums + " FROM " + table + where + " GROUP BY " + col + " ORDER BY " + col
+	if table == "usage_daily" {
+		query, args = monthlyQuery(col, q)
+	}
+	rows, err := s.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return UsageReport{}, err
 	}
@@ -238,6 +250,7 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	}
 	rows.Close()
 	if table != "usage_days" {
+		where, args := usageWhere(q)
 		if err := s.countSessions(ctx, fmt.Sprintf(usageSessionCounts[q.GroupBy], where), args, q.GroupBy, rep.Rows, index); err != nil {
 			return rep, err
 		}
@@ -246,6 +259,51 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 		rep.Top, err = s.topSessions(ctx, q, q.Top)
 	}
 	return rep, err
+}
+
+// monthOf is the usage_monthly month of rollup day d.
+func monthOf(d int64) int64 {
+	t := dayTime(d)
+	return int64(t.Year())*12 + int64(t.Month()) - 1
+}
+
+// monthStart is the first rollup day of month m.
+func monthStart(m int64) int64 {
+	return DayOf(time.Date(int(m/12), time.Month(m%12+1), 1, 0, 0, 0, 0, time.UTC))
+}
+
+// usageSpan splits days from..to into the whole months m1..m2 and the
+// days before (from..headTo) and after (tailFrom..to) them; m1 > m2: no
+// whole month, every day is in the head.
+func usageSpan(from, to int64) (headTo, m1, m2, tailFrom int64) {
+	m1, m2 = monthOf(from), monthOf(to)
+	if monthStart(m1) != from {
+		m1++
+	}
+	if monthStart(m2+1)-1 != to {
+		m2--
+	}
+	if m1 > m2 {
+		return to, m1, m2, to + 1
+	}
+	return monthStart(m1) - 1, m1, m2, monthStart(m2 + 1)
+}
+
+// monthlyQuery groups usage_monthly's whole months of q's range with
+// usage_daily's days at its ends.
+func monthlyQuery(col string, q UsageQuery) (string, []any) {
+	from, to := DayOf(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)), DayOf(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC))
+	if !q.From.IsZero() {
+		from = DayOf(q.From)
+	}
+	if !q.To.IsZero() {
+		to = DayOf(q.To)
+	}
+	headTo, m1, m2, tailFrom := usageSpan(from, to)
+	cols := col + ", input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, estimated_usd, unpriced_turns, turns, duration_ms"
+	return "SELECT " + col + ", " + usageSums + " FROM (SELECT " + cols + " FROM usage_daily WHERE (day >= ? AND day <= ?) OR (day >= ? AND day <= ?)" +
+			" UNION ALL SELECT " + cols + " FROM usage_monthly WHERE month >= ? AND month <= ?) GROUP BY " + col + " ORDER BY " + col,
+		[]any{from, headTo, tailFrom, to, m1, m2}
 }
 
 // countSessions fills the Sessions of rows from query (key, count).

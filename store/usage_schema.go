@@ -8,6 +8,8 @@ package store
 // event log:
 //   - usage_daily: one row per UTC day, agent, model and project (the
 //     session's working directory): the sums of every grouping;
+//   - usage_monthly: usage_daily by UTC month, so a range reads whole
+//     months there and only the days at its ends from usage_daily;
 //   - usage_days: one row per day with its distinct sessions (the day
 //     chart);
 //   - usage_sessions: one row per session, day and model, in session
@@ -70,6 +72,28 @@ INSERT INTO usage_daily(day, agent, model, project, input_tokens, output_tokens,
 SELECT day, agent, model, project, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens),
 	sum(cache_write_tokens), sum(cost_usd)
 FROM usage_sessions WHERE NOT EXISTS (SELECT 1 FROM usage_daily) GROUP BY day, agent, model, project;
+
+CREATE TABLE IF NOT EXISTS usage_monthly (
+	month              INTEGER NOT NULL,   -- year*12 + month-1, UTC
+	agent              TEXT NOT NULL,
+	model              TEXT NOT NULL,
+	project            TEXT NOT NULL,
+	input_tokens       INTEGER NOT NULL DEFAULT 0,
+	output_tokens      INTEGER NOT NULL DEFAULT 0,
+	cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+	cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+	cost_usd           REAL NOT NULL DEFAULT 0,
+	estimated_usd      REAL NOT NULL DEFAULT 0,
+	unpriced_turns     INTEGER NOT NULL DEFAULT 0,
+	turns              INTEGER NOT NULL DEFAULT 0,
+	duration_ms        INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (month, agent, model, project)
+) WITHOUT ROWID;
+INSERT INTO usage_monthly(month, agent, model, project, input_tokens, output_tokens, cache_read_tokens,
+	cache_write_tokens, cost_usd)
+SELECT CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1,
+	agent, model, project, sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(cost_usd)
+FROM usage_daily WHERE NOT EXISTS (SELECT 1 FROM usage_monthly) GROUP BY 1, 2, 3, 4;
 
 CREATE TABLE IF NOT EXISTS usage_days (
 	day                INTEGER PRIMARY KEY,

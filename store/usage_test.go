@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -77,6 +78,21 @@ func TestUsageRollupMath(t *testing.T) {
 	models := get(store.UsageQuery{GroupBy: "model"})
 	if len(models.Rows) != 4 || models.Rows[0].Key != "claude-opus-4-8" || models.Rows[0].Sessions != 1 || models.Rows[0].Turns != 2 {
 		t.Errorf("models: %+v", models.Rows)
+	}
+	// Whole months come from the monthly rollup, the days at a range's
+	// ends from the daily one: the figures are the same either way.
+	all := get(store.UsageQuery{GroupBy: "agent"}).Rows
+	for _, r := range []store.UsageQuery{
+		{GroupBy: "agent", From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)},
+		{GroupBy: "agent", From: time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC)},
+		{GroupBy: "agent", From: d1, To: d2},
+	} {
+		if got := get(r).Rows; !reflect.DeepEqual(got, all) {
+			t.Errorf("%v..%v: %+v\nall: %+v", r.From, r.To, got, all)
+		}
+	}
+	if got := get(store.UsageQuery{GroupBy: "agent", From: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}).Rows; len(got) != 0 {
+		t.Errorf("April on: %+v", got)
 	}
 	proj := get(store.UsageQuery{GroupBy: "project", From: d1, To: d1})
 	if len(proj.Rows) != 1 || proj.Rows[0].Key != "/p1" || proj.Rows[0].Sessions != 2 || proj.Rows[0].Turns != 3 {
