@@ -82,6 +82,8 @@ export const ErrorCodes = {
   StorageFull: 'storage_full',
   /** the store cannot write (read-only data directory, I/O error) */
   StoreFailed: 'store_failed',
+  /** a budget cap is used up: raise it to run turns again */
+  BudgetReached: 'budget_reached',
   /** corral could not be reached (raised by the transport itself) */
   Transport: 'transport',
 } as const satisfies Record<string, gen.ErrorCode | 'transport'>;
@@ -345,5 +347,11 @@ export class Api {
   }
   searchEvents(p: Params<'SearchEvents'>) {
     return this.c('SearchEvents', p);
+  }
+  getUsage(p: Params<'GetUsage'>) {
+    return this.c('GetUsage', p);
+  }
+  setBudget(p: Params<'SetBudget'>) {
+    return this.c('SetBudget', p);
   }
 }
