@@ -102,6 +102,9 @@ type claudeConn struct {
 	// error "authentication_failed" ("Not logged in · Please run /login"),
 	// which its result line reports without an HTTP status.
 	authFailed bool
+	// progress is the running usage of the turn (usage_progress.go).
+	// Touched by Decode only.
+	progress claudeProgress
 }
 
 // writeLine marshals v and writes it as one line. Callers hold c.mu.

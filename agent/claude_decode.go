@@ -133,6 +133,13 @@ func (c *claudeConn) decodeStreamEvent(t *claudeTop, emit func(event.Event)) {
 		}
 		return true
 	})
+	switch string(evType) {
+	case `"message_start"`, `"message_delta"`:
+		if d, ok := c.progress.add(string(evType) == `"message_start"`, t.event); ok {
+			emit(c.em.ev(event.UsageProgress, d, t.line))
+			return
+		}
+	}
 	if string(evType) == `"content_block_delta"` {
 		var dType, text []byte
 		stream.Members(delta, func(k, v []byte) bool {
@@ -306,6 +313,7 @@ func (c *claudeConn) decodeResult(t *claudeTop, emit func(event.Event)) {
 		return true
 	})
 	c.setSession(r.sessionID)
+	c.progress = claudeProgress{}
 	emit(c.em.ev(event.Usage, u, t.line))
 
 	d := TurnCompletedData{OK: !r.isError, StopReason: r.stopReason, SessionID: r.sessionID, Result: r.result}

@@ -41,12 +41,12 @@ var contract = []string{
 	"ArchiveSession", "CancelQueued", "CancelResume", "CloseStdin", "CommitChanges", "CreatePullRequest",
 	"CreateSchedule", "CreateSession", "DeleteSchedule", "DeleteSession", "DiscardChanges", "EditQueued",
 	"Execute", "ExportSession", "ForkSession", "GetChanges", "GetEvents", "GetProcessStats", "GetSession",
-	"ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCheckpoints", "ListDirectory",
-	"ListExternalSessions", "ListModels", "ListProcesses", "ListQueued", "ListSchedules", "ListSessions",
-	"MergeWorkspace", "PauseSchedule", "PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession",
-	"RespondPermission", "RestoreCheckpoint", "ResumeNow", "ResumeQueue", "ResumeSession", "SearchEvents",
-	"SendMessage", "SendQueuedNow", "SetAutoResume", "SetModel", "SetPermissionMode", "Spawn", "StopProcess",
-	"StopSession",
+	"GetUsage", "ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCheckpoints",
+	"ListDirectory", "ListExternalSessions", "ListModels", "ListProcesses", "ListQueued", "ListSchedules",
+	"ListSessions", "MergeWorkspace", "PauseSchedule", "PinSession", "ReloadConfig", "RemoveWorkspace",
+	"RenameSession", "RespondPermission", "RestoreCheckpoint", "ResumeNow", "ResumeQueue", "ResumeSession",
+	"SearchEvents", "SendMessage", "SendQueuedNow", "SetAutoResume", "SetBudget", "SetModel",
+	"SetPermissionMode", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 
@@ -323,6 +323,7 @@ func TestErrorMapping(t *testing.T) {
 		{errors.New("boom"), CodeInternal},
 		{&store.Unavailable{Op: "append", Kind: store.ErrDiskFull, Err: errors.New("full")}, CodeStorageFull},
 		{fmt.Errorf("x: %w", &store.Unavailable{Op: "append", Kind: store.ErrIO, Err: errors.New("eio")}), CodeStoreFailed},
+		{fmt.Errorf("%w: the session cap is used", session.ErrBudget), CodeBudgetReached},
 	}
 	for _, c := range cases {
 		if got := AsError(c.err).Code; got != c.code {
@@ -331,6 +332,9 @@ func TestErrorMapping(t *testing.T) {
 	}
 	if AsError(&policy.Denied{Rule: policy.RuleArgPattern}).Rule != policy.RuleArgPattern {
 		t.Error("rule lost")
+	}
+	if HTTPStatus(CodeBudgetReached) != 402 {
+		t.Errorf("budget_reached → %d, want 402", HTTPStatus(CodeBudgetReached))
 	}
 	for _, c := range Codes {
 		if HTTPStatus(c) < 400 {

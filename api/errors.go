@@ -28,6 +28,7 @@ const (
 	CodeInternal         = "internal"            // anything else: a bug or an environmental failure
 	CodeStorageFull      = store.CodeStorageFull // the disk of the data directory is full
 	CodeStoreFailed      = store.CodeStoreFailed // the store cannot write (read-only data directory, I/O error)
+	// CodeBudgetReached (usage.go): a budget cap is used up.
 )
 
 // Codes lists every code, in a stable order.
@@ -35,7 +36,7 @@ var Codes = []string{CodeNotFound, CodeInvalidArgument, CodePolicyDenied, CodeLi
 	CodeSpawnFailed, CodeConflict, CodeUnauthorized, CodeInternal, CodePermissionDenied,
 	CodeStorageFull, CodeStoreFailed, CodeUnsupported, CodeNoWorkspace, CodeNotARepository, CodeBareRepository,
 	CodeNoCommits, CodeBranchExists, CodeGitMissing, CodeGhMissing, CodeUnsavedWork, CodeDirtyWorktree,
-	CodeWorkspaceBusy, CodeNothingToCommit, CodeSetupFailed}
+	CodeWorkspaceBusy, CodeNothingToCommit, CodeSetupFailed, CodeBudgetReached}
 
 // Error is the error every facade method returns to a transport: a stable
 // Code and a message for people. Both transports send it as
@@ -73,6 +74,7 @@ func Errorf(code, format string, args ...any) *Error {
 //   - session.ErrConflict, store.ErrResolved: conflict;
 //   - session.ErrLimit, *supervise.LimitReached: limit_reached;
 //   - *store.Unavailable: storage_full (disk full) or store_failed;
+//   - session.ErrBudget: budget_reached;
 //   - context.Canceled, context.DeadlineExceeded and everything else: internal.
 func AsError(err error) *Error {
 	if err == nil {
@@ -122,6 +124,8 @@ func AsError(err error) *Error {
 		code = CodeSpawnFailed
 	case store.Code(err) != "":
 		code = store.Code(err)
+	case budgetCode(err) != "":
+		code = budgetCode(err)
 	}
 	return &Error{Code: code, Message: err.Error(), err: err}
 }
@@ -147,6 +151,8 @@ func HTTPStatus(code string) int {
 		return http.StatusInsufficientStorage
 	case CodeStoreFailed:
 		return http.StatusServiceUnavailable
+	case CodeBudgetReached:
+		return http.StatusPaymentRequired
 	default:
 		if s := workspaceStatus(code); s != 0 {
 			return s

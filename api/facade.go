@@ -71,6 +71,7 @@ type API struct {
 	reload    ConfigReloader
 	titles    SessionTitles
 	sched     Scheduler
+	usage     UsageSource
 }
 
 // Option configures the facade.
@@ -112,6 +113,9 @@ type CreateSessionParams struct {
 	// BaseRef is the commit-ish the worktree starts from (default: the
 	// repository's HEAD).
 	BaseRef string `json:"baseRef,omitempty"`
+	// Budget is the session's own caps (see SetBudget), set before the
+	// prompt is sent.
+	Budget *BudgetParams `json:"budget,omitempty"`
 }
 
 // SessionParams name one session.
@@ -310,6 +314,7 @@ func (a *API) CreateSession(ctx context.Context, p CreateSessionParams) (session
 	return a.sessions.Create(ctx, session.CreateOptions{
 		Agent: p.Agent, Cwd: p.Cwd, Model: p.Model, PermissionMode: p.PermissionMode, Prompt: p.Prompt,
 		Isolation: p.Isolation, BaseRef: p.BaseRef,
+		Budget: p.Budget.store(),
 	})
 }
 

@@ -36,6 +36,7 @@ type Config struct {
 	Limits   Limits
 	Policy   Policy
 	Sessions Sessions
+	Budget   Budget
 }
 
 // Server holds the `[server]` table.
@@ -63,6 +64,7 @@ type rawConfig struct {
 	Limits     rawLimits           `toml:"limits"`
 	Policy     rawPolicy           `toml:"policy"`
 	Sessions   rawSessions         `toml:"sessions"`
+	Budget     rawBudget           `toml:"budget"`
 }
 
 type rawServer struct {
@@ -154,6 +156,9 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 		cfg.Policy.SidecarDir = d
 	}
 	if cfg.Sessions, err = v.sessions(raw.Sessions); err != nil {
+		return nil, err
+	}
+	if cfg.Budget, err = v.budget(raw.Budget); err != nil {
 		return nil, err
 	}
 	if len(raw.Agents) > 0 {

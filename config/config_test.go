@@ -249,3 +249,21 @@ func TestAgentAllowUnsafeModes(t *testing.T) {
 		t.Error("a string accepted for allow_unsafe_modes")
 	}
 }
+
+func TestBudgetTable(t *testing.T) {
+	cfg, err := Parse([]byte("[budget]\nsession_usd = 2.5\nday_tokens = 1000000\nproject_usd = 0\n"), "c.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Budget
+	if b.SessionUSD == nil || *b.SessionUSD != 2.5 || b.DayTokens == nil || *b.DayTokens != 1000000 ||
+		b.ProjectUSD == nil || *b.ProjectUSD != 0 || b.SessionTokens != nil || b.DayUSD != nil || b.ProjectTokens != nil {
+		t.Errorf("budget: %+v", b)
+	}
+	if _, err := Parse([]byte("[budget]\nday_usd = -1\n"), "c.toml"); err == nil || !strings.Contains(err.Error(), "day_usd") {
+		t.Errorf("negative cap: %v", err)
+	}
+	if _, err := Parse([]byte("[budget]\nweek_usd = 1\n"), "c.toml"); err == nil {
+		t.Error("unknown key accepted")
+	}
+}

@@ -69,6 +69,8 @@ const (
 	Trimmed            = "store.trimmed"
 	EventsLost         = "events.lost" // events of the stream that the store could not write (disk full), counted
 	SubscriberDropped  = "bus.dropped"
+	UsageProgress      = "usage.progress" // a turn's running token count while it streams (Claude's per-message usage)
+	BudgetNotice       = "budget.notice"  // a session's spend reached 80 % or 100 % of a budget cap
 )
 
 // New returns an event of kind with data marshalled to JSON. It panics only

@@ -73,6 +73,9 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 			return err
 		}
 		m.append(ev)
+		if d.Model != "" {
+			l.acct.model = d.Model
+		}
 		m.applyTurn(l, inAgentInit{SessionID: d.SessionID})
 	case event.Usage:
 		d, err := payload[agent.UsageData](ev)
@@ -80,8 +83,14 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 			return err
 		}
 		m.append(ev)
-		m.record("add usage", l.id, m.o.Recorder.QueueAddUsage(l.id, store.Usage{InputTokens: d.InputTokens, OutputTokens: d.OutputTokens,
-			CacheReadTokens: d.CacheReadTokens, CacheWriteTokens: d.CacheWriteTokens, CostUSD: d.CostUSD}))
+		m.onUsage(l, d)
+	case event.UsageProgress:
+		d, err := payload[agent.UsageProgressData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		m.onUsageProgress(l, d)
 	case event.TurnCompleted:
 		d, err := payload[agent.TurnCompletedData](ev)
 		if err != nil {

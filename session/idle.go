@@ -19,6 +19,7 @@ type settings struct {
 	// isolation and setup are [sessions] isolation and setup.
 	isolation string
 	setup     map[string]string
+	budget    config.Budget
 }
 
 type settingsBox struct {

@@ -32,6 +32,9 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 	if err := m.checkOptions(o.Agent, o.Model, o.PermissionMode); err != nil {
 		return Info{}, err
 	}
+	if b := o.Budget; b != nil && ((b.USD != nil && *b.USD < 0) || (b.Tokens != nil && *b.Tokens < 0)) {
+		return Info{}, fmt.Errorf("%w: a budget must not be negative", ErrInvalid)
+	}
 	id := newID("s-")
 	ws, cwd, err := m.prepareWorkspace(ctx, id, o)
 	if err != nil {
@@ -50,6 +53,11 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 	if err != nil {
 		m.dropWorkspace(ctx, o, ws)
 		return Info{}, err
+	}
+	if o.Budget != nil {
+		if err := m.o.Recorder.SetSessionBudget(ctx, rec.ID, *o.Budget); err != nil {
+			return Info{}, err
+		}
 	}
 	m.flushSetup(id)
 	l, _, err := m.ensureLive(rec.ID)

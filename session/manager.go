@@ -44,6 +44,8 @@ type Options struct {
 	// least recently active stop first (default
 	// config.DefaultMaxIdleAgents; negative: no cap).
 	MaxIdleAgents int
+	// Budget are the configured caps ([budget]).
+	Budget config.Budget
 	// StopGrace is the agent's stop grace (default supervise's).
 	StopGrace time.Duration
 	// Now and AfterFunc are the clock; tests inject theirs.
@@ -163,6 +165,8 @@ type live struct {
 	wsRelease func()
 	// q is the session's message queue (queue.go).
 	q msgQueue
+	// acct is the usage and budget state (accounting.go).
+	acct accounting
 }
 
 // armed is the expiry timer of one pending permission request.
@@ -194,7 +198,7 @@ func NewManager(o Options) (*Manager, error) {
 	}
 	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}, deleting: map[string]bool{}}
 	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents,
-		isolation: o.Isolation, setup: o.Setup})
+		isolation: o.Isolation, setup: o.Setup, budget: o.Budget})
 	return m, nil
 }
 

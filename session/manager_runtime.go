@@ -140,6 +140,9 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	if mo.MaxIdleAgents == 0 {
 		mo.MaxIdleAgents = cfg.Sessions.MaxIdleAgents
 	}
+	if mo.Budget == (config.Budget{}) {
+		mo.Budget = cfg.Budget
+	}
 	if mo.Logger == nil {
 		mo.Logger = log
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/corral-dev/corral/store"
 	"github.com/corral-dev/corral/supervise"
 	"github.com/corral-dev/corral/workspace"
 )
@@ -130,6 +131,9 @@ type CreateOptions struct {
 	// checkpoint a forked session's worktree starts from.
 	meta sessionMeta
 	fork *forkSource
+	// Budget, when set, is the session's own caps (SetBudget), stored
+	// before the prompt is sent.
+	Budget *store.Budget
 }
 
 // Answer is a user's answer to a permission request.

@@ -49,7 +49,7 @@ func newPolicy(cfg *config.Config, st *store.Store) (*policy.Policy, error) {
 // take effect only at a restart).
 func inEffect(cur, file *config.Config) *config.Config {
 	eff := *cur
-	eff.Path, eff.Agents, eff.Sessions = file.Path, file.Agents, file.Sessions
+	eff.Path, eff.Agents, eff.Sessions, eff.Budget = file.Path, file.Agents, file.Sessions, file.Budget
 	return &eff
 }
 
@@ -94,10 +94,10 @@ func (r *Runtime) Reload() (ReloadResult, error) {
 	if err != nil {
 		return ReloadResult{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	res := ReloadResult{Path: file.Path, Applied: []string{"agents", "sessions"}, RestartNeeded: restartNeeded(r.reload.cfg, file)}
+	res := ReloadResult{Path: file.Path, Applied: []string{"agents", "sessions", "budget"}, RestartNeeded: restartNeeded(r.reload.cfg, file)}
 	idle, maxIdle := idleDefaults(eff.Sessions.IdleTimeout, eff.Sessions.MaxIdleAgents)
 	r.Manager.settings.set(settings{agents: eff.Agents, policy: pol, idleTimeout: idle, maxIdleAgents: maxIdle,
-		isolation: eff.Sessions.Isolation, setup: eff.Sessions.Setup})
+		isolation: eff.Sessions.Isolation, setup: eff.Sessions.Setup, budget: eff.Budget})
 	r.reload.cfg = eff
 	return res, nil
 }

@@ -49,7 +49,7 @@ func TestReloadAppliesAgentsAndSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Path != path || !slices.Equal(res.Applied, []string{"agents", "sessions"}) || !slices.Equal(res.RestartNeeded, []string{"capability"}) {
+	if res.Path != path || !slices.Equal(res.Applied, []string{"agents", "sessions", "budget"}) || !slices.Equal(res.RestartNeeded, []string{"capability"}) {
 		t.Fatalf("%+v", res)
 	}
 	if st := rt.Manager.settings.get(); st.idleTimeout.Minutes() != 2 || st.maxIdleAgents != 1 {

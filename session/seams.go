@@ -31,6 +31,7 @@ type Recorder interface {
 	QueueSetStatus(id, to, reason string) error
 	QueueUpdateSession(id string, fn func(*store.Session) error) error
 	QueueAddUsage(id string, u store.Usage) error
+	QueueAddTurnUsage(u store.TurnUsage) error
 	QueueCreateRun(r store.Run) error
 	QueueFinishRun(runID string, end store.RunEnd) error
 	QueueAddPermissionRequest(p store.PermissionRequest) error
@@ -43,6 +44,7 @@ type Recorder interface {
 	// Writes that wait for their commit.
 	CreateSession(ctx context.Context, x store.Session) (store.Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	SetSessionBudget(ctx context.Context, id string, b store.Budget) error
 	Sync(ctx context.Context) error
 	Recover(ctx context.Context) (store.Recovery, error)
 
@@ -54,6 +56,8 @@ type Recorder interface {
 	Events(sessionID string, since int64, limit int) ([]event.Event, error)
 	GetPermission(id string) (store.PermissionRequest, error)
 	ListQueued(sessionID string) ([]store.QueuedMessage, error)
+	SessionBudget(id string) (store.Budget, error)
+	SpendOf(ctx context.Context, session, project string, day int64) (store.Spend, error)
 	// LostEvents and LostCause report what the store could not write
 	// (see storefail.go).
 	LostEvents(sessionID string) int64

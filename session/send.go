@@ -91,6 +91,9 @@ func (m *Manager) sendNow(l *live, text string) (string, error) {
 	if err := sendBlock(m.stateOf(l), l.id, exiting); err != nil {
 		return "", err
 	}
+	if err := m.budgetBlock(l); err != nil {
+		return "", err
+	}
 	return m.beginTurn(l, text)
 }
 

@@ -153,6 +153,8 @@ DROP TABLE IF EXISTS ledger;
 	{sql: sessionFlagsSQL},
 	// 7: session limits (auto-resume timers) and schedules (limits.go).
 	{sql: limitsSchemaSQL},
+	// 8: the daily usage rollup and the session budgets (usage_schema.go).
+	{sql: usageSchemaSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

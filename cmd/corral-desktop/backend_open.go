@@ -72,7 +72,7 @@ func openBackend(ctx context.Context, o options, log *slog.Logger) (*backend, er
 	return &backend{
 		// The same facade and event source corral serve builds, so every
 		// call behaves the same in the window and in a browser.
-		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store),
+		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store), api.WithUsage(rt.Store),
 			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)),
 		Events: api.BusSource{Bus: rt.Bus},
 		Head:   rt.Store.LastCursor,

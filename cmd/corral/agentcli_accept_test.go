@@ -103,6 +103,13 @@ type claudeTurn struct {
 	cliTotal  float64 // the CLI's own total_cost_usd on its result line
 	inTokens  int64
 	outTokens int64
+	// the CLI's own token counts on its result line, cache included
+	cli struct {
+		In         int64 `json:"input_tokens"`
+		Out        int64 `json:"output_tokens"`
+		CacheRead  int64 `json:"cache_read_input_tokens"`
+		CacheWrite int64 `json:"cache_creation_input_tokens"`
+	}
 }
 
 // claudeTurns reads each turn's outcome, reply, usage and the CLI's own
@@ -142,13 +149,17 @@ func (sp *serveProc) claudeTurns(sessionID string) []claudeTurn {
 				OutputTokens int64   `json:"outputTokens"`
 			}
 			var raw struct {
-				Type  string  `json:"type"`
-				Total float64 `json:"total_cost_usd"`
+				Type  string          `json:"type"`
+				Total float64         `json:"total_cost_usd"`
+				Usage json.RawMessage `json:"usage"`
 			}
 			if json.Unmarshal(e.Data, &d) != nil || json.Unmarshal(e.Raw, &raw) != nil || raw.Type != "result" {
 				sp.t.Fatalf("usage event %s raw %s", e.Data, e.Raw)
 			}
 			tr.cost, tr.cliTotal, tr.inTokens, tr.outTokens = d.CostUSD, raw.Total, d.InputTokens, d.OutputTokens
+			if json.Unmarshal(raw.Usage, &tr.cli) != nil {
+				sp.t.Fatalf("result usage %s", raw.Usage)
+			}
 		case "turn.completed":
 			var d struct{ OK bool }
 			json.Unmarshal(e.Data, &d)
@@ -267,6 +278,29 @@ func TestServeAgentCLIClaudeFromAShell(t *testing.T) {
 	}
 	if got.InputTokens != in || got.OutputTokens != out {
 		t.Fatalf("session tokens %d/%d, the turns' %d/%d", got.InputTokens, got.OutputTokens, in, out)
+	}
+	// The usage rollup sums to the CLI's own reports too, cache tokens
+	// included, and its cost is the CLI's, not more (nothing estimated on
+	// top of a reported cost).
+	var cli [4]int64
+	for _, tr := range turns {
+		cli[0], cli[1], cli[2], cli[3] = cli[0]+tr.cli.In, cli[1]+tr.cli.Out, cli[2]+tr.cli.CacheRead, cli[3]+tr.cli.CacheWrite
+	}
+	var usage struct {
+		Rows []struct {
+			InputTokens, OutputTokens, CacheReadTokens, CacheWriteTokens int64
+			CostUSD                                                      float64 `json:"costUsd"`
+			Estimated                                                    bool
+			Turns                                                        int64
+		}
+	}
+	sp.mustCall("GetUsage", fmt.Sprintf(`{"groupBy":"agent","sessionId":%q}`, sess.ID), &usage)
+	if len(usage.Rows) != 1 {
+		t.Fatalf("usage rows %+v", usage.Rows)
+	}
+	u := usage.Rows[0]
+	if [4]int64{u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens} != cli || !nearUSD(u.CostUSD, cliSession) || u.Estimated || u.Turns != 3 {
+		t.Fatalf("usage %+v; the CLI reported tokens %v and $%v in all", u, cli, cliSession)
 	}
 
 	sp.stop()

@@ -197,7 +197,7 @@ func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions,
 		allowed = append(allowed, localHostNames(cands[0])...)
 	}
 	srv, err := api.NewServer(api.ServerOptions{
-		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store),
+		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store), api.WithUsage(rt.Store),
 			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)),
 		Events: api.BusSource{Bus: rt.Bus}, Head: rt.Store.LastCursor, Token: token, Static: static, Logger: log,
 		AllowedHosts: allowed,

@@ -102,6 +102,8 @@ export const ErrorCodes = {
   WorkspaceBusy: 'workspace_busy',
   NothingToCommit: 'nothing_to_commit',
   SetupFailed: 'setup_failed',
+  /** a budget cap is used up: raise it to run turns again */
+  BudgetReached: 'budget_reached',
   /** corral could not be reached (raised by the transport itself) */
   Transport: 'transport',
 } as const satisfies Record<string, gen.ErrorCode | 'transport'>;
@@ -451,6 +453,12 @@ export class Api {
   }
   deleteSchedule(p: gen.ScheduleParams) {
     return this.c('DeleteSchedule', p);
+  }
+  getUsage(p: Params<'GetUsage'>) {
+    return this.c('GetUsage', p);
+  }
+  setBudget(p: Params<'SetBudget'>) {
+    return this.c('SetBudget', p);
   }
 }
 

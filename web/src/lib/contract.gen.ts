@@ -114,6 +114,16 @@ export interface ArchiveSessionParams {
   archived: boolean;
 }
 
+/**
+ * BudgetParams is a budget: caps in US dollars and in tokens (input,
+ * output and cache together). An absent field is no cap of the session's
+ * own: the configured [budget] session cap applies.
+ */
+export interface BudgetParams {
+  usd?: number;
+  tokens?: number;
+}
+
 /** Capability is one allowed command. */
 export interface Capability {
   name: string;
@@ -250,6 +260,11 @@ export interface CreateSessionParams {
    * repository's HEAD).
    */
   baseRef?: string;
+  /**
+   * Budget is the session's own caps (see SetBudget), set before the
+   * prompt is sent.
+   */
+  budget?: BudgetParams;
 }
 
 /** DirEntry is one subdirectory; Path is absolute. */
@@ -343,6 +358,8 @@ export type EventKind =
   | "store.trimmed"
   | "events.lost"
   | "bus.dropped"
+  | "usage.progress"
+  | "budget.notice"
   | "session.rate_limited"
   | "session.resume_scheduled"
   | "session.resumed"
@@ -507,6 +524,33 @@ export interface GetProcessStatsParams {
   processId?: string;
   sessionId?: string;
   sinceMs?: number;
+}
+
+/**
+ * GetUsageParams select the usage GetUsage reports: the UTC days from..to
+ * (dates "2006-01-02" or RFC 3339 times; absent: open), grouped by
+ * groupBy, and optionally one session only.
+ */
+export interface GetUsageParams {
+  from?: string;
+  to?: string;
+  /** "day" | "agent" | "model" | "project" */
+  groupBy: string;
+  sessionId?: string;
+  /** Top is how many sessions of highest cost to list (default 10, at most 100). */
+  top?: number;
+}
+
+/**
+ * GetUsageResult are the groups in key order (days ascending), the top
+ * sessions, and with sessionId that session's own budget.
+ */
+export interface GetUsageResult {
+  rows: UsageRow[];
+  top: UsageSession[];
+  budget?: BudgetParams;
+  /** the version of the price table estimates come from */
+  priceTable: string;
 }
 
 /** Hunk is one hunk of a text diff. */
@@ -1067,6 +1111,16 @@ export interface SetAutoResumeParams {
   enabled: boolean;
 }
 
+/**
+ * SetBudgetParams set a session's own caps; an absent field removes that
+ * cap of the session's own (the configured one applies again).
+ */
+export interface SetBudgetParams {
+  sessionId: string;
+  usd?: number;
+  tokens?: number;
+}
+
 /** SetModelParams are the parameters of SetModel. */
 export interface SetModelParams {
   sessionId: string;
@@ -1203,6 +1257,50 @@ export interface UsageData {
   models?: unknown;
 }
 
+/** UsageRow is one group of the rollup. */
+export interface UsageRow {
+  key: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  /**
+   * Estimated: part of CostUSD comes from the price table (EstimatedUSD)
+   * or some turns had no price at all (UnpricedTurns).
+   */
+  estimated: boolean;
+  estimatedUsd?: number;
+  unpricedTurns?: number;
+  turns: number;
+  sessions: number;
+  durationMs: number;
+}
+
+/** UsageSession is one of the top sessions: its totals over the range. */
+export interface UsageSession {
+  key: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  /**
+   * Estimated: part of CostUSD comes from the price table (EstimatedUSD)
+   * or some turns had no price at all (UnpricedTurns).
+   */
+  estimated: boolean;
+  estimatedUsd?: number;
+  unpricedTurns?: number;
+  turns: number;
+  sessions: number;
+  durationMs: number;
+  sessionId: string;
+  title?: string;
+  agent: string;
+  project: string;
+}
+
 /** WorkspaceInfo is a session's worktree as clients see it (Info.Workspace). */
 export interface WorkspaceInfo {
   /**
@@ -1314,6 +1412,11 @@ export interface ContractMethods {
   GetProcessStats: { params: GetProcessStatsParams; result: ProcessStatsResult };
   /** GetSession returns one session. */
   GetSession: { params: SessionParams; result: Session };
+  /**
+   * GetUsage reports tokens, cost (reported or estimated), turns and
+   * sessions per day, agent, model or project, from the daily rollup.
+   */
+  GetUsage: { params: GetUsageParams; result: GetUsageResult };
   /**
    * ImportSession opens one of those conversations as a corral session that
    * resumes it, with its past messages in the session's history. A
@@ -1445,6 +1548,12 @@ export interface ContractMethods {
    */
   SetAutoResume: { params: SetAutoResumeParams; result: LimitInfo };
   /**
+   * SetBudget sets a session's own budget. Raising a cap that was reached
+   * lets the session run turns again; at 80 % of the new cap a notice is
+   * sent again.
+   */
+  SetBudget: { params: SetBudgetParams; result: Empty };
+  /**
    * SetModel switches a session's model: at once where the agent's protocol
    * allows it, else from its next turn or start (the result says which). The
    * history records it as a session.options event.
@@ -1490,7 +1599,8 @@ export type ErrorCode =
   | "dirty_worktree"
   | "workspace_busy"
   | "nothing_to_commit"
-  | "setup_failed";
+  | "setup_failed"
+  | "budget_reached";
 
 /** Every error code of the contract (api.Codes). */
 export const errorCodes: readonly ErrorCode[] = [
@@ -1518,6 +1628,7 @@ export const errorCodes: readonly ErrorCode[] = [
   "workspace_busy",
   "nothing_to_commit",
   "setup_failed",
+  "budget_reached",
 ];
 
 /** The name of a contract method. */
@@ -1544,6 +1655,7 @@ export const methodNames: readonly MethodName[] = [
   "GetEvents",
   "GetProcessStats",
   "GetSession",
+  "GetUsage",
   "ImportSession",
   "Interrupt",
   "Kill",
@@ -1572,6 +1684,7 @@ export const methodNames: readonly MethodName[] = [
   "SendMessage",
   "SendQueuedNow",
   "SetAutoResume",
+  "SetBudget",
   "SetModel",
   "SetPermissionMode",
   "Spawn",

@@ -85,6 +85,9 @@ func (b *App) GetProcessStats(params json.RawMessage) (any, error) {
 // GetSession calls the facade's GetSession with params as its JSON parameters.
 func (b *App) GetSession(params json.RawMessage) (any, error) { return b.call("GetSession", params) }
 
+// GetUsage calls the facade's GetUsage with params as its JSON parameters.
+func (b *App) GetUsage(params json.RawMessage) (any, error) { return b.call("GetUsage", params) }
+
 // ImportSession calls the facade's ImportSession with params as its JSON parameters.
 func (b *App) ImportSession(params json.RawMessage) (any, error) {
 	return b.call("ImportSession", params)
@@ -206,6 +209,9 @@ func (b *App) SendQueuedNow(params json.RawMessage) (any, error) {
 func (b *App) SetAutoResume(params json.RawMessage) (any, error) {
 	return b.call("SetAutoResume", params)
 }
+
+// SetBudget calls the facade's SetBudget with params as its JSON parameters.
+func (b *App) SetBudget(params json.RawMessage) (any, error) { return b.call("SetBudget", params) }
 
 // SetModel calls the facade's SetModel with params as its JSON parameters.
 func (b *App) SetModel(params json.RawMessage) (any, error) { return b.call("SetModel", params) }

@@ -4,6 +4,7 @@
 // plain state whenever `version` changes.
 
 import { collectExport, saveFile, type ExportFile, type ExportFormat } from '../export';
+import { budgetMessage } from '../usage';
 import { Api, BackendError, ErrorCodes, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
 import type { QueueInfo } from '../contract.gen';
 import { PAGE_SIZE, type EarlyReads } from './early';
@@ -148,6 +149,10 @@ export class Store {
       if (ev.sessionId && !this.state.sessions.has(ev.sessionId)) unknown = true;
       if (this.state.apply(ev)) this.maybeNotify(ev);
       if (ev.sessionId && ev.kind.startsWith('queue.')) this.queueChanged(ev.sessionId);
+      if (ev.kind === 'budget.notice' && Date.parse(ev.time) >= this.startedAt - 2000) {
+        const s = this.state.sessions.get(ev.sessionId ?? '');
+        this.toast = { id: ++this.failures, message: budgetMessage(ev.data, s?.title || ev.sessionId || ''), code: 'budget_' + ev.data?.level };
+      }
     }
     this.version++;
     // A session created elsewhere (another tab, the CLI): fetch its summary.
