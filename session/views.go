@@ -124,9 +124,11 @@ func sameInfos(a, b []Info) bool {
 // sameInfo compares two Infos by value, what their pointers point to
 // included.
 func sameInfo(a, b Info) bool {
-	pa, pb, wa, wb, ia, ib := a.Process, b.Process, a.Workspace, b.Workspace, a.Imported, b.Imported
-	a.Process, b.Process, a.Workspace, b.Workspace, a.Imported, b.Imported = nil, nil, nil, nil, nil, nil
-	return a == b && samePtr(pa, pb) && samePtr(wa, wb) && samePtr(ia, ib)
+	same := samePtr(a.Process, b.Process) && samePtr(a.Workspace, b.Workspace) &&
+		samePtr(a.Imported, b.Imported) && samePtr(a.AutoResume, b.AutoResume)
+	a.Process, b.Process, a.Workspace, b.Workspace = nil, nil, nil, nil
+	a.Imported, b.Imported, a.AutoResume, b.AutoResume = nil, nil, nil, nil
+	return same && a == b
 }
 
 // samePtr reports whether a and b are both nil or point to equal values.

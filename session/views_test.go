@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -158,6 +159,28 @@ func TestListReusable(t *testing.T) {
 	for _, tc := range cases {
 		if got := reusable(tc.c, tc.known, tc.rec, tc.views, tc.now); got != tc.want {
 			t.Errorf("%s: reusable = %v", tc.name, got)
+		}
+	}
+}
+
+// Every pointer field of Info is compared by what it points to: a field
+// added without a case in sameInfo would make every list look changed (or,
+// worse, a change look like none).
+func TestSameInfoSeesEveryPointerField(t *testing.T) {
+	typ := reflect.TypeFor[Info]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Type.Kind() != reflect.Pointer {
+			continue
+		}
+		a, b := Info{ID: "s"}, Info{ID: "s"}
+		reflect.ValueOf(&a).Elem().Field(i).Set(reflect.New(f.Type.Elem()))
+		reflect.ValueOf(&b).Elem().Field(i).Set(reflect.New(f.Type.Elem()))
+		if !sameInfo(a, b) {
+			t.Errorf("%s: equal values in two allocations differ", f.Name)
+		}
+		if sameInfo(a, Info{ID: "s"}) {
+			t.Errorf("%s: set and unset are the same", f.Name)
 		}
 	}
 }
