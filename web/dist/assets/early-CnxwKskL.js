@@ -1,2 +1,0 @@
-
-var e=1e3;function t(e,t){let n={...t,reply:e};return e.then(e=>n.value=e,()=>{}),n}function n(n,r){let i={sessions:t(n.listSessions(),{})};return r&&(i.history=t(n.getEvents({sessionId:r,tail:!0,limit:e}),{sessionId:r})),i}function r(e,t){let n=Promise.allSettled([e.sessions?.reply,e.history?.reply]).then(()=>{});return Promise.race([n,new Promise(e=>setTimeout(e,t))])}export{r as n,n as r,e as t};
