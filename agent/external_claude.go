@@ -183,7 +183,7 @@ func claudeResultText(c json.RawMessage) string {
 		return s
 	}
 	var blocks []claudeFileBlock
-	json.Unmarshal(c, &blocks) //nolint:errcheck // another shape: no text
+	json.Unmarshal(c, &blocks) // error ignored: another shape: no text
 	var parts []string
 	for _, b := range blocks {
 		if b.Type == "text" {

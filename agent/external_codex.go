@@ -75,7 +75,7 @@ func codexMetaOf(path string) (codexMeta, bool) {
 	var m codexMeta
 	ok := false
 	first := true
-	eachLine(f, func(b []byte) { //nolint:errcheck // an unreadable file is skipped
+	eachLine(f, func(b []byte) { // error ignored: an unreadable file is skipped
 		if !first {
 			return
 		}

@@ -488,7 +488,7 @@ func TestExportJSONLUnreadableEvent(t *testing.T) {
 			Data       string `json:"data"`
 			Raw        string `json:"raw"`
 		}
-		json.Unmarshal(ev.Data, &d) //nolint:errcheck // checked below
+		json.Unmarshal(ev.Data, &d) // error ignored: checked below
 		if ev.Seq != int64(i) || !d.Unreadable || d.Error == "" || d.Data != want && d.Raw != want {
 			t.Fatalf("line %d: %s", i, lines[i-1])
 		}

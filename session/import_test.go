@@ -98,7 +98,7 @@ func TestImportSession(t *testing.T) {
 	var got []string
 	for _, ev := range evs {
 		var d map[string]any
-		json.Unmarshal(ev.Data, &d) //nolint:errcheck // checked through d's members
+		json.Unmarshal(ev.Data, &d) // error ignored: checked through d's members
 		if d["imported"] != true {
 			continue
 		}

@@ -171,7 +171,7 @@ func (m *Manager) queueAfter(l *live, effects []turnEffect) {
 			break
 		}
 	}
-	m.pumpQueue(l) //nolint:errcheck // logged; the queue pauses
+	m.pumpQueue(l) // error ignored: logged; the queue pauses
 }
 
 func (m *Manager) pauseQueue(l *live, reason string) {

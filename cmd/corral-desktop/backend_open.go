@@ -65,7 +65,7 @@ func openBackend(ctx context.Context, o options, log *slog.Logger) (*backend, er
 	sched, err := schedule.StartRuntime(ctx, rt, log) // rt.Close closes it
 	if err != nil {
 		tick.Stop()
-		rt.Close(ctx) //nolint:errcheck // the start-up error is the one to report
+		rt.Close(ctx) // error ignored: the start-up error is the one to report
 		lock.Release()
 		return nil, err
 	}
