@@ -21,6 +21,9 @@ type InitData struct {
 	PermissionMode string   `json:"permissionMode,omitempty"`
 	Version        string   `json:"version,omitempty"` // the CLI's version
 	Tools          []string `json:"tools,omitempty"`
+	// SlashCommands are the slash commands the agent advertises, without
+	// the slash (Claude's system/init slash_commands).
+	SlashCommands []string `json:"slashCommands,omitempty"`
 }
 
 // StatusData is the Data of event.AgentStatus.
