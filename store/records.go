@@ -310,6 +310,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 			"DELETE FROM streams WHERE session_id=?",
 			"DELETE FROM runs WHERE session_id=?",
 			"DELETE FROM permissions WHERE session_id=?",
+			"DELETE FROM attachments WHERE session_id=?",
 		} {
 			if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {
 				return err

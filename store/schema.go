@@ -146,6 +146,8 @@ DROP TABLE IF EXISTS ledger;
 	// 4: the full-text search index (searchindex.go); the events already
 	// stored are indexed in the background after Open (searchbackfill.go).
 	{sql: searchSchemaSQL},
+	// 5: files attached to user messages (attachments.go).
+	{sql: attachmentsSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks
