@@ -36,6 +36,8 @@ type Config struct {
 	Limits   Limits
 	Policy   Policy
 	Sessions Sessions
+	// Attachments are the size limits of files attached to messages.
+	Attachments Attachments
 }
 
 // Server holds the `[server]` table.
@@ -63,6 +65,7 @@ type rawConfig struct {
 	Limits     rawLimits           `toml:"limits"`
 	Policy     rawPolicy           `toml:"policy"`
 	Sessions   rawSessions         `toml:"sessions"`
+	Attach     rawAttachments      `toml:"attachments"`
 }
 
 type rawServer struct {
@@ -154,6 +157,9 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 		cfg.Policy.SidecarDir = d
 	}
 	if cfg.Sessions, err = v.sessions(raw.Sessions); err != nil {
+		return nil, err
+	}
+	if cfg.Attachments, err = v.attachments(raw.Attach); err != nil {
 		return nil, err
 	}
 	if len(raw.Agents) > 0 {
