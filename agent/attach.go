@@ -126,7 +126,11 @@ func ClaudeContent(t UserTurn) any {
 		return t.Text
 	}
 	images, files := splitImages(t.Attachments)
-	blocks := []any{map[string]any{"type": "text", "text": TextWithPaths(t.Text, files)}}
+	var blocks []any
+	if text := TextWithPaths(t.Text, files); text != "" {
+		// The API refuses an empty text block (a message of images only).
+		blocks = append(blocks, map[string]any{"type": "text", "text": text})
+	}
 	for _, a := range images {
 		blocks = append(blocks, map[string]any{
 			"type": "image",

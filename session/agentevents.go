@@ -72,6 +72,7 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 			return err
 		}
 		m.append(ev)
+		m.noteCommands(l, d.SlashCommands)
 		m.applyTurn(l, inAgentInit{SessionID: d.SessionID})
 	case event.Usage:
 		d, err := payload[agent.UsageData](ev)

@@ -69,6 +69,7 @@ func (m *Manager) Agents(ctx context.Context) ([]AgentInfo, error) {
 		}
 		ai.DisplayName = entry.Display
 		ai.PermissionModes = offeredModes(cfg)
+		ai.Capabilities = entry.Capabilities()
 		out = append(out, ai)
 	}
 	return out, nil

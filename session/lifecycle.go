@@ -198,7 +198,12 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		delete(m.live, id)
 		m.mu.Unlock()
 	}
-	return m.o.Recorder.DeleteSession(ctx, id)
+	if err := m.o.Recorder.DeleteSession(ctx, id); err != nil {
+		return err
+	}
+	m.removeSessionAttachments(id)
+	m.cmdSeen.Delete(id)
+	return nil
 }
 
 // stopLeftover stops the session's agent process if one still runs after

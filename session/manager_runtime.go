@@ -139,6 +139,9 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	if mo.Logger == nil {
 		mo.Logger = log
 	}
+	if mo.Attachments.Store == nil {
+		mo.Attachments = attachmentOptions(dataDir, st, cfg.Attachments)
+	}
 	if mgr, err = NewManager(mo); err != nil {
 		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
 		return fail(err)

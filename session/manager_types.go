@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/supervise"
 )
 
@@ -83,6 +84,9 @@ type AgentInfo struct {
 	Install         string   `json:"install,omitempty"`
 	Message         string   `json:"message,omitempty"`
 	PermissionModes []string `json:"permissionModes,omitempty"`
+	// Capabilities say what the composer can do with this agent
+	// (attachments, slash commands).
+	Capabilities agent.Capabilities `json:"capabilities"`
 }
 
 // CreateOptions are the parameters of a new session.

@@ -16,6 +16,12 @@ import (
 // Send starts a turn with text and returns its run id. The session must
 // not be running a turn already (ErrConflict) nor be terminated.
 func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
+	return m.send(ctx, id, agent.UserTurn{Text: text})
+}
+
+// send is Send of a turn that may carry attachments (SendWithAttachments).
+func (m *Manager) send(ctx context.Context, id string, ut agent.UserTurn) (string, error) {
+	text := ut.Text
 	l, rec, err := m.ensureLive(id)
 	if err != nil {
 		return "", err
@@ -45,7 +51,7 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 			// refuse a message the UI offered.
 			return step{wait: p, exit: exitWait(l.retiring, m.o.StopGrace)}, nil
 		}
-		run, err := m.sendNow(l, text)
+		run, err := m.sendNow(l, ut)
 		return step{run: run}, err
 	})
 	if err != nil || st.wait == nil {
@@ -65,26 +71,27 @@ func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
 			// another process is current.
 			l.proc, l.conn, l.retiring = nil, nil, false
 		}
-		return m.sendNow(l, text)
+		return m.sendNow(l, ut)
 	})
 }
 
 // sendNow starts a turn if the session can (sendBlock), on the actor.
-func (m *Manager) sendNow(l *live, text string) (string, error) {
+func (m *Manager) sendNow(l *live, ut agent.UserTurn) (string, error) {
 	exiting := (l.adapter.PerTurn() && l.proc != nil) || l.retiring
 	if err := sendBlock(m.stateOf(l), l.id, exiting); err != nil {
 		return "", err
 	}
-	return m.beginTurn(l, text)
+	return m.beginTurn(l, ut)
 }
 
 // beginTurn starts a turn: the agent process (a per-turn agent's
 // carries the turn), the turn's run and its run.started, the idle check,
 // the status, the message count, and the text to a persistent agent.
-func (m *Manager) beginTurn(l *live, text string) (string, error) {
+func (m *Manager) beginTurn(l *live, ut agent.UserTurn) (string, error) {
+	text := ut.Text
 	var turn *agent.Turn
 	if l.adapter.PerTurn() {
-		turn = &agent.Turn{Text: text}
+		turn = &agent.Turn{Text: text, Attachments: ut.Attachments}
 	}
 	if err := m.start(l, turn); err != nil {
 		m.setStatus(l, Error, err.Error())
@@ -104,7 +111,11 @@ func (m *Manager) beginTurn(l *live, text string) (string, error) {
 	l.turn, l.newAgentID = runID, ""
 	l.lostAtStart = m.o.Recorder.LostEvents(l.id)
 	l.lastActivity = m.o.Now()
-	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})
+	started := map[string]any{"prompt": text, "pid": l.proc.Info().Pid}
+	if len(ut.Attachments) > 0 {
+		started["attachments"] = attachmentInfos(ut.Attachments)
+	}
+	ev := event.New(event.RunStarted, started)
 	ev.SessionID, ev.RunID, ev.ProcessID, ev.Time = l.id, runID, l.proc.ID(), m.o.Now()
 	m.append(ev)
 	if l.turnIdle > 0 {
@@ -113,7 +124,7 @@ func (m *Manager) beginTurn(l *live, text string) (string, error) {
 	m.setStatus(l, Processing, "")
 	m.record("count the message", l.id, m.o.Recorder.QueueAddUsage(l.id, store.Usage{Messages: 1}))
 	if turn == nil {
-		if err := l.conn.SendUserTurn(text); err != nil {
+		if err := agent.SendTurn(l.conn, ut); err != nil {
 			m.finishTurn(l, "crashed", Error, "cannot write to the agent: "+err.Error())
 			return runID, fmt.Errorf("%w: cannot write to the agent: %v", ErrConflict, err)
 		}

@@ -116,3 +116,20 @@ func (s *Store) ListAttachments(sessionID string) ([]Attachment, error) {
 	}
 	return out, rows.Err()
 }
+
+// DeleteAttachments removes attachments of a session (those of a message
+// that could not be sent) and waits for the commit. Ids not stored are
+// ignored.
+func (s *Store) DeleteAttachments(ctx context.Context, sessionID string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.write(ctx, "delete attachments", func(t *wtx) error {
+		for _, id := range ids {
+			if _, err := t.tx.ExecContext(t.ctx, "DELETE FROM attachments WHERE id=? AND session_id=?", id, sessionID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
