@@ -40,8 +40,8 @@ func TestMain(m *testing.M) {
 // RenameSession, ExportSession, SearchEvents).
 // Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetEvents", "GetProcessStats", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListDirectory", "ListProcesses", "ListSessions",
+	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetAttachment", "GetEvents", "GetProcessStats", "GetSession",
+	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCommands", "ListDirectory", "ListFiles", "ListProcesses", "ListSessions",
 	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }

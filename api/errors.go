@@ -43,7 +43,10 @@ type Error struct {
 	Message string `json:"message"`
 	// Rule is the policy rule that refused, for policy_denied.
 	Rule string `json:"rule,omitempty"`
-	err  error
+	// Details say more for some errors (an invalid_argument refusing a
+	// message's attachments: AttachmentDetails).
+	Details any `json:"details,omitempty"`
+	err     error
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -114,6 +114,9 @@ type SessionParams struct {
 type SendMessageParams struct {
 	SessionID string `json:"sessionId"`
 	Text      string `json:"text"`
+	// Attachments are files sent with the text (attach.go); with them the
+	// text may be empty.
+	Attachments []AttachmentParam `json:"attachments,omitempty"`
 }
 
 // SendMessageResult is the run the message started.
@@ -303,6 +306,10 @@ func (a *API) CreateSession(ctx context.Context, p CreateSessionParams) (session
 func (a *API) SendMessage(ctx context.Context, p SendMessageParams) (SendMessageResult, error) {
 	if err := required("sessionId", p.SessionID); err != nil {
 		return SendMessageResult{}, err
+	}
+	if len(p.Attachments) > 0 {
+		id, err := a.sendWithAttachments(ctx, p)
+		return SendMessageResult{RunID: id}, err
 	}
 	if err := required("text", p.Text); err != nil {
 		return SendMessageResult{}, err

@@ -281,3 +281,6 @@ func attachmentOptions(dataDir string, st AttachmentStore, c config.Attachments)
 	return AttachmentOptions{Store: st, Dir: filepath.Join(dataDir, "attachments"),
 		MaxFileSize: c.MaxFileSize, MaxMessageSize: c.MaxMessageSize}
 }
+
+// AttachmentLimits returns the per-file and per-message limits in effect.
+func (m *Manager) AttachmentLimits() (file, message int64) { return m.o.Attachments.Limits() }

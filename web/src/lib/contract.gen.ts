@@ -28,6 +28,11 @@ export interface AgentInfo {
   install?: string;
   message?: string;
   permissionModes?: string[];
+  /**
+   * Capabilities say what the composer can do with this agent
+   * (attachments, slash commands).
+   */
+  capabilities: Capabilities;
 }
 
 /** InitData is the Data of event.AgentInit. */
@@ -40,6 +45,11 @@ export interface AgentInitData {
   /** the CLI's version */
   version?: string;
   tools?: string[];
+  /**
+   * SlashCommands are the slash commands the agent advertises, without
+   * the slash (Claude's system/init slash_commands).
+   */
+  slashCommands?: string[];
 }
 
 /**
@@ -68,6 +78,49 @@ export interface AgentStatusData {
   permissionMode?: string;
 }
 
+/**
+ * AttachmentParam is one file of SendMessage: its name, MIME type and
+ * content in standard base64.
+ */
+export interface AttachmentParam {
+  name: string;
+  mimeType: string;
+  data: string;
+}
+
+/** AttachmentResult is an attachment with its content in standard base64. */
+export interface AttachmentResult {
+  id: string;
+  name: string;
+  mimeType: string;
+  size: number;
+  data: string;
+}
+
+/** Capabilities are what corral can do with an agent's composer features. */
+export interface Capabilities {
+  /** Images is how image attachments reach the model (Images* consts). */
+  images: string;
+  /**
+   * Files: other attachments are saved and named by path in the text
+   * (every protocol can do this).
+   */
+  files: string;
+  /**
+   * SlashCommands: the agent advertises its slash commands (Claude's
+   * system/init slash_commands), which corral passes through as text.
+   */
+  slashCommands: boolean;
+  /**
+   * Compact and Clear: the agent's CLI runs /compact and /clear when
+   * they are sent as a turn's text in corral's mode of driving it.
+   */
+  compact: boolean;
+  clear: boolean;
+  /** Note says what the agent cannot do, for a UI. */
+  note?: string;
+}
+
 /** Capability is one allowed command. */
 export interface Capability {
   name: string;
@@ -83,6 +136,30 @@ export interface CapabilityArg {
   validator?: string;
   optional?: boolean;
   rest?: boolean;
+}
+
+/** Command is one entry of a session's slash-command menu. */
+export interface Command {
+  /** Name is the command without its slash. */
+  name: string;
+  description?: string;
+  /**
+   * Source is "agent" for a command the agent advertised, "corral" for
+   * one of corral's own (/model, /clear, /compact).
+   */
+  source: string;
+  /**
+   * Supported: sending "/name" as a message runs it. An unsupported
+   * command is listed with Note saying why, for the menu to grey out.
+   */
+  supported: boolean;
+  note?: string;
+}
+
+/** CommandList is a session's menu and its agent's capabilities. */
+export interface CommandList {
+  commands: Command[];
+  capabilities: Capabilities;
 }
 
 /** CreateSessionParams are the parameters of CreateSession. */
@@ -221,6 +298,28 @@ export interface ExportSessionResult {
   more: boolean;
 }
 
+/** FileList is the answer of ListFiles. */
+export interface FileList {
+  /**
+   * Files are paths relative to the working directory, with forward
+   * slashes, best matches first.
+   */
+  files: string[];
+  /** Source is "git" or "walk". */
+  source: string;
+  /**
+   * Truncated: the listing stopped at a bound (time, size, depth), so a
+   * file may be missing.
+   */
+  truncated?: boolean;
+}
+
+/** GetAttachmentParams name one attachment of a session. */
+export interface GetAttachmentParams {
+  sessionId: string;
+  attachmentId: string;
+}
+
 /**
  * GetEventsParams page through one session's log by Seq. Forwards (the
  * default): the events with Seq > Since. Backwards: with Tail the newest
@@ -281,6 +380,17 @@ export interface ListDirectoryResult {
   parent: string;
   entries: DirEntry[];
   truncated: boolean;
+}
+
+/**
+ * ListFilesParams ask for the files of a session's working directory
+ * whose path matches Query (an @-mention being typed). Limit defaults to
+ * session.DefaultFilesLimit and is capped at session.MaxFilesLimit.
+ */
+export interface ListFilesParams {
+  sessionId: string;
+  query: string;
+  limit?: number;
 }
 
 /**
@@ -451,6 +561,11 @@ export interface SearchHit {
 export interface SendMessageParams {
   sessionId: string;
   text: string;
+  /**
+   * Attachments are files sent with the text (attach.go); with them the
+   * text may be empty.
+   */
+  attachments?: AttachmentParam[];
 }
 
 /** SendMessageResult is the run the message started. */
@@ -674,6 +789,11 @@ export interface ContractMethods {
    */
   ExportSession: { params: ExportSessionParams; result: ExportSessionResult };
   /**
+   * GetAttachment returns a file attached to one of the session's messages
+   * (the ids are in the attachments of its run.started events).
+   */
+  GetAttachment: { params: GetAttachmentParams; result: AttachmentResult };
+  /**
    * GetEvents pages through one session's event log by Seq, forwards from
    * Since or backwards from the end (Tail) or from Before.
    */
@@ -696,10 +816,23 @@ export interface ContractMethods {
   /** ListCapabilities lists the commands the policy allows. */
   ListCapabilities: { params: Empty; result: Capability[] };
   /**
+   * ListCommands returns the slash-command menu of a session: corral's own
+   * commands (supported or not for its agent, with a note) and the ones its
+   * agent advertised, with the agent's composer capabilities.
+   */
+  ListCommands: { params: SessionParams; result: CommandList };
+  /**
    * ListDirectory lists the subdirectories of a directory (never its files),
    * for choosing a session's working directory.
    */
   ListDirectory: { params: ListDirectoryParams; result: ListDirectoryResult };
+  /**
+   * ListFiles lists files of the session's working directory for an
+   * @-mention: git's view of the work tree (tracked and untracked files not
+   * ignored) or, outside git, a bounded walk; bounded in count, depth and
+   * time.
+   */
+  ListFiles: { params: ListFilesParams; result: FileList };
   /** ListProcesses lists live processes with pid, uptime, CPU and RSS of the whole tree. */
   ListProcesses: { params: Empty; result: ProcessInfo[] };
   /** ListSessions lists every session, most recently active first. */
@@ -784,6 +917,7 @@ export const methodNames: readonly MethodName[] = [
   "DeleteSession",
   "Execute",
   "ExportSession",
+  "GetAttachment",
   "GetEvents",
   "GetProcessStats",
   "GetSession",
@@ -791,7 +925,9 @@ export const methodNames: readonly MethodName[] = [
   "Kill",
   "ListAgents",
   "ListCapabilities",
+  "ListCommands",
   "ListDirectory",
+  "ListFiles",
   "ListProcesses",
   "ListSessions",
   "ReloadConfig",

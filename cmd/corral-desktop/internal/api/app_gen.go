@@ -25,6 +25,11 @@ func (b *App) ExportSession(params json.RawMessage) (any, error) {
 	return b.call("ExportSession", params)
 }
 
+// GetAttachment calls the facade's GetAttachment with params as its JSON parameters.
+func (b *App) GetAttachment(params json.RawMessage) (any, error) {
+	return b.call("GetAttachment", params)
+}
+
 // GetEvents calls the facade's GetEvents with params as its JSON parameters.
 func (b *App) GetEvents(params json.RawMessage) (any, error) { return b.call("GetEvents", params) }
 
@@ -50,10 +55,18 @@ func (b *App) ListCapabilities(params json.RawMessage) (any, error) {
 	return b.call("ListCapabilities", params)
 }
 
+// ListCommands calls the facade's ListCommands with params as its JSON parameters.
+func (b *App) ListCommands(params json.RawMessage) (any, error) {
+	return b.call("ListCommands", params)
+}
+
 // ListDirectory calls the facade's ListDirectory with params as its JSON parameters.
 func (b *App) ListDirectory(params json.RawMessage) (any, error) {
 	return b.call("ListDirectory", params)
 }
+
+// ListFiles calls the facade's ListFiles with params as its JSON parameters.
+func (b *App) ListFiles(params json.RawMessage) (any, error) { return b.call("ListFiles", params) }
 
 // ListProcesses calls the facade's ListProcesses with params as its JSON parameters.
 func (b *App) ListProcesses(params json.RawMessage) (any, error) {
