@@ -102,7 +102,8 @@ func TestAttachmentsOverHTTP(t *testing.T) {
 
 	var cmds session.CommandList
 	e.call("ListCommands", map[string]any{"sessionId": sess.ID}, &cmds)
-	if len(cmds.Commands) < 3 || cmds.Commands[0].Name != "compact" || cmds.Capabilities.Images != "inline" {
+	if len(cmds.Commands) < 3 || cmds.Commands[0].Name != "compact" || cmds.Capabilities.Images != "inline" ||
+		cmds.MaxFileSize != 2<<20 || cmds.MaxMessageSize != 3<<20 {
 		t.Fatalf("commands %+v", cmds)
 	}
 	var files session.FileList

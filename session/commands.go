@@ -78,10 +78,13 @@ func CommandMenu(caps agent.Capabilities, advertised []string) []Command {
 	return out
 }
 
-// CommandList is a session's menu and its agent's capabilities.
+// CommandList is what a session's composer needs: its slash-command menu,
+// its agent's capabilities and the attachment limits in bytes.
 type CommandList struct {
-	Commands     []Command          `json:"commands"`
-	Capabilities agent.Capabilities `json:"capabilities"`
+	Commands       []Command          `json:"commands"`
+	Capabilities   agent.Capabilities `json:"capabilities"`
+	MaxFileSize    int64              `json:"maxFileSize"`
+	MaxMessageSize int64              `json:"maxMessageSize"`
 }
 
 // Commands returns the slash-command menu of a session: what its agent
@@ -94,7 +97,9 @@ func (m *Manager) Commands(_ context.Context, id string) (CommandList, error) {
 	}
 	cfg, _ := m.agentConfig(rec.Agent)
 	caps := agent.ProtocolCapabilities(cfg.Protocol)
-	return CommandList{Commands: CommandMenu(caps, metaCommands(rec.Meta)), Capabilities: caps}, nil
+	file, message := m.AttachmentLimits()
+	return CommandList{Commands: CommandMenu(caps, metaCommands(rec.Meta)), Capabilities: caps,
+		MaxFileSize: file, MaxMessageSize: message}, nil
 }
 
 // metaCommands reads the advertised commands from a record's meta.

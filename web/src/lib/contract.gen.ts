@@ -156,10 +156,15 @@ export interface Command {
   note?: string;
 }
 
-/** CommandList is a session's menu and its agent's capabilities. */
+/**
+ * CommandList is what a session's composer needs: its slash-command menu,
+ * its agent's capabilities and the attachment limits in bytes.
+ */
 export interface CommandList {
   commands: Command[];
   capabilities: Capabilities;
+  maxFileSize: number;
+  maxMessageSize: number;
 }
 
 /** CreateSessionParams are the parameters of CreateSession. */
