@@ -4,7 +4,7 @@
 // plain state whenever `version` changes.
 
 import { collectExport, saveFile, type ExportFile, type ExportFormat } from '../export';
-import { Api, BackendError, ErrorCodes, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
+import { Api, BackendError, ErrorCodes, type AttachmentParam, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
 import { PAGE_SIZE, type EarlyReads } from './early';
 import { CALLS_SOURCE, CorralState } from './state';
 import { humanError, type HumanError } from '../errors';
@@ -326,8 +326,9 @@ export class Store {
 
   // ------------------------------------------------------------ actions
 
-  async send(sessionId: string, text: string): Promise<boolean> {
-    const r = await this.attempt(() => this.api.sendMessage({ sessionId, text }), 'Could not send the message');
+  async send(sessionId: string, text: string, attachments?: AttachmentParam[]): Promise<boolean> {
+    const p = attachments?.length ? { sessionId, text, attachments } : { sessionId, text };
+    const r = await this.attempt(() => this.api.sendMessage(p), 'Could not send the message');
     return r !== undefined;
   }
   interrupt(sessionId: string) {
