@@ -27,6 +27,7 @@ import { homedir, tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostileTest } from './hostile.mjs';
+import { attachTest } from './attach.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1013,6 +1014,8 @@ await test('run console: reload the configuration', 60000, async (page) => {
 await test('hostile agent output: nothing runs or loads, all of it shows as text', 240000, (page) =>
   hostileTest({ server: main, newSession, openPage, chromiumPath, chromiumArgs, artifacts, figures }, page),
 );
+
+await test('composer: attach an image and a file, / commands, @ files', 120000, (page) => attachTest({ server: main, newSession, openPage, call, allEvents, work, artifacts }, page));
 
 await test('speed: JS bundle gzip size', 30000, async () => {
   const dist = join(repo, 'web', 'dist');
