@@ -458,9 +458,16 @@ func (c *acpConn) update(m *rpcMessage, line []byte, emit func(event.Event)) {
 		}
 	case "current_mode_update":
 		emit(c.em.ev(event.AgentStatus, StatusData{Status: "mode", PermissionMode: u.CurrentModeID}, line))
+	case "available_commands_update":
+		var ac struct {
+			Update struct {
+				AvailableCommands []CommandInfo `json:"availableCommands"`
+			} `json:"update"`
+		}
+		shapeErr = decodeValue(m.Params, &ac)
+		emit(c.em.ev(event.AgentCommands, CommandsData{Commands: ac.Update.AvailableCommands}, line))
 	default:
-		// user_message_chunk, plan, available_commands_update,
-		// usage_update and anything newer.
+		// user_message_chunk, plan, usage_update and anything newer.
 		emit(c.em.ev(event.AgentOther, nil, line))
 	}
 }

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/corral-dev/corral/event"
 )
 
 var (
@@ -167,6 +171,38 @@ func TestCapabilitiesCoverEveryProtocol(t *testing.T) {
 		c := ProtocolCapabilities(p)
 		if c.Images == "" || c.Files == "" {
 			t.Errorf("protocol %s has no attachment capability", p)
+		}
+	}
+}
+
+func TestACPAdvertisedCommands(t *testing.T) {
+	var w bytes.Buffer
+	c := ACP{}.NewConn(SessionOptions{}, &w, ConnConfig{Now: fixedNow})
+	evs := decodeAll(t, c, [][]byte{[]byte(`{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s","update":{"sessionUpdate":"available_commands_update","availableCommands":[{"name":"compact","description":"Clear history but keep a summary","input":{"hint":"x"}},{"name":"review","description":"Review"}]}}}`)})
+	if len(evs) != 1 || evs[0].Kind != event.AgentCommands {
+		t.Fatalf("events %v", evs)
+	}
+	d := data[CommandsData](t, evs[0])
+	if !reflect.DeepEqual(d.Names(), []string{"compact", "review"}) || d.Commands[0].Description != "Clear history but keep a summary" {
+		t.Fatalf("commands %+v", d)
+	}
+	// Every recorded ACP agent lists its commands this way.
+	for _, f := range []string{"claude-code-acp-0.16.2/acp-multiturn.jsonl", "codex-acp-0.16.0/acp-multiturn.jsonl", "gemini-0.61.0/acp-multiturn.jsonl"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			if !bytes.Contains(line, []byte("available_commands_update")) {
+				continue
+			}
+			for _, ev := range decodeAll(t, ACP{}.NewConn(SessionOptions{}, &w, ConnConfig{Now: fixedNow}), [][]byte{line}) {
+				found = found || (ev.Kind == event.AgentCommands && len(data[CommandsData](t, ev).Names()) > 0)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no agent.commands with a command", f)
 		}
 	}
 }

@@ -26,6 +26,29 @@ type InitData struct {
 	SlashCommands []string `json:"slashCommands,omitempty"`
 }
 
+// CommandsData is the Data of event.AgentCommands: the slash commands
+// the agent offers now (the whole list, not a change).
+type CommandsData struct {
+	Commands []CommandInfo `json:"commands"`
+}
+
+// CommandInfo is one advertised slash command, without its slash.
+type CommandInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Names returns the commands' names.
+func (d CommandsData) Names() []string {
+	out := make([]string, 0, len(d.Commands))
+	for _, c := range d.Commands {
+		if c.Name != "" {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
 // StatusData is the Data of event.AgentStatus.
 type StatusData struct {
 	Status         string `json:"status"`

@@ -108,6 +108,13 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 		}
 		m.append(ev)
 		delete(l.tools, d.ID)
+	case event.AgentCommands:
+		d, err := payload[agent.CommandsData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		m.noteCommands(l, d.Names())
 	case event.PermissionResolved:
 		// The agent withdrew a request (the turn was interrupted).
 		d, err := payload[agent.PermissionResolvedData](ev)

@@ -100,6 +100,10 @@ func TestCommandMenu(t *testing.T) {
 	if m := CommandMenu(claude, []string{"review"}); m[0].Supported {
 		t.Fatalf("compact supported though not advertised: %+v", m[0])
 	}
+	// An ACP agent runs what it lists, /compact included.
+	if m := CommandMenu(agent.ProtocolCapabilities("acp"), []string{"compact", "debug"}); !m[0].Supported || m[1].Supported || m[3].Name != "debug" {
+		t.Fatalf("acp: %+v", m)
+	}
 	for _, c := range CommandMenu(agent.ProtocolCapabilities("codex"), nil) {
 		if c.Supported || c.Note == "" {
 			t.Errorf("codex: %+v", c)

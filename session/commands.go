@@ -36,24 +36,31 @@ var corralCommands = []Command{
 }
 
 // CommandMenu builds a session's slash-command menu (pure): corral's own
-// commands first, each supported where the agent runs it (caps) and, once
-// the agent has advertised its list, lists it; then the other advertised
-// commands, sorted. Every command the agent runs is passed through as the
+// commands first, /compact and /clear supported when the agent's list has
+// them or, before it has listed any, when its CLI is known to run them
+// (caps); /model never; then the other advertised commands, sorted. Every command the agent runs is passed through as the
 // message's text.
 func CommandMenu(caps agent.Capabilities, advertised []string) []Command {
 	adv := map[string]bool{}
 	for _, a := range advertised {
 		adv[strings.TrimPrefix(a, "/")] = true
 	}
-	known := func(name string) bool { return len(advertised) == 0 || adv[name] }
+	// Before the agent has listed its commands, what its CLI is known to
+	// run; after, what it listed.
+	runs := func(name string, known bool) bool {
+		if len(advertised) == 0 {
+			return known
+		}
+		return adv[name]
+	}
 	var out []Command
 	for _, c := range corralCommands {
 		c.Source = "corral"
 		switch c.Name {
 		case "compact":
-			c.Supported = caps.Compact && known("compact")
+			c.Supported = runs("compact", caps.Compact)
 		case "clear":
-			c.Supported = caps.Clear && known("clear")
+			c.Supported = runs("clear", caps.Clear)
 		}
 		if c.Supported {
 			c.Note = "run by the agent"

@@ -236,6 +236,7 @@ export type EventKind =
   | "agent.init"
   | "agent.status"
   | "agent.retry"
+  | "agent.commands"
   | "turn.completed"
   | "error"
   | "policy.decision"
