@@ -36,9 +36,20 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+/** The bytes of a file (FileReader where Blob.arrayBuffer is missing: older webviews, jsdom). */
+function bytesOf(f: Blob): Promise<ArrayBuffer> {
+  if (typeof f.arrayBuffer === 'function') return f.arrayBuffer();
+  return new Promise((res, rej) => {
+    const r = new FileReader();
+    r.onload = () => res(r.result as ArrayBuffer);
+    r.onerror = () => rej(r.error);
+    r.readAsArrayBuffer(f);
+  });
+}
+
 /** Reads a picked, pasted or dropped file. */
 export async function readFile(f: File): Promise<Pending> {
-  const bytes = new Uint8Array(await f.arrayBuffer());
+  const bytes = new Uint8Array(await bytesOf(f));
   const mimeType = f.type || 'application/octet-stream';
   const p: Pending = { name: f.name || 'pasted', mimeType, size: bytes.length, data: toBase64(bytes) };
   if (isImage(mimeType)) p.url = dataURL(mimeType, p.data);
