@@ -287,10 +287,16 @@ func (c *acpConn) sessionOpened(method string, m *rpcMessage, line []byte, emit 
 	var r struct {
 		SessionID string `json:"sessionId"`
 		Models    struct {
-			CurrentModelID string `json:"currentModelId"`
+			CurrentModelID  string `json:"currentModelId"`
+			AvailableModels []struct {
+				ModelID string `json:"modelId"`
+			} `json:"availableModels"`
 		} `json:"models"`
 		Modes struct {
-			CurrentModeID string `json:"currentModeId"`
+			CurrentModeID  string `json:"currentModeId"`
+			AvailableModes []struct {
+				ID string `json:"id"`
+			} `json:"availableModes"`
 		} `json:"modes"`
 	}
 	defer c.em.unexpectedShape(method+" result", decodeValue(m.Result, &r), emit)
@@ -300,6 +306,12 @@ func (c *acpConn) sessionOpened(method string, m *rpcMessage, line []byte, emit 
 	}
 	c.sessionID = r.SessionID
 	init := InitData{SessionID: r.SessionID, Model: r.Models.CurrentModelID, Cwd: c.opts.Cwd, PermissionMode: r.Modes.CurrentModeID, Version: c.version}
+	for _, md := range r.Models.AvailableModels {
+		init.Models = append(init.Models, md.ModelID)
+	}
+	for _, md := range r.Modes.AvailableModes {
+		init.Modes = append(init.Modes, md.ID)
+	}
 	var err error
 	if c.opts.PermissionMode != "" {
 		_, err = c.rpc.call("session/set_mode", map[string]any{"sessionId": c.sessionID, "modeId": c.opts.PermissionMode})

@@ -57,6 +57,18 @@ type SessionOptions struct {
 	// ResumeID is the agent's session or thread id to continue, as
 	// reported in an earlier agent.init event.
 	ResumeID string
+	// Fork continues ResumeID as a new conversation (the agent announces
+	// its new id), leaving ResumeID's as it was; ForkAt, when set, is the
+	// agent's id of the last message kept. Only adapters that implement
+	// Forker take them.
+	Fork   bool
+	ForkAt string
+}
+
+// Forker is an adapter that can fork a conversation (SessionOptions.Fork).
+type Forker interface {
+	// Forks reports whether the agent forks conversations.
+	Forks() bool
 }
 
 // Turn is one user turn for a per-turn adapter's Launch.

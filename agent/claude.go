@@ -60,9 +60,19 @@ func (Claude) Launch(opts SessionOptions, _ *Turn) (LaunchSpec, error) {
 	}
 	if opts.ResumeID != "" {
 		args = append(args, "--resume", opts.ResumeID)
+		if opts.Fork {
+			args = append(args, "--fork-session")
+			if opts.ForkAt != "" {
+				args = append(args, "--resume-session-at", opts.ForkAt)
+			}
+		}
 	}
 	return LaunchSpec{Program: prog, Args: args, Env: append([]string(nil), opts.Env...), Dir: opts.Cwd, Stdin: true}, nil
 }
+
+// Forks: claude --resume ID --fork-session [--resume-session-at MESSAGE]
+// continues a conversation as a new one.
+func (Claude) Forks() bool { return true }
 
 // NewConn returns the protocol state of one claude process.
 func (Claude) NewConn(opts SessionOptions, stdin io.Writer, cfg ConnConfig) Conn {

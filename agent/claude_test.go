@@ -30,6 +30,27 @@ func TestClaudeLaunchKeepsPromptOutOfArgv(t *testing.T) {
 	}
 }
 
+// A fork resumes the conversation as a new one, cut at a message when
+// asked; without a conversation there is nothing to fork.
+func TestClaudeLaunchFork(t *testing.T) {
+	for _, c := range []struct {
+		opts SessionOptions
+		want string
+	}{
+		{SessionOptions{ResumeID: "abc", Fork: true, ForkAt: "u-1"}, "--resume abc --fork-session --resume-session-at u-1"},
+		{SessionOptions{ResumeID: "abc", Fork: true}, "--resume abc --fork-session"},
+		{SessionOptions{Fork: true, ForkAt: "u-1"}, "--permission-prompt-tool stdio"},
+	} {
+		spec, err := Claude{}.Launch(c.opts, nil)
+		if err != nil || !strings.HasSuffix(strings.Join(spec.Args, " "), c.want) {
+			t.Errorf("%+v: %v %v", c.opts, spec.Args, err)
+		}
+	}
+	if !(Claude{}).Forks() {
+		t.Error("claude forks")
+	}
+}
+
 func TestClaudeMultiturnFixture(t *testing.T) {
 	c := newClaude(&bytes.Buffer{})
 	evs := decodeAll(t, c, readLines(t, fixture(claudeFixtures, "multiturn")))

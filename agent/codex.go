@@ -71,6 +71,10 @@ type codexConn struct {
 	// total its usage events have accounted for (see codexUsage).
 	turns  map[string]bool
 	tokens codexTokens
+	// nextModel and nextApproval are a model and approval policy chosen
+	// while the process runs (SetModel, SetPermissionMode): they go with
+	// the next turn/start.
+	nextModel, nextApproval string
 }
 
 // Start sends initialize, initialized and thread/start (or thread/resume)
@@ -129,10 +133,10 @@ func (c *codexConn) SendUserTurnWith(t UserTurn) error {
 
 // startTurn writes turn/start. Callers hold rpc.mu.
 func (c *codexConn) startTurn(t UserTurn) error {
-	_, err := c.rpc.call("turn/start", map[string]any{
-		"threadId": c.threadID,
-		"input":    CodexInput(t),
-	})
+	params := codexTurnOverrides(c.nextModel, c.nextApproval)
+	params["threadId"] = c.threadID
+	params["input"] = CodexInput(t)
+	_, err := c.rpc.call("turn/start", params)
 	return err
 }
 

@@ -24,6 +24,10 @@ type InitData struct {
 	// SlashCommands are the slash commands the agent advertises, without
 	// the slash (Claude's system/init slash_commands).
 	SlashCommands []string `json:"slashCommands,omitempty"`
+	// Models and Modes are the model and mode ids the agent offers, where
+	// it says (an ACP agent's session/new result).
+	Models []string `json:"models,omitempty"`
+	Modes  []string `json:"modes,omitempty"`
 }
 
 // CommandsData is the Data of event.AgentCommands: the slash commands

@@ -33,6 +33,20 @@ type Entry struct {
 	// tools without asking.
 	OwnModes    bool
 	UnsafeModes []string
+	// Steer: the protocol takes user input into a running turn (its Conn
+	// implements Steerer); a UI offers "send now" for queued messages
+	// only then.
+	Steer bool
+	// Models are models the CLI is known to accept, for a model picker
+	// (the agent's own report, agent.init's model, adds to them); any
+	// plain model name is still accepted (CheckModel).
+	Models []ModelInfo
+	// PlanMode is the permission mode in which the agent only plans and
+	// changes nothing ("" when it has none).
+	PlanMode string
+	// ModelSwitch and ModeSwitch say when a model or permission mode
+	// chosen while a session runs takes effect.
+	ModelSwitch, ModeSwitch Switch
 	// Credentials are the CLI's documented credential and endpoint
 	// variables; zero for protocols without a known CLI.
 	Credentials Credentials
@@ -65,6 +79,8 @@ var registry = []Entry{
 		CLI: CLISpec{Name: "claude", Command: "claude", Package: "@anthropic-ai/claude-code", Tested: "2.1.197"},
 		Modes: []Mode{{Name: "default"}, {Name: "acceptEdits"}, {Name: "plan"}, {Name: "dontAsk"},
 			{Name: "auto", SkipsApprovals: true}, {Name: "bypassPermissions", SkipsApprovals: true}},
+		Models:   knownModels("claude-sonnet-4-5", "claude-opus-4-5", "claude-haiku-4-5", "claude-sonnet-4-5[1m]"),
+		PlanMode: "plan", ModelSwitch: SwitchLive, ModeSwitch: SwitchLive,
 		Credentials: Credentials{
 			Keys: []string{"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"},
 			Env: []string{
@@ -84,8 +100,10 @@ var registry = []Entry{
 	},
 	{
 		Protocol: "codex", Display: "Codex", Builtin: true,
-		CLI:   CLISpec{Name: "codex", Command: "codex", Package: "@openai/codex", Tested: "0.171.0"},
-		Modes: []Mode{{Name: "untrusted"}, {Name: "on-request"}, {Name: "never", SkipsApprovals: true}},
+		CLI:    CLISpec{Name: "codex", Command: "codex", Package: "@openai/codex", Tested: "0.171.0"},
+		Modes:  []Mode{{Name: "untrusted"}, {Name: "on-request"}, {Name: "never", SkipsApprovals: true}},
+		Models: knownModels("gpt-5-codex", "gpt-5", "gpt-5-mini"), ModelSwitch: SwitchNextTurn, ModeSwitch: SwitchNextTurn,
+		Steer: true, // turn/steer
 		Credentials: Credentials{
 			Keys: []string{"OPENAI_API_KEY", "CODEX_API_KEY"},
 			Env: []string{
@@ -99,8 +117,10 @@ var registry = []Entry{
 	},
 	{
 		Protocol: "gemini", Display: "Gemini CLI", Builtin: true,
-		CLI:   CLISpec{Name: "gemini", Command: "gemini", Package: "@google/gemini-cli", Tested: "0.61.0"},
-		Modes: []Mode{{Name: "default"}, {Name: "auto_edit"}, {Name: "plan"}, {Name: "yolo", SkipsApprovals: true}},
+		CLI:      CLISpec{Name: "gemini", Command: "gemini", Package: "@google/gemini-cli", Tested: "0.61.0"},
+		Modes:    []Mode{{Name: "default"}, {Name: "auto_edit"}, {Name: "plan"}, {Name: "yolo", SkipsApprovals: true}},
+		Models:   knownModels("gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"),
+		PlanMode: "plan", ModelSwitch: SwitchNextStart, ModeSwitch: SwitchNextStart,
 		Credentials: Credentials{
 			Keys: []string{"GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_APPLICATION_CREDENTIALS"},
 			Env: []string{
@@ -114,7 +134,7 @@ var registry = []Entry{
 		adapter: func(string) Adapter { return Gemini{} },
 	},
 	{
-		Protocol: "acp", OwnModes: true,
+		Protocol: "acp", OwnModes: true, ModelSwitch: SwitchLive, ModeSwitch: SwitchLive,
 		UnsafeModes: []string{"bypassPermissions", "yolo", "never", "full-access", "danger-full-access"},
 		adapter:     func(name string) Adapter { return ACP{AdapterName: name} },
 	},
@@ -149,6 +169,7 @@ func Lookup(protocol string) (Entry, bool) {
 func (e Entry) clone() Entry {
 	e.Modes = append([]Mode(nil), e.Modes...)
 	e.UnsafeModes = append([]string(nil), e.UnsafeModes...)
+	e.Models = append([]ModelInfo(nil), e.Models...)
 	c := &e.Credentials
 	c.Keys = append([]string(nil), c.Keys...)
 	c.Env = append([]string(nil), c.Env...)

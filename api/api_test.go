@@ -35,14 +35,17 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// contract is ARCHITECTURE.md §4's method list plus the extensions the UI
-// uses (StopProcess, ListDirectory, GetProcessStats, ReloadConfig,
-// RenameSession, ExportSession, SearchEvents).
-// Changing it is changing the contract.
+// contract is the method list of docs/api.md: what other tools drive
+// corral through. Changing it is changing the contract.
 var contract = []string{
-	"CloseStdin", "CreateSession", "DeleteSession", "Execute", "ExportSession", "GetAttachment", "GetEvents", "GetProcessStats", "GetSession",
-	"Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCommands", "ListDirectory", "ListFiles", "ListProcesses", "ListSessions",
-	"ReloadConfig", "RenameSession", "RespondPermission", "ResumeSession", "SearchEvents", "SendMessage", "Spawn", "StopProcess", "StopSession",
+	"ArchiveSession", "CancelQueued", "CloseStdin", "CommitChanges", "CreatePullRequest", "CreateSession",
+	"DeleteSession", "DiscardChanges", "EditQueued", "Execute", "ExportSession", "ForkSession", "GetAttachment",
+	"GetChanges", "GetEvents", "GetProcessStats", "GetSession", "ImportSession", "Interrupt", "Kill",
+	"ListAgents", "ListCapabilities", "ListCheckpoints", "ListCommands", "ListDirectory",
+	"ListExternalSessions", "ListFiles", "ListModels", "ListProcesses", "ListQueued", "ListSessions",
+	"MergeWorkspace", "PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission",
+	"RestoreCheckpoint", "ResumeQueue", "ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow",
+	"SetModel", "SetPermissionMode", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

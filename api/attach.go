@@ -49,18 +49,32 @@ func (a *API) composer() (Composer, error) {
 	return c, nil
 }
 
-// sendWithAttachments is SendMessage of a message with files.
-func (a *API) sendWithAttachments(ctx context.Context, p SendMessageParams) (string, error) {
+// AttachmentQueue is the queue's side of a message with files
+// (*session.Manager implements it): the message and its files wait in the
+// queue while a turn runs. Without it SendMessage with attachments refuses
+// during a turn (conflict).
+type AttachmentQueue interface {
+	SendOrQueueWithAttachments(ctx context.Context, sessionID, text string, atts []session.NewAttachment) (session.SendResult, error)
+}
+
+// sendWithAttachments is SendMessage of a message with files: a turn, or
+// the queue while a turn runs.
+func (a *API) sendWithAttachments(ctx context.Context, p SendMessageParams) (SendMessageResult, error) {
 	c, err := a.composer()
 	if err != nil {
-		return "", err
+		return SendMessageResult{}, err
 	}
 	atts, err := decodeAttachments(p.Attachments)
 	if err != nil {
-		return "", err
+		return SendMessageResult{}, err
+	}
+	_, queue := a.sessions.(MessageQueue)
+	if q, ok := a.sessions.(AttachmentQueue); ok && queue {
+		r, err := q.SendOrQueueWithAttachments(ctx, p.SessionID, p.Text, atts)
+		return SendMessageResult{RunID: r.RunID, Queued: r.Queued, MessageID: r.MessageID, Position: r.Position}, attachmentError(err)
 	}
 	run, err := c.SendWithAttachments(ctx, p.SessionID, p.Text, atts)
-	return run, attachmentError(err)
+	return SendMessageResult{RunID: run}, attachmentError(err)
 }
 
 // decodeAttachments decodes the base64 of each file.

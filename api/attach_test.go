@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,6 +111,61 @@ func TestAttachmentsOverHTTP(t *testing.T) {
 	e.call("ListFiles", map[string]any{"sessionId": sess.ID, "query": "mai"}, &files)
 	if strings.Join(files.Files, ",") != "main.go" {
 		t.Fatalf("files %+v", files)
+	}
+
+	// During a turn a message with files is queued with them; ListQueued
+	// shows them; they reach the agent when the turn ends; a cancelled
+	// queued message's file is gone.
+	var slow SendMessageResult
+	e.call("SendMessage", map[string]any{"sessionId": sess.ID, "text": "slow:100"}, &slow)
+	small := []byte("\x89PNG\r\n\x1a\nqueued")
+	var q1, q2 SendMessageResult
+	e.call("SendMessage", map[string]any{"sessionId": sess.ID, "text": "later", "attachments": []map[string]any{
+		{"name": "later.png", "mimeType": "image/png", "data": base64.StdEncoding.EncodeToString(small)}}}, &q1)
+	e.call("SendMessage", map[string]any{"sessionId": sess.ID, "text": "never", "attachments": []map[string]any{
+		{"name": "never.txt", "mimeType": "text/plain", "data": base64.StdEncoding.EncodeToString([]byte("x"))}}}, &q2)
+	if !q1.Queued || q1.RunID != "" || q1.Position != 1 || !q2.Queued || q2.Position != 2 {
+		t.Fatalf("SendMessage with files during a turn: %+v %+v", q1, q2)
+	}
+	var qi session.QueueInfo
+	e.call("ListQueued", map[string]any{"sessionId": sess.ID}, &qi)
+	if len(qi.Messages) != 2 || len(qi.Messages[0].Attachments) != 1 || qi.Messages[0].Attachments[0].Name != "later.png" ||
+		qi.Messages[0].Attachments[0].Size != int64(len(small)) || len(qi.Messages[1].Attachments) != 1 {
+		t.Fatalf("ListQueued %+v", qi)
+	}
+	neverID := qi.Messages[1].Attachments[0].ID
+	e.call("CancelQueued", map[string]any{"sessionId": sess.ID, "messageId": q2.MessageID}, nil)
+	if code, er := e.callErr("GetAttachment", map[string]any{"sessionId": sess.ID, "attachmentId": neverID}); code != 404 || er.Code != CodeNotFound {
+		t.Fatalf("file of a cancelled queued message: %d %+v", code, er)
+	}
+	var queuedRun string
+	evs = st.until(func(ev event.Event) bool {
+		if ev.Kind == event.QueueSent {
+			var d struct{ RunID string }
+			json.Unmarshal(ev.Data, &d)
+			queuedRun = d.RunID
+		}
+		return queuedRun != "" && ev.Kind == event.TurnCompleted && ev.RunID == queuedRun
+	})
+	started.Attachments, started.Prompt = nil, ""
+	var reply string
+	for _, ev := range evs {
+		if ev.RunID != queuedRun {
+			continue
+		}
+		var d struct{ Text string }
+		switch ev.Kind {
+		case event.RunStarted:
+			json.Unmarshal(ev.Data, &started)
+		case event.AssistantText:
+			if json.Unmarshal(ev.Data, &d); len(d.Text) > len(reply) {
+				reply = d.Text
+			}
+		}
+	}
+	if started.Prompt != "later" || len(started.Attachments) != 1 || started.Attachments[0].Name != "later.png" ||
+		!strings.Contains(reply, fmt.Sprintf("[image image/png %d bytes]", len(small))) {
+		t.Fatalf("the queued message's turn: %+v, reply %q", started, reply)
 	}
 
 	// Deleting the session removes the saved copies.

@@ -32,7 +32,7 @@ func init() {
 	if err != nil {
 		out = map[string]any{"error": AsError(err)}
 	}
-	json.NewEncoder(os.Stdout).Encode(out) //nolint:errcheck // the parent reports a short read
+	json.NewEncoder(os.Stdout).Encode(out) // error ignored: the parent reports a short read
 	os.Exit(0)
 }
 
@@ -48,7 +48,7 @@ func TestListDirectoryPermissionDenied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Chmod(filepath.Join(base, "tree", "locked"), 0o755); os.RemoveAll(base) }) //nolint:errcheck // cleanup
+	t.Cleanup(func() { os.Chmod(filepath.Join(base, "tree", "locked"), 0o755); os.RemoveAll(base) }) // error ignored: cleanup
 	if err := os.Chmod(base, 0o755); err != nil {
 		t.Fatal(err)
 	}

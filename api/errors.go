@@ -33,7 +33,9 @@ const (
 // Codes lists every code, in a stable order.
 var Codes = []string{CodeNotFound, CodeInvalidArgument, CodePolicyDenied, CodeLimitReached,
 	CodeSpawnFailed, CodeConflict, CodeUnauthorized, CodeInternal, CodePermissionDenied,
-	CodeStorageFull, CodeStoreFailed}
+	CodeStorageFull, CodeStoreFailed, CodeUnsupported, CodeNoWorkspace, CodeNotARepository, CodeBareRepository,
+	CodeNoCommits, CodeBranchExists, CodeGitMissing, CodeGhMissing, CodeUnsavedWork, CodeDirtyWorktree,
+	CodeWorkspaceBusy, CodeNothingToCommit, CodeSetupFailed}
 
 // Error is the error every facade method returns to a transport: a stable
 // Code and a message for people. Both transports send it as
@@ -43,8 +45,10 @@ type Error struct {
 	Message string `json:"message"`
 	// Rule is the policy rule that refused, for policy_denied.
 	Rule string `json:"rule,omitempty"`
-	// Details say more for some errors (an invalid_argument refusing a
-	// message's attachments: AttachmentDetails).
+	// Details carries the data of some codes for a UI to show (see
+	// docs/api.md: an invalid_argument refusing a message's attachments
+	// gives AttachmentDetails; in "Workspaces", unsaved_work lists the
+	// work that would be lost, conflict the conflicting files).
 	Details any `json:"details,omitempty"`
 	err     error
 }
@@ -96,6 +100,9 @@ func AsError(err error) *Error {
 		}
 		return e
 	}
+	if e := workspaceError(err); e != nil {
+		return e
+	}
 	var sf *proc.SpawnFailed
 	var lim *supervise.LimitReached
 	code := CodeInternal
@@ -142,6 +149,9 @@ func HTTPStatus(code string) int {
 	case CodeStoreFailed:
 		return http.StatusServiceUnavailable
 	default:
+		if s := workspaceStatus(code); s != 0 {
+			return s
+		}
 		return http.StatusInternalServerError
 	}
 }

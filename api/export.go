@@ -103,12 +103,32 @@ func (x *exporter) event(ev event.Event) {
 	if x.err != nil {
 		return
 	}
-	b, err := json.Marshal(ev)
+	b, err := json.Marshal(readable(ev))
 	if err == nil {
 		b = append(b, '\n')
 		_, err = x.w.Write(b)
 	}
 	x.err = err
+}
+
+// readable returns ev, or, when its data or raw line is not JSON (a
+// damaged or foreign log; json.Marshal would refuse the event and end the
+// export), ev with its data replaced by an explicit unreadable-event
+// object holding both as strings and no raw line.
+func readable(ev event.Event) event.Event {
+	badData := len(ev.Data) > 0 && !json.Valid(ev.Data)
+	badRaw := len(ev.Raw) > 0 && !json.Valid(ev.Raw)
+	if !badData && !badRaw {
+		return ev
+	}
+	what := "data"
+	if !badData {
+		what = "raw line"
+	}
+	ev.Data, _ = json.Marshal(map[string]any{"unreadableEvent": true, "error": "the event's " + what + " is not valid JSON",
+		"data": string(ev.Data), "raw": string(ev.Raw)})
+	ev.Raw = nil
+	return ev
 }
 
 // end writes what the exporter still holds.

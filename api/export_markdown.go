@@ -72,8 +72,9 @@ func (m *mdWriter) event(ev event.Event) {
 	switch ev.Kind {
 	case event.AssistantText:
 		var d agent.TextData
-		_ = json.Unmarshal(ev.Data, &d) // a malformed event renders empty
-		m.text(ev.Seq, d)
+		if m.decode(ev, &d) {
+			m.text(ev.Seq, d)
+		}
 		return
 	case event.RunStarted, event.RunExited, event.ToolCall, event.ToolResult, event.PermissionRequest,
 		event.PermissionResolved, event.ErrorKind, event.Usage, event.TurnCompleted, event.SessionUpdated:
@@ -103,9 +104,31 @@ func (m *mdWriter) event(ev event.Event) {
 		m.turnCompleted(ev)
 	case event.SessionUpdated:
 		var d store.SessionUpdatedData
-		_ = json.Unmarshal(ev.Data, &d)
-		m.printf("_Renamed to “%s”._\n\n", mdLine(d.Title))
+		if !m.decode(ev, &d) {
+			return
+		}
+		if d.Title != "" {
+			m.printf("_Renamed to “%s”._\n\n", mdLine(d.Title))
+		}
 	}
+}
+
+// decode decodes ev's data into v. Data that does not decode (a damaged
+// or foreign log) is not rendered as an empty message: decode writes an
+// "unreadable event" line naming the event and the error instead, and
+// returns false. An event without data decodes to the zero value.
+func (m *mdWriter) decode(ev event.Event, v any) bool {
+	if len(ev.Data) == 0 {
+		return true
+	}
+	err := json.Unmarshal(ev.Data, v)
+	if err == nil {
+		return true
+	}
+	m.flush()
+	m.assistant = false
+	m.printf("_Unreadable event %d (%s): %s._\n\n", ev.Seq, mdLine(ev.Kind), mdLine(err.Error()))
+	return false
 }
 
 // text handles assistant text: deltas are held, a whole message replaces
@@ -194,7 +217,9 @@ func (m *mdWriter) runStarted(ev event.Event) {
 	var d struct {
 		Prompt string `json:"prompt"`
 	}
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	m.printf("## User · %s\n\n", ev.Time.UTC().Format(time.RFC3339))
 	for _, line := range strings.Split(strings.TrimRight(d.Prompt, "\n"), "\n") {
 		m.printf("> %s\n", line)
@@ -207,7 +232,9 @@ func (m *mdWriter) runExited(ev event.Event) {
 		return // the agent process, not a turn
 	}
 	var d store.RunEnd
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	if d.Reason != "" && d.Reason != "exit" {
 		m.printf("_Turn ended: %s._\n\n", mdLine(d.Reason))
 	}
@@ -215,7 +242,9 @@ func (m *mdWriter) runExited(ev event.Event) {
 
 func (m *mdWriter) toolCall(ev event.Event) {
 	var d agent.ToolCallData
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	m.printf("**Tool call:** %s", mdCode(d.Name))
 	if d.ID != "" {
 		m.printf(" (%s)", mdLine(d.ID))
@@ -228,7 +257,9 @@ func (m *mdWriter) toolCall(ev event.Event) {
 
 func (m *mdWriter) toolResult(ev event.Event) {
 	var d agent.ToolResultData
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	label := "Tool result"
 	if d.IsError {
 		label = "Tool error"
@@ -246,7 +277,9 @@ func (m *mdWriter) toolResult(ev event.Event) {
 
 func (m *mdWriter) permissionRequest(ev event.Event) {
 	var d agent.PermissionRequestData
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	m.printf("**Permission requested:** %s", mdCode(d.Tool))
 	if d.Description != "" {
 		m.printf(" — %s", mdLine(d.Description))
@@ -262,7 +295,9 @@ func (m *mdWriter) permissionResolved(ev event.Event) {
 		store.ResolvedData
 		Outcome string `json:"outcome"`
 	}
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	switch {
 	case d.Decision != "":
 		m.printf("**Permission %s**", mdLine(d.Decision))
@@ -284,7 +319,9 @@ func (m *mdWriter) errorEvent(ev event.Event) {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	}
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	code := d.Type
 	if code == "" {
 		code = d.Code
@@ -298,7 +335,9 @@ func (m *mdWriter) errorEvent(ev event.Event) {
 
 func (m *mdWriter) usage(ev event.Event) {
 	var d agent.UsageData
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	parts := []string{fmt.Sprintf("%d input", d.InputTokens), fmt.Sprintf("%d output tokens", d.OutputTokens)}
 	if d.CacheReadTokens > 0 || d.CacheWriteTokens > 0 {
 		parts = append(parts, fmt.Sprintf("cache %d read, %d written", d.CacheReadTokens, d.CacheWriteTokens))
@@ -314,7 +353,9 @@ func (m *mdWriter) usage(ev event.Event) {
 
 func (m *mdWriter) turnCompleted(ev event.Event) {
 	var d agent.TurnCompletedData
-	_ = json.Unmarshal(ev.Data, &d)
+	if !m.decode(ev, &d) {
+		return
+	}
 	if d.OK || d.Error == nil {
 		return
 	}

@@ -421,3 +421,76 @@ func TestExportMarkdownClosesCutFences(t *testing.T) {
 		})
 	}
 }
+
+// An event whose data does not decode (a damaged or foreign log) is not
+// rendered as an empty message: the transcript says which event could not
+// be read, and goes on.
+func TestExportMarkdownUnreadableEvent(t *testing.T) {
+	l := exportTestLog()
+	for _, c := range []struct {
+		kind string
+		data string
+	}{
+		{event.ToolCall, `{"id": 7}`},
+		{event.AssistantText, `not json`},
+		{event.RunStarted, `{"prompt": ["a"]}`},
+	} {
+		ev := event.Event{Kind: c.kind, Data: json.RawMessage(c.data), Seq: int64(len(l.log) + 1), SessionID: "s-1",
+			Time: time.Date(2026, 12, 6, 0, 1, 0, 0, time.UTC)}
+		l.log = append(l.log, ev)
+	}
+	l.add(event.RunStarted, map[string]any{"prompt": "after the damage"})
+	var b bytes.Buffer
+	if err := WriteExport(context.Background(), l, "s-1", FormatMarkdown, &b); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		"_Unreadable event 12 (tool.call): ",
+		"_Unreadable event 13 (assistant.text): ",
+		"_Unreadable event 14 (run.started): ",
+		"> after the damage\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("missing %q in\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "**Tool call:** ``") {
+		t.Errorf("the unreadable tool call rendered as an empty one:\n%s", md)
+	}
+}
+
+// In JSON Lines an event whose data or raw line is not JSON (which
+// json.Marshal refuses, ending the export) is written with its data
+// replaced by {"unreadableEvent": true, "error", "data"}: the bytes kept
+// as a string, the lines after it exported as they are.
+func TestExportJSONLUnreadableEvent(t *testing.T) {
+	l := exportTestLog()
+	l.log = append(l.log, event.Event{Kind: event.ToolCall, Data: json.RawMessage(`not json`), Seq: int64(len(l.log) + 1), SessionID: "s-1"},
+		event.Event{Kind: event.AssistantText, Data: json.RawMessage(`{}`), Raw: json.RawMessage(`{"cut`), Seq: int64(len(l.log) + 2), SessionID: "s-1"})
+	l.add(event.RunStarted, map[string]any{"prompt": "after the damage"})
+	var b bytes.Buffer
+	if err := WriteExport(context.Background(), l, "s-1", FormatJSONL, &b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != len(l.log) {
+		t.Fatalf("%d lines for %d events", len(lines), len(l.log))
+	}
+	for i, want := range map[int]string{12: "not json", 13: `{"cut`} {
+		var ev event.Event
+		if err := json.Unmarshal([]byte(lines[i-1]), &ev); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		var d struct {
+			Unreadable bool   `json:"unreadableEvent"`
+			Error      string `json:"error"`
+			Data       string `json:"data"`
+			Raw        string `json:"raw"`
+		}
+		json.Unmarshal(ev.Data, &d) // error ignored: checked below
+		if ev.Seq != int64(i) || !d.Unreadable || d.Error == "" || d.Data != want && d.Raw != want {
+			t.Fatalf("line %d: %s", i, lines[i-1])
+		}
+	}
+}

@@ -103,6 +103,14 @@ type CreateSessionParams struct {
 	Model          string `json:"model,omitempty"`
 	PermissionMode string `json:"permissionMode,omitempty"`
 	Prompt         string `json:"prompt,omitempty"`
+	// Isolation is "worktree" (a git worktree of its own on a new branch),
+	// "none" (the agent works in cwd), or absent: the configured default
+	// ([sessions] isolation, "worktree"), which falls back to "none" for a
+	// directory that is not in a usable git repository (docs/workspaces.md).
+	Isolation string `json:"isolation,omitempty"`
+	// BaseRef is the commit-ish the worktree starts from (default: the
+	// repository's HEAD).
+	BaseRef string `json:"baseRef,omitempty"`
 }
 
 // SessionParams name one session.
@@ -119,9 +127,13 @@ type SendMessageParams struct {
 	Attachments []AttachmentParam `json:"attachments,omitempty"`
 }
 
-// SendMessageResult is the run the message started.
+// SendMessageResult is the run the message started, or, when a turn was
+// running, where the message waits in the session's queue (queue.go).
 type SendMessageResult struct {
-	RunID string `json:"runId"`
+	RunID     string `json:"runId,omitempty"`
+	Queued    bool   `json:"queued,omitempty"`
+	MessageID string `json:"messageId,omitempty"`
+	Position  int    `json:"position,omitempty"`
 }
 
 // RespondPermissionParams answer a permission.request.
@@ -299,23 +311,23 @@ func (a *API) CreateSession(ctx context.Context, p CreateSessionParams) (session
 	}
 	return a.sessions.Create(ctx, session.CreateOptions{
 		Agent: p.Agent, Cwd: p.Cwd, Model: p.Model, PermissionMode: p.PermissionMode, Prompt: p.Prompt,
+		Isolation: p.Isolation, BaseRef: p.BaseRef,
 	})
 }
 
-// SendMessage starts a turn with the user's text.
+// SendMessage starts a turn with the user's text; while a turn runs the
+// message is queued instead (see ListQueued).
 func (a *API) SendMessage(ctx context.Context, p SendMessageParams) (SendMessageResult, error) {
 	if err := required("sessionId", p.SessionID); err != nil {
 		return SendMessageResult{}, err
 	}
 	if len(p.Attachments) > 0 {
-		id, err := a.sendWithAttachments(ctx, p)
-		return SendMessageResult{RunID: id}, err
+		return a.sendWithAttachments(ctx, p)
 	}
 	if err := required("text", p.Text); err != nil {
 		return SendMessageResult{}, err
 	}
-	id, err := a.sessions.Send(ctx, p.SessionID, p.Text)
-	return SendMessageResult{RunID: id}, err
+	return a.sendOrQueue(ctx, p)
 }
 
 // Interrupt cuts the running turn short; the session stays usable.

@@ -51,11 +51,11 @@ func TestRenameSessionOverHTTP(t *testing.T) {
 
 	// A session named after its first prompt until the user renames it.
 	var sess session.Info
-	e.call("CreateSession", map[string]any{"agent": "fake", "cwd": t.TempDir(), "prompt": "hello there"}, &sess)
+	e.call("CreateSession", map[string]any{"agent": "fake", "cwd": t.TempDir(), "prompt": "fix the parser"}, &sess)
 	st.until(idle(sess.ID))
 	var got session.Info
 	e.call("GetSession", SessionParams{SessionID: sess.ID}, &got)
-	if got.Title != "hello there" {
+	if got.Title != "fix the parser" {
 		t.Fatalf("automatic title %q", got.Title)
 	}
 	e.call("RenameSession", RenameSessionParams{SessionID: sess.ID, Title: "  My work  "}, &got)

@@ -342,7 +342,7 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
+	w.Write(buf.Bytes()) // error ignored: the client went away
 }
 
 // readBody reads a call's body within BodyTimeout. The deadline does not
@@ -377,7 +377,7 @@ func refuse(w http.ResponseWriter, e *Error, status ...int) {
 func dropBody(w http.ResponseWriter) {
 	w.Header().Set("Connection", "close")
 	// Past deadline: the body is not waited for after the reply either.
-	http.NewResponseController(w).SetReadDeadline(time.Now()) //nolint:errcheck // a writer without deadlines (a test recorder) has no connection to hold
+	http.NewResponseController(w).SetReadDeadline(time.Now()) // error ignored: a writer without deadlines (a test recorder) has no connection to hold
 }
 
 // rawJSONer is a result that carries its own JSON encoding.
@@ -400,7 +400,7 @@ func writeError(w http.ResponseWriter, e *Error, status ...int) {
 		h.Set("WWW-Authenticate", `Bearer realm="corral"`)
 	}
 	w.WriteHeader(st)
-	w.Write(append(b, '\n')) //nolint:errcheck // the client went away
+	w.Write(append(b, '\n')) // error ignored: the client went away
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

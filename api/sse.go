@@ -78,7 +78,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	bw := bufio.NewWriterSize(w, sseFlushBytes+4096)
 	flush := func() bool {
-		rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)) //nolint:errcheck // unsupported only on non-net writers (tests)
+		rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)) // error ignored: unsupported only on non-net writers (tests)
 		if bw.Flush() != nil {
 			return false
 		}

@@ -16,6 +16,13 @@ type Sessions struct {
 	// MaxIdleAgents caps the agent processes of idle sessions; the least
 	// recently used stops first (0: DefaultMaxIdleAgents; -1: no cap).
 	MaxIdleAgents int
+	// Isolation is the default isolation of a new session: "worktree" (a
+	// git worktree of its own when the directory is in a git repository;
+	// the default) or "none". Empty means "worktree".
+	Isolation string
+	// Setup maps a repository's top directory ("~" expanded, absolute) to
+	// the capability run in each new worktree of it (e.g. npm ci).
+	Setup map[string]string
 }
 
 // Defaults of `[sessions]`.
@@ -25,8 +32,10 @@ const (
 )
 
 type rawSessions struct {
-	IdleTimeout   *rawValue `toml:"idle_timeout"`
-	MaxIdleAgents *int64    `toml:"max_idle_agents"`
+	IdleTimeout   *rawValue         `toml:"idle_timeout"`
+	MaxIdleAgents *int64            `toml:"max_idle_agents"`
+	Isolation     *string           `toml:"isolation"`
+	Setup         map[string]string `toml:"setup"`
 }
 
 // sessions converts `[sessions]`; idle_timeout also takes "never".
@@ -54,5 +63,30 @@ func (v *validator) sessions(r rawSessions) (Sessions, error) {
 		}
 		s.MaxIdleAgents = int(n)
 	}
-	return s, nil
+	if r.Isolation != nil {
+		if *r.Isolation != "worktree" && *r.Isolation != "none" {
+			return s, fmt.Errorf("%s: isolation %q must be \"worktree\" or \"none\"", where, *r.Isolation)
+		}
+		s.Isolation = *r.Isolation
+	}
+	return s, v.setup(r.Setup, &s)
+}
+
+// setup converts `[sessions.setup]`: repository paths to capability names.
+func (v *validator) setup(raw map[string]string, s *Sessions) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	s.Setup = make(map[string]string, len(raw))
+	for repo, capName := range raw {
+		p, err := v.dir(repo)
+		if err != nil {
+			return fmt.Errorf("%s: [sessions.setup]: %v", v.name, err)
+		}
+		if capName == "" {
+			return fmt.Errorf("%s: [sessions.setup]: %q names no capability", v.name, repo)
+		}
+		s.Setup[p] = capName
+	}
+	return nil
 }

@@ -28,6 +28,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostileTest } from './hostile.mjs';
 import { attachTest } from './attach.mjs';
+import { queueTest } from './queue.mjs';
+import { changesTest } from './changes.mjs';
+import { modelTest } from './model.mjs';
+import { importTest } from './import.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1007,6 +1011,9 @@ await test('run console: reload the configuration', 60000, async (page) => {
   check(text.includes('Nothing needs a restart.'), `the reload says: ${text}`);
 });
 
+await test('queue: messages sent during a turn are queued, edited, cancelled, sent in order', 150000, (page) => queueTest({ server: main, newSession, openPage, allEvents, waitFor, check, artifacts }, page));
+await test('model: pick a model and plan mode mid-session; pin, archive, group by project', 120000, (page) => modelTest({ server: main, call, openPage, work, artifacts, check }, page));
+
 // ---------------------------------------------------------------- speed
 
 // e2e/hostile.mjs: script, handler, link and image payloads in every
@@ -1016,6 +1023,8 @@ await test('hostile agent output: nothing runs or loads, all of it shows as text
 );
 
 await test('composer: attach an image and a file, / commands, @ files', 120000, (page) => attachTest({ server: main, newSession, openPage, call, allEvents, work, artifacts }, page));
+await test('changes panel: isolated worktree, discard one of two hunks', 120000, (page) => changesTest({ server: main, call, openPage, waitFor, check, tmp, artifacts }, page));
+await test('import: list a conversation Claude Code kept, open it, see its history, go on', 240000, (page) => importTest({ server: main, openPage, haveClaude, claudePath, claudeHome, mockURL, tmp, skip: (m) => { throw new Skip(m); } }, page));
 
 await test('speed: JS bundle gzip size', 30000, async () => {
   const dist = join(repo, 'web', 'dist');

@@ -43,6 +43,7 @@ type Event struct {
 const (
 	SessionStatus      = "session.status"
 	SessionUpdated     = "session.updated" // a session's record changed other than by its status: its title
+	SessionOptions     = "session.options" // a session's model or permission mode was changed, and when it takes effect
 	RunStarted         = "run.started"
 	RunExited          = "run.exited" // the one terminal event of a run
 	AssistantText      = "assistant.text"

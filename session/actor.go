@@ -120,6 +120,7 @@ func (m *Manager) runActor(l *live) {
 				break
 			}
 			msg.handle(m, l)
+			m.publishView(l)
 		}
 	}
 }
@@ -208,7 +209,13 @@ type reply[T any] struct {
 func call[T any](m *Manager, l *live, fn func() (T, error)) (T, error) {
 	ch := make(chan reply[T], 1)
 	err := m.post(l, command{
-		run:  func() { v, err := fn(); ch <- reply[T]{v, err} },
+		run: func() {
+			v, err := fn()
+			// Publish before replying: a caller that reads the session
+			// next sees what its command did.
+			m.publishView(l)
+			ch <- reply[T]{v, err}
+		},
 		fail: func(err error) { ch <- reply[T]{err: err} },
 	})
 	if err != nil {

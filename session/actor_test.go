@@ -150,6 +150,7 @@ func TestActorAgentEventsAndCallsInterleaveInOrder(t *testing.T) {
 		// What the tap does with a decoded line: no waiting for the actor.
 		done := event.New(event.TurnCompleted, agent.TurnCompletedData{OK: true})
 		rt.Manager.postEvent(l, agentEventMsg{ev: done, at: clock.Now()})
+		drain(t, rt.Manager, l)
 		in, err := rt.Manager.Get(ctx, s.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -299,7 +300,7 @@ func TestActorReaderDoesNotWaitForABusyActor(t *testing.T) {
 	}
 	l, _ := rt.Manager.get(s.ID)
 	hold, held := make(chan struct{}), make(chan struct{})
-	go do(rt.Manager, l, func() error { close(held); <-hold; return nil }) //nolint:errcheck // it cannot fail
+	go do(rt.Manager, l, func() error { close(held); <-hold; return nil }) // error ignored: it cannot fail
 	<-held
 	for i := range maxQueuedAgentEvents {
 		ev := event.New(event.AssistantText, agent.TextData{Text: "x"})
@@ -309,6 +310,7 @@ func TestActorReaderDoesNotWaitForABusyActor(t *testing.T) {
 		rt.Manager.postEvent(l, agentEventMsg{ev: ev, at: clock.Now()})
 	}
 	close(hold)
+	drain(t, rt.Manager, l)
 	if in, err := rt.Manager.Get(ctx, s.ID); err != nil || in.Status != Idle {
 		t.Fatalf("after the queued events: %+v, %v", in, err)
 	}
@@ -333,5 +335,14 @@ func TestActorReaderDoesNotWaitForABusyActor(t *testing.T) {
 	}
 	if texts != maxQueuedAgentEvents-1 {
 		t.Fatalf("%d texts of the turn stored, want %d", texts, maxQueuedAgentEvents-1)
+	}
+}
+
+// drain returns once l's actor has handled every message posted before it
+// (queries read the published view and do not wait for the actor).
+func drain(t *testing.T, m *Manager, l *live) {
+	t.Helper()
+	if err := do(m, l, func() error { return nil }); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -46,6 +46,7 @@ func (m *Manager) onAgentEvent(l *live, ev event.Event, at time.Time) {
 		l.lastActivity = at
 	}
 	ev.SessionID, ev.RunID = l.id, l.turn
+	m.titleFromReply(l, ev)
 	if l.proc != nil {
 		ev.ProcessID = l.proc.ID()
 	}
@@ -145,6 +146,7 @@ func (m *Manager) applyTurn(l *live, in turnInput) {
 	run := l.turn
 	s, effects := decideTurn(m.stateOf(l), in, m.o.Now())
 	l.newAgentID = s.NewAgentID
+	defer m.queueAfter(l, effects)
 	for _, e := range effects {
 		switch e := e.(type) {
 		case efAppendError:
@@ -170,8 +172,13 @@ func (m *Manager) applyTurn(l *live, in turnInput) {
 // one a resume passes back.
 func (m *Manager) adoptAgentID(l *live, id string) {
 	l.opts.ResumeID = id
+	fork := l.opts.Fork
+	l.opts.Fork, l.opts.ForkAt = false, "" // the fork is made: continue the new conversation
 	m.record("record the agent session id", l.id, m.o.Recorder.QueueUpdateSession(l.id, func(s *store.Session) error {
 		s.AgentSessionID = id
+		if fork {
+			return editMeta(s, func(meta *sessionMeta) { meta.Fork = nil })
+		}
 		return nil
 	}))
 }
@@ -236,5 +243,6 @@ func (m *Manager) finishTurn(l *live, reason string, st Status, why string) {
 		l.turn = ""
 		m.setStatus(l, st, why)
 	}
+	m.afterTurn(l)
 	l.interrupting = false
 }

@@ -174,23 +174,41 @@ func SafeFileName(name string) string {
 // before the turn starts; a turn that cannot start takes them back out.
 // The run.started event names them (AttachmentInfo).
 func (m *Manager) SendWithAttachments(ctx context.Context, id, text string, atts []NewAttachment) (string, error) {
+	r, err := m.sendAttached(ctx, id, text, atts, false)
+	return r.RunID, err
+}
+
+// SendOrQueueWithAttachments is SendWithAttachments, or SendOrQueue: while
+// a turn runs the message and its files wait in the session's queue (the
+// files linked to the queued message in the store, so they survive a
+// restart); they reach the agent when the message is sent, and are
+// deleted when it is cancelled.
+func (m *Manager) SendOrQueueWithAttachments(ctx context.Context, id, text string, atts []NewAttachment) (SendResult, error) {
+	r, err := m.sendAttached(ctx, id, text, atts, true)
+	if err == nil && r.Queued {
+		m.durable(ctx, id)
+	}
+	return r, err
+}
+
+func (m *Manager) sendAttached(ctx context.Context, id, text string, atts []NewAttachment, queue bool) (SendResult, error) {
 	if len(atts) == 0 {
-		return m.Send(ctx, id, text)
+		return m.send(ctx, id, agent.UserTurn{Text: text}, queue)
 	}
 	ao := m.o.Attachments
 	if ao.Store == nil || ao.Dir == "" {
-		return "", &AttachmentError{Reason: AttachUnavailable}
+		return SendResult{}, &AttachmentError{Reason: AttachUnavailable}
 	}
 	maxFile, maxMessage := ao.Limits()
 	if err := CheckAttachments(atts, maxFile, maxMessage); err != nil {
-		return "", err
+		return SendResult{}, err
 	}
 	if _, err := m.o.Recorder.GetSession(id); err != nil {
-		return "", err
+		return SendResult{}, err
 	}
 	saved, recs, err := saveAttachments(ao.Dir, id, atts)
 	if err != nil {
-		return "", err
+		return SendResult{}, err
 	}
 	ids := make([]string, len(recs))
 	for i, r := range recs {
@@ -198,16 +216,16 @@ func (m *Manager) SendWithAttachments(ctx context.Context, id, text string, atts
 	}
 	if err := ao.Store.AddAttachments(context.WithoutCancel(ctx), recs); err != nil {
 		removeSaved(ao.Dir, id, ids)
-		return "", err
+		return SendResult{}, err
 	}
-	run, err := m.send(ctx, id, agent.UserTurn{Text: text, Attachments: saved})
-	if err != nil && run == "" {
+	r, err := m.send(ctx, id, agent.UserTurn{Text: text, Attachments: saved}, queue)
+	if err != nil && r.RunID == "" && !r.Queued {
 		if derr := ao.Store.DeleteAttachments(context.WithoutCancel(ctx), id, ids); derr != nil {
 			m.log.Warn("cannot remove the attachments of a message that was not sent", "session", id, "err", derr)
 		}
 		removeSaved(ao.Dir, id, ids)
 	}
-	return run, err
+	return r, err
 }
 
 // saveAttachments writes each file to dir/<session>/<id>/<safe name> and
@@ -238,7 +256,7 @@ func saveAttachments(dir, sessionID string, atts []NewAttachment) ([]agent.Attac
 
 func removeSaved(dir, sessionID string, ids []string) {
 	for _, id := range ids {
-		os.RemoveAll(filepath.Join(dir, sessionID, id)) //nolint:errcheck // best effort: the file was never used
+		os.RemoveAll(filepath.Join(dir, sessionID, id)) // error ignored: best effort, the file is no longer used
 	}
 }
 

@@ -116,14 +116,14 @@ func metaCommands(meta json.RawMessage) []string {
 		return nil
 	}
 	var out []string
-	json.Unmarshal(m[metaSlashCommands], &out) //nolint:errcheck // absent or malformed: none
+	json.Unmarshal(m[metaSlashCommands], &out) // error ignored: absent or malformed: none
 	return out
 }
 
 // withMetaCommands returns meta with the advertised commands set.
 func withMetaCommands(meta json.RawMessage, cmds []string) json.RawMessage {
 	m := map[string]json.RawMessage{}
-	json.Unmarshal(meta, &m) //nolint:errcheck // a malformed meta is replaced
+	json.Unmarshal(meta, &m) // error ignored: a malformed meta is replaced
 	if m == nil {
 		m = map[string]json.RawMessage{}
 	}

@@ -122,7 +122,7 @@ func gitFiles(ctx context.Context, dir string) (paths []string, truncated, ok bo
 func walkFiles(ctx context.Context, dir string, maxDepth, maxScan int) (paths []string, truncated bool) {
 	scanned := 0
 	errStop := errors.New("stop")
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { //nolint:errcheck // the walk reports through truncated
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { // error ignored: the walk reports through truncated
 		if err != nil {
 			if d != nil && d.IsDir() && p != dir {
 				return fs.SkipDir

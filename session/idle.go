@@ -16,6 +16,9 @@ type settings struct {
 	policy        PolicyChecker
 	idleTimeout   time.Duration // < 0: never
 	maxIdleAgents int           // < 0: no cap
+	// isolation and setup are [sessions] isolation and setup.
+	isolation string
+	setup     map[string]string
 }
 
 type settingsBox struct {

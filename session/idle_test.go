@@ -58,7 +58,7 @@ func TestSendWhileIdleStopRetiresTheAgent(t *testing.T) {
 		}
 	}
 	var end store.RunEnd
-	json.Unmarshal(evs[len(evs)-1].Data, &end) //nolint:errcheck // checked below
+	json.Unmarshal(evs[len(evs)-1].Data, &end) // error ignored: checked below
 	if end.Reason != "exit" {
 		t.Fatalf("turn ended %+v, want exit", end)
 	}
@@ -70,7 +70,7 @@ func TestSendWhileIdleStopRetiresTheAgent(t *testing.T) {
 	// The status the turn's end set is the next one after its run.exited.
 	last := w.until(kind(event.SessionStatus))
 	var st store.StatusData
-	json.Unmarshal(last[len(last)-1].Data, &st) //nolint:errcheck // checked below
+	json.Unmarshal(last[len(last)-1].Data, &st) // error ignored: checked below
 	if st.Status != string(Idle) {
 		t.Fatalf("status %+v after the turn, want idle", st)
 	}

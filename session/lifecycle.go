@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/corral-dev/corral/store"
 )
@@ -33,17 +32,26 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 	if err := m.checkOptions(o.Agent, o.Model, o.PermissionMode); err != nil {
 		return Info{}, err
 	}
-	now := m.o.Now()
-	rec := store.Session{ID: newID("s-"), Agent: o.Agent, Cwd: o.Cwd, Model: o.Model, PermissionMode: o.PermissionMode,
-		AgentSessionID: resumeID, Status: string(Active), CreatedAt: now, UpdatedAt: now, LastActivity: now,
-		Title: title(o.Prompt)}
-	if resumedFrom != "" {
-		rec.Meta, _ = json.Marshal(map[string]string{"resumedFrom": resumedFrom})
-	}
-	rec, err := m.o.Recorder.CreateSession(ctx, rec)
+	id := newID("s-")
+	ws, cwd, err := m.prepareWorkspace(ctx, id, o)
 	if err != nil {
 		return Info{}, err
 	}
+	now := m.o.Now()
+	rec := store.Session{ID: id, Agent: o.Agent, Cwd: cwd, Model: o.Model, PermissionMode: o.PermissionMode,
+		AgentSessionID: resumeID, Status: string(Active), CreatedAt: now, UpdatedAt: now, LastActivity: now,
+		Title: autoTitleOf(o.Prompt, o.Cwd)}
+	meta := o.meta
+	meta.ResumedFrom, meta.Workspace = resumedFrom, ws
+	if resumedFrom != "" || ws != nil || meta.ForkedFrom != "" {
+		rec.Meta, _ = json.Marshal(meta)
+	}
+	rec, err = m.o.Recorder.CreateSession(ctx, rec)
+	if err != nil {
+		m.dropWorkspace(ctx, o, ws)
+		return Info{}, err
+	}
+	m.flushSetup(id)
 	l, _, err := m.ensureLive(rec.ID)
 	if err != nil {
 		return Info{}, err
@@ -58,19 +66,12 @@ func (m *Manager) create(ctx context.Context, o CreateOptions, resumeID, resumed
 		}
 	}
 	if o.Prompt != "" {
+		m.awaitReplyTitle(l, o.Prompt, o.Cwd)
 		if _, err := m.Send(ctx, rec.ID, o.Prompt); err != nil {
 			return m.info(rec), err
 		}
 	}
 	return m.Get(ctx, rec.ID)
-}
-
-func title(prompt string) string {
-	t := strings.TrimSpace(strings.SplitN(prompt, "\n", 2)[0])
-	if r := []rune(t); len(r) > 80 {
-		t = string(r[:80]) + "…"
-	}
-	return t
 }
 
 // stopProcess stops the agent and waits for it to be reaped (or ctx). It
@@ -145,8 +146,16 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 		return Info{}, err
 	}
 	if terminated {
-		return m.create(ctx, CreateOptions{Agent: rec.Agent, Cwd: rec.Cwd, Model: rec.Model, PermissionMode: rec.PermissionMode},
-			resumeID, id)
+		meta := readMeta(rec.Meta)
+		o := CreateOptions{Agent: rec.Agent, Cwd: rec.Cwd, Model: rec.Model, PermissionMode: rec.PermissionMode, Isolation: IsolationNone}
+		if meta.Workspace != nil {
+			if m.wsRemoved(id, meta) {
+				return Info{}, fmt.Errorf("%w: the workspace of session %s was removed", ErrConflict, id)
+			}
+			// The new session continues in the same worktree.
+			o.workspace, o.meta.Changes = meta.Workspace, meta.Changes
+		}
+		return m.create(ctx, o, resumeID, id)
 	}
 	return m.Get(ctx, id)
 }
@@ -156,6 +165,13 @@ func (m *Manager) Resume(ctx context.Context, id string) (Info, error) {
 // every other call (ErrNotFound; a call already on the session's actor
 // that would start a turn or an agent gets ErrConflict), so nothing new
 // starts in a session being deleted.
+//
+// A session with a worktree is deleted with it only when the worktree holds
+// nothing that would be lost: otherwise Delete refuses, before stopping
+// anything, with the *workspace.UnsavedWorkError that lists the work
+// (commit, merge or RemoveWorkspace with force first). The branch stays;
+// the checkpoints go. A worktree another session continues in (a resumed
+// session) stays.
 func (m *Manager) Delete(ctx context.Context, id string) error {
 	ctx = context.WithoutCancel(ctx) // see the Manager doc: changes are completed
 	gone := fmt.Errorf("session %q: %w", id, ErrNotFound)
@@ -163,6 +179,10 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		if errors.Is(err, store.ErrNotFound) {
 			return gone
 		}
+		return err
+	}
+	ws, err := m.deletePlan(ctx, id)
+	if err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -186,6 +206,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		// ErrNotFound.
 		err := do(m, l, func() error {
 			stopLeftover(l)
+			m.releaseBusy(l)
 			l.perms.drain()
 			m.disarm(l)
 			l.mb.end(l, gone)
@@ -197,6 +218,9 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		m.mu.Lock()
 		delete(m.live, id)
 		m.mu.Unlock()
+	}
+	if err := m.removeOnDelete(ctx, id, ws); err != nil {
+		return err
 	}
 	if err := m.o.Recorder.DeleteSession(ctx, id); err != nil {
 		return err

@@ -109,6 +109,7 @@ func TestLostTailIsChargedToItsOwnTurn(t *testing.T) {
 		done := event.New(event.TurnCompleted, agent.TurnCompletedData{OK: true})
 		rt.Manager.postEvent(l, agentEventMsg{ev: text, at: clock.Now()})
 		rt.Manager.postEvent(l, agentEventMsg{ev: done, at: clock.Now()})
+		drain(t, rt.Manager, l)
 	}
 
 	run1, err := rt.Manager.Send(ctx, s.ID, "one")

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/store"
+	"github.com/corral-dev/corral/workspace"
 )
 
 // Options configure a Manager.
@@ -51,6 +53,14 @@ type Options struct {
 	Now       func() time.Time
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	Logger    *slog.Logger
+	// Workspaces makes the worktrees of isolated sessions (nil: sessions
+	// run without; isolation "worktree" is then refused). Isolation is
+	// the default isolation ("worktree" or "none"; "" is "worktree") and
+	// Setup maps a repository's path to the capability run as its setup
+	// command (config's [sessions]).
+	Workspaces *workspace.Manager
+	Isolation  string
+	Setup      map[string]string
 }
 
 // Manager runs sessions: it launches agent processes through the policy
@@ -91,6 +101,10 @@ type Manager struct {
 	stats statsRing
 	// cmdSeen holds, by session, the slash commands last kept (commands.go).
 	cmdSeen sync.Map
+	// list is the last encoded session list (see views.go).
+	list atomic.Pointer[encodedList]
+	// wss is the state of the sessions' worktrees (workspace.go).
+	wss wsRuntime
 }
 
 // live is the in-memory part of a session: its process and protocol state.
@@ -103,6 +117,9 @@ type live struct {
 	adapter   agent.Adapter
 
 	mb mailbox
+	// view is what queries read of the session's live state, published
+	// by its actor (see views.go).
+	view atomic.Pointer[liveView]
 
 	opts    agent.SessionOptions
 	conn    agent.Conn
@@ -132,6 +149,9 @@ type live struct {
 	// newAgentID is a per-turn agent's session id announced by the running
 	// turn, adopted only when the turn succeeds (see onAgentEvent).
 	newAgentID string
+	// replyTitle is the directory-name title a session got for a generic
+	// first message; the agent's first reply names it instead (title.go).
+	replyTitle string
 	// lostAtStart is the store's count of the session's lost events when
 	// the running turn started, lostSeen the highest count already
 	// charged to a turn (see storefail.go).
@@ -140,6 +160,12 @@ type live struct {
 	// agent_auth error (which credential the agent had).
 	protocol string
 	env      []string
+	// ws is the session's worktree (nil: none); wsRelease ends its busy
+	// mark while a turn runs.
+	ws        *workspace.Workspace
+	wsRelease func()
+	// q is the session's message queue (queue.go).
+	q msgQueue
 }
 
 // armed is the expiry timer of one pending permission request.
@@ -170,7 +196,8 @@ func NewManager(o Options) (*Manager, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{o: o, log: o.Logger, live: map[string]*live{}, deleting: map[string]bool{}}
-	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents})
+	m.settings.set(settings{agents: o.Agents, policy: o.Policy, idleTimeout: o.IdleTimeout, maxIdleAgents: o.MaxIdleAgents,
+		isolation: o.Isolation, setup: o.Setup})
 	return m, nil
 }
 
@@ -207,11 +234,11 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	lives := m.snapshot()
 	for _, l := range lives {
 		// An error is a session deleted meanwhile: nothing to stop.
-		do(m, l, func() error { l.stopping = true; return nil }) //nolint:errcheck // see above
+		do(m, l, func() error { l.stopping = true; return nil }) // error ignored: see above
 	}
 	err := m.o.Launcher.Shutdown(ctx)
 	for _, l := range lives {
-		do(m, l, func() error { //nolint:errcheck // as above
+		do(m, l, func() error { // error ignored: as above
 			m.applyTurn(l, inCorralStop{})
 			m.disarm(l)
 			l.mb.end(l, ErrClosed)
@@ -219,6 +246,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		})
 	}
 	m.actors.Wait()
+	m.wss.wg.Wait()
 	if serr := m.o.Recorder.Sync(ctx); err == nil {
 		err = serr
 	}
@@ -305,6 +333,14 @@ func (m *Manager) liveFor(id string, rec store.Session, gen uint64) (*live, bool
 		opts: agent.SessionOptions{Program: cfg.Command, Args: cfg.Args, Cwd: rec.Cwd, Model: rec.Model,
 			PermissionMode: rec.PermissionMode, ResumeID: rec.AgentSessionID},
 		lastActivity: m.o.Now()}
+	meta := readMeta(rec.Meta)
+	if meta.Workspace != nil && !meta.WorkspaceRemoved {
+		l.ws = meta.Workspace
+	}
+	if f := meta.Fork; f != nil && f.Source == l.opts.ResumeID {
+		l.opts.Fork, l.opts.ForkAt = true, f.At
+	}
+	m.publishView(l)
 	m.live[id] = l
 	return l, false, nil
 }

@@ -142,16 +142,26 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	if mo.Attachments.Store == nil {
 		mo.Attachments = attachmentOptions(dataDir, st, cfg.Attachments)
 	}
+	if mo.Isolation == "" {
+		mo.Isolation = cfg.Sessions.Isolation
+	}
+	if mo.Setup == nil {
+		mo.Setup = cfg.Sessions.Setup
+	}
+	if mo.Workspaces == nil {
+		mo.Workspaces = openWorkspaces(ctx, dataDir, log)
+	}
 	if mgr, err = NewManager(mo); err != nil {
-		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
+		r.Supervisor.Shutdown(ctx) // error ignored: nothing runs yet
 		return fail(err)
 	}
 	r.Manager = mgr
 	r.reload.path, r.reload.cfg = cfg.Path, cfg
 	if r.Recovered, err = mgr.Recover(ctx); err != nil {
-		r.Supervisor.Shutdown(ctx) //nolint:errcheck // nothing runs yet
+		r.Supervisor.Shutdown(ctx) // error ignored: nothing runs yet
 		return fail(err)
 	}
+	mgr.sweepWorktrees(ctx)
 	return r, nil
 }
 

@@ -41,10 +41,13 @@ func TestMain(m *testing.M) {
 	if os.Getenv(lingerAgentEnv) != "" {
 		// A per-turn JSON-lines agent that reports its turn done, then
 		// takes a while to exit.
-		io.Copy(io.Discard, os.Stdin) //nolint:errcheck // the turn is read whole
+		io.Copy(io.Discard, os.Stdin) // error ignored: the turn is read whole
 		os.Stdout.WriteString(`{"kind":"turn.completed","data":{"ok":true}}` + "\n")
 		time.Sleep(time.Second)
 		os.Exit(0)
+	}
+	if g := os.Getenv(gateAgentEnv); g != "" {
+		os.Exit(gateAgent(g))
 	}
 	if os.Getenv(namingAgentEnv) != "" {
 		// Gemini CLI's -p mode in brief: it names its conversation (after
@@ -320,7 +323,7 @@ func TestEndToEndPermissionFlow(t *testing.T) {
 	w.until(status(Idle))
 
 	got, err := m.Get(ctx, info.ID)
-	if err != nil || got.Messages != 2 || got.CostUSD <= 0 || got.AgentSessionID != fakeagent.SessionID || got.EventCount == 0 || got.Title != "hello" {
+	if err != nil || got.Messages != 2 || got.CostUSD <= 0 || got.AgentSessionID != fakeagent.SessionID || got.EventCount == 0 || got.Title != "echo: hello" {
 		t.Fatalf("get: %v %+v", err, got)
 	}
 	page, more, err := m.Events(ctx, info.ID, 0, 3)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/supervise"
+	"github.com/corral-dev/corral/workspace"
 )
 
 // Errors the Manager returns, wrapped with details. The api package maps
@@ -54,9 +55,23 @@ type Info struct {
 	// tools without asking (bypassPermissions, yolo, never, ...; allowed
 	// only with the agent's allow_unsafe_modes). The UI marks the session.
 	ApprovalsSkipped bool `json:"approvalsSkipped,omitempty"`
+	// Pinned and Archived are the user's (PinSession, ArchiveSession);
+	// Project is the git repository root of Cwd, else Cwd (the list groups
+	// sessions by it).
+	Pinned   bool   `json:"pinned,omitempty"`
+	Archived bool   `json:"archived,omitempty"`
+	Project  string `json:"project,omitempty"`
+	// Imported is set on a session ImportSession made of a conversation
+	// an agent CLI kept in its own files.
+	Imported *Imported `json:"imported,omitempty"`
 	// Process is the session's live agent process, nil when it holds none
 	// (a per-turn agent between turns, an idle agent that was stopped).
 	Process *LiveProcess `json:"process,omitempty"`
+	// Workspace is the session's worktree (isolation "worktree"), absent
+	// for a session that runs in its directory.
+	Workspace *WorkspaceInfo `json:"workspace,omitempty"`
+	// CanFork: ForkSession works for the session's agent.
+	CanFork bool `json:"canFork,omitempty"`
 }
 
 // LiveProcess is the live agent process of a session as the session list
@@ -87,6 +102,9 @@ type AgentInfo struct {
 	// Capabilities say what the composer can do with this agent
 	// (attachments, slash commands).
 	Capabilities agent.Capabilities `json:"capabilities"`
+	// CanFork: the agent can continue a conversation as a new one from
+	// an earlier turn (ForkSession).
+	CanFork bool `json:"canFork,omitempty"`
 }
 
 // CreateOptions are the parameters of a new session.
@@ -97,6 +115,17 @@ type CreateOptions struct {
 	PermissionMode string
 	// Prompt, when set, is sent as the first message right after start.
 	Prompt string
+	// Isolation is "worktree", "none" or "" (the configured default:
+	// a worktree for a git repository, none otherwise). BaseRef is the
+	// worktree's start (default: the repository's HEAD).
+	Isolation string
+	BaseRef   string
+	// workspace is the worktree a resumed or forked session takes over.
+	workspace *workspace.Workspace
+	// meta is what the new record's meta starts with; fork is the
+	// checkpoint a forked session's worktree starts from.
+	meta sessionMeta
+	fork *forkSource
 }
 
 // Answer is a user's answer to a permission request.

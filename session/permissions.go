@@ -26,7 +26,7 @@ func (m *Manager) addPending(l *live, d agent.PermissionRequestData, ev event.Ev
 		l.permGen++
 		gen := l.permGen
 		l.permStop[rid] = armed{gen: gen, stop: m.o.AfterFunc(m.o.PermissionTimeout, func() {
-			m.post(l, permExpiryMsg{rid: rid, gen: gen}) //nolint:errcheck // an ended session has nothing pending
+			m.post(l, permExpiryMsg{rid: rid, gen: gen}) // error ignored: an ended session has nothing pending
 		})}
 	}
 	m.append(ev)

@@ -18,16 +18,23 @@ func (m *Manager) info(rec store.Session) Info {
 		CostUSD: rec.Usage.CostUSD, InputTokens: rec.Usage.InputTokens, OutputTokens: rec.Usage.OutputTokens,
 		Messages: rec.Messages, AgentSessionID: rec.AgentSessionID,
 		ApprovalsSkipped: m.skipsApprovals(rec.Agent, rec.PermissionMode),
+		CanFork:          m.canFork(rec.Agent),
+		Pinned:           rec.Pinned, Archived: rec.Archived, Project: projectOf(rec.Cwd),
+		Imported: importedOf(rec.Meta),
+	}
+	if len(rec.Meta) > 0 {
+		meta := readMeta(rec.Meta)
+		in.Workspace = workspaceInfo(meta, meta.Workspace != nil && m.wsRemoved(rec.ID, meta))
+		if in.Workspace != nil {
+			// A worktree's project is its repository, not the worktree.
+			in.Project = in.Workspace.Repo
+		}
 	}
 	if l, ok := m.get(rec.ID); ok {
-		// The live session is the truth about its state; its record
-		// follows through the store's queue.
-		// An error is a session deleted or shut down meanwhile: its
-		// record is all there is.
-		v, err := call(m, l, func() (liveView, error) {
-			return liveView{status: l.status, pending: l.perms.len(), run: l.turn, resumeID: l.opts.ResumeID, proc: l.proc}, nil
-		})
-		if err == nil {
+		// The live session is the truth about its state (its record
+		// follows through the store's queue): read what its actor last
+		// published, without a round trip to it.
+		if v := l.view.Load(); v != nil {
 			in.Status, in.PendingPermissions, in.RunID = v.status, v.pending, v.run
 			if v.resumeID != "" {
 				in.AgentSessionID = v.resumeID
@@ -38,15 +45,6 @@ func (m *Manager) info(rec store.Session) Info {
 		}
 	}
 	return in
-}
-
-// liveView is what a query reads of a live session's actor.
-type liveView struct {
-	status   Status
-	pending  int
-	run      string
-	resumeID string
-	proc     Proc
 }
 
 // List returns every session, most recently active first: the store's

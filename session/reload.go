@@ -39,7 +39,7 @@ type reloader struct {
 func newPolicy(cfg *config.Config, st *store.Store) (*policy.Policy, error) {
 	return policy.New(cfg, policy.Options{Sink: func(ev event.Event) {
 		if strings.Contains(string(ev.Data), `"allowed":false`) {
-			st.Append(ev) //nolint:errcheck // best effort audit
+			st.Append(ev) // error ignored: best effort audit
 		}
 	}})
 }
@@ -97,7 +97,8 @@ func (r *Runtime) Reload() (ReloadResult, error) {
 	}
 	res := ReloadResult{Path: file.Path, Applied: []string{"agents", "sessions"}, RestartNeeded: restartNeeded(r.reload.cfg, file)}
 	idle, maxIdle := idleDefaults(eff.Sessions.IdleTimeout, eff.Sessions.MaxIdleAgents)
-	r.Manager.settings.set(settings{agents: eff.Agents, policy: pol, idleTimeout: idle, maxIdleAgents: maxIdle})
+	r.Manager.settings.set(settings{agents: eff.Agents, policy: pol, idleTimeout: idle, maxIdleAgents: maxIdle,
+		isolation: eff.Sessions.Isolation, setup: eff.Sessions.Setup})
 	r.reload.cfg = eff
 	return res, nil
 }

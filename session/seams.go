@@ -35,6 +35,10 @@ type Recorder interface {
 	QueueFinishRun(runID string, end store.RunEnd) error
 	QueueAddPermissionRequest(p store.PermissionRequest) error
 	QueueResolvePermission(id string, d store.Decision) error
+	// The message queue (queue.go): each write also appends its queue.* event.
+	QueueAddMessage(m store.QueuedMessage, position int) error
+	QueueEditMessage(sessionID, id, text string) error
+	QueueRemoveMessage(sessionID, kind string, d store.QueueEventData) error
 
 	// Writes that wait for their commit.
 	CreateSession(ctx context.Context, x store.Session) (store.Session, error)
@@ -49,6 +53,7 @@ type Recorder interface {
 	StreamStats(sessionID string) (store.Stats, error)
 	Events(sessionID string, since int64, limit int) ([]event.Event, error)
 	GetPermission(id string) (store.PermissionRequest, error)
+	ListQueued(sessionID string) ([]store.QueuedMessage, error)
 	// LostEvents and LostCause report what the store could not write
 	// (see storefail.go).
 	LostEvents(sessionID string) int64

@@ -16,31 +16,37 @@ import (
 // Send starts a turn with text and returns its run id. The session must
 // not be running a turn already (ErrConflict) nor be terminated.
 func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
-	return m.send(ctx, id, agent.UserTurn{Text: text})
+	r, err := m.send(ctx, id, agent.UserTurn{Text: text}, false)
+	return r.RunID, err
 }
 
-// send is Send of a turn that may carry attachments (SendWithAttachments).
-func (m *Manager) send(ctx context.Context, id string, ut agent.UserTurn) (string, error) {
+// send is Send, or with queue SendOrQueue (queue.go), of a turn that may
+// carry attachments (SendWithAttachments, attach.go).
+func (m *Manager) send(ctx context.Context, id string, ut agent.UserTurn, queue bool) (SendResult, error) {
 	text := ut.Text
 	l, rec, err := m.ensureLive(id)
 	if err != nil {
-		return "", err
+		return SendResult{}, err
 	}
+	if meta := readMeta(rec.Meta); meta.Workspace != nil && m.wsRemoved(id, meta) {
+		return SendResult{}, fmt.Errorf("%w: the workspace of session %s was removed", ErrConflict, id)
+	}
+	m.waitCheckpoint(ctx, id)
 	if rec.Title == "" && rec.Status != string(Terminated) {
 		// A session created without a prompt is named after its first message.
-		m.record("set the session title", id, m.o.Recorder.QueueUpdateSession(id, func(s *store.Session) error {
-			if s.Title == "" {
-				s.Title = title(text)
-			}
-			return nil
-		}))
+		m.autoTitle(l, text, rec.Cwd)
 	}
 	type step struct {
-		run  string
+		res  SendResult
 		wait Proc // an exiting agent to wait for first
 		exit time.Duration
 	}
 	st, err := call(m, l, func() (step, error) {
+		if queue {
+			if r, ok, err := m.maybeQueue(l, ut); ok || err != nil {
+				return step{res: r}, err
+			}
+		}
 		if p := l.proc; p != nil && l.turn == "" && (l.retiring || l.adapter.PerTurn()) {
 			// The agent is exiting: the previous turn of a per-turn agent
 			// ended with the agent's own report and the session already
@@ -52,10 +58,10 @@ func (m *Manager) send(ctx context.Context, id string, ut agent.UserTurn) (strin
 			return step{wait: p, exit: exitWait(l.retiring, m.o.StopGrace)}, nil
 		}
 		run, err := m.sendNow(l, ut)
-		return step{run: run}, err
+		return step{res: SendResult{RunID: run}}, err
 	})
 	if err != nil || st.wait == nil {
-		return st.run, err
+		return st.res, err
 	}
 	// Waiting here, not on the actor: the agent's last events and its
 	// run.exited are handled meanwhile.
@@ -65,13 +71,19 @@ func (m *Manager) send(ctx context.Context, id string, ut agent.UserTurn) (strin
 	case <-t.C:
 	}
 	t.Stop()
-	return call(m, l, func() (string, error) {
+	return call(m, l, func() (SendResult, error) {
 		if l.proc == st.wait && isDone(st.wait) {
 			// Its run.exited is on the way; onProcessEvent ignores it once
 			// another process is current.
 			l.proc, l.conn, l.retiring = nil, nil, false
 		}
-		return m.sendNow(l, ut)
+		if queue {
+			if r, ok, err := m.maybeQueue(l, ut); ok || err != nil {
+				return r, err
+			}
+		}
+		run, err := m.sendNow(l, ut)
+		return SendResult{RunID: run}, err
 	})
 }
 
@@ -109,6 +121,7 @@ func (m *Manager) beginTurn(l *live, ut agent.UserTurn) (string, error) {
 		return "", err
 	}
 	l.turn, l.newAgentID = runID, ""
+	m.markBusy(l)
 	l.lostAtStart = m.o.Recorder.LostEvents(l.id)
 	l.lastActivity = m.o.Now()
 	started := map[string]any{"prompt": text, "pid": l.proc.Info().Pid}
@@ -152,7 +165,7 @@ func (m *Manager) checkTurnIdle(l *live, run string) {
 // message to the session's actor.
 func (m *Manager) armIdle(l *live, run string, d time.Duration) {
 	l.idleStop = m.o.AfterFunc(d, func() {
-		m.post(l, idleCheckMsg{run: run}) //nolint:errcheck // an ended session has no turn to check
+		m.post(l, idleCheckMsg{run: run}) // error ignored: an ended session has no turn to check
 	})
 }
 

@@ -164,6 +164,6 @@ func overLimit(ev event.Event) bool {
 	var d struct {
 		OverLimit bool `json:"overLimit"`
 	}
-	json.Unmarshal(ev.Data, &d) //nolint:errcheck // the supervisor made it
+	json.Unmarshal(ev.Data, &d) // error ignored: the supervisor made it
 	return d.OverLimit
 }

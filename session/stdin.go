@@ -62,10 +62,10 @@ func (w *stdinWriter) markRunning() {
 	}
 	w.running = true
 	if len(w.buf) > 0 {
-		w.p.Write(w.buf) //nolint:errcheck // a dead child is reported by its run.exited
+		w.p.Write(w.buf) // error ignored: a dead child is reported by its run.exited
 		w.buf = nil
 	}
 	if w.closed {
-		w.p.CloseStdin() //nolint:errcheck // as above
+		w.p.CloseStdin() // error ignored: as above
 	}
 }

@@ -61,8 +61,8 @@ func (m *Manager) settleTurn(l *live, run string) {
 	go func() {
 		defer m.settling.Done()
 		// A failed commit is what this waits for: its error is no news.
-		m.o.Recorder.Sync(context.Background())                                  //nolint:errcheck // see above
-		m.post(l, turnSettledMsg{run: run, lost: m.o.Recorder.LostEvents(l.id)}) //nolint:errcheck // an ended session reports nothing
+		m.o.Recorder.Sync(context.Background())                                  // error ignored: see above
+		m.post(l, turnSettledMsg{run: run, lost: m.o.Recorder.LostEvents(l.id)}) // error ignored: an ended session reports nothing
 	}()
 }
 

@@ -9,9 +9,13 @@ import (
 )
 
 // attachmentsSQL is the schema of the files users attach to their
-// messages (migration 5). The content is kept with the session, in the
+// messages (migration 7). The content is kept with the session, in the
 // database, so it goes with the session's other records (DeleteSession
 // removes it) and GetAttachment serves it without a file of its own.
+// queued_id names the queued message (queued_messages, migration 5) that
+// carries the file while it waits in the session's queue (msgqueue.go):
+// set when the message is queued, cleared when it is sent, and the file
+// deleted with the message when it is cancelled.
 const attachmentsSQL = `
 CREATE TABLE IF NOT EXISTS attachments (
 	id         TEXT PRIMARY KEY,
@@ -20,9 +24,11 @@ CREATE TABLE IF NOT EXISTS attachments (
 	mime_type  TEXT NOT NULL,
 	size       INTEGER NOT NULL,
 	created_at INTEGER NOT NULL,
-	data       BLOB NOT NULL
+	data       BLOB NOT NULL,
+	queued_id  TEXT
 );
 CREATE INDEX IF NOT EXISTS attachments_by_session ON attachments(session_id);
+CREATE INDEX IF NOT EXISTS attachments_by_queued ON attachments(queued_id) WHERE queued_id IS NOT NULL;
 `
 
 // Attachment is a file attached to a user message of a session.

@@ -17,3 +17,7 @@ func SetErrorReportGap(d time.Duration) time.Duration {
 	errReportFirst = d
 	return old
 }
+
+// SearchMerged reports whether the quiet-time merger has found the search
+// index fully merged since the last documents were written.
+func (s *Store) SearchMerged() bool { return s.merger.docs.Load() == 0 }

@@ -58,7 +58,7 @@ func TestKeptJobsLeaveCallerAlone(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		s.Sync(ctx) //nolint:errcheck // Health says what happened
+		s.Sync(ctx) // error ignored: Health says what happened
 	}
 	// Take the last free bytes too, so that small writes fail as well.
 	rest, err := os.OpenFile(filepath.Join(dir, "rest"), os.O_CREATE|os.O_WRONLY, 0o600)

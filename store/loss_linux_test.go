@@ -49,7 +49,7 @@ func TestDiskFullFloodEndsWithReportAndTerminalEvent(t *testing.T) {
 			}
 			appended++
 		}
-		s.Sync(ctx) //nolint:errcheck // Health says what happened
+		s.Sync(ctx) // error ignored: Health says what happened
 	}
 	if !errors.Is(s.Health(), store.ErrDiskFull) {
 		t.Fatalf("the disk never filled: %v", s.Health())

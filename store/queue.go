@@ -11,6 +11,10 @@ import (
 type item struct {
 	ev  event.Event
 	job *job
+	// pre is what the search index takes from ev, worked out by the
+	// appending goroutine (preIndex) so that the writer does not decode
+	// event data in its hot path.
+	pre searchPre
 }
 
 // job runs inside the writer's transaction, in queue order with the events
@@ -42,15 +46,20 @@ func (w *writer) enqueue(items ...item) error {
 	return nil
 }
 
-// enqueueEvents is enqueue for plain events, without an intermediate slice.
+// enqueueEvents is enqueue for plain events. Their search text is worked
+// out here, on the caller's goroutine and before the queue's lock.
 func (w *writer) enqueueEvents(evs []event.Event) error {
+	pre := make([]searchPre, len(evs))
+	for i := range evs {
+		pre[i] = preIndex(&evs[i])
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.waitRoom(len(evs)); err != nil {
 		return err
 	}
 	for i := range evs {
-		w.q = append(w.q, item{ev: evs[i]})
+		w.q = append(w.q, item{ev: evs[i], pre: pre[i]})
 	}
 	w.cond.Broadcast()
 	return nil

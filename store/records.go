@@ -32,6 +32,11 @@ type Session struct {
 	Messages       int64           `json:"messages"`
 	Usage          Usage           `json:"usage"`
 	Meta           json.RawMessage `json:"meta,omitempty"` // free-form JSON object for the session layer
+	// Pinned, Archived and TitleByUser are a person's decisions
+	// (sessionflags.go); TitleByUser: the title was chosen by RenameSession.
+	Pinned      bool `json:"pinned,omitempty"`
+	Archived    bool `json:"archived,omitempty"`
+	TitleByUser bool `json:"titleByUser,omitempty"`
 }
 
 // Usage is a set of counters added to a session by AddUsage.
@@ -44,7 +49,7 @@ type Usage struct {
 	CostUSD          float64 `json:"costUsd"`
 }
 
-const sessionCols = "id, agent, cwd, model, permission_mode, title, agent_session_id, status, created_at, updated_at, last_activity, messages, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, meta"
+const sessionCols = "id, agent, cwd, model, permission_mode, title, agent_session_id, status, created_at, updated_at, last_activity, messages, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, meta, pinned, archived, title_user"
 
 func scanSession(r scanner) (Session, error) {
 	var x Session
@@ -52,7 +57,7 @@ func scanSession(r scanner) (Session, error) {
 	var meta sql.NullString
 	err := r.Scan(&x.ID, &x.Agent, &x.Cwd, &x.Model, &x.PermissionMode, &x.Title, &x.AgentSessionID, &x.Status,
 		&created, &updated, &activity, &x.Messages, &x.Usage.InputTokens, &x.Usage.OutputTokens,
-		&x.Usage.CacheReadTokens, &x.Usage.CacheWriteTokens, &x.Usage.CostUSD, &meta)
+		&x.Usage.CacheReadTokens, &x.Usage.CacheWriteTokens, &x.Usage.CostUSD, &meta, &x.Pinned, &x.Archived, &x.TitleByUser)
 	if err != nil {
 		return x, err
 	}
@@ -88,11 +93,11 @@ func (s *Store) CreateSession(ctx context.Context, x Session) (Session, error) {
 	}
 	x.Usage.Messages = 0
 	err := s.write(ctx, "create session", func(t *wtx) error {
-		res, err := t.tx.ExecContext(t.ctx, "INSERT OR IGNORE INTO sessions("+sessionCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		res, err := t.tx.ExecContext(t.ctx, "INSERT OR IGNORE INTO sessions("+sessionCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			x.ID, x.Agent, x.Cwd, x.Model, x.PermissionMode, x.Title, x.AgentSessionID, x.Status,
 			x.CreatedAt.UnixNano(), x.UpdatedAt.UnixNano(), x.LastActivity.UnixNano(), x.Messages,
 			x.Usage.InputTokens, x.Usage.OutputTokens, x.Usage.CacheReadTokens, x.Usage.CacheWriteTokens, x.Usage.CostUSD,
-			nullJSON(x.Meta))
+			nullJSON(x.Meta), x.Pinned, x.Archived, x.TitleByUser)
 		if err != nil {
 			return err
 		}
@@ -243,9 +248,9 @@ func (s *Store) updateSessionJob(id, reason string, fn func(*Session) error) fun
 			next.LastActivity = cur.LastActivity
 		}
 		if _, err := t.tx.ExecContext(t.ctx,
-			"UPDATE sessions SET agent=?, cwd=?, model=?, permission_mode=?, title=?, agent_session_id=?, status=?, updated_at=?, last_activity=?, meta=? WHERE id=?",
+			"UPDATE sessions SET agent=?, cwd=?, model=?, permission_mode=?, title=?, agent_session_id=?, status=?, updated_at=?, last_activity=?, meta=?, pinned=?, archived=?, title_user=? WHERE id=?",
 			next.Agent, next.Cwd, next.Model, next.PermissionMode, next.Title, next.AgentSessionID, next.Status,
-			next.UpdatedAt.UnixNano(), next.LastActivity.UnixNano(), nullJSON(next.Meta), id); err != nil {
+			next.UpdatedAt.UnixNano(), next.LastActivity.UnixNano(), nullJSON(next.Meta), next.Pinned, next.Archived, next.TitleByUser, id); err != nil {
 			return err
 		}
 		if next.Status != cur.Status {
@@ -303,6 +308,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 			return fmt.Errorf("session %q: %w", id, ErrNotFound)
 		}
 		if err := t.unindexSession(id); err != nil {
+			return err
+		}
+		if err := t.deleteQueued(id); err != nil {
 			return err
 		}
 		for _, q := range []string{

@@ -7,9 +7,12 @@ import (
 )
 
 // SessionUpdatedData is the Data of a session.updated event written by the
-// store: the session's fields as they are after the change.
+// store: the fields that changed, as they are after the change (a rename
+// carries the title, a pin or an archive both flags).
 type SessionUpdatedData struct {
-	Title string `json:"title"`
+	Title    string `json:"title,omitempty"`
+	Pinned   *bool  `json:"pinned,omitempty"`
+	Archived *bool  `json:"archived,omitempty"`
 }
 
 // RenameSession sets a session's title and appends a session.updated event
@@ -19,26 +22,15 @@ type SessionUpdatedData struct {
 // updated record, or ErrNotFound.
 func (s *Store) RenameSession(ctx context.Context, id, title string) (Session, error) {
 	update := s.updateSessionJob(id, "", func(x *Session) error {
-		x.Title = title
+		x.Title, x.TitleByUser = title, true
 		return nil
 	})
 	out, err := s.writeJob(ctx, "rename session", func(t *wtx) error {
 		if err := update(t); err != nil {
 			return err
 		}
-		ev := event.New(event.SessionUpdated, SessionUpdatedData{Title: title})
-		ev.SessionID, ev.Time = id, t.now
-		prev, had := t.activity[id]
-		if _, err := t.emit(ev); err != nil {
-			return err
-		}
 		// emit counts every event of a session as activity; a rename is not.
-		if had {
-			t.activity[id] = prev
-		} else {
-			delete(t.activity, id)
-		}
-		return nil
+		return t.emitQuiet(id, event.SessionUpdated, SessionUpdatedData{Title: title})
 	}, false)
 	x, _ := out.(Session)
 	return x, err

@@ -146,7 +146,12 @@ DROP TABLE IF EXISTS ledger;
 	// 4: the full-text search index (searchindex.go); the events already
 	// stored are indexed in the background after Open (searchbackfill.go).
 	{sql: searchSchemaSQL},
-	// 5: files attached to user messages (attachments.go).
+	// 5: the queue of messages sent while a turn runs (queue.go).
+	{sql: queueSchemaSQL},
+	// 6: sessions get a person's flags: pinned, archived, a title of their
+	// own (sessionflags.go).
+	{sql: sessionFlagsSQL},
+	// 7: files attached to user messages (attachments.go).
 	{sql: attachmentsSQL},
 }
 

@@ -92,7 +92,9 @@ func searchDB(b *testing.B) string {
 // words, a rare word, a prefix of ten rare words, a common word and the
 // 3-letter prefix of another (the prefix index), two words
 // that are each in about a tenth of the events (both in about 1 %), a
-// session's hits only, 100 hits, and a word in no event.
+// session's hits only, 100 hits, and a word in no event: first as the
+// flood left the index (up to crisismerge segments per level), then, under
+// "merged/", once the quiet store has merged it.
 func BenchmarkSearch(b *testing.B) {
 	dir := searchDB(b)
 	defer func() {
@@ -107,6 +109,18 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	defer s.Close()
 	b.Logf("fixture: %d indexed events built in %v", searchEvents, searchBuild)
+	benchQueries(b, s)
+	// The same queries once the quiet store has merged the segments the
+	// flood left (searchmerge.go).
+	start := time.Now()
+	for !s.SearchMerged() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Logf("quiet merge of the index: %v", time.Since(start))
+	b.Run("merged", func(b *testing.B) { benchQueries(b, s) })
+}
+
+func benchQueries(b *testing.B, s *store.Store) {
 	for _, c := range []struct {
 		name string
 		q    store.SearchQuery

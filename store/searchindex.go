@@ -69,6 +69,11 @@ type docSink func(cursor, seq int64, kind string, at int64, text string) error
 // event ends or makes through put, and gathers streamed pieces in p.
 func feedIndex(p *pendingText, ev *event.Event, put docSink) error {
 	text, act := searchText(ev)
+	return feedText(p, ev, text, act, put)
+}
+
+// feedText is feedIndex with the event's search text already known.
+func feedText(p *pendingText, ev *event.Event, text string, act indexAction, put docSink) error {
 	switch act {
 	case ixNone:
 		return nil
@@ -112,11 +117,15 @@ func sessToken(sid int64) string { return "s" + strconv.FormatInt(sid, 10) }
 // sessMatch is the FTS5 expression of every document of a stream.
 func sessMatch(sid int64) string { return `sess : "` + sessToken(sid) + `"` }
 
-// index applies a just emitted event of st to the search index. The
+// index applies a just emitted event of st to the search index, with its
+// search text from pre when the appending goroutine worked it out. The
 // system stream (session "") is not indexed.
-func (t *wtx) index(st *stream, ev *event.Event) error {
+func (t *wtx) index(st *stream, ev *event.Event, pre *searchPre) error {
 	if st.session == "" {
 		return nil
+	}
+	if pre != nil && pre.ok {
+		return feedText(&st.msg, ev, pre.text, pre.act, t.docSink(st.sid))
 	}
 	return feedIndex(&st.msg, ev, t.docSink(st.sid))
 }
@@ -142,6 +151,7 @@ func (w *writer) insertDoc(ctx context.Context, cursor, sid, seq int64, kind str
 			}
 			w.search.ins = st
 		}
+		w.s.merger.docs.Add(1)
 		x, ok := w.search.ins.(driver.StmtExecContext)
 		if !ok {
 			return fmt.Errorf("store: driver statement %T cannot execute with a context", w.search.ins)

@@ -118,6 +118,25 @@ func searchText(ev *event.Event) (string, indexAction) {
 	return text, act
 }
 
+// searchPre is searchText's answer for one event, worked out before the
+// event reaches the writer; ok is false when it was not (the writer then
+// works it out itself).
+type searchPre struct {
+	text string
+	act  indexAction
+	ok   bool
+}
+
+// preIndex works out ev's search text for the writer. Events of the
+// system stream, which is not indexed, are skipped.
+func preIndex(ev *event.Event) searchPre {
+	if ev.SessionID == "" {
+		return searchPre{}
+	}
+	text, act := searchText(ev)
+	return searchPre{text: text, act: act, ok: true}
+}
+
 // decodeData decodes data into v when it holds key; false when it does not
 // or does not decode (the event then has no text to index).
 func decodeData(data []byte, key string, v any) bool {
@@ -146,10 +165,10 @@ func toolCallText(ev *event.Event) string {
 	switch p := ev.Payload.(type) {
 	case agent.ToolCallData:
 		d.Name = p.Name
-		json.Unmarshal(p.Input, &d.Input) //nolint:errcheck // no input: the name alone
+		json.Unmarshal(p.Input, &d.Input) // error ignored: no input: the name alone
 	case *agent.ToolCallData:
 		d.Name = p.Name
-		json.Unmarshal(p.Input, &d.Input) //nolint:errcheck // as above
+		json.Unmarshal(p.Input, &d.Input) // error ignored: as above
 	default:
 		// (decoded once: the input's values stay raw until known strings)
 		if json.Unmarshal(ev.Data, &d) != nil {

@@ -208,6 +208,10 @@ type Store struct {
 	ckDone    chan struct{}
 	// searchDone is closed when the search backfill ends (searchbackfill.go).
 	searchDone chan struct{}
+	// merger and mergeDone: the search index's merges while the store is
+	// quiet (searchmerge.go).
+	merger    searchMerger
+	mergeDone chan struct{}
 }
 
 // Sentinel errors; the typed errors below wrap them for errors.Is.
@@ -439,6 +443,8 @@ func (s *Store) openWritable() error {
 	go s.checkpointer(ck)
 	s.searchDone = make(chan struct{})
 	go s.backfillSearch()
+	s.mergeDone = make(chan struct{})
+	go s.mergeSearch()
 	return nil
 }
 
@@ -467,6 +473,13 @@ func (s *Store) prepareFile(db *sql.DB) error {
 		return &Unavailable{Op: "open", Kind: ErrIO, Err: fmt.Errorf("cannot enable WAL (journal_mode=%s)", mode)}
 	}
 	if err := migrate(ctx, db, s.path); err != nil {
+		return s.openError(err)
+	}
+	// (searchmerge.go: merges happen while the store is quiet)
+	if _, err := db.ExecContext(ctx, searchAutomergeSQL); err != nil {
+		return s.openError(err)
+	}
+	if _, err := db.ExecContext(ctx, searchCrisisSQL, searchCrisisMerge); err != nil {
 		return s.openError(err)
 	}
 	return nil
@@ -557,6 +570,7 @@ func (s *Store) Close() error {
 			close(s.ckStop)
 			<-s.ckDone
 			<-s.searchDone
+			<-s.mergeDone
 			// Fold the WAL back into the main file so a later read-only
 			// open (which may have to treat the file as immutable) sees
 			// every commit. Without waiting: if another process (corral

@@ -113,7 +113,11 @@ func (t *wtx) stream(session string) (*stream, error) {
 
 // emit assigns Seq and Cursor to ev, queues its row, and records it for
 // publication after commit.
-func (t *wtx) emit(ev event.Event) (event.Event, error) {
+func (t *wtx) emit(ev event.Event) (event.Event, error) { return t.emitPre(ev, nil) }
+
+// emitPre is emit with the event's search text worked out beforehand
+// (preIndex); nil works it out here.
+func (t *wtx) emitPre(ev event.Event, pre *searchPre) (event.Event, error) {
 	st, err := t.stream(ev.SessionID)
 	if err != nil {
 		return ev, err
@@ -138,7 +142,7 @@ func (t *wtx) emit(ev event.Event) (event.Event, error) {
 	if ev.Kind == event.RunExited && ev.RunID != "" {
 		t.runEnds = append(t.runEnds, ev)
 	}
-	if err := t.index(st, &ev); err != nil {
+	if err := t.index(st, &ev, pre); err != nil {
 		return ev, err
 	}
 	if !t.blk.fits(st.sid, &ev) {

@@ -193,7 +193,7 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 		for i := range items {
 			it := &items[i]
 			if it.job == nil {
-				if _, err := t.emit(it.ev); err != nil {
+				if _, err := t.emitPre(it.ev, &it.pre); err != nil {
 					return err
 				}
 				continue
@@ -312,10 +312,14 @@ func (s *Store) AppendWait(ctx context.Context, evs ...event.Event) ([]event.Eve
 		return nil, err
 	}
 	out := make([]event.Event, 0, len(evs))
+	pre := make([]searchPre, len(evs))
+	for i := range evs {
+		pre[i] = preIndex(&evs[i])
+	}
 	_, err := s.w.submit(ctx, func(t *wtx) error {
 		out = out[:0]
-		for _, ev := range evs {
-			e, err := t.emit(ev)
+		for i, ev := range evs {
+			e, err := t.emitPre(ev, &pre[i])
 			if err != nil {
 				return err
 			}

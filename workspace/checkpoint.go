@@ -313,6 +313,29 @@ func (m *Manager) Restore(ctx context.Context, ws Workspace, seq int) (Checkpoin
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	return m.restore(ctx, ws, target, fmt.Sprintf("before restore to %d", seq))
+}
+
+// RestoreFrom is Restore with a checkpoint of another workspace of the same
+// repository (ListCheckpoints of that one): a fork starts from it. The
+// saved checkpoint's label is "before restore from <ID>/<seq>".
+func (m *Manager) RestoreFrom(ctx context.Context, ws Workspace, cp Checkpoint) (Checkpoint, error) {
+	unlock, err := m.lock(ctx, ws, true)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	defer unlock()
+	if _, err := m.gitLine(ctx, ws.Path, "rev-parse", "--verify", "--quiet", "--end-of-options", cp.Commit+"^{commit}"); err != nil {
+		if isExit(err, 1) {
+			return Checkpoint{}, fmt.Errorf("%w: checkpoint commit %s", ErrNotFound, cp.Commit)
+		}
+		return Checkpoint{}, err
+	}
+	return m.restore(ctx, ws, cp, fmt.Sprintf("before restore from %s", strings.TrimPrefix(cp.Ref, "refs/corral/")))
+}
+
+// restore is Restore after the lock and the lookup of target.
+func (m *Manager) restore(ctx context.Context, ws Workspace, target Checkpoint, label string) (Checkpoint, error) {
 	t, head, err := m.newTempIndex(ctx, ws)
 	if err != nil {
 		return Checkpoint{}, err
@@ -322,7 +345,7 @@ func (m *Manager) Restore(ctx context.Context, ws Workspace, seq int) (Checkpoin
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	saved, err := m.commitCheckpoint(ctx, ws, tree, head, CheckpointOptions{Label: fmt.Sprintf("before restore to %d", seq)})
+	saved, err := m.commitCheckpoint(ctx, ws, tree, head, CheckpointOptions{Label: label})
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -330,7 +353,7 @@ func (m *Manager) Restore(ctx context.Context, ws Workspace, seq int) (Checkpoin
 	// the checkpoint's tree rewrites just the files that differ and deletes
 	// those the checkpoint does not have.
 	if _, _, err := m.gitRun(ctx, run{dir: ws.Path, env: t.env, args: []string{"read-tree", "--reset", "-u", target.Commit + "^{tree}"}}); err != nil {
-		return saved, fmt.Errorf("restoring checkpoint %d (the state before is checkpoint %d): %w", seq, saved.Seq, err)
+		return saved, fmt.Errorf("restoring checkpoint %d (the state before is checkpoint %d): %w", target.Seq, saved.Seq, err)
 	}
 	return saved, nil
 }

@@ -175,7 +175,7 @@ func benchAPI(ctx context.Context, o apiOptions, stdout, stderr io.Writer) error
 // createSessions creates n sessions of the fake agent in cwd and returns
 // their ids.
 func createSessions(srv *benchServer, cwd string, n int) ([]string, error) {
-	os.MkdirAll(cwd, 0o700) //nolint:errcheck // CreateSession reports a missing cwd
+	os.MkdirAll(cwd, 0o700) // error ignored: CreateSession reports a missing cwd
 	ids := make([]string, n)
 	for i := range ids {
 		var s struct {

@@ -76,14 +76,14 @@ func startBenchServer(corral, dir string, stderr io.Writer) (*benchServer, error
 }
 
 func (s *benchServer) stop() error {
-	s.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // it may be gone
+	s.cmd.Process.Signal(syscall.SIGTERM) // error ignored: it may be gone
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
 	select {
 	case err := <-done:
 		return err
 	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill() //nolint:errcheck // last resort
+		s.cmd.Process.Kill() // error ignored: last resort
 		return errors.New("corral serve did not stop within 30 s of SIGTERM")
 	}
 }

@@ -128,7 +128,7 @@ func runBenchSlowBody(ctx context.Context, args []string, stdout, stderr io.Writ
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(runs) //nolint:errcheck // stdout
+		enc.Encode(runs) // error ignored: stdout
 	}
 	return code
 }

@@ -136,7 +136,7 @@ func (a *slowAttack) hold(ctx context.Context, c net.Conn) {
 	var got []byte
 	buf := make([]byte, 512)
 	for ctx.Err() == nil {
-		c.SetReadDeadline(time.Now().Add(a.trickle)) //nolint:errcheck // a closed conn fails the read
+		c.SetReadDeadline(time.Now().Add(a.trickle)) // error ignored: a closed conn fails the read
 		n, err := c.Read(buf)
 		if n > 0 && len(got) < 12 {
 			got = append(got, buf[:n]...)

@@ -35,6 +35,8 @@ type doctorReport struct {
 	Server   *serveInfoStatus `json:"server,omitempty"`
 	Agents   []doctorAgent    `json:"agents"`
 	Leftover []doctorLeftover `json:"leftoverProcesses"`
+	// Worktrees are the sessions' git worktrees (doctor_worktrees.go).
+	Worktrees doctorWorktrees `json:"worktrees"`
 	// Containment is how a corral started now would keep each process
 	// tree together: "cgroup", or a fallback with the reason.
 	Containment supervise.Containment `json:"containment"`
@@ -110,7 +112,7 @@ func runDoctor(ctx context.Context, g *globals, args []string, stdout, stderr io
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(r) //nolint:errcheck // stdout
+		enc.Encode(r) // error ignored: stdout
 	} else {
 		printDoctor(stdout, r)
 	}
@@ -149,6 +151,8 @@ func doctor(ctx context.Context, g *globals) doctorReport {
 	}
 
 	r.Leftover, problems = checkLeftovers(dataDir)
+	r.Problems = append(r.Problems, problems...)
+	r.Worktrees, problems = checkWorktrees(ctx, dataDir)
 	r.Problems = append(r.Problems, problems...)
 	r.Containment = supervise.ProbeContainment(supervise.Config{Subreaper: goruntime.GOOS == "linux"})
 	r.OK = len(r.Problems) == 0

@@ -80,6 +80,7 @@ func printDoctor(w io.Writer, r doctorReport) {
 		}
 	}
 	fmt.Fprintf(w, "     processes  %d managed by a running corral, %d left over from a corral that is gone\n", managed, left)
+	printWorktrees(w, r.Worktrees)
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "problem:", p)
 	}
@@ -100,4 +101,35 @@ func printContainment(w io.Writer, c supervise.Containment) {
 		fmt.Fprintf(w, " (no cgroups: %s)", c.Reason)
 	}
 	fmt.Fprintln(w)
+}
+
+// printWorktrees prints the worktrees line and one line per stale one.
+func printWorktrees(w io.Writer, t doctorWorktrees) {
+	orphaned, missing := 0, 0
+	for _, s := range t.Stale {
+		if s.Kind == "missing" {
+			missing++
+		} else {
+			orphaned++
+		}
+	}
+	m := "ok  "
+	if orphaned > 0 {
+		m = "FAIL"
+	}
+	fmt.Fprintf(w, "%s worktrees  %s: %d used by sessions, %d orphaned, %d missing", m, t.Root, t.Known, orphaned, missing)
+	if t.Message != "" {
+		fmt.Fprintf(w, " (%s)", t.Message)
+	}
+	fmt.Fprintln(w)
+	for _, s := range t.Stale {
+		fmt.Fprintf(w, "     %-8s   %s", s.Kind, s.Path)
+		if s.Branch != "" {
+			fmt.Fprintf(w, " (branch %s)", s.Branch)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, r := range t.Pruned {
+		fmt.Fprintf(w, "     pruned     git worktree prune in %s\n", r)
+	}
 }

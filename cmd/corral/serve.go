@@ -483,6 +483,6 @@ func openBrowser(url string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	go cmd.Wait() //nolint:errcheck // the opener's exit status says nothing useful
+	go cmd.Wait() // error ignored: the opener's exit status says nothing useful
 	return nil
 }

@@ -43,7 +43,7 @@ func main() {
 
 	done := make(chan struct{})
 	go func() {
-		io.Copy(io.Discard, os.Stdin) //nolint:errcheck // any end of stdin means stop
+		io.Copy(io.Discard, os.Stdin) // error ignored: any end of stdin means stop
 		close(done)
 	}()
 	sig := make(chan os.Signal, 1)

@@ -79,7 +79,7 @@ func Acquire(dir, program string) (*Lock, error) {
 	}
 	b, _ := json.Marshal(Owner{PID: os.Getpid(), Program: program, Started: time.Now().UTC().Truncate(time.Second)})
 	if err := f.Truncate(0); err == nil {
-		f.WriteAt(append(b, '\n'), 0) //nolint:errcheck // the record is informative; the lock is what counts
+		f.WriteAt(append(b, '\n'), 0) // error ignored: the record is informative; the lock is what counts
 	}
 	return &Lock{f: f}, nil
 }

@@ -28,11 +28,15 @@
 //	                  permission for one Bash call and ends as a failed turn
 //	anything else     echo the text back as deltas and a whole block
 //
+// A user message's text is that of its text blocks; each image block adds
+// "[image MEDIA_TYPE N bytes]" to it (N decoded from the base64), so an
+// echo shows which images reached the agent.
 // Every turn ends with a result line carrying usage and cost, like the CLI.
 package fakeagent
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -123,12 +127,26 @@ func userText(m map[string]any) string {
 			if bm, ok := b.(map[string]any); ok {
 				if t, ok := bm["text"].(string); ok {
 					sb.WriteString(t)
+				} else if bm["type"] == "image" {
+					sb.WriteString(imageNote(bm))
 				}
 			}
 		}
 		return sb.String()
 	}
 	return ""
+}
+
+// imageNote is what an image block adds to the text a turn sees.
+func imageNote(b map[string]any) string {
+	src, _ := b["source"].(map[string]any)
+	mt, _ := src["media_type"].(string)
+	data, _ := src["data"].(string)
+	raw, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return fmt.Sprintf("[image %s undecodable]", mt)
+	}
+	return fmt.Sprintf("[image %s %d bytes]", mt, len(raw))
 }
 
 func (a *fake) delta(text string) {
@@ -140,6 +158,7 @@ func (a *fake) delta(text string) {
 func (a *fake) assistant(blocks ...map[string]any) {
 	a.msgN++
 	a.emit(map[string]any{"type": "assistant", "session_id": SessionID, "parent_tool_use_id": nil,
+		"uuid":    "fake-uuid-" + strconv.Itoa(a.msgN),
 		"message": map[string]any{"id": "msg_fake_" + strconv.Itoa(a.msgN), "role": "assistant", "content": blocks}})
 }
 
@@ -173,6 +192,17 @@ func (a *fake) turn(text string) (code int, exit bool) {
 	switch {
 	case strings.HasPrefix(text, "tool:"):
 		return a.toolTurn(strings.TrimPrefix(text, "tool:"), start)
+	case strings.HasPrefix(text, "write:"):
+		// write:PATH=CONTENT writes CONTENT ("\n" for a line break) to
+		// PATH under the cwd, as an edit tool would.
+		path, content, _ := strings.Cut(strings.TrimPrefix(text, "write:"), "=")
+		reply := "wrote " + path
+		if err := os.WriteFile(path, []byte(strings.ReplaceAll(content, `\n`, "\n")), 0o644); err != nil {
+			reply = "cannot write: " + err.Error()
+		}
+		a.assistant(map[string]any{"type": "text", "text": reply})
+		a.result(true, reply, "", start)
+		return 0, false
 	case strings.HasPrefix(text, HostilePrefix):
 		return a.hostileTurn(strings.TrimPrefix(text, HostilePrefix), start)
 	case strings.HasPrefix(text, "spawn:"):

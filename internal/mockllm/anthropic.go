@@ -45,7 +45,7 @@ func parseAnthropic(req *Request) {
 			continue
 		}
 		var blocks []anthropicBlock
-		json.Unmarshal(m.Content, &blocks) //nolint:errcheck // tolerate odd shapes
+		json.Unmarshal(m.Content, &blocks) // error ignored: tolerate odd shapes
 		for _, b := range blocks {
 			switch b.Type {
 			case "text":

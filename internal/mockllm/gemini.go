@@ -103,13 +103,13 @@ func answerStructured(w http.ResponseWriter, req *Request) {
 			ResponseSchema     json.RawMessage `json:"responseSchema"`
 		} `json:"generationConfig"`
 	}
-	json.Unmarshal(req.Body, &body) //nolint:errcheck
+	json.Unmarshal(req.Body, &body)
 	schema := body.GenerationConfig.ResponseJSONSchema
 	if len(schema) == 0 {
 		schema = body.GenerationConfig.ResponseSchema
 	}
 	var s any
-	json.Unmarshal(schema, &s) //nolint:errcheck
+	json.Unmarshal(schema, &s)
 	text, _ := json.Marshal(fromSchema(s, ""))
 	writeJSON(w, http.StatusOK, map[string]any{
 		"candidates": []any{map[string]any{

@@ -36,7 +36,7 @@ func anthropicImages(body []byte) []Image {
 			Content json.RawMessage `json:"content"`
 		} `json:"messages"`
 	}
-	json.Unmarshal(body, &b) //nolint:errcheck // no images in an odd body
+	json.Unmarshal(body, &b) // error ignored: no images in an odd body
 	var out []Image
 	for _, m := range b.Messages {
 		var blocks []struct {
@@ -47,7 +47,7 @@ func anthropicImages(body []byte) []Image {
 				Data      string `json:"data"`
 			} `json:"source"`
 		}
-		json.Unmarshal(m.Content, &blocks) //nolint:errcheck // a string content has none
+		json.Unmarshal(m.Content, &blocks) // error ignored: a string content has none
 		for _, bl := range blocks {
 			if bl.Type == "image" && bl.Source.Type == "base64" {
 				if d, err := base64.StdEncoding.DecodeString(bl.Source.Data); err == nil {
@@ -63,19 +63,19 @@ func openAIImages(body []byte) []Image {
 	var b struct {
 		Input json.RawMessage `json:"input"`
 	}
-	json.Unmarshal(body, &b) //nolint:errcheck // no images in an odd body
+	json.Unmarshal(body, &b) // error ignored: no images in an odd body
 	var items []struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	}
-	json.Unmarshal(b.Input, &items) //nolint:errcheck // a string input has none
+	json.Unmarshal(b.Input, &items) // error ignored: a string input has none
 	var out []Image
 	for _, it := range items {
 		var parts []struct {
 			Type     string          `json:"type"`
 			ImageURL json.RawMessage `json:"image_url"`
 		}
-		json.Unmarshal(it.Content, &parts) //nolint:errcheck // a string content has none
+		json.Unmarshal(it.Content, &parts) // error ignored: a string content has none
 		for _, p := range parts {
 			if p.Type != "input_image" {
 				continue
@@ -85,7 +85,7 @@ func openAIImages(body []byte) []Image {
 				var o struct {
 					URL string `json:"url"`
 				}
-				json.Unmarshal(p.ImageURL, &o) //nolint:errcheck // neither form: no image
+				json.Unmarshal(p.ImageURL, &o) // error ignored: neither form: no image
 				url = o.URL
 			}
 			if img, ok := dataURL(url); ok {
@@ -124,7 +124,7 @@ func geminiImages(body []byte) []Image {
 			} `json:"parts"`
 		} `json:"contents"`
 	}
-	json.Unmarshal(body, &b) //nolint:errcheck // no images in an odd body
+	json.Unmarshal(body, &b) // error ignored: no images in an odd body
 	var out []Image
 	for _, c := range b.Contents {
 		for _, p := range c.Parts {

@@ -33,7 +33,7 @@ func parseOpenAI(req *Request) {
 		Arguments string          `json:"arguments"`
 		Output    json.RawMessage `json:"output"`
 	}
-	json.Unmarshal(body.Input, &items) //nolint:errcheck // tolerate odd shapes
+	json.Unmarshal(body.Input, &items) // error ignored: tolerate odd shapes
 	// Consecutive items of one role form one message, as in the other
 	// protocols, so tool results land in a "user" message after the
 	// assistant's calls.
@@ -60,7 +60,7 @@ func parseOpenAI(req *Request) {
 				Type string `json:"type"`
 				Text string `json:"text"`
 			}
-			json.Unmarshal(it.Content, &parts) //nolint:errcheck
+			json.Unmarshal(it.Content, &parts)
 			for _, p := range parts {
 				if p.Text != "" {
 					m.Texts = append(m.Texts, p.Text)

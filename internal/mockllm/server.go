@@ -168,7 +168,7 @@ func Start(sc Scenario) (*Server, error) {
 		scenario: sc,
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln) //nolint:errcheck // returns http.ErrServerClosed on Close
+	go s.srv.Serve(ln) // error ignored: returns http.ErrServerClosed on Close
 	return s, nil
 }
 
@@ -354,7 +354,7 @@ func (e *sse) event(name string, data any) bool {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v) //nolint:errcheck // client may be gone
+	json.NewEncoder(w).Encode(v) // error ignored: client may be gone
 }
 
 // writeError answers with the protocol's error body for rep.Status.

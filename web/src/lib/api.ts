@@ -58,11 +58,14 @@ export class BackendError extends Error {
   readonly code: string;
   /** the policy rule that refused, for policy_denied */
   readonly rule?: string;
-  constructor(code: string, message: string, rule?: string) {
+  /** what the server said beyond the message (files a conflict is about, work a removal would lose) */
+  readonly details?: unknown;
+  constructor(code: string, message: string, rule?: string, details?: unknown) {
     super(message);
     this.name = 'BackendError';
     this.code = code;
     if (rule) this.rule = rule;
+    if (details !== undefined && details !== null) this.details = details;
   }
 }
 
@@ -82,6 +85,23 @@ export const ErrorCodes = {
   StorageFull: 'storage_full',
   /** the store cannot write (read-only data directory, I/O error) */
   StoreFailed: 'store_failed',
+  /** the agent cannot do what was asked (fork a session) */
+  Unsupported: 'unsupported',
+  // workspaces (docs/api.md, "Workspaces")
+  NoWorkspace: 'no_workspace',
+  NotARepository: 'not_a_repository',
+  BareRepository: 'bare_repository',
+  NoCommits: 'no_commits',
+  BranchExists: 'branch_exists',
+  GitMissing: 'git_missing',
+  GhMissing: 'gh_missing',
+  /** removing the worktree would lose work; details {files, commits, truncated?} */
+  UnsavedWork: 'unsaved_work',
+  /** the call needs committed work; details {files} */
+  DirtyWorktree: 'dirty_worktree',
+  WorkspaceBusy: 'workspace_busy',
+  NothingToCommit: 'nothing_to_commit',
+  SetupFailed: 'setup_failed',
   /** corral could not be reached (raised by the transport itself) */
   Transport: 'transport',
 } as const satisfies Record<string, gen.ErrorCode | 'transport'>;
@@ -370,5 +390,69 @@ export class Api {
   }
   searchEvents(p: Params<'SearchEvents'>) {
     return this.c('SearchEvents', p);
+  }
+  listQueued(p: SessionParams) {
+    return this.c('ListQueued', p);
+  }
+  editQueued(p: gen.EditQueuedParams) {
+    return this.c('EditQueued', p);
+  }
+  cancelQueued(p: gen.QueuedParams) {
+    return this.c('CancelQueued', p);
+  }
+  resumeQueue(p: SessionParams) {
+    return this.c('ResumeQueue', p);
+  }
+  sendQueuedNow(p: gen.QueuedParams) {
+    return this.c('SendQueuedNow', p);
+  }
+  // workspaces
+  listCheckpoints(p: Params<'ListCheckpoints'>) {
+    return this.c('ListCheckpoints', p);
+  }
+  restoreCheckpoint(p: Params<'RestoreCheckpoint'>) {
+    return this.c('RestoreCheckpoint', p);
+  }
+  forkSession(p: Params<'ForkSession'>) {
+    return this.c('ForkSession', p);
+  }
+  getChanges(p: Params<'GetChanges'>) {
+    return this.c('GetChanges', p);
+  }
+  discardChanges(p: Params<'DiscardChanges'>) {
+    return this.c('DiscardChanges', p);
+  }
+  commitChanges(p: Params<'CommitChanges'>) {
+    return this.c('CommitChanges', p);
+  }
+  mergeWorkspace(p: Params<'MergeWorkspace'>) {
+    return this.c('MergeWorkspace', p);
+  }
+  createPullRequest(p: Params<'CreatePullRequest'>) {
+    return this.c('CreatePullRequest', p);
+  }
+  removeWorkspace(p: Params<'RemoveWorkspace'>) {
+    return this.c('RemoveWorkspace', p);
+  }
+  listModels(p: gen.ListModelsParams) {
+    return this.c('ListModels', p);
+  }
+  setModel(p: gen.SetModelParams) {
+    return this.c('SetModel', p);
+  }
+  setPermissionMode(p: gen.SetPermissionModeParams) {
+    return this.c('SetPermissionMode', p);
+  }
+  pinSession(p: gen.PinSessionParams) {
+    return this.c('PinSession', p);
+  }
+  archiveSession(p: gen.ArchiveSessionParams) {
+    return this.c('ArchiveSession', p);
+  }
+  listExternalSessions(p: Params<'ListExternalSessions'>) {
+    return this.c('ListExternalSessions', p);
+  }
+  importSession(p: Params<'ImportSession'>) {
+    return this.c('ImportSession', p);
   }
 }

@@ -33,6 +33,11 @@ export interface AgentInfo {
    * (attachments, slash commands).
    */
   capabilities: Capabilities;
+  /**
+   * CanFork: the agent can continue a conversation as a new one from
+   * an earlier turn (ForkSession).
+   */
+  canFork?: boolean;
 }
 
 /** InitData is the Data of event.AgentInit. */
@@ -50,6 +55,41 @@ export interface AgentInitData {
    * the slash (Claude's system/init slash_commands).
    */
   slashCommands?: string[];
+  /**
+   * Models and Modes are the model and mode ids the agent offers, where
+   * it says (an ACP agent's session/new result).
+   */
+  models?: string[];
+  modes?: string[];
+}
+
+/**
+ * AgentModels is what a model picker and a mode switch offer for an agent
+ * (ListModels).
+ */
+export interface AgentModels {
+  agent: string;
+  /**
+   * Models are the models the agent is known to run, with their context
+   * windows; an agent may report more (agent.init's model and models),
+   * and any plain model name is accepted.
+   */
+  models: ModelInfo[];
+  /**
+   * PermissionModes are the modes offered (as ListAgents); PlanMode is
+   * the one in which the agent only plans ("" when it has none).
+   */
+  permissionModes?: string[];
+  planMode?: string;
+  /**
+   * ModelSwitch and ModeSwitch say when a change made while the session
+   * runs takes effect (live, next_turn, next_start; "" when the agent
+   * has no such option).
+   */
+  modelSwitch: string;
+  modeSwitch: string;
+  /** Limits says in words what the agent cannot do, for the UI. */
+  limits?: string[];
 }
 
 /**
@@ -76,6 +116,23 @@ export interface AgentRetryData {
 export interface AgentStatusData {
   status: string;
   permissionMode?: string;
+}
+
+/** ArchiveSessionParams are the parameters of ArchiveSession. */
+export interface ArchiveSessionParams {
+  sessionId: string;
+  archived: boolean;
+}
+
+/**
+ * AttachmentInfo describes a stored attachment in a run.started event
+ * (its data's "attachments") and in API results.
+ */
+export interface AttachmentInfo {
+  id: string;
+  name: string;
+  mimeType: string;
+  size: number;
 }
 
 /**
@@ -138,6 +195,58 @@ export interface CapabilityArg {
   rest?: boolean;
 }
 
+/** ChangeCounts sums a set of changes. */
+export interface ChangeCounts {
+  files: number;
+  additions: number;
+  deletions: number;
+}
+
+/** Changes is the difference between two states of a workspace. */
+export interface Changes {
+  /** From and To are the compared commits or trees. */
+  from: string;
+  to: string;
+  files: FileChange[];
+  /** OmittedFiles counts changed files past Limits.MaxFiles (not listed). */
+  omittedFiles?: number;
+}
+
+/**
+ * Checkpoint is one recorded state of a worktree: every file that is not
+ * ignored, untracked ones included, as a commit object under
+ * refs/corral/<workspace ID>/<Seq>. Its parent is the worktree's HEAD at the
+ * time; the user's index, HEAD, branch and stash are not touched.
+ */
+export interface Checkpoint {
+  /** Seq numbers the checkpoints of a workspace from 1. */
+  id: number;
+  /** Ref is refs/corral/<workspace ID>/<Seq>. */
+  ref: string;
+  /** Commit is the checkpoint commit; its tree is the recorded state. */
+  commit: string;
+  /** Turn is the caller's turn number (0 when not given). */
+  turn: number;
+  /** Label is the caller's free text (one line). */
+  label?: string;
+  /** CreatedAt is the commit time (seconds). */
+  createdAt: string;
+  /**
+   * Files, Additions and Deletions compare this checkpoint with the one
+   * before it (the base commit for the first): what the turn changed.
+   */
+  files: number;
+  additions: number;
+  deletions: number;
+}
+
+/** CheckpointParams name a checkpoint of a session's worktree. */
+export interface CheckpointParams {
+  sessionId: string;
+  /** CheckpointID is a checkpoint's id from ListCheckpoints. */
+  checkpointId: number;
+}
+
 /** Command is one entry of a session's slash-command menu. */
 export interface Command {
   /** Name is the command without its slash. */
@@ -167,6 +276,37 @@ export interface CommandList {
   maxMessageSize: number;
 }
 
+/** CommitChangesParams commit the worktree's changes on its branch. */
+export interface CommitChangesParams {
+  sessionId: string;
+  message: string;
+  /** Paths limits the commit to these files; absent: every change. */
+  paths?: string[];
+}
+
+/** CommitChangesResult is the new commit. */
+export interface CommitChangesResult {
+  commit: string;
+}
+
+/** CreatePullRequestParams open a pull request of the workspace branch. */
+export interface CreatePullRequestParams {
+  sessionId: string;
+  title: string;
+  body?: string;
+  /**
+   * Base is the target branch; absent: the branch the worktree started
+   * from.
+   */
+  base?: string;
+  draft?: boolean;
+}
+
+/** CreatePullRequestResult is the pull request's address. */
+export interface CreatePullRequestResult {
+  url: string;
+}
+
 /** CreateSessionParams are the parameters of CreateSession. */
 export interface CreateSessionParams {
   agent: string;
@@ -174,12 +314,48 @@ export interface CreateSessionParams {
   model?: string;
   permissionMode?: string;
   prompt?: string;
+  /**
+   * Isolation is "worktree" (a git worktree of its own on a new branch),
+   * "none" (the agent works in cwd), or absent: the configured default
+   * ([sessions] isolation, "worktree"), which falls back to "none" for a
+   * directory that is not in a usable git repository (docs/workspaces.md).
+   */
+  isolation?: string;
+  /**
+   * BaseRef is the commit-ish the worktree starts from (default: the
+   * repository's HEAD).
+   */
+  baseRef?: string;
 }
 
 /** DirEntry is one subdirectory; Path is absolute. */
 export interface DirEntry {
   name: string;
   path: string;
+}
+
+/** DiscardChangesParams revert hunks of one file. */
+export interface DiscardChangesParams {
+  sessionId: string;
+  /** Path and OldPath are the file's path and oldPath from GetChanges. */
+  path: string;
+  oldPath?: string;
+  /** Hunks are hunk ids of the file; absent or empty: the whole file. */
+  hunks?: string[];
+  /**
+   * Fingerprint is the file's fingerprint from GetChanges: the file must
+   * not have changed since (else conflict).
+   */
+  fingerprint: string;
+  /** From is GetChanges' from (the side reverted to); 0: the base. */
+  from?: number;
+}
+
+/** EditQueuedParams are the parameters of EditQueued. */
+export interface EditQueuedParams {
+  sessionId: string;
+  messageId: string;
+  text: string;
 }
 
 /**
@@ -217,6 +393,7 @@ export interface Event {
 export type EventKind =
   | "session.status"
   | "session.updated"
+  | "session.options"
   | "run.started"
   | "run.exited"
   | "assistant.text"
@@ -242,7 +419,13 @@ export type EventKind =
   | "policy.decision"
   | "store.trimmed"
   | "events.lost"
-  | "bus.dropped";
+  | "bus.dropped"
+  | "queue.added"
+  | "queue.edited"
+  | "queue.cancelled"
+  | "queue.sent"
+  | "queue.paused"
+  | "queue.resumed";
 
 /**
  * LostData is the Data of an events.lost event: how many events of the
@@ -304,6 +487,54 @@ export interface ExportSessionResult {
   more: boolean;
 }
 
+/** ExternalSession is one conversation of an agent CLI found in its files. */
+export interface ExternalSession {
+  /** the CLI's session (Claude) or thread (Codex) id: what a resume passes back */
+  externalId: string;
+  agent: string;
+  cwd: string;
+  /** the first user message, trimmed */
+  title: string;
+  startedAt: string;
+  /** the file's modification time */
+  updatedAt: string;
+  /**
+   * Messages counts the user and assistant messages read; for a file
+   * larger than MaxExternalHead only its head is read and Partial is set.
+   */
+  messages: number;
+  partial?: boolean;
+}
+
+/** FileChange is one changed file. */
+export interface FileChange {
+  path: string;
+  /** OldPath is the path before a rename or copy. */
+  oldPath?: string;
+  /**
+   * Status: "added", "modified", "deleted", "renamed", "copied" or
+   * "typechange".
+   */
+  status: string;
+  additions: number;
+  deletions: number;
+  binary: boolean;
+  /**
+   * TooLarge is set when the hunks were left out; TooLargeReason says
+   * why: "file" (over a per-file limit) or "total" (the total limits
+   * were reached before this file).
+   */
+  tooLarge?: boolean;
+  tooLargeReason?: string;
+  /**
+   * Fingerprint identifies the To side of the file as it was read
+   * ("<mode> <blob>", or "deleted"). Discard takes it back and refuses if
+   * the file changed since.
+   */
+  fingerprint: string;
+  hunks?: Hunk[];
+}
+
 /** FileList is the answer of ListFiles. */
 export interface FileList {
   /**
@@ -324,6 +555,15 @@ export interface FileList {
 export interface GetAttachmentParams {
   sessionId: string;
   attachmentId: string;
+}
+
+/** GetChangesParams select two states of a session's worktree. */
+export interface GetChangesParams {
+  sessionId: string;
+  /** From is a checkpoint id; absent or 0: the worktree's base commit. */
+  from?: number;
+  /** To is a checkpoint id; absent or 0: the worktree now. */
+  to?: number;
 }
 
 /**
@@ -361,6 +601,55 @@ export interface GetProcessStatsParams {
   sinceMs?: number;
 }
 
+/** Hunk is one hunk of a text diff. */
+export interface Hunk {
+  /**
+   * ID is stable: a hash of the path and the hunk's lines (not its
+   * position), so a hunk keeps its ID while other hunks change. A repeated
+   * identical hunk in one file gets "-2", "-3"... appended.
+   */
+  id: string;
+  /** "@@ -1,3 +1,4 @@ func f()" */
+  header: string;
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  /**
+   * Lines are the hunk's lines with their prefix (' ', '+', '-') and no
+   * line end; "\ No newline at end of file" follows a line without one.
+   */
+  lines: string[];
+}
+
+/**
+ * ImportResult is the answer of ImportSession: the session, and whether
+ * it existed already (the conversation was imported before: nothing new
+ * was made).
+ */
+export interface ImportResult {
+  session: Session;
+  alreadyImported?: boolean;
+}
+
+/** ImportSessionParams are the parameters of ImportSession. */
+export interface ImportSessionParams {
+  agent: string;
+  externalId: string;
+}
+
+/**
+ * Imported is the "imported" member of a session record's meta, and
+ * Info.Imported.
+ */
+export interface Imported {
+  agent: string;
+  externalId: string;
+  /** the file read */
+  path: string;
+  messages: number;
+}
+
 /** LineData is the Data of event.Stdout and event.Stderr. */
 export interface LineData {
   text: string;
@@ -388,6 +677,19 @@ export interface ListDirectoryResult {
   truncated: boolean;
 }
 
+/** ListExternalSessionsParams are the parameters of ListExternalSessions. */
+export interface ListExternalSessionsParams {
+  agent: string;
+  cwd: string;
+  /** Limit is the most entries: 50 when 0, at most MaxExternalSessions. */
+  limit?: number;
+}
+
+/** ListExternalSessionsResult holds the conversations, newest first. */
+export interface ListExternalSessionsResult {
+  sessions: ExternalSession[];
+}
+
 /**
  * ListFilesParams ask for the files of a session's working directory
  * whose path matches Query (an @-mention being typed). Limit defaults to
@@ -397,6 +699,11 @@ export interface ListFilesParams {
   sessionId: string;
   query: string;
   limit?: number;
+}
+
+/** ListModelsParams are the parameters of ListModels. */
+export interface ListModelsParams {
+  agent: string;
 }
 
 /**
@@ -414,6 +721,62 @@ export interface LiveProcess {
    */
   rss: number;
   cpuPercent: number;
+}
+
+/** MergeResult says what Merge did. */
+export interface MergeResult {
+  into: string;
+  strategy: string;
+  /** Commit is the target branch's new tip. */
+  commit: string;
+  /** UpToDate: the target already contained the workspace's commits. */
+  upToDate?: boolean;
+  /**
+   * UpdatedCheckout is the checkout of the target branch whose files were
+   * fast-forwarded, empty when the branch is checked out nowhere.
+   */
+  updatedCheckout?: string;
+}
+
+/** MergeWorkspaceParams integrate the workspace branch. */
+export interface MergeWorkspaceParams {
+  sessionId: string;
+  /**
+   * Into is the target branch; absent: the branch the worktree started
+   * from.
+   */
+  into?: string;
+  /** Strategy is "merge", "squash" or "rebase". */
+  strategy: string;
+}
+
+/** ModelInfo is one model an agent is known to run, for a model picker. */
+export interface ModelInfo {
+  id: string;
+  /** ContextWindow is the model's context window in tokens (0: unknown). */
+  contextWindow?: number;
+}
+
+/**
+ * OptionChange is the result of SetModel and SetPermissionMode, and the
+ * Data of the session.options event that records the change in the
+ * session's history.
+ */
+export interface OptionChange {
+  /**
+   * Option is "model" or "permissionMode"; Value the new value ("" is
+   * the agent's default) and Previous the one before.
+   */
+  option: string;
+  value: string;
+  previous?: string;
+  /**
+   * Applies says when the agent takes it: "live" (at once, in the
+   * running process), "next_turn" (with the next turn, same process) or
+   * "next_start" (when the agent process starts again: no process runs,
+   * or the protocol cannot change it in place).
+   */
+  applies: string;
 }
 
 /** ParseErrorData is the Data of event.ParseError. */
@@ -443,6 +806,12 @@ export interface PermissionRequestData {
   toolUseId?: string;
   /** Suggestions are the agent's proposed "remember" rules or options. */
   suggestions?: unknown;
+}
+
+/** PinSessionParams are the parameters of PinSession. */
+export interface PinSessionParams {
+  sessionId: string;
+  pinned: boolean;
 }
 
 /** ProcessInfo is one live process. */
@@ -482,6 +851,38 @@ export interface ProcessStatsResult {
   series: StatSeries[];
 }
 
+/** QueueInfo is a session's queue as a client shows it. */
+export interface QueueInfo {
+  messages: Queued[];
+  /** Paused: the queue waits for ResumeQueue; PausedReason says why. */
+  paused: boolean;
+  pausedReason?: string;
+  /**
+   * CanSteer: the session's agent takes a message into its running turn
+   * (SendQueuedNow during a turn); otherwise a queued message waits for
+   * the turn's end.
+   */
+  canSteer: boolean;
+}
+
+/** Queued is one message waiting in a session's queue (ListQueued). */
+export interface Queued {
+  id: string;
+  /** Position is its place in the queue: 1 is sent next. */
+  position: number;
+  text: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Attachments are the files sent with the message (queue_attach.go). */
+  attachments?: AttachmentInfo[];
+}
+
+/** QueuedParams name one queued message of a session. */
+export interface QueuedParams {
+  sessionId: string;
+  messageId: string;
+}
+
 /** ReloadResult says what a configuration reload changed. */
 export interface ReloadResult {
   /** Path is the file read; "" when there was none (the defaults). */
@@ -496,6 +897,15 @@ export interface ReloadResult {
    * when corral restarts: "capability", "limits", "server", "policy".
    */
   restartNeeded: string[];
+}
+
+/** RemoveWorkspaceParams remove a session's worktree. */
+export interface RemoveWorkspaceParams {
+  sessionId: string;
+  /** Force removes it even when it holds uncommitted or unmerged work. */
+  force?: boolean;
+  /** DeleteBranch also deletes the workspace branch and the checkpoints. */
+  deleteBranch?: boolean;
 }
 
 /** RenameSessionParams are the parameters of RenameSession. */
@@ -515,6 +925,14 @@ export interface RespondPermissionParams {
   updatedInput?: unknown;
 }
 
+/**
+ * RestoreCheckpointResult is the checkpoint of the state before the
+ * restore (restoring it undoes the restore).
+ */
+export interface RestoreCheckpointResult {
+  saved: Checkpoint;
+}
+
 /** RunEnd is how a run ended; it becomes the Data of its run.exited event. */
 export interface RunEndData {
   runId: string;
@@ -522,6 +940,11 @@ export interface RunEndData {
   signal?: string;
   /** exit | killed | timeout | spawn-failed | crashed | free text */
   reason?: string;
+}
+
+/** RunResult names the run a call started; empty when it started none. */
+export interface RunResult {
+  runId?: string;
 }
 
 /** SearchEventsParams are the parameters of SearchEvents. */
@@ -574,9 +997,15 @@ export interface SendMessageParams {
   attachments?: AttachmentParam[];
 }
 
-/** SendMessageResult is the run the message started. */
+/**
+ * SendMessageResult is the run the message started, or, when a turn was
+ * running, where the message waits in the session's queue (queue.go).
+ */
 export interface SendMessageResult {
-  runId: string;
+  runId?: string;
+  queued?: boolean;
+  messageId?: string;
+  position?: number;
 }
 
 /**
@@ -614,10 +1043,30 @@ export interface Session {
    */
   approvalsSkipped?: boolean;
   /**
+   * Pinned and Archived are the user's (PinSession, ArchiveSession);
+   * Project is the git repository root of Cwd, else Cwd (the list groups
+   * sessions by it).
+   */
+  pinned?: boolean;
+  archived?: boolean;
+  project?: string;
+  /**
+   * Imported is set on a session ImportSession made of a conversation
+   * an agent CLI kept in its own files.
+   */
+  imported?: Imported;
+  /**
    * Process is the session's live agent process, nil when it holds none
    * (a per-turn agent between turns, an idle agent that was stopped).
    */
   process?: LiveProcess;
+  /**
+   * Workspace is the session's worktree (isolation "worktree"), absent
+   * for a session that runs in its directory.
+   */
+  workspace?: WorkspaceInfo;
+  /** CanFork: ForkSession works for the session's agent. */
+  canFork?: boolean;
 }
 
 /** SessionParams name one session. */
@@ -647,10 +1096,27 @@ export interface SessionStatusData {
 
 /**
  * SessionUpdatedData is the Data of a session.updated event written by the
- * store: the session's fields as they are after the change.
+ * store: the fields that changed, as they are after the change (a rename
+ * carries the title, a pin or an archive both flags).
  */
 export interface SessionUpdatedData {
-  title: string;
+  title?: string;
+  pinned?: boolean;
+  archived?: boolean;
+}
+
+/** SetModelParams are the parameters of SetModel. */
+export interface SetModelParams {
+  sessionId: string;
+  /** Model is the model to use; "" returns to the agent's default. */
+  model: string;
+}
+
+/** SetPermissionModeParams are the parameters of SetPermissionMode. */
+export interface SetPermissionModeParams {
+  sessionId: string;
+  /** Mode is one of the agent's permission modes; "" is its default. */
+  mode: string;
 }
 
 /** SpawnParams start a long-running command whose output arrives as events. */
@@ -775,17 +1241,71 @@ export interface UsageData {
   models?: unknown;
 }
 
+/** WorkspaceInfo is a session's worktree as clients see it (Info.Workspace). */
+export interface WorkspaceInfo {
+  /**
+   * Repo is the repository's main checkout; Path the worktree (the
+   * agent's cwd, or its parent when the session was asked for a
+   * subdirectory); Branch the workspace branch.
+   */
+  repo: string;
+  path: string;
+  branch: string;
+  /**
+   * BaseRef is what the workspace started from as given (a branch, a
+   * commit, or "HEAD" for a detached HEAD); BaseCommit its commit.
+   */
+  baseRef: string;
+  baseCommit: string;
+  /**
+   * BaseBranch is MergeWorkspace's default target (empty when the base
+   * was not a branch).
+   */
+  baseBranch?: string;
+  /**
+   * Changes counts the changes from the base to the worktree as of the
+   * last checkpoint, discard, commit or restore (not computed per call).
+   */
+  changes: ChangeCounts;
+  /** Removed: RemoveWorkspace removed the worktree (the branch may stay). */
+  removed?: boolean;
+}
+
 /**
  * The contract methods (POST /api/call/{name} in a browser, the bound
  * methods in the desktop shell), from api.Methods: what each takes and returns.
  */
 export interface ContractMethods {
+  /**
+   * ArchiveSession archives a session (the list hides it unless asked) or
+   * brings it back; every client sees it through a session.updated event.
+   */
+  ArchiveSession: { params: ArchiveSessionParams; result: Session };
+  /** CancelQueued removes a message from the queue unsent. */
+  CancelQueued: { params: QueuedParams; result: Empty };
   /** CloseStdin closes a spawned process's stdin. */
   CloseStdin: { params: ProcessParams; result: Empty };
+  /** CommitChanges commits the worktree's changes on the workspace branch. */
+  CommitChanges: { params: CommitChangesParams; result: CommitChangesResult };
+  /**
+   * CreatePullRequest pushes the workspace branch and opens a pull request
+   * with gh (the policy's "gh" capability decides).
+   */
+  CreatePullRequest: { params: CreatePullRequestParams; result: CreatePullRequestResult };
   /** CreateSession starts a session with an agent; with a prompt, its first turn runs at once. */
   CreateSession: { params: CreateSessionParams; result: Session };
   /** DeleteSession stops a session and deletes it with its events. */
   DeleteSession: { params: SessionParams; result: Empty };
+  /**
+   * DiscardChanges reverts exactly the given hunks of a file (or the whole
+   * file); conflict when the file changed since GetChanges read it.
+   */
+  DiscardChanges: { params: DiscardChangesParams; result: Empty };
+  /**
+   * EditQueued replaces the text of a message that is still queued
+   * (not_found once it was sent or cancelled).
+   */
+  EditQueued: { params: EditQueuedParams; result: Queued };
   /** Execute runs one allowed command to completion and returns its capped output. */
   Execute: { params: ExecuteParams; result: ExecuteResult };
   /**
@@ -795,10 +1315,21 @@ export interface ContractMethods {
    */
   ExportSession: { params: ExportSessionParams; result: ExportSessionResult };
   /**
+   * ForkSession starts a new session from a checkpoint's turn: the agent's
+   * conversation as it was then, in a new worktree with that checkpoint's
+   * files (unsupported for agents whose canFork is false).
+   */
+  ForkSession: { params: CheckpointParams; result: Session };
+  /**
    * GetAttachment returns a file attached to one of the session's messages
    * (the ids are in the attachments of its run.started events).
    */
   GetAttachment: { params: GetAttachmentParams; result: AttachmentResult };
+  /**
+   * GetChanges returns the parsed diff of a session's worktree between two
+   * states (default: the base commit and the worktree now).
+   */
+  GetChanges: { params: GetChangesParams; result: Changes };
   /**
    * GetEvents pages through one session's event log by Seq, forwards from
    * Since or backwards from the end (Tail) or from Before.
@@ -813,6 +1344,13 @@ export interface ContractMethods {
   GetProcessStats: { params: GetProcessStatsParams; result: ProcessStatsResult };
   /** GetSession returns one session. */
   GetSession: { params: SessionParams; result: Session };
+  /**
+   * ImportSession opens one of those conversations as a corral session that
+   * resumes it, with its past messages in the session's history. A
+   * conversation imported before returns the session made then, with
+   * alreadyImported set.
+   */
+  ImportSession: { params: ImportSessionParams; result: ImportResult };
   /** Interrupt cuts the running turn short; the session stays usable. */
   Interrupt: { params: SessionParams; result: Empty };
   /** Kill kills a spawned process's whole tree at once. */
@@ -821,6 +1359,11 @@ export interface ContractMethods {
   ListAgents: { params: Empty; result: AgentInfo[] };
   /** ListCapabilities lists the commands the policy allows. */
   ListCapabilities: { params: Empty; result: Capability[] };
+  /**
+   * ListCheckpoints lists the checkpoints of a session's worktree, oldest
+   * first: turn 0 is the base, then one per turn (and one before each restore).
+   */
+  ListCheckpoints: { params: SessionParams; result: Checkpoint[] };
   /**
    * ListCommands returns the slash-command menu of a session: corral's own
    * commands (supported or not for its agent, with a note) and the ones its
@@ -833,16 +1376,44 @@ export interface ContractMethods {
    */
   ListDirectory: { params: ListDirectoryParams; result: ListDirectoryResult };
   /**
+   * ListExternalSessions lists, read-only, the conversations an agent's CLI
+   * (Claude Code, Codex) keeps in its own files for a directory, newest
+   * first (docs/api.md "Importing conversations").
+   */
+  ListExternalSessions: { params: ListExternalSessionsParams; result: ListExternalSessionsResult };
+  /**
    * ListFiles lists files of the session's working directory for an
    * @-mention: git's view of the work tree (tracked and untracked files not
    * ignored) or, outside git, a bounded walk; bounded in count, depth and
    * time.
    */
   ListFiles: { params: ListFilesParams; result: FileList };
+  /**
+   * ListModels returns the models, permission modes and plan mode an agent
+   * offers, when a change made mid-session takes effect, and what the agent
+   * cannot change.
+   */
+  ListModels: { params: ListModelsParams; result: AgentModels };
   /** ListProcesses lists live processes with pid, uptime, CPU and RSS of the whole tree. */
   ListProcesses: { params: Empty; result: ProcessInfo[] };
+  /**
+   * ListQueued returns the messages waiting in a session's queue, in the
+   * order they will be sent, whether the queue is paused and whether the
+   * agent can take one into its running turn (SendQueuedNow).
+   */
+  ListQueued: { params: SessionParams; result: QueueInfo };
   /** ListSessions lists every session, most recently active first. */
   ListSessions: { params: Empty; result: Session[] };
+  /**
+   * MergeWorkspace merges, squashes or rebases the workspace branch into a
+   * branch; a conflict changes nothing (code conflict, details.files).
+   */
+  MergeWorkspace: { params: MergeWorkspaceParams; result: MergeResult };
+  /**
+   * PinSession pins a session to the top of the list, or unpins it; every
+   * client sees it through a session.updated event.
+   */
+  PinSession: { params: PinSessionParams; result: Session };
   /**
    * ReloadConfig re-reads the configuration file: [agents] and [sessions]
    * apply to the next agent launch and idle check, nothing else does.
@@ -855,6 +1426,12 @@ export interface ContractMethods {
    */
   ReloadConfig: { params: Empty; result: ReloadResult };
   /**
+   * RemoveWorkspace removes a session's worktree and ends the session;
+   * unsaved_work (details: what would be lost) unless force; workspace_busy
+   * while a turn runs.
+   */
+  RemoveWorkspace: { params: RemoveWorkspaceParams; result: Empty };
+  /**
    * RenameSession gives a session the title the user chose, in place of the
    * one taken from its first message; every client sees it through a
    * session.updated event.
@@ -862,6 +1439,17 @@ export interface ContractMethods {
   RenameSession: { params: RenameSessionParams; result: Session };
   /** RespondPermission answers a pending permission request. */
   RespondPermission: { params: RespondPermissionParams; result: Empty };
+  /**
+   * RestoreCheckpoint puts the worktree's files back as a checkpoint recorded
+   * them (refused with workspace_busy while a turn runs).
+   */
+  RestoreCheckpoint: { params: CheckpointParams; result: RestoreCheckpointResult };
+  /**
+   * ResumeQueue lets a paused queue send again: its next message is sent at
+   * once when no turn runs (the run it started is returned), otherwise when
+   * the running turn ends successfully.
+   */
+  ResumeQueue: { params: SessionParams; result: RunResult };
   /** ResumeSession re-attaches an agent process to a session that has none. */
   ResumeSession: { params: SessionParams; result: Session };
   /**
@@ -872,8 +1460,28 @@ export interface ContractMethods {
    * is not_found.
    */
   SearchEvents: { params: SearchEventsParams; result: SearchEventsResult };
-  /** SendMessage starts a turn with the user's text. */
+  /**
+   * SendMessage starts a turn with the user's text; while a turn runs the
+   * message is queued instead (see ListQueued).
+   */
   SendMessage: { params: SendMessageParams; result: SendMessageResult };
+  /**
+   * SendQueuedNow sends one queued message now: into the running turn when
+   * the agent can take it there (QueueInfo.CanSteer), as the next turn when
+   * no turn runs; otherwise conflict, and the message stays queued.
+   */
+  SendQueuedNow: { params: QueuedParams; result: RunResult };
+  /**
+   * SetModel switches a session's model: at once where the agent's protocol
+   * allows it, else from its next turn or start (the result says which). The
+   * history records it as a session.options event.
+   */
+  SetModel: { params: SetModelParams; result: OptionChange };
+  /**
+   * SetPermissionMode switches a session's permission mode like SetModel
+   * (plan mode is one of them: ListModels' planMode).
+   */
+  SetPermissionMode: { params: SetPermissionModeParams; result: OptionChange };
   /** Spawn starts an allowed command; its output arrives as events. */
   Spawn: { params: SpawnParams; result: SpawnResult };
   /** StopProcess stops a spawned process gracefully (terminate, wait, kill). */
@@ -896,7 +1504,20 @@ export type ErrorCode =
   | "internal"
   | "permission_denied"
   | "storage_full"
-  | "store_failed";
+  | "store_failed"
+  | "unsupported"
+  | "no_workspace"
+  | "not_a_repository"
+  | "bare_repository"
+  | "no_commits"
+  | "branch_exists"
+  | "git_missing"
+  | "gh_missing"
+  | "unsaved_work"
+  | "dirty_worktree"
+  | "workspace_busy"
+  | "nothing_to_commit"
+  | "setup_failed";
 
 /** Every error code of the contract (api.Codes). */
 export const errorCodes: readonly ErrorCode[] = [
@@ -911,6 +1532,19 @@ export const errorCodes: readonly ErrorCode[] = [
   "permission_denied",
   "storage_full",
   "store_failed",
+  "unsupported",
+  "no_workspace",
+  "not_a_repository",
+  "bare_repository",
+  "no_commits",
+  "branch_exists",
+  "git_missing",
+  "gh_missing",
+  "unsaved_work",
+  "dirty_worktree",
+  "workspace_busy",
+  "nothing_to_commit",
+  "setup_failed",
 ];
 
 /** The name of a contract method. */
@@ -918,30 +1552,51 @@ export type MethodName = keyof ContractMethods;
 
 /** Every contract method, sorted. */
 export const methodNames: readonly MethodName[] = [
+  "ArchiveSession",
+  "CancelQueued",
   "CloseStdin",
+  "CommitChanges",
+  "CreatePullRequest",
   "CreateSession",
   "DeleteSession",
+  "DiscardChanges",
+  "EditQueued",
   "Execute",
   "ExportSession",
+  "ForkSession",
   "GetAttachment",
+  "GetChanges",
   "GetEvents",
   "GetProcessStats",
   "GetSession",
+  "ImportSession",
   "Interrupt",
   "Kill",
   "ListAgents",
   "ListCapabilities",
+  "ListCheckpoints",
   "ListCommands",
   "ListDirectory",
+  "ListExternalSessions",
   "ListFiles",
+  "ListModels",
   "ListProcesses",
+  "ListQueued",
   "ListSessions",
+  "MergeWorkspace",
+  "PinSession",
   "ReloadConfig",
+  "RemoveWorkspace",
   "RenameSession",
   "RespondPermission",
+  "RestoreCheckpoint",
+  "ResumeQueue",
   "ResumeSession",
   "SearchEvents",
   "SendMessage",
+  "SendQueuedNow",
+  "SetModel",
+  "SetPermissionMode",
   "Spawn",
   "StopProcess",
   "StopSession",

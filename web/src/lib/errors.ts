@@ -19,6 +19,19 @@ export const CODE_SENTENCES: Record<string, string> = {
   store_failed: 'corral cannot write to its data directory.',
   internal: 'corral ran into an internal error.',
   transport: 'corral could not be reached.',
+  unsupported: 'The agent cannot do this.',
+  no_workspace: 'The session has no worktree (any more).',
+  not_a_repository: 'The folder is not in a git repository.',
+  bare_repository: 'The repository is bare: it has no checkout to work in.',
+  no_commits: 'The repository has no commit yet.',
+  branch_exists: 'The worktree\'s branch or folder is taken.',
+  git_missing: 'git is not installed (or too old).',
+  gh_missing: 'The GitHub CLI (gh) is not installed.',
+  unsaved_work: 'The worktree holds work that would be lost.',
+  dirty_worktree: 'Commit the changes first.',
+  workspace_busy: 'A turn is running; wait until it ends.',
+  nothing_to_commit: 'There is nothing to commit.',
+  setup_failed: "The repository's setup command failed.",
 };
 
 const UNKNOWN_SENTENCE = 'Something went wrong.';

@@ -273,7 +273,10 @@ describe('NewSessionDialog with the folder browser', () => {
     const before = fake.callsOf('ListDirectory').length;
     for (const v of ['/h', '/ho', '/hom', '/home', '/home/me/src']) await fireEvent.input(input, { target: { value: v } });
     await until(() => expect(screen.queryByTestId('cwd-problem')).toBeNull());
-    expect(fake.callsOf('ListDirectory').slice(before)).toEqual([{ path: '/home/me/src' }]);
+    // one check, where the typing stopped; then up its parents, looking for a git repository
+    const after = fake.callsOf('ListDirectory').slice(before);
+    expect(after[0]).toEqual({ path: '/home/me/src', showHidden: true });
+    expect(after.slice(1).map((c) => c.path)).toEqual(['/home/me', '/home', '/']);
     expect(input.hasAttribute('aria-describedby')).toBe(false);
     expect(start.disabled).toBe(false);
   });

@@ -4,8 +4,28 @@ package api
 
 import "encoding/json"
 
+// ArchiveSession calls the facade's ArchiveSession with params as its JSON parameters.
+func (b *App) ArchiveSession(params json.RawMessage) (any, error) {
+	return b.call("ArchiveSession", params)
+}
+
+// CancelQueued calls the facade's CancelQueued with params as its JSON parameters.
+func (b *App) CancelQueued(params json.RawMessage) (any, error) {
+	return b.call("CancelQueued", params)
+}
+
 // CloseStdin calls the facade's CloseStdin with params as its JSON parameters.
 func (b *App) CloseStdin(params json.RawMessage) (any, error) { return b.call("CloseStdin", params) }
+
+// CommitChanges calls the facade's CommitChanges with params as its JSON parameters.
+func (b *App) CommitChanges(params json.RawMessage) (any, error) {
+	return b.call("CommitChanges", params)
+}
+
+// CreatePullRequest calls the facade's CreatePullRequest with params as its JSON parameters.
+func (b *App) CreatePullRequest(params json.RawMessage) (any, error) {
+	return b.call("CreatePullRequest", params)
+}
 
 // CreateSession calls the facade's CreateSession with params as its JSON parameters.
 func (b *App) CreateSession(params json.RawMessage) (any, error) {
@@ -17,6 +37,14 @@ func (b *App) DeleteSession(params json.RawMessage) (any, error) {
 	return b.call("DeleteSession", params)
 }
 
+// DiscardChanges calls the facade's DiscardChanges with params as its JSON parameters.
+func (b *App) DiscardChanges(params json.RawMessage) (any, error) {
+	return b.call("DiscardChanges", params)
+}
+
+// EditQueued calls the facade's EditQueued with params as its JSON parameters.
+func (b *App) EditQueued(params json.RawMessage) (any, error) { return b.call("EditQueued", params) }
+
 // Execute calls the facade's Execute with params as its JSON parameters.
 func (b *App) Execute(params json.RawMessage) (any, error) { return b.call("Execute", params) }
 
@@ -25,10 +53,16 @@ func (b *App) ExportSession(params json.RawMessage) (any, error) {
 	return b.call("ExportSession", params)
 }
 
+// ForkSession calls the facade's ForkSession with params as its JSON parameters.
+func (b *App) ForkSession(params json.RawMessage) (any, error) { return b.call("ForkSession", params) }
+
 // GetAttachment calls the facade's GetAttachment with params as its JSON parameters.
 func (b *App) GetAttachment(params json.RawMessage) (any, error) {
 	return b.call("GetAttachment", params)
 }
+
+// GetChanges calls the facade's GetChanges with params as its JSON parameters.
+func (b *App) GetChanges(params json.RawMessage) (any, error) { return b.call("GetChanges", params) }
 
 // GetEvents calls the facade's GetEvents with params as its JSON parameters.
 func (b *App) GetEvents(params json.RawMessage) (any, error) { return b.call("GetEvents", params) }
@@ -40,6 +74,11 @@ func (b *App) GetProcessStats(params json.RawMessage) (any, error) {
 
 // GetSession calls the facade's GetSession with params as its JSON parameters.
 func (b *App) GetSession(params json.RawMessage) (any, error) { return b.call("GetSession", params) }
+
+// ImportSession calls the facade's ImportSession with params as its JSON parameters.
+func (b *App) ImportSession(params json.RawMessage) (any, error) {
+	return b.call("ImportSession", params)
+}
 
 // Interrupt calls the facade's Interrupt with params as its JSON parameters.
 func (b *App) Interrupt(params json.RawMessage) (any, error) { return b.call("Interrupt", params) }
@@ -55,6 +94,11 @@ func (b *App) ListCapabilities(params json.RawMessage) (any, error) {
 	return b.call("ListCapabilities", params)
 }
 
+// ListCheckpoints calls the facade's ListCheckpoints with params as its JSON parameters.
+func (b *App) ListCheckpoints(params json.RawMessage) (any, error) {
+	return b.call("ListCheckpoints", params)
+}
+
 // ListCommands calls the facade's ListCommands with params as its JSON parameters.
 func (b *App) ListCommands(params json.RawMessage) (any, error) {
 	return b.call("ListCommands", params)
@@ -65,22 +109,46 @@ func (b *App) ListDirectory(params json.RawMessage) (any, error) {
 	return b.call("ListDirectory", params)
 }
 
+// ListExternalSessions calls the facade's ListExternalSessions with params as its JSON parameters.
+func (b *App) ListExternalSessions(params json.RawMessage) (any, error) {
+	return b.call("ListExternalSessions", params)
+}
+
 // ListFiles calls the facade's ListFiles with params as its JSON parameters.
 func (b *App) ListFiles(params json.RawMessage) (any, error) { return b.call("ListFiles", params) }
+
+// ListModels calls the facade's ListModels with params as its JSON parameters.
+func (b *App) ListModels(params json.RawMessage) (any, error) { return b.call("ListModels", params) }
 
 // ListProcesses calls the facade's ListProcesses with params as its JSON parameters.
 func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 	return b.call("ListProcesses", params)
 }
 
+// ListQueued calls the facade's ListQueued with params as its JSON parameters.
+func (b *App) ListQueued(params json.RawMessage) (any, error) { return b.call("ListQueued", params) }
+
 // ListSessions calls the facade's ListSessions with params as its JSON parameters.
 func (b *App) ListSessions(params json.RawMessage) (any, error) {
 	return b.call("ListSessions", params)
 }
 
+// MergeWorkspace calls the facade's MergeWorkspace with params as its JSON parameters.
+func (b *App) MergeWorkspace(params json.RawMessage) (any, error) {
+	return b.call("MergeWorkspace", params)
+}
+
+// PinSession calls the facade's PinSession with params as its JSON parameters.
+func (b *App) PinSession(params json.RawMessage) (any, error) { return b.call("PinSession", params) }
+
 // ReloadConfig calls the facade's ReloadConfig with params as its JSON parameters.
 func (b *App) ReloadConfig(params json.RawMessage) (any, error) {
 	return b.call("ReloadConfig", params)
+}
+
+// RemoveWorkspace calls the facade's RemoveWorkspace with params as its JSON parameters.
+func (b *App) RemoveWorkspace(params json.RawMessage) (any, error) {
+	return b.call("RemoveWorkspace", params)
 }
 
 // RenameSession calls the facade's RenameSession with params as its JSON parameters.
@@ -92,6 +160,14 @@ func (b *App) RenameSession(params json.RawMessage) (any, error) {
 func (b *App) RespondPermission(params json.RawMessage) (any, error) {
 	return b.call("RespondPermission", params)
 }
+
+// RestoreCheckpoint calls the facade's RestoreCheckpoint with params as its JSON parameters.
+func (b *App) RestoreCheckpoint(params json.RawMessage) (any, error) {
+	return b.call("RestoreCheckpoint", params)
+}
+
+// ResumeQueue calls the facade's ResumeQueue with params as its JSON parameters.
+func (b *App) ResumeQueue(params json.RawMessage) (any, error) { return b.call("ResumeQueue", params) }
 
 // ResumeSession calls the facade's ResumeSession with params as its JSON parameters.
 func (b *App) ResumeSession(params json.RawMessage) (any, error) {
@@ -105,6 +181,19 @@ func (b *App) SearchEvents(params json.RawMessage) (any, error) {
 
 // SendMessage calls the facade's SendMessage with params as its JSON parameters.
 func (b *App) SendMessage(params json.RawMessage) (any, error) { return b.call("SendMessage", params) }
+
+// SendQueuedNow calls the facade's SendQueuedNow with params as its JSON parameters.
+func (b *App) SendQueuedNow(params json.RawMessage) (any, error) {
+	return b.call("SendQueuedNow", params)
+}
+
+// SetModel calls the facade's SetModel with params as its JSON parameters.
+func (b *App) SetModel(params json.RawMessage) (any, error) { return b.call("SetModel", params) }
+
+// SetPermissionMode calls the facade's SetPermissionMode with params as its JSON parameters.
+func (b *App) SetPermissionMode(params json.RawMessage) (any, error) {
+	return b.call("SetPermissionMode", params)
+}
 
 // Spawn calls the facade's Spawn with params as its JSON parameters.
 func (b *App) Spawn(params json.RawMessage) (any, error) { return b.call("Spawn", params) }

@@ -256,6 +256,27 @@ export class DemoBackend implements Backend {
         this.emit('session.updated', { title }, { sessionId: s.id });
         return { ...s };
       }
+      case 'ListModels':
+        // The demo's agents speak Claude Code's protocol: models switch at once.
+        return { agent: p.agent, models: [{ id: 'claude-sonnet-4-5', contextWindow: 200000 }, { id: 'claude-opus-4-5', contextWindow: 200000 }], permissionModes: ['default', 'acceptEdits', 'plan'], planMode: 'plan', modelSwitch: 'live', modeSwitch: 'live' };
+      case 'SetModel':
+      case 'SetPermissionMode': {
+        const s = this.session(p.sessionId);
+        const option = method === 'SetModel' ? 'model' : 'permissionMode';
+        const value = String((method === 'SetModel' ? p.model : p.mode) ?? '');
+        const ch = { option, value, previous: s[option] ?? '', applies: 'live' };
+        s[option] = value || undefined;
+        this.emit('session.options', ch, { sessionId: s.id });
+        return ch;
+      }
+      case 'PinSession':
+      case 'ArchiveSession': {
+        const s = this.session(p.sessionId);
+        if (method === 'PinSession') s.pinned = !!p.pinned;
+        else s.archived = !!p.archived;
+        this.emit('session.updated', { pinned: !!s.pinned, archived: !!s.archived }, { sessionId: s.id });
+        return { ...s };
+      }
       case 'ExportSession': {
         // The demo exports its log as JSON Lines in one part (a Markdown
         // transcript is made by the server only).

@@ -113,7 +113,7 @@ export class HttpBackend implements Backend {
       }
     }
     if (body && typeof body === 'object' && body.error) {
-      throw new BackendError(String(body.error.code ?? 'error'), String(body.error.message ?? 'unknown error'), typeof body.error.rule === 'string' ? body.error.rule : undefined);
+      throw new BackendError(String(body.error.code ?? 'error'), String(body.error.message ?? 'unknown error'), typeof body.error.rule === 'string' ? body.error.rule : undefined, body.error.details);
     }
     if (!res.ok) {
       const code = res.status === 401 || res.status === 403 ? ErrorCodes.Unauthorized : ErrorCodes.Transport;

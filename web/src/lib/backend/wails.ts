@@ -29,7 +29,7 @@ export function toBackendError(e: unknown): BackendError {
   // message is that object's JSON (or as the object, or its JSON text).
   const fromWire = (o: any): BackendError | null =>
     o && typeof o === 'object' && typeof o.message === 'string' && typeof o.code === 'string'
-      ? new BackendError(o.code, o.message, typeof o.rule === 'string' ? o.rule : undefined)
+      ? new BackendError(o.code, o.message, typeof o.rule === 'string' ? o.rule : undefined, o.details)
       : null;
   const parse = (t: string): BackendError | null => {
     try {

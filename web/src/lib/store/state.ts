@@ -176,17 +176,29 @@ export class CorralState {
     }
     const next: Session = { ...s };
     // a rename is not activity: the session keeps its place in the list
-    if (ev.kind !== 'session.updated' && ms(ev.time) > ms(next.lastActivity)) next.lastActivity = ev.time;
+    if (ev.kind !== 'session.updated' && ev.kind !== 'session.options' && ms(ev.time) > ms(next.lastActivity)) next.lastActivity = ev.time;
     const d: any = ev.data ?? {};
     switch (ev.kind) {
       case 'session.updated':
         if (typeof d.title === 'string' && d.title) next.title = d.title;
+        if (typeof d.pinned === 'boolean') next.pinned = d.pinned;
+        if (typeof d.archived === 'boolean') next.archived = d.archived;
         break;
+      case 'session.options':
+        if (d.option === 'model' || d.option === 'permissionMode') next[d.option as 'model'] = d.value || undefined;
+        break;
+      case 'workspace.changed': {
+        // the worktree's change counts (and its removal) for the list and header
+        const w = (next as { workspace?: Record<string, unknown> }).workspace;
+        if (w) (next as { workspace?: Record<string, unknown> }).workspace = { ...w, ...(d.changes ? { changes: d.changes } : {}), ...(d.reason === 'removed' ? { removed: true } : {}) };
+        break;
+      }
       case 'session.status':
         next.status = d.status as SessionStatus;
         if (next.status === 'terminated') this.dropPermissions((p) => p.sessionId === id);
         break;
       case 'run.started':
+        if (d.imported) break; // a past prompt of an imported conversation, not a turn
         if (next.status !== 'waiting_permission') next.status = 'processing';
         if (!next.title && d.prompt) next.title = String(d.prompt).slice(0, 80);
         break;

@@ -5,11 +5,13 @@
 
 import { collectExport, saveFile, type ExportFile, type ExportFormat } from '../export';
 import { Api, BackendError, ErrorCodes, type AttachmentParam, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
+import type { QueueInfo } from '../contract.gen';
 import { PAGE_SIZE, type EarlyReads } from './early';
 import { CALLS_SOURCE, CorralState } from './state';
 import { humanError, type HumanError } from '../errors';
 import { permToolOf } from '../normalize';
 import { ms } from '../format';
+import type { AgentModels, OptionChange } from '../contract.gen';
 
 export interface Notifier {
   /** whether the page is hidden (notifications only then) */
@@ -144,6 +146,7 @@ export class Store {
     for (const ev of q) {
       if (ev.sessionId && !this.state.sessions.has(ev.sessionId)) unknown = true;
       if (this.state.apply(ev)) this.maybeNotify(ev);
+      if (ev.sessionId && ev.kind.startsWith('queue.')) this.queueChanged(ev.sessionId);
     }
     this.version++;
     // A session created elsewhere (another tab, the CLI): fetch its summary.
@@ -329,7 +332,50 @@ export class Store {
   async send(sessionId: string, text: string, attachments?: AttachmentParam[]): Promise<boolean> {
     const p = attachments?.length ? { sessionId, text, attachments } : { sessionId, text };
     const r = await this.attempt(() => this.api.sendMessage(p), 'Could not send the message');
+    if (r?.queued) this.queueChanged(sessionId);
     return r !== undefined;
+  }
+
+  // ------------------------------------------------------------ message queue
+
+  /** each session's queue as ListQueued last said (queue.ts) */
+  queues = $state<Record<string, QueueInfo>>({});
+  private queueLoads = new Map<string, boolean>();
+  /** Reads a session's queue again; calls that overlap coalesce into one more read. */
+  queueChanged(sessionId: string): void {
+    if (this.queueLoads.has(sessionId)) {
+      this.queueLoads.set(sessionId, true);
+      return;
+    }
+    this.queueLoads.set(sessionId, false);
+    void this.api
+      .listQueued({ sessionId })
+      .then((q) => {
+        this.queues = { ...this.queues, [sessionId]: q };
+      })
+      .catch(() => {})
+      .finally(() => {
+        const again = this.queueLoads.get(sessionId);
+        this.queueLoads.delete(sessionId);
+        if (again) this.queueChanged(sessionId);
+      });
+  }
+  async editQueued(sessionId: string, messageId: string, text: string): Promise<boolean> {
+    const r = await this.attempt(() => this.api.editQueued({ sessionId, messageId, text }), 'Could not edit the queued message');
+    this.queueChanged(sessionId);
+    return r !== undefined;
+  }
+  async cancelQueued(sessionId: string, messageId: string) {
+    await this.attempt(() => this.api.cancelQueued({ sessionId, messageId }), 'Could not cancel the queued message');
+    this.queueChanged(sessionId);
+  }
+  async resumeQueue(sessionId: string) {
+    await this.attempt(() => this.api.resumeQueue({ sessionId }), 'Could not resume the queue');
+    this.queueChanged(sessionId);
+  }
+  async sendQueuedNow(sessionId: string, messageId: string) {
+    await this.attempt(() => this.api.sendQueuedNow({ sessionId, messageId }), 'Could not send the queued message now');
+    this.queueChanged(sessionId);
   }
   interrupt(sessionId: string) {
     return this.attempt(() => this.api.interrupt({ sessionId }), 'Could not interrupt');
@@ -359,6 +405,43 @@ export class Store {
   /** Renames a session; every client sees it through session.updated. */
   async renameSession(sessionId: string, title: string): Promise<boolean> {
     const s = await this.attempt(() => this.api.renameSession({ sessionId, title }), 'Could not rename the session');
+    if (!s) return false;
+    this.state.upsertSession(s);
+    this.version++;
+    return true;
+  }
+  /** Pins a session to the top of the list, or unpins it. */
+  async pinSession(sessionId: string, pinned: boolean): Promise<boolean> {
+    return this.applySession(await this.attempt(() => this.api.pinSession({ sessionId, pinned }), 'Could not pin the session'));
+  }
+  /** Archives a session (hidden unless archived ones are shown), or brings it back. */
+  async archiveSession(sessionId: string, archived: boolean): Promise<boolean> {
+    return this.applySession(await this.attempt(() => this.api.archiveSession({ sessionId, archived }), 'Could not archive the session'));
+  }
+  /** The models, modes and limits of an agent, asked once per agent. */
+  async agentModels(agent: string): Promise<AgentModels | undefined> {
+    const hit = this.modelCache.get(agent);
+    if (hit) return hit;
+    // quietly: without the list the picker still offers what the agent reported
+    const m = await this.api.listModels({ agent }).catch(() => undefined);
+    if (m) this.modelCache.set(agent, m);
+    return m;
+  }
+  private modelCache = new Map<string, AgentModels>();
+  /** Switches a session's model or permission mode; the history shows it (session.options). */
+  async setOption(sessionId: string, option: 'model' | 'permissionMode', value: string): Promise<OptionChange | undefined> {
+    const ch = await this.attempt(
+      () => (option === 'model' ? this.api.setModel({ sessionId, model: value }) : this.api.setPermissionMode({ sessionId, mode: value })),
+      option === 'model' ? 'Could not change the model' : 'Could not change the permission mode',
+    );
+    const s = this.state.sessions.get(sessionId);
+    if (ch && s) {
+      this.state.sessions.set(sessionId, { ...s, [option]: value || undefined });
+      this.version++;
+    }
+    return ch;
+  }
+  private applySession(s: Session | undefined): boolean {
     if (!s) return false;
     this.state.upsertSession(s);
     this.version++;

@@ -91,6 +91,10 @@ export class Transcript {
   otherCount = 0;
   /** what the agent reported when it started (agent.init): model, version… */
   init: { model?: string; version?: string; permissionMode?: string } | null = null;
+  /** models and modes the agent said it offers (agent.init) */
+  offered: { models: string[]; modes: string[] } = { models: [], modes: [] };
+  /** the usage the agent reported last: what the context meter reads */
+  lastUsage: UsageData | null = null;
   private readonly seqs = new Set<number>();
   /** open (still streaming) text/thinking item per `${type}:${runId}` */
   private openText = new Map<string, number>();
@@ -169,6 +173,8 @@ export class Transcript {
     this.costUsd = 0;
     this.otherCount = 0;
     this.init = null;
+    this.offered = { models: [], modes: [] };
+    this.lastUsage = null;
     for (const e of this.events) this.fold(e);
   }
 
@@ -192,6 +198,15 @@ export class Transcript {
         const rs = d as RunStartedData;
         const atts = Array.isArray(rs.attachments) && rs.attachments.length ? rs.attachments : undefined;
         if (rs.prompt || atts) this.push({ ...base, type: 'user', text: rs.prompt ?? '', ...(atts ? { attachments: atts } : {}) });
+        break;
+      }
+      case 'queue.sent': {
+        // A queued message taken into the running turn (steered) is a
+        // user message of that turn; one sent as a turn has its run.started.
+        if (d.steered && typeof d.text === 'string') {
+          const atts = Array.isArray(d.attachments) && d.attachments.length ? (d.attachments as AttachmentInfo[]) : undefined;
+          this.push({ ...base, runId: d.runId, type: 'user', text: d.text, ...(atts ? { attachments: atts } : {}) });
+        }
         break;
       }
       case 'run.exited': {
@@ -266,13 +281,22 @@ export class Transcript {
       }
       case 'agent.init':
         this.init = { model: d.model || undefined, version: d.version || undefined, permissionMode: d.permissionMode || undefined };
+        this.offered = { models: Array.isArray(d.models) ? d.models : [], modes: Array.isArray(d.modes) ? d.modes : [] };
         break;
+      case 'session.options': {
+        const what = d.option === 'model' ? 'Model' : 'Permission mode';
+        const when = d.applies === 'live' ? 'now' : d.applies === 'next_turn' ? 'from the next turn' : 'on the next start of the agent';
+        this.push({ ...base, type: 'notice', level: 'info', text: `${what} changed to ${d.value || 'the default'}${d.previous ? ` (was ${d.previous})` : ''}; applies ${when}.` });
+        if (d.option === 'model' && this.init) this.init = { ...this.init, model: d.value || this.init.model };
+        break;
+      }
       case 'agent.retry':
         this.push({ ...base, type: 'notice', level: 'warn', text: `Retrying the model API call${d.attempt ? ` (attempt ${d.attempt}${d.maxRetries ? ' of ' + d.maxRetries : ''})` : ''}${d.error ? ': ' + d.error : ''}` });
         break;
       case 'usage': {
         const u = d as UsageData;
         this.costUsd += u.costUsd || 0;
+        this.lastUsage = u;
         this.push({ ...base, type: 'usage', usage: u });
         break;
       }

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// FTS5 merges the segments of the search index. With its default
+// (automerge=4) it does so at the commit of every transaction that wrote
+// documents, which cost the writer about 6 % of an append flood (a profile
+// of BenchmarkAppend: fts5IndexAutomerge under every commit). The store
+// turns automerge off at Open; FTS5 still merges a level once it holds
+// crisismerge (16) segments, so the number of segments a query reads stays
+// bounded, and the merger below does the rest of the work once the writer
+// has been quiet for searchMergeQuiet, one bounded step (searchMergePages
+// pages) per writer job, so that appends arriving meanwhile wait for at
+// most one step.
+const (
+	searchAutomergeSQL = "INSERT INTO search(search, rank) VALUES('automerge', 0)"
+	searchCrisisSQL    = "INSERT INTO search(search, rank) VALUES('crisismerge', ?)"
+	searchCrisisMerge  = 64
+	searchMergeSQL     = "INSERT INTO search(search, rank) VALUES('merge', ?)"
+	searchMergePages   = 256
+	searchMergeQuiet   = time.Second
+)
+
+// searchMerger counts the documents written since the index was last found
+// fully merged.
+type searchMerger struct {
+	docs atomic.Int64
+}
+
+// mergeSearch runs merge steps while the store is quiet and documents were
+// written since the last merge; it ends when the store closes.
+func (s *Store) mergeSearch() {
+	defer close(s.mergeDone)
+	// What an earlier run left unmerged (a flood cut by a crash or a close)
+	// is merged at the first quiet moment.
+	s.merger.docs.Store(1)
+	t := time.NewTicker(searchMergeQuiet / 2)
+	defer t.Stop()
+	seen, since := s.w.commits.Load(), time.Now()
+	for {
+		select {
+		case <-s.ckStop:
+			return
+		case <-t.C:
+		}
+		if n := s.w.commits.Load(); n != seen {
+			seen, since = n, time.Now()
+			continue
+		}
+		if time.Since(since) < searchMergeQuiet || s.merger.docs.Load() == 0 {
+			continue
+		}
+		s.mergeWhileQuiet(&seen)
+	}
+}
+
+// mergeWhileQuiet runs merge steps until FTS5 reports nothing left to
+// merge or a commit other than its own happens (appends resumed).
+func (s *Store) mergeWhileQuiet(seen *uint64) {
+	for {
+		out, err := s.writeJob(context.Background(), "merge the search index", (*wtx).mergeStep, false)
+		if err != nil {
+			if !errors.Is(err, ErrClosed) {
+				s.logf("store: merging the search index: %v", err)
+			}
+			return
+		}
+		*seen = s.w.commits.Load()
+		if more, _ := out.(bool); !more {
+			s.merger.docs.Store(0)
+			return
+		}
+		select {
+		case <-s.ckStop:
+			return
+		default:
+		}
+		if s.w.commits.Load() != *seen {
+			return
+		}
+	}
+}
+
+// mergeStep does one bounded step of FTS5's merge work. Its answer says
+// whether there may be more: FTS5 reports a step that found nothing to do
+// as fewer than two changes.
+func (t *wtx) mergeStep() error {
+	res, err := t.tx.ExecContext(t.ctx, searchMergeSQL, searchMergePages)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	t.answer(n >= 2)
+	return nil
+}
