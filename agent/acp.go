@@ -79,6 +79,9 @@ type acpConn struct {
 	queued    turnQueue
 	pending   map[string]acpPending
 	prompting bool
+	// images: the agent declared promptCapabilities.image in its
+	// initialize answer, so images go as image blocks.
+	images bool
 }
 
 // Start sends initialize; session/new (or session/load) follows when the
@@ -99,21 +102,28 @@ func (c *acpConn) Start() error {
 
 // SendUserTurn sends session/prompt, or queues it until the session exists.
 func (c *acpConn) SendUserTurn(text string) error {
+	return c.SendUserTurnWith(UserTurn{Text: text})
+}
+
+// SendUserTurnWith sends session/prompt with the images as image blocks
+// when the agent declared it takes them (ACPPrompt), or queues it until
+// the session exists.
+func (c *acpConn) SendUserTurnWith(t UserTurn) error {
 	c.rpc.mu.Lock()
 	defer c.rpc.mu.Unlock()
 	if c.sessionID == "" {
-		c.queued = append(c.queued, text)
+		c.queued = append(c.queued, t)
 		return nil
 	}
-	return c.prompt(text)
+	return c.prompt(t)
 }
 
 // prompt writes session/prompt. Callers hold rpc.mu.
-func (c *acpConn) prompt(text string) error {
+func (c *acpConn) prompt(t UserTurn) error {
 	c.prompting = true
 	_, err := c.rpc.call("session/prompt", map[string]any{
 		"sessionId": c.sessionID,
-		"prompt":    []any{map[string]any{"type": "text", "text": text}},
+		"prompt":    ACPPrompt(t, c.images),
 	})
 	return err
 }
@@ -249,11 +259,17 @@ func (c *acpConn) initialized(m *rpcMessage, line []byte, emit func(event.Event)
 		AgentInfo struct {
 			Version string `json:"version"`
 		} `json:"agentInfo"`
+		AgentCapabilities struct {
+			PromptCapabilities struct {
+				Image bool `json:"image"`
+			} `json:"promptCapabilities"`
+		} `json:"agentCapabilities"`
 	}
 	defer c.em.unexpectedShape("initialize result", decodeValue(m.Result, &r), emit)
 	emit(c.em.ev(event.AgentOther, nil, line))
 	c.rpc.mu.Lock()
 	c.version = r.AgentInfo.Version
+	c.images = r.AgentCapabilities.PromptCapabilities.Image
 	params := map[string]any{"cwd": c.opts.Cwd, "mcpServers": []any{}}
 	method := "session/new"
 	if c.opts.ResumeID != "" {
@@ -454,9 +470,16 @@ func (c *acpConn) update(m *rpcMessage, line []byte, emit func(event.Event)) {
 		}
 	case "current_mode_update":
 		emit(c.em.ev(event.AgentStatus, StatusData{Status: "mode", PermissionMode: u.CurrentModeID}, line))
+	case "available_commands_update":
+		var ac struct {
+			Update struct {
+				AvailableCommands []CommandInfo `json:"availableCommands"`
+			} `json:"update"`
+		}
+		shapeErr = decodeValue(m.Params, &ac)
+		emit(c.em.ev(event.AgentCommands, CommandsData{Commands: ac.Update.AvailableCommands}, line))
 	default:
-		// user_message_chunk, plan, available_commands_update,
-		// usage_update and anything newer.
+		// user_message_chunk, plan, usage_update and anything newer.
 		emit(c.em.ev(event.AgentOther, nil, line))
 	}
 }

@@ -74,6 +74,9 @@ type Forker interface {
 // Turn is one user turn for a per-turn adapter's Launch.
 type Turn struct {
 	Text string
+	// Attachments are the files attached to the turn, already saved
+	// (Attachment.Path); see attach.go for how each protocol takes them.
+	Attachments []Attachment
 }
 
 // PermissionAnswer answers a permission.request.

@@ -139,11 +139,17 @@ func (c *claudeConn) Start() error {
 }
 
 func (c *claudeConn) SendUserTurn(text string) error {
+	return c.SendUserTurnWith(UserTurn{Text: text})
+}
+
+// SendUserTurnWith sends a user message whose content holds the images as
+// image blocks (ClaudeContent).
+func (c *claudeConn) SendUserTurnWith(t UserTurn) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.writeLine(map[string]any{
 		"type":               "user",
-		"message":            map[string]any{"role": "user", "content": text},
+		"message":            map[string]any{"role": "user", "content": ClaudeContent(t)},
 		"parent_tool_use_id": nil,
 		"session_id":         c.sessionID,
 	})

@@ -20,6 +20,7 @@ type claudeTop struct {
 	errField, status, permissionMode         []byte
 	requestID, request, response             []byte
 	cwd, model, tools, version               []byte // system/init
+	slashCommands                            []byte // system/init
 	attempt, maxRetries, retryDelay, errorSt []byte // system/api_retry
 	isError, apiErrorStatus, durationMs      []byte // result
 	durationAPIMs, numTurns, result, stopRsn []byte
@@ -64,6 +65,8 @@ func (t *claudeTop) set(k, v []byte) {
 		t.tools = v
 	case "claude_code_version":
 		t.version = v
+	case "slash_commands":
+		t.slashCommands = v
 	case "attempt":
 		t.attempt = v
 	case "max_retries":
@@ -117,6 +120,7 @@ func (c *claudeConn) decodeInit(t *claudeTop, emit func(event.Event)) {
 	d := InitData{
 		SessionID: str(t.sessionID), Model: str(t.model), Cwd: str(t.cwd),
 		PermissionMode: str(t.permissionMode), Version: str(t.version), Tools: strs(t.tools),
+		SlashCommands: strs(t.slashCommands),
 	}
 	c.setSession(d.SessionID)
 	emit(c.em.ev(event.AgentInit, d, t.line))

@@ -116,20 +116,26 @@ func (c *codexConn) Start() error {
 // SendUserTurn starts a turn; before the thread exists the turn is queued
 // and sent when thread/start answers.
 func (c *codexConn) SendUserTurn(text string) error {
+	return c.SendUserTurnWith(UserTurn{Text: text})
+}
+
+// SendUserTurnWith starts a turn whose input holds the images as
+// localImage items (CodexInput).
+func (c *codexConn) SendUserTurnWith(t UserTurn) error {
 	c.rpc.mu.Lock()
 	defer c.rpc.mu.Unlock()
 	if c.threadID == "" {
-		c.queued = append(c.queued, text)
+		c.queued = append(c.queued, t)
 		return nil
 	}
-	return c.startTurn(text)
+	return c.startTurn(t)
 }
 
 // startTurn writes turn/start. Callers hold rpc.mu.
-func (c *codexConn) startTurn(text string) error {
+func (c *codexConn) startTurn(t UserTurn) error {
 	params := codexTurnOverrides(c.nextModel, c.nextApproval)
 	params["threadId"] = c.threadID
-	params["input"] = []any{map[string]any{"type": "text", "text": text, "text_elements": []any{}}}
+	params["input"] = CodexInput(t)
 	_, err := c.rpc.call("turn/start", params)
 	return err
 }

@@ -21,10 +21,36 @@ type InitData struct {
 	PermissionMode string   `json:"permissionMode,omitempty"`
 	Version        string   `json:"version,omitempty"` // the CLI's version
 	Tools          []string `json:"tools,omitempty"`
+	// SlashCommands are the slash commands the agent advertises, without
+	// the slash (Claude's system/init slash_commands).
+	SlashCommands []string `json:"slashCommands,omitempty"`
 	// Models and Modes are the model and mode ids the agent offers, where
 	// it says (an ACP agent's session/new result).
 	Models []string `json:"models,omitempty"`
 	Modes  []string `json:"modes,omitempty"`
+}
+
+// CommandsData is the Data of event.AgentCommands: the slash commands
+// the agent offers now (the whole list, not a change).
+type CommandsData struct {
+	Commands []CommandInfo `json:"commands"`
+}
+
+// CommandInfo is one advertised slash command, without its slash.
+type CommandInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Names returns the commands' names.
+func (d CommandsData) Names() []string {
+	out := make([]string, 0, len(d.Commands))
+	for _, c := range d.Commands {
+		if c.Name != "" {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // StatusData is the Data of event.AgentStatus.

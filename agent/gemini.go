@@ -82,6 +82,9 @@ func (g Gemini) Launch(opts SessionOptions, turn *Turn) (LaunchSpec, error) {
 	if opts.ResumeID != "" {
 		args = append(args, "--resume", opts.ResumeID)
 	}
+	for _, dir := range GeminiIncludeDirs(turn.Attachments) {
+		args = append(args, "--include-directories", dir)
+	}
 	env := append([]string(nil), opts.Env...)
 	if g.SettingsFile != "" {
 		env = append(env, "GEMINI_CLI_SYSTEM_SETTINGS_PATH="+g.SettingsFile)
@@ -93,7 +96,7 @@ func (g Gemini) Launch(opts SessionOptions, turn *Turn) (LaunchSpec, error) {
 func (Gemini) NewConn(opts SessionOptions, stdin io.Writer, cfg ConnConfig) Conn {
 	c := &geminiConn{w: stdin, em: newEmitter(cfg), sessionID: opts.ResumeID}
 	if cfg.Turn != nil {
-		c.prompt = cfg.Turn.Text
+		c.prompt = GeminiPrompt(UserTurn{Text: cfg.Turn.Text, Attachments: cfg.Turn.Attachments})
 	}
 	return c
 }

@@ -60,7 +60,7 @@ func (g Generic) Launch(opts SessionOptions, turn *Turn) (LaunchSpec, error) {
 func (g Generic) NewConn(opts SessionOptions, stdin io.Writer, cfg ConnConfig) Conn {
 	c := &genericConn{g: g, w: stdin, em: newEmitter(cfg)}
 	if cfg.Turn != nil {
-		c.turn = cfg.Turn.Text
+		c.turn = TextWithPaths(cfg.Turn.Text, cfg.Turn.Attachments)
 	}
 	return c
 }

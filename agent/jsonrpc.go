@@ -94,16 +94,16 @@ func (r *rpcWriter) takeCall(id json.RawMessage) string {
 
 // turnQueue holds the user turns sent before the agent's session or
 // thread exists, in order.
-type turnQueue []string
+type turnQueue []UserTurn
 
 // flush sends the queued turns in order and empties the queue; it stops
 // at the first error and returns it. Callers hold the lock that guards
 // the queue and writes.
-func (q *turnQueue) flush(send func(text string) error) error {
+func (q *turnQueue) flush(send func(t UserTurn) error) error {
 	queued := *q
 	*q = nil
-	for _, text := range queued {
-		if err := send(text); err != nil {
+	for _, t := range queued {
+		if err := send(t); err != nil {
 			return err
 		}
 	}

@@ -12,12 +12,13 @@ package agent
 // call runs, it reached no model request at all. So the Claude adapter
 // does not implement Steerer, and the registry says so (Entry.Steer).
 type Steerer interface {
-	Steer(text string) error
+	Steer(t UserTurn) error
 }
 
-// Steer adds text to the running turn with turn/steer, which fails on
-// the agent's side when that turn already ended (expectedTurnId).
-func (c *codexConn) Steer(text string) error {
+// Steer adds the text (and images, as turn/start takes them: CodexInput)
+// to the running turn with turn/steer, which fails on the agent's side
+// when that turn already ended (expectedTurnId).
+func (c *codexConn) Steer(t UserTurn) error {
 	c.rpc.mu.Lock()
 	defer c.rpc.mu.Unlock()
 	if c.threadID == "" || c.turnID == "" {
@@ -26,7 +27,7 @@ func (c *codexConn) Steer(text string) error {
 	_, err := c.rpc.call("turn/steer", map[string]any{
 		"threadId":       c.threadID,
 		"expectedTurnId": c.turnID,
-		"input":          []any{map[string]any{"type": "text", "text": text, "text_elements": []any{}}},
+		"input":          CodexInput(t),
 	})
 	return err
 }

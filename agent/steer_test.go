@@ -12,16 +12,16 @@ import (
 func TestCodexSteer(t *testing.T) {
 	var w bytes.Buffer
 	c := codexPrimed(t, &w, 1)
-	if err := c.Steer("more"); !errors.Is(err, ErrNotReady) {
+	if err := c.Steer(UserTurn{Text: "more"}); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("steer before the thread: %v", err)
 	}
 	decodeAll(t, c, [][]byte{[]byte(`{"id":2,"result":{"thread":{"id":"th1","cliVersion":"9"},"model":"m"}}`)})
-	if err := c.Steer("more"); !errors.Is(err, ErrNotReady) {
+	if err := c.Steer(UserTurn{Text: "more"}); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("steer before turn/started: %v", err)
 	}
 	decodeAll(t, c, [][]byte{[]byte(`{"method":"turn/started","params":{"threadId":"th1","turn":{"id":"tu1","items":[],"status":"inProgress"}}}`)})
 	w.Reset()
-	if err := c.Steer("more"); err != nil {
+	if err := c.Steer(UserTurn{Text: "more"}); err != nil {
 		t.Fatal(err)
 	}
 	var m rpcMessage

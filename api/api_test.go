@@ -40,13 +40,13 @@ func TestMain(m *testing.M) {
 var contract = []string{
 	"ArchiveSession", "CancelQueued", "CancelResume", "CloseStdin", "CommitChanges", "CreatePullRequest",
 	"CreateSchedule", "CreateSession", "DeleteSchedule", "DeleteSession", "DiscardChanges", "EditQueued",
-	"Execute", "ExportSession", "ForkSession", "GetChanges", "GetEvents", "GetProcessStats", "GetSession",
-	"GetUsage", "ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities", "ListCheckpoints",
-	"ListDirectory", "ListExternalSessions", "ListModels", "ListProcesses", "ListQueued", "ListSchedules",
-	"ListSessions", "MergeWorkspace", "PauseSchedule", "PinSession", "ReloadConfig", "RemoveWorkspace",
-	"RenameSession", "RespondPermission", "RestoreCheckpoint", "ResumeNow", "ResumeQueue", "ResumeSession",
-	"SearchEvents", "SendMessage", "SendQueuedNow", "SetAutoResume", "SetBudget", "SetModel",
-	"SetPermissionMode", "Spawn", "StopProcess", "StopSession",
+	"Execute", "ExportSession", "ForkSession", "GetAttachment", "GetChanges", "GetEvents", "GetProcessStats",
+	"GetSession", "GetUsage", "ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities",
+	"ListCheckpoints", "ListCommands", "ListDirectory", "ListExternalSessions", "ListFiles", "ListModels",
+	"ListProcesses", "ListQueued", "ListSchedules", "ListSessions", "MergeWorkspace", "PauseSchedule",
+	"PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint",
+	"ResumeNow", "ResumeQueue", "ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow",
+	"SetAutoResume", "SetBudget", "SetModel", "SetPermissionMode", "Spawn", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

@@ -47,8 +47,9 @@ type Error struct {
 	// Rule is the policy rule that refused, for policy_denied.
 	Rule string `json:"rule,omitempty"`
 	// Details carries the data of some codes for a UI to show (see
-	// docs/api.md, "Workspaces": unsaved_work lists the work that would
-	// be lost, conflict the conflicting files).
+	// docs/api.md: an invalid_argument refusing a message's attachments
+	// gives AttachmentDetails; in "Workspaces", unsaved_work lists the
+	// work that would be lost, conflict the conflicting files).
 	Details any `json:"details,omitempty"`
 	err     error
 }

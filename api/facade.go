@@ -127,6 +127,9 @@ type SessionParams struct {
 type SendMessageParams struct {
 	SessionID string `json:"sessionId"`
 	Text      string `json:"text"`
+	// Attachments are files sent with the text (attach.go); with them the
+	// text may be empty.
+	Attachments []AttachmentParam `json:"attachments,omitempty"`
 }
 
 // SendMessageResult is the run the message started, or, when a turn was
@@ -323,6 +326,9 @@ func (a *API) CreateSession(ctx context.Context, p CreateSessionParams) (session
 func (a *API) SendMessage(ctx context.Context, p SendMessageParams) (SendMessageResult, error) {
 	if err := required("sessionId", p.SessionID); err != nil {
 		return SendMessageResult{}, err
+	}
+	if len(p.Attachments) > 0 {
+		return a.sendWithAttachments(ctx, p)
 	}
 	if err := required("text", p.Text); err != nil {
 		return SendMessageResult{}, err

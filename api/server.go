@@ -291,17 +291,18 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 		refuse(w, Errorf(CodeNotFound, "no such method %q", name))
 		return
 	}
-	if r.ContentLength > s.opts.MaxBody {
-		refuse(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", s.opts.MaxBody), http.StatusRequestEntityTooLarge)
+	limit := s.opts.API.bodyLimit(name, s.opts.MaxBody)
+	if r.ContentLength > limit {
+		refuse(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", limit), http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := s.readBody(w, r)
+	body, err := s.readBody(w, r, limit)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		var ne net.Error
 		switch {
 		case errors.As(err, &tooBig):
-			refuse(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", s.opts.MaxBody), http.StatusRequestEntityTooLarge)
+			refuse(w, Errorf(CodeInvalidArgument, "request body is larger than %d bytes", limit), http.StatusRequestEntityTooLarge)
 		case errors.As(err, &ne) && ne.Timeout():
 			refuse(w, Errorf(CodeInvalidArgument, "the request body did not arrive within %v", s.opts.BodyTimeout), http.StatusRequestTimeout)
 		default:
@@ -351,7 +352,7 @@ func (s *Server) handleCall(w http.ResponseWriter, r *http.Request) {
 // net/http is already watching its connection, and nothing would clear a
 // deadline set now, so the call would be cancelled BodyTimeout after it
 // began.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength == 0 {
 		return nil, nil
 	}
@@ -359,7 +360,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	if err := rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return nil, err
 	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 // refuse sends an error for a request whose body was not (entirely) read,

@@ -53,19 +53,6 @@ func lines20(edits map[int]string) string {
 	return b.String()
 }
 
-// callErr makes a call that must fail and returns the HTTP status and error.
-func (e *e2e) callErr(method string, params any) (int, Error) {
-	e.t.Helper()
-	b, _ := json.Marshal(params)
-	code, body, _ := do(e.t, e.hs, "POST", "/api/call/"+method, string(b), map[string]string{"Authorization": "Bearer " + testToken})
-	var env struct{ Error Error }
-	json.Unmarshal([]byte(body), &env)
-	if code == 200 {
-		e.t.Fatalf("%s succeeded: %s", method, body)
-	}
-	return code, env.Error
-}
-
 func isChange(reason string) func(event.Event) bool {
 	return func(ev event.Event) bool {
 		return ev.Kind == session.WorkspaceChanged && strings.Contains(string(ev.Data), `"reason":"`+reason+`"`)

@@ -37,6 +37,8 @@ type Config struct {
 	Policy   Policy
 	Sessions Sessions
 	Budget   Budget
+	// Attachments are the size limits of files attached to messages.
+	Attachments Attachments
 }
 
 // Server holds the `[server]` table.
@@ -65,6 +67,7 @@ type rawConfig struct {
 	Policy     rawPolicy           `toml:"policy"`
 	Sessions   rawSessions         `toml:"sessions"`
 	Budget     rawBudget           `toml:"budget"`
+	Attach     rawAttachments      `toml:"attachments"`
 }
 
 type rawServer struct {
@@ -159,6 +162,9 @@ func (v *validator) config(raw *rawConfig) (*Config, error) {
 		return nil, err
 	}
 	if cfg.Budget, err = v.budget(raw.Budget); err != nil {
+		return nil, err
+	}
+	if cfg.Attachments, err = v.attachments(raw.Attach); err != nil {
 		return nil, err
 	}
 	if len(raw.Agents) > 0 {

@@ -27,6 +27,7 @@ import { homedir, tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostileTest } from './hostile.mjs';
+import { attachTest } from './attach.mjs';
 import { queueTest } from './queue.mjs';
 import { changesTest } from './changes.mjs';
 import { modelTest } from './model.mjs';
@@ -1023,6 +1024,7 @@ await test('hostile agent output: nothing runs or loads, all of it shows as text
   hostileTest({ server: main, newSession, openPage, chromiumPath, chromiumArgs, artifacts, figures }, page),
 );
 
+await test('composer: attach an image and a file, / commands, @ files', 120000, (page) => attachTest({ server: main, newSession, openPage, call, allEvents, work, artifacts }, page));
 await test('changes panel: isolated worktree, discard one of two hunks', 120000, (page) => changesTest({ server: main, call, openPage, waitFor, check, tmp, artifacts }, page));
 await test('import: list a conversation Claude Code kept, open it, see its history, go on', 240000, (page) => importTest({ server: main, openPage, haveClaude, claudePath, claudeHome, mockURL, tmp, skip: (m) => { throw new Skip(m); } }, page));
 await test('schedules: one runs from the Schedules view; a rate-limited session counts down', 240000, async (page) => { const c = { server: main, openPage, call, waitFor, work, haveClaude, artifacts, Skip }; await schedulesTest(c, page); await rateLimitTest(c, page); });

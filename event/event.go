@@ -63,6 +63,7 @@ const (
 	AgentInit          = "agent.init"     // an agent process is ready: its session id, model, version
 	AgentStatus        = "agent.status"   // an agent reports what it is doing (requesting, compacting, mode change)
 	AgentRetry         = "agent.retry"    // an agent retries a failed model API call
+	AgentCommands      = "agent.commands" // an agent lists its slash commands (ACP available_commands_update)
 	TurnCompleted      = "turn.completed" // a turn ended: ok, interrupted or failed, from the agent's own report
 	ErrorKind          = "error"
 	PolicyDecision     = "policy.decision"

@@ -76,6 +76,7 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 		if d.Model != "" {
 			l.acct.model = d.Model
 		}
+		m.noteCommands(l, d.SlashCommands)
 		m.applyTurn(l, inAgentInit{SessionID: d.SessionID})
 	case event.Usage:
 		d, err := payload[agent.UsageData](ev)
@@ -117,6 +118,13 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 		}
 		m.append(ev)
 		delete(l.tools, d.ID)
+	case event.AgentCommands:
+		d, err := payload[agent.CommandsData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		m.noteCommands(l, d.Names())
 	case event.PermissionResolved:
 		// The agent withdrew a request (the turn was interrupted).
 		d, err := payload[agent.PermissionResolvedData](ev)

@@ -85,6 +85,7 @@ func (m *Manager) Agents(ctx context.Context) ([]AgentInfo, error) {
 		}
 		ai.DisplayName = entry.Display
 		ai.PermissionModes = offeredModes(cfg)
+		ai.Capabilities = entry.Capabilities()
 		ai.CanFork = m.canFork(name)
 		out = append(out, ai)
 	}

@@ -230,7 +230,12 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if err := m.removeOnDelete(ctx, id, ws); err != nil {
 		return err
 	}
-	return m.o.Recorder.DeleteSession(ctx, id)
+	if err := m.o.Recorder.DeleteSession(ctx, id); err != nil {
+		return err
+	}
+	m.removeSessionAttachments(id)
+	m.cmdSeen.Delete(id)
+	return nil
 }
 
 // stopLeftover stops the session's agent process if one still runs after

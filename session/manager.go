@@ -48,6 +48,9 @@ type Options struct {
 	Budget config.Budget
 	// StopGrace is the agent's stop grace (default supervise's).
 	StopGrace time.Duration
+	// Attachments are where the files attached to messages go and their
+	// limits (attach.go); zero: messages cannot carry files.
+	Attachments AttachmentOptions
 	// Now and AfterFunc are the clock; tests inject theirs.
 	Now       func() time.Time
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
@@ -98,6 +101,8 @@ type Manager struct {
 	settings settingsBox
 	// stats are the processes' resource samples (not stored as events).
 	stats statsRing
+	// cmdSeen holds, by session, the slash commands last kept (commands.go).
+	cmdSeen sync.Map
 	// views counts the changes of the live sessions' published views;
 	// list is the last session list ListJSON made (see views.go).
 	views atomic.Uint64

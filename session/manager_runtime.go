@@ -146,6 +146,9 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	if mo.Logger == nil {
 		mo.Logger = log
 	}
+	if mo.Attachments.Store == nil {
+		mo.Attachments = attachmentOptions(dataDir, st, cfg.Attachments)
+	}
 	if mo.Isolation == "" {
 		mo.Isolation = cfg.Sessions.Isolation
 	}

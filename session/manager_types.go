@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/store"
 	"github.com/corral-dev/corral/supervise"
 	"github.com/corral-dev/corral/workspace"
@@ -107,6 +108,9 @@ type AgentInfo struct {
 	Install         string   `json:"install,omitempty"`
 	Message         string   `json:"message,omitempty"`
 	PermissionModes []string `json:"permissionModes,omitempty"`
+	// Capabilities say what the composer can do with this agent
+	// (attachments, slash commands).
+	Capabilities agent.Capabilities `json:"capabilities"`
 	// CanFork: the agent can continue a conversation as a new one from
 	// an earlier turn (ForkSession).
 	CanFork bool `json:"canFork,omitempty"`

@@ -34,6 +34,8 @@ type Queued struct {
 	Text      string    `json:"text"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// Attachments are the files sent with the message (queue_attach.go).
+	Attachments []AttachmentInfo `json:"attachments,omitempty"`
 }
 
 // QueueInfo is a session's queue as a client shows it.
@@ -121,7 +123,7 @@ func (m *Manager) loadQueue(l *live) error {
 // queueOrSend). A queued message is committed to the store before this
 // returns.
 func (m *Manager) SendOrQueue(ctx context.Context, id, text string) (SendResult, error) {
-	r, err := m.send(ctx, id, text, true)
+	r, err := m.send(ctx, id, agent.UserTurn{Text: text}, true)
 	if err == nil && r.Queued {
 		m.durable(ctx, id)
 	}
@@ -136,16 +138,18 @@ func (m *Manager) durable(ctx context.Context, id string) {
 	}
 }
 
-// maybeQueue queues text if the session should (on the actor); ok is false
-// when the message is to be sent now.
-func (m *Manager) maybeQueue(l *live, text string) (SendResult, bool, error) {
+// maybeQueue queues the message if the session should (on the actor); ok
+// is false when the message is to be sent now. Its attachments, stored
+// already, are linked to the queued message.
+func (m *Manager) maybeQueue(l *live, ut agent.UserTurn) (SendResult, bool, error) {
 	if err := m.loadQueue(l); err != nil {
 		return SendResult{}, false, err
 	}
 	if l.status == Terminated || l.stopping || !queueOrSend(l.turn != "", len(l.q.items), l.q.paused) {
 		return SendResult{}, false, nil
 	}
-	q := store.QueuedMessage{ID: newID("q-"), SessionID: l.id, Text: text, CreatedAt: m.o.Now()}
+	q := store.QueuedMessage{ID: newID("q-"), SessionID: l.id, Text: ut.Text, CreatedAt: m.o.Now(),
+		Attachments: queuedRefs(ut.Attachments)}
 	q.UpdatedAt = q.CreatedAt
 	if err := m.o.Recorder.QueueAddMessage(q, len(l.q.items)+1); err != nil {
 		return SendResult{}, false, err
@@ -205,15 +209,17 @@ func (m *Manager) pumpQueue(l *live) error {
 func (m *Manager) dispatch(l *live, i int, steer bool) (string, error) {
 	q := l.q.items[i]
 	var run string
-	var err error
-	if steer {
-		err = l.conn.(agent.Steerer).Steer(q.Text)
+	turn, err := m.queuedTurn(q)
+	switch {
+	case err != nil:
+	case steer:
+		err = l.conn.(agent.Steerer).Steer(turn)
 		if errors.Is(err, agent.ErrNotReady) {
 			err = fmt.Errorf("%w: the agent has not started its turn yet; send it again in a moment", ErrConflict)
 		}
 		run = l.turn
-	} else {
-		run, err = m.beginTurn(l, q.Text)
+	default:
+		run, err = m.beginTurn(l, turn)
 	}
 	if err != nil {
 		if !steer {
@@ -226,7 +232,7 @@ func (m *Manager) dispatch(l *live, i int, steer bool) (string, error) {
 		l.q.paused, l.q.reason = false, ""
 	}
 	m.record("take a queued message", l.id, m.o.Recorder.QueueRemoveMessage(l.id, event.QueueSent,
-		store.QueueEventData{MessageID: q.ID, Text: q.Text, RunID: run, Steered: steer}))
+		store.QueueEventData{MessageID: q.ID, Text: q.Text, RunID: run, Steered: steer, Attachments: q.Attachments}))
 	return run, nil
 }
 
@@ -265,7 +271,7 @@ func (m *Manager) queueInfo(l *live) QueueInfo {
 		qi.PausedReason = l.q.reason
 	}
 	for i, q := range l.q.items {
-		qi.Messages[i] = Queued{ID: q.ID, Position: i + 1, Text: q.Text, CreatedAt: q.CreatedAt, UpdatedAt: q.UpdatedAt}
+		qi.Messages[i] = queuedView(q, i+1)
 	}
 	return qi
 }
@@ -292,7 +298,7 @@ func (m *Manager) EditQueued(ctx context.Context, id, msgID, text string) (Queue
 		}
 		it := &l.q.items[i]
 		it.Text, it.UpdatedAt = text, m.o.Now()
-		return Queued{ID: it.ID, Position: i + 1, Text: it.Text, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}, nil
+		return queuedView(*it, i+1), nil
 	})
 	if err == nil {
 		m.durable(ctx, id)
@@ -300,7 +306,7 @@ func (m *Manager) EditQueued(ctx context.Context, id, msgID, text string) (Queue
 	return q, err
 }
 
-// CancelQueued removes a message from the queue unsent.
+// CancelQueued removes a message from the queue unsent, with its files.
 func (m *Manager) CancelQueued(ctx context.Context, id, msgID string) error {
 	_, err := queueCall(m, id, func(l *live) (struct{}, error) {
 		i, err := queued(l, msgID)
@@ -310,6 +316,7 @@ func (m *Manager) CancelQueued(ctx context.Context, id, msgID string) error {
 		if err := m.o.Recorder.QueueRemoveMessage(l.id, event.QueueCancelled, store.QueueEventData{MessageID: msgID}); err != nil {
 			return struct{}{}, err
 		}
+		m.dropQueuedFiles(l.q.items[i])
 		l.q.items = append(l.q.items[:i:i], l.q.items[i+1:]...)
 		if len(l.q.items) == 0 {
 			l.q.paused, l.q.reason = false, ""

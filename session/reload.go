@@ -65,6 +65,7 @@ func restartNeeded(cur, file *config.Config) []string {
 		{"limits", cur.Limits, file.Limits},
 		{"server", cur.Server, file.Server},
 		{"policy", cur.Policy, file.Policy},
+		{"attachments", cur.Attachments, file.Attachments},
 	} {
 		if !reflect.DeepEqual(c.old, c.new) {
 			out = append(out, c.name)

@@ -16,12 +16,14 @@ import (
 // Send starts a turn with text and returns its run id. The session must
 // not be running a turn already (ErrConflict) nor be terminated.
 func (m *Manager) Send(ctx context.Context, id, text string) (string, error) {
-	r, err := m.send(ctx, id, text, false)
+	r, err := m.send(ctx, id, agent.UserTurn{Text: text}, false)
 	return r.RunID, err
 }
 
-// send is Send, or with queue SendOrQueue (queue.go).
-func (m *Manager) send(ctx context.Context, id, text string, queue bool) (SendResult, error) {
+// send is Send, or with queue SendOrQueue (queue.go), of a turn that may
+// carry attachments (SendWithAttachments, attach.go).
+func (m *Manager) send(ctx context.Context, id string, ut agent.UserTurn, queue bool) (SendResult, error) {
+	text := ut.Text
 	l, rec, err := m.ensureLive(id)
 	if err != nil {
 		return SendResult{}, err
@@ -41,7 +43,7 @@ func (m *Manager) send(ctx context.Context, id, text string, queue bool) (SendRe
 	}
 	st, err := call(m, l, func() (step, error) {
 		if queue {
-			if r, ok, err := m.maybeQueue(l, text); ok || err != nil {
+			if r, ok, err := m.maybeQueue(l, ut); ok || err != nil {
 				return step{res: r}, err
 			}
 		}
@@ -55,7 +57,7 @@ func (m *Manager) send(ctx context.Context, id, text string, queue bool) (SendRe
 			// refuse a message the UI offered.
 			return step{wait: p, exit: exitWait(l.retiring, m.o.StopGrace)}, nil
 		}
-		run, err := m.sendNow(l, text)
+		run, err := m.sendNow(l, ut)
 		return step{res: SendResult{RunID: run}}, err
 	})
 	if err != nil || st.wait == nil {
@@ -76,17 +78,17 @@ func (m *Manager) send(ctx context.Context, id, text string, queue bool) (SendRe
 			l.proc, l.conn, l.retiring = nil, nil, false
 		}
 		if queue {
-			if r, ok, err := m.maybeQueue(l, text); ok || err != nil {
+			if r, ok, err := m.maybeQueue(l, ut); ok || err != nil {
 				return r, err
 			}
 		}
-		run, err := m.sendNow(l, text)
+		run, err := m.sendNow(l, ut)
 		return SendResult{RunID: run}, err
 	})
 }
 
 // sendNow starts a turn if the session can (sendBlock), on the actor.
-func (m *Manager) sendNow(l *live, text string) (string, error) {
+func (m *Manager) sendNow(l *live, ut agent.UserTurn) (string, error) {
 	exiting := (l.adapter.PerTurn() && l.proc != nil) || l.retiring
 	if err := sendBlock(m.stateOf(l), l.id, exiting); err != nil {
 		return "", err
@@ -94,16 +96,17 @@ func (m *Manager) sendNow(l *live, text string) (string, error) {
 	if err := m.budgetBlock(l); err != nil {
 		return "", err
 	}
-	return m.beginTurn(l, text)
+	return m.beginTurn(l, ut)
 }
 
 // beginTurn starts a turn: the agent process (a per-turn agent's
 // carries the turn), the turn's run and its run.started, the idle check,
 // the status, the message count, and the text to a persistent agent.
-func (m *Manager) beginTurn(l *live, text string) (string, error) {
+func (m *Manager) beginTurn(l *live, ut agent.UserTurn) (string, error) {
+	text := ut.Text
 	var turn *agent.Turn
 	if l.adapter.PerTurn() {
-		turn = &agent.Turn{Text: text}
+		turn = &agent.Turn{Text: text, Attachments: ut.Attachments}
 	}
 	if err := m.start(l, turn); err != nil {
 		m.setStatus(l, Error, err.Error())
@@ -124,7 +127,11 @@ func (m *Manager) beginTurn(l *live, text string) (string, error) {
 	m.markBusy(l)
 	l.lostAtStart = m.o.Recorder.LostEvents(l.id)
 	l.lastActivity = m.o.Now()
-	ev := event.New(event.RunStarted, map[string]any{"prompt": text, "pid": l.proc.Info().Pid})
+	started := map[string]any{"prompt": text, "pid": l.proc.Info().Pid}
+	if len(ut.Attachments) > 0 {
+		started["attachments"] = attachmentInfos(ut.Attachments)
+	}
+	ev := event.New(event.RunStarted, started)
 	ev.SessionID, ev.RunID, ev.ProcessID, ev.Time = l.id, runID, l.proc.ID(), m.o.Now()
 	m.append(ev)
 	if l.turnIdle > 0 {
@@ -133,7 +140,7 @@ func (m *Manager) beginTurn(l *live, text string) (string, error) {
 	m.setStatus(l, Processing, "")
 	m.record("count the message", l.id, m.o.Recorder.QueueAddUsage(l.id, store.Usage{Messages: 1}))
 	if turn == nil {
-		if err := l.conn.SendUserTurn(text); err != nil {
+		if err := agent.SendTurn(l.conn, ut); err != nil {
 			m.finishTurn(l, "crashed", Error, "cannot write to the agent: "+err.Error())
 			return runID, fmt.Errorf("%w: cannot write to the agent: %v", ErrConflict, err)
 		}

@@ -36,22 +36,36 @@ type QueuedMessage struct {
 	Text      string    `json:"text"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// Attachments are the files the message carries, stored already
+	// (AddAttachments) and linked to it while it is queued.
+	Attachments []AttachmentRef `json:"attachments,omitempty"`
+}
+
+// AttachmentRef names a stored attachment without its content.
+type AttachmentRef struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	MimeType string `json:"mimeType"`
+	Size     int64  `json:"size"`
 }
 
 // QueueEventData is the Data of the store's queue events; Position (1 =
 // next) is set on queue.added, Text on queue.added and queue.edited, RunID
-// and Steered on queue.sent.
+// and Steered on queue.sent, Attachments on queue.added and queue.sent of
+// a message with files.
 type QueueEventData struct {
-	MessageID string `json:"messageId"`
-	Text      string `json:"text,omitempty"`
-	Position  int    `json:"position,omitempty"`
-	RunID     string `json:"runId,omitempty"`
-	Steered   bool   `json:"steered,omitempty"`
+	MessageID   string          `json:"messageId"`
+	Text        string          `json:"text,omitempty"`
+	Position    int             `json:"position,omitempty"`
+	RunID       string          `json:"runId,omitempty"`
+	Steered     bool            `json:"steered,omitempty"`
+	Attachments []AttachmentRef `json:"attachments,omitempty"`
 }
 
 // QueueAddMessage queues the insertion of m at the end of its session's
 // queue with its queue.added event (position is what the event reports).
-// Like the other queued writes it returns once queued.
+// m's Attachments, stored before, are linked to it in the same
+// transaction. Like the other queued writes it returns once queued.
 func (s *Store) QueueAddMessage(m QueuedMessage, position int) error {
 	if m.ID == "" || m.SessionID == "" {
 		return errors.New("store: queued message without id or session")
@@ -67,7 +81,12 @@ func (s *Store) QueueAddMessage(m QueuedMessage, position int) error {
 		if err != nil {
 			return err
 		}
-		return t.emitQueue(m.SessionID, event.QueueAdded, QueueEventData{MessageID: m.ID, Text: m.Text, Position: position})
+		for _, a := range m.Attachments {
+			if _, err := t.tx.ExecContext(t.ctx, "UPDATE attachments SET queued_id=? WHERE id=? AND session_id=?", m.ID, a.ID, m.SessionID); err != nil {
+				return err
+			}
+		}
+		return t.emitQueue(m.SessionID, event.QueueAdded, QueueEventData{MessageID: m.ID, Text: m.Text, Position: position, Attachments: m.Attachments})
 	})
 }
 
@@ -89,7 +108,9 @@ func (s *Store) QueueEditMessage(sessionID, id, text string) error {
 
 // QueueRemoveMessage queues the removal of a queued message with its event:
 // kind is event.QueueCancelled or event.QueueSent (d says which run took
-// it). A message no longer queued is left alone.
+// it). A cancelled message's attachments are deleted with it; a sent
+// message's stay with the session (its run.started names them). A message
+// no longer queued is left alone.
 func (s *Store) QueueRemoveMessage(sessionID, kind string, d QueueEventData) error {
 	if kind != event.QueueCancelled && kind != event.QueueSent {
 		return fmt.Errorf("store: %q is not a queue removal", kind)
@@ -101,6 +122,13 @@ func (s *Store) QueueRemoveMessage(sessionID, kind string, d QueueEventData) err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("queued message %q: %w", d.MessageID, ErrNotFound)
+		}
+		q := "UPDATE attachments SET queued_id=NULL WHERE queued_id=? AND session_id=?"
+		if kind == event.QueueCancelled {
+			q = "DELETE FROM attachments WHERE queued_id=? AND session_id=?"
+		}
+		if _, err := t.tx.ExecContext(t.ctx, q, d.MessageID, sessionID); err != nil {
+			return err
 		}
 		return t.emitQueue(sessionID, kind, d)
 	})
@@ -130,7 +158,36 @@ func (s *Store) ListQueued(sessionID string) ([]QueuedMessage, error) {
 		m.CreatedAt, m.UpdatedAt = time.Unix(0, created), time.Unix(0, updated)
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	return out, s.queuedAttachments(sessionID, out)
+}
+
+// queuedAttachments fills the Attachments of a session's queued messages,
+// in the order they were stored.
+func (s *Store) queuedAttachments(sessionID string, msgs []QueuedMessage) error {
+	rows, err := s.rdb.Query(`SELECT queued_id, id, name, mime_type, size FROM attachments
+		WHERE session_id=? AND queued_id IS NOT NULL ORDER BY rowid`, sessionID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	at := make(map[string]int, len(msgs))
+	for i, m := range msgs {
+		at[m.ID] = i
+	}
+	for rows.Next() {
+		var qid string
+		var a AttachmentRef
+		if err := rows.Scan(&qid, &a.ID, &a.Name, &a.MimeType, &a.Size); err != nil {
+			return err
+		}
+		if i, ok := at[qid]; ok {
+			msgs[i].Attachments = append(msgs[i].Attachments, a)
+		}
+	}
+	return rows.Err()
 }
 
 // deleteQueued removes a deleted session's queue (DeleteSession).

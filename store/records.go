@@ -324,6 +324,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 			"DELETE FROM runs WHERE session_id=?",
 			"DELETE FROM permissions WHERE session_id=?",
 			"DELETE FROM session_budgets WHERE session_id=?",
+			"DELETE FROM attachments WHERE session_id=?",
 		} {
 			if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {
 				return err

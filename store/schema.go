@@ -155,6 +155,8 @@ DROP TABLE IF EXISTS ledger;
 	{sql: limitsSchemaSQL},
 	// 8: the daily usage rollup and the session budgets (usage_schema.go).
 	{sql: usageSchemaSQL},
+	// 9: files attached to user messages (attachments.go).
+	{sql: attachmentsSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

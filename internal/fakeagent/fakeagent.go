@@ -28,11 +28,15 @@
 //	                  permission for one Bash call and ends as a failed turn
 //	anything else     echo the text back as deltas and a whole block
 //
+// A user message's text is that of its text blocks; each image block adds
+// "[image MEDIA_TYPE N bytes]" to it (N decoded from the base64), so an
+// echo shows which images reached the agent.
 // Every turn ends with a result line carrying usage and cost, like the CLI.
 package fakeagent
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -123,12 +127,26 @@ func userText(m map[string]any) string {
 			if bm, ok := b.(map[string]any); ok {
 				if t, ok := bm["text"].(string); ok {
 					sb.WriteString(t)
+				} else if bm["type"] == "image" {
+					sb.WriteString(imageNote(bm))
 				}
 			}
 		}
 		return sb.String()
 	}
 	return ""
+}
+
+// imageNote is what an image block adds to the text a turn sees.
+func imageNote(b map[string]any) string {
+	src, _ := b["source"].(map[string]any)
+	mt, _ := src["media_type"].(string)
+	data, _ := src["data"].(string)
+	raw, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return fmt.Sprintf("[image %s undecodable]", mt)
+	}
+	return fmt.Sprintf("[image %s %d bytes]", mt, len(raw))
 }
 
 func (a *fake) delta(text string) {

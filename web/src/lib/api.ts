@@ -132,6 +132,8 @@ export interface RunStartedData {
   /** the user's message that started the run */
   prompt?: string;
   pid?: number;
+  /** the files sent with the message (GetAttachment fetches each) */
+  attachments?: AttachmentInfo[];
 }
 /** run.exited of a session's run (store.RunEnd). */
 export type RunEndData = gen.RunEndData;
@@ -277,6 +279,20 @@ export type ProcessInfo = Refine<gen.ProcessInfo, { state: ProcessStateName }>;
 export type ListDirectoryParams = gen.ListDirectoryParams;
 export type DirEntry = gen.DirEntry;
 export type ListDirectoryResult = gen.ListDirectoryResult;
+export type AttachmentParam = gen.AttachmentParam;
+export type AttachmentResult = gen.AttachmentResult;
+/** A file of a user message as run.started names it (session.AttachmentInfo). */
+export interface AttachmentInfo {
+  id: string;
+  name: string;
+  mimeType: string;
+  size: number;
+}
+export type Command = gen.Command;
+export type CommandList = gen.CommandList;
+export type FileList = gen.FileList;
+export type ListFilesParams = gen.ListFilesParams;
+export type GetAttachmentParams = gen.GetAttachmentParams;
 
 /** The parameters of method M. */
 export type Params<M extends MethodName> = ContractMethods[M]['params'];
@@ -301,6 +317,15 @@ export class Api {
   }
   sendMessage(p: SendMessageParams) {
     return this.c('SendMessage', p);
+  }
+  getAttachment(p: GetAttachmentParams) {
+    return this.c('GetAttachment', p);
+  }
+  listCommands(p: SessionParams) {
+    return this.c('ListCommands', p);
+  }
+  listFiles(p: ListFilesParams) {
+    return this.c('ListFiles', p);
   }
   interrupt(p: SessionParams) {
     return this.c('Interrupt', p);

@@ -29,6 +29,11 @@ export interface AgentInfo {
   message?: string;
   permissionModes?: string[];
   /**
+   * Capabilities say what the composer can do with this agent
+   * (attachments, slash commands).
+   */
+  capabilities: Capabilities;
+  /**
    * CanFork: the agent can continue a conversation as a new one from
    * an earlier turn (ForkSession).
    */
@@ -45,6 +50,11 @@ export interface AgentInitData {
   /** the CLI's version */
   version?: string;
   tools?: string[];
+  /**
+   * SlashCommands are the slash commands the agent advertises, without
+   * the slash (Claude's system/init slash_commands).
+   */
+  slashCommands?: string[];
   /**
    * Models and Modes are the model and mode ids the agent offers, where
    * it says (an ACP agent's session/new result).
@@ -115,6 +125,36 @@ export interface ArchiveSessionParams {
 }
 
 /**
+ * AttachmentInfo describes a stored attachment in a run.started event
+ * (its data's "attachments") and in API results.
+ */
+export interface AttachmentInfo {
+  id: string;
+  name: string;
+  mimeType: string;
+  size: number;
+}
+
+/**
+ * AttachmentParam is one file of SendMessage: its name, MIME type and
+ * content in standard base64.
+ */
+export interface AttachmentParam {
+  name: string;
+  mimeType: string;
+  data: string;
+}
+
+/** AttachmentResult is an attachment with its content in standard base64. */
+export interface AttachmentResult {
+  id: string;
+  name: string;
+  mimeType: string;
+  size: number;
+  data: string;
+}
+
+/**
  * BudgetParams is a budget: caps in US dollars and in tokens (input,
  * output and cache together). An absent field is no cap of the session's
  * own: the configured [budget] session cap applies.
@@ -122,6 +162,30 @@ export interface ArchiveSessionParams {
 export interface BudgetParams {
   usd?: number;
   tokens?: number;
+}
+
+/** Capabilities are what corral can do with an agent's composer features. */
+export interface Capabilities {
+  /** Images is how image attachments reach the model (Images* consts). */
+  images: string;
+  /**
+   * Files: other attachments are saved and named by path in the text
+   * (every protocol can do this).
+   */
+  files: string;
+  /**
+   * SlashCommands: the agent advertises its slash commands (Claude's
+   * system/init slash_commands), which corral passes through as text.
+   */
+  slashCommands: boolean;
+  /**
+   * Compact and Clear: the agent's CLI runs /compact and /clear when
+   * they are sent as a turn's text in corral's mode of driving it.
+   */
+  compact: boolean;
+  clear: boolean;
+  /** Note says what the agent cannot do, for a UI. */
+  note?: string;
 }
 
 /** Capability is one allowed command. */
@@ -191,6 +255,35 @@ export interface CheckpointParams {
   sessionId: string;
   /** CheckpointID is a checkpoint's id from ListCheckpoints. */
   checkpointId: number;
+}
+
+/** Command is one entry of a session's slash-command menu. */
+export interface Command {
+  /** Name is the command without its slash. */
+  name: string;
+  description?: string;
+  /**
+   * Source is "agent" for a command the agent advertised, "corral" for
+   * one of corral's own (/model, /clear, /compact).
+   */
+  source: string;
+  /**
+   * Supported: sending "/name" as a message runs it. An unsupported
+   * command is listed with Note saying why, for the menu to grey out.
+   */
+  supported: boolean;
+  note?: string;
+}
+
+/**
+ * CommandList is what a session's composer needs: its slash-command menu,
+ * its agent's capabilities and the attachment limits in bytes.
+ */
+export interface CommandList {
+  commands: Command[];
+  capabilities: Capabilities;
+  maxFileSize: number;
+  maxMessageSize: number;
 }
 
 /** CommitChangesParams commit the worktree's changes on its branch. */
@@ -352,6 +445,7 @@ export type EventKind =
   | "agent.init"
   | "agent.status"
   | "agent.retry"
+  | "agent.commands"
   | "turn.completed"
   | "error"
   | "policy.decision"
@@ -480,6 +574,28 @@ export interface FileChange {
    */
   fingerprint: string;
   hunks?: Hunk[];
+}
+
+/** FileList is the answer of ListFiles. */
+export interface FileList {
+  /**
+   * Files are paths relative to the working directory, with forward
+   * slashes, best matches first.
+   */
+  files: string[];
+  /** Source is "git" or "walk". */
+  source: string;
+  /**
+   * Truncated: the listing stopped at a bound (time, size, depth), so a
+   * file may be missing.
+   */
+  truncated?: boolean;
+}
+
+/** GetAttachmentParams name one attachment of a session. */
+export interface GetAttachmentParams {
+  sessionId: string;
+  attachmentId: string;
 }
 
 /** GetChangesParams select two states of a session's worktree. */
@@ -661,6 +777,17 @@ export interface ListExternalSessionsResult {
   sessions: ExternalSession[];
 }
 
+/**
+ * ListFilesParams ask for the files of a session's working directory
+ * whose path matches Query (an @-mention being typed). Limit defaults to
+ * session.DefaultFilesLimit and is capped at session.MaxFilesLimit.
+ */
+export interface ListFilesParams {
+  sessionId: string;
+  query: string;
+  limit?: number;
+}
+
 /** ListModelsParams are the parameters of ListModels. */
 export interface ListModelsParams {
   agent: string;
@@ -839,6 +966,8 @@ export interface Queued {
   text: string;
   createdAt: string;
   updatedAt: string;
+  /** Attachments are the files sent with the message (queue_attach.go). */
+  attachments?: AttachmentInfo[];
 }
 
 /** QueuedParams name one queued message of a session. */
@@ -984,6 +1113,11 @@ export interface SearchHit {
 export interface SendMessageParams {
   sessionId: string;
   text: string;
+  /**
+   * Attachments are files sent with the text (attach.go); with them the
+   * text may be empty.
+   */
+  attachments?: AttachmentParam[];
 }
 
 /**
@@ -1394,6 +1528,11 @@ export interface ContractMethods {
    */
   ForkSession: { params: CheckpointParams; result: Session };
   /**
+   * GetAttachment returns a file attached to one of the session's messages
+   * (the ids are in the attachments of its run.started events).
+   */
+  GetAttachment: { params: GetAttachmentParams; result: AttachmentResult };
+  /**
    * GetChanges returns the parsed diff of a session's worktree between two
    * states (default: the base commit and the worktree now).
    */
@@ -1438,6 +1577,12 @@ export interface ContractMethods {
    */
   ListCheckpoints: { params: SessionParams; result: Checkpoint[] };
   /**
+   * ListCommands returns the slash-command menu of a session: corral's own
+   * commands (supported or not for its agent, with a note) and the ones its
+   * agent advertised, with the agent's composer capabilities.
+   */
+  ListCommands: { params: SessionParams; result: CommandList };
+  /**
    * ListDirectory lists the subdirectories of a directory (never its files),
    * for choosing a session's working directory.
    */
@@ -1448,6 +1593,13 @@ export interface ContractMethods {
    * first (docs/api.md "Importing conversations").
    */
   ListExternalSessions: { params: ListExternalSessionsParams; result: ListExternalSessionsResult };
+  /**
+   * ListFiles lists files of the session's working directory for an
+   * @-mention: git's view of the work tree (tracked and untracked files not
+   * ignored) or, outside git, a bounded walk; bounded in count, depth and
+   * time.
+   */
+  ListFiles: { params: ListFilesParams; result: FileList };
   /**
    * ListModels returns the models, permission modes and plan mode an agent
    * offers, when a change made mid-session takes effect, and what the agent
@@ -1651,6 +1803,7 @@ export const methodNames: readonly MethodName[] = [
   "Execute",
   "ExportSession",
   "ForkSession",
+  "GetAttachment",
   "GetChanges",
   "GetEvents",
   "GetProcessStats",
@@ -1662,8 +1815,10 @@ export const methodNames: readonly MethodName[] = [
   "ListAgents",
   "ListCapabilities",
   "ListCheckpoints",
+  "ListCommands",
   "ListDirectory",
   "ListExternalSessions",
+  "ListFiles",
   "ListModels",
   "ListProcesses",
   "ListQueued",

@@ -55,6 +55,22 @@ describe('The message queue', () => {
     await until(() => expect(screen.getAllByTestId('queued-text').map((e) => e.textContent)).toEqual(['two, better']));
   });
 
+  it('shows the files of a queued message as chips; cancelling it drops the row with them', async () => {
+    const files = [
+      { id: 'a1', name: 'shot.png', mimeType: 'image/png', size: 2048 },
+      { id: 'a2', name: 'notes.txt', mimeType: 'text/plain', size: 5 },
+    ];
+    const { fake } = await setup({ messages: [{ ...msg('q1', 1, 'look'), attachments: files }, msg('q2', 2, 'plain')], paused: false, canSteer: false });
+    const rows = await screen.findAllByTestId('queued-message');
+    const chips = within(rows[0]).getAllByTestId('queued-attachment');
+    expect(chips.map((c) => c.textContent?.replace(/\s+/g, ' ').trim())).toEqual(['image: shot.png 2 KB', 'file: notes.txt 5 B']);
+    expect(chips[1].getAttribute('title')).toContain('text/plain');
+    expect(within(rows[1]).queryByTestId('queued-attachment')).toBeNull();
+    await fireEvent.click(within(rows[0]).getByTestId('queued-cancel'));
+    expect(fake.callsOf('CancelQueued')).toEqual([{ sessionId: 's1', messageId: 'q1' }]);
+    await until(() => expect(screen.queryAllByTestId('queued-attachment')).toEqual([]));
+  });
+
   it('offers send now into a running turn when the agent steers', async () => {
     const { fake } = await setup({ messages: [msg('q1', 1, 'one')], paused: false, canSteer: true });
     const now = (await screen.findByTestId('queued-send-now')) as HTMLButtonElement;

@@ -71,6 +71,11 @@ func (b *App) ExportSession(params json.RawMessage) (any, error) {
 // ForkSession calls the facade's ForkSession with params as its JSON parameters.
 func (b *App) ForkSession(params json.RawMessage) (any, error) { return b.call("ForkSession", params) }
 
+// GetAttachment calls the facade's GetAttachment with params as its JSON parameters.
+func (b *App) GetAttachment(params json.RawMessage) (any, error) {
+	return b.call("GetAttachment", params)
+}
+
 // GetChanges calls the facade's GetChanges with params as its JSON parameters.
 func (b *App) GetChanges(params json.RawMessage) (any, error) { return b.call("GetChanges", params) }
 
@@ -112,6 +117,11 @@ func (b *App) ListCheckpoints(params json.RawMessage) (any, error) {
 	return b.call("ListCheckpoints", params)
 }
 
+// ListCommands calls the facade's ListCommands with params as its JSON parameters.
+func (b *App) ListCommands(params json.RawMessage) (any, error) {
+	return b.call("ListCommands", params)
+}
+
 // ListDirectory calls the facade's ListDirectory with params as its JSON parameters.
 func (b *App) ListDirectory(params json.RawMessage) (any, error) {
 	return b.call("ListDirectory", params)
@@ -121,6 +131,9 @@ func (b *App) ListDirectory(params json.RawMessage) (any, error) {
 func (b *App) ListExternalSessions(params json.RawMessage) (any, error) {
 	return b.call("ListExternalSessions", params)
 }
+
+// ListFiles calls the facade's ListFiles with params as its JSON parameters.
+func (b *App) ListFiles(params json.RawMessage) (any, error) { return b.call("ListFiles", params) }
 
 // ListModels calls the facade's ListModels with params as its JSON parameters.
 func (b *App) ListModels(params json.RawMessage) (any, error) { return b.call("ListModels", params) }

@@ -22,11 +22,16 @@ import { markWords } from '../search';
 
 type Listener = { since: number; filter: EventFilter; on: (ev: CorralEvent) => void };
 
+const CLAUDE_CAPS = { images: 'inline', files: 'path', slashCommands: true, compact: true, clear: true, note: 'the model is chosen when the session is created; /model cannot change it' };
+const CODEX_CAPS = { images: 'local-path', files: 'path', slashCommands: false, compact: false, clear: false, note: "Codex's app-server lists no slash commands" };
 const AGENTS: AgentInfo[] = [
-  { name: 'claude', displayName: 'Claude Code', command: 'claude', protocol: 'claude', path: '/usr/local/bin/claude', version: '2.1.4', status: 'ok', models: ['opus', 'sonnet', 'haiku'], permissionModes: ['default', 'acceptEdits', 'plan', 'bypassPermissions'] },
-  { name: 'codex', displayName: 'Codex', command: 'codex', protocol: 'codex', path: '/usr/local/bin/codex', version: '0.150.0', status: 'ok', permissionModes: ['default', 'full-auto'] },
-  { name: 'gemini', displayName: 'Gemini CLI', command: 'gemini', protocol: 'gemini', status: 'missing', message: 'gemini was not found on PATH.', install: 'npm install -g @google/gemini-cli' },
+  { name: 'claude', displayName: 'Claude Code', command: 'claude', protocol: 'claude', path: '/usr/local/bin/claude', version: '2.1.4', status: 'ok', models: ['opus', 'sonnet', 'haiku'], permissionModes: ['default', 'acceptEdits', 'plan', 'bypassPermissions'], capabilities: CLAUDE_CAPS },
+  { name: 'codex', displayName: 'Codex', command: 'codex', protocol: 'codex', path: '/usr/local/bin/codex', version: '0.150.0', status: 'ok', permissionModes: ['default', 'full-auto'], capabilities: CODEX_CAPS },
+  { name: 'gemini', displayName: 'Gemini CLI', command: 'gemini', protocol: 'gemini', status: 'missing', message: 'gemini was not found on PATH.', install: 'npm install -g @google/gemini-cli', capabilities: { ...CODEX_CAPS, note: "Gemini's headless mode runs no slash commands" } },
 ];
+
+/** The files the demo's ListFiles offers for @-mentions. */
+const DEMO_FILES = ['README.md', 'go.mod', 'docs/api.md', 'docs/web.md', 'web/src/App.svelte', 'web/src/lib/composer.ts', 'session/attach.go', 'agent/attach.go'];
 
 /** The totals of a session that has done nothing yet. */
 const NO_TOTALS = { costUsd: 0, inputTokens: 0, outputTokens: 0, messages: 0, eventCount: 0, pendingPermissions: 0 };
@@ -279,6 +284,28 @@ export class DemoBackend implements Backend {
         const lines = this.log.filter((e) => e.sessionId === s.id).map((e) => JSON.stringify(e) + '\n');
         return { fileName: `corral-${s.id}.jsonl`, mediaType: 'application/x-ndjson', content: lines.join(''), next: 0, more: false };
       }
+      case 'ListCommands': {
+        const s = this.session(p.sessionId);
+        const claude = s.agent === 'claude';
+        const note = claude ? 'run by the agent' : 'not supported by this agent';
+        return {
+          commands: [
+            { name: 'compact', description: 'summarize the conversation so far to free the context', source: 'corral', supported: claude, note },
+            { name: 'clear', description: 'start the conversation afresh', source: 'corral', supported: claude, note },
+            { name: 'model', description: 'change the model', source: 'corral', supported: false, note: 'the model is chosen when the session is created; start a new session to change it' },
+            ...(claude ? ['init', 'review'].map((name) => ({ name, source: 'agent', supported: true })) : []),
+          ],
+          capabilities: claude ? CLAUDE_CAPS : CODEX_CAPS,
+          maxFileSize: 10 << 20,
+          maxMessageSize: 20 << 20,
+        };
+      }
+      case 'ListFiles': {
+        const q = String(p.query ?? '').toLowerCase();
+        return { files: DEMO_FILES.filter((f) => f.toLowerCase().includes(q)).slice(0, p.limit || 50), source: 'walk' };
+      }
+      case 'GetAttachment':
+        throw new BackendError(ErrorCodes.NotFound, 'the demo keeps no attachments');
       default:
         throw new BackendError(ErrorCodes.NotFound, `unknown method ${method}`);
     }

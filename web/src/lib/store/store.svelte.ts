@@ -5,7 +5,7 @@
 
 import { collectExport, saveFile, type ExportFile, type ExportFormat } from '../export';
 import { budgetMessage } from '../usage';
-import { Api, BackendError, ErrorCodes, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
+import { Api, BackendError, ErrorCodes, type AttachmentParam, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
 import type { QueueInfo } from '../contract.gen';
 import { PAGE_SIZE, type EarlyReads } from './early';
 import { CALLS_SOURCE, CorralState } from './state';
@@ -345,8 +345,9 @@ export class Store {
 
   // ------------------------------------------------------------ actions
 
-  async send(sessionId: string, text: string): Promise<boolean> {
-    const r = await this.attempt(() => this.api.sendMessage({ sessionId, text }), 'Could not send the message');
+  async send(sessionId: string, text: string, attachments?: AttachmentParam[]): Promise<boolean> {
+    const p = attachments?.length ? { sessionId, text, attachments } : { sessionId, text };
+    const r = await this.attempt(() => this.api.sendMessage(p), 'Could not send the message');
     if (r?.queued) this.queueChanged(sessionId);
     return r !== undefined;
   }

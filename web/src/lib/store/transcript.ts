@@ -15,6 +15,7 @@ import type {
   PermissionSuggestion,
   RunExitedData,
   RunStartedData,
+  AttachmentInfo,
   TextData,
   ToolCallData,
   ToolResultData,
@@ -53,7 +54,7 @@ interface Base {
   parent?: string;
 }
 export type Item =
-  | (Base & { type: 'user'; text: string })
+  | (Base & { type: 'user'; text: string; attachments?: AttachmentInfo[] })
   | (Base & { type: 'text'; messageId: string; text: string; streaming: boolean; error?: string })
   | (Base & { type: 'thinking'; messageId: string; text: string; streaming: boolean })
   | (Base & { type: 'tool'; toolUseId: string; name: string; input: any; status?: string; result?: ToolResultData })
@@ -195,13 +196,17 @@ export class Transcript {
       case 'run.started': {
         if (ev.runId) this.activeRuns.add(ev.runId);
         const rs = d as RunStartedData;
-        if (rs.prompt) this.push({ ...base, type: 'user', text: rs.prompt });
+        const atts = Array.isArray(rs.attachments) && rs.attachments.length ? rs.attachments : undefined;
+        if (rs.prompt || atts) this.push({ ...base, type: 'user', text: rs.prompt ?? '', ...(atts ? { attachments: atts } : {}) });
         break;
       }
       case 'queue.sent': {
         // A queued message taken into the running turn (steered) is a
         // user message of that turn; one sent as a turn has its run.started.
-        if (d.steered && typeof d.text === 'string') this.push({ ...base, runId: d.runId, type: 'user', text: d.text });
+        if (d.steered && typeof d.text === 'string') {
+          const atts = Array.isArray(d.attachments) && d.attachments.length ? (d.attachments as AttachmentInfo[]) : undefined;
+          this.push({ ...base, runId: d.runId, type: 'user', text: d.text, ...(atts ? { attachments: atts } : {}) });
+        }
         break;
       }
       case 'run.exited': {
