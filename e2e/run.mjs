@@ -973,11 +973,14 @@ await test('dialog checks the directory; a failed call toasts clear of the compo
   await page.getByTestId('create-session').click();
   await page.getByTestId('conversation').waitFor();
 
-  // a second message while a turn runs is refused (conflict): a short toast, clear of Send
-  await page.getByTestId('message-input').fill('slow:400');
+  // a message the server refuses (the session's budget is spent): a short toast, clear of Send
+  await page.getByTestId('message-input').fill('hello before the cap');
   await page.keyboard.press('Enter');
-  await page.getByTestId('working').waitFor({ timeout: 30000 });
-  await page.getByTestId('message-input').fill('too early');
+  await page.getByLabel('Assistant message').filter({ hasText: 'echo: hello before the cap' }).waitFor({ timeout: 30000 });
+  await page.getByTestId('working').waitFor({ state: 'detached', timeout: 30000 });
+  const sessionId = (await call(main, 'ListSessions'))[0].id;
+  await call(main, 'SetBudget', { sessionId, usd: 0.000001 });
+  await page.getByTestId('message-input').fill('over budget');
   await page.getByTestId('send').click();
   const toast = page.getByTestId('toast');
   await toast.waitFor({ timeout: 10000 });
