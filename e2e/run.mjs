@@ -1001,7 +1001,7 @@ await test('dialog checks the directory; a failed call toasts clear of the compo
   await toast.waitFor({ state: 'detached', timeout: 20000 });
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByTestId('tab-errors').click();
-  await page.getByTestId('error-row').filter({ hasText: 'conflict' }).filter({ hasText: 'running a turn' }).waitFor({ timeout: 5000 });
+  await page.getByTestId('error-row').filter({ hasText: 'budget_reached' }).waitFor({ timeout: 5000 });
 });
 
 await test('run console: reload the configuration', 60000, async (page) => {
@@ -1012,7 +1012,7 @@ await test('run console: reload the configuration', 60000, async (page) => {
   const out = page.getByTestId('reload-result');
   await out.filter({ hasText: configPath }).waitFor({ timeout: 10000 });
   const text = await out.textContent();
-  check(text.includes('Now in effect: [agents], [sessions].'), `the reload says: ${text}`);
+  check(text.includes('Now in effect: [agents], [sessions], [budget].'), `the reload says: ${text}`);
   check(text.includes('Nothing needs a restart.'), `the reload says: ${text}`);
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export async function usageTest({ server, newSession, call, openPage, artifacts }, page) {
   const s = await newSession(server);
-  await call(server, 'SendMessage', { sessionId: s.id, text: 'hello usage' });
+  await call(server, 'SendMessage', { sessionId: s.id, text: 'measure usage' });
   const deadline = Date.now() + 30000;
   for (;;) {
     const u = await call(server, 'GetUsage', { groupBy: 'agent', sessionId: s.id });
@@ -25,7 +25,7 @@ export async function usageTest({ server, newSession, call, openPage, artifacts 
   const box = await page.locator('[data-testid="usage-chart"] canvas').boundingBox();
   if (!box || box.width < 300 || box.height < 150) throw new Error(`chart canvas ${JSON.stringify(box)}`);
   await page.getByTestId('usage-by-agent').locator('td', { hasText: 'fake' }).first().waitFor({ timeout: 15000 });
-  const top = page.getByTestId('usage-top').getByRole('button', { name: 'hello usage' });
+  const top = page.getByTestId('usage-top').getByRole('button', { name: /measure usage/i });
   await top.waitFor({ timeout: 15000 });
   const total = await page.getByTestId('usage-total').textContent();
   if (!/\$0\.\d\d/.test(total ?? '')) throw new Error(`usage total ${total}`);

@@ -94,7 +94,7 @@ func (m *Manager) loadBudget(l *live) error {
 		return err
 	}
 	l.acct.caps = capsFor(m.settings.get().budget, own)
-	now := m.o.Now()
+	now, prevDay := m.o.Now(), l.acct.day
 	l.acct.day = store.DayOf(now)
 	ctx := context.Background()
 	var sp budgetSpend
@@ -107,7 +107,9 @@ func (m *Manager) loadBudget(l *live) error {
 	if sp.Project, err = m.o.Recorder.SpendOf(ctx, "", l.opts.Cwd, -1); err != nil {
 		return err
 	}
-	l.acct.base = sp
+	// The store may not have committed the last turn's usage yet (it is
+	// queued): what the session counted itself is never forgotten.
+	l.acct.base = atLeast(sp, l.acct.base, prevDay == l.acct.day)
 	return nil
 }
 

@@ -52,6 +52,26 @@ type budgetSpend struct {
 	Session, Day, Project store.Spend
 }
 
+// atLeast is the spend read from the store, raised field by field to what
+// the session counted in memory (known); the day's figure only when known
+// counts the same day (sameDay).
+func atLeast(read, known budgetSpend, sameDay bool) budgetSpend {
+	max := func(a, b store.Spend) store.Spend {
+		if b.Tokens > a.Tokens {
+			a.Tokens = b.Tokens
+		}
+		if b.USD > a.USD {
+			a.USD = b.USD
+		}
+		return a
+	}
+	read.Session, read.Project = max(read.Session, known.Session), max(read.Project, known.Project)
+	if sameDay {
+		read.Day = max(read.Day, known.Day)
+	}
+	return read
+}
+
 // BudgetNotice is the Data of event.BudgetNotice and what decideBudget
 // reports: the cap most used (the first of session, day, project, and of
 // dollars before tokens, among equals).

@@ -213,13 +213,23 @@ func (m *Manager) dispatch(l *live, i int, steer bool) (string, error) {
 	switch {
 	case err != nil:
 	case steer:
+		// A steered message spends within the running turn: refused once
+		// the caps are reached, as a new turn would be.
+		if lv, n := decideBudget(l.acct.caps, l.acct.base); lv == budgetReached {
+			err = budgetError(n)
+			break
+		}
 		err = l.conn.(agent.Steerer).Steer(turn)
 		if errors.Is(err, agent.ErrNotReady) {
 			err = fmt.Errorf("%w: the agent has not started its turn yet; send it again in a moment", ErrConflict)
 		}
 		run = l.turn
 	default:
-		run, err = m.beginTurn(l, turn)
+		// A queued message is a new turn: the budget decides as for one
+		// sent now.
+		if err = m.budgetBlock(l); err == nil {
+			run, err = m.beginTurn(l, turn)
+		}
 	}
 	if err != nil {
 		if !steer {

@@ -343,3 +343,35 @@ func TestQueueOfAPerTurnAgent(t *testing.T) {
 		t.Fatalf("queue at the end: %+v", qi)
 	}
 }
+
+// A queued message is a new turn: once the turn before it has spent the
+// session's budget, it is not sent (the queue pauses) until the cap is
+// raised.
+func TestQueuedMessageRespectsTheBudget(t *testing.T) {
+	rt := openRT(t, t.TempDir(), nil)
+	defer closeRT(t, rt)
+	ctx := context.Background()
+	m := rt.Manager
+	info, err := m.Create(ctx, CreateOptions{Agent: "fake", Cwd: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, rt, info.ID, 0)
+	tiny := 0.000001
+	if err := m.SetBudget(ctx, info.ID, store.Budget{USD: &tiny}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Send(ctx, info.ID, "slow:300"); err != nil {
+		t.Fatal(err)
+	}
+	w.until(kind(event.AssistantText))
+	queueMsg(t, m, info.ID, "over the cap", 1)
+	evs := w.until(kind(event.QueuePaused))
+	if got := prompts(evs); len(got) != 0 {
+		t.Fatalf("turns started past the cap: %q", got)
+	}
+	qi, err := m.ListQueued(ctx, info.ID)
+	if err != nil || len(qi.Messages) != 1 || !qi.Paused || !strings.Contains(qi.PausedReason, "budget") {
+		t.Fatalf("queue after the cap was reached: %+v %v", qi, err)
+	}
+}

@@ -45,8 +45,8 @@ func newPolicy(cfg *config.Config, st *store.Store) (*policy.Policy, error) {
 }
 
 // inEffect is the configuration a reload of file puts in effect over cur:
-// [agents] and [sessions] from file, every other table from cur (they
-// take effect only at a restart).
+// [agents], [sessions] and [budget] from file, every other table from
+// cur (they take effect only at a restart).
 func inEffect(cur, file *config.Config) *config.Config {
 	eff := *cur
 	eff.Path, eff.Agents, eff.Sessions, eff.Budget = file.Path, file.Agents, file.Sessions, file.Budget
