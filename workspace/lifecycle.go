@@ -394,15 +394,31 @@ func (m *Manager) Stale(ctx context.Context, known, repos []string) ([]Stale, er
 	return out, nil
 }
 
-// Prune unregisters the worktrees of repo whose directories are gone, like
-// "git worktree prune" (which it runs).
+// Prune unregisters the worktrees of repo under the manager's root whose
+// directories are gone, as "git worktree prune" would, but only those:
+// the user's own worktrees of the repository (one on a volume that is not
+// mounted just now, say) keep their records.
 func (m *Manager) Prune(ctx context.Context, repo string) error {
 	top, err := m.repoTop(ctx, repo)
 	if err != nil {
 		return err
 	}
-	_, err = m.git(ctx, top, "worktree", "prune")
-	return err
+	wts, err := m.worktrees(ctx, top)
+	if err != nil {
+		return err
+	}
+	for _, w := range wts {
+		if !under(m.opts.Root, w.path) {
+			continue
+		}
+		if _, err := os.Stat(w.path); !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if _, err := m.git(ctx, top, "worktree", "remove", "--force", w.path); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type worktreeEntry struct{ path, head, branch string }

@@ -140,6 +140,11 @@ func TestStaleAndPrune(t *testing.T) {
 	os.RemoveAll(gone.Path)
 	stray := filepath.Join(e.root, "stray")
 	os.MkdirAll(stray, 0o755)
+	// The user's own worktree, outside corral's root, whose directory is
+	// gone for now (an unmounted volume): Prune leaves its record alone.
+	users := filepath.Join(t.TempDir(), "users-worktree")
+	e.git(repo, "worktree", "add", "-q", "-b", "users-branch", users)
+	os.RemoveAll(users)
 
 	list, err := e.m.Stale(ctx, []string{known.Path}, []string{repo})
 	if err != nil {
@@ -159,6 +164,10 @@ func TestStaleAndPrune(t *testing.T) {
 	if strings.Contains(e.git(repo, "worktree", "list"), gone.Path) {
 		t.Fatal("missing worktree not pruned")
 	}
+	if !strings.Contains(e.git(repo, "worktree", "list"), users) {
+		t.Fatal("the user's own worktree record was pruned")
+	}
+	e.git(repo, "worktree", "prune")
 	// An orphan is removed like any workspace.
 	if err := e.m.Remove(ctx, Workspace{Repo: got[orphan.Path].Repo, Path: orphan.Path, Branch: orphan.Branch}, RemoveOptions{}); err != nil {
 		t.Fatal(err)
