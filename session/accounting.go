@@ -104,7 +104,7 @@ func (m *Manager) loadBudget(l *live) error {
 	if sp.Day, err = m.o.Recorder.SpendOf(ctx, "", "", l.acct.day); err != nil {
 		return err
 	}
-	if sp.Project, err = m.o.Recorder.SpendOf(ctx, "", l.opts.Cwd, -1); err != nil {
+	if sp.Project, err = m.o.Recorder.SpendOf(ctx, "", l.project(), -1); err != nil {
 		return err
 	}
 	// The store may not have committed the last turn's usage yet (it is
@@ -149,7 +149,7 @@ func (m *Manager) onUsage(l *live, d agent.UsageData) {
 		elapsed = m.o.Now().Sub(l.acct.turnStart)
 	}
 	u := turnUsage(l.id, m.turnModel(l), d, l.acct.progress, elapsed)
-	u.At = m.o.Now()
+	u.At, u.Project = m.o.Now(), l.project()
 	l.acct.progress = nil
 	m.record("add usage", l.id, m.o.Recorder.QueueAddTurnUsage(u))
 	l.acct.base = addSpend(l.acct.base, store.Spend{Tokens: u.Tokens(), USD: u.CostUSD + u.EstimatedUSD}, store.DayOf(u.At) == l.acct.day)
@@ -225,4 +225,14 @@ func (m *Manager) SetBudget(ctx context.Context, id string, b store.Budget) erro
 		}
 		return nil
 	})
+}
+
+// project is what the session's usage counts under: the repository of a
+// session in a worktree, else the project of its directory (the rule of
+// Info.Project).
+func (l *live) project() string {
+	if l.ws != nil {
+		return l.ws.Repo
+	}
+	return projectOf(l.opts.Cwd)
 }

@@ -27,6 +27,10 @@ type TurnUsage struct {
 	CostUSD, EstimatedUSD float64
 	Unpriced              bool
 	DurationMs            int64
+	// Project is what the rollups group the turn under ("": the
+	// session's directory): the session layer gives the repository of a
+	// session in a worktree, so that all its sessions count together.
+	Project string
 }
 
 // Tokens is the turn's total token count (input, output and cache).
@@ -86,24 +90,24 @@ ON CONFLICT(session_id) DO UPDATE SET cost_usd=cost_usd+excluded.cost_usd, token
 			u.SessionID, u.CostUSD+u.EstimatedUSD, u.Tokens(), day, day); err != nil {
 			return err
 		}
-		args := []any{day, u.Model, u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens,
+		args := []any{day, u.Model, u.Project, u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens,
 			u.CostUSD + u.EstimatedUSD, u.EstimatedUSD, unpriced, u.DurationMs, u.SessionID}
 		month := monthOf(day)
 		if _, err := t.tx.ExecContext(t.ctx, `
 INSERT INTO usage_monthly(month, model, agent, project, input_tokens, output_tokens, cache_read_tokens,
 	cache_write_tokens, cost_usd, estimated_usd, unpriced_turns, turns, duration_ms)
-SELECT ?, ?, agent, cwd, ?, ?, ?, ?, ?, ?, ?, 1, ? FROM sessions WHERE id=?
+SELECT ?, ?, agent, coalesce(nullif(?, ''), cwd), ?, ?, ?, ?, ?, ?, ?, 1, ? FROM sessions WHERE id=?
 ON CONFLICT(month, agent, model, project) DO UPDATE SET `+usageUpsert, append([]any{month}, args[1:]...)...); err != nil {
 			return err
 		}
 		for _, q := range []string{`
 INSERT INTO usage_daily(day, model, agent, project, input_tokens, output_tokens, cache_read_tokens,
 	cache_write_tokens, cost_usd, estimated_usd, unpriced_turns, turns, duration_ms)
-SELECT ?, ?, agent, cwd, ?, ?, ?, ?, ?, ?, ?, 1, ? FROM sessions WHERE id=?
+SELECT ?, ?, agent, coalesce(nullif(?, ''), cwd), ?, ?, ?, ?, ?, ?, ?, 1, ? FROM sessions WHERE id=?
 ON CONFLICT(day, agent, model, project) DO UPDATE SET ` + usageUpsert, `
 INSERT INTO usage_sessions(day, model, agent, project, input_tokens, output_tokens, cache_read_tokens,
 	cache_write_tokens, cost_usd, estimated_usd, unpriced_turns, turns, duration_ms, session_id)
-SELECT ?, ?, agent, cwd, ?, ?, ?, ?, ?, ?, ?, 1, ?, id FROM sessions WHERE id=?
+SELECT ?, ?, agent, coalesce(nullif(?, ''), cwd), ?, ?, ?, ?, ?, ?, ?, 1, ?, id FROM sessions WHERE id=?
 ON CONFLICT(session_id, day, model) DO UPDATE SET ` + usageUpsert} {
 			if _, err := t.tx.ExecContext(t.ctx, q, args...); err != nil {
 				return err

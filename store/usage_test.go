@@ -136,3 +136,39 @@ func TestUsageRollupMath(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// A turn's Project, when given, is what the rollups and SpendOf group it
+// under (the sessions of one repository, each in its own worktree, count
+// together); without one, the session's directory.
+func TestUsageProjectKey(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir(), store.Options{})
+	mkSession(t, s, "w1", "claude", "/data/worktrees/w1")
+	mkSession(t, s, "w2", "claude", "/data/worktrees/w2")
+	mkSession(t, s, "plain", "claude", "/elsewhere")
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, u := range []store.TurnUsage{
+		{SessionID: "w1", Model: "m", At: at, InputTokens: 10, CostUSD: 1, Project: "/src/repo"},
+		{SessionID: "w2", Model: "m", At: at, InputTokens: 20, CostUSD: 2, Project: "/src/repo"},
+		{SessionID: "plain", Model: "m", At: at, InputTokens: 5, CostUSD: 0.5},
+	} {
+		if err := s.AddTurnUsage(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := s.Usage(ctx, store.UsageQuery{GroupBy: "project"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, row := range r.Rows {
+		got[row.Key] = row.CostUSD
+	}
+	if len(got) != 2 || !near(got["/src/repo"], 3) || !near(got["/elsewhere"], 0.5) {
+		t.Fatalf("projects: %+v", r.Rows)
+	}
+	sp, err := s.SpendOf(ctx, "", "/src/repo", -1)
+	if err != nil || !near(sp.USD, 3) || sp.Tokens != 30 {
+		t.Fatalf("SpendOf the repository: %+v %v", sp, err)
+	}
+}
