@@ -134,6 +134,24 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	if o.WrapRecorder != nil {
 		mo.Recorder = o.WrapRecorder(st)
 	}
+	mo = managerDefaults(ctx, mo, cfg, dataDir, st, log)
+	if mgr, err = NewManager(mo); err != nil {
+		r.Supervisor.Shutdown(ctx) // error ignored: nothing runs yet
+		return fail(err)
+	}
+	r.Manager = mgr
+	r.reload.path, r.reload.cfg = cfg.Path, cfg
+	if r.Recovered, err = mgr.Recover(ctx); err != nil {
+		r.Supervisor.Shutdown(ctx) // error ignored: nothing runs yet
+		return fail(err)
+	}
+	mgr.sweepWorktrees(ctx)
+	return r, nil
+}
+
+// managerDefaults fills what o leaves unset from the configuration and the
+// data directory.
+func managerDefaults(ctx context.Context, mo Options, cfg *config.Config, dataDir string, st *store.Store, log *slog.Logger) Options {
 	if mo.IdleTimeout == 0 {
 		mo.IdleTimeout = cfg.Sessions.IdleTimeout
 	}
@@ -158,18 +176,7 @@ func OpenRuntime(ctx context.Context, dataDir string, cfg *config.Config, o Runt
 	if mo.Workspaces == nil {
 		mo.Workspaces = openWorkspaces(ctx, dataDir, log)
 	}
-	if mgr, err = NewManager(mo); err != nil {
-		r.Supervisor.Shutdown(ctx) // error ignored: nothing runs yet
-		return fail(err)
-	}
-	r.Manager = mgr
-	r.reload.path, r.reload.cfg = cfg.Path, cfg
-	if r.Recovered, err = mgr.Recover(ctx); err != nil {
-		r.Supervisor.Shutdown(ctx) // error ignored: nothing runs yet
-		return fail(err)
-	}
-	mgr.sweepWorktrees(ctx)
-	return r, nil
+	return mo
 }
 
 // Close stops every managed process tree, flushes the store, ends every
