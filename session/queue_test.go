@@ -109,15 +109,8 @@ func queueMsg(t *testing.T, m *Manager, id, text string, pos int) SendResult {
 // Two messages queued during a turn are sent in order as the next turns;
 // a cancelled one is not sent, an edited one is sent with its new text.
 func TestQueuedMessagesAreSentInOrder(t *testing.T) {
-	rt := openRT(t, t.TempDir(), nil)
-	defer closeRT(t, rt)
-	ctx := context.Background()
-	m := rt.Manager
-	info, err := m.Create(ctx, CreateOptions{Agent: "fake", Cwd: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := watch(t, rt, info.ID, 0)
+	rt, info, w := fakeSession(t)
+	ctx, m := context.Background(), rt.Manager
 	r, err := m.SendOrQueue(ctx, info.ID, "slow:40")
 	if err != nil || r.Queued || r.RunID == "" {
 		t.Fatalf("first message: %+v %v", r, err)
@@ -179,15 +172,8 @@ func TestQueuedMessagesAreSentInOrder(t *testing.T) {
 // A turn that fails pauses the queue; ResumeQueue sends the next message.
 // While the turn waits for a permission, the queue waits with it.
 func TestQueuePausesOnFailureAndWaitsForPermission(t *testing.T) {
-	rt := openRT(t, t.TempDir(), nil)
-	defer closeRT(t, rt)
-	ctx := context.Background()
-	m := rt.Manager
-	info, err := m.Create(ctx, CreateOptions{Agent: "fake", Cwd: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := watch(t, rt, info.ID, 0)
+	rt, info, w := fakeSession(t)
+	ctx, m := context.Background(), rt.Manager
 	if _, err := m.Send(ctx, info.ID, "tool:true"); err != nil {
 		t.Fatal(err)
 	}
@@ -348,15 +334,8 @@ func TestQueueOfAPerTurnAgent(t *testing.T) {
 // session's budget, it is not sent (the queue pauses) until the cap is
 // raised.
 func TestQueuedMessageRespectsTheBudget(t *testing.T) {
-	rt := openRT(t, t.TempDir(), nil)
-	defer closeRT(t, rt)
-	ctx := context.Background()
-	m := rt.Manager
-	info, err := m.Create(ctx, CreateOptions{Agent: "fake", Cwd: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := watch(t, rt, info.ID, 0)
+	rt, info, w := fakeSession(t)
+	ctx, m := context.Background(), rt.Manager
 	tiny := 0.000001
 	if err := m.SetBudget(ctx, info.ID, store.Budget{USD: &tiny}); err != nil {
 		t.Fatal(err)

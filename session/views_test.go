@@ -12,15 +12,8 @@ import (
 // wait for the actor, so a session busy with a long message (a slow store,
 // a stuck stdin write) does not hold up the list every client polls.
 func TestListDoesNotWaitForABusyActor(t *testing.T) {
-	rt := openRT(t, t.TempDir(), nil)
-	defer closeRT(t, rt)
-	ctx := context.Background()
-	m := rt.Manager
-	info, err := m.Create(ctx, CreateOptions{Agent: "fake", Cwd: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := watch(t, rt, info.ID, 0)
+	rt, info, w := fakeSession(t)
+	ctx, m := context.Background(), rt.Manager
 	run, err := m.Send(ctx, info.ID, "slow:100000")
 	if err != nil {
 		t.Fatal(err)
@@ -68,14 +61,8 @@ func TestListDoesNotWaitForABusyActor(t *testing.T) {
 
 // ListJSON re-encodes the list only when it changed.
 func TestListJSONReusesTheEncodingWhileUnchanged(t *testing.T) {
-	rt := openRT(t, t.TempDir(), nil)
-	defer closeRT(t, rt)
-	ctx := context.Background()
-	m := rt.Manager
-	info, err := m.Create(ctx, CreateOptions{Agent: "fake", Cwd: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt, info, _ := fakeSession(t)
+	ctx, m := context.Background(), rt.Manager
 	_, a, err := m.ListJSON(ctx)
 	if err != nil {
 		t.Fatal(err)
