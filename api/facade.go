@@ -72,6 +72,7 @@ type API struct {
 	titles    SessionTitles
 	sched     Scheduler
 	usage     UsageSource
+	router    Router // fleet.go
 }
 
 // Option configures the facade.

@@ -18,12 +18,19 @@ type Method struct {
 	Params reflect.Type // the params struct type
 	Result reflect.Type
 	fn     reflect.Value // bound method value
+	api    *API
+	routed bool // a session method a Router may send to a runner (fleet.go)
 }
 
 // Call decodes params from JSON (an empty body means {}), invokes the method
 // and returns its result. Unknown fields are refused, so a client that
 // drifts from the contract hears about it instead of being half-obeyed.
 func (m *Method) Call(ctx context.Context, params []byte) (any, error) {
+	if m.routed && m.api.router != nil {
+		if res, ok, err := m.api.route(ctx, m, params); ok {
+			return res, err
+		}
+	}
 	pv := reflect.New(m.Params)
 	if len(params) > 0 {
 		if err := decodeStrict(params, pv.Interface()); err != nil {
@@ -56,7 +63,8 @@ func methodTable(a *API) map[string]*Method {
 			mt.NumOut() != 2 || mt.Out(1) != errorType {
 			panic(fmt.Sprintf("api: method %s does not have the shape (ctx, Params) (Result, error)", m.Name))
 		}
-		table[m.Name] = &Method{Name: m.Name, Params: mt.In(2), Result: mt.Out(0), fn: v.Method(i)}
+		table[m.Name] = &Method{Name: m.Name, Params: mt.In(2), Result: mt.Out(0), fn: v.Method(i),
+			api: a, routed: routable(m.Name, mt.In(2))}
 	}
 	return table
 }

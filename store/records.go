@@ -37,6 +37,9 @@ type Session struct {
 	Pinned      bool `json:"pinned,omitempty"`
 	Archived    bool `json:"archived,omitempty"`
 	TitleByUser bool `json:"titleByUser,omitempty"`
+	// Runner names the fleet runner that owns the session when this
+	// record is a replica kept by a hub (replica.go); "" for a local one.
+	Runner string `json:"runner,omitempty"`
 }
 
 // Usage is a set of counters added to a session by AddUsage.
@@ -49,7 +52,7 @@ type Usage struct {
 	CostUSD          float64 `json:"costUsd"`
 }
 
-const sessionCols = "id, agent, cwd, model, permission_mode, title, agent_session_id, status, created_at, updated_at, last_activity, messages, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, meta, pinned, archived, title_user"
+const sessionCols = "id, agent, cwd, model, permission_mode, title, agent_session_id, status, created_at, updated_at, last_activity, messages, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, meta, pinned, archived, title_user, runner"
 
 func scanSession(r scanner) (Session, error) {
 	var x Session
@@ -57,7 +60,7 @@ func scanSession(r scanner) (Session, error) {
 	var meta sql.NullString
 	err := r.Scan(&x.ID, &x.Agent, &x.Cwd, &x.Model, &x.PermissionMode, &x.Title, &x.AgentSessionID, &x.Status,
 		&created, &updated, &activity, &x.Messages, &x.Usage.InputTokens, &x.Usage.OutputTokens,
-		&x.Usage.CacheReadTokens, &x.Usage.CacheWriteTokens, &x.Usage.CostUSD, &meta, &x.Pinned, &x.Archived, &x.TitleByUser)
+		&x.Usage.CacheReadTokens, &x.Usage.CacheWriteTokens, &x.Usage.CostUSD, &meta, &x.Pinned, &x.Archived, &x.TitleByUser, &x.Runner)
 	if err != nil {
 		return x, err
 	}
@@ -93,11 +96,11 @@ func (s *Store) CreateSession(ctx context.Context, x Session) (Session, error) {
 	}
 	x.Usage.Messages = 0
 	err := s.write(ctx, "create session", func(t *wtx) error {
-		res, err := t.tx.ExecContext(t.ctx, "INSERT OR IGNORE INTO sessions("+sessionCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		res, err := t.tx.ExecContext(t.ctx, "INSERT OR IGNORE INTO sessions("+sessionCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			x.ID, x.Agent, x.Cwd, x.Model, x.PermissionMode, x.Title, x.AgentSessionID, x.Status,
 			x.CreatedAt.UnixNano(), x.UpdatedAt.UnixNano(), x.LastActivity.UnixNano(), x.Messages,
 			x.Usage.InputTokens, x.Usage.OutputTokens, x.Usage.CacheReadTokens, x.Usage.CacheWriteTokens, x.Usage.CostUSD,
-			nullJSON(x.Meta), x.Pinned, x.Archived, x.TitleByUser)
+			nullJSON(x.Meta), x.Pinned, x.Archived, x.TitleByUser, x.Runner)
 		if err != nil {
 			return err
 		}

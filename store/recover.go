@@ -36,7 +36,7 @@ type Recovery struct {
 func (s *Store) Recover(ctx context.Context) (Recovery, error) {
 	out, err := s.writeJob(ctx, "recover", func(t *wtx) error {
 		var rec Recovery
-		ids, err := t.strings("SELECT id FROM sessions WHERE status IN ('processing', 'waiting_permission') ORDER BY id")
+		ids, err := t.strings("SELECT id FROM sessions WHERE status IN ('processing', 'waiting_permission') AND runner='' ORDER BY id")
 		if err != nil {
 			return err
 		}

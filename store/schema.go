@@ -157,6 +157,9 @@ DROP TABLE IF EXISTS ledger;
 	{sql: usageSchemaSQL},
 	// 9: files attached to user messages (attachments.go).
 	{sql: attachmentsSQL},
+	// 10: replicas of fleet sessions: the owning runner of a session, and
+	// the publisher's watermarks (replica.go).
+	{sql: replicaSchemaSQL, step: addRunnerColumn},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

@@ -1,0 +1,294 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/store"
+)
+
+// DefaultDurable is the name of the hub's durable consumer on CORRAL_EVENTS.
+const DefaultDurable = "corral-hub"
+
+// StreamConfig is CORRAL_EVENTS: every runner's events, file storage, a
+// duplicate window over which JetStream drops a republished Nats-Msg-Id,
+// and a week of age beyond which an event no hub consumed is dropped.
+func StreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "corral fleet: runners' session events",
+		Subjects:    []string{"corral.events.>"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Duplicates:  10 * time.Minute,
+		MaxAge:      7 * 24 * time.Hour,
+	}
+}
+
+// EnsureStream creates CORRAL_EVENTS, or updates it to StreamConfig. The
+// hub calls it (a runner's credentials cannot manage streams).
+func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	return js.CreateOrUpdateStream(ctx, StreamConfig())
+}
+
+// ConsumerOptions configure a Consumer. Store and JS are required.
+type ConsumerOptions struct {
+	Store *store.Store // the hub's store, opened with Publish → the hub's bus
+	JS    jetstream.JetStream
+	// Durable is the consumer's name (DefaultDurable if empty).
+	Durable string
+	// Batch is the most events committed in one store transaction
+	// (default 1024).
+	Batch int
+	// NakDelay is how long an event that arrived before its predecessor
+	// waits before it is offered again (default 200 ms).
+	NakDelay time.Duration
+	// AckWait is how long JetStream waits for an ack before redelivering
+	// (default 10 s).
+	AckWait time.Duration
+	// OnGap, when set, hears of each gap stored (see the package doc).
+	OnGap func(runner string, g store.Gap)
+	// Logf, when set, hears of messages refused and store failures.
+	Logf func(format string, args ...any)
+}
+
+func (o *ConsumerOptions) fill() {
+	if o.Durable == "" {
+		o.Durable = DefaultDurable
+	}
+	if o.Batch <= 0 {
+		o.Batch = 1024
+	}
+	if o.NakDelay <= 0 {
+		o.NakDelay = 200 * time.Millisecond
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 10 * time.Second
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+}
+
+// ConsumerStats counts what a Consumer did since it started.
+type ConsumerStats struct {
+	Stored     int64 // events committed to the hub's store
+	Duplicates int64 // events already stored, acknowledged and dropped
+	Early      int64 // events offered again because their predecessor was missing
+	Gaps       int64 // gaps stored (events the runner no longer had)
+	Refused    int64 // malformed messages, terminated
+	Failures   int64 // store commits that failed (the batch is offered again)
+}
+
+// Consumer is the hub's side of the event relay: a durable pull consumer
+// on CORRAL_EVENTS that commits each event to the hub's store
+// (store.AppendReplicated) and acknowledges it only after the commit.
+type Consumer struct {
+	o    ConsumerOptions
+	cc   jetstream.ConsumeContext
+	in   chan jetstream.Msg
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	stored, dups, early, gaps, refused, failures atomic.Int64
+}
+
+// StartConsumer ensures the stream and the durable consumer and starts
+// consuming.
+func StartConsumer(ctx context.Context, o ConsumerOptions) (*Consumer, error) {
+	if o.Store == nil || o.JS == nil {
+		return nil, errors.New("relay: StartConsumer needs Store and JS")
+	}
+	o.fill()
+	if _, err := EnsureStream(ctx, o.JS); err != nil {
+		return nil, err
+	}
+	cons, err := o.JS.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+		Durable:       o.Durable,
+		Description:   "corral hub: replicate runners' events into the hub's store",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       o.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: max(16*o.Batch, 16384),
+		FilterSubject: "corral.events.>",
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &Consumer{o: o, in: make(chan jetstream.Msg, 2*o.Batch), stop: make(chan struct{}), done: make(chan struct{})}
+	c.cc, err = cons.Consume(c.receive, jetstream.PullMaxMessages(2*o.Batch),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			o.Logf("relay: consumer: %v", err)
+		}))
+	if err != nil {
+		return nil, err
+	}
+	go c.run()
+	return c, nil
+}
+
+// Stats returns the Consumer's counters.
+func (c *Consumer) Stats() ConsumerStats {
+	return ConsumerStats{Stored: c.stored.Load(), Duplicates: c.dups.Load(), Early: c.early.Load(),
+		Gaps: c.gaps.Load(), Refused: c.refused.Load(), Failures: c.failures.Load()}
+}
+
+// Close stops consuming. Messages received and not yet committed are
+// negatively acknowledged, so JetStream offers them again at once.
+func (c *Consumer) Close() {
+	c.once.Do(func() {
+		c.cc.Stop()
+		close(c.stop)
+		<-c.done
+		<-c.cc.Closed()
+		for {
+			select {
+			case m := <-c.in:
+				_ = m.Nak()
+			default:
+				return
+			}
+		}
+	})
+}
+
+// receive is the Consume callback: it hands messages to run, blocking
+// while run is a full batch behind (back-pressure on the pull).
+func (c *Consumer) receive(m jetstream.Msg) {
+	select {
+	case c.in <- m:
+	case <-c.stop:
+		_ = m.Nak()
+	}
+}
+
+func (c *Consumer) run() {
+	defer close(c.done)
+	batch := make([]jetstream.Msg, 0, c.o.Batch)
+	for {
+		select {
+		case m := <-c.in:
+			batch = append(batch[:0], m)
+		case <-c.stop:
+			return
+		}
+	fill:
+		for len(batch) < c.o.Batch {
+			select {
+			case m := <-c.in:
+				batch = append(batch, m)
+			default:
+				break fill
+			}
+		}
+		c.commit(batch)
+		clear(batch)
+	}
+}
+
+// decoded is one message turned into a Replica, with its runner.
+type decoded struct {
+	msg    jetstream.Msg
+	runner string
+	rep    store.Replica
+}
+
+// decode checks and decodes one message; ok is false for a message that
+// can never be stored.
+func decode(m jetstream.Msg) (d decoded, ok bool) {
+	name, sid, ok := parseEventSubject(m.Subject())
+	if !ok {
+		return d, false
+	}
+	var ev event.Event
+	if err := json.Unmarshal(m.Data(), &ev); err != nil || ev.SessionID != sid || ev.Seq <= 0 {
+		return d, false
+	}
+	d = decoded{msg: m, runner: name, rep: store.Replica{Event: ev}}
+	h := m.Headers()
+	if v := h.Get(HeaderPrev); v != "" {
+		p, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || p < 0 {
+			return d, false
+		}
+		d.rep.Prev = p
+	} else {
+		d.rep.Prev = ev.Seq - 1
+	}
+	if v := h.Get(HeaderSession); v != "" {
+		var rec store.Session
+		if err := json.Unmarshal([]byte(v), &rec); err == nil && rec.ID == sid {
+			d.rep.Session = &rec
+		}
+	}
+	return d, true
+}
+
+// commit stores one batch, a run of messages of the same runner at a
+// time, and acknowledges each message by its outcome.
+func (c *Consumer) commit(msgs []jetstream.Msg) {
+	ds := make([]decoded, 0, len(msgs))
+	for _, m := range msgs {
+		d, ok := decode(m)
+		if !ok {
+			c.refused.Add(1)
+			c.o.Logf("relay: consumer: refusing malformed message on %s", m.Subject())
+			_ = m.Term()
+			continue
+		}
+		ds = append(ds, d)
+	}
+	for len(ds) > 0 {
+		n := 1
+		for n < len(ds) && ds[n].runner == ds[0].runner {
+			n++
+		}
+		c.commitRunner(ds[0].runner, ds[:n])
+		ds = ds[n:]
+	}
+}
+
+func (c *Consumer) commitRunner(runner string, ds []decoded) {
+	reps := make([]store.Replica, len(ds))
+	for i := range ds {
+		reps[i] = ds[i].rep
+	}
+	res, err := c.o.Store.AppendReplicated(context.Background(), runner, reps)
+	if err != nil {
+		c.failures.Add(1)
+		c.o.Logf("relay: consumer: storing %d events of runner %s: %v", len(ds), runner, err)
+		for _, d := range ds {
+			_ = d.msg.NakWithDelay(c.o.NakDelay)
+		}
+		return
+	}
+	for i, d := range ds {
+		switch res.Outcomes[i] {
+		case store.ReplicaStored:
+			c.stored.Add(1)
+			_ = d.msg.Ack()
+		case store.ReplicaDuplicate:
+			c.dups.Add(1)
+			_ = d.msg.Ack()
+		case store.ReplicaEarly:
+			c.early.Add(1)
+			_ = d.msg.NakWithDelay(c.o.NakDelay)
+		}
+	}
+	for _, g := range res.Gaps {
+		c.gaps.Add(1)
+		if c.o.OnGap != nil {
+			c.o.OnGap(runner, g)
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/corral-dev/corral/event"
+)
+
+// replicaSchemaSQL supports fleets (package fleet/relay): on a hub, the
+// runner that owns a replicated session; on a runner, the publisher's
+// durable watermarks (the highest seq per session that the hub's stream
+// acknowledged, and the cursor below which every event was acknowledged).
+// The column sessions.runner is added by addRunnerColumn (a file whose
+// version was set back may have it already).
+const replicaSchemaSQL = `
+CREATE TABLE IF NOT EXISTS replica_marks (
+	session_id TEXT PRIMARY KEY,
+	seq        INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta(key, value) VALUES ('replica_cursor', 0);
+`
+
+// addRunnerColumn is the Go step of the replica migration: it adds
+// sessions.runner unless the table has it.
+func addRunnerColumn(ctx context.Context, tx *sql.Tx) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('sessions') WHERE name='runner'").Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "ALTER TABLE sessions ADD COLUMN runner TEXT NOT NULL DEFAULT ''")
+	return err
+}
+
+// Replica is one event of a session owned by a runner, as a hub receives
+// it. Event.Seq is the seq the runner's store assigned; Event.Cursor is
+// ignored (the hub assigns its own).
+type Replica struct {
+	Event event.Event
+	// Prev is the seq of the event the runner published before this one
+	// in the same session (0: none). Normally Event.Seq-1; larger gaps mean
+	// the runner no longer had the events in between (its retention).
+	Prev int64
+	// Session, when set, is the runner's current record of the session;
+	// the hub's row is replaced by it (with Runner set to the runner).
+	Session *Session
+}
+
+// ReplicaOutcome is what AppendReplicated did with one Replica.
+type ReplicaOutcome uint8
+
+const (
+	// ReplicaStored: committed with its seq, and published.
+	ReplicaStored ReplicaOutcome = iota
+	// ReplicaDuplicate: a seq already stored; ignored.
+	ReplicaDuplicate
+	// ReplicaEarly: its predecessor (Prev) is not stored yet; nothing was
+	// stored. The caller offers it again later.
+	ReplicaEarly
+)
+
+// Gap is a run of seqs of a session that a hub will never have: the runner
+// published an event whose Prev is stored but whose seq jumps past
+// LastSeq+1 (the runner's retention dropped the events in between).
+type Gap struct {
+	Session  string
+	From, To int64 // the missing seqs, inclusive
+}
+
+// ReplicaResult reports AppendReplicated: one outcome per Replica, in order.
+type ReplicaResult struct {
+	Outcomes []ReplicaOutcome
+	Gaps     []Gap
+}
+
+// AppendReplicated commits events replicated from runner, in one
+// transaction, keeping the runner's seqs, so that a replicated session
+// reads (GetEvents since, replay, SSE) like a local one. It is idempotent
+// by (session, seq): a seq at or below the stream's last stored seq is a
+// ReplicaDuplicate. An event whose Prev is not yet stored is ReplicaEarly
+// and is not stored (it arrived before its predecessor). A stored event
+// whose seq jumps past last+1 is reported in Gaps. Each Replica with a
+// Session replaces that session's row, marked with runner. The committed
+// events go to Options.Publish (the bus) after the commit, as with Append.
+func (s *Store) AppendReplicated(ctx context.Context, runner string, reps []Replica) (ReplicaResult, error) {
+	if runner == "" {
+		return ReplicaResult{}, errors.New("store: AppendReplicated: runner is empty")
+	}
+	pre := make([]searchPre, len(reps))
+	for i := range reps {
+		pre[i] = preIndex(&reps[i].Event)
+	}
+	out, err := s.writeJob(ctx, "append replicated", func(t *wtx) error {
+		res := ReplicaResult{Outcomes: make([]ReplicaOutcome, len(reps))}
+		for i := range reps {
+			o, gap, err := t.appendReplica(runner, &reps[i], &pre[i])
+			if err != nil {
+				return err
+			}
+			res.Outcomes[i] = o
+			if gap != nil {
+				res.Gaps = append(res.Gaps, *gap)
+			}
+		}
+		t.answer(res)
+		return nil
+	}, false)
+	res, _ := out.(ReplicaResult)
+	return res, err
+}
+
+// appendReplica is one Replica of AppendReplicated.
+func (t *wtx) appendReplica(runner string, r *Replica, pre *searchPre) (ReplicaOutcome, *Gap, error) {
+	ev := r.Event
+	if ev.SessionID == "" || ev.Seq <= 0 {
+		return 0, nil, fmt.Errorf("store: replicated event without session or seq (%q, %d)", ev.SessionID, ev.Seq)
+	}
+	if r.Session != nil {
+		if err := t.putReplicaSession(runner, r.Session); err != nil {
+			return 0, nil, err
+		}
+	}
+	st, err := t.stream(ev.SessionID)
+	if err != nil {
+		return 0, nil, err
+	}
+	o, gapFrom := replicaDecision(st.lastSeq, r.Prev, ev.Seq)
+	if o != ReplicaStored {
+		return o, nil, nil
+	}
+	var gap *Gap
+	if gapFrom > 0 {
+		gap = &Gap{Session: ev.SessionID, From: gapFrom, To: ev.Seq - 1}
+		t.save(ev.SessionID)
+		if st.events == 0 {
+			st.firstSeq, st.rawFrom = ev.Seq, ev.Seq
+		}
+		st.lastSeq = ev.Seq - 1 // emit assigns lastSeq+1: the runner's seq
+	}
+	if _, err := t.emitPre(ev, pre); err != nil {
+		return 0, nil, err
+	}
+	return ReplicaStored, gap, nil
+}
+
+// replicaDecision is the rule of AppendReplicated for an event of seq with
+// predecessor prev on a stream whose last stored seq is last: duplicate,
+// early, or stored; gapFrom > 0 is the first missing seq of a gap.
+func replicaDecision(last, prev, seq int64) (o ReplicaOutcome, gapFrom int64) {
+	switch {
+	case seq <= last:
+		return ReplicaDuplicate, 0
+	case seq == last+1:
+		return ReplicaStored, 0
+	case prev > last:
+		return ReplicaEarly, 0
+	default:
+		return ReplicaStored, last + 1
+	}
+}
+
+// putReplicaSession writes a runner's record of a session into the hub's
+// sessions table. LastActivity never moves back (the hub's events move it
+// too).
+func (t *wtx) putReplicaSession(runner string, x *Session) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO sessions(`+sessionCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(id) DO UPDATE SET agent=excluded.agent, cwd=excluded.cwd, model=excluded.model,
+	permission_mode=excluded.permission_mode, title=excluded.title, agent_session_id=excluded.agent_session_id,
+	status=excluded.status, created_at=excluded.created_at, updated_at=excluded.updated_at,
+	last_activity=max(last_activity, excluded.last_activity), messages=excluded.messages,
+	input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens,
+	cache_read_tokens=excluded.cache_read_tokens, cache_write_tokens=excluded.cache_write_tokens,
+	cost_usd=excluded.cost_usd, meta=excluded.meta, pinned=excluded.pinned, archived=excluded.archived,
+	title_user=excluded.title_user, runner=excluded.runner`,
+		x.ID, x.Agent, x.Cwd, x.Model, x.PermissionMode, x.Title, x.AgentSessionID, x.Status,
+		x.CreatedAt.UnixNano(), x.UpdatedAt.UnixNano(), x.LastActivity.UnixNano(), x.Messages,
+		x.Usage.InputTokens, x.Usage.OutputTokens, x.Usage.CacheReadTokens, x.Usage.CacheWriteTokens, x.Usage.CostUSD,
+		nullJSON(x.Meta), x.Pinned, x.Archived, x.TitleByUser, runner)
+	return err
+}
+
+// SessionRunner returns the runner that owns a session on a hub ("" for a
+// local session), or ErrNotFound.
+func (s *Store) SessionRunner(id string) (string, error) {
+	var r string
+	err := s.rdb.QueryRow("SELECT runner FROM sessions WHERE id=?", id).Scan(&r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("session %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return "", classify("session runner", err)
+	}
+	return r, nil
+}
+
+// ReplicaMarks is a publisher's durable position: Cursor, below or at
+// which every event of every session was acknowledged, and per session the
+// highest seq acknowledged.
+type ReplicaMarks struct {
+	Cursor int64
+	Seqs   map[string]int64
+}
+
+// ReplicaMarks reads the publisher's watermarks.
+func (s *Store) ReplicaMarks() (ReplicaMarks, error) {
+	m := ReplicaMarks{Seqs: map[string]int64{}}
+	if err := s.rdb.QueryRow("SELECT coalesce((SELECT value FROM meta WHERE key='replica_cursor'), 0)").Scan(&m.Cursor); err != nil {
+		return m, classify("replica marks", err)
+	}
+	rows, err := s.rdb.Query("SELECT session_id, seq FROM replica_marks")
+	if err != nil {
+		return m, classify("replica marks", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return m, classify("replica marks", err)
+		}
+		m.Seqs[id] = seq
+	}
+	return m, classify("replica marks", rows.Err())
+}
+
+// SetReplicaMarks durably raises the publisher's watermarks (a mark never
+// moves back): cursor, and the seqs of the sessions in seqs.
+func (s *Store) SetReplicaMarks(ctx context.Context, cursor int64, seqs map[string]int64) error {
+	return s.write(ctx, "replica marks", func(t *wtx) error {
+		if _, err := t.tx.ExecContext(t.ctx,
+			"INSERT INTO meta(key, value) VALUES('replica_cursor', ?) ON CONFLICT(key) DO UPDATE SET value=max(value, excluded.value)", cursor); err != nil {
+			return err
+		}
+		for id, seq := range seqs {
+			if _, err := t.tx.ExecContext(t.ctx,
+				"INSERT INTO replica_marks(session_id, seq) VALUES(?, ?) ON CONFLICT(session_id) DO UPDATE SET seq=max(seq, excluded.seq)", id, seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
