@@ -1,15 +1,20 @@
 package relay
 
 import (
-	"context"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
+
+	"github.com/corral-dev/corral/internal/fakeagent"
 )
 
 func TestMain(m *testing.M) {
+	if fakeagent.Enabled() {
+		os.Exit(fakeagent.Main(os.Stdin, os.Stdout))
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -174,5 +179,3 @@ func waitFor(t testing.TB, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-var _ = context.Background
