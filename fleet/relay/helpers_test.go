@@ -83,10 +83,19 @@ type side struct {
 	b  *bus.Bus
 }
 
-func openSide(t testing.TB) *side {
+func openSide(t testing.TB) *side { return openSideHook(t, nil) }
+
+// openSideHook is openSide with a hook called with each committed batch,
+// from the store's writer, just before the bus gets it.
+func openSideHook(t testing.TB, hook func([]event.Event)) *side {
 	t.Helper()
 	s := &side{}
-	st, err := store.Open(t.TempDir(), store.Options{Publish: func(batch []event.Event) { s.b.Publish(batch) }})
+	st, err := store.Open(t.TempDir(), store.Options{Publish: func(batch []event.Event) {
+		if hook != nil {
+			hook(batch)
+		}
+		s.b.Publish(batch)
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,16 +121,17 @@ func createSessions(t testing.TB, st *store.Store, n int) []string {
 	return ids
 }
 
-// flood appends total events, round-robin over the sessions, in batches,
-// calling between(k) after each batch with the number appended so far.
+// flood appends total events, streamed text deltas of an agent, in runs
+// of 50 per session round-robin over the sessions, in batches, calling
+// between(k) after each batch with the number appended so far.
 func flood(t testing.TB, st *store.Store, ids []string, total int, between func(k int)) {
 	t.Helper()
 	const batch = 500
-	data := []byte(`{"text":"a line of agent output of a realistic length, about eighty bytes"}`)
+	data := []byte(`{"text":"a delta of agent output of a realistic length, about eighty bytes","delta":true}`)
 	for k := 0; k < total; {
 		evs := make([]event.Event, 0, batch)
 		for j := 0; j < batch && k < total; j, k = j+1, k+1 {
-			evs = append(evs, event.Event{SessionID: ids[k%len(ids)], Kind: event.AssistantText, Data: data})
+			evs = append(evs, event.Event{SessionID: ids[(k/50)%len(ids)], Kind: event.AssistantText, Data: data})
 		}
 		if err := st.Append(evs...); err != nil {
 			t.Fatal(err)

@@ -262,15 +262,16 @@ func (p *Publisher) pass(ctx context.Context) error {
 		if !p.o.Conn.IsConnected() || p.o.Conn.Stats().Reconnects != reconnects {
 			return errDisconnected
 		}
-		if err := p.reap(ctx, len(p.inflight) >= p.o.Window); err != nil {
+		// Read a whole page at a time: with less room than that, wait
+		// for acks first (one query per event would be the result).
+		if err := p.reap(ctx, p.o.Window-len(p.inflight) < p.o.Page); err != nil {
 			return err
 		}
 		p.maybeWriteMarks(ctx)
-		room := p.o.Window - len(p.inflight)
-		if room <= 0 {
+		if p.o.Window-len(p.inflight) < p.o.Page {
 			continue
 		}
-		evs, err := p.o.Store.EventsAfter(ctx, pos, "", true, min(p.o.Page, room))
+		evs, err := p.o.Store.EventsAfter(ctx, pos, "", true, p.o.Page)
 		if err != nil {
 			return err
 		}
