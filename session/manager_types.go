@@ -65,6 +65,10 @@ type Info struct {
 	// Imported is set on a session ImportSession made of a conversation
 	// an agent CLI kept in its own files.
 	Imported *Imported `json:"imported,omitempty"`
+	// Runner is the fleet runner that owns the session, on a hub that
+	// lists a runner's session from its replica (fleet/relay); "" for a
+	// session of this corral.
+	Runner string `json:"runner,omitempty"`
 	// ResetAt is when the limit of a rate_limited session resets;
 	// AutoResume is the session's auto-resume setting and ResumePending
 	// says the session resumes by itself at ResetAt. The API fills them

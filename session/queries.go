@@ -20,7 +20,7 @@ func (m *Manager) info(rec store.Session) Info {
 		ApprovalsSkipped: m.skipsApprovals(rec.Agent, rec.PermissionMode),
 		CanFork:          m.canFork(rec.Agent),
 		Pinned:           rec.Pinned, Archived: rec.Archived, Project: projectOf(rec.Cwd),
-		Imported: importedOf(rec.Meta),
+		Imported: importedOf(rec.Meta), Runner: rec.Runner,
 	}
 	if len(rec.Meta) > 0 {
 		meta := readMeta(rec.Meta)

@@ -21,6 +21,9 @@ CREATE TABLE IF NOT EXISTS replica_marks (
 	seq        INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(key, value) VALUES ('replica_cursor', 0);
+CREATE TABLE IF NOT EXISTS replica_deleted (
+	session_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
 `
 
 // addRunnerColumn is the Go step of the replica migration: it adds
@@ -84,7 +87,8 @@ type ReplicaResult struct {
 // by (session, seq): a seq at or below the stream's last stored seq is a
 // ReplicaDuplicate. An event whose Prev is not yet stored is ReplicaEarly
 // and is not stored (it arrived before its predecessor). A stored event
-// whose seq jumps past last+1 is reported in Gaps. Each Replica with a
+// whose seq jumps past last+1 is reported in Gaps. Events of a session
+// deleted with DeleteReplica are ReplicaDuplicate. Each Replica with a
 // Session replaces that session's row, marked with runner. The committed
 // events go to Options.Publish (the bus) after the commit, as with Append.
 func (s *Store) AppendReplicated(ctx context.Context, runner string, reps []Replica) (ReplicaResult, error) {
@@ -119,6 +123,17 @@ func (t *wtx) appendReplica(runner string, r *Replica, pre *searchPre) (ReplicaO
 	ev := r.Event
 	if ev.SessionID == "" || ev.Seq <= 0 {
 		return 0, nil, fmt.Errorf("store: replicated event without session or seq (%q, %d)", ev.SessionID, ev.Seq)
+	}
+	if _, known := t.w.streams[ev.SessionID]; !known {
+		// A session the hub deleted (DeleteReplica): what is still on
+		// its way is dropped, not a new replica.
+		var n int
+		if err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM replica_deleted WHERE session_id=?", ev.SessionID).Scan(&n); err != nil {
+			return 0, nil, err
+		}
+		if n > 0 {
+			return ReplicaDuplicate, nil, nil
+		}
 	}
 	if r.Session != nil {
 		if err := t.putReplicaSession(runner, r.Session); err != nil {
@@ -196,6 +211,20 @@ func (s *Store) SessionRunner(id string) (string, error) {
 		return "", classify("session runner", err)
 	}
 	return r, nil
+}
+
+// DeleteReplica deletes a hub's replica of a session (DeleteSession) and
+// keeps its id, so that AppendReplicated drops the session's events still
+// on their way instead of making a new replica of them. ErrNotFound if the
+// hub has no such session.
+func (s *Store) DeleteReplica(ctx context.Context, id string) error {
+	if err := s.write(ctx, "delete replica", func(t *wtx) error {
+		_, err := t.tx.ExecContext(t.ctx, "INSERT OR IGNORE INTO replica_deleted(session_id) VALUES(?)", id)
+		return err
+	}); err != nil {
+		return err
+	}
+	return s.DeleteSession(ctx, id)
 }
 
 // ReplicaMarks is a publisher's durable position: Cursor, below or at

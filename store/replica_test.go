@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -74,6 +75,30 @@ func TestAppendReplicated(t *testing.T) {
 	recov, err := s.Recover(ctx)
 	if err != nil || len(recov.InterruptedSessions) != 0 {
 		t.Fatalf("recover touched a replica: %+v %v", recov, err)
+	}
+}
+
+func TestDeleteReplicaDropsWhatIsStillOnItsWay(t *testing.T) {
+	s := open(t, t.TempDir(), store.Options{})
+	first := rep("s3", 1, 0)
+	first.Session = &store.Session{ID: "s3", Agent: "claude", Status: "idle"}
+	if _, err := s.AppendReplicated(ctx, "r1", []store.Replica{first, rep("s3", 2, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteReplica(ctx, "s3"); err != nil {
+		t.Fatal(err)
+	}
+	late := rep("s3", 3, 2)
+	late.Session = first.Session
+	res, err := s.AppendReplicated(ctx, "r1", []store.Replica{late})
+	if err != nil || res.Outcomes[0] != store.ReplicaDuplicate {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if _, err := s.GetSession("s3"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the deleted replica came back: %v", err)
+	}
+	if st, _ := s.StreamStats("s3"); st.Events != 0 {
+		t.Fatalf("stats %+v", st)
 	}
 }
 

@@ -50,7 +50,8 @@ type RPCServer struct {
 	o      RPCOptions
 }
 
-// ServeRPC subscribes to corral.fleet.NAME.rpc.> on nc and answers each
+// ServeRPC subscribes to corral.fleet.NAME.rpc.> on nc (in effect at the
+// server when it returns, if connected) and answers each
 // request by calling the method of facade (as POST /api/call/METHOD does),
 // each in its own goroutine. A call that waits (a permission decision)
 // waits on the runner until it is answered, expires or Timeout passes.
@@ -76,6 +77,9 @@ func ServeRPC(nc *nats.Conn, name string, facade *api.API, o RPCOptions) (*RPCSe
 		return nil, err
 	}
 	s.sub = sub
+	// In effect at the server on return when connected; when not, the
+	// client sends the subscription when it reconnects.
+	_ = nc.FlushTimeout(5 * time.Second)
 	return s, nil
 }
 
@@ -237,7 +241,18 @@ func (r HubRouter) Owner(sessionID string) (string, error) {
 	return name, err
 }
 
-// Call runs method on runner.
+// Call runs method on runner. After a DeleteSession the runner carried
+// out, the hub's replica of the session is deleted too.
 func (r HubRouter) Call(ctx context.Context, runner, method string, params []byte) (json.RawMessage, error) {
-	return r.Client.Call(ctx, runner, method, params)
+	res, err := r.Client.Call(ctx, runner, method, params)
+	if err != nil || method != "DeleteSession" {
+		return res, err
+	}
+	var p api.SessionParams
+	if json.Unmarshal(params, &p) == nil && p.SessionID != "" {
+		if err := r.Store.DeleteReplica(ctx, p.SessionID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return res, nil
 }

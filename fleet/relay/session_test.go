@@ -18,6 +18,7 @@ import (
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/internal/fakeagent"
 	"github.com/corral-dev/corral/session"
+	"github.com/corral-dev/corral/store"
 )
 
 // openRuntime opens a corral runtime (store, bus, manager) with the fake
@@ -200,7 +201,29 @@ func TestSessionDrivenFromTheHub(t *testing.T) {
 		t.Fatalf("unknown permission request through the relay: %v", err)
 	}
 
+	// Deleting from the hub deletes on the runner and the hub's replica.
+	if err := hubCall(t, table, "DeleteSession", map[string]any{"sessionId": info.ID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runner.Store.GetSession(info.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("runner still has the session: %v", err)
+	}
+	if _, err := hub.Store.GetSession(info.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("hub still has the replica: %v", err)
+	}
+
 	// With the runner gone, its sessions' methods say so.
+	if _, err := client.Call(context.Background(), "r1", "CreateSession",
+		[]byte(fmt.Sprintf(`{"agent":"fake","cwd":%q,"isolation":"none"}`, t.TempDir()))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		l, _ := hub.Store.ListSessions(0)
+		if len(l) == 1 {
+			info.ID = l[0].ID
+		}
+		return len(l) == 1
+	})
 	rpc.Close()
 	err = hubCall(t, table, "Interrupt", map[string]any{"sessionId": info.ID}, nil)
 	var ae *api.Error

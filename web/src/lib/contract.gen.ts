@@ -1179,6 +1179,12 @@ export interface Session {
    */
   imported?: Imported;
   /**
+   * Runner is the fleet runner that owns the session, on a hub that
+   * lists a runner's session from its replica (fleet/relay); "" for a
+   * session of this corral.
+   */
+  runner?: string;
+  /**
    * ResetAt is when the limit of a rate_limited session resets;
    * AutoResume is the session's auto-resume setting and ResumePending
    * says the session resumes by itself at ResetAt. The API fills them
@@ -1752,7 +1758,8 @@ export type ErrorCode =
   | "workspace_busy"
   | "nothing_to_commit"
   | "setup_failed"
-  | "budget_reached";
+  | "budget_reached"
+  | "runner_offline";
 
 /** Every error code of the contract (api.Codes). */
 export const errorCodes: readonly ErrorCode[] = [
@@ -1781,6 +1788,7 @@ export const errorCodes: readonly ErrorCode[] = [
   "nothing_to_commit",
   "setup_failed",
   "budget_reached",
+  "runner_offline",
 ];
 
 /** The name of a contract method. */
