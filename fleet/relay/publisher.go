@@ -77,6 +77,7 @@ type PublisherStats struct {
 	Acked     int64 // events acknowledged by JetStream
 	Rewinds   int64 // times it went back to its watermark after a failure
 	Cursor    int64 // the acknowledged watermark (runner store cursor)
+	Start     int64 // the durable watermark it started from
 }
 
 // Publisher follows a runner's store and publishes every committed event
@@ -99,6 +100,7 @@ type Publisher struct {
 	recordSent map[string]bool
 	inflight   []pending
 
+	start                              int64
 	published, ackedN, rewinds, cursor atomic.Int64
 	closeErr                           error
 	closeOnce                          sync.Once
@@ -136,7 +138,7 @@ func StartPublisher(o PublisherOptions) (*Publisher, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Publisher{o: o, js: js, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1),
-		acked: marks, dirty: map[string]int64{}}
+		acked: marks, dirty: map[string]int64{}, start: marks.Cursor}
 	p.cursor.Store(marks.Cursor)
 	var sub *bus.Subscription
 	if o.Bus != nil {
@@ -152,7 +154,7 @@ func StartPublisher(o PublisherOptions) (*Publisher, error) {
 // Stats returns the Publisher's counters.
 func (p *Publisher) Stats() PublisherStats {
 	return PublisherStats{Published: p.published.Load(), Acked: p.ackedN.Load(),
-		Rewinds: p.rewinds.Load(), Cursor: p.cursor.Load()}
+		Rewinds: p.rewinds.Load(), Cursor: p.cursor.Load(), Start: p.start}
 }
 
 // Close stops publishing and writes the watermarks. Events committed but
