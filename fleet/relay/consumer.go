@@ -147,8 +147,10 @@ func (c *Consumer) Stats() ConsumerStats {
 // negatively acknowledged, so JetStream offers them again at once.
 func (c *Consumer) Close() {
 	c.once.Do(func() {
-		c.cc.Stop()
+		// stop first: a callback blocked on a full queue then returns
+		// (naking its message), so Stop never waits on it.
 		close(c.stop)
+		c.cc.Stop()
 		<-c.done
 		<-c.cc.Closed()
 		for {
