@@ -36,7 +36,8 @@ var Codes = []string{CodeNotFound, CodeInvalidArgument, CodePolicyDenied, CodeLi
 	CodeSpawnFailed, CodeConflict, CodeUnauthorized, CodeInternal, CodePermissionDenied,
 	CodeStorageFull, CodeStoreFailed, CodeUnsupported, CodeNoWorkspace, CodeNotARepository, CodeBareRepository,
 	CodeNoCommits, CodeBranchExists, CodeGitMissing, CodeGhMissing, CodeUnsavedWork, CodeDirtyWorktree,
-	CodeWorkspaceBusy, CodeNothingToCommit, CodeSetupFailed, CodeBudgetReached}
+	CodeWorkspaceBusy, CodeNothingToCommit, CodeSetupFailed, CodeBudgetReached,
+	CodeRunnerNotFound, CodeRunnerOffline, CodeNoRunnerForAgent}
 
 // Error is the error every facade method returns to a transport: a stable
 // Code and a message for people. Both transports send it as
@@ -156,6 +157,9 @@ func HTTPStatus(code string) int {
 		return http.StatusPaymentRequired
 	default:
 		if s := workspaceStatus(code); s != 0 {
+			return s
+		}
+		if s := fleetStatus(code); s != 0 {
 			return s
 		}
 		return http.StatusInternalServerError
