@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 )
 
@@ -213,6 +214,22 @@ func TestRunnerPermissionIsolation(t *testing.T) {
 	a.Flush()
 	if m, err := h.Conn().Request(RPCSubject("a", "Ping"), []byte(`{}`), 10*time.Second); err != nil || string(m.Data) != `{"result":"pong"}` {
 		t.Fatalf("request to a: %v %v", m, err)
+	}
+
+	// It can publish its own events to the CORRAL_EVENTS stream and hear the ack.
+	ctx := context.Background()
+	if _, err := h.JetStream().CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: EventsStream, Subjects: []string{"corral.events.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	ajs, err := jetstream.New(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := ajs.Publish(ctx, EventSubject("a", "s1"), []byte(`{}`), jetstream.WithMsgID("a:s1:1")); err != nil || ack.Stream != EventsStream {
+		t.Fatalf("a's event: %+v %v", ack, err)
+	}
+	if ack, err := ajs.Publish(ctx, EventSubject("a", "s1"), []byte(`{}`), jetstream.WithMsgID("a:s1:1")); err != nil || !ack.Duplicate {
+		t.Fatalf("a's event again: %+v %v", ack, err)
 	}
 
 	// B's subjects: no subscription is allowed, nothing arrives.
