@@ -149,12 +149,12 @@ func TestFleetHubAndRunner(t *testing.T) {
 	if out, err := corral(t, "fleet", "remove", "box", "--data", hubData).CombinedOutput(); err != nil || !strings.Contains(string(out), "disconnected") {
 		t.Fatalf("fleet remove: %v %s", err, out)
 	}
-	if code := r.wait(t, "removed"); code != 1 || !strings.Contains(r.errb.String(), "refused") {
+	if code := r.wait(t, "removed"); code != exitCredsRefused || !strings.Contains(r.errb.String(), "refused") {
 		t.Fatalf("removed runner: exit %d, stderr %s", code, r.errb.String())
 	}
 	sp.awaitRunner("box", "gone from the list", func(x *runnerRow) bool { return x == nil })
 	r = startRunner(t, runHome, hub.URL, creds, runCfg)
-	if code := r.wait(t, "restarted after removal"); code != 1 {
+	if code := r.wait(t, "restarted after removal"); code != exitCredsRefused {
 		t.Fatalf("a removed runner started again: exit %d, stderr %s", code, r.errb.String())
 	}
 

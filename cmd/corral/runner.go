@@ -73,8 +73,14 @@ func parseRunnerFlags(g *globals, args []string, stderr io.Writer) (runnerOption
 	return o, 0, true
 }
 
+// exitCredsRefused is corral runner's exit code when the hub refuses its
+// credentials (removed with `corral fleet remove`): restarting will not
+// help (corral-runner.service does not).
+const exitCredsRefused = 3
+
 // runRunner runs the runner until SIGTERM or SIGINT (exit 0, every process
-// tree stopped), or until the hub refuses its credentials (exit 1).
+// tree stopped), or until the hub refuses its credentials
+// (exitCredsRefused).
 func runRunner(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	o, code, ok := parseRunnerFlags(g, args, stderr)
 	if !ok {
@@ -150,7 +156,7 @@ func runnerUntilDone(ctx context.Context, rt *session.Runtime, o runnerOptions, 
 		return 0
 	case <-conn.Done():
 		log.Error("the hub ended the connection", "err", conn.Err())
-		return 1
+		return exitCredsRefused
 	}
 }
 
