@@ -357,3 +357,23 @@ func CredsName(creds []byte) (string, error) {
 	}
 	return uc.Name, nil
 }
+
+// ServerConfig is the part of a nats-server configuration file that makes
+// a server (or each server of a cluster) trust this keyring: the
+// operator, the system account, and a full resolver preloaded with both
+// accounts, storing pushed updates (revocations) in resolverDir.
+func (k *Keyring) ServerConfig(resolverDir string) string {
+	return fmt.Sprintf(`operator: %q
+system_account: %s
+resolver: {
+  type: full
+  dir: %q
+  allow_delete: false
+}
+resolver_preload: {
+  %s: %q
+  %s: %q
+}
+`, filepath.Join(k.dir, OperatorJWTFile), k.SystemPublicKey(), resolverDir,
+		k.SystemPublicKey(), k.SystemJWT(), k.AccountPublicKey(), k.AccountJWT())
+}

@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register("fleet", &command{
-		Summary: "manage the fleet's runner credentials: fleet add NAME [--out FILE], fleet remove NAME, fleet ls",
+		Summary: "manage the fleet's runner credentials: fleet add NAME [--out FILE], fleet remove NAME, fleet ls, fleet nats-config",
 		Run:     runFleet,
 	})
 }
@@ -25,6 +25,8 @@ func fleetUsage(w io.Writer) {
 	fmt.Fprintln(w, `usage: corral fleet add NAME [--out FILE]   issue runner NAME's credentials (a NATS .creds file)
        corral fleet remove NAME             revoke them: a running hub disconnects the runner at once
        corral fleet ls                      list the runners holding credentials
+       corral fleet nats-config [--resolver-dir DIR]
+                                            print the nats-server settings that trust these credentials (for --nats)
 flags: --data DIR, --config FILE (the hub's)`)
 }
 
@@ -39,6 +41,7 @@ func runFleet(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("fleet "+sub, g, stderr)
 	out := fs.String("out", "", "with add, write the credentials to `file` (mode 0600) instead of stdout")
+	resolverDir := fs.String("resolver-dir", "/var/lib/nats/jwt", "with nats-config, the `directory` where the server keeps account updates")
 	fs.Usage = func() { fleetUsage(fs.Output()) }
 	var pos []string // NAME may stand before or after the flags
 	for {
@@ -50,7 +53,7 @@ func runFleet(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		}
 		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
-	want := map[string]int{"add": 1, "remove": 1, "ls": 0}
+	want := map[string]int{"add": 1, "remove": 1, "ls": 0, "nats-config": 0}
 	n, known := want[sub]
 	if !known || len(pos) != n {
 		fleetUsage(stderr)
@@ -75,6 +78,8 @@ func runFleet(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		err = fleetAdd(kr, pos[0], *out, stdout, stderr)
 	case "remove":
 		err = fleetRemove(ctx, kr, pos[0], stdout)
+	case "nats-config":
+		fmt.Fprint(stdout, kr.ServerConfig(*resolverDir))
 	default:
 		fleetList(kr, stdout)
 	}
