@@ -56,6 +56,10 @@ const (
 // OpenKeyring opens the keyring in dir, creating the operator, accounts
 // and the hub's and system user's credentials on first use.
 func OpenKeyring(dir string) (*Keyring, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
