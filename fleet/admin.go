@@ -44,7 +44,7 @@ func RemoveRunner(ctx context.Context, k *Keyring, name, url string) error {
 		return nil
 	}
 	if err := PushAccount(ctx, k, url, acc); err != nil {
-		return err
+		return &NotAppliedError{URL: url, Err: err}
 	}
 	nc, err := nats.Connect(url, nats.UserCredentials(k.CredsPath(HubCredsFile)), nats.Name("corral fleet"))
 	if err != nil {
@@ -61,6 +61,20 @@ func RemoveRunner(ctx context.Context, k *Keyring, name, url string) error {
 	}
 	return kv.Delete(ctx, name)
 }
+
+// A NotAppliedError is RemoveRunner's error when the credentials were
+// revoked in the keyring but the running hub could not be told: the
+// runner may stay connected until the hub restarts.
+type NotAppliedError struct {
+	URL string
+	Err error
+}
+
+func (e *NotAppliedError) Error() string {
+	return fmt.Sprintf("the credentials are revoked, but the hub's NATS at %s was not told (%v): the runner stays connected until the hub restarts", e.URL, e.Err)
+}
+
+func (e *NotAppliedError) Unwrap() error { return e.Err }
 
 // PushAccount sends the account JWT acc to the NATS server at url as the
 // system user ($SYS.REQ.ACCOUNT.<account>.CLAIMS.UPDATE); the server

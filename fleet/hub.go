@@ -207,6 +207,9 @@ func (h *Hub) startRegistry(ctx context.Context, o HubOptions) error {
 		return fmt.Errorf("fleet: bucket %s: %w", RunnersBucket, err)
 	}
 	h.kv = kv
+	if err := h.prune(cctx); err != nil {
+		return err
+	}
 	lctx, stop := context.WithCancel(context.Background())
 	h.stop = stop
 	w, err := kv.WatchAll(lctx)
@@ -225,6 +228,32 @@ func (h *Hub) startRegistry(ctx context.Context, o HubOptions) error {
 		defer sub.Unsubscribe()
 		h.loop(lctx, w, o)
 	}()
+	return nil
+}
+
+// prune deletes from the bucket the runners whose credentials were removed
+// while no hub ran.
+func (h *Hub) prune(ctx context.Context) error {
+	issued := map[string]bool{}
+	for _, c := range h.Keyring.Runners() {
+		issued[c.Name] = true
+	}
+	keys, err := h.kv.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	defer keys.Stop()
+	var stale []string
+	for k := range keys.Keys() {
+		if !issued[k] {
+			stale = append(stale, k)
+		}
+	}
+	for _, k := range stale {
+		if err := h.kv.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

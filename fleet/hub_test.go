@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -266,5 +267,40 @@ func TestRunnerPermissionIsolation(t *testing.T) {
 	}
 	if _, ok := runnerByName(h, "b"); ok {
 		t.Fatal("a heartbeat published by a as b reached the registry")
+	}
+}
+
+// TestHubPrunesRemovedRunners: a runner removed while no hub ran leaves
+// the registry when the hub starts.
+func TestHubPrunesRemovedRunners(t *testing.T) {
+	data := t.TempDir()
+	start := func() *Hub {
+		h, err := StartHub(context.Background(), HubOptions{DataDir: data, Addr: "127.0.0.1:0", HeartbeatTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	h := start()
+	creds := addRunner(t, h, "old")
+	addRunner(t, h, "kept")
+	for _, name := range []string{"old", "kept"} {
+		b, _ := json.Marshal(Heartbeat{Name: name})
+		if _, err := h.kv.Put(context.Background(), name, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "both runners known", func() bool { return len(h.Runners()) == 2 })
+	h.Close()
+	if err := RemoveRunner(context.Background(), h.Keyring, "old", ""); err != nil {
+		t.Fatal(err)
+	}
+	h = start()
+	defer h.Close()
+	waitFor(t, "only the kept runner", func() bool { l := h.Runners(); return len(l) == 1 && l[0].Name == "kept" })
+	// and the revocation applies to the restarted server
+	if nc, err := nats.Connect(h.URL(), nats.UserCredentials(creds)); err == nil {
+		nc.Close()
+		t.Fatal("credentials removed while no hub ran still connect")
 	}
 }

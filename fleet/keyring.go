@@ -238,6 +238,12 @@ func (k *Keyring) RemoveRunner(name string) (string, error) {
 		// Revoke every JWT of that key issued until now (and a second on:
 		// the revocation is in seconds, like the JWT's issue time).
 		k.accountClaims.RevokeAt(c.PublicKey, time.Now().Add(time.Second))
+		// A server keeps the JWT it has when the new one has the same ID,
+		// which hashes only the common claims (issue time in seconds): the
+		// update must be issued in a later second than the one it replaces.
+		for time.Now().Unix() <= k.accountClaims.IssuedAt {
+			time.Sleep(20 * time.Millisecond)
+		}
 		acc, err := k.accountClaims.Encode(k.operator)
 		if err != nil {
 			return nil, err
