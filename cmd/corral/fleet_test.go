@@ -109,6 +109,7 @@ func TestFleetHubAndRunner(t *testing.T) {
 	os.MkdirAll(hubHome, 0o700)
 	os.MkdirAll(runHome, 0o700)
 	hubData := filepath.Join(hubHome, "data")
+	t.Setenv("HOME", hubHome) // the hub's; each runner gets its own
 	sp := startServe(t, hubData, fakeAgentConfig(t, hubHome, mark), "--fleet", "--fleet-addr", "127.0.0.1:0", "--fleet-timeout", "2s")
 	var hub struct{ URL string }
 	b, err := os.ReadFile(filepath.Join(hubData, "fleet", "hub.json"))
