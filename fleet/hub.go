@@ -169,11 +169,12 @@ func (h *Hub) embed(o HubOptions) error {
 		ServerName: "corral-hub", Host: host, Port: port,
 		JetStream: true, StoreDir: store,
 		TrustedOperators: []*jwt.OperatorClaims{oc}, SystemAccount: h.Keyring.SystemPublicKey(),
-		AccountResolver: res, NoSigs: true, NoLog: true,
+		AccountResolver: res, NoSigs: true,
 	})
 	if err != nil {
 		return fmt.Errorf("fleet: nats server: %w", err)
 	}
+	s.SetLoggerV2(natsLogger{h.log}, false, false, false)
 	s.Start()
 	h.srv = s
 	if !s.ReadyForConnections(30 * time.Second) {

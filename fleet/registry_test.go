@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"errors"
+	"log/slog"
+	"strings"
 	"reflect"
 	"testing"
 	"time"
@@ -161,5 +163,22 @@ func TestValidName(t *testing.T) {
 		if err := ValidName(name); (err == nil) != ok {
 			t.Errorf("ValidName(%q) = %v", name, err)
 		}
+	}
+}
+
+func TestNATSLoggerLevels(t *testing.T) {
+	var b strings.Builder
+	l := natsLogger{slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	l.Noticef("listening on %d", 4222)
+	l.Debugf("debug")
+	l.Tracef("trace")
+	l.Warnf("slow consumer %s", "x")
+	l.Errorf("bad %s", "thing")
+	out := b.String()
+	if strings.Contains(out, "listening") || strings.Contains(out, "debug") || strings.Contains(out, "trace") {
+		t.Errorf("notices, debug or trace at info level:\n%s", out)
+	}
+	if !strings.Contains(out, "level=WARN msg=\"nats: slow consumer x\"") || !strings.Contains(out, "level=ERROR msg=\"nats: bad thing\"") {
+		t.Errorf("warnings and errors lost:\n%s", out)
 	}
 }
