@@ -3,8 +3,8 @@ package fleet
 import (
 	"errors"
 	"log/slog"
-	"strings"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
