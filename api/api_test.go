@@ -43,7 +43,7 @@ var contract = []string{
 	"Execute", "ExportSession", "ForkSession", "GetAttachment", "GetChanges", "GetEvents", "GetProcessStats",
 	"GetSession", "GetUsage", "ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities",
 	"ListCheckpoints", "ListCommands", "ListDirectory", "ListExternalSessions", "ListFiles", "ListModels",
-	"ListProcesses", "ListQueued", "ListSchedules", "ListSessions", "MergeWorkspace", "PauseSchedule",
+	"ListProcesses", "ListQueued", "ListRunners", "ListSchedules", "ListSessions", "MergeWorkspace", "PauseSchedule",
 	"PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint",
 	"ResumeNow", "ResumeQueue", "ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow",
 	"SetAutoResume", "SetBudget", "SetModel", "SetPermissionMode", "Spawn", "StopProcess", "StopSession",

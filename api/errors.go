@@ -36,7 +36,8 @@ var Codes = []string{CodeNotFound, CodeInvalidArgument, CodePolicyDenied, CodeLi
 	CodeSpawnFailed, CodeConflict, CodeUnauthorized, CodeInternal, CodePermissionDenied,
 	CodeStorageFull, CodeStoreFailed, CodeUnsupported, CodeNoWorkspace, CodeNotARepository, CodeBareRepository,
 	CodeNoCommits, CodeBranchExists, CodeGitMissing, CodeGhMissing, CodeUnsavedWork, CodeDirtyWorktree,
-	CodeWorkspaceBusy, CodeNothingToCommit, CodeSetupFailed, CodeBudgetReached, CodeRunnerOffline}
+	CodeWorkspaceBusy, CodeNothingToCommit, CodeSetupFailed, CodeBudgetReached,
+	CodeRunnerNotFound, CodeRunnerOffline, CodeNoRunnerForAgent}
 
 // Error is the error every facade method returns to a transport: a stable
 // Code and a message for people. Both transports send it as

@@ -72,7 +72,9 @@ type API struct {
 	titles    SessionTitles
 	sched     Scheduler
 	usage     UsageSource
-	router    Router // fleet.go
+	router    Router        // fleet_route.go
+	fleet     Fleet         // fleet.go
+	createOn  SessionRouter // fleet.go
 }
 
 // Option configures the facade.
@@ -117,6 +119,9 @@ type CreateSessionParams struct {
 	// Budget is the session's own caps (see SetBudget), set before the
 	// prompt is sent.
 	Budget *BudgetParams `json:"budget,omitempty"`
+	// Runner, with the fleet on, starts the session on that runner, or
+	// on the least-loaded one with the agent for "*" (fleet.go).
+	Runner string `json:"runner,omitempty"`
 }
 
 // SessionParams name one session.
@@ -314,6 +319,9 @@ func (a *API) CreateSession(ctx context.Context, p CreateSessionParams) (session
 	}
 	if err := required("cwd", p.Cwd); err != nil {
 		return session.Info{}, err
+	}
+	if p.Runner != "" {
+		return a.createOnRunner(ctx, p)
 	}
 	return a.sessions.Create(ctx, session.CreateOptions{
 		Agent: p.Agent, Cwd: p.Cwd, Model: p.Model, PermissionMode: p.PermissionMode, Prompt: p.Prompt,

@@ -4,78 +4,72 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/corral-dev/corral/fleet"
+	"github.com/corral-dev/corral/session"
 )
 
-// fakeRouter owns the sessions named "remote-…" (runner r1) and records
-// the calls it routes.
-type fakeRouter struct {
-	mu    sync.Mutex
-	calls []string
-	err   error
-}
+// placeFleet is a fixed list of runners placed by fleet.Place.
+type placeFleet []fleet.Runner
 
-func (f *fakeRouter) Owner(id string) (string, error) {
-	if strings.HasPrefix(id, "remote-") {
-		return "r1", nil
+func (f placeFleet) Runners() []RunnerInfo {
+	out := []RunnerInfo{}
+	for _, r := range f {
+		out = append(out, RunnerInfo{Name: r.Name, Status: string(r.Status), Agents: r.Agents, Sessions: r.Sessions})
 	}
-	return "", nil
+	return out
 }
 
-func (f *fakeRouter) Call(_ context.Context, runner, method string, params []byte) (json.RawMessage, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, runner+" "+method+" "+string(params))
-	if f.err != nil {
-		return nil, f.err
+func (f placeFleet) Place(agent, named string) (string, error) { return fleet.Place(f, agent, named) }
+
+func TestFleetOverHTTP(t *testing.T) {
+	runners := placeFleet{
+		{Heartbeat: fleet.Heartbeat{Name: "a", Agents: []string{"claude"}, Sessions: 1}, Status: fleet.StatusOnline},
+		{Heartbeat: fleet.Heartbeat{Name: "b", Agents: []string{"claude"}}, Status: fleet.StatusOnline},
+		{Heartbeat: fleet.Heartbeat{Name: "gone", Agents: []string{"claude"}}, Status: fleet.StatusLost},
 	}
-	return json.RawMessage(`{"runId":"from-runner"}`), nil
-}
-
-func TestRouterSendsARunnersSessionMethodsToItsRunner(t *testing.T) {
-	fs := &fakeSessions{}
-	fr := &fakeRouter{}
-	_, hs := newTestServer(t, fs, nil, func(o *ServerOptions) { o.API = New(fs, nil, WithRouter(fr)) })
+	var routed []string
+	router := func(_ context.Context, runner string, p CreateSessionParams) (session.Info, error) {
+		routed = append(routed, runner+":"+p.Agent)
+		return session.Info{ID: "s-" + runner, Agent: p.Agent}, nil
+	}
 	auth := map[string]string{"Authorization": "Bearer " + testToken}
-
-	code, body, _ := do(t, hs, "POST", "/api/call/SendMessage", `{"sessionId":"remote-1","text":"hi"}`, auth)
-	if code != 200 || !strings.Contains(body, `"from-runner"`) {
-		t.Fatalf("routed SendMessage: %d %s", code, body)
-	}
-	if len(fr.calls) != 1 || fr.calls[0] != `r1 SendMessage {"sessionId":"remote-1","text":"hi"}` {
-		t.Fatalf("router calls %q", fr.calls)
-	}
-	if len(fs.calls) != 0 {
-		t.Fatalf("the local backend was called too: %q", fs.calls)
-	}
-
-	// A local session stays local.
-	code, body, _ = do(t, hs, "POST", "/api/call/SendMessage", `{"sessionId":"s1","text":"hi"}`, auth)
-	if code != 200 || len(fs.calls) != 1 || len(fr.calls) != 1 {
-		t.Fatalf("local SendMessage: %d %s, local %q, routed %q", code, body, fs.calls, fr.calls)
-	}
-
-	// The runner's error keeps its code, and an unreachable runner is
-	// runner_offline (503).
-	fr.err = &Error{Code: CodeConflict, Message: "busy"}
-	code, body, _ = do(t, hs, "POST", "/api/call/Interrupt", `{"sessionId":"remote-1"}`, auth)
-	if code != 409 || !strings.Contains(body, `"conflict"`) {
-		t.Fatalf("runner error: %d %s", code, body)
-	}
-	fr.err = &Error{Code: CodeRunnerOffline, Message: "runner r1 is not connected"}
-	code, body, _ = do(t, hs, "POST", "/api/call/Interrupt", `{"sessionId":"remote-1"}`, auth)
-	if code != 503 || !strings.Contains(body, `"runner_offline"`) {
-		t.Fatalf("offline runner: %d %s", code, body)
-	}
-}
-
-func TestRoutableMethods(t *testing.T) {
-	table := methodTable(&API{})
-	for name, want := range map[string]bool{"SendMessage": true, "RespondPermission": true, "GetSession": true,
-		"GetEvents": false, "ListSessions": false, "CreateSession": false} {
-		if m := table[name]; m == nil || m.routed != want {
-			t.Errorf("%s routed=%v, want %v", name, m != nil && m.routed, want)
+	for _, c := range []struct {
+		name     string
+		opts     []Option
+		method   string
+		body     string
+		status   int
+		contains string
+	}{
+		{"fleet off: ListRunners", nil, "ListRunners", `{}`, 501, `"unsupported"`},
+		{"fleet off: a runner named", nil, "CreateSession", `{"agent":"claude","cwd":"/","runner":"a"}`, 501, `the fleet is off`},
+		{"list", []Option{WithFleet(runners)}, "ListRunners", `{}`, 200, `{"name":"gone","status":"lost"`},
+		{"unknown runner", []Option{WithFleet(runners), WithSessionRouter(router)}, "CreateSession", `{"agent":"claude","cwd":"/","runner":"zz"}`, 404, `"runner_not_found"`},
+		{"lost runner", []Option{WithFleet(runners), WithSessionRouter(router)}, "CreateSession", `{"agent":"claude","cwd":"/","runner":"gone"}`, 503, `"runner_offline"`},
+		{"no agent", []Option{WithFleet(runners), WithSessionRouter(router)}, "CreateSession", `{"agent":"codex","cwd":"/","runner":"*"}`, 409, `"no_runner_for_agent"`},
+		{"named", []Option{WithFleet(runners), WithSessionRouter(router)}, "CreateSession", `{"agent":"claude","cwd":"/","runner":"a"}`, 200, `"id":"s-a"`},
+		{"any: least loaded", []Option{WithFleet(runners), WithSessionRouter(router)}, "CreateSession", `{"agent":"claude","cwd":"/","runner":"*"}`, 200, `"id":"s-b"`},
+		{"placed, no router", []Option{WithFleet(runners)}, "CreateSession", `{"agent":"claude","cwd":"/","runner":"a"}`, 501, `cannot start sessions on runners`},
+	} {
+		_, hs := newTestServer(t, &fakeSessions{}, nil, func(o *ServerOptions) { o.API = New(&fakeSessions{}, nil, c.opts...) })
+		code, body, _ := do(t, hs, "POST", "/api/call/"+c.method, c.body, auth)
+		if code != c.status || !strings.Contains(body, c.contains) {
+			t.Errorf("%s: %d %s, want %d with %s", c.name, code, body, c.status, c.contains)
 		}
+	}
+	if strings.Join(routed, ",") != "a:claude,b:claude" {
+		t.Errorf("routed %v", routed)
+	}
+	// No runner named: the local session as before, the fleet not asked.
+	fs := &fakeSessions{}
+	a := New(fs, nil, WithFleet(placeFleet{}))
+	if _, err := a.CreateSession(context.Background(), CreateSessionParams{Agent: "fake", Cwd: "/"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(fs.calls)
+	if !strings.Contains(string(b), "Create") {
+		t.Errorf("calls %s", b)
 	}
 }

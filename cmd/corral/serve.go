@@ -64,6 +64,8 @@ const (
 type serveOptions struct {
 	addr, hosts, tokenFile         string
 	noOpen, allowRemote, rotate, v bool
+	fleet                          fleetFlags   // fleet_serve.go
+	apiOpts                        []api.Option // what the fleet adds to the API
 }
 
 func parseServeFlags(g *globals, args []string, stderr io.Writer) (serveOptions, int, bool) {
@@ -76,8 +78,9 @@ func parseServeFlags(g *globals, args []string, stderr io.Writer) (serveOptions,
 	flags.StringVar(&o.tokenFile, "token-file", "", "read the token from `file` (created with a random token if missing) instead of the data directory's token file")
 	flags.BoolVar(&o.rotate, "rotate-token", false, "replace the kept token with a new one (open tabs then need the new URL)")
 	flags.BoolVar(&o.v, "v", false, "log debug messages")
+	o.fleet.register(flags)
 	flags.Usage = func() {
-		fmt.Fprintln(flags.Output(), "usage: corral serve [--addr ADDR] [--no-open] [--token-file FILE] [--rotate-token] [--data DIR] [--config FILE]")
+		fmt.Fprintln(flags.Output(), "usage: corral serve [--addr ADDR] [--no-open] [--token-file FILE] [--rotate-token] [--fleet [--fleet-addr HOST:PORT] | --nats URL --nats-creds FILE] [--data DIR] [--config FILE]")
 		flags.PrintDefaults()
 	}
 	if code, ok := parseFlags(flags, args); !ok {
@@ -170,6 +173,16 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		closeRT()
 		return 1
 	}
+	hub, err := startFleet(ctx, o.fleet, dataDir, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		closeRT()
+		return 1
+	}
+	if hub != nil {
+		defer hub.Close()
+		o.apiOpts = append(o.apiOpts, api.WithFleet(hubFleet{hub}))
+	}
 	srv, ln, err := listenServe(rt, sched, o, cands, loopback, token, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
@@ -197,8 +210,8 @@ func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions,
 		allowed = append(allowed, localHostNames(cands[0])...)
 	}
 	srv, err := api.NewServer(api.ServerOptions{
-		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store), api.WithUsage(rt.Store),
-			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)),
+		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, append([]api.Option{api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store), api.WithUsage(rt.Store),
+			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)}, o.apiOpts...)...),
 		Events: api.BusSource{Bus: rt.Bus}, Head: rt.Store.LastCursor, Token: token, Static: static, Logger: log,
 		AllowedHosts: allowed,
 	})

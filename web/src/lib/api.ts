@@ -104,6 +104,10 @@ export const ErrorCodes = {
   SetupFailed: 'setup_failed',
   /** a budget cap is used up: raise it to run turns again */
   BudgetReached: 'budget_reached',
+  // the fleet (docs/api.md, "Fleet"): CreateSession with a runner
+  RunnerNotFound: 'runner_not_found',
+  RunnerOffline: 'runner_offline',
+  NoRunnerForAgent: 'no_runner_for_agent',
   /** corral could not be reached (raised by the transport itself) */
   Transport: 'transport',
 } as const satisfies Record<string, gen.ErrorCode | 'transport'>;
@@ -481,6 +485,10 @@ export class Api {
   }
   getUsage(p: Params<'GetUsage'>) {
     return this.c('GetUsage', p);
+  }
+  /** the fleet's runners; rejects with code unsupported when the fleet is off */
+  listRunners() {
+    return this.c('ListRunners', {});
   }
   setBudget(p: Params<'SetBudget'>) {
     return this.c('SetBudget', p);

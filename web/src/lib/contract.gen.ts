@@ -358,6 +358,11 @@ export interface CreateSessionParams {
    * prompt is sent.
    */
   budget?: BudgetParams;
+  /**
+   * Runner, with the fleet on, starts the session on that runner, or
+   * on the least-loaded one with the agent for "*" (fleet.go).
+   */
+  runner?: string;
 }
 
 /** DirEntry is one subdirectory; Path is absolute. */
@@ -1040,6 +1045,26 @@ export interface RunResult {
   runId?: string;
 }
 
+/** RunnerInfo is one runner of the fleet as ListRunners reports it. */
+export interface RunnerInfo {
+  name: string;
+  /** online | lost */
+  status: string;
+  version: string;
+  agents: string[];
+  sessions: number;
+  /** 0: no limit */
+  capacity: number;
+  /** percent of one core */
+  cpu: number;
+  /** bytes */
+  rss: number;
+  /** one-minute load average */
+  load: number;
+  labels: Record<string, string>;
+  lastSeen: string;
+}
+
 /** Schedule is a schedule as clients see it. */
 export interface Schedule {
   id: string;
@@ -1620,6 +1645,12 @@ export interface ContractMethods {
    * agent can take one into its running turn (SendQueuedNow).
    */
   ListQueued: { params: SessionParams; result: QueueInfo };
+  /**
+   * ListRunners lists the runners of the fleet: from their heartbeats, each
+   * online or lost (no heartbeat within the hub's timeout), with its agents
+   * and load. It fails with unsupported when the fleet is off.
+   */
+  ListRunners: { params: Empty; result: RunnerInfo[] };
   /** ListSchedules lists every schedule, oldest first. */
   ListSchedules: { params: Empty; result: Schedule[] };
   /** ListSessions lists every session, most recently active first. */
@@ -1759,7 +1790,9 @@ export type ErrorCode =
   | "nothing_to_commit"
   | "setup_failed"
   | "budget_reached"
-  | "runner_offline";
+  | "runner_not_found"
+  | "runner_offline"
+  | "no_runner_for_agent";
 
 /** Every error code of the contract (api.Codes). */
 export const errorCodes: readonly ErrorCode[] = [
@@ -1788,7 +1821,9 @@ export const errorCodes: readonly ErrorCode[] = [
   "nothing_to_commit",
   "setup_failed",
   "budget_reached",
+  "runner_not_found",
   "runner_offline",
+  "no_runner_for_agent",
 ];
 
 /** The name of a contract method. */
@@ -1830,6 +1865,7 @@ export const methodNames: readonly MethodName[] = [
   "ListModels",
   "ListProcesses",
   "ListQueued",
+  "ListRunners",
   "ListSchedules",
   "ListSessions",
   "MergeWorkspace",

@@ -146,6 +146,9 @@ func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 // ListQueued calls the facade's ListQueued with params as its JSON parameters.
 func (b *App) ListQueued(params json.RawMessage) (any, error) { return b.call("ListQueued", params) }
 
+// ListRunners calls the facade's ListRunners with params as its JSON parameters.
+func (b *App) ListRunners(params json.RawMessage) (any, error) { return b.call("ListRunners", params) }
+
 // ListSchedules calls the facade's ListSchedules with params as its JSON parameters.
 func (b *App) ListSchedules(params json.RawMessage) (any, error) {
 	return b.call("ListSchedules", params)
