@@ -105,8 +105,8 @@ func LimitHint(ev event.Event, now time.Time, loc *time.Location) (Limit, bool) 
 	switch ev.Kind {
 	case event.AgentRetry, event.ErrorKind, event.Stderr:
 		text = string(ev.Data) + "\n" + string(ev.Raw)
-	case event.AgentOther:
-		// Codex account/rateLimits/updated and the like.
+	case event.AgentOther, event.RateLimits:
+		// Codex account/rateLimits/updated, Claude's rate_limit_event and the like.
 		text = string(ev.Raw)
 	default:
 		return Limit{}, false
