@@ -157,6 +157,8 @@ DROP TABLE IF EXISTS ledger;
 	{sql: usageSchemaSQL},
 	// 9: files attached to user messages (attachments.go).
 	{sql: attachmentsSQL},
+	// 10: the rate-limit windows the agents report (ratewindows.go).
+	{sql: rateWindowsSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks
