@@ -209,6 +209,9 @@ func (c *claudeConn) Decode(src Stream, line []byte, emit func(event.Event)) {
 		c.decodeResult(&t, emit)
 	case "control_request":
 		c.decodeControlRequest(&t, emit)
+	case "rate_limit_event":
+		d, ok := claudeRateLimit(stream.Member(line, "rate_limit_info"))
+		emit(em.rateLimitsEvent(d, ok, line))
 	case "control_cancel_request":
 		id := str(t.requestID)
 		c.mu.Lock()

@@ -113,6 +113,9 @@ func (c *codexConn) notification(m *rpcMessage, line []byte, emit func(event.Eve
 		emit(em.ev(event.AgentStatus, StatusData{Status: s}, line))
 	case "thread/tokenUsage/updated":
 		c.tokenUsage(params, line, emit)
+	case "account/rateLimits/updated":
+		d, ok := codexRateLimits(params)
+		emit(em.rateLimitsEvent(d, ok, line))
 	case "turn/completed":
 		c.turnCompleted(&p, line, emit)
 	case "error":

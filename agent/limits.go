@@ -105,8 +105,8 @@ func LimitHint(ev event.Event, now time.Time, loc *time.Location) (Limit, bool) 
 	switch ev.Kind {
 	case event.AgentRetry, event.ErrorKind, event.Stderr:
 		text = string(ev.Data) + "\n" + string(ev.Raw)
-	case event.AgentOther:
-		// Codex account/rateLimits/updated and the like.
+	case event.AgentOther, event.RateLimits:
+		// Codex account/rateLimits/updated, Claude's rate_limit_event and the like.
 		text = string(ev.Raw)
 	default:
 		return Limit{}, false
@@ -135,12 +135,16 @@ var (
 	retryIn = regexp.MustCompile(`(?i)(?:retry|retrying|try again) (?:in|after) ((?:\d+(?:\.\d+)?\s*(?:ms|milliseconds?|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\b[\s,]*(?:and\s+)?)+)`)
 	// "resets 3pm", "resets at 3:30 PM (Europe/Paris)", "try again at 12:16 PM".
 	resetClock = regexp.MustCompile(`(?i)(?:resets(?: at)?|try again at)\s+(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?(?:\s*\(([A-Za-z_]+/[A-Za-z_/]+|UTC)\))?`)
-	durPart    = regexp.MustCompile(`(?i)(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\b`)
+	// Codex 0.171's reset on another day than today: "try again at Dec
+	// 7th, 2026 3:15 PM" (chrono's "%b %-d<suffix>, %Y %-I:%M %p", local).
+	resetDate = regexp.MustCompile(`(?i)try again at ([A-Z][a-z]{2}) (\d{1,2})(?:st|nd|rd|th)?, (\d{4}) (\d{1,2}):(\d{2}) ?([AP]M)`)
+	durPart   = regexp.MustCompile(`(?i)(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\b`)
 )
 
 // ParseResetText finds a limit's reset time in an agent's text: an epoch
 // after "limit reached|", resets_in_seconds / resetsAt fields, a
-// retryDelay, "retry in <duration>" ("Retrying after 33012ms"), or a wall
+// retryDelay, "retry in <duration>" ("Retrying after 33012ms"), a date
+// and time ("try again at Dec 7th, 2026 3:15 PM", read in loc) or a wall
 // clock time ("resets 3pm", "try again at 12:16 PM", read in loc or the
 // zone named in parentheses; the next such time after now). The most
 // explicit form found wins, in that order. Pure.
@@ -162,6 +166,11 @@ func ParseResetText(text string, now time.Time, loc *time.Location) (time.Time, 
 	if m := retryIn.FindStringSubmatch(text); m != nil {
 		if d := parseDurationWords(m[1]); d > 0 {
 			return now.Add(d), true
+		}
+	}
+	if m := resetDate.FindStringSubmatch(text); m != nil {
+		if t, ok := dateClock(m, loc); ok {
+			return t, true
 		}
 	}
 	if m := resetClock.FindStringSubmatch(text); m != nil {
@@ -234,4 +243,14 @@ func nextClock(m []string, now time.Time, loc *time.Location) (time.Time, bool) 
 		t = time.Date(n.Year(), n.Month(), n.Day()+1, h, mi, 0, 0, loc)
 	}
 	return t, true
+}
+
+// dateClock reads resetDate's groups (month, day, year, hour, minute,
+// AM/PM) as a time in loc (nil: the local zone).
+func dateClock(m []string, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = time.Local
+	}
+	t, err := time.ParseInLocation("Jan 2 2006 3:04 PM", m[1]+" "+m[2]+" "+m[3]+" "+m[4]+":"+m[5]+" "+strings.ToUpper(m[6]), loc)
+	return t, err == nil
 }

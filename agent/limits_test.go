@@ -30,6 +30,12 @@ func TestParseResetText(t *testing.T) {
 		{"claude named zone", "5-hour limit reached ∙ resets 3:30pm (Europe/Paris)", time.Date(2026, 12, 6, 15, 30, 0, 0, paris)},
 		{"claude 12am", "limit reached ∙ resets 12am", time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)},
 		{"codex try again at", "You've hit your usage limit. To get more access now, send a request to your admin or try again at 12:16 PM.", time.Date(2026, 12, 6, 12, 16, 0, 0, time.UTC)},
+		// Codex 0.171.0's own wording (its binary's strings: a typographic
+		// apostrophe; the reset as "%-I:%M %p" today, else
+		// "%b %-d<st|nd|rd|th>, %Y %-I:%M %p", in the local zone).
+		{"codex 0.171 date", "You\u2019ve hit your usage limit. Try again at Dec 7th, 2026 3:15 PM.", time.Date(2026, 12, 7, 15, 15, 0, 0, time.UTC)},
+		{"codex 0.171 date in zone", "You\u2019ve hit your usage limit for gpt-5.5. Switch to another model now, or try again at Jan 1st, 2027 12:05 AM.", time.Date(2027, 1, 1, 0, 5, 0, 0, paris)},
+		{"codex 0.171 plus today", "You\u2019ve hit your usage limit. Upgrade to Plus to continue using Codex (https://chatgpt.com/explore/plus), or try again at 3:15 PM.", time.Date(2026, 12, 6, 15, 15, 0, 0, time.UTC)},
 		{"codex resets_in_seconds", `{"type":"usage_limit_reached","plan_type":"plus","resets_in_seconds":3600}`, limitNow.Add(time.Hour)},
 		{"codex resetsInSeconds", `{"codexErrorInfo":"usageLimitExceeded","resetsInSeconds":90}`, limitNow.Add(90 * time.Second)},
 		{"codex resets_at", `{"resets_at":1796640000}`, time.Unix(1796640000, 0)},
@@ -41,7 +47,11 @@ func TestParseResetText(t *testing.T) {
 		{"nothing", "API Error: Request rejected (429) · mock failure", time.Time{}},
 		{"bad clock", "resets 25pm", time.Time{}},
 	} {
-		got, ok := ParseResetText(tc.text, limitNow, time.UTC)
+		loc := time.UTC
+		if tc.name == "codex 0.171 date in zone" {
+			loc = paris
+		}
+		got, ok := ParseResetText(tc.text, limitNow, loc)
 		if ok != !tc.want.IsZero() || !got.Equal(tc.want) {
 			t.Errorf("%s: got %v %v, want %v", tc.name, got, ok, tc.want)
 		}
@@ -72,6 +82,7 @@ func TestLimitOfTurn(t *testing.T) {
 			Error: &TurnError{Code: CodeAgent, Message: "Claude AI usage limit reached|1796640000"}}, true, LimitUsage, 0, time.Unix(1796640000, 0)},
 		{"claude 5-hour", te(CodeAgent, 0, "5-hour limit reached ∙ resets 3pm"), true, LimitUsage, 0, time.Date(2026, 12, 6, 15, 0, 0, 0, time.UTC)},
 		{"codex usage", te(CodeRateLimit, 0, "You've hit your usage limit. Try again in 2 hours."), true, LimitUsage, 429, limitNow.Add(2 * time.Hour)},
+		{"codex 0.171 wording", te(CodeAgent, 0, "You\u2019ve hit your usage limit. Try again at Dec 7th, 2026 3:15 PM."), true, LimitUsage, 0, time.Date(2026, 12, 7, 15, 15, 0, 0, time.UTC)},
 		{"gemini daily quota", te(CodeRateLimit, 429, "[API Error: You have exhausted your daily quota on this model.]"), true, LimitUsage, 429, time.Time{}},
 	} {
 		l, ok := LimitOfTurn(tc.d, limitNow, time.UTC)

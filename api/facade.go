@@ -20,6 +20,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/session"
@@ -72,9 +73,10 @@ type API struct {
 	titles    SessionTitles
 	sched     Scheduler
 	usage     UsageSource
-	router    Router        // fleet_route.go
-	fleet     Fleet         // fleet.go
-	createOn  SessionRouter // fleet.go
+	router    Router                      // fleet_route.go
+	fleet     Fleet                       // fleet.go
+	createOn  SessionRouter               // fleet.go
+	limList   atomic.Pointer[limitedList] // the list with limits, encoded (listlimits.go)
 }
 
 // Option configures the facade.
@@ -418,8 +420,11 @@ type listJSONer interface {
 
 // ListSessions lists every session, most recently active first.
 func (a *API) ListSessions(ctx context.Context, _ Empty) (SessionList, error) {
-	if lj, ok := a.sessions.(listJSONer); ok && !a.limited() {
+	if lj, ok := a.sessions.(listJSONer); ok {
 		l, raw, err := lj.ListJSON(ctx)
+		if err == nil && a.limited() {
+			l, raw, err = a.listWithLimits(l, raw)
+		}
 		return SessionList{Sessions: orEmpty(l), raw: raw}, err
 	}
 	l, err := a.sessions.List(ctx)

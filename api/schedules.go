@@ -184,7 +184,8 @@ func (a *API) withLimit(in session.Info) session.Info {
 }
 
 // limited reports whether some session is rate-limited now: the session
-// list then needs the limits added (the cached encoding has none).
+// list then needs the limits added to the backend's cached encoding
+// (listWithLimits, itself cached while the limits stay the same).
 func (a *API) limited() bool { return a.sched != nil && a.sched.Limited() }
 
 // withLimits adds the limit state to each session of a list.

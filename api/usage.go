@@ -63,6 +63,16 @@ type GetUsageResult struct {
 	Top        []store.UsageSession `json:"top"`
 	Budget     *BudgetParams        `json:"budget,omitempty"`
 	PriceTable string               `json:"priceTable"` // the version of the price table estimates come from
+	// RateLimits are the rate-limit windows the agents last reported
+	// (latest per agent, account and window; see RateWindowSource);
+	// an agent that never reported any has none here.
+	RateLimits []store.RateWindow `json:"rateLimits"`
+}
+
+// RateWindowSource gives the rate-limit windows the agents last reported
+// (*store.Store implements it). A UsageSource without it reports none.
+type RateWindowSource interface {
+	RateWindows(ctx context.Context) ([]store.RateWindow, error)
 }
 
 // parseDay reads a GetUsage bound.
@@ -111,7 +121,12 @@ func (a *API) GetUsage(ctx context.Context, p GetUsageParams) (GetUsageResult, e
 	if err != nil {
 		return GetUsageResult{}, err
 	}
-	res := GetUsageResult{Rows: orEmpty(rep.Rows), Top: orEmpty(rep.Top), PriceTable: session.PriceTableVersion}
+	res := GetUsageResult{Rows: orEmpty(rep.Rows), Top: orEmpty(rep.Top), PriceTable: session.PriceTableVersion, RateLimits: []store.RateWindow{}}
+	if rw, ok := a.usage.(RateWindowSource); ok {
+		if res.RateLimits, err = rw.RateWindows(ctx); err != nil {
+			return res, err
+		}
+	}
 	if p.SessionID != "" {
 		b, err := a.usage.SessionBudget(p.SessionID)
 		if err != nil {

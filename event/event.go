@@ -70,8 +70,9 @@ const (
 	Trimmed            = "store.trimmed"
 	EventsLost         = "events.lost" // events of the stream that the store could not write (disk full), counted
 	SubscriberDropped  = "bus.dropped"
-	UsageProgress      = "usage.progress" // a turn's running token count while it streams (Claude's per-message usage)
-	BudgetNotice       = "budget.notice"  // a session's spend reached 80 % or 100 % of a budget cap
+	UsageProgress      = "usage.progress"    // a turn's running token count while it streams (Claude's per-message usage)
+	BudgetNotice       = "budget.notice"     // a session's spend reached 80 % or 100 % of a budget cap
+	RateLimits         = "agent.rate_limits" // the agent reported its account's rate-limit windows (used, resets)
 )
 
 // New returns an event of kind with data marshalled to JSON. It panics only

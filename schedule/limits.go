@@ -189,7 +189,7 @@ func (s *Scheduler) resume(id, by string) {
 	go func() {
 		defer s.wg.Done()
 		run, err := s.sendIfLimited(id, prompt)
-		s.post(func() { s.resumed(id, by, run, err) })
+		s.post(func() { s.resumed(id, by, run, l, err) })
 	}()
 }
 
@@ -205,11 +205,20 @@ func (s *Scheduler) sendIfLimited(id, prompt string) (string, error) {
 	return s.o.Sessions.Send(s.ctx, id, prompt)
 }
 
-// resumed records the outcome of a resume (on the loop).
-func (s *Scheduler) resumed(id, by, run string, err error) {
+// resumed records the outcome of the resume of limit was (on the loop).
+// A newer limit, recorded while the send was under way (the resumed turn
+// was limited again before the send returned), is kept: only the limit
+// that was resumed is cleared.
+func (s *Scheduler) resumed(id, by, run string, was *store.SessionLimit, err error) {
 	delete(s.running, id)
 	l := s.limits[id]
 	if l == nil {
+		return
+	}
+	if l != was && err == nil {
+		s.write("record a resume", s.o.Store.PutSessionLimit(s.ctx, *l,
+			s.sessionEvent(id, event.SessionResumed, map[string]any{"by": by, "runId": run})))
+		s.publish()
 		return
 	}
 	if errors.Is(err, session.ErrNotFound) {

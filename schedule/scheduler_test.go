@@ -84,6 +84,9 @@ type fakeSessions struct {
 	sent    []string // "session: text"
 	created []session.CreateOptions
 	n       int
+	// onSend, when set, runs after Send has recorded its turn (without
+	// the lock): what happens while the scheduler waits for Send.
+	onSend func(id string)
 }
 
 func (f *fakeSessions) Create(_ context.Context, o session.CreateOptions) (session.Info, error) {
@@ -96,11 +99,15 @@ func (f *fakeSessions) Create(_ context.Context, o session.CreateOptions) (sessi
 
 func (f *fakeSessions) Send(_ context.Context, id, text string) (string, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.n++
 	f.sent = append(f.sent, id+": "+text)
 	f.status[id] = session.Processing
-	return fmt.Sprintf("run-%d", f.n), nil
+	run, hook := fmt.Sprintf("run-%d", f.n), f.onSend
+	f.mu.Unlock()
+	if hook != nil {
+		hook(id)
+	}
+	return run, nil
 }
 
 func (f *fakeSessions) Get(_ context.Context, id string) (session.Info, error) {

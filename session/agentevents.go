@@ -85,6 +85,13 @@ func (m *Manager) actOnAgentEvent(l *live, ev event.Event) error {
 		}
 		m.append(ev)
 		m.onUsage(l, d)
+	case event.RateLimits:
+		d, err := payload[agent.RateLimitsData](ev)
+		if err != nil {
+			return err
+		}
+		m.append(ev)
+		m.onRateLimits(l, d, ev.Time)
 	case event.UsageProgress:
 		d, err := payload[agent.UsageProgressData](ev)
 		if err != nil {

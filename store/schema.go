@@ -160,6 +160,8 @@ DROP TABLE IF EXISTS ledger;
 	// 10: replicas of fleet sessions: the owning runner of a session, and
 	// the publisher's watermarks (replica.go).
 	{sql: replicaSchemaSQL, step: addRunnerColumn},
+	// 11: the rate-limit windows the agents report (ratewindows.go).
+	{sql: rateWindowsSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

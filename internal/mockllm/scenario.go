@@ -39,6 +39,10 @@ type Reply struct {
 	// InputTokens and OutputTokens are reported as usage; zero means a
 	// count derived from the request and reply sizes.
 	InputTokens, OutputTokens int
+
+	// RateLimits, when set, are reported in the response's headers
+	// (see RateWindows), on success and error answers alike.
+	RateLimits *RateWindows
 }
 
 // Scenario chooses the reply for each model-turn request. Reply may be

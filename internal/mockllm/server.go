@@ -264,6 +264,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.record(req)
 
 	reply := sc.Reply(&req)
+	setRateLimitHeaders(w.Header(), req.API, reply.RateLimits, time.Now())
 	if reply.Status != 0 && reply.Status != http.StatusOK {
 		writeError(w, req.API, reply)
 		return

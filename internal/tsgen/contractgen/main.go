@@ -72,6 +72,7 @@ var payloads = []struct {
 	{"AgentPermissionResolvedData", reflect.TypeFor[agent.PermissionResolvedData]()}, // permission.resolved (withdrawn by the agent)
 	{"PermissionDecisionData", reflect.TypeFor[store.ResolvedData]()},                // permission.resolved (answered or expired)
 	{"UsageData", reflect.TypeFor[agent.UsageData]()},                                // usage
+	{"RateLimitsData", reflect.TypeFor[agent.RateLimitsData]()},                      // agent.rate_limits
 	{"TurnCompletedData", reflect.TypeFor[agent.TurnCompletedData]()},                // turn.completed
 	{"AgentErrorData", reflect.TypeFor[agent.ErrorData]()},                           // error (from an agent adapter)
 	{"ParseErrorData", reflect.TypeFor[agent.ParseErrorData]()},                      // parse.error

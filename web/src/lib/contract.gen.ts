@@ -459,6 +459,7 @@ export type EventKind =
   | "bus.dropped"
   | "usage.progress"
   | "budget.notice"
+  | "agent.rate_limits"
   | "session.rate_limited"
   | "session.resume_scheduled"
   | "session.resumed"
@@ -672,6 +673,12 @@ export interface GetUsageResult {
   budget?: BudgetParams;
   /** the version of the price table estimates come from */
   priceTable: string;
+  /**
+   * RateLimits are the rate-limit windows the agents last reported
+   * (latest per agent, account and window; see RateWindowSource);
+   * an agent that never reported any has none here.
+   */
+  rateLimits: RateWindow[];
 }
 
 /** Hunk is one hunk of a text diff. */
@@ -979,6 +986,59 @@ export interface Queued {
 export interface QueuedParams {
   sessionId: string;
   messageId: string;
+}
+
+/** RateLimitWindow is one window of a rate limit. */
+export interface RateLimitWindow {
+  /**
+   * Window is the window's name: Claude's rateLimitType ("five_hour",
+   * "seven_day", "seven_day_opus", "overage", ...), Codex's "primary"
+   * or "secondary".
+   */
+  window: string;
+  /**
+   * UsedPercent is how much of the window is used, 0–100; absent when
+   * the agent did not say (Claude reports it only near the limit).
+   */
+  usedPercent?: number;
+  /** WindowMinutes is the window's length when the agent said it. */
+  windowMinutes?: number;
+  resetsAt?: string;
+  /**
+   * Status is Claude's "allowed", "allowed_warning" or "rejected";
+   * for Codex "rejected" when the window is used up, else "allowed".
+   */
+  status?: string;
+}
+
+/**
+ * RateLimitsData is the Data of event.RateLimits: the rate-limit windows
+ * of the agent's account as the agent last reported them (Claude Code's
+ * rate_limit_event, Codex's account/rateLimits/updated). Gemini CLI and
+ * the ACP agents report none.
+ */
+export interface RateLimitsData {
+  /**
+   * Account names the limit when the agent has several (Codex's
+   * limitId, "codex"); empty for Claude.
+   */
+  account?: string;
+  windows: RateLimitWindow[];
+}
+
+/**
+ * RateWindow is one rate-limit window of an agent's account as last
+ * reported.
+ */
+export interface RateWindow {
+  agent: string;
+  account?: string;
+  window: string;
+  usedPercent?: number;
+  windowMinutes?: number;
+  resetsAt?: string;
+  status?: string;
+  observedAt: string;
 }
 
 /** ReloadResult says what a configuration reload changed. */
