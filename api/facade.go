@@ -72,6 +72,7 @@ type API struct {
 	titles    SessionTitles
 	sched     Scheduler
 	usage     UsageSource
+	devices   *Devices
 }
 
 // Option configures the facade.
