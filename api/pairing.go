@@ -110,7 +110,7 @@ type PairingInfo struct {
 	URL       string    `json:"url"` // the pairing page, the code in its fragment
 	ExpiresAt time.Time `json:"expiresAt"`
 	// QR is the URL as a QR code, a PNG data: URL.
-	QR string `json:"qr"`
+	QR string `json:"qr,omitempty"`
 	// CAFingerprint is the SHA-256 of the local CA certificate the device
 	// is asked to trust, "" when the server uses its own certificate.
 	CAFingerprint string `json:"caFingerprint,omitempty"`

@@ -473,6 +473,15 @@ export class Api {
   listSchedules() {
     return this.c('ListSchedules', {});
   }
+  startPairing() {
+    return this.c('StartPairing', {});
+  }
+  listDevices() {
+    return this.c('ListDevices', {});
+  }
+  revokeDevice(p: Params<'RevokeDevice'>) {
+    return this.c('RevokeDevice', p);
+  }
   pauseSchedule(p: gen.PauseScheduleParams) {
     return this.c('PauseSchedule', p);
   }
