@@ -888,7 +888,7 @@ export interface PairingInfo {
   url: string;
   expiresAt: string;
   /** QR is the URL as a QR code, a PNG data: URL. */
-  qr: string;
+  qr?: string;
   /**
    * CAFingerprint is the SHA-256 of the local CA certificate the device
    * is asked to trust, "" when the server uses its own certificate.
