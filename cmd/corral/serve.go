@@ -131,14 +131,9 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		fmt.Fprintln(stderr, "corral: --addr:", err)
 		return 2
 	}
-	remote, err := wantRemote(o, cfg, loopback)
+	remote, proxies, err := serveTransport(o, cfg, cands[0], loopback)
 	if err != nil {
-		fmt.Fprintf(stderr, "corral: %s is not a loopback address and %v; pass --remote to serve it over TLS (docs/remote.md)\n", cands[0], err)
-		return 2
-	}
-	proxies, err := trustedProxies(o, cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "corral: --trusted-proxy:", err)
+		fmt.Fprintln(stderr, "corral:", err)
 		return 2
 	}
 	// One corral per data directory, for the life of the process.

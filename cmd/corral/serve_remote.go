@@ -51,6 +51,20 @@ func wantRemote(o serveOptions, cfg *config.Config, loopback bool) (bool, error)
 	return remote, nil
 }
 
+// serveTransport decides TLS or not (wantRemote) and parses the trusted
+// proxies, with errors worded for the command line.
+func serveTransport(o serveOptions, cfg *config.Config, addr string, loopback bool) (bool, []netip.Prefix, error) {
+	remote, err := wantRemote(o, cfg, loopback)
+	if err != nil {
+		return false, nil, fmt.Errorf("%s is not a loopback address and %w; pass --remote to serve it over TLS (docs/remote.md)", addr, err)
+	}
+	proxies, err := trustedProxies(o, cfg)
+	if err != nil {
+		return false, nil, fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	return remote, proxies, nil
+}
+
 // trustedProxies parses --trusted-proxy and [server] trusted_proxies.
 func trustedProxies(o serveOptions, cfg *config.Config) ([]netip.Prefix, error) {
 	return api.ParseTrustedProxies(append(append([]string(nil), cfg.Server.TrustedProxies...), o.proxies...))
