@@ -5,11 +5,10 @@
 // the application's code (app.ts, preloaded by index.html) loads. app.ts
 // then builds the store with those replies and mounts the app.
 import './app.css';
-import { Api, type Backend } from './lib/api';
+import { Api, DEVICE_TOKEN_KEY, type Backend } from './lib/api';
 import { HttpBackend, forgetToken, takeToken } from './lib/backend/http';
 import { WailsBackend, isWails, type WailsWindow } from './lib/backend/wails';
 import { arrived, startEarlyReads, type EarlyReads } from './lib/store/early';
-import { DEVICE_TOKEN_KEY } from './lib/pairing';
 
 function hashFlags(): URLSearchParams {
   return new URLSearchParams(location.hash.replace(/^#/, ''));
@@ -47,8 +46,8 @@ const target = document.getElementById('app')!;
 const pairPage = location.pathname === '/pair';
 const backend = pairPage ? null : await pickBackend();
 if (pairPage) {
-  const [{ mount }, { default: PairPage }] = await Promise.all([import('svelte'), import('./components/PairPage.svelte')]);
-  mount(PairPage, { target });
+  const { startPair } = await import('./app');
+  startPair(target);
 } else if (!backend) {
   target.innerHTML =
     '<div style="max-width:560px;margin:15vh auto;padding:0 16px;font:15px/1.5 system-ui,sans-serif">' +

@@ -21,6 +21,9 @@ export { methodNames } from './contract.gen';
  */
 export type Refine<T, R extends { [K in keyof R]: K extends keyof T ? unknown : never }> = Omit<T, keyof R> & R;
 
+/** Where a paired device keeps its token (localStorage; docs/remote.md). */
+export const DEVICE_TOKEN_KEY = 'corral.deviceToken';
+
 /** Connection state of an event subscription. */
 export type StreamState = 'connecting' | 'live' | 'reconnecting';
 

@@ -3,8 +3,7 @@
 // `POST /api/pair` and keeps the token it gets in localStorage; from then on
 // the token travels only in the Authorization header, never in a URL.
 
-/** Where a paired device keeps its token. */
-export const DEVICE_TOKEN_KEY = 'corral.deviceToken';
+export { DEVICE_TOKEN_KEY } from './api';
 
 export const PAIRING_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
