@@ -77,9 +77,12 @@ func startRemote(t *testing.T) *remote {
 	}
 	clock := &testClock{now: time.Now()}
 	devices := NewDevices(rt.Store, DevicesOptions{BaseURL: "https://" + ln.Addr().String(), CAFingerprint: ca.Fingerprint(), Now: clock.Now})
+	// loopback is a trusted proxy here, so a test can speak for many
+	// client addresses with X-Forwarded-For
+	proxies, _ := ParseTrustedProxies([]string{"127.0.0.0/8"})
 	srv, err := NewServer(ServerOptions{
 		API:    New(rt.Manager, nil, WithDevices(devices)),
-		Events: BusSource{rt.Bus}, Token: testToken, Devices: devices, CACert: ca.PEM,
+		Events: BusSource{rt.Bus}, Token: testToken, Devices: devices, CACert: ca.PEM, TrustedProxies: proxies,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -141,9 +144,13 @@ func (r *remote) startPairing() PairingInfo {
 	return out.Result
 }
 
-func (r *remote) pair(code string) (int, PairResult, string) {
+func (r *remote) pair(code string, hdr ...map[string]string) (int, PairResult, string) {
 	r.t.Helper()
-	st, body := r.do("POST", "/api/pair", fmt.Sprintf(`{"code":%q,"deviceName":"phone"}`, code), nil)
+	var h map[string]string
+	if len(hdr) > 0 {
+		h = hdr[0]
+	}
+	st, body := r.do("POST", "/api/pair", fmt.Sprintf(`{"code":%q,"deviceName":"phone"}`, code), h)
 	var out PairResult
 	json.Unmarshal([]byte(body), &out)
 	return st, out, body
@@ -284,6 +291,25 @@ func TestRemotePairingExpiresAndThrottles(t *testing.T) {
 	r.clock.add(PairingSourceWindow)
 	if st, _, body := r.pair(info.Code); st != 200 {
 		t.Fatalf("after the wait: %d %s", st, body)
+	}
+}
+
+func TestRemotePairingLocksAfterTenFailures(t *testing.T) {
+	r := startRemote(t)
+	info := r.startPairing()
+	for i := 0; i < PairingMaxFailures; i++ {
+		from := map[string]string{"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i)}
+		if st, _, body := r.pair("22222222", from); st != 401 {
+			t.Fatalf("wrong code %d: %d %s", i, st, body)
+		}
+	}
+	if st, _, body := r.pair(info.Code, map[string]string{"X-Forwarded-For": "198.51.100.1"}); st != 429 || !strings.Contains(body, "locked") {
+		t.Fatalf("the right code after lock-out: %d %s", st, body)
+	}
+	// a new window opens again
+	info = r.startPairing()
+	if st, _, body := r.pair(info.Code, map[string]string{"X-Forwarded-For": "198.51.100.1"}); st != 200 {
+		t.Fatalf("a new window after lock-out: %d %s", st, body)
 	}
 }
 
