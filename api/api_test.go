@@ -42,11 +42,12 @@ var contract = []string{
 	"CreateSchedule", "CreateSession", "DeleteSchedule", "DeleteSession", "DiscardChanges", "EditQueued",
 	"Execute", "ExportSession", "ForkSession", "GetAttachment", "GetChanges", "GetEvents", "GetProcessStats",
 	"GetSession", "GetUsage", "ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities",
-	"ListCheckpoints", "ListCommands", "ListDirectory", "ListExternalSessions", "ListFiles", "ListModels",
-	"ListProcesses", "ListQueued", "ListRunners", "ListSchedules", "ListSessions", "MergeWorkspace", "PauseSchedule",
+	"ListCheckpoints", "ListCommands", "ListDevices", "ListDirectory", "ListExternalSessions", "ListFiles",
+	"ListModels", "ListProcesses", "ListQueued", "ListRunners", "ListSchedules", "ListSessions",
+	"MergeWorkspace", "PauseSchedule",
 	"PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint",
-	"ResumeNow", "ResumeQueue", "ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow",
-	"SetAutoResume", "SetBudget", "SetModel", "SetPermissionMode", "Spawn", "StopProcess", "StopSession",
+	"ResumeNow", "ResumeQueue", "ResumeSession", "RevokeDevice", "SearchEvents", "SendMessage", "SendQueuedNow",
+	"SetAutoResume", "SetBudget", "SetModel", "SetPermissionMode", "Spawn", "StartPairing", "StopProcess", "StopSession",
 	"WriteStdin",
 }
 

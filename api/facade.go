@@ -77,6 +77,7 @@ type API struct {
 	fleet     Fleet                       // fleet.go
 	createOn  SessionRouter               // fleet.go
 	limList   atomic.Pointer[limitedList] // the list with limits, encoded (listlimits.go)
+	devices   *Devices
 }
 
 // Option configures the facade.

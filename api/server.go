@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"strings"
@@ -67,6 +69,17 @@ type ServerOptions struct {
 	// header besides loopback names and the bound address, for a server
 	// deliberately exposed under a name.
 	AllowedHosts []string
+	// Devices, when set, accepts the tokens of paired devices besides
+	// Token, serves POST /api/pair, and closes a revoked device's event
+	// streams (devices.go).
+	Devices *Devices
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-Proto, -Host and -For headers are believed (proxy.go);
+	// from any other address they are ignored.
+	TrustedProxies []netip.Prefix
+	// CACert, when set, is served at GET /ca.crt (PEM, no token needed):
+	// the local CA a paired device installs to trust the server.
+	CACert []byte
 }
 
 // Server is the HTTP transport. It is an http.Handler.
@@ -155,6 +168,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		}
 		refuse(w, &Error{Code: CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})
+	if opts.CACert != nil {
+		mux.HandleFunc("GET /ca.crt", s.handleCACert)
+	}
 	mux.HandleFunc("/", s.handleStatic)
 	s.mux = mux
 	return s, nil
@@ -187,12 +203,16 @@ func (s *Server) SetBoundAddr(addr string) {
 //  1. security headers on every response;
 //  2. Host must be a loopback name or the bound address (else 403: a DNS
 //     rebinding page has its own name in Host);
-//  3. a present Origin must be this server's own origin (else 403: a
-//     foreign page's request);
+//  3. a present Origin must be this server's own origin, https:// over TLS
+//     (else 403: a foreign page's request);
 //  4. under /api/, a token in the query string (a parameter named token or
-//     access_token, in any case) is refused (401) and the bearer token is
-//     required (401), compared in constant time.
+//     access_token, in any case) is refused (401); POST /api/pair (with
+//     Devices) needs no token; everything else requires the bearer token
+//     (401): the per-start token, compared in constant time, or a paired
+//     device's. The request's context then carries the Device (DeviceFrom).
 //
+// Behind a TrustedProxies address, the Host and scheme of checks 2 and 3
+// are the proxy's X-Forwarded-Host and X-Forwarded-Proto (proxy.go).
 // Every check is made on the headers alone: a refused request is answered
 // before its body is read, and its connection is closed without reading
 // the body (see refuse). A request to the frontend that carries a body
@@ -211,12 +231,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 
-	if !s.hostAllowed(r.Host) {
-		s.log.Warn("refused request with a foreign Host header", "host", r.Host, "path", r.URL.Path)
+	fw := s.forwardedFor(r)
+	if !s.hostAllowed(fw.host) {
+		s.log.Warn("refused request with a foreign Host header", "host", fw.host, "path", r.URL.Path)
 		refuse(w, &Error{Code: CodeUnauthorized, Message: "forbidden host"}, http.StatusForbidden)
 		return
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
+	if o := r.Header.Get("Origin"); o != "" && o != fw.origin() {
 		s.log.Warn("refused cross-origin request", "origin", o, "path", r.URL.Path)
 		refuse(w, &Error{Code: CodeUnauthorized, Message: "forbidden origin"}, http.StatusForbidden)
 		return
@@ -226,13 +247,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			refuse(w, &Error{Code: CodeUnauthorized, Message: "the token is accepted only in the Authorization header"})
 			return
 		}
-		if !s.authorized(r) {
+		if r.URL.Path == "/api/pair" && s.opts.Devices != nil {
+			s.handlePair(w, r, fw.client)
+			return
+		}
+		dev, ok := s.authenticate(r)
+		if !ok {
 			refuse(w, &Error{Code: CodeUnauthorized, Message: "missing or wrong bearer token"})
 			return
 		}
 		if c := connOf(r.Context()); c != nil {
 			s.guard.trust(c)
 		}
+		ctx := withOrigin(WithDevice(r.Context(), dev), fw.origin())
+		if r.URL.Path == "/api/events" && !dev.IsHost() && s.opts.Devices != nil {
+			// Revoking the device ends the stream.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			defer s.opts.Devices.trackStream(dev.ID, cancel)()
+		}
+		r = r.WithContext(ctx)
 	} else if r.ContentLength != 0 {
 		// The frontend never reads a body (and needs no token): answer
 		// without waiting for one, and close.
@@ -273,13 +308,23 @@ func (s *Server) hostAllowed(hostport string) bool {
 	return ok
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+// authenticate returns the device of the request's bearer token: the host
+// for the per-start token (compared in constant time), else a paired
+// device (Devices), else ok false.
+func (s *Server) authenticate(r *http.Request) (Device, bool) {
 	const prefix = "bearer "
 	a := r.Header.Get("Authorization")
 	if len(a) <= len(prefix) || !strings.EqualFold(a[:len(prefix)], prefix) {
-		return false
+		return Device{}, false
 	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(a[len(prefix):])), s.token) == 1
+	tok := strings.TrimSpace(a[len(prefix):])
+	if subtle.ConstantTimeCompare([]byte(tok), s.token) == 1 {
+		return Device{ID: HostDeviceID}, true
+	}
+	if s.opts.Devices != nil {
+		return s.opts.Devices.Authenticate(r.Context(), tok)
+	}
+	return Device{}, false
 }
 
 // ---------------------------------------------------------------- calls

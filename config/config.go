@@ -48,6 +48,16 @@ type Server struct {
 	Addr string
 	// NoOpen stops `corral serve` from opening a browser.
 	NoOpen bool
+	// Remote serves over TLS, on any address (docs/remote.md): with the
+	// local CA's certificate, or TLSCert/TLSKey.
+	Remote bool
+	// TLSCert and TLSKey are a certificate and key (PEM files) to serve
+	// instead of the local CA's; both or neither. Setting them implies
+	// Remote.
+	TLSCert, TLSKey string
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-* headers are believed.
+	TrustedProxies []string
 }
 
 // Policy holds the `[policy]` table.
@@ -71,8 +81,12 @@ type rawConfig struct {
 }
 
 type rawServer struct {
-	Addr   string `toml:"addr"`
-	NoOpen bool   `toml:"no_open"`
+	Addr           string   `toml:"addr"`
+	NoOpen         bool     `toml:"no_open"`
+	Remote         bool     `toml:"remote"`
+	TLSCert        string   `toml:"tls_cert"`
+	TLSKey         string   `toml:"tls_key"`
+	TrustedProxies []string `toml:"trusted_proxies"`
 }
 
 type rawPolicy struct {
@@ -137,9 +151,11 @@ type validator struct {
 }
 
 func (v *validator) config(raw *rawConfig) (*Config, error) {
-	cfg := &Config{
-		Server: Server{Addr: raw.Server.Addr, NoOpen: raw.Server.NoOpen},
+	srv, err := v.server(raw.Server)
+	if err != nil {
+		return nil, err
 	}
+	cfg := &Config{Server: srv}
 	lim, err := v.limits("[limits]", raw.Limits.rawLimitFields)
 	if err != nil {
 		return nil, err

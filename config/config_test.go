@@ -267,3 +267,19 @@ func TestBudgetTable(t *testing.T) {
 		t.Error("unknown key accepted")
 	}
 }
+
+func TestServerRemoteKeys(t *testing.T) {
+	cfg, err := Parse([]byte("[server]\nremote = true\ntrusted_proxies = [\"127.0.0.1\", \"100.64.0.0/10\"]\n"), "c.toml")
+	if err != nil || !cfg.Server.Remote || len(cfg.Server.TrustedProxies) != 2 {
+		t.Fatalf("%+v %v", cfg.Server, err)
+	}
+	cfg, err = Parse([]byte("[server]\ntls_cert = \"/a.crt\"\ntls_key = \"/a.key\"\n"), "c.toml")
+	if err != nil || !cfg.Server.Remote || cfg.Server.TLSKey != "/a.key" {
+		t.Fatalf("%+v %v", cfg.Server, err)
+	}
+	for _, bad := range []string{"[server]\ntls_cert = \"/a.crt\"\n", "[server]\ntrusted_proxies = [\"proxy.local\"]\n"} {
+		if _, err := Parse([]byte(bad), "c.toml"); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

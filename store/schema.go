@@ -162,6 +162,8 @@ DROP TABLE IF EXISTS ledger;
 	{sql: replicaSchemaSQL, step: addRunnerColumn},
 	// 11: the rate-limit windows the agents report (ratewindows.go).
 	{sql: rateWindowsSQL},
+	// 12: devices paired for remote access (devices.go).
+	{sql: devicesSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

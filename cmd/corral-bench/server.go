@@ -25,20 +25,24 @@ type benchServer struct {
 	token string
 	pid   int
 	hc    *http.Client
+	// caCert is the local CA's file with --remote.
+	caCert string
 }
 
 // serveInfo is the part of corral's serve.json (in its data directory)
 // the benchmark reads.
 type serveInfo struct {
-	URL   string `json:"url"` // with the token in the fragment
-	Token string `json:"token"`
-	PID   int    `json:"pid"`
+	URL    string `json:"url"` // with the token in the fragment
+	Token  string `json:"token"`
+	PID    int    `json:"pid"`
+	CACert string `json:"caCert"` // the local CA, when serving with --remote
 }
 
 // startBenchServer starts corral serve on a data directory in dir, with a
 // configuration whose one agent, "fake", is this executable re-executed as
-// the fake agent, and waits for its serve.json.
-func startBenchServer(corral, dir string, stderr io.Writer) (*benchServer, error) {
+// the fake agent, and waits for its serve.json. extra are more flags of
+// corral serve.
+func startBenchServer(corral, dir string, stderr io.Writer, extra ...string) (*benchServer, error) {
 	self, err := selfExe()
 	if err != nil {
 		return nil, err
@@ -49,7 +53,7 @@ func startBenchServer(corral, dir string, stderr io.Writer) (*benchServer, error
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(corral, "serve", "--no-open", "--data", data, "--config", cfgPath)
+	cmd := exec.Command(corral, append([]string{"serve", "--no-open", "--data", data, "--config", cfgPath}, extra...)...)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = stderr
 	cmd.Env = os.Environ()
@@ -66,6 +70,7 @@ func startBenchServer(corral, dir string, stderr io.Writer) (*benchServer, error
 				s.url = strings.SplitN(si.URL, "#", 2)[0]
 				s.url = strings.TrimSuffix(s.url, "/")
 				s.token = si.Token
+				s.caCert = si.CACert
 				return s, nil
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -46,6 +48,9 @@ type serveInfo struct {
 	Port  int    `json:"port"`
 	Token string `json:"token"`
 	PID   int    `json:"pid"`
+	// CACert is the local CA's certificate file when serving over TLS
+	// with it (corral pair verifies the server with it).
+	CACert string `json:"caCert,omitempty"`
 }
 
 // shutdownGrace bounds a stop: every process tree gets the supervisor's
@@ -64,6 +69,9 @@ const (
 type serveOptions struct {
 	addr, hosts, tokenFile         string
 	noOpen, allowRemote, rotate, v bool
+	remote                         bool
+	tlsCert, tlsKey                string
+	proxies                        listFlag
 	fleet                          fleetFlags   // fleet_serve.go
 	apiOpts                        []api.Option // what the fleet adds to the API
 }
@@ -73,14 +81,18 @@ func parseServeFlags(g *globals, args []string, stderr io.Writer) (serveOptions,
 	flags := newFlagSet("serve", g, stderr)
 	flags.StringVar(&o.addr, "addr", "", "listen `address` (default 127.0.0.1 on the port of the last start if it is free, else a free port; or [server] addr)")
 	flags.BoolVar(&o.noOpen, "no-open", false, "do not open the browser")
-	flags.BoolVar(&o.allowRemote, "allow-remote", false, "allow --addr to be a non-loopback address (anyone who can reach it and has the token controls your agents)")
-	flags.StringVar(&o.hosts, "host", "", "extra comma-separated host `names` the Host header may carry (with --allow-remote, for a name that resolves to this machine)")
+	flags.BoolVar(&o.remote, "remote", false, "serve over TLS so that paired devices may connect (--addr may then be a non-loopback address; see corral pair)")
+	flags.BoolVar(&o.allowRemote, "allow-remote", false, "the older name of --remote")
+	flags.StringVar(&o.tlsCert, "tls-cert", "", "serve this certificate `file` (PEM) instead of one from corral's local CA (implies --remote; with --tls-key)")
+	flags.StringVar(&o.tlsKey, "tls-key", "", "the private key `file` (PEM) of --tls-cert")
+	flags.Var(&o.proxies, "trusted-proxy", "believe X-Forwarded-Proto/Host/For from this `CIDR` or address (a reverse proxy, Tailscale Serve); repeatable")
+	flags.StringVar(&o.hosts, "host", "", "extra comma-separated host `names` the Host header may carry (with --remote, for a name that resolves to this machine)")
 	flags.StringVar(&o.tokenFile, "token-file", "", "read the token from `file` (created with a random token if missing) instead of the data directory's token file")
 	flags.BoolVar(&o.rotate, "rotate-token", false, "replace the kept token with a new one (open tabs then need the new URL)")
 	flags.BoolVar(&o.v, "v", false, "log debug messages")
 	o.fleet.register(flags)
 	flags.Usage = func() {
-		fmt.Fprintln(flags.Output(), "usage: corral serve [--addr ADDR] [--no-open] [--token-file FILE] [--rotate-token] [--fleet [--fleet-addr HOST:PORT] | --nats URL --nats-creds FILE] [--data DIR] [--config FILE]")
+		fmt.Fprintln(flags.Output(), "usage: corral serve [--addr ADDR] [--remote] [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR]... [--no-open] [--token-file FILE] [--rotate-token] [--fleet [--fleet-addr HOST:PORT] | --nats URL --nats-creds FILE] [--data DIR] [--config FILE]")
 		flags.PrintDefaults()
 	}
 	if code, ok := parseFlags(flags, args); !ok {
@@ -122,8 +134,9 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		fmt.Fprintln(stderr, "corral: --addr:", err)
 		return 2
 	}
-	if !loopback && !o.allowRemote {
-		fmt.Fprintf(stderr, "corral: %s is not a loopback address; pass --allow-remote to serve on it\n", cands[0])
+	remote, proxies, err := serveTransport(o, cfg, cands[0], loopback)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
 		return 2
 	}
 	// One corral per data directory, for the life of the process.
@@ -137,6 +150,13 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
 		return 1
+	}
+	var rtls *remoteTLS
+	if remote {
+		if rtls, err = setupTLS(o, cfg, dataDir, cands[0], stdout, log); err != nil {
+			fmt.Fprintln(stderr, "corral:", err)
+			return 1
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -183,18 +203,26 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		defer hub.Close()
 		o.apiOpts = append(o.apiOpts, api.WithFleet(hubFleet{hub}))
 	}
-	srv, ln, err := listenServe(rt, sched, o, cands, loopback, token, log)
+	srv, ln, err := listenServe(rt, sched, o, cands, servedOver{loopback: loopback, tls: rtls, proxies: proxies}, token, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
 		closeRT()
 		return 1
 	}
-	return serveUntilDone(ctx, rt, srv, ln, o, cfg, dataDir, token, loopback, closeRT, stdout, log)
+	return serveUntilDone(ctx, rt, srv, ln, o, cfg, dataDir, token, servedOver{loopback: loopback, tls: rtls}, closeRT, stdout, log)
+}
+
+// servedOver is how the server is reached: on loopback or not, over TLS
+// or not, behind which proxies.
+type servedOver struct {
+	loopback bool
+	tls      *remoteTLS
+	proxies  []netip.Prefix
 }
 
 // listenServe builds the HTTP transport over rt and binds the first of
 // cands that works.
-func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions, cands []string, loopback bool, token string, log *slog.Logger) (*api.Server, net.Listener, error) {
+func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions, cands []string, over servedOver, token string, log *slog.Logger) (*api.Server, net.Listener, error) {
 	var static fs.FS = web.FS()
 	if _, err := fs.Stat(static, "index.html"); err != nil {
 		log.Warn("the frontend is not built into this binary; serving the API only")
@@ -206,14 +234,20 @@ func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions,
 			allowed = append(allowed, h)
 		}
 	}
-	if !loopback {
+	if !over.loopback {
 		allowed = append(allowed, localHostNames(cands[0])...)
 	}
+	devOpts := api.DevicesOptions{}
+	var caPEM []byte
+	if over.tls != nil {
+		devOpts.CAFingerprint, caPEM = over.tls.fingerprint, over.tls.caPEM
+	}
+	devices := api.NewDevices(rt.Store, devOpts)
 	srv, err := api.NewServer(api.ServerOptions{
 		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, append([]api.Option{api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store), api.WithUsage(rt.Store),
-			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)}, o.apiOpts...)...),
+			api.WithConfigReload(rt.Reload), api.WithScheduler(sched), api.WithDevices(devices)}, o.apiOpts...)...),
 		Events: api.BusSource{Bus: rt.Bus}, Head: rt.Store.LastCursor, Token: token, Static: static, Logger: log,
-		AllowedHosts: allowed,
+		AllowedHosts: allowed, Devices: devices, TrustedProxies: over.proxies, CACert: caPEM,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -231,16 +265,23 @@ func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions,
 		return nil, nil, err
 	}
 	srv.SetBoundAddr(ln.Addr().String())
+	if over.tls != nil {
+		devices.SetBaseURL(baseURL(ln.Addr()))
+		ln = tls.NewListener(ln, over.tls.config)
+	}
 	return srv, ln, nil
 }
 
 // serveUntilDone serves on ln until ctx ends or the server fails, then
 // stops in order.
 func serveUntilDone(ctx context.Context, rt *session.Runtime, srv *api.Server, ln net.Listener, o serveOptions, cfg *config.Config,
-	dataDir, token string, loopback bool, closeRT func() int, stdout io.Writer, log *slog.Logger) int {
+	dataDir, token string, over servedOver, closeRT func() int, stdout io.Writer, log *slog.Logger) int {
 	port := ln.Addr().(*net.TCPAddr).Port
 	host := "127.0.0.1"
-	if !loopback {
+	if h, _, _ := net.SplitHostPort(cands0(o, cfg)); over.tls != nil && h != "" && !net.ParseIP(h).IsUnspecified() {
+		host = h // over TLS the certificate names the bound address
+	}
+	if !over.loopback {
 		if h, _, _ := net.SplitHostPort(cands0(o, cfg)); h != "" && !net.ParseIP(h).IsUnspecified() {
 			host = h // bound to one address: that is the URL; else loopback works too
 		}
@@ -248,7 +289,11 @@ func serveUntilDone(ctx context.Context, rt *session.Runtime, srv *api.Server, l
 	} else if h, _, _ := net.SplitHostPort(ln.Addr().String()); h == "::1" {
 		host = "[::1]"
 	}
-	url := "http://" + net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)) + "/#token=" + token
+	scheme, caPath := "http", ""
+	if over.tls != nil {
+		scheme, caPath = "https", over.tls.caPath
+	}
+	url := scheme + "://" + net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)) + "/#token=" + token
 
 	hs := &http.Server{Handler: srv, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	srv.Configure(hs) // header timeout, header size, idle timeout, the cap on unauthenticated connections
@@ -261,7 +306,7 @@ func serveUntilDone(ctx context.Context, rt *session.Runtime, srv *api.Server, l
 		}
 	}
 	infoPath := filepath.Join(dataDir, ServeFile)
-	if err := writeServeInfo(infoPath, serveInfo{URL: url, Port: port, Token: token, PID: os.Getpid()}); err != nil {
+	if err := writeServeInfo(infoPath, serveInfo{URL: url, Port: port, Token: token, PID: os.Getpid(), CACert: caPath}); err != nil {
 		log.Warn("cannot write serve.json", "err", err)
 	}
 	defer os.Remove(infoPath)

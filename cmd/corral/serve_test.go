@@ -59,7 +59,7 @@ func TestLoadTokenIsStable(t *testing.T) {
 func TestServeRefusesRemoteWithoutFlag(t *testing.T) {
 	var errb bytes.Buffer
 	code := runMain(t.Context(), []string{"serve", "--no-open", "--data", t.TempDir(), "--addr", "0.0.0.0:0"}, io.Discard, &errb)
-	if code != 2 || !strings.Contains(errb.String(), "--allow-remote") {
+	if code != 2 || !strings.Contains(errb.String(), "--remote") {
 		t.Fatalf("code %d: %s", code, errb.String())
 	}
 }

@@ -2,6 +2,7 @@
 // (index.html preloads this chunk, so it arrives alongside the entry).
 import { mount } from 'svelte';
 import App from './App.svelte';
+import PairPage from './components/PairPage.svelte';
 import type { Backend } from './lib/api';
 import type { EarlyReads } from './lib/store/early';
 import { Store } from './lib/store/store.svelte';
@@ -33,4 +34,9 @@ export function start(target: HTMLElement, backend: Backend, flags: URLSearchPar
     };
     poll();
   }
+}
+
+/** Mounts the pairing page of a new device (/pair; docs/remote.md). */
+export function startPair(target: HTMLElement): void {
+  mount(PairPage, { target });
 }

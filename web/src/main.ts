@@ -5,7 +5,7 @@
 // the application's code (app.ts, preloaded by index.html) loads. app.ts
 // then builds the store with those replies and mounts the app.
 import './app.css';
-import { Api, type Backend } from './lib/api';
+import { Api, DEVICE_TOKEN_KEY, type Backend } from './lib/api';
 import { HttpBackend, forgetToken, takeToken } from './lib/backend/http';
 import { WailsBackend, isWails, type WailsWindow } from './lib/backend/wails';
 import { arrived, startEarlyReads, type EarlyReads } from './lib/store/early';
@@ -21,11 +21,14 @@ async function pickBackend(): Promise<Backend | null> {
     return new DemoBackend(1, Number(flags.get('stress') ?? 0));
   }
   if (isWails(window)) return new WailsBackend(window as unknown as WailsWindow);
-  const token = takeToken(location, sessionStorage, history);
-  // a token corral refuses (wrong, or rotated) is dropped; the page then
-  // loads as without one and asks for it
+  // the host's per-start token (from #token=), else a paired device's
+  // (docs/remote.md), kept in localStorage and sent only in the header
+  const token = takeToken(location, sessionStorage, history) ?? localStorage.getItem(DEVICE_TOKEN_KEY);
+  // a token corral refuses (wrong, rotated, or a revoked device's) is
+  // dropped; the page then loads as without one and asks for it
   const refused = () => {
     forgetToken(sessionStorage);
+    localStorage.removeItem(DEVICE_TOKEN_KEY);
     location.reload();
   };
   if (token) return new HttpBackend({ token, onUnauthorized: refused });
@@ -40,13 +43,18 @@ async function pickBackend(): Promise<Backend | null> {
 // (the corral: marks show where a load's time goes; e2e/run.mjs reads them)
 performance.mark('corral:entry');
 const target = document.getElementById('app')!;
-const backend = await pickBackend();
-if (!backend) {
+const pairPage = location.pathname === '/pair';
+const backend = pairPage ? null : await pickBackend();
+if (pairPage) {
+  const { startPair } = await import('./app');
+  startPair(target);
+} else if (!backend) {
   target.innerHTML =
     '<div style="max-width:560px;margin:15vh auto;padding:0 16px;font:15px/1.5 system-ui,sans-serif">' +
     '<h1 style="font-size:20px">corral needs its access token</h1>' +
     '<p>Open the address that <code>corral serve</code> printed: it ends in <code>#token=…</code>. ' +
-    'The token is also in <code>serve.json</code> in corral’s data directory.</p></div>';
+    'The token is also in <code>serve.json</code> in corral’s data directory. ' +
+    'On another device, pair it first: <a href="/pair">/pair</a> with a code from Pair a device or <code>corral pair</code>.</p></div>';
 } else {
   const flags = hashFlags();
   // the demo answers at once; a real server's replies are worth starting early

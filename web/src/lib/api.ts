@@ -21,6 +21,9 @@ export { methodNames } from './contract.gen';
  */
 export type Refine<T, R extends { [K in keyof R]: K extends keyof T ? unknown : never }> = Omit<T, keyof R> & R;
 
+/** Where a paired device keeps its token (localStorage; docs/remote.md). */
+export const DEVICE_TOKEN_KEY = 'corral.deviceToken';
+
 /** Connection state of an event subscription. */
 export type StreamState = 'connecting' | 'live' | 'reconnecting';
 
@@ -476,6 +479,15 @@ export class Api {
   }
   listSchedules() {
     return this.c('ListSchedules', {});
+  }
+  startPairing() {
+    return this.c('StartPairing', {});
+  }
+  listDevices() {
+    return this.c('ListDevices', {});
+  }
+  revokeDevice(p: Params<'RevokeDevice'>) {
+    return this.c('RevokeDevice', p);
   }
   pauseSchedule(p: gen.PauseScheduleParams) {
     return this.c('PauseSchedule', p);

@@ -365,6 +365,21 @@ export interface CreateSessionParams {
   runner?: string;
 }
 
+/** DeviceInfo is one paired device as ListDevices returns it. */
+export interface DeviceInfo {
+  deviceId: string;
+  name: string;
+  createdAt: string;
+  lastSeen: string;
+  /** Current is true for the device that made the call. */
+  current: boolean;
+}
+
+/** DeviceParams name one paired device. */
+export interface DeviceParams {
+  deviceId: string;
+}
+
 /** DirEntry is one subdirectory; Path is absolute. */
 export interface DirEntry {
   name: string;
@@ -876,6 +891,21 @@ export interface OptionChange {
    * or the protocol cannot change it in place).
    */
   applies: string;
+}
+
+/** PairingInfo is what StartPairing returns for the host to show. */
+export interface PairingInfo {
+  code: string;
+  /** the pairing page, the code in its fragment */
+  url: string;
+  expiresAt: string;
+  /** QR is the URL as a QR code, a PNG data: URL. */
+  qr?: string;
+  /**
+   * CAFingerprint is the SHA-256 of the local CA certificate the device
+   * is asked to trust, "" when the server uses its own certificate.
+   */
+  caFingerprint?: string;
 }
 
 /** ParseErrorData is the Data of event.ParseError. */
@@ -1674,6 +1704,11 @@ export interface ContractMethods {
    */
   ListCommands: { params: SessionParams; result: CommandList };
   /**
+   * ListDevices returns the paired devices, oldest first; the caller's own
+   * is marked current.
+   */
+  ListDevices: { params: Empty; result: DeviceInfo[] };
+  /**
    * ListDirectory lists the subdirectories of a directory (never its files),
    * for choosing a session's working directory.
    */
@@ -1772,6 +1807,12 @@ export interface ContractMethods {
   /** ResumeSession re-attaches an agent process to a session that has none. */
   ResumeSession: { params: SessionParams; result: Session };
   /**
+   * RevokeDevice forgets a paired device: its token is refused from the next
+   * request on, and its open event streams are closed. The host may revoke
+   * any device; a paired device only itself.
+   */
+  RevokeDevice: { params: DeviceParams; result: Empty };
+  /**
    * SearchEvents searches the text of every session's events (the user's
    * prompts, the assistant's text, tool calls and their output, errors) and
    * returns the newest matches with a highlighted snippet each
@@ -1815,6 +1856,14 @@ export interface ContractMethods {
   SetPermissionMode: { params: SetPermissionModeParams; result: OptionChange };
   /** Spawn starts an allowed command; its output arrives as events. */
   Spawn: { params: SpawnParams; result: SpawnResult };
+  /**
+   * StartPairing opens a pairing window of PairingTTL with a fresh code,
+   * replacing any open one, and returns the code and the URL of the pairing
+   * page (as text and as a QR code). Only the host may call it: the
+   * per-start token or the desktop shell, never a paired device
+   * (permission_denied).
+   */
+  StartPairing: { params: Empty; result: PairingInfo };
   /** StopProcess stops a spawned process gracefully (terminate, wait, kill). */
   StopProcess: { params: ProcessParams; result: Empty };
   /** StopSession ends a session for good and stops its processes. */
@@ -1919,6 +1968,7 @@ export const methodNames: readonly MethodName[] = [
   "ListCapabilities",
   "ListCheckpoints",
   "ListCommands",
+  "ListDevices",
   "ListDirectory",
   "ListExternalSessions",
   "ListFiles",
@@ -1939,6 +1989,7 @@ export const methodNames: readonly MethodName[] = [
   "ResumeNow",
   "ResumeQueue",
   "ResumeSession",
+  "RevokeDevice",
   "SearchEvents",
   "SendMessage",
   "SendQueuedNow",
@@ -1947,6 +1998,7 @@ export const methodNames: readonly MethodName[] = [
   "SetModel",
   "SetPermissionMode",
   "Spawn",
+  "StartPairing",
   "StopProcess",
   "StopSession",
   "WriteStdin",

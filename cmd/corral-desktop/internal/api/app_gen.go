@@ -122,6 +122,9 @@ func (b *App) ListCommands(params json.RawMessage) (any, error) {
 	return b.call("ListCommands", params)
 }
 
+// ListDevices calls the facade's ListDevices with params as its JSON parameters.
+func (b *App) ListDevices(params json.RawMessage) (any, error) { return b.call("ListDevices", params) }
+
 // ListDirectory calls the facade's ListDirectory with params as its JSON parameters.
 func (b *App) ListDirectory(params json.RawMessage) (any, error) {
 	return b.call("ListDirectory", params)
@@ -208,6 +211,11 @@ func (b *App) ResumeSession(params json.RawMessage) (any, error) {
 	return b.call("ResumeSession", params)
 }
 
+// RevokeDevice calls the facade's RevokeDevice with params as its JSON parameters.
+func (b *App) RevokeDevice(params json.RawMessage) (any, error) {
+	return b.call("RevokeDevice", params)
+}
+
 // SearchEvents calls the facade's SearchEvents with params as its JSON parameters.
 func (b *App) SearchEvents(params json.RawMessage) (any, error) {
 	return b.call("SearchEvents", params)
@@ -239,6 +247,11 @@ func (b *App) SetPermissionMode(params json.RawMessage) (any, error) {
 
 // Spawn calls the facade's Spawn with params as its JSON parameters.
 func (b *App) Spawn(params json.RawMessage) (any, error) { return b.call("Spawn", params) }
+
+// StartPairing calls the facade's StartPairing with params as its JSON parameters.
+func (b *App) StartPairing(params json.RawMessage) (any, error) {
+	return b.call("StartPairing", params)
+}
 
 // StopProcess calls the facade's StopProcess with params as its JSON parameters.
 func (b *App) StopProcess(params json.RawMessage) (any, error) { return b.call("StopProcess", params) }
