@@ -105,6 +105,24 @@ func parseServeFlags(g *globals, args []string, stderr io.Writer) (serveOptions,
 	return o, 0, true
 }
 
+// serveConfig loads the configuration and finds the data directory; code
+// is the exit code when it cannot (2: a bad config, 1: no data directory).
+func serveConfig(g *globals, stderr io.Writer) (cfg *config.Config, dataDir string, code int) {
+	cfg, err := config.Load(g.Config)
+	if err != nil {
+		fmt.Fprintln(stderr, "corral:", err)
+		return cfg, "", 2
+	}
+	dataDir = g.Data
+	if dataDir == "" {
+		if dataDir, err = config.DefaultDataDir(); err != nil {
+			fmt.Fprintln(stderr, "corral: no data directory:", err)
+			return cfg, "", 1
+		}
+	}
+	return cfg, dataDir, 0
+}
+
 func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	o, code, ok := parseServeFlags(g, args, stderr)
 	if !ok {
@@ -116,17 +134,9 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg, err := config.Load(g.Config)
-	if err != nil {
-		fmt.Fprintln(stderr, "corral:", err)
-		return 2
-	}
-	dataDir := g.Data
-	if dataDir == "" {
-		if dataDir, err = config.DefaultDataDir(); err != nil {
-			fmt.Fprintln(stderr, "corral: no data directory:", err)
-			return 1
-		}
+	cfg, dataDir, code := serveConfig(g, stderr)
+	if code != 0 {
+		return code
 	}
 	cands := listenCandidates(o.addr, cfg.Server.Addr, readPort(dataDir))
 	loopback, err := isLoopbackAddr(cands[0])
