@@ -157,6 +157,8 @@ DROP TABLE IF EXISTS ledger;
 	{sql: usageSchemaSQL},
 	// 9: files attached to user messages (attachments.go).
 	{sql: attachmentsSQL},
+	// 10: Web Push subscriptions and each device's push events (push.go).
+	{sql: pushSchemaSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks
