@@ -40,14 +40,14 @@ func TestMain(m *testing.M) {
 var contract = []string{
 	"ArchiveSession", "CancelQueued", "CancelResume", "CloseStdin", "CommitChanges", "CreatePullRequest",
 	"CreateSchedule", "CreateSession", "DeleteSchedule", "DeleteSession", "DiscardChanges", "EditQueued",
-	"Execute", "ExportSession", "ForkSession", "GetAttachment", "GetChanges", "GetEvents", "GetProcessStats",
+	"Execute", "ExportSession", "ForkSession", "GetAttachment", "GetChanges", "GetEvents", "GetProcessStats", "GetPushConfig",
 	"GetSession", "GetUsage", "ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities",
 	"ListCheckpoints", "ListCommands", "ListDirectory", "ListExternalSessions", "ListFiles", "ListModels",
-	"ListProcesses", "ListQueued", "ListSchedules", "ListSessions", "MergeWorkspace", "PauseSchedule",
+	"ListProcesses", "ListPushSubscriptions", "ListQueued", "ListSchedules", "ListSessions", "MergeWorkspace", "PauseSchedule",
 	"PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint",
 	"ResumeNow", "ResumeQueue", "ResumeSession", "SearchEvents", "SendMessage", "SendQueuedNow",
-	"SetAutoResume", "SetBudget", "SetModel", "SetPermissionMode", "Spawn", "StopProcess", "StopSession",
-	"WriteStdin",
+	"SetAutoResume", "SetBudget", "SetModel", "SetPermissionMode", "SetPushSettings", "Spawn", "StopProcess", "StopSession",
+	"SubscribePush", "UnsubscribePush", "WriteStdin",
 }
 
 // fakeSessions records what the facade passes down and returns what the

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/push"
 	"github.com/corral-dev/corral/session"
 )
 
@@ -72,6 +73,7 @@ type API struct {
 	titles    SessionTitles
 	sched     Scheduler
 	usage     UsageSource
+	push      *push.Service
 }
 
 // Option configures the facade.

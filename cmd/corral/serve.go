@@ -170,7 +170,12 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		closeRT()
 		return 1
 	}
-	srv, ln, err := listenServe(rt, sched, o, cands, loopback, token, log)
+	var pushOpt []api.Option
+	if ps := startPush(ctx, rt, dataDir, log); ps != nil {
+		defer ps.Close()
+		pushOpt = append(pushOpt, api.WithPush(ps))
+	}
+	srv, ln, err := listenServe(rt, sched, o, cands, loopback, token, log, pushOpt...)
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
 		closeRT()
@@ -181,7 +186,7 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 
 // listenServe builds the HTTP transport over rt and binds the first of
 // cands that works.
-func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions, cands []string, loopback bool, token string, log *slog.Logger) (*api.Server, net.Listener, error) {
+func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions, cands []string, loopback bool, token string, log *slog.Logger, extra ...api.Option) (*api.Server, net.Listener, error) {
 	var static fs.FS = web.FS()
 	if _, err := fs.Stat(static, "index.html"); err != nil {
 		log.Warn("the frontend is not built into this binary; serving the API only")
@@ -197,8 +202,8 @@ func listenServe(rt *session.Runtime, sched *schedule.Scheduler, o serveOptions,
 		allowed = append(allowed, localHostNames(cands[0])...)
 	}
 	srv, err := api.NewServer(api.ServerOptions{
-		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store), api.WithUsage(rt.Store),
-			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)),
+		API: api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor}, append([]api.Option{api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store), api.WithUsage(rt.Store),
+			api.WithConfigReload(rt.Reload), api.WithScheduler(sched)}, extra...)...),
 		Events: api.BusSource{Bus: rt.Bus}, Head: rt.Store.LastCursor, Token: token, Static: static, Logger: log,
 		AllowedHosts: allowed,
 	})
