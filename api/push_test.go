@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/corral-dev/corral/config"
@@ -223,4 +225,32 @@ func mustServer(t *testing.T, a *API) *Server {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestStaticPWAFiles: the manifest and the service worker are served with
+// the types a browser requires, the worker never cached stale, and the CSP
+// lets the page register a same-origin worker (worker-src falls back to
+// script-src, then default-src).
+func TestStaticPWAFiles(t *testing.T) {
+	static := fstest.MapFS{
+		"index.html":           {Data: []byte("<!doctype html>")},
+		"manifest.webmanifest": {Data: []byte(`{"name":"corral"}`)},
+		"sw.js":                {Data: []byte("self.addEventListener('fetch',()=>{})")},
+	}
+	s, err := NewServer(ServerOptions{API: New(&fakeSessions{}, nil), Token: testToken, Static: static})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	for path, want := range map[string]string{"/manifest.webmanifest": "application/manifest+json", "/sw.js": "text/javascript; charset=utf-8"} {
+		code, _, h := do(t, hs, "GET", path, "", nil)
+		if code != 200 || h.Get("Content-Type") != want || h.Get("Cache-Control") != "no-cache" {
+			t.Errorf("%s: %d %q %q, want 200 %q no-cache", path, code, h.Get("Content-Type"), h.Get("Cache-Control"), want)
+		}
+		csp := h.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "worker-src 'none'") {
+			t.Errorf("%s: CSP %q does not allow a same-origin worker", path, csp)
+		}
+	}
 }
