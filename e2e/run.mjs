@@ -34,6 +34,7 @@ import { modelTest } from './model.mjs';
 import { importTest } from './import.mjs';
 import { schedulesTest, rateLimitTest } from './schedules.mjs';
 import { usageTest } from './usage.mjs';
+import { pwaTest, mobileTest } from './pwa.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1032,6 +1033,7 @@ await test('changes panel: isolated worktree, discard one of two hunks', 120000,
 await test('import: list a conversation Claude Code kept, open it, see its history, go on', 240000, (page) => importTest({ server: main, openPage, haveClaude, claudePath, claudeHome, mockURL, tmp, skip: (m) => { throw new Skip(m); } }, page));
 await test('schedules: one runs from the Schedules view; a rate-limited session counts down', 240000, async (page) => { const c = { server: main, openPage, call, waitFor, work, haveClaude, artifacts, Skip }; await schedulesTest(c, page); await rateLimitTest(c, page); });
 await test('usage: charts render with data; set a session budget', 120000, (page) => usageTest({ server: main, newSession, call, openPage, artifacts }, page));
+await test('pwa: manifest, service worker, push notification, offline shell; every view at 390 px', 180000, async (page) => { const c = { server: main, openPage, call, newSession, artifacts, log }; await pwaTest(c, page); await mobileTest(c, page); });
 
 await test('speed: JS bundle gzip size', 30000, async () => {
   const dist = join(repo, 'web', 'dist');
