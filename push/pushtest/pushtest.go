@@ -196,9 +196,12 @@ func verifyJWT(jwt, key, aud string) error {
 	if err != nil || len(sig) != 64 {
 		return errors.New("JWT: signature not 64 bytes")
 	}
-	x, y := new(big.Int).SetBytes(pub[1:33]), new(big.Int).SetBytes(pub[33:])
+	pk, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), pub)
+	if err != nil {
+		return fmt.Errorf("VAPID key: %w", err)
+	}
 	h := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if !ecdsa.Verify(&ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}, h[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+	if !ecdsa.Verify(pk, h[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
 		return errors.New("JWT: signature does not verify")
 	}
 	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
