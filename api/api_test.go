@@ -40,15 +40,15 @@ func TestMain(m *testing.M) {
 var contract = []string{
 	"ArchiveSession", "CancelQueued", "CancelResume", "CloseStdin", "CommitChanges", "CreatePullRequest",
 	"CreateSchedule", "CreateSession", "DeleteSchedule", "DeleteSession", "DiscardChanges", "EditQueued",
-	"Execute", "ExportSession", "ForkSession", "GetAttachment", "GetChanges", "GetEvents", "GetProcessStats",
+	"Execute", "ExportSession", "ForkSession", "GetAttachment", "GetChanges", "GetEvents", "GetProcessStats", "GetPushConfig",
 	"GetSession", "GetUsage", "ImportSession", "Interrupt", "Kill", "ListAgents", "ListCapabilities",
 	"ListCheckpoints", "ListCommands", "ListDevices", "ListDirectory", "ListExternalSessions", "ListFiles",
-	"ListModels", "ListProcesses", "ListQueued", "ListRunners", "ListSchedules", "ListSessions",
-	"MergeWorkspace", "PauseSchedule",
-	"PinSession", "ReloadConfig", "RemoveWorkspace", "RenameSession", "RespondPermission", "RestoreCheckpoint",
-	"ResumeNow", "ResumeQueue", "ResumeSession", "RevokeDevice", "SearchEvents", "SendMessage", "SendQueuedNow",
-	"SetAutoResume", "SetBudget", "SetModel", "SetPermissionMode", "Spawn", "StartPairing", "StopProcess", "StopSession",
-	"WriteStdin",
+	"ListModels", "ListProcesses", "ListPushSubscriptions", "ListQueued", "ListRunners", "ListSchedules",
+	"ListSessions", "MergeWorkspace", "PauseSchedule", "PinSession", "ReloadConfig", "RemoveWorkspace",
+	"RenameSession", "RespondPermission", "RestoreCheckpoint", "ResumeNow", "ResumeQueue", "ResumeSession",
+	"RevokeDevice", "SearchEvents", "SendMessage", "SendQueuedNow", "SetAutoResume", "SetBudget", "SetModel",
+	"SetPermissionMode", "SetPushSettings", "Spawn", "StartPairing", "StopProcess", "StopSession",
+	"SubscribePush", "UnsubscribePush", "WriteStdin",
 }
 
 // fakeSessions records what the facade passes down and returns what the

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/push"
 	"github.com/corral-dev/corral/session"
 )
 
@@ -78,6 +79,7 @@ type API struct {
 	createOn  SessionRouter               // fleet.go
 	limList   atomic.Pointer[limitedList] // the list with limits, encoded (listlimits.go)
 	devices   *Devices
+	push      *push.Service
 }
 
 // Option configures the facade.

@@ -501,6 +501,9 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 		}
 		rs = bytes.NewReader(b)
 	}
+	if ct, ok := staticTypes[path.Ext(name)]; ok {
+		w.Header().Set("Content-Type", ct)
+	}
 	if strings.HasPrefix(name, "assets/") {
 		// Vite names every bundle after its content hash: a changed file
 		// has a new name, so the old one may be cached forever.
@@ -509,6 +512,14 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 	}
 	http.ServeContent(w, r, name, st.ModTime(), rs)
+}
+
+// staticTypes are the content types of the frontend's files that the
+// system's MIME table may not know: the web app manifest and the service
+// worker (a browser registers a worker only when served as JavaScript).
+var staticTypes = map[string]string{
+	".webmanifest": "application/manifest+json",
+	".js":          "text/javascript; charset=utf-8",
 }
 
 func sortStrings(s []string) {

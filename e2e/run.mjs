@@ -36,6 +36,7 @@ import { schedulesTest, rateLimitTest } from './schedules.mjs';
 import { usageTest } from './usage.mjs';
 import { fleetTest } from './fleet.mjs';
 import { remoteTest } from './remote.mjs';
+import { pwaTest, mobileTest } from './pwa.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -1036,6 +1037,7 @@ await test('schedules: one runs from the Schedules view; a rate-limited session 
 await test('usage: charts render with data; set a session budget', 120000, (page) => usageTest({ server: main, newSession, call, openPage, artifacts }, page));
 await test('fleet: a runner shows in Machines and the dialog, lost after kill -9', 120000, (page) => fleetTest({ startServe, stopServe, corral, configPath, serveEnv, started, exitOf, openPage, waitFor, check, tmp, artifacts }, page));
 await test('remote: pair a phone over TLS, allow a permission from it, revoke it', 120000, (page) => remoteTest({ startServe, stopServe, tmp, work, chromiumPath, chromiumArgs, artifacts, check, waitFor }, page));
+await test('pwa: manifest, service worker, push notification, offline shell; every view at 390 px', 180000, async (page) => { const c = { server: main, openPage, call, newSession, artifacts, log }; await pwaTest(c, page); await mobileTest(c, page); });
 
 await test('speed: JS bundle gzip size', 30000, async () => {
   const dist = join(repo, 'web', 'dist');

@@ -38,7 +38,9 @@ func (s *Store) AddDevice(ctx context.Context, d Device) error {
 	})
 }
 
-// DeleteDevice removes a device; ErrNotFound when there is none.
+// DeleteDevice removes a device with its push subscriptions and push
+// choices (a revoked device hears nothing more); ErrNotFound when there is
+// none.
 func (s *Store) DeleteDevice(ctx context.Context, id string) error {
 	return s.write(ctx, "delete device", func(t *wtx) error {
 		res, err := t.tx.ExecContext(t.ctx, "DELETE FROM devices WHERE id=?", id)
@@ -47,6 +49,11 @@ func (s *Store) DeleteDevice(ctx context.Context, id string) error {
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 0 {
 			return ErrNotFound
+		}
+		for _, q := range []string{"DELETE FROM push_subscriptions WHERE device_id=?", "DELETE FROM push_devices WHERE device_id=?"} {
+			if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

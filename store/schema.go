@@ -164,6 +164,8 @@ DROP TABLE IF EXISTS ledger;
 	{sql: rateWindowsSQL},
 	// 12: devices paired for remote access (devices.go).
 	{sql: devicesSQL},
+	// 13: Web Push subscriptions and each device's push events (push.go).
+	{sql: pushSchemaSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

@@ -62,7 +62,7 @@ func TestSearchIndexesADatabaseOfVersion3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"DROP TABLE search", "DELETE FROM meta WHERE key LIKE 'search%'", "DROP TABLE IF EXISTS queued_messages", "DROP TABLE IF EXISTS attachments", "DROP TABLE IF EXISTS devices",
+	for _, q := range []string{"DROP TABLE search", "DELETE FROM meta WHERE key LIKE 'search%'", "DROP TABLE IF EXISTS queued_messages", "DROP TABLE IF EXISTS attachments", "DROP TABLE IF EXISTS devices", "DROP TABLE IF EXISTS push_subscriptions", "DROP TABLE IF EXISTS push_devices",
 		"ALTER TABLE sessions DROP COLUMN pinned", "ALTER TABLE sessions DROP COLUMN archived", "ALTER TABLE sessions DROP COLUMN title_user",
 		"PRAGMA user_version=3"} {
 		if _, err := db.ExecContext(ctx, q); err != nil {

@@ -203,6 +203,10 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		closeRT()
 		return 1
 	}
+	if ps := startPush(ctx, rt, dataDir, log); ps != nil {
+		defer ps.Close()
+		o.apiOpts = append(o.apiOpts, api.WithPush(ps))
+	}
 	hub, err := startFleet(ctx, o.fleet, dataDir, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)

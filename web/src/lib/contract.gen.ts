@@ -745,6 +745,16 @@ export interface Imported {
   messages: number;
 }
 
+/**
+ * Info is one stored subscription as the API lists it (its keys stay on
+ * the server).
+ */
+export interface Info {
+  endpoint: string;
+  deviceId: string;
+  createdAt: string;
+}
+
 /** LimitInfo is a session's rate-limit state as clients see it. */
 export interface LimitInfo {
   sessionId: string;
@@ -984,6 +994,48 @@ export type ProcessStateName =
 /** ProcessStatsResult holds the selected series. */
 export interface ProcessStatsResult {
   series: StatSeries[];
+}
+
+/**
+ * PushConfig is what a page needs to subscribe: the VAPID public key
+ * (base64url, the applicationServerKey) and whether this server sends
+ * pushes at all.
+ */
+export interface PushConfig {
+  publicKey: string;
+  supported: boolean;
+}
+
+/** PushKeys are a subscription's keys, base64url. */
+export interface PushKeys {
+  p256dh: string;
+  auth: string;
+}
+
+/**
+ * PushSettings are the kinds of session events a device wants pushed:
+ * permission, done, error, rate_limited, resumed, budget.
+ */
+export interface PushSettings {
+  events: string[];
+}
+
+/** PushSubscriptionParam is a browser's PushSubscription.toJSON(). */
+export interface PushSubscriptionParam {
+  endpoint: string;
+  keys: PushKeys;
+  /** ExpirationTime is what the browser says (ignored). */
+  expirationTime?: number;
+}
+
+/**
+ * PushSubscriptionsResult lists the calling device's subscriptions and
+ * its choice of events.
+ */
+export interface PushSubscriptionsResult {
+  deviceId: string;
+  events: string[];
+  subscriptions: Info[];
 }
 
 /** QueueInfo is a session's queue as a client shows it. */
@@ -1420,6 +1472,15 @@ export interface StatSeries {
 }
 
 /**
+ * SubscribePushParams are the parameters of SubscribePush. Events, when
+ * present, sets the device's choice of kinds as SetPushSettings does.
+ */
+export interface SubscribePushParams {
+  subscription: PushSubscriptionParam;
+  events?: string[];
+}
+
+/**
  * TextData is the Data of event.AssistantText and event.AssistantThinking.
  * Delta events carry a piece of a block; a whole block (Delta false)
  * repeats the text the deltas already carried, so a UI shows either.
@@ -1485,6 +1546,16 @@ export interface TurnError {
   code: string;
   httpStatus?: number;
   message?: string;
+}
+
+/** UnsubscribePushParams name the subscription to remove. */
+export interface UnsubscribePushParams {
+  endpoint: string;
+}
+
+/** UnsubscribePushResult says whether the device had that subscription. */
+export interface UnsubscribePushResult {
+  removed: boolean;
 }
 
 /** UsageData is the Data of event.Usage, reported once per turn. */
@@ -1670,6 +1741,8 @@ export interface ContractMethods {
    * log holds none.
    */
   GetProcessStats: { params: GetProcessStatsParams; result: ProcessStatsResult };
+  /** GetPushConfig returns the VAPID public key and whether push is on. */
+  GetPushConfig: { params: Empty; result: PushConfig };
   /** GetSession returns one session. */
   GetSession: { params: SessionParams; result: Session };
   /**
@@ -1734,6 +1807,11 @@ export interface ContractMethods {
   ListModels: { params: ListModelsParams; result: AgentModels };
   /** ListProcesses lists live processes with pid, uptime, CPU and RSS of the whole tree. */
   ListProcesses: { params: Empty; result: ProcessInfo[] };
+  /**
+   * ListPushSubscriptions lists the calling device's subscriptions and its
+   * choice of events.
+   */
+  ListPushSubscriptions: { params: Empty; result: PushSubscriptionsResult };
   /**
    * ListQueued returns the messages waiting in a session's queue, in the
    * order they will be sent, whether the queue is paused and whether the
@@ -1854,6 +1932,11 @@ export interface ContractMethods {
    * (plan mode is one of them: ListModels' planMode).
    */
   SetPermissionMode: { params: SetPermissionModeParams; result: OptionChange };
+  /**
+   * SetPushSettings sets the kinds of events the calling device wants
+   * pushed (an empty list: none) and returns them as stored.
+   */
+  SetPushSettings: { params: PushSettings; result: PushSettings };
   /** Spawn starts an allowed command; its output arrives as events. */
   Spawn: { params: SpawnParams; result: SpawnResult };
   /**
@@ -1868,6 +1951,13 @@ export interface ContractMethods {
   StopProcess: { params: ProcessParams; result: Empty };
   /** StopSession ends a session for good and stops its processes. */
   StopSession: { params: SessionParams; result: Empty };
+  /**
+   * SubscribePush stores the calling device's browser subscription; session
+   * events of the kinds the device wants are pushed to it from then on.
+   */
+  SubscribePush: { params: SubscribePushParams; result: Info };
+  /** UnsubscribePush removes one of the calling device's subscriptions. */
+  UnsubscribePush: { params: UnsubscribePushParams; result: UnsubscribePushResult };
   /** WriteStdin writes data to a spawned process's stdin. */
   WriteStdin: { params: ProcessParams; result: Empty };
 }
@@ -1959,6 +2049,7 @@ export const methodNames: readonly MethodName[] = [
   "GetChanges",
   "GetEvents",
   "GetProcessStats",
+  "GetPushConfig",
   "GetSession",
   "GetUsage",
   "ImportSession",
@@ -1974,6 +2065,7 @@ export const methodNames: readonly MethodName[] = [
   "ListFiles",
   "ListModels",
   "ListProcesses",
+  "ListPushSubscriptions",
   "ListQueued",
   "ListRunners",
   "ListSchedules",
@@ -1997,9 +2089,12 @@ export const methodNames: readonly MethodName[] = [
   "SetBudget",
   "SetModel",
   "SetPermissionMode",
+  "SetPushSettings",
   "Spawn",
   "StartPairing",
   "StopProcess",
   "StopSession",
+  "SubscribePush",
+  "UnsubscribePush",
   "WriteStdin",
 ];

@@ -87,6 +87,11 @@ func (b *App) GetProcessStats(params json.RawMessage) (any, error) {
 	return b.call("GetProcessStats", params)
 }
 
+// GetPushConfig calls the facade's GetPushConfig with params as its JSON parameters.
+func (b *App) GetPushConfig(params json.RawMessage) (any, error) {
+	return b.call("GetPushConfig", params)
+}
+
 // GetSession calls the facade's GetSession with params as its JSON parameters.
 func (b *App) GetSession(params json.RawMessage) (any, error) { return b.call("GetSession", params) }
 
@@ -144,6 +149,11 @@ func (b *App) ListModels(params json.RawMessage) (any, error) { return b.call("L
 // ListProcesses calls the facade's ListProcesses with params as its JSON parameters.
 func (b *App) ListProcesses(params json.RawMessage) (any, error) {
 	return b.call("ListProcesses", params)
+}
+
+// ListPushSubscriptions calls the facade's ListPushSubscriptions with params as its JSON parameters.
+func (b *App) ListPushSubscriptions(params json.RawMessage) (any, error) {
+	return b.call("ListPushSubscriptions", params)
 }
 
 // ListQueued calls the facade's ListQueued with params as its JSON parameters.
@@ -245,6 +255,11 @@ func (b *App) SetPermissionMode(params json.RawMessage) (any, error) {
 	return b.call("SetPermissionMode", params)
 }
 
+// SetPushSettings calls the facade's SetPushSettings with params as its JSON parameters.
+func (b *App) SetPushSettings(params json.RawMessage) (any, error) {
+	return b.call("SetPushSettings", params)
+}
+
 // Spawn calls the facade's Spawn with params as its JSON parameters.
 func (b *App) Spawn(params json.RawMessage) (any, error) { return b.call("Spawn", params) }
 
@@ -258,6 +273,16 @@ func (b *App) StopProcess(params json.RawMessage) (any, error) { return b.call("
 
 // StopSession calls the facade's StopSession with params as its JSON parameters.
 func (b *App) StopSession(params json.RawMessage) (any, error) { return b.call("StopSession", params) }
+
+// SubscribePush calls the facade's SubscribePush with params as its JSON parameters.
+func (b *App) SubscribePush(params json.RawMessage) (any, error) {
+	return b.call("SubscribePush", params)
+}
+
+// UnsubscribePush calls the facade's UnsubscribePush with params as its JSON parameters.
+func (b *App) UnsubscribePush(params json.RawMessage) (any, error) {
+	return b.call("UnsubscribePush", params)
+}
 
 // WriteStdin calls the facade's WriteStdin with params as its JSON parameters.
 func (b *App) WriteStdin(params json.RawMessage) (any, error) { return b.call("WriteStdin", params) }
