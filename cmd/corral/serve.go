@@ -203,20 +203,14 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		closeRT()
 		return 1
 	}
-	if ps := startPush(ctx, rt, dataDir, log); ps != nil {
-		defer ps.Close()
-		o.apiOpts = append(o.apiOpts, api.WithPush(ps))
-	}
-	hub, err := startFleet(ctx, o.fleet, dataDir, log)
+	extras, err := startServeExtras(ctx, rt, o.fleet, dataDir, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
 		closeRT()
 		return 1
 	}
-	if hub != nil {
-		defer hub.Close()
-		o.apiOpts = append(o.apiOpts, api.WithFleet(hubFleet{hub}))
-	}
+	defer extras.close()
+	o.apiOpts = append(o.apiOpts, extras.opts...)
 	srv, ln, err := listenServe(rt, sched, o, cands, servedOver{loopback: loopback, tls: rtls, proxies: proxies}, token, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
@@ -224,6 +218,40 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		return 1
 	}
 	return serveUntilDone(ctx, rt, srv, ln, o, cfg, dataDir, token, servedOver{loopback: loopback, tls: rtls}, closeRT, stdout, log)
+}
+
+// serveExtras are the parts serve starts beside the runtime when they
+// are configured: Web Push and the fleet hub.
+type serveExtras struct {
+	opts   []api.Option
+	closes []func()
+}
+
+func (e *serveExtras) close() {
+	for i := len(e.closes) - 1; i >= 0; i-- {
+		e.closes[i]()
+	}
+}
+
+// startServeExtras starts Web Push (when it can) and, with --fleet, the
+// hub; it returns the API options that expose them. On error nothing it
+// started is left running.
+func startServeExtras(ctx context.Context, rt *session.Runtime, f fleetFlags, dataDir string, log *slog.Logger) (*serveExtras, error) {
+	e := &serveExtras{}
+	if ps := startPush(ctx, rt, dataDir, log); ps != nil {
+		e.closes = append(e.closes, func() { ps.Close() })
+		e.opts = append(e.opts, api.WithPush(ps))
+	}
+	hub, err := startFleet(ctx, f, dataDir, log)
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	if hub != nil {
+		e.closes = append(e.closes, func() { hub.Close() })
+		e.opts = append(e.opts, api.WithFleet(hubFleet{hub}))
+	}
+	return e, nil
 }
 
 // servedOver is how the server is reached: on loopback or not, over TLS

@@ -498,6 +498,24 @@ export class Api {
   getUsage(p: Params<'GetUsage'>) {
     return this.c('GetUsage', p);
   }
+  /** the VAPID public key, and whether this corral sends pushes */
+  getPushConfig() {
+    return this.c('GetPushConfig', {});
+  }
+  /** registers this device's browser subscription (and its kinds of events) */
+  subscribePush(p: Params<'SubscribePush'>) {
+    return this.c('SubscribePush', p);
+  }
+  unsubscribePush(p: Params<'UnsubscribePush'>) {
+    return this.c('UnsubscribePush', p);
+  }
+  /** the kinds of events pushed to this device */
+  setPushSettings(p: Params<'SetPushSettings'>) {
+    return this.c('SetPushSettings', p);
+  }
+  listPushSubscriptions() {
+    return this.c('ListPushSubscriptions', {});
+  }
   /** the fleet's runners; rejects with code unsupported when the fleet is off */
   listRunners() {
     return this.c('ListRunners', {});

@@ -3,7 +3,7 @@
 // SubscribePush) and unsubscribing. The API calls are in docs/api.md
 // (Push); the service worker that shows the pushes is src/sw/sw.ts.
 
-import type { Backend } from './api';
+import { Api, type Backend } from './api';
 import { clearToken, saveToken } from './pushdb';
 
 export type PushSupport = 'ok' | 'insecure' | 'unsupported';
@@ -50,11 +50,6 @@ export function sameServerKey(sub: { options?: { applicationServerKey?: ArrayBuf
   return !!k && bytesToB64url(k) === publicKey.replace(/=+$/, '');
 }
 
-interface PushConfig {
-  publicKey: string;
-  supported: boolean;
-}
-
 /** The current subscription of this browser, if any. */
 export async function currentSubscription(reg: ServiceWorkerRegistration): Promise<PushSubscription | null> {
   return reg.pushManager.getSubscription();
@@ -67,7 +62,8 @@ export async function currentSubscription(reg: ServiceWorkerRegistration): Promi
  * worker. Throws a sentence for the user when something refuses.
  */
 export async function enablePush(backend: Backend, reg: ServiceWorkerRegistration, token: string | null, events?: string[]): Promise<PushSubscription> {
-  const cfg = await backend.call<PushConfig>('GetPushConfig', {});
+  const api = new Api(backend);
+  const cfg = await api.getPushConfig();
   if (!cfg.supported) throw new Error('This corral does not send push notifications.');
   if ((await Notification.requestPermission()) !== 'granted') throw new Error('Notifications are blocked for this site in the browser.');
   let sub = await reg.pushManager.getSubscription();
@@ -76,7 +72,7 @@ export async function enablePush(backend: Backend, reg: ServiceWorkerRegistratio
     sub = null;
   }
   sub ??= await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlToBytes(cfg.publicKey) });
-  await backend.call('SubscribePush', subscribeParams(sub.toJSON(), events));
+  await api.subscribePush(subscribeParams(sub.toJSON(), events));
   if (token) await saveToken(token);
   return sub;
 }
@@ -85,7 +81,7 @@ export async function enablePush(backend: Backend, reg: ServiceWorkerRegistratio
 export async function disablePush(backend: Backend, reg: ServiceWorkerRegistration): Promise<void> {
   const sub = await reg.pushManager.getSubscription();
   if (sub) {
-    await backend.call('UnsubscribePush', { endpoint: sub.endpoint }).catch(() => undefined);
+    await new Api(backend).unsubscribePush({ endpoint: sub.endpoint }).catch(() => undefined);
     await sub.unsubscribe();
   }
   await clearToken().catch(() => undefined);
