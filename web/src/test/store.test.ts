@@ -174,6 +174,23 @@ describe('Store', () => {
     expect(fake.callsOf('ListSessions').length).toBe(2);
   });
 
+  it('drops the toast of a failed list once the list loads', async () => {
+    let down = true;
+    const fake = new FakeBackend({
+      ListSessions: () => (down ? new BackendError('unavailable', 'down for a moment') : []),
+    });
+    const store = new Store(fake, { schedule: sync, notifier: { hidden: () => false, notify: () => {} } });
+    await store.refreshSessions();
+    expect(store.toast?.message).toMatch(/^Could not load the sessions/);
+    down = false;
+    await store.refreshSessions();
+    expect(store.toast).toBeNull();
+    store.fail(new BackendError('internal', 'other'), 'Could not rename');
+    const other = store.toast;
+    await store.refreshSessions();
+    expect(store.toast).toBe(other); // another call's failure stays
+  });
+
   it('shows the requests of sessions waiting for an answer without opening them', async () => {
     const fake = new FakeBackend({
       ListSessions: () => [{ id: 's1', agent: 'claude', cwd: '/w', status: 'waiting_permission', createdAt: '', lastActivity: '', costUsd: 0, pendingPermissions: 1 }],
@@ -226,7 +243,7 @@ describe('Store', () => {
     const fake = new FakeBackend({ SendMessage: () => new BackendError('conflict', raw), Interrupt: () => new BackendError('policy_denied', 'no', 'agent.interrupt') });
     const store = mkStore(fake);
     expect(await store.send('s1', 'hi')).toBe(false);
-    expect(store.toast).toEqual({ id: 1, message: 'Could not send the message: not possible right now; a turn may still be running.', code: 'conflict' });
+    expect(store.toast).toMatchObject({ id: 1, message: 'Could not send the message: not possible right now; a turn may still be running.', code: 'conflict' });
     // no internal id, no Go error chain in what the toast says
     expect(store.toast!.message).not.toMatch(/s-7f3a9c|r-19ab|session:/);
     const [first] = store.state.errors.get('calls')!;

@@ -62,7 +62,7 @@ export class Store {
    * the last failed call, as a short sentence for a toast (its full detail
    * is in the Errors view); `id` changes with every failure
    */
-  toast = $state<{ id: number; message: string; code: string } | null>(null);
+  toast = $state<{ id: number; message: string; code: string; what?: string } | null>(null);
   private failures = 0;
 
   private queue: CorralEvent[] = [];
@@ -217,13 +217,19 @@ export class Store {
   /** Reports a failed call and shows it in short as a toast. */
   fail(e: unknown, what?: string): void {
     const h = this.report(e, what);
-    this.toast = { id: this.failures, message: h.short, code: h.code };
+    this.toast = { id: this.failures, message: h.short, code: h.code, what };
   }
 
-  /** Runs a call and shows its error as a toast; returns undefined on error. */
+  /**
+   * Runs a call and shows its error as a toast; returns undefined on error.
+   * When it succeeds, a toast left by an earlier failure of the same call
+   * (same `what`) goes: it no longer says what is true.
+   */
   async attempt<T>(fn: () => Promise<T>, what?: string): Promise<T | undefined> {
     try {
-      return await fn();
+      const v = await fn();
+      if (what && this.toast?.what === what) this.toast = null;
+      return v;
     } catch (e) {
       this.fail(e, what);
       return undefined;
