@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackendError, type AgentInfo } from './api';
 import {
-  ANY_MACHINE, THIS_MACHINE, agentChoices, keepMachine, loadRunners, loadText, machineChoices, machineUnreachable, placementSentence, runnerStatusText,
+  ANY_MACHINE, THIS_MACHINE, agentChoices, keepMachine, loadRunners, runnerDetail, loadText, machineChoices, machineUnreachable, placementSentence, runnerStatusText,
   sessionMachine, type RunnerInfo,
 } from './fleet';
 
@@ -56,6 +56,13 @@ describe('runnerStatusText', () => {
     expect(runnerStatusText(runner('a', { status: 'lost', lastSeen: '2026-01-01T00:04:30Z' }), NOW)).toBe('lost: last heard 30s ago');
     expect(runnerStatusText(runner('a', { status: 'lost', lastSeen: '' }), NOW)).toBe('lost');
     expect(runnerStatusText(runner('a', { status: 'draining' }), NOW)).toBe('draining');
+  });
+});
+
+describe('runnerDetail', () => {
+  it("gives the runner's version, when it was last heard and how many agents it has", () => {
+    expect(runnerDetail(runner('a', { version: 'v1.2', lastSeen: '2026-01-01T00:04:58Z', agents: ['x', 'y'] }), NOW)).toBe('corral v1.2 · heard just now · 2 agents');
+    expect(runnerDetail(runner('a', { version: '', lastSeen: '', agents: ['x'] }), NOW)).toBe('1 agent');
   });
 });
 

@@ -47,6 +47,17 @@ export function runnerStatusText(r: RunnerInfo, now = Date.now()): string {
 }
 
 /**
+ * What the dialog says under a chosen runner (its status and load are in
+ * the chooser already): its version and when the hub last heard from it.
+ */
+export function runnerDetail(r: RunnerInfo, now = Date.now()): string {
+  const ago = fmtAgo(r.lastSeen, now);
+  return [r.version && `corral ${r.version}`, ago && `heard ${ago}`, `${(r.agents ?? []).length} agent${(r.agents ?? []).length === 1 ? '' : 's'}`]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/**
  * The machine chooser of the new-session dialog: this machine (the hub),
  * any machine with the agent (disabled when no runner is online with an
  * agent), then each runner with its status; one that is not online, or

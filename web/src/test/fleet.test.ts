@@ -96,7 +96,7 @@ describe('NewSessionDialog machine chooser', () => {
     await until(() => expect(agentNames()).toEqual(['codex', 'claude']));
     expect(checkedAgent()).toBe('claude'); // kept: box has it too
     expect(screen.getByText('Agent on box')).toBeTruthy();
-    expect(screen.getByTestId('machine-help').textContent).toContain('online · 1/4 sessions');
+    expect(screen.getByTestId('machine-help').textContent).toContain('corral v1 · heard just now · 2 agents');
     expect(screen.getByTestId('machine-help').textContent).toContain('os=linux');
     // the folder is on box: this machine's folders are neither browsed nor checked
     expect(screen.queryByTestId('browse-dirs')).toBeNull();
