@@ -136,12 +136,17 @@ describe('NewSessionDialog machine chooser', () => {
     expect(fake.callsOf('CreateSession')[0]).toMatchObject({ agent: 'codex', runner: '*' });
   });
 
-  it('says a placement error in a sentence naming the machine, not its code', async () => {
-    const fake = open(() => [runner('box')], () => new BackendError('runner_offline', 'runner "box" is lost'));
+  it('says a placement error in a sentence naming the machine, not its code, and shows the machines anew', async () => {
+    let list = [runner('box')];
+    const fake = open(() => list, () => new BackendError('runner_offline', 'runner "box" is lost'));
     const select = (await until(() => screen.getByTestId('machine-select'))) as HTMLSelectElement;
     await fireEvent.change(select, { target: { value: 'box' } });
+    list = [runner('box', { status: 'lost', lastSeen: new Date(Date.now() - 60_000).toISOString() })];
     await start(select);
     const err = await until(() => screen.getByTestId('start-error'));
+    await until(() => expect([...select.options].find((o) => o.value === 'box')?.textContent).toBe('box (lost: last heard 1m ago)'));
+    expect(fake.callsOf('ListRunners')).toHaveLength(2);
+    expect(select.value).toBe('box');
     expect(fake.callsOf('CreateSession')[0]).toMatchObject({ runner: 'box' });
     expect(err.firstChild?.textContent?.trim()).toBe(
       'box is unreachable: the hub has not heard from it lately. Choose another machine, or try again once it is back online.',
