@@ -136,6 +136,25 @@ describe('NewSessionDialog machine chooser', () => {
     expect(fake.callsOf('CreateSession')[0]).toMatchObject({ agent: 'codex', runner: '*' });
   });
 
+  it("offers the recent folders of the chosen machine's sessions", async () => {
+    const at = (id: string, cwd: string, runner?: string) => ({ id, agent: 'claude', cwd, status: 'idle', createdAt: '', lastActivity: '2026-11-26T09:00:00Z', costUsd: 0, runner });
+    const fake = new FakeBackend({
+      ListAgents: () => [{ name: 'claude', command: 'claude', protocol: 'claude', version: '2.1.4', status: 'ok' }],
+      ListRunners: () => [runner('box'), runner('pc')],
+      ListSessions: () => [at('h', '/home/me/hub-proj'), at('b', '/srv/box-proj', 'box'), at('p', '/srv/pc-proj', 'pc')],
+    });
+    const st = store(fake);
+    await st.start();
+    render(NewSessionDialog, { store: st, open: true, checkDelay: 0 });
+    const select = (await until(() => screen.getByTestId('machine-select'))) as HTMLSelectElement;
+    const chips = () => [...document.querySelectorAll('.recent .chip')].map((c) => c.getAttribute('title'));
+    await until(() => expect(chips()).toEqual(['/home/me/hub-proj']));
+    await fireEvent.change(select, { target: { value: 'box' } });
+    await until(() => expect(chips()).toEqual(['/srv/box-proj']));
+    await fireEvent.change(select, { target: { value: '*' } });
+    await until(() => expect(chips().sort()).toEqual(['/srv/box-proj', '/srv/pc-proj']));
+  });
+
   it('says a placement error in a sentence naming the machine, not its code, and shows the machines anew', async () => {
     let list = [runner('box')];
     const fake = open(() => list, () => new BackendError('runner_offline', 'runner "box" is lost'));
