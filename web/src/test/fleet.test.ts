@@ -197,6 +197,12 @@ describe('the machine of a session', () => {
     expect(within(cut).getByTestId('session-badge').classList.contains('disconnected')).toBe(true);
     expect(within(cut).getByTestId('session-machine').classList.contains('unreach')).toBe(true);
     expect(within(row('far')).getByTestId('session-machine').classList.contains('unreach')).toBe(false);
+    // an unreachable machine needs the user's attention; a machine's name finds its sessions
+    await fireEvent.click(screen.getByRole('radio', { name: 'Needs you' }));
+    await until(() => expect(screen.getAllByTestId('session-row').map((r) => r.dataset.sessionId)).toEqual(['cut']));
+    await fireEvent.click(screen.getByRole('radio', { name: 'All' }));
+    await fireEvent.input(screen.getByTestId('session-search'), { target: { value: 'box' } });
+    await until(() => expect(screen.getAllByTestId('session-row').map((r) => r.dataset.sessionId).sort()).toEqual(['cut', 'far']));
   });
 
   it("is not named for the hub's own sessions with the fleet off", async () => {
