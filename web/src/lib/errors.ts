@@ -32,6 +32,9 @@ export const CODE_SENTENCES: Record<string, string> = {
   workspace_busy: 'A turn is running; wait until it ends.',
   nothing_to_commit: 'There is nothing to commit.',
   setup_failed: "The repository's setup command failed.",
+  runner_not_found: 'That machine is not in the fleet (any more).',
+  runner_offline: 'That machine is unreachable: the hub has not heard from it lately.',
+  no_runner_for_agent: 'No online machine has that agent.',
 };
 
 const UNKNOWN_SENTENCE = 'Something went wrong.';

@@ -65,6 +65,8 @@ export const STATUS_LABEL: Record<string, string> = {
   interrupted: 'interrupted',
   rate_limited: 'rate-limited',
   terminated: 'ended',
+  // the hub lost the runner that owns the session (fleet)
+  disconnected: 'machine unreachable',
 };
 
 export function shortPath(p: string): string {
