@@ -22,6 +22,9 @@ func usageBenchStore(b *testing.B, sessions, days int, last time.Time) *store.St
 	if err != nil || n != int64(sessions)*50 {
 		b.Fatalf("seeded %d turns: %v", n, err)
 	}
+	if err := store.BuildUsageGroups(s); err != nil {
+		b.Fatal(err)
+	}
 	return s
 }
 
