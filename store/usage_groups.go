@@ -32,10 +32,11 @@ func addGroupDays(t *wtx, id string, day int64, keys map[string]string) error {
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err != nil {
-				return err
-			}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
 			continue // active there that day already
 		}
 		prev, err := adjacentDay(t, "SELECT day FROM usage_group_sessions WHERE session_id=? AND kind=? AND key=? AND day<? ORDER BY day DESC LIMIT 1",
@@ -64,9 +65,9 @@ ON CONFLICT(kind, day, key) DO UPDATE SET sessions=sessions+1`, kind, day, key);
 	return nil
 }
 
-// addTurnGroups records turn u on day in the group tables, under the
-// agent and project its usage_sessions row gets (none: the session is
-// not stored, and no rollup row is written for it).
+// addTurnGroups records turn u on day in the group tables, under its
+// session's agent, its model and its project, as usage_daily groups it
+// (no session stored: no rollup row is written for the turn, nor here).
 func addTurnGroups(t *wtx, u TurnUsage, day int64) error {
 	var agent, project string
 	err := t.tx.QueryRowContext(t.ctx, "SELECT agent, coalesce(nullif(?, ''), cwd) FROM sessions WHERE id=?", u.Project, u.SessionID).
