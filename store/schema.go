@@ -166,6 +166,10 @@ DROP TABLE IF EXISTS ledger;
 	{sql: devicesSQL},
 	// 13: Web Push subscriptions and each device's push events (push.go).
 	{sql: pushSchemaSQL},
+	// 14: the distinct-session counts of the usage groupings by agent,
+	// model and project, pre-aggregated (usage_groups_schema.go); built
+	// from the usage rollup already stored.
+	{sql: usageGroupsSchemaSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

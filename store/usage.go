@@ -13,8 +13,10 @@ import (
 
 // TurnUsage is what one finished turn of a session used. The store adds it
 // to the session's totals (as AddUsage: tokens and the reported cost) and
-// to the daily rollup (usage_daily) under its day, session and model, in
-// one transaction; the rollups' agent and project are the session's.
+// to the daily rollup (usage_daily) under its day, session and model, and
+// to the distinct-session counts of its day, agent, model and project
+// (usage_groups.go), in one transaction; the rollups' agent and project
+// are the session's.
 type TurnUsage struct {
 	SessionID                                                    string
 	Model                                                        string    // the model the agent reported, else the session's
@@ -73,6 +75,9 @@ func addTurnUsageJob(u TurnUsage) func(t *wtx) error {
 		var seen int
 		if err := t.tx.QueryRowContext(t.ctx, "SELECT count(*) FROM (SELECT 1 FROM usage_sessions WHERE session_id=? AND day=? LIMIT 1)",
 			u.SessionID, day).Scan(&seen); err != nil {
+			return err
+		}
+		if err := addTurnGroups(t, u, day); err != nil {
 			return err
 		}
 		if _, err := t.tx.ExecContext(t.ctx, `
@@ -202,18 +207,10 @@ func usageWhere(q UsageQuery) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-// usageSessionCounts counts the distinct sessions of each group, from
-// usage_sessions in its key order (session first), so no query builds a
-// set of every session: key column -> query.
-var usageSessionCounts = map[string]string{
-	"day":     "SELECT day, count(*) FROM (SELECT DISTINCT session_id, day FROM usage_sessions%s) GROUP BY day",
-	"model":   "SELECT model, count(*) FROM (SELECT DISTINCT session_id, model FROM usage_sessions%s) GROUP BY model",
-	"agent":   "SELECT agent, count(*) FROM (SELECT session_id, max(agent) AS agent FROM usage_sessions%s GROUP BY session_id) GROUP BY agent",
-	"project": "SELECT project, count(*) FROM (SELECT session_id, max(project) AS project FROM usage_sessions%s GROUP BY session_id) GROUP BY project",
-}
-
 // Usage reads the rollups: one row per group, in key order (days
-// ascending), and the q.Top sessions of highest cost (then tokens).
+// ascending), and the q.Top sessions of highest cost (then tokens). A
+// row's Sessions are the distinct sessions with a turn in the group in
+// the range: a session that used two models there counts under both.
 func (s *Store) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 	col := map[string]string{"day": "day", "agent": "agent", "model": "model", "project": "project"}[q.GroupBy]
 	if col == "" {
@@ -253,9 +250,15 @@ func (s *Store) Usage(ctx context.Context, q UsageQuery) (UsageReport, error) {
 		return rep, err
 	}
 	rows.Close()
-	if table != "usage_days" {
-		where, args := usageWhere(q)
-		if err := s.countSessions(ctx, fmt.Sprintf(usageSessionCounts[q.GroupBy], where), args, q.GroupBy, rep.Rows, index); err != nil {
+	switch table {
+	case "usage_sessions":
+		// One session: it is in every group it has a row in.
+		for i := range rep.Rows {
+			rep.Rows[i].Sessions = 1
+		}
+	case "usage_daily":
+		from, to := usageDays(q)
+		if err := s.groupSessionCounts(ctx, q.GroupBy, from, to, rep.Rows, index); err != nil {
 			return rep, err
 		}
 	}
@@ -293,16 +296,23 @@ func usageSpan(from, to int64) (headTo, m1, m2, tailFrom int64) {
 	return monthStart(m1) - 1, m1, m2, monthStart(m2 + 1)
 }
 
-// monthlyQuery groups usage_monthly's whole months of q's range with
-// usage_daily's days at its ends.
-func monthlyQuery(col string, q UsageQuery) (string, []any) {
-	from, to := DayOf(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)), DayOf(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC))
+// usageDays are the first and last rollup days of q's range; an open
+// end is 1970-01-01 or 9999-12-31.
+func usageDays(q UsageQuery) (from, to int64) {
+	from, to = DayOf(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)), DayOf(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC))
 	if !q.From.IsZero() {
 		from = DayOf(q.From)
 	}
 	if !q.To.IsZero() {
 		to = DayOf(q.To)
 	}
+	return from, to
+}
+
+// monthlyQuery groups usage_monthly's whole months of q's range with
+// usage_daily's days at its ends.
+func monthlyQuery(col string, q UsageQuery) (string, []any) {
+	from, to := usageDays(q)
 	headTo, m1, m2, tailFrom := usageSpan(from, to)
 	cols := col + ", input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, estimated_usd, unpriced_turns, turns, duration_ms"
 	return "SELECT " + col + ", " + usageSums + " FROM (SELECT " + cols + " FROM usage_daily WHERE (day >= ? AND day <= ?) OR (day >= ? AND day <= ?)" +
