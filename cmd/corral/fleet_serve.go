@@ -9,6 +9,9 @@ import (
 
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/fleet"
+	"github.com/corral-dev/corral/fleet/relay"
+	"github.com/corral-dev/corral/session"
+	"github.com/corral-dev/corral/store"
 )
 
 // fleetFlags are corral serve's fleet flags: without --fleet or --nats
@@ -67,3 +70,23 @@ func (f hubFleet) Runners() []api.RunnerInfo {
 }
 
 func (f hubFleet) Place(agent, named string) (string, error) { return f.h.Place(agent, named) }
+
+// startHubRelay starts the hub's side of the relay over rt: the consumer
+// that commits the runners' events into rt's store (and so its bus and
+// SSE streams), and the API options that route every method of a
+// runner-owned session to its runner and create sessions on runners. The
+// consumer must be closed before rt.
+func startHubRelay(ctx context.Context, hub *fleet.Hub, rt *session.Runtime, log *slog.Logger) (*relay.Consumer, []api.Option, error) {
+	cons, err := relay.StartConsumer(ctx, relay.ConsumerOptions{
+		Store: rt.Store, JS: hub.JetStream(),
+		OnGap: func(runner string, g store.Gap) {
+			log.Warn("fleet: a runner no longer had events of a session", "runner", runner, "session", g.Session, "from", g.From, "to", g.To)
+		},
+		Logf: func(format string, args ...any) { log.Debug(fmt.Sprintf(format, args...)) },
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("fleet relay: %w", err)
+	}
+	router := relay.HubRouter{Store: rt.Store, Client: relay.NewClient(hub.Conn(), 0)}
+	return cons, []api.Option{api.WithFleet(hubFleet{hub}), api.WithRouter(router), api.WithSessionRouter(router.Create)}, nil
+}

@@ -1,0 +1,217 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/corral-dev/corral/agent"
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/internal/proctest"
+)
+
+// fleetPair is a hub (corral serve --fleet) and the home of one runner
+// "box", each with its own data directory, HOME and agent marker.
+type fleetPair struct {
+	hub                *serveProc
+	hubData, hubURL    string
+	runHome, creds     string
+	runCfg             string
+	hubMark, agentMark string
+}
+
+// startFleetPair starts a hub with a short heartbeat timeout and issues
+// the credentials of runner "box"; startRunner starts the runner itself.
+func startFleetPair(t *testing.T, hubArgs ...string) *fleetPair {
+	t.Helper()
+	dir := t.TempDir()
+	p := &fleetPair{hubMark: proctest.NewMark(), agentMark: proctest.NewMark()}
+	t.Cleanup(func() { proctest.RequireGone(t, p.hubMark); proctest.RequireGone(t, p.agentMark) })
+	hubHome := filepath.Join(dir, "hub")
+	p.runHome = filepath.Join(dir, "runner")
+	os.MkdirAll(hubHome, 0o700)
+	os.MkdirAll(p.runHome, 0o700)
+	p.hubData = filepath.Join(hubHome, "data")
+	t.Setenv("HOME", hubHome)
+	args := append([]string{"--fleet", "--fleet-addr", "127.0.0.1:0", "--fleet-timeout", "2s"}, hubArgs...)
+	p.hub = startServe(t, p.hubData, fakeAgentConfig(t, hubHome, p.hubMark), args...)
+	var hub struct{ URL string }
+	b, err := os.ReadFile(filepath.Join(p.hubData, "fleet", "hub.json"))
+	if err != nil || json.Unmarshal(b, &hub) != nil {
+		t.Fatalf("hub.json %s %v", b, err)
+	}
+	p.hubURL = hub.URL
+	p.creds = filepath.Join(p.runHome, "box.creds")
+	if out, err := corral(t, "fleet", "add", "box", "--out", p.creds, "--data", p.hubData).CombinedOutput(); err != nil {
+		t.Fatalf("fleet add: %v %s", err, out)
+	}
+	p.runCfg = fakeAgentConfig(t, p.runHome, p.agentMark)
+	return p
+}
+
+// startBox starts runner box and waits until the hub has it online.
+func (p *fleetPair) startBox(t *testing.T) *fleetRunner {
+	t.Helper()
+	r := startRunner(t, p.runHome, p.hubURL, p.creds, p.runCfg)
+	p.hub.awaitRunner("box", "online", func(x *runnerRow) bool {
+		return x != nil && x.Status == "online" && slices.Contains(x.Agents, "fake")
+	})
+	return r
+}
+
+// hubEvents follows the hub's SSE stream of one session and delivers its
+// events; the stream ends with the test.
+func (sp *serveProc) hubEvents(sessionID string) <-chan event.Event {
+	sp.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	sp.t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", sp.base+"api/events?session="+sessionID, nil)
+	req.Header.Set("Authorization", "Bearer "+sp.info.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		sp.t.Fatal(err)
+	}
+	out := make(chan event.Event, 1<<16)
+	go func() {
+		defer resp.Body.Close()
+		defer close(out)
+		br := bufio.NewReaderSize(resp.Body, 1<<20)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(line, "data: ") {
+				var ev event.Event
+				if json.Unmarshal([]byte(line[6:]), &ev) == nil {
+					out <- ev
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// awaitEvent reads evs until match, returning what it read.
+func awaitEvent(t *testing.T, evs <-chan event.Event, what string, match func(event.Event) bool) []event.Event {
+	t.Helper()
+	var seen []event.Event
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case ev, ok := <-evs:
+			if !ok {
+				t.Fatalf("%s: the hub's event stream ended after %d events", what, len(seen))
+			}
+			seen = append(seen, ev)
+			if match(ev) {
+				return seen
+			}
+		case <-timeout:
+			var kinds []string
+			for _, ev := range seen {
+				kinds = append(kinds, fmt.Sprint(ev.Seq, ev.Kind))
+			}
+			t.Fatalf("%s: not on the hub's event stream (%d events read: %v)", what, len(seen), kinds)
+		}
+	}
+}
+
+// exitReason is the reason of a run.exited event.
+func exitReason(ev event.Event) string {
+	var d struct{ Reason string }
+	json.Unmarshal(ev.Data, &d)
+	return d.Reason
+}
+
+// TestFleetSessionOnRunner drives a session placed on a runner only
+// through the hub's API: it runs on the runner (its agent is the runner's
+// child), its events reach the hub's SSE stream, ListSessions names the
+// runner, and its methods (a permission answer, an interrupt) go to the
+// runner with their errors' codes unchanged.
+func TestFleetSessionOnRunner(t *testing.T) {
+	p := startFleetPair(t)
+	r := p.startBox(t)
+	sp := p.hub
+	code, body := sp.call("CreateSession", fmt.Sprintf(`{"agent":"fake","cwd":%q,"runner":"box"}`, p.runHome))
+	var created struct{ Result struct{ ID, Runner string } }
+	if json.Unmarshal([]byte(body), &created); code != 200 || created.Result.Runner != "box" {
+		t.Fatalf("CreateSession on box: %d %s", code, body)
+	}
+	id := created.Result.ID
+	evs := sp.hubEvents(id)
+
+	var sent struct{ RunID string }
+	sp.mustCall("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"tool:make"}`, id), &sent)
+	seen := awaitEvent(t, evs, "permission request", func(ev event.Event) bool { return ev.Kind == event.PermissionRequest })
+	if n := len(proctest.Leftovers(p.agentMark)); n == 0 {
+		t.Fatal("no agent process carries the runner's marker: the session does not run on the runner")
+	}
+	if left := proctest.Leftovers(p.hubMark); len(left) > 0 {
+		t.Fatalf("the hub started agents %v for a session on a runner", left)
+	}
+	var pr agent.PermissionRequestData
+	json.Unmarshal(seen[len(seen)-1].Data, &pr)
+	code, body = sp.call("RespondPermission", fmt.Sprintf(`{"sessionId":%q,"requestId":"nope","allow":true}`, id))
+	if code != 404 || !strings.Contains(body, `"not_found"`) {
+		t.Fatalf("an unknown request through the hub: %d %s", code, body)
+	}
+	sp.mustCall("RespondPermission", fmt.Sprintf(`{"sessionId":%q,"requestId":%q,"allow":true}`, id, pr.RequestID), nil)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("runner: %s\nhub: %s", r.errb.String(), sp.errb.String())
+		}
+	})
+	seen = awaitEvent(t, evs, "the turn's end", func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.RunID == sent.RunID })
+	var result agent.ToolResultData
+	for _, ev := range seen {
+		if ev.Kind == event.ToolResult {
+			json.Unmarshal(ev.Data, &result)
+		}
+	}
+	if result.Output != "ran: make" {
+		t.Fatalf("tool result %+v", result)
+	}
+
+	var list []struct{ ID, Runner, Status string }
+	sp.mustCall("ListSessions", `{}`, &list)
+	if len(list) != 1 || list[0].ID != id || list[0].Runner != "box" {
+		t.Fatalf("ListSessions on the hub: %+v", list)
+	}
+	code, body = sp.call("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"x","bogus":1}`, id))
+	if code != 400 || !strings.Contains(body, `"invalid_argument"`) {
+		t.Fatalf("bad parameters through the hub: %d %s", code, body)
+	}
+
+	sp.mustCall("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"slow:100000"}`, id), &sent)
+	awaitEvent(t, evs, "streamed text", func(ev event.Event) bool { return ev.Kind == event.AssistantText && ev.RunID == sent.RunID })
+	sp.mustCall("Interrupt", fmt.Sprintf(`{"sessionId":%q}`, id), nil)
+	seen = awaitEvent(t, evs, "the interrupted turn's end", func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.RunID == sent.RunID })
+	if why := exitReason(seen[len(seen)-1]); why != "interrupted" {
+		t.Fatalf("interrupted turn ended with %q", why)
+	}
+
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, "SIGTERM"); code != 0 {
+		t.Fatalf("runner exit %d: %s", code, r.errb.String())
+	}
+	code, body = sp.call("Interrupt", fmt.Sprintf(`{"sessionId":%q}`, id))
+	if code != 503 || !strings.Contains(body, `"runner_offline"`) {
+		t.Fatalf("a stopped runner's session: %d %s", code, body)
+	}
+	sp.cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
+		t.Fatalf("hub exit %d: %s", code, sp.errb.String())
+	}
+}
