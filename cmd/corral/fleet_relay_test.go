@@ -215,3 +215,95 @@ func TestFleetSessionOnRunner(t *testing.T) {
 		t.Fatalf("hub exit %d: %s", code, sp.errb.String())
 	}
 }
+
+// sessionStatuses returns the hub's ListSessions as id → status (and
+// checks that each names runner box).
+func (sp *serveProc) sessionStatuses() map[string]string {
+	sp.t.Helper()
+	var list []struct{ ID, Runner, Status string }
+	sp.mustCall("ListSessions", `{}`, &list)
+	out := map[string]string{}
+	for _, s := range list {
+		if s.Runner != "box" {
+			sp.t.Fatalf("session %s has runner %q", s.ID, s.Runner)
+		}
+		out[s.ID] = s.Status
+	}
+	return out
+}
+
+// awaitStatuses waits until the hub lists the sessions with these statuses.
+func (sp *serveProc) awaitStatuses(what string, want map[string]string) {
+	sp.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got := sp.sessionStatuses()
+		ok := true
+		for id, st := range want {
+			ok = ok && got[id] == st
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			sp.t.Fatalf("%s: statuses %v, want %v; hub stderr: %s", what, got, want, sp.errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestFleetRunnerKilledAndBack kills a runner with SIGKILL while one of its
+// sessions runs a turn and another is idle: the hub marks it lost within
+// its heartbeat timeout and both sessions disconnected (GetSession still
+// answers, from the replica); no agent outlives the runner. When the runner
+// is back, the idle session is idle again and the turn that ran ended
+// interrupted.
+func TestFleetRunnerKilledAndBack(t *testing.T) {
+	p := startFleetPair(t)
+	r := p.startBox(t)
+	sp := p.hub
+	var idle, busy struct{ ID string }
+	sp.mustCall("CreateSession", fmt.Sprintf(`{"agent":"fake","cwd":%q,"runner":"box"}`, p.runHome), &idle)
+	sp.mustCall("CreateSession", fmt.Sprintf(`{"agent":"fake","cwd":%q,"runner":"box"}`, p.runHome), &busy)
+	idleEvs, busyEvs := sp.hubEvents(idle.ID), sp.hubEvents(busy.ID)
+	var sent struct{ RunID string }
+	sp.mustCall("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"hello"}`, idle.ID), &sent)
+	awaitEvent(t, idleEvs, "the idle session's turn", func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.RunID == sent.RunID })
+	sp.mustCall("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"slow:100000"}`, busy.ID), &sent)
+	awaitEvent(t, busyEvs, "streamed text", func(ev event.Event) bool { return ev.Kind == event.AssistantText && ev.RunID == sent.RunID })
+	sp.awaitStatuses("before the kill", map[string]string{idle.ID: "idle", busy.ID: "processing"})
+
+	r.cmd.Process.Signal(syscall.SIGKILL)
+	r.wait(t, "kill -9")
+	if left := proctest.WaitGone(p.agentMark, 20*time.Second); len(left) > 0 {
+		t.Fatalf("agents outlived the killed runner: %v", left)
+	}
+	sp.awaitRunner("box", "lost", statusIs("lost"))
+	sp.awaitStatuses("runner lost", map[string]string{idle.ID: "disconnected", busy.ID: "disconnected"})
+	var got struct{ Status string }
+	sp.mustCall("GetSession", fmt.Sprintf(`{"sessionId":%q}`, busy.ID), &got)
+	if got.Status != "disconnected" {
+		t.Fatalf("GetSession of a lost runner's session: %q", got.Status)
+	}
+	code, body := sp.call("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"hi"}`, idle.ID))
+	if code != 503 || !strings.Contains(body, `"runner_offline"`) {
+		t.Fatalf("a message to a lost runner's session: %d %s", code, body)
+	}
+
+	r = p.startBox(t)
+	sp.awaitStatuses("runner back", map[string]string{idle.ID: "idle", busy.ID: "interrupted"})
+	seen := awaitEvent(t, busyEvs, "the killed turn's end", func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.RunID == sent.RunID })
+	t.Logf("the killed turn ended %q", exitReason(seen[len(seen)-1]))
+	// The session is usable again through the hub.
+	sp.mustCall("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"again"}`, busy.ID), &sent)
+	awaitEvent(t, busyEvs, "a turn after the return", func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.RunID == sent.RunID })
+
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, "SIGTERM"); code != 0 {
+		t.Fatalf("runner exit %d: %s", code, r.errb.String())
+	}
+	sp.cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
+		t.Fatalf("hub exit %d: %s", code, sp.errb.String())
+	}
+}

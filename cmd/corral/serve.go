@@ -23,6 +23,7 @@ import (
 
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/fleet/relay"
 	"github.com/corral-dev/corral/internal/datalock"
 	"github.com/corral-dev/corral/schedule"
 	"github.com/corral-dev/corral/session"
@@ -247,19 +248,20 @@ func startServeExtras(ctx context.Context, rt *session.Runtime, f fleetFlags, da
 		e.closes = append(e.closes, func() { ps.Close() })
 		e.opts = append(e.opts, api.WithPush(ps))
 	}
-	hub, err := startFleet(ctx, f, dataDir, log)
+	presence := relay.NewPresence(rt.Store, func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) })
+	hub, err := startFleet(ctx, f, dataDir, log, presence.OnChange)
 	if err != nil {
 		e.close()
 		return nil, err
 	}
 	if hub != nil {
 		e.closes = append(e.closes, func() { hub.Close() })
-		cons, opts, err := startHubRelay(ctx, hub, rt, log)
+		stop, opts, err := startHubRelay(ctx, hub, rt, presence, log)
 		if err != nil {
 			e.close()
 			return nil, err
 		}
-		e.closes = append(e.closes, cons.Close)
+		e.closes = append(e.closes, stop)
 		e.opts = append(e.opts, opts...)
 	}
 	return e, nil
