@@ -27,6 +27,7 @@ type Presence struct {
 
 	mu     sync.Mutex
 	queue  []fleet.Change
+	gen    map[string]int // per runner: changes received, so a retry knows it is stale
 	kick   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -38,12 +39,13 @@ func NewPresence(st *store.Store, logf func(format string, args ...any)) *Presen
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	return &Presence{store: st, logf: logf, kick: make(chan struct{}, 1)}
+	return &Presence{store: st, logf: logf, kick: make(chan struct{}, 1), gen: map[string]int{}}
 }
 
 // OnChange queues a runner status change.
 func (p *Presence) OnChange(c fleet.Change) {
 	p.mu.Lock()
+	p.gen[c.Name]++
 	p.queue = append(p.queue, c)
 	p.mu.Unlock()
 	select {
@@ -98,11 +100,39 @@ func (p *Presence) handle(ctx context.Context, client *Client, c fleet.Change) {
 			p.logf("relay: marking runner %s's sessions disconnected: %v", c.Name, err)
 		}
 	case fleet.StatusOnline:
-		if err := p.reconcile(ctx, client, c.Name); err != nil {
-			p.logf("relay: taking runner %s's session statuses back: %v", c.Name, err)
+		// A hub that restarted may see a runner online (its last
+		// heartbeat is recent) before the runner has dialed it again:
+		// try again while no newer change came.
+		p.mu.Lock()
+		gen := p.gen[c.Name]
+		p.mu.Unlock()
+		for try := 0; ; try++ {
+			err := p.reconcile(ctx, client, c.Name)
+			if err == nil {
+				return
+			}
+			p.mu.Lock()
+			stale := p.gen[c.Name] != gen
+			p.mu.Unlock()
+			if stale || try == reconcileTries-1 {
+				p.logf("relay: taking runner %s's session statuses back: %v", c.Name, err)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(reconcileRetry):
+			}
 		}
 	}
 }
+
+// reconcileTries and reconcileRetry bound the attempts to reconcile with a
+// runner seen online.
+const (
+	reconcileTries = 30
+	reconcileRetry = time.Second
+)
 
 // reconcile asks runner for its sessions and puts their statuses back on
 // the hub's disconnected replicas.
