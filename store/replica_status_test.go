@@ -39,18 +39,28 @@ func TestDisconnectAndReconnectRunner(t *testing.T) {
 	if ids, err := s.DisconnectRunner(ctx, "r1"); err != nil || len(ids) != 0 {
 		t.Fatalf("again: %v %v", ids, err)
 	}
-	// The runner's record of a arrives first (its restart interrupted the
-	// turn); the reconciliation then only sets b.
+	// A record of a still on its way when the runner was lost does not
+	// undo the loss: only the reconciliation does.
 	rec := rep("a", 2, 1)
-	rec.Session = &store.Session{ID: "a", Agent: "fake", Cwd: "/", Status: "interrupted"}
+	rec.Session = &store.Session{ID: "a", Agent: "fake", Cwd: "/", Status: "processing", Title: "late"}
 	if _, err := s.AppendReplicated(ctx, "r1", []store.Replica{rec}); err != nil {
 		t.Fatal(err)
 	}
-	ids, err = s.ReconnectRunner(ctx, "r1", map[string]string{"a": "processing", "b": "idle", "d": "error"})
-	if err != nil || !slices.Equal(ids, []string{"b"}) {
+	if x, err := s.GetSession("a"); err != nil || x.Status != "disconnected" || x.Title != "late" {
+		t.Fatalf("after a late record: %+v %v", x, err)
+	}
+	ids, err = s.ReconnectRunner(ctx, "r1", map[string]string{"a": "interrupted", "b": "idle", "c": "idle", "d": "error"})
+	slices.Sort(ids)
+	if err != nil || !slices.Equal(ids, []string{"a", "b"}) {
 		t.Fatalf("reconnected %v %v", ids, err)
 	}
-	for id, want := range map[string]string{"a": "interrupted", "b": "idle", "d": "idle"} {
+	// Once reconnected, records apply as before.
+	rec = rep("a", 3, 2)
+	rec.Session = &store.Session{ID: "a", Agent: "fake", Cwd: "/", Status: "idle"}
+	if _, err := s.AppendReplicated(ctx, "r1", []store.Replica{rec}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"a": "idle", "b": "idle", "c": "terminated", "d": "idle"} {
 		if x, err := s.GetSession(id); err != nil || x.Status != want {
 			t.Fatalf("%s: %q %v, want %q", id, x.Status, err, want)
 		}
@@ -66,7 +76,7 @@ func TestDisconnectAndReconnectRunner(t *testing.T) {
 			notices = append(notices, d)
 		}
 	}
-	if len(notices) != 3 || notices[0].Status != "lost" || len(notices[0].Sessions) != 2 || notices[2].Status != "online" || notices[2].Sessions[0] != "b" {
+	if len(notices) != 3 || notices[0].Status != "lost" || len(notices[0].Sessions) != 2 || notices[2].Status != "online" || len(notices[2].Sessions) != 2 {
 		t.Fatalf("notices %+v", notices)
 	}
 }
