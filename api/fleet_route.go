@@ -28,6 +28,12 @@ func WithRouter(r Router) Option { return func(a *API) { a.router = r } }
 // which holds the replicated events with the runner's seqs.
 var localOnRouted = map[string]bool{"GetEvents": true}
 
+// localOnOffline are the session methods a hub answers from its replica
+// when the owning runner does not answer (runner_offline): reading a
+// session of a lost runner shows its last known record, with status
+// disconnected, instead of failing.
+var localOnOffline = map[string]bool{"GetSession": true}
+
 // routable reports whether a method with params type pt may be routed.
 func routable(name string, pt reflect.Type) bool {
 	if localOnRouted[name] {
@@ -56,6 +62,9 @@ func (a *API) route(ctx context.Context, m *Method, params []byte) (res any, ok 
 	}
 	out, err := a.router.Call(ctx, runner, m.Name, params)
 	if err != nil {
+		if ae := AsError(err); ae != nil && ae.Code == CodeRunnerOffline && localOnOffline[m.Name] {
+			return nil, false, nil
+		}
 		return nil, true, err
 	}
 	return out, true, nil

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -67,6 +68,12 @@ func TestRouterSendsARunnersSessionMethodsToItsRunner(t *testing.T) {
 	code, body, _ = do(t, hs, "POST", "/api/call/Interrupt", `{"sessionId":"remote-1"}`, auth)
 	if code != 503 || !strings.Contains(body, `"runner_offline"`) {
 		t.Fatalf("offline runner: %d %s", code, body)
+	}
+	// Reading a session of an unreachable runner answers from the hub's
+	// replica instead.
+	code, body, _ = do(t, hs, "POST", "/api/call/GetSession", `{"sessionId":"remote-1"}`, auth)
+	if code == 503 || !slices.Contains(fs.calls, "Get remote-1") {
+		t.Fatalf("GetSession of an offline runner's session: %d %s, local calls %q", code, body, fs.calls)
 	}
 }
 

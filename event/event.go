@@ -73,6 +73,7 @@ const (
 	UsageProgress      = "usage.progress"    // a turn's running token count while it streams (Claude's per-message usage)
 	BudgetNotice       = "budget.notice"     // a session's spend reached 80 % or 100 % of a budget cap
 	RateLimits         = "agent.rate_limits" // the agent reported its account's rate-limit windows (used, resets)
+	RunnerStatus       = "runner.status"     // a fleet hub lost a runner or has it back (system stream)
 )
 
 // New returns an event of kind with data marshalled to JSON. It panics only

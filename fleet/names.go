@@ -23,8 +23,12 @@ const (
 	// NAME, value the runner's last Heartbeat as the hub received it.
 	RunnersBucket = "corral_runners"
 	// EventsStream is the JetStream stream of runners' session events,
-	// subjects corral.events.> (created by the relay).
+	// subjects EventsWildcard (created by the relay).
 	EventsStream = "CORRAL_EVENTS"
+	// EventsWildcard matches every runner's event subjects (EventSubject).
+	EventsWildcard = "corral.events.>"
+	// HubConsumer is the hub's durable consumer on EventsStream.
+	HubConsumer = "corral-hub"
 	// AccountName is the NATS account every corral connection lives in.
 	AccountName = "CORRAL"
 )

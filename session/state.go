@@ -30,13 +30,19 @@ const (
 	// (package schedule); a new message, "resume now" or that timer
 	// starts the next turn.
 	RateLimited Status = "rate_limited"
+	// Disconnected: on a fleet hub, the session runs on a runner the hub
+	// has lost (no heartbeat within its timeout): its real status is
+	// unknown until the runner is back, when the hub puts the runner's
+	// status back (docs/fleet.md, "Faults"). Only a hub sets it, on its
+	// replica; a runner's own sessions never have it.
+	Disconnected Status = "disconnected"
 	// Terminated: the session was stopped for good. It is final: nothing
 	// leaves it (a "resume" creates a new session that refers to this one).
 	Terminated Status = "terminated"
 )
 
 // Statuses lists every status, in a stable order.
-var Statuses = []Status{Active, Idle, Processing, WaitingPermission, Error, Interrupted, RateLimited, Terminated}
+var Statuses = []Status{Active, Idle, Processing, WaitingPermission, Error, Interrupted, RateLimited, Disconnected, Terminated}
 
 // Valid reports whether s is one of the known statuses.
 func (s Status) Valid() bool {
@@ -62,15 +68,21 @@ func (s Status) Valid() bool {
 //     rate or usage limit; rate_limited → processing: a message, "resume
 //     now" or the resume timer at the reset starts the next turn;
 //     rate_limited → idle: as for error.
+//   - any non-final status → disconnected: a hub lost the session's runner;
+//     disconnected → any other status: the runner is back and the hub
+//     takes its status again (a turn that ran when the runner died ends
+//     interrupted there).
 var transitions = map[Status]map[Status]bool{
-	Active:            {Processing: true, Terminated: true},
-	Idle:              {Processing: true, Terminated: true},
-	Processing:        {WaitingPermission: true, Idle: true, Error: true, Interrupted: true, RateLimited: true, Terminated: true},
-	WaitingPermission: {Processing: true, Idle: true, Error: true, Interrupted: true, RateLimited: true, Terminated: true},
-	Error:             {Processing: true, Idle: true, Terminated: true},
-	Interrupted:       {Processing: true, Idle: true, Terminated: true},
-	RateLimited:       {Processing: true, Idle: true, Terminated: true},
-	Terminated:        {},
+	Active:            {Processing: true, Disconnected: true, Terminated: true},
+	Idle:              {Processing: true, Disconnected: true, Terminated: true},
+	Processing:        {WaitingPermission: true, Idle: true, Error: true, Interrupted: true, RateLimited: true, Disconnected: true, Terminated: true},
+	WaitingPermission: {Processing: true, Idle: true, Error: true, Interrupted: true, RateLimited: true, Disconnected: true, Terminated: true},
+	Error:             {Processing: true, Idle: true, Disconnected: true, Terminated: true},
+	Interrupted:       {Processing: true, Idle: true, Disconnected: true, Terminated: true},
+	RateLimited:       {Processing: true, Idle: true, Disconnected: true, Terminated: true},
+	Disconnected: {Active: true, Idle: true, Processing: true, WaitingPermission: true, Error: true,
+		Interrupted: true, RateLimited: true, Terminated: true},
+	Terminated: {},
 }
 
 // CanTransition reports whether a session in status from may move to to.

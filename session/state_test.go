@@ -9,31 +9,46 @@ func TestTransitionTable(t *testing.T) {
 	// Every pair of statuses, with the expected answer written out in full so
 	// that a change to the table must be mirrored here on purpose.
 	legal := map[[2]Status]bool{
-		{Active, Processing}:             true,
-		{Active, Terminated}:             true,
-		{Idle, Processing}:               true,
-		{Idle, Terminated}:               true,
-		{Processing, WaitingPermission}:  true,
-		{Processing, Idle}:               true,
-		{Processing, Error}:              true,
-		{Processing, Interrupted}:        true,
-		{Processing, Terminated}:         true,
-		{WaitingPermission, Processing}:  true,
-		{WaitingPermission, Idle}:        true,
-		{WaitingPermission, Error}:       true,
-		{WaitingPermission, Interrupted}: true,
-		{WaitingPermission, Terminated}:  true,
-		{Error, Processing}:              true,
-		{Error, Idle}:                    true,
-		{Error, Terminated}:              true,
-		{Interrupted, Processing}:        true,
-		{Interrupted, Idle}:              true,
-		{Interrupted, Terminated}:        true,
-		{Processing, RateLimited}:        true,
-		{WaitingPermission, RateLimited}: true,
-		{RateLimited, Processing}:        true,
-		{RateLimited, Idle}:              true,
-		{RateLimited, Terminated}:        true,
+		{Active, Processing}:              true,
+		{Active, Terminated}:              true,
+		{Idle, Processing}:                true,
+		{Idle, Terminated}:                true,
+		{Processing, WaitingPermission}:   true,
+		{Processing, Idle}:                true,
+		{Processing, Error}:               true,
+		{Processing, Interrupted}:         true,
+		{Processing, Terminated}:          true,
+		{WaitingPermission, Processing}:   true,
+		{WaitingPermission, Idle}:         true,
+		{WaitingPermission, Error}:        true,
+		{WaitingPermission, Interrupted}:  true,
+		{WaitingPermission, Terminated}:   true,
+		{Error, Processing}:               true,
+		{Error, Idle}:                     true,
+		{Error, Terminated}:               true,
+		{Interrupted, Processing}:         true,
+		{Interrupted, Idle}:               true,
+		{Interrupted, Terminated}:         true,
+		{Processing, RateLimited}:         true,
+		{WaitingPermission, RateLimited}:  true,
+		{RateLimited, Processing}:         true,
+		{RateLimited, Idle}:               true,
+		{RateLimited, Terminated}:         true,
+		{Active, Disconnected}:            true,
+		{Idle, Disconnected}:              true,
+		{Processing, Disconnected}:        true,
+		{WaitingPermission, Disconnected}: true,
+		{Error, Disconnected}:             true,
+		{Interrupted, Disconnected}:       true,
+		{RateLimited, Disconnected}:       true,
+		{Disconnected, Active}:            true,
+		{Disconnected, Idle}:              true,
+		{Disconnected, Processing}:        true,
+		{Disconnected, WaitingPermission}: true,
+		{Disconnected, Error}:             true,
+		{Disconnected, Interrupted}:       true,
+		{Disconnected, RateLimited}:       true,
+		{Disconnected, Terminated}:        true,
 	}
 	n := 0
 	for _, from := range Statuses {
@@ -77,6 +92,9 @@ func TestTransitionCases(t *testing.T) {
 		{"active cannot be interrupted", Active, Interrupted, false},
 		{"unknown source", Status("bogus"), Idle, false},
 		{"unknown target", Idle, Status("bogus"), false},
+		{"a hub loses the runner", Processing, Disconnected, true},
+		{"the runner is back", Disconnected, Interrupted, true},
+		{"a stopped session stays stopped", Terminated, Disconnected, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -92,7 +110,7 @@ func TestNextAndValid(t *testing.T) {
 		t.Fatalf("Next(terminated) = %v, want none", got)
 	}
 	got := Next(Active)
-	if len(got) != 2 || got[0] != Processing || got[1] != Terminated {
+	if len(got) != 3 || got[0] != Processing || got[1] != Disconnected || got[2] != Terminated {
 		t.Fatalf("Next(active) = %v", got)
 	}
 	for _, s := range Statuses {

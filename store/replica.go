@@ -181,12 +181,15 @@ func replicaDecision(last, prev, seq int64) (o ReplicaOutcome, gapFrom int64) {
 
 // putReplicaSession writes a runner's record of a session into the hub's
 // sessions table. LastActivity never moves back (the hub's events move it
-// too).
+// too). A disconnected row keeps its status (a record still on its way
+// when the runner was lost is older than the loss); ReconnectRunner alone
+// gives it the runner's status back.
 func (t *wtx) putReplicaSession(runner string, x *Session) error {
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO sessions(`+sessionCols+`) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(id) DO UPDATE SET agent=excluded.agent, cwd=excluded.cwd, model=excluded.model,
 	permission_mode=excluded.permission_mode, title=excluded.title, agent_session_id=excluded.agent_session_id,
-	status=excluded.status, created_at=excluded.created_at, updated_at=excluded.updated_at,
+	status=CASE WHEN sessions.status='`+StatusDisconnected+`' THEN sessions.status ELSE excluded.status END,
+	created_at=excluded.created_at, updated_at=excluded.updated_at,
 	last_activity=max(last_activity, excluded.last_activity), messages=excluded.messages,
 	input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens,
 	cache_read_tokens=excluded.cache_read_tokens, cache_write_tokens=excluded.cache_write_tokens,

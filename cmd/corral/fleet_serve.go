@@ -9,6 +9,9 @@ import (
 
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/fleet"
+	"github.com/corral-dev/corral/fleet/relay"
+	"github.com/corral-dev/corral/session"
+	"github.com/corral-dev/corral/store"
 )
 
 // fleetFlags are corral serve's fleet flags: without --fleet or --nats
@@ -32,7 +35,8 @@ func (f *fleetFlags) register(fs *flag.FlagSet) {
 func (f *fleetFlags) enabled() bool { return f.on || f.natsURL != "" }
 
 // startFleet starts the hub when the flags ask for one; nil otherwise.
-func startFleet(ctx context.Context, f fleetFlags, dataDir string, log *slog.Logger) (*fleet.Hub, error) {
+// onChange hears of each runner status change.
+func startFleet(ctx context.Context, f fleetFlags, dataDir string, log *slog.Logger, onChange func(fleet.Change)) (*fleet.Hub, error) {
 	if !f.enabled() {
 		if f.creds != "" {
 			return nil, fmt.Errorf("--nats-creds needs --nats")
@@ -41,7 +45,7 @@ func startFleet(ctx context.Context, f fleetFlags, dataDir string, log *slog.Log
 	}
 	h, err := fleet.StartHub(ctx, fleet.HubOptions{
 		DataDir: dataDir, Addr: f.addr, URL: f.natsURL, Creds: f.creds,
-		HeartbeatTimeout: f.timeout, Logger: log,
+		HeartbeatTimeout: f.timeout, Logger: log, OnChange: onChange,
 	})
 	if err != nil {
 		return nil, err
@@ -67,3 +71,31 @@ func (f hubFleet) Runners() []api.RunnerInfo {
 }
 
 func (f hubFleet) Place(agent, named string) (string, error) { return f.h.Place(agent, named) }
+
+// startHubRelay starts the hub's side of the relay over rt: the consumer
+// that commits the runners' events into rt's store (and so its bus and
+// SSE streams), presence (the disconnected status of a lost runner's
+// sessions, taken back when it returns), and the API options that route
+// every method of a runner-owned session to its runner and create
+// sessions on runners. stop must run before rt closes.
+func startHubRelay(ctx context.Context, hub *fleet.Hub, rt *session.Runtime, presence *relay.Presence, log *slog.Logger) (stop func(), opts []api.Option, err error) {
+	logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	cons, err := relay.StartConsumer(ctx, relay.ConsumerOptions{
+		Store: rt.Store, JS: hub.JetStream(),
+		OnGap: func(runner string, g store.Gap) {
+			log.Warn("fleet: a runner no longer had events of a session", "runner", runner, "session", g.Session, "from", g.From, "to", g.To)
+		},
+		Logf: logf,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("fleet relay: %w", err)
+	}
+	client := relay.NewClient(hub.Conn(), 0)
+	presence.Start(client)
+	router := relay.HubRouter{Store: rt.Store, Client: client}
+	stop = func() {
+		presence.Close()
+		cons.Close()
+	}
+	return stop, []api.Option{api.WithFleet(hubFleet{hub}), api.WithRouter(router), api.WithSessionRouter(router.Create)}, nil
+}

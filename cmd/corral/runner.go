@@ -13,8 +13,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
 	"github.com/corral-dev/corral/fleet"
+	"github.com/corral-dev/corral/fleet/relay"
 	"github.com/corral-dev/corral/internal/datalock"
 	"github.com/corral-dev/corral/session"
 	"github.com/corral-dev/corral/supervise"
@@ -148,6 +150,12 @@ func runnerUntilDone(ctx context.Context, rt *session.Runtime, o runnerOptions, 
 		return 2
 	}
 	defer conn.Close()
+	stopRelay, err := startRunnerRelay(conn, rt, log)
+	if err != nil {
+		log.Error("cannot start the relay", "err", err)
+		return 1
+	}
+	defer stopRelay()
 	fmt.Fprintf(stdout, "corral runner %s: dialing %s\n", conn.Name(), o.hub)
 	log.Info("runner", "name", conn.Name(), "hub", o.hub, "pid", os.Getpid())
 	select {
@@ -178,4 +186,30 @@ func runnerStatus(ctx context.Context, m *session.Manager, version string, o run
 		}
 	}
 	return hb
+}
+
+// startRunnerRelay starts the runner's side of the relay: the Publisher of
+// the sessions' committed events to CORRAL_EVENTS and the RPC server of the
+// hub's method calls on the runner's facade. stop ends both (before the
+// runtime closes: the Publisher writes its watermarks to the store); what
+// is committed after it is published at the next start.
+func startRunnerRelay(conn *fleet.RunnerConn, rt *session.Runtime, log *slog.Logger) (stop func(), err error) {
+	logf := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	pub, err := relay.StartPublisher(relay.PublisherOptions{Name: conn.Name(), Store: rt.Store, Conn: conn.Conn(), Bus: rt.Bus, Logf: logf})
+	if err != nil {
+		return nil, err
+	}
+	facade := api.New(rt.Manager, api.ProcessService{Policy: rt.Policy, Supervisor: rt.Supervisor},
+		api.WithEventLog(rt.Store), api.WithSessionTitles(rt.Store), api.WithUsage(rt.Store))
+	srv, err := relay.ServeRPC(conn.Conn(), conn.Name(), facade, relay.RPCOptions{})
+	if err != nil {
+		pub.Close()
+		return nil, err
+	}
+	return func() {
+		srv.Close()
+		if err := pub.Close(); err != nil {
+			log.Warn("relay: writing the watermarks", "err", err)
+		}
+	}, nil
 }

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/corral-dev/corral/api"
 	"github.com/corral-dev/corral/config"
+	"github.com/corral-dev/corral/fleet/relay"
 	"github.com/corral-dev/corral/internal/datalock"
 	"github.com/corral-dev/corral/schedule"
 	"github.com/corral-dev/corral/session"
@@ -188,7 +188,9 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	if n := len(rt.Recovered.InterruptedSessions) + len(rt.Recovered.ClosedRuns); n > 0 {
 		log.Info("recovered from an unclean stop", "sessions", rt.Recovered.InterruptedSessions, "runs", len(rt.Recovered.ClosedRuns))
 	}
+	var extras *serveExtras
 	closeRT := func() int {
+		extras.close()
 		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		if err := rt.Close(sctx); err != nil {
@@ -203,13 +205,11 @@ func runServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		closeRT()
 		return 1
 	}
-	extras, err := startServeExtras(ctx, rt, o.fleet, dataDir, log)
-	if err != nil {
+	if extras, err = startServeExtras(ctx, rt, o.fleet, dataDir, log); err != nil {
 		fmt.Fprintln(stderr, "corral:", err)
 		closeRT()
 		return 1
 	}
-	defer extras.close()
 	o.apiOpts = append(o.apiOpts, extras.opts...)
 	srv, ln, err := listenServe(rt, sched, o, cands, servedOver{loopback: loopback, tls: rtls, proxies: proxies}, token, log)
 	if err != nil {
@@ -227,10 +227,16 @@ type serveExtras struct {
 	closes []func()
 }
 
+// close stops them in reverse order, once; they use the runtime's store,
+// so it runs before the runtime closes.
 func (e *serveExtras) close() {
+	if e == nil {
+		return
+	}
 	for i := len(e.closes) - 1; i >= 0; i-- {
 		e.closes[i]()
 	}
+	e.closes = nil
 }
 
 // startServeExtras starts Web Push (when it can) and, with --fleet, the
@@ -242,14 +248,21 @@ func startServeExtras(ctx context.Context, rt *session.Runtime, f fleetFlags, da
 		e.closes = append(e.closes, func() { ps.Close() })
 		e.opts = append(e.opts, api.WithPush(ps))
 	}
-	hub, err := startFleet(ctx, f, dataDir, log)
+	presence := relay.NewPresence(rt.Store, func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) })
+	hub, err := startFleet(ctx, f, dataDir, log, presence.OnChange)
 	if err != nil {
 		e.close()
 		return nil, err
 	}
 	if hub != nil {
 		e.closes = append(e.closes, func() { hub.Close() })
-		e.opts = append(e.opts, api.WithFleet(hubFleet{hub}))
+		stop, opts, err := startHubRelay(ctx, hub, rt, presence, log)
+		if err != nil {
+			e.close()
+			return nil, err
+		}
+		e.closes = append(e.closes, stop)
+		e.opts = append(e.opts, opts...)
 	}
 	return e, nil
 }
@@ -574,22 +587,4 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// openBrowser opens url in the user's default browser without waiting.
-func openBrowser(url string) error {
-	var cmd *exec.Cmd
-	switch goruntime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", url)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
-	default:
-		cmd = exec.Command("xdg-open", url)
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go cmd.Wait() // error ignored: the opener's exit status says nothing useful
-	return nil
 }

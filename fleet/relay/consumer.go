@@ -12,11 +12,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/fleet"
 	"github.com/corral-dev/corral/store"
 )
 
 // DefaultDurable is the name of the hub's durable consumer on CORRAL_EVENTS.
-const DefaultDurable = "corral-hub"
+const DefaultDurable = fleet.HubConsumer
 
 // StreamConfig is CORRAL_EVENTS: every runner's events, file storage, a
 // duplicate window over which JetStream drops a republished Nats-Msg-Id,
@@ -25,7 +26,7 @@ func StreamConfig() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "corral fleet: runners' session events",
-		Subjects:    []string{"corral.events.>"},
+		Subjects:    []string{fleet.EventsWildcard},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Duplicates:  10 * time.Minute,
@@ -120,7 +121,7 @@ func StartConsumer(ctx context.Context, o ConsumerOptions) (*Consumer, error) {
 		AckWait:       o.AckWait,
 		MaxDeliver:    -1,
 		MaxAckPending: max(16*o.Batch, 16384),
-		FilterSubject: "corral.events.>",
+		FilterSubject: fleet.EventsWildcard,
 	})
 	if err != nil {
 		return nil, err

@@ -78,6 +78,7 @@ type PublisherStats struct {
 	Rewinds   int64 // times it went back to its watermark after a failure
 	Cursor    int64 // the acknowledged watermark (runner store cursor)
 	Start     int64 // the durable watermark it started from
+	Cut       int64 // events larger than a NATS message, published cut (fitEvent)
 }
 
 // Publisher follows a runner's store and publishes every committed event
@@ -100,10 +101,10 @@ type Publisher struct {
 	recordSent map[string]bool
 	inflight   []pending
 
-	start                              int64
-	published, ackedN, rewinds, cursor atomic.Int64
-	closeErr                           error
-	closeOnce                          sync.Once
+	start                                   int64
+	published, ackedN, rewinds, cursor, cut atomic.Int64
+	closeErr                                error
+	closeOnce                               sync.Once
 }
 
 // pending is an event published and not yet acknowledged, or a system
@@ -154,7 +155,7 @@ func StartPublisher(o PublisherOptions) (*Publisher, error) {
 // Stats returns the Publisher's counters.
 func (p *Publisher) Stats() PublisherStats {
 	return PublisherStats{Published: p.published.Load(), Acked: p.ackedN.Load(),
-		Rewinds: p.rewinds.Load(), Cursor: p.cursor.Load(), Start: p.start}
+		Rewinds: p.rewinds.Load(), Cursor: p.cursor.Load(), Start: p.start, Cut: p.cut.Load()}
 }
 
 // Close stops publishing and writes the watermarks. Events committed but
@@ -321,7 +322,6 @@ func (p *Publisher) publish(ev *event.Event) error {
 		return err
 	}
 	msg := nats.NewMsg(EventSubject(p.o.Name, ev.SessionID))
-	msg.Data = body
 	msg.Header.Set(HeaderPrev, strconv.FormatInt(p.lastPub[ev.SessionID], 10))
 	if !p.recordSent[ev.SessionID] || recordKinds[ev.Kind] {
 		if rec, err := p.o.Store.GetSession(ev.SessionID); err == nil {
@@ -331,6 +331,15 @@ func (p *Publisher) publish(ev *event.Event) error {
 			}
 		}
 	}
+	// An event larger than a message may be would fail every publish
+	// (and stall the session's relay): it is cut to fit (fitEvent).
+	if budget := int(p.o.Conn.MaxPayload()) - headerSize(msg.Header) - msgSlack; len(body) > budget {
+		size := len(body)
+		body = fitEvent(*ev, budget)
+		p.cut.Add(1)
+		p.o.Logf("relay: publisher %s: event %s seq %d (%d bytes) is larger than a NATS message; publishing it in %d bytes", p.o.Name, ev.SessionID, ev.Seq, size, len(body))
+	}
+	msg.Data = body
 	fut, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(MsgID(p.o.Name, ev.SessionID, ev.Seq)))
 	if err != nil {
 		return fmt.Errorf("publish %s seq %d: %w", ev.SessionID, ev.Seq, err)
@@ -427,4 +436,19 @@ func (p *Publisher) writeMarks(ctx context.Context) error {
 	p.markDirty = false
 	p.lastMark = time.Now()
 	return nil
+}
+
+// msgSlack is room left in a message beside the event and its headers
+// (the header block's framing, Nats-Msg-Id).
+const msgSlack = 1024
+
+// headerSize is the encoded size of a message's headers.
+func headerSize(h nats.Header) int {
+	n := len("NATS/1.0\r\n\r\n")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }

@@ -475,6 +475,7 @@ export type EventKind =
   | "usage.progress"
   | "budget.notice"
   | "agent.rate_limits"
+  | "runner.status"
   | "session.rate_limited"
   | "session.resume_scheduled"
   | "session.resumed"
@@ -1392,6 +1393,7 @@ export type SessionStatus =
   | "error"
   | "interrupted"
   | "rate_limited"
+  | "disconnected"
   | "terminated";
 
 /** StatusData is the Data of a session.status event written by the store. */
