@@ -64,7 +64,6 @@ export const STATUS_LABEL: Record<string, string> = {
   error: 'error',
   interrupted: 'interrupted',
   rate_limited: 'rate-limited',
-  disconnected: 'machine unreachable',
   terminated: 'ended',
   // the hub lost the runner that owns the session (fleet)
   disconnected: 'machine unreachable',
