@@ -166,6 +166,10 @@ DROP TABLE IF EXISTS ledger;
 	{sql: devicesSQL},
 	// 13: Web Push subscriptions and each device's push events (push.go).
 	{sql: pushSchemaSQL},
+	// 15: the search index in groups of texts, one row per stream and
+	// transaction (searchgroup.go); the stored events are indexed again in
+	// the background (searchbackfill.go).
+	{sql: searchGroupsSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks
