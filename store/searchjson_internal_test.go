@@ -64,3 +64,18 @@ func FuzzScanToolCall(f *testing.F) {
 		}
 	})
 }
+
+// TestSearchTextWithoutTextDoesNotAllocate: working out the search text of
+// an event whose Data holds none (a streamed piece whose text is only in
+// Raw, a tool result with only its size) allocates nothing: under an
+// append flood that was an allocation for nearly every event.
+func TestSearchTextWithoutTextDoesNotAllocate(t *testing.T) {
+	for _, ev := range []event.Event{
+		{SessionID: "a", Kind: event.AssistantText, Data: json.RawMessage(`{"delta":true,"index":0,"len":42}`)},
+		{SessionID: "a", Kind: event.ToolResult, Data: json.RawMessage(`{"toolUseId":"toolu_1","isError":false,"bytes":120}`)},
+	} {
+		if n := testing.AllocsPerRun(100, func() { preIndex(&ev) }); n != 0 {
+			t.Errorf("%s: %v allocations per event, want 0", ev.Kind, n)
+		}
+	}
+}

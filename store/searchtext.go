@@ -169,6 +169,11 @@ func textPayload(ev *event.Event) (agent.TextData, bool) {
 	case *agent.TextData:
 		return *p, p != nil
 	}
+	if !hasQuoted(ev.Data, "text") {
+		// (checked before d exists: decoding into it moves it to the heap,
+		// an allocation for every streamed piece otherwise)
+		return agent.TextData{}, false
+	}
 	var d agent.TextData
 	return d, decodeData(ev.Data, "text", &d)
 }
@@ -228,6 +233,9 @@ func toolResultText(ev *event.Event) string {
 		return p.Output
 	case *agent.ToolResultData:
 		return p.Output
+	}
+	if !hasQuoted(ev.Data, "output") {
+		return "" // (checked before d exists, as in textPayload)
 	}
 	var d struct {
 		Output string `json:"output"`
