@@ -210,3 +210,77 @@ func TestSearchGroupsTheTextsOfATransaction(t *testing.T) {
 		t.Fatalf("newest five: %+v %v", hits, err)
 	}
 }
+
+// TestSearchRebuildIndexesAnOpenMessageOnce: a database whose last block
+// ends with the pieces of a message that has not ended, after its first
+// event, opens with the grouped index; the message is indexed once,
+// whichever of the background indexing and the writer's recovery of the
+// stream comes first, because the rebuild covers every stored event.
+func TestSearchRebuildIndexesAnOpenMessageOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := []event.Event{
+		event.New(event.ToolResult, map[string]any{"output": "firstword"}),
+		event.New(event.AssistantText, map[string]any{"text": "open mes", "delta": true}),
+		event.New(event.AssistantText, map[string]any{"text": "sagepart", "delta": true}),
+	}
+	for i := range evs {
+		evs[i].SessionID = "m"
+	}
+	out, err := s.AppendWait(ctx, evs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TABLE search",
+		"CREATE VIRTUAL TABLE search USING fts5(body, sess, kind UNINDEXED, seq UNINDEXED, at UNINDEXED, tokenize='unicode61', prefix='2 3', columnsize=0)",
+		"UPDATE meta SET value=(SELECT max(first_cursor) FROM event_blocks) WHERE key IN ('search_done', 'search_upto')",
+		fmt.Sprintf("PRAGMA user_version=%d", groupsMigration()-1)} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+	var mu sync.Mutex
+	var logs []string
+	s, err = Open(dir, Options{Logf: func(f string, a ...any) {
+		mu.Lock()
+		logs = append(logs, fmt.Sprintf(f, a...))
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var upto int64
+	if err := s.rdb.QueryRow("SELECT value FROM meta WHERE key='search_upto'").Scan(&upto); err != nil || upto != out[2].Cursor {
+		t.Fatalf("search_upto %d (%v), want the last cursor %d", upto, err, out[2].Cursor)
+	}
+	end := event.New(event.ToolResult, map[string]any{"output": "lastword"})
+	end.SessionID = "m"
+	if _, err := s.AppendWait(ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	<-s.searchDone
+	hits, err := s.SearchEvents(ctx, SearchQuery{Query: "messagepart"})
+	if err != nil || len(hits) != 1 || hits[0].Seq != out[1].Seq {
+		t.Fatalf("messagepart: %+v %v, want one hit at seq %d", hits, err, out[1].Seq)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, l := range logs {
+		if strings.Contains(l, "trying again") {
+			t.Errorf("backfill failed: %s", l)
+		}
+	}
+}

@@ -26,8 +26,11 @@ import (
 const searchGroupsSQL = `
 DROP TABLE search;
 CREATE VIRTUAL TABLE search USING fts5(body, sess, docs UNINDEXED, tokenize='unicode61 remove_diacritics 0', prefix='2 3', columnsize=0);
--- Every event stored before is indexed again in the background.
-UPDATE meta SET value = ifnull((SELECT max(first_cursor) FROM event_blocks), 0) WHERE key='search_upto';
+-- Every event stored before is indexed again in the background: all of
+-- them, up to the highest cursor (not the highest block's first, as in
+-- migration 4), so that no event of the last block is left to recovery by
+-- the writer (recoverPending) as well.
+UPDATE meta SET value = (SELECT value FROM meta WHERE key='cursor') WHERE key='search_upto';
 UPDATE meta SET value = 0 WHERE key='search_done';
 `
 
