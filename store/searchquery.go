@@ -29,7 +29,8 @@ type SearchQuery struct {
 	// Query is what a user typed: words separated by spaces. Every word
 	// must occur in an event's text, the last one as a prefix when it has
 	// two characters or more ("conf" finds "config"). A word with punctuation inside (foo-bar, a/b.go)
-	// matches its parts one after the other. Nothing in it is query
+	// matches its parts one after the other. Case does not count, accents
+	// do ("café" is not "cafe"). Nothing in it is query
 	// syntax: quotes, *, NEAR, AND, OR, column: are taken literally.
 	Query string
 	// SessionID, when set, limits the search to that session.
