@@ -170,6 +170,10 @@ DROP TABLE IF EXISTS ledger;
 	// model and project, pre-aggregated (usage_groups_schema.go); built
 	// from the usage rollup already stored.
 	{sql: usageGroupsSchemaSQL},
+	// 15: the search index in groups of texts, one row per stream and
+	// transaction (searchgroup.go); the stored events are indexed again in
+	// the background (searchbackfill.go).
+	{sql: searchGroupsSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

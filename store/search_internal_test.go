@@ -19,6 +19,39 @@ import (
 // event searchable in several bounded steps, logs its progress, and
 // leaves new events indexed as they are stored.
 func TestSearchIndexesADatabaseOfVersion3(t *testing.T) {
+	testSearchAfterUpgrade(t, []string{"DROP TABLE search", "DELETE FROM meta WHERE key LIKE 'search%'", "DROP TABLE IF EXISTS queued_messages", "DROP TABLE IF EXISTS attachments", "DROP TABLE IF EXISTS devices", "DROP TABLE IF EXISTS push_subscriptions", "DROP TABLE IF EXISTS push_devices",
+		"ALTER TABLE sessions DROP COLUMN pinned", "ALTER TABLE sessions DROP COLUMN archived", "ALTER TABLE sessions DROP COLUMN title_user",
+		"PRAGMA user_version=3"})
+}
+
+// TestSearchRebuildsAnIndexOfOneRowPerEvent: a database whose index is the
+// first one (a row per event, fully built) opens with the grouped index,
+// and the background indexing makes every stored event searchable again.
+func TestSearchRebuildsAnIndexOfOneRowPerEvent(t *testing.T) {
+	v := groupsMigration()
+	testSearchAfterUpgrade(t, []string{"DROP TABLE search",
+		"CREATE VIRTUAL TABLE search USING fts5(body, sess, kind UNINDEXED, seq UNINDEXED, at UNINDEXED, tokenize='unicode61', prefix='2 3', columnsize=0)",
+		"INSERT INTO search(rowid, body, sess, kind, seq, at) VALUES(1, 'oldrowword', 's1', 'tool.result', 1, 0)",
+		"UPDATE meta SET value=(SELECT max(first_cursor) FROM event_blocks) WHERE key IN ('search_done', 'search_upto')",
+		fmt.Sprintf("PRAGMA user_version=%d", v-1)})
+}
+
+// groupsMigration is the number of the migration to the grouped index.
+func groupsMigration() int {
+	for i, m := range migrations {
+		if m.sql == searchGroupsSQL {
+			return i + 1
+		}
+	}
+	panic("no migration to the grouped search index")
+}
+
+// testSearchAfterUpgrade writes a database, takes it back to an older
+// version with the statements back, opens it with this binary, and checks
+// that the background indexing makes every stored event searchable in
+// several bounded steps, logs its progress, and leaves new events indexed
+// as they are stored.
+func testSearchAfterUpgrade(t *testing.T, back []string) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s, err := Open(dir, Options{})
@@ -57,14 +90,11 @@ func TestSearchIndexesADatabaseOfVersion3(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Back to version 3: what migrations 4 and later add goes.
 	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"DROP TABLE search", "DELETE FROM meta WHERE key LIKE 'search%'", "DROP TABLE IF EXISTS queued_messages", "DROP TABLE IF EXISTS attachments", "DROP TABLE IF EXISTS devices", "DROP TABLE IF EXISTS push_subscriptions", "DROP TABLE IF EXISTS push_devices",
-		"ALTER TABLE sessions DROP COLUMN pinned", "ALTER TABLE sessions DROP COLUMN archived", "ALTER TABLE sessions DROP COLUMN title_user",
-		"PRAGMA user_version=3"} {
+	for _, q := range back {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(q, err)
 		}
@@ -141,6 +171,116 @@ func TestMatchExprs(t *testing.T) {
 		exact, prefix, err := matchExprs(q)
 		if err != nil || exact != want[0] || prefix != want[1] {
 			t.Errorf("matchExprs(%q) = %s, %s, %v; want %s, %s", q, exact, prefix, err, want[0], want[1])
+		}
+	}
+}
+
+// TestSearchGroupsTheTextsOfATransaction: the texts one transaction
+// stores for a stream share index rows (at most maxGroupDocs each), and
+// each is found at its own seq with a snippet of its own text.
+func TestSearchGroupsTheTextsOfATransaction(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs := make([]event.Event, 2*maxGroupDocs+1)
+	for i := range evs {
+		evs[i] = event.New(event.ToolResult, map[string]any{"output": fmt.Sprintf("shared t%dq", i)})
+		evs[i].SessionID = "g"
+	}
+	out, err := s.AppendWait(ctx, evs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := s.rdb.QueryRow("SELECT count(*) FROM search").Scan(&rows); err != nil || rows != 3 {
+		t.Fatalf("%d index rows for %d texts (%v), want 3", rows, len(evs), err)
+	}
+	for i, e := range out {
+		hits, err := s.SearchEvents(ctx, SearchQuery{Query: fmt.Sprintf("t%dq", i)})
+		want := fmt.Sprintf("shared %st%dq%s", HighlightStart, i, HighlightEnd)
+		if err != nil || len(hits) != 1 || hits[0].Seq != e.Seq || hits[0].Snippet != want {
+			t.Fatalf("t%dq: %+v %v, want seq %d and %q", i, hits, err, e.Seq, want)
+		}
+	}
+	hits, err := s.SearchEvents(ctx, SearchQuery{Query: "shared", Limit: 5})
+	if err != nil || len(hits) != 5 || hits[0].Seq != out[len(out)-1].Seq || hits[4].Seq != out[len(out)-5].Seq {
+		t.Fatalf("newest five: %+v %v", hits, err)
+	}
+}
+
+// TestSearchRebuildIndexesAnOpenMessageOnce: a database whose last block
+// ends with the pieces of a message that has not ended, after its first
+// event, opens with the grouped index; the message is indexed once,
+// whichever of the background indexing and the writer's recovery of the
+// stream comes first, because the rebuild covers every stored event.
+func TestSearchRebuildIndexesAnOpenMessageOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := []event.Event{
+		event.New(event.ToolResult, map[string]any{"output": "firstword"}),
+		event.New(event.AssistantText, map[string]any{"text": "open mes", "delta": true}),
+		event.New(event.AssistantText, map[string]any{"text": "sagepart", "delta": true}),
+	}
+	for i := range evs {
+		evs[i].SessionID = "m"
+	}
+	out, err := s.AppendWait(ctx, evs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TABLE search",
+		"CREATE VIRTUAL TABLE search USING fts5(body, sess, kind UNINDEXED, seq UNINDEXED, at UNINDEXED, tokenize='unicode61', prefix='2 3', columnsize=0)",
+		"UPDATE meta SET value=(SELECT max(first_cursor) FROM event_blocks) WHERE key IN ('search_done', 'search_upto')",
+		fmt.Sprintf("PRAGMA user_version=%d", groupsMigration()-1)} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+	var mu sync.Mutex
+	var logs []string
+	s, err = Open(dir, Options{Logf: func(f string, a ...any) {
+		mu.Lock()
+		logs = append(logs, fmt.Sprintf(f, a...))
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var upto int64
+	if err := s.rdb.QueryRow("SELECT value FROM meta WHERE key='search_upto'").Scan(&upto); err != nil || upto != out[2].Cursor {
+		t.Fatalf("search_upto %d (%v), want the last cursor %d", upto, err, out[2].Cursor)
+	}
+	end := event.New(event.ToolResult, map[string]any{"output": "lastword"})
+	end.SessionID = "m"
+	if _, err := s.AppendWait(ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	<-s.searchDone
+	hits, err := s.SearchEvents(ctx, SearchQuery{Query: "messagepart"})
+	if err != nil || len(hits) != 1 || hits[0].Seq != out[1].Seq {
+		t.Fatalf("messagepart: %+v %v, want one hit at seq %d", hits, err, out[1].Seq)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, l := range logs {
+		if strings.Contains(l, "trying again") {
+			t.Errorf("backfill failed: %s", l)
 		}
 	}
 }

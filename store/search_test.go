@@ -310,3 +310,51 @@ func TestSearchSnippetIsTheEventsText(t *testing.T) {
 		t.Errorf("snippet %q, want %q", hits[0].Snippet, want)
 	}
 }
+
+// TestSearchForgetsWhatRetentionDropsOfAGroup: events stored in one
+// transaction share index groups; retention that deletes part of a group
+// leaves its other events found, and its deleted ones not.
+func TestSearchForgetsWhatRetentionDropsOfAGroup(t *testing.T) {
+	s := openSearchStore(t, store.Options{MaxEventsPerSession: 100})
+	evs := make([]event.Event, 150)
+	for i := range evs {
+		evs[i] = searchEv("a", event.ToolResult, agent.ToolResultData{Output: fmt.Sprintf("g%dz common", i)})
+	}
+	out, err := s.AppendWait(ctx, evs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[int64]bool{}
+	stored, err := s.Events("a", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := 0
+	for _, e := range stored {
+		kept[e.Seq] = true
+		if e.Kind == event.ToolResult {
+			results++
+		}
+	}
+	if kept[out[0].Seq] || !kept[out[len(out)-1].Seq] {
+		t.Fatal("retention did not trim")
+	}
+	for i, e := range out {
+		hits := mustSearch(t, s, store.SearchQuery{Query: fmt.Sprintf("g%dz", i)})
+		if kept[e.Seq] && (len(hits) != 1 || hits[0].Seq != e.Seq) {
+			t.Fatalf("g%dz (kept at seq %d) gave %+v", i, e.Seq, hits)
+		}
+		if !kept[e.Seq] && len(hits) != 0 {
+			t.Fatalf("g%dz (deleted by retention) still found: %+v", i, hits)
+		}
+	}
+	hits := mustSearch(t, s, store.SearchQuery{Query: "common", Limit: store.MaxSearchLimit})
+	if len(hits) != results {
+		t.Fatalf("common: %d hits, want the %d kept tool results", len(hits), results)
+	}
+	for i := 1; i < len(hits); i++ {
+		if hits[i].Seq >= hits[i-1].Seq {
+			t.Fatalf("not newest first at %d: %d after %d", i, hits[i].Seq, hits[i-1].Seq)
+		}
+	}
+}

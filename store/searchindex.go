@@ -1,29 +1,19 @@
 package store
 
 import (
-	"context"
-	"database/sql"
 	"database/sql/driver"
-	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/corral-dev/corral/event"
 )
 
-// The search index (docs/store.md "Search") is the FTS5 table search, one
-// row (a document) per searchable event, written by the writer in the
-// transaction that stores the event:
-//
-//	rowid  the event's cursor (for a streamed message, its first piece's)
-//	body   the text searchText extracts (indexed)
-//	sess   "s" + the stream's sid (indexed: the session filter, deletes)
-//	kind, seq, at  the event's kind, seq and time in Unix ns (stored only)
-//
+// The first search index (migration 4) had one row per searchable event;
+// migration 15 replaced it by groups of texts (searchgroup.go). What goes
+// in: the writer indexes each event in the transaction that stores it.
 // Streamed assistant text arrives in pieces (deltas) that split words; the
 // writer gathers the pieces of a message in its stream's pendingText and
-// indexes them as one document when the message ends: at the next tool
+// indexes them as one text when the message ends: at the next tool
 // call, tool result, prompt, error, turn end or run end, or when it
 // reaches maxDocText. A whole message (an agent that sends both) replaces
 // its pieces, so it is indexed once. Pieces committed by a process killed
@@ -37,8 +27,6 @@ INSERT INTO meta(key, value) VALUES ('search_upto', ifnull((SELECT max(first_cur
 INSERT INTO meta(key, value) VALUES ('search_done', 0);
 `
 
-const insertDocSQL = "INSERT INTO search(rowid, body, sess, kind, seq, at) VALUES(?,?,?,?,?,?)"
-
 // pendingText is the streamed message a stream is gathering for the
 // index. buf is nil when there is none; it is only ever appended to or
 // set to nil, never resliced for reuse, because the undo frames of the
@@ -48,7 +36,7 @@ type pendingText struct {
 	buf             []byte
 }
 
-// searchWriter holds the writer's prepared document insert.
+// searchWriter holds the writer's prepared group insert.
 type searchWriter struct {
 	ins driver.Stmt
 }
@@ -132,44 +120,14 @@ func (t *wtx) index(st *stream, ev *event.Event, pre *searchPre) error {
 
 func (t *wtx) docSink(sid int64) docSink {
 	return func(cursor, seq int64, kind string, at int64, text string) error {
-		return t.w.insertDoc(t.ctx, cursor, sid, seq, kind, at, text)
+		return t.putDoc(sid, cursor, seq, kind, at, text)
 	}
 }
 
-// insertDoc writes one document on the write connection, inside the open
-// transaction, through a statement prepared once (as insertBlock does).
-func (w *writer) insertDoc(ctx context.Context, cursor, sid, seq int64, kind string, at int64, text string) error {
-	return w.conn.Raw(func(dc any) error {
-		if w.search.ins == nil {
-			p, ok := dc.(driver.ConnPrepareContext)
-			if !ok {
-				return fmt.Errorf("store: driver connection %T cannot prepare with a context", dc)
-			}
-			st, err := p.PrepareContext(ctx, insertDocSQL)
-			if err != nil {
-				return err
-			}
-			w.search.ins = st
-		}
-		w.s.merger.docs.Add(1)
-		x, ok := w.search.ins.(driver.StmtExecContext)
-		if !ok {
-			return fmt.Errorf("store: driver statement %T cannot execute with a context", w.search.ins)
-		}
-		_, err := x.ExecContext(ctx, []driver.NamedValue{
-			{Ordinal: 1, Value: cursor},
-			{Ordinal: 2, Value: text},
-			{Ordinal: 3, Value: sessToken(sid)},
-			{Ordinal: 4, Value: kind},
-			{Ordinal: 5, Value: seq},
-			{Ordinal: 6, Value: at},
-		})
-		return err
-	})
-}
-
-// unindexStream deletes the documents of a stream with a rowid (cursor) of
-// at most through, and a gathered message that starts there.
+// unindexStream deletes the groups of a stream whose texts all have a
+// cursor of at most through, and a gathered message that starts there. A
+// group with texts on both sides stays; SearchEvents skips its texts
+// below the stream's first seq.
 func (t *wtx) unindexStream(st *stream, through int64) error {
 	if st.msg.buf != nil && st.msg.cursor <= through {
 		t.save(st.session)
@@ -241,11 +199,15 @@ func (t *wtx) recoverPending(st *stream) error {
 	if err != nil || len(tail) == 0 {
 		return err
 	}
+	have, err := t.indexedCursors(st.sid, tail[0].Cursor)
+	if err != nil {
+		return err
+	}
 	put := func(cursor, seq int64, kind string, at int64, text string) error {
-		if ok, err := t.hasDoc(cursor); err != nil || ok {
-			return err
+		if have[cursor] {
+			return nil
 		}
-		return t.w.insertDoc(t.ctx, cursor, st.sid, seq, kind, at, text)
+		return t.putDoc(st.sid, cursor, seq, kind, at, text)
 	}
 	var p pendingText
 	for i := range tail {
@@ -253,14 +215,8 @@ func (t *wtx) recoverPending(st *stream) error {
 			return err
 		}
 	}
-	if p.buf != nil {
-		ok, err := t.hasDoc(p.cursor)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			st.msg = p
-		}
+	if p.buf != nil && !have[p.cursor] {
+		st.msg = p
 	}
 	return nil
 }
@@ -296,14 +252,4 @@ func (t *wtx) openMessageTail(st *stream) ([]event.Event, error) {
 	})
 	slices.Reverse(tail)
 	return tail, err
-}
-
-// hasDoc reports whether the index has a document at rowid cursor.
-func (t *wtx) hasDoc(cursor int64) (bool, error) {
-	var one int
-	err := t.tx.QueryRowContext(t.ctx, "SELECT 1 FROM search WHERE rowid=?", cursor).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
 }

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +29,8 @@ type SearchQuery struct {
 	// Query is what a user typed: words separated by spaces. Every word
 	// must occur in an event's text, the last one as a prefix when it has
 	// two characters or more ("conf" finds "config"). A word with punctuation inside (foo-bar, a/b.go)
-	// matches its parts one after the other. Nothing in it is query
+	// matches its parts one after the other. Case does not count, accents
+	// do ("café" is not "cafe"). Nothing in it is query
 	// syntax: quotes, *, NEAR, AND, OR, column: are taken literally.
 	Query string
 	// SessionID, when set, limits the search to that session.
@@ -90,65 +93,123 @@ func (s *Store) SearchEvents(ctx context.Context, q SearchQuery) ([]SearchHit, e
 		prefix = sessMatch(sid) + " AND " + prefix
 	}
 	// The words as they are first: FTS5 reads a word's list newest first
-	// and stops at the limit. Only when that does not fill the page, the
-	// last word as a prefix, whose matches are a superset (a prefix's
-	// lists are merged whole unless the prefix index holds it).
-	hits, sids, err := searchRows(ctx, tx, exact, limit)
+	// and the scan stops at the limit. Only when that does not fill the
+	// page, the last word as a prefix, whose matches are a superset (a
+	// prefix's lists are merged whole unless the prefix index holds it).
+	sc := hitScan{ctx: ctx, tx: tx, limit: limit, streams: map[int64]*hitStream{}}
+	hits, err := sc.run(exact, parseTerms(q.Query, false))
 	if err == nil && len(hits) < limit && prefix != exact {
-		hits, sids, err = searchRows(ctx, tx, prefix, limit)
+		hits, err = sc.run(prefix, parseTerms(q.Query, true))
+	}
+	return hits, err
+}
+
+// hitScan reads the groups a query matches, newest first, and turns the
+// texts in them that match into hits.
+type hitScan struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	limit   int
+	streams map[int64]*hitStream
+}
+
+// hitStream is what a hit needs of its stream: the session's id and
+// title, and the first seq retention kept (texts below it are gone).
+type hitStream struct {
+	id, title string
+	firstSeq  int64
+}
+
+type cursorHit struct {
+	cursor int64
+	hit    SearchHit
+}
+
+// run runs the FTS5 query expr and returns the newest limit texts that
+// match terms. A group's rowid is the largest cursor in it, so once limit
+// hits are newer than the next group's rowid, no later group can give a
+// newer one.
+func (sc *hitScan) run(expr string, terms queryTerms) ([]SearchHit, error) {
+	rows, err := sc.tx.QueryContext(sc.ctx, "SELECT rowid, sess, docs, body FROM search WHERE search MATCH ? ORDER BY rowid DESC", expr)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var found []cursorHit
+	for rows.Next() {
+		var rowid int64
+		var sess, body string
+		var docs []byte
+		if err := rows.Scan(&rowid, &sess, &docs, &body); err != nil {
+			return nil, err
+		}
+		if newerThan(found, rowid) >= sc.limit {
+			break
+		}
+		st, err := sc.stream(sess)
+		if err != nil {
+			return nil, err
+		}
+		es, err := decodeDocEntries(docs, len(body))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if st == nil || e.seq < st.firstSeq {
+				continue
+			}
+			text := body[e.start:e.end]
+			matched, spans, ok := matchDoc(text, terms)
+			if !ok {
+				continue
+			}
+			found = append(found, cursorHit{e.cursor, SearchHit{SessionID: st.id, SessionTitle: st.title,
+				Seq: e.seq, Kind: e.kind, Snippet: makeSnippet(text, matched, spans), At: time.Unix(0, e.at)}})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(found, func(a, b cursorHit) int { return cmp.Compare(b.cursor, a.cursor) })
+	hits := make([]SearchHit, 0, min(len(found), sc.limit))
+	for i := 0; i < len(found) && i < sc.limit; i++ {
+		hits = append(hits, found[i].hit)
+	}
+	return hits, nil
+}
+
+// newerThan counts the hits with a cursor above c.
+func newerThan(found []cursorHit, c int64) int {
+	n := 0
+	for _, h := range found {
+		if h.cursor > c {
+			n++
+		}
+	}
+	return n
+}
+
+// stream returns the stream of a group's sess token; nil when the stream
+// is gone.
+func (sc *hitScan) stream(sess string) (*hitStream, error) {
+	sid, err := strconv.ParseInt(strings.TrimPrefix(sess, "s"), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("store: search group with stream %q: %w", sess, err)
+	}
+	if st, ok := sc.streams[sid]; ok {
+		return st, nil
+	}
+	st := &hitStream{}
+	err = sc.tx.QueryRowContext(sc.ctx, `SELECT st.session_id, ifnull(se.title, ''), st.first_seq FROM streams st
+LEFT JOIN sessions se ON se.id = st.session_id WHERE st.sid = ?`, sid).Scan(&st.id, &st.title, &st.firstSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		st, err = nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return hits, nameHits(ctx, tx, hits, sids)
-}
-
-// searchRows runs the FTS5 query, newest first; sids[i] is the stream of
-// hits[i], whose session fields nameHits fills in.
-func searchRows(ctx context.Context, tx *sql.Tx, expr string, limit int) ([]SearchHit, []int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT sess, kind, seq, at, snippet(search, 0, char(2), char(3), '…', 24)
-FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT ?`, expr, limit)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	hits := []SearchHit{}
-	var sids []int64
-	for rows.Next() {
-		var h SearchHit
-		var sess string
-		var at int64
-		if err := rows.Scan(&sess, &h.Kind, &h.Seq, &at, &h.Snippet); err != nil {
-			return nil, nil, err
-		}
-		sid, err := strconv.ParseInt(strings.TrimPrefix(sess, "s"), 10, 64)
-		if err != nil {
-			return nil, nil, fmt.Errorf("store: search document with stream %q: %w", sess, err)
-		}
-		h.At = time.Unix(0, at)
-		hits = append(hits, h)
-		sids = append(sids, sid)
-	}
-	return hits, sids, rows.Err()
-}
-
-// nameHits sets the session id and title of each hit from its stream.
-func nameHits(ctx context.Context, tx *sql.Tx, hits []SearchHit, sids []int64) error {
-	type name struct{ id, title string }
-	names := map[int64]name{}
-	for i := range hits {
-		n, ok := names[sids[i]]
-		if !ok {
-			err := tx.QueryRowContext(ctx, `SELECT st.session_id, ifnull(se.title, '') FROM streams st
-LEFT JOIN sessions se ON se.id = st.session_id WHERE st.sid = ?`, sids[i]).Scan(&n.id, &n.title)
-			if err != nil {
-				return err
-			}
-			names[sids[i]] = n
-		}
-		hits[i].SessionID, hits[i].SessionTitle = n.id, n.title
-	}
-	return nil
+	sc.streams[sid] = st
+	return st, nil
 }
 
 // matchExprs turns what a user typed into FTS5 expressions on the body

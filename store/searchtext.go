@@ -140,10 +140,26 @@ func preIndex(ev *event.Event) searchPre {
 // decodeData decodes data into v when it holds key; false when it does not
 // or does not decode (the event then has no text to index).
 func decodeData(data []byte, key string, v any) bool {
-	if !bytes.Contains(data, []byte(`"`+key+`"`)) {
+	if !hasQuoted(data, key) {
 		return false
 	}
 	return json.Unmarshal(data, v) == nil
+}
+
+// hasQuoted reports whether data holds key between double quotes,
+// without allocating.
+func hasQuoted(data []byte, key string) bool {
+	for i := bytes.IndexByte(data, '"'); i >= 0 && i+len(key)+1 < len(data); {
+		if data[i+len(key)+1] == '"' && string(data[i+1:i+1+len(key)]) == key {
+			return true
+		}
+		j := bytes.IndexByte(data[i+1:], '"')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 func textPayload(ev *event.Event) (agent.TextData, bool) {
@@ -152,6 +168,11 @@ func textPayload(ev *event.Event) (agent.TextData, bool) {
 		return p, true
 	case *agent.TextData:
 		return *p, p != nil
+	}
+	if !hasQuoted(ev.Data, "text") {
+		// (checked before d exists: decoding into it moves it to the heap,
+		// an allocation for every streamed piece otherwise)
+		return agent.TextData{}, false
 	}
 	var d agent.TextData
 	return d, decodeData(ev.Data, "text", &d)
@@ -170,23 +191,34 @@ func toolCallText(ev *event.Event) string {
 		d.Name = p.Name
 		json.Unmarshal(p.Input, &d.Input) // error ignored: as above
 	default:
+		if !json.Valid(ev.Data) {
+			return ""
+		}
+		if name, input, ok := scanToolCall(ev.Data); ok {
+			return joinToolText(name, input)
+		}
 		// (decoded once: the input's values stay raw until known strings)
 		if json.Unmarshal(ev.Data, &d) != nil {
 			return ""
 		}
 	}
-	keys := make([]string, 0, len(d.Input))
+	input := make([]rawMember, 0, len(d.Input))
 	for k, v := range d.Input {
-		if len(v) > 2 && v[0] == '"' {
-			keys = append(keys, k)
-		}
+		input = append(input, rawMember{k, v})
 	}
-	slices.Sort(keys)
+	return joinToolText(d.Name, input)
+}
+
+// joinToolText is a tool call's search text: its name, then the string
+// values of its input in the order of their keys, each cut to
+// maxInputString bytes.
+func joinToolText(name string, input []rawMember) string {
+	slices.SortFunc(input, func(a, b rawMember) int { return strings.Compare(a.key, b.key) })
 	var b strings.Builder
-	b.WriteString(d.Name)
-	for _, k := range keys {
-		var s string
-		if json.Unmarshal(d.Input[k], &s) != nil || s == "" {
+	b.WriteString(name)
+	for _, m := range input {
+		s, ok := jsonString(m.raw)
+		if !ok || s == "" {
 			continue
 		}
 		b.WriteByte(' ')
@@ -201,6 +233,9 @@ func toolResultText(ev *event.Event) string {
 		return p.Output
 	case *agent.ToolResultData:
 		return p.Output
+	}
+	if !hasQuoted(ev.Data, "output") {
+		return "" // (checked before d exists, as in textPayload)
 	}
 	var d struct {
 		Output string `json:"output"`

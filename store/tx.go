@@ -19,7 +19,8 @@ type wtx struct {
 	tx      *sql.Tx
 	now     time.Time
 	emitted []event.Event
-	blk     *block // the block being filled; written by flush
+	blk     *block              // the block being filled; written by flush
+	groups  map[int64]*docGroup // search texts by stream; written by flushDocs
 
 	frames []*undoFrame // [0] is the transaction, [1] the current job
 	job    *job         // the job running, for answer
@@ -223,6 +224,9 @@ func (t *wtx) runJob(j *job) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
+	if err := t.flushDocs(); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(t.ctx, "SAVEPOINT job"); err != nil {
 		return err
 	}
@@ -233,10 +237,14 @@ func (t *wtx) runJob(j *job) error {
 	if err == nil {
 		err = t.flush()
 	}
+	if err == nil {
+		err = t.flushDocs()
+	}
 	f := t.frames[len(t.frames)-1]
 	t.frames = t.frames[:len(t.frames)-1]
 	if err != nil {
 		t.blk.reset()
+		clear(t.groups)
 		t.undo(f)
 		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO job"); rerr != nil {
 			return rerr
@@ -260,6 +268,9 @@ func (t *wtx) runJob(j *job) error {
 // cursor high-water mark, session activity and run ends.
 func (t *wtx) finish() error {
 	if err := t.flush(); err != nil {
+		return err
+	}
+	if err := t.flushDocs(); err != nil {
 		return err
 	}
 	for st := range t.dirty {

@@ -1,0 +1,201 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode/utf8"
+)
+
+// A tool call's Data is decoded for the search index on every append of
+// one without a Payload; scanToolCall reads the two members the index
+// takes (name, and the string values of input) straight from the JSON,
+// without building maps, and leaves every unusual case to json.Unmarshal.
+
+// rawMember is one member of a JSON object with its value undecoded.
+type rawMember struct {
+	key string
+	raw []byte
+}
+
+// scanToolCall returns the name and input members of data, which must be
+// valid JSON (json.Valid): an object with "name" a string and "input" an
+// object or null. ok is false when data is anything else, or has a key
+// that is escaped or spells "name" or "input" in other case (what
+// json.Unmarshal then does is the answer).
+func scanToolCall(data []byte) (name string, input []rawMember, ok bool) {
+	sc := jsonScan{b: data}
+	err := sc.object(func(key string) bool {
+		switch key {
+		case "name":
+			raw := sc.value()
+			if len(raw) == 0 || raw[0] != '"' {
+				return false
+			}
+			s, ok := jsonString(raw)
+			name = s
+			return ok
+		case "input":
+			input = input[:0]
+			if bytes.Equal(sc.peekLiteral(), []byte("null")) {
+				sc.value()
+				return true
+			}
+			return sc.object(func(k string) bool {
+				raw := sc.value()
+				input = setMember(input, k, raw)
+				return true
+			}) == nil
+		}
+		if strings.EqualFold(key, "name") || strings.EqualFold(key, "input") {
+			return false
+		}
+		sc.value()
+		return true
+	})
+	if err != nil {
+		return "", nil, false
+	}
+	// Only string values are text; the rest never was.
+	out := input[:0]
+	for _, m := range input {
+		if len(m.raw) > 2 && m.raw[0] == '"' {
+			out = append(out, m)
+		}
+	}
+	return name, out, true
+}
+
+// setMember adds or replaces (a repeated key: the last one counts, as in
+// json.Unmarshal) the member key.
+func setMember(ms []rawMember, key string, raw []byte) []rawMember {
+	for i := range ms {
+		if ms[i].key == key {
+			ms[i].raw = raw
+			return ms
+		}
+	}
+	return append(ms, rawMember{key, raw})
+}
+
+// jsonString decodes a JSON string literal: directly when it has no
+// escape and is valid UTF-8, else with json.Unmarshal.
+func jsonString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : len(raw)-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
+}
+
+// jsonScan walks valid JSON.
+type jsonScan struct {
+	b []byte
+	i int
+}
+
+// errScan stops a scan; the caller falls back to json.Unmarshal.
+var errScan = errors.New("store: not a plain tool call")
+
+func (sc *jsonScan) ws() {
+	for sc.i < len(sc.b) && (sc.b[sc.i] == ' ' || sc.b[sc.i] == '\t' || sc.b[sc.i] == '\n' || sc.b[sc.i] == '\r') {
+		sc.i++
+	}
+}
+
+// object walks an object, calling member with each key (positioned at its
+// value, which member must consume); a false answer stops with an error.
+// Escaped keys are an error.
+func (sc *jsonScan) object(member func(key string) bool) error {
+	sc.ws()
+	if sc.i >= len(sc.b) || sc.b[sc.i] != '{' {
+		return errScan
+	}
+	sc.i++
+	for {
+		sc.ws()
+		if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
+			sc.i++
+			return nil
+		}
+		if sc.i < len(sc.b) && sc.b[sc.i] == ',' {
+			sc.i++
+			sc.ws()
+		}
+		raw := sc.str()
+		if raw == nil || bytes.IndexByte(raw, '\\') >= 0 {
+			return errScan
+		}
+		sc.ws()
+		sc.i++ // ':'
+		sc.ws()
+		if !member(string(raw[1 : len(raw)-1])) {
+			return errScan
+		}
+	}
+}
+
+// str returns the string literal at the position, quotes included.
+func (sc *jsonScan) str() []byte {
+	if sc.i >= len(sc.b) || sc.b[sc.i] != '"' {
+		return nil
+	}
+	start := sc.i
+	for sc.i++; sc.i < len(sc.b); sc.i++ {
+		switch sc.b[sc.i] {
+		case '\\':
+			sc.i++
+		case '"':
+			sc.i++
+			return sc.b[start:sc.i]
+		}
+	}
+	return nil
+}
+
+// peekLiteral returns the bytes of the literal or number at the position.
+func (sc *jsonScan) peekLiteral() []byte {
+	j := sc.i
+	for j < len(sc.b) && strings.IndexByte(",}] \t\n\r", sc.b[j]) < 0 {
+		j++
+	}
+	return sc.b[sc.i:j]
+}
+
+// value returns the value at the position (valid JSON) and moves past it.
+func (sc *jsonScan) value() []byte {
+	sc.ws()
+	start := sc.i
+	if sc.i >= len(sc.b) {
+		return nil
+	}
+	switch sc.b[sc.i] {
+	case '"':
+		return sc.str()
+	case '{', '[':
+		depth := 0
+		for ; sc.i < len(sc.b); sc.i++ {
+			switch sc.b[sc.i] {
+			case '"':
+				sc.str()
+				sc.i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					sc.i++
+					return sc.b[start:sc.i]
+				}
+			}
+		}
+		return nil
+	}
+	lit := sc.peekLiteral()
+	sc.i += len(lit)
+	return lit
+}

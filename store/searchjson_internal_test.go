@@ -1,0 +1,81 @@
+package store
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/corral-dev/corral/event"
+)
+
+// slowToolCallText is what toolCallText gave for Data before scanToolCall:
+// json.Unmarshal of the whole object.
+func slowToolCallText(data []byte) string {
+	var d struct {
+		Name  string                     `json:"name"`
+		Input map[string]json.RawMessage `json:"input"`
+	}
+	if json.Unmarshal(data, &d) != nil {
+		return ""
+	}
+	input := make([]rawMember, 0, len(d.Input))
+	for k, v := range d.Input {
+		input = append(input, rawMember{k, v})
+	}
+	return joinToolText(d.Name, input)
+}
+
+var toolCallSeeds = []string{
+	`{"id":"toolu_1","name":"Bash","input":{"command":"go test ./...","description":"Run the tests"}}`,
+	`{"name":"Read","input":{"file_path":"/src/a.go","limit":20,"offset":null,"flags":["x"],"o":{"k":"v"}}}`,
+	`{"name":"Edit","input":{"b":"x","a":"y","b":"z"}}`,
+	`{"name":"E\u0064it","input":{"path":"a\"b\\c\n"}}`,
+	`{"Name":"Upper","input":{}}`,
+	`{"name":"x","INPUT":{"a":"b"}}`,
+	`{"name":null,"input":null}`,
+	`{"name":"x","input":[1,2]}`,
+	`{"name":"x","input":"s"}`,
+	`{"name":7}`,
+	`{"n\u0061me":"escaped key"}`,
+	`{"name":"x","input":{"k\u0031":"v"}}`,
+	` { "name" : "sp" , "input" : { "a" : "b" , "c" : "" } } `,
+	`{"name":"x","input":{"a":"b"},"name":"y"}`,
+	`[]`, `null`, `"s"`, `{`, `{"name":"x","input":{"a":"b"}`, ``,
+}
+
+// TestScanToolCallIsUnmarshal: the scanned text of a tool call's Data is
+// the text json.Unmarshal gives, for plain and unusual objects.
+func TestScanToolCallIsUnmarshal(t *testing.T) {
+	for _, s := range toolCallSeeds {
+		ev := event.Event{Kind: event.ToolCall, Data: json.RawMessage(s)}
+		if got, want := toolCallText(&ev), slowToolCallText([]byte(s)); got != want {
+			t.Errorf("%s: %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzScanToolCall(f *testing.F) {
+	for _, s := range toolCallSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev := event.Event{Kind: event.ToolCall, Data: data}
+		if got, want := toolCallText(&ev), slowToolCallText(data); got != want {
+			t.Errorf("%q: %q, want %q", data, got, want)
+		}
+	})
+}
+
+// TestSearchTextWithoutTextDoesNotAllocate: working out the search text of
+// an event whose Data holds none (a streamed piece whose text is only in
+// Raw, a tool result with only its size) allocates nothing: under an
+// append flood that was an allocation for nearly every event.
+func TestSearchTextWithoutTextDoesNotAllocate(t *testing.T) {
+	for _, ev := range []event.Event{
+		{SessionID: "a", Kind: event.AssistantText, Data: json.RawMessage(`{"delta":true,"index":0,"len":42}`)},
+		{SessionID: "a", Kind: event.ToolResult, Data: json.RawMessage(`{"toolUseId":"toolu_1","isError":false,"bytes":120}`)},
+	} {
+		if n := testing.AllocsPerRun(100, func() { preIndex(&ev) }); n != 0 {
+			t.Errorf("%s: %v allocations per event, want 0", ev.Kind, n)
+		}
+	}
+}
