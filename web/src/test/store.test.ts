@@ -174,6 +174,20 @@ describe('Store', () => {
     expect(fake.callsOf('ListSessions').length).toBe(2);
   });
 
+  it("reads the sessions again when a fleet runner is lost or back", async () => {
+    let status = 'idle';
+    const fake = new FakeBackend({
+      ListSessions: () => [{ id: 's1', agent: 'claude', cwd: '/w', status, runner: 'box', createdAt: '', lastActivity: '', costUsd: 0 }],
+    });
+    const store = mkStore(fake);
+    await store.start();
+    await store.refreshSessions();
+    expect(store.state.sessions.get('s1')!.status).toBe('idle');
+    status = 'disconnected';
+    fake.push(ev(1, 'runner.status', { runner: 'box', status: 'lost' }, { sessionId: undefined, runId: undefined }));
+    await until(() => expect(store.state.sessions.get('s1')!.status).toBe('disconnected'));
+  });
+
   it('drops the toast of a failed list once the list loads', async () => {
     let down = true;
     const fake = new FakeBackend({

@@ -147,6 +147,9 @@ export class Store {
     let unknown = false;
     for (const ev of q) {
       if (ev.sessionId && !this.state.sessions.has(ev.sessionId)) unknown = true;
+      // A fleet hub lost a runner or has it back: its sessions' statuses
+      // changed on the hub without an event in their own logs.
+      if (ev.kind === 'runner.status') unknown = true;
       if (this.state.apply(ev)) this.maybeNotify(ev);
       if (ev.sessionId && ev.kind.startsWith('queue.')) this.queueChanged(ev.sessionId);
       if (ev.kind === 'budget.notice' && Date.parse(ev.time) >= this.startedAt - 2000) {
@@ -155,7 +158,8 @@ export class Store {
       }
     }
     this.version++;
-    // A session created elsewhere (another tab, the CLI): fetch its summary.
+    // A session created elsewhere (another tab, the CLI), or a runner's
+    // sessions changed: fetch the summaries.
     if (unknown && !this.refreshPending) {
       this.refreshPending = true;
       setTimeout(() => {
