@@ -72,11 +72,24 @@ func TestOverheadOf(t *testing.T) {
 // client's latencies out.
 func TestFleetAddClients(t *testing.T) {
 	started := time.Unix(100, 0)
-	a := &sseClientStats{delivered: 2, lat: []time.Duration{time.Millisecond, 3 * time.Millisecond}, events: 50, eventsLast: started.Add(2 * time.Second)}
-	b := &sseClientStats{delivered: 2, dups: 1, reconnected: true, lat: []time.Duration{time.Second, time.Second}}
+	ms := func(v ...int) []time.Duration {
+		var ds []time.Duration
+		for _, x := range v {
+			ds = append(ds, time.Duration(x)*time.Millisecond)
+		}
+		return ds
+	}
+	a := &sseClientStats{delivered: 8, lat: ms(1, 2, 3, 4, 5, 6, 8, 7), events: 50, eventsLast: started.Add(2 * time.Second)}
+	b := &sseClientStats{delivered: 2, dups: 1, reconnected: true, lat: ms(1000, 1000)}
 	var res fleetBenchResult
 	res.addClients([]*sseClientStats{a, b}, started)
-	if res.EventsPerClient != 50 || res.EventsPerSecond != 25 || res.Duplicates != 1 || !slices.Equal(res.Delivered, []int64{2, 2}) || res.LatencyMs.Max != 3 || res.LatencyMs.N != 2 {
+	if res.EventsPerClient != 50 || res.EventsPerSecond != 25 || res.Duplicates != 1 || !slices.Equal(res.Delivered, []int64{8, 2}) || res.LatencyMs.Max != 8 || res.LatencyMs.N != 8 {
 		t.Fatalf("%+v", res)
+	}
+	if f, l := res.LatencyFirstMs, res.LatencyLastMs; f.N != 2 || f.Max != 2 || l.N != 2 || l.P50 != 8 || l.Max != 8 {
+		t.Fatalf("quarters: first %+v last %+v", f, l)
+	}
+	if !slices.Equal(a.lat, ms(1, 2, 3, 4, 5, 6, 8, 7)) {
+		t.Fatalf("the client's latencies were reordered: %v", a.lat)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,6 +32,11 @@ type fleetBenchResult struct {
 	Delivered     []int64   `json:"deliveredPerClient"`
 	Duplicates    int64     `json:"duplicatesOrReordered"`
 	LatencyMs     quantiles `json:"deliveryLatencyMs"` // agent write → hub SSE client read, as `corral-bench api`
+	// LatencyFirstMs and LatencyLastMs are the first client's first and
+	// last quarter of deltas (in arrival order): a backlog that grows
+	// during the run shows as the last quarter's latency above the first's.
+	LatencyFirstMs quantiles `json:"deliveryLatencyFirstQuarterMs"`
+	LatencyLastMs  quantiles `json:"deliveryLatencyLastQuarterMs"`
 	// EventsPerClient is every event one SSE client read (deltas and the
 	// rest); EventsPerSecond that over the time from the agents' start to
 	// its last event. In fleet mode each of them came through JetStream.
@@ -87,6 +93,9 @@ func (res *fleetBenchResult) addClients(stats []*sseClientStats, started time.Ti
 	res.LatencyMs = quantilesOf(all)
 	if len(stats) > 0 {
 		st := stats[0]
+		q := len(st.lat) / 4
+		res.LatencyFirstMs = quantilesOf(slices.Clone(st.lat[:q]))
+		res.LatencyLastMs = quantilesOf(slices.Clone(st.lat[len(st.lat)-q:]))
 		res.EventsPerClient = st.events
 		if d := st.eventsLast.Sub(started); d > 0 {
 			res.EventsPerSecond = float64(st.events) / d.Seconds()
@@ -130,6 +139,7 @@ func printFleetResult(w io.Writer, res fleetBenchResult) {
 		res.Mode, res.Runners, res.Sessions, res.LinesPerSecond, res.DurationSeconds, res.Clients, res.CallsPerSecond, res.LoadAvg)
 	l := res.LatencyMs
 	fmt.Fprintf(w, "delivery latency (agent write → hub SSE client read), ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (n=%d)\n", l.P50, l.P90, l.P99, l.Max, l.N)
+	fmt.Fprintf(w, "first client, first / last quarter of its deltas, ms: p50 %.2f / %.2f  p99 %.2f / %.2f\n", res.LatencyFirstMs.P50, res.LatencyLastMs.P50, res.LatencyFirstMs.P99, res.LatencyLastMs.P99)
 	fmt.Fprintf(w, "deltas per client: %v (expected %d each), duplicates or out of order: %d\n", res.Delivered, res.LinesExpected, res.Duplicates)
 	fmt.Fprintf(w, "events: %d per client, %.0f/s; server store +%d bytes (%.0f bytes/event)", res.EventsPerClient, res.EventsPerSecond, res.StoreBytes, res.StoreBytesPerEvent)
 	if res.Mode == "fleet" {
