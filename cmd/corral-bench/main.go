@@ -6,6 +6,7 @@
 // Usage:
 //
 //	corral-bench api [--corral PATH] [flags]       browser-mode API under load
+//	corral-bench fleet [--corral PATH] [flags]     a hub and runners against one corral
 //	corral-bench run-json [--corral PATH] [flags]  corral run --json end to end
 //	corral-bench slowbody [--corral PATH] [flags]  slow-body flood of corral serve (Linux)
 //	corral-bench stream [flags]                    the output pipeline, in process
@@ -49,6 +50,7 @@ type bench struct {
 // exits).
 var benches = map[string]*bench{
 	"api":      {Summary: "browser-mode API under load: chatty sessions, SSE clients and calls", Run: runBenchAPI},
+	"fleet":    {Summary: "a hub and runners as processes: chatty sessions on the runners read by the hub's SSE clients, beside the same load on one corral", Run: runBenchFleet},
 	"run-json": {Summary: "corral run --json -- cat of a 300,000-line JSONL corpus, read end to end, beside the byte pass-through and a Node baseline", Run: runBenchRunJSON},
 	"stream":   {Summary: "output pipeline: cat of a 1M-line JSONL corpus -> proc -> framed -> decoded, beside raw reading and a Node baseline", Run: runBenchStream},
 }

@@ -43,20 +43,32 @@ type serveInfo struct {
 // the fake agent, and waits for its serve.json. extra are more flags of
 // corral serve.
 func startBenchServer(corral, dir string, stderr io.Writer, extra ...string) (*benchServer, error) {
+	return startBenchServerEnv(corral, dir, nil, stderr, extra...)
+}
+
+// writeFakeConfig writes to path a configuration whose one agent, "fake",
+// is this executable re-executed as the fake agent.
+func writeFakeConfig(path string) error {
 	self, err := selfExe()
 	if err != nil {
-		return nil, err
+		return err
 	}
+	cfg := fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\" }\n", self, fakeagent.EnvVar)
+	return os.WriteFile(path, []byte(cfg), 0o600)
+}
+
+// startBenchServerEnv is startBenchServer with env added to the server's
+// environment (a later entry wins, so "HOME=..." gives it its own home).
+func startBenchServerEnv(corral, dir string, env []string, stderr io.Writer, extra ...string) (*benchServer, error) {
 	data := filepath.Join(dir, "data")
 	cfgPath := filepath.Join(dir, "config.toml")
-	cfg := fmt.Sprintf("[agents.fake]\ncommand = %q\nprotocol = \"claude\"\nenv = { %s = \"1\" }\n", self, fakeagent.EnvVar)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+	if err := writeFakeConfig(cfgPath); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(corral, append([]string{"serve", "--no-open", "--data", data, "--config", cfgPath}, extra...)...)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = stderr
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,10 @@ type sseClientStats struct {
 	reconnectAt time.Time
 	replayed    int64
 	caughtUp    time.Duration
+	// events counts every complete frame with data (deltas and the rest),
+	// eventsFirst and eventsLast are when the first and last arrived.
+	events                  int64
+	eventsFirst, eventsLast time.Time
 }
 
 // read reads the event stream (resuming after lastID) until ctx ends or the
@@ -73,6 +77,9 @@ func (st *sseClientStats) read(ctx context.Context, srv *benchServer, ready chan
 				}
 				st.lastID = pendingID
 			}
+			if pendingData {
+				st.countEvent()
+			}
 			if havePending {
 				st.lat = append(st.lat, pendingLat)
 				st.delivered++
@@ -106,6 +113,16 @@ func (st *sseClientStats) read(ctx context.Context, srv *benchServer, ready chan
 			pendingLat, pendingAt, havePending = time.Duration(now.UnixNano()-t), now, true
 		}
 	}
+}
+
+// countEvent counts one complete event frame.
+func (st *sseClientStats) countEvent() {
+	now := time.Now()
+	if st.events == 0 {
+		st.eventsFirst = now
+	}
+	st.events++
+	st.eventsLast = now
 }
 
 // sseClients are the benchmark's SSE clients: every event of every
