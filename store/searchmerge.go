@@ -33,8 +33,9 @@ const (
 // writes (its default, 4050, suits 4 KiB pages): one leaf fills one of the
 // store's 16 KiB pages (page_size, store.go), so a commit's segment is
 // fewer, larger rows of the index's data table. Measured in an append
-// flood: about 4 % more events per CPU-second than 4050 (docs/benchmarks.md,
-// "Search"); segments written before keep their leaves.
+// flood: more events per CPU-second than with 4050 in 14 of 17 paired
+// rounds (docs/benchmarks.md, "Search"); segments written before keep
+// their leaves.
 const searchPageSize = "16000"
 
 // searchMerger counts the documents written since the index was last found
