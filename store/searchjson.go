@@ -13,9 +13,10 @@ import (
 // takes (name, and the string values of input) straight from the JSON,
 // without building maps, and leaves every unusual case to json.Unmarshal.
 
-// rawMember is one member of a JSON object with its value undecoded.
+// rawMember is one member of a JSON object with its value undecoded. Its
+// key aliases the JSON it was scanned from (no copy per key).
 type rawMember struct {
-	key string
+	key []byte
 	raw []byte
 }
 
@@ -23,11 +24,12 @@ type rawMember struct {
 // valid JSON (json.Valid): an object with "name" a string and "input" an
 // object or null. ok is false when data is anything else, or has a key
 // that is escaped or spells "name" or "input" in other case (what
-// json.Unmarshal then does is the answer).
-func scanToolCall(data []byte) (name string, input []rawMember, ok bool) {
+// json.Unmarshal then does is the answer). The input members are appended
+// to buf[:0] (a caller's array keeps a plain call from allocating).
+func scanToolCall(data []byte, buf []rawMember) (name string, input []rawMember, ok bool) {
 	sc := jsonScan{b: data}
-	err := sc.object(func(key string) bool {
-		switch key {
+	err := sc.object(func(key []byte) bool {
+		switch string(key) {
 		case "name":
 			raw := sc.value()
 			if len(raw) == 0 || raw[0] != '"' {
@@ -37,18 +39,18 @@ func scanToolCall(data []byte) (name string, input []rawMember, ok bool) {
 			name = s
 			return ok
 		case "input":
-			input = input[:0]
+			input = buf[:0]
 			if bytes.Equal(sc.peekLiteral(), []byte("null")) {
 				sc.value()
 				return true
 			}
-			return sc.object(func(k string) bool {
+			return sc.object(func(k []byte) bool {
 				raw := sc.value()
 				input = setMember(input, k, raw)
 				return true
 			}) == nil
 		}
-		if strings.EqualFold(key, "name") || strings.EqualFold(key, "input") {
+		if bytes.EqualFold(key, []byte("name")) || bytes.EqualFold(key, []byte("input")) {
 			return false
 		}
 		sc.value()
@@ -69,9 +71,9 @@ func scanToolCall(data []byte) (name string, input []rawMember, ok bool) {
 
 // setMember adds or replaces (a repeated key: the last one counts, as in
 // json.Unmarshal) the member key.
-func setMember(ms []rawMember, key string, raw []byte) []rawMember {
+func setMember(ms []rawMember, key, raw []byte) []rawMember {
 	for i := range ms {
-		if ms[i].key == key {
+		if bytes.Equal(ms[i].key, key) {
 			ms[i].raw = raw
 			return ms
 		}
@@ -107,10 +109,10 @@ func (sc *jsonScan) ws() {
 	}
 }
 
-// object walks an object, calling member with each key (positioned at its
-// value, which member must consume); a false answer stops with an error.
-// Escaped keys are an error.
-func (sc *jsonScan) object(member func(key string) bool) error {
+// object walks an object, calling member with each key (the bytes between
+// its quotes, positioned at its value, which member must consume); a false
+// answer stops with an error. Escaped keys are an error.
+func (sc *jsonScan) object(member func(key []byte) bool) error {
 	sc.ws()
 	if sc.i >= len(sc.b) || sc.b[sc.i] != '{' {
 		return errScan
@@ -133,7 +135,7 @@ func (sc *jsonScan) object(member func(key string) bool) error {
 		sc.ws()
 		sc.i++ // ':'
 		sc.ws()
-		if !member(string(raw[1 : len(raw)-1])) {
+		if !member(raw[1 : len(raw)-1]) {
 			return errScan
 		}
 	}

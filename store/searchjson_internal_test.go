@@ -2,13 +2,17 @@ package store
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/corral-dev/corral/event"
 )
 
 // slowToolCallText is what toolCallText gave for Data before scanToolCall:
-// json.Unmarshal of the whole object.
+// json.Unmarshal of the whole object, each string of the input decoded and
+// cleaned on its own.
 func slowToolCallText(data []byte) string {
 	var d struct {
 		Name  string                     `json:"name"`
@@ -17,11 +21,18 @@ func slowToolCallText(data []byte) string {
 	if json.Unmarshal(data, &d) != nil {
 		return ""
 	}
-	input := make([]rawMember, 0, len(d.Input))
-	for k, v := range d.Input {
-		input = append(input, rawMember{k, v})
+	keys := slices.Sorted(maps.Keys(d.Input))
+	var b strings.Builder
+	b.WriteString(d.Name)
+	for _, k := range keys {
+		var s string
+		if json.Unmarshal(d.Input[k], &s) != nil || s == "" {
+			continue
+		}
+		b.WriteByte(' ')
+		b.WriteString(cleanText(s, maxInputString))
 	}
-	return joinToolText(d.Name, input)
+	return b.String()
 }
 
 var toolCallSeeds = []string{
@@ -77,5 +88,17 @@ func TestSearchTextWithoutTextDoesNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { preIndex(&ev) }); n != 0 {
 			t.Errorf("%s: %v allocations per event, want 0", ev.Kind, n)
 		}
+	}
+}
+
+// TestToolCallTextAllocatesOnce: working out the search text of a plain
+// tool call (one appended event in ten in a flood) allocates the name and
+// the text only, not a string per key and value of its input or a slice
+// of its members.
+func TestToolCallTextAllocatesOnce(t *testing.T) {
+	ev := event.Event{SessionID: "a", Kind: event.ToolCall,
+		Data: json.RawMessage(`{"id":"toolu_00000007","name":"Bash","input":{"command":"go test ./store -run TestX","description":"Run the tests","timeout":120000}}`)}
+	if n := testing.AllocsPerRun(100, func() { preIndex(&ev) }); n > 2 {
+		t.Errorf("%v allocations per tool call, want at most 2", n)
 	}
 }

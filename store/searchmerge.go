@@ -12,19 +12,31 @@ import (
 // documents, which cost the writer about 6 % of an append flood (a profile
 // of BenchmarkAppend: fts5IndexAutomerge under every commit). The store
 // turns automerge off at Open; FTS5 still merges a level once it holds
-// crisismerge (16) segments, so the number of segments a query reads stays
+// crisismerge (searchCrisisMerge) segments, so the number of segments a query reads stays
 // bounded, and the merger below does the rest of the work once the writer
 // has been quiet for searchMergeQuiet, one bounded step (searchMergePages
 // pages) per writer job, so that appends arriving meanwhile wait for at
 // most one step.
 const (
-	searchAutomergeSQL = "INSERT INTO search(search, rank) VALUES('automerge', 0)"
-	searchCrisisSQL    = "INSERT INTO search(search, rank) VALUES('crisismerge', ?)"
-	searchCrisisMerge  = 64
-	searchMergeSQL     = "INSERT INTO search(search, rank) VALUES('merge', ?)"
-	searchMergePages   = 256
-	searchMergeQuiet   = time.Second
+	// (also the leaf size, see searchPageSize: both are settings FTS5
+	// keeps in the database, applied at every Open)
+	searchAutomergeSQL = "INSERT INTO search(search, rank) VALUES('automerge', 0); " +
+		"INSERT INTO search(search, rank) VALUES('pgsz', " + searchPageSize + ")"
+	searchCrisisSQL   = "INSERT INTO search(search, rank) VALUES('crisismerge', ?)"
+	searchCrisisMerge = 64
+	searchMergeSQL    = "INSERT INTO search(search, rank) VALUES('merge', ?)"
+	searchMergePages  = 256
+	searchMergeQuiet  = time.Second
 )
+
+// searchPageSize is the size FTS5 gives the leaves of the segments it
+// writes (its default, 4050, suits 4 KiB pages): one leaf fills one of the
+// store's 16 KiB pages (page_size, store.go), so a commit's segment is
+// fewer, larger rows of the index's data table. Measured in an append
+// flood: more events per CPU-second than with 4050 in 14 of 17 paired
+// rounds (docs/benchmarks.md, "Search"); segments written before keep
+// their leaves.
+const searchPageSize = "16000"
 
 // searchMerger counts the documents written since the index was last found
 // fully merged.

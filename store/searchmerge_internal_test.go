@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +60,42 @@ func TestSearchMergesWhenQuiet(t *testing.T) {
 	}
 	if hits, err := s.SearchEvents(ctx, SearchQuery{Query: "common", Limit: 100}); err != nil || len(hits) != 60 {
 		t.Fatalf("common: %d hits, %v", len(hits), err)
+	}
+}
+
+// TestSearchLeavesFillPages: FTS5 writes the index's segments in leaves of
+// searchPageSize bytes, not its default of 4050, on a new file and on one
+// opened again.
+func TestSearchLeavesFillPages(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for open := 0; open < 2; open++ {
+		s, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pgsz string
+		if err := s.rdb.QueryRow("SELECT v FROM search_config WHERE k='pgsz'").Scan(&pgsz); err != nil || pgsz != searchPageSize {
+			t.Fatalf("open %d: pgsz %q, %v", open, pgsz, err)
+		}
+		var b strings.Builder
+		for i := 0; b.Len() < maxDocText-16; i++ {
+			fmt.Fprintf(&b, "w%dx%d ", open, i) // distinct words: a large leaf
+		}
+		ev := event.New(event.ToolResult, map[string]any{"id": "t", "output": b.String()})
+		ev.SessionID = "leaf"
+		if _, err := s.AppendWait(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		var longest int
+		if err := s.rdb.QueryRow("SELECT max(length(block)) FROM search_data").Scan(&longest); err != nil {
+			t.Fatal(err)
+		}
+		if longest <= 4050 {
+			t.Errorf("open %d: longest leaf %d bytes, want more than FTS5's default 4050", open, longest)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -179,44 +179,76 @@ func textPayload(ev *event.Event) (agent.TextData, bool) {
 }
 
 func toolCallText(ev *event.Event) string {
+	switch p := ev.Payload.(type) {
+	case agent.ToolCallData:
+		return inputToolText(p.Name, p.Input)
+	case *agent.ToolCallData:
+		return inputToolText(p.Name, p.Input)
+	}
+	if !json.Valid(ev.Data) {
+		return ""
+	}
+	var buf [8]rawMember
+	if name, input, ok := scanToolCall(ev.Data, buf[:0]); ok {
+		return joinToolText(name, input)
+	}
+	// (in a function of its own: the value decoded into would otherwise
+	// be on the heap for every tool call, scanned or not)
+	return unmarshalToolText(ev.Data)
+}
+
+// inputToolText is the text of a tool call's Payload: its name, and its
+// input decoded (an input that does not decode: the name alone).
+func inputToolText(name string, input json.RawMessage) string {
+	var in map[string]json.RawMessage
+	json.Unmarshal(input, &in) // error ignored: no input, the name alone
+	return joinToolText(name, inputMembers(in))
+}
+
+// unmarshalToolText is the text of a tool call's Data that scanToolCall
+// leaves: decoded once, the input's values raw until known strings.
+func unmarshalToolText(data []byte) string {
 	var d struct {
 		Name  string                     `json:"name"`
 		Input map[string]json.RawMessage `json:"input"`
 	}
-	switch p := ev.Payload.(type) {
-	case agent.ToolCallData:
-		d.Name = p.Name
-		json.Unmarshal(p.Input, &d.Input) // error ignored: no input: the name alone
-	case *agent.ToolCallData:
-		d.Name = p.Name
-		json.Unmarshal(p.Input, &d.Input) // error ignored: as above
-	default:
-		if !json.Valid(ev.Data) {
-			return ""
-		}
-		if name, input, ok := scanToolCall(ev.Data); ok {
-			return joinToolText(name, input)
-		}
-		// (decoded once: the input's values stay raw until known strings)
-		if json.Unmarshal(ev.Data, &d) != nil {
-			return ""
-		}
+	if json.Unmarshal(data, &d) != nil {
+		return ""
 	}
-	input := make([]rawMember, 0, len(d.Input))
-	for k, v := range d.Input {
-		input = append(input, rawMember{k, v})
+	return joinToolText(d.Name, inputMembers(d.Input))
+}
+
+func inputMembers(in map[string]json.RawMessage) []rawMember {
+	out := make([]rawMember, 0, len(in))
+	for k, v := range in {
+		out = append(out, rawMember{[]byte(k), v})
 	}
-	return joinToolText(d.Name, input)
+	return out
 }
 
 // joinToolText is a tool call's search text: its name, then the string
 // values of its input in the order of their keys, each cut to
-// maxInputString bytes.
+// maxInputString bytes. The text is built in one allocation: a string
+// without escapes is copied from the JSON as it is, cut only (valid JSON
+// has no control character, so no highlight marker, inside a string, and
+// plainString checks UTF-8).
 func joinToolText(name string, input []rawMember) string {
-	slices.SortFunc(input, func(a, b rawMember) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(input, func(a, b rawMember) int { return bytes.Compare(a.key, b.key) })
+	n := len(name)
+	for _, m := range input {
+		n += 1 + min(len(m.raw), maxInputString)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(name)
 	for _, m := range input {
+		if p, ok := plainString(m.raw); ok {
+			if len(p) > 0 {
+				b.WriteByte(' ')
+				b.Write(cutUTF8(p, maxInputString))
+			}
+			continue
+		}
 		s, ok := jsonString(m.raw)
 		if !ok || s == "" {
 			continue
@@ -242,6 +274,28 @@ func toolResultText(ev *event.Event) string {
 	}
 	decodeData(ev.Data, "output", &d)
 	return d.Output
+}
+
+// plainString returns the bytes inside a JSON string literal that has no
+// escape and is valid UTF-8 (what jsonString decodes without copying).
+func plainString(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) {
+		return nil, false
+	}
+	return raw[1 : len(raw)-1], true
+}
+
+// cutUTF8 cuts valid UTF-8 b to at most max bytes at a character
+// boundary, as cleanText does.
+func cutUTF8(b []byte, max int) []byte {
+	if len(b) <= max {
+		return b
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	return b[:i]
 }
 
 // cleanText makes s fit the index: valid UTF-8, without the highlight
