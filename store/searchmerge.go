@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -18,15 +19,16 @@ import (
 // pages) per writer job, so that appends arriving meanwhile wait for at
 // most one step.
 const (
-	// (also the leaf size, see searchPageSize: both are settings FTS5
-	// keeps in the database, applied at every Open)
-	searchAutomergeSQL = "INSERT INTO search(search, rank) VALUES('automerge', 0); " +
-		"INSERT INTO search(search, rank) VALUES('pgsz', " + searchPageSize + ")"
-	searchCrisisSQL   = "INSERT INTO search(search, rank) VALUES('crisismerge', ?)"
-	searchCrisisMerge = 64
-	searchMergeSQL    = "INSERT INTO search(search, rank) VALUES('merge', ?)"
-	searchMergePages  = 256
-	searchMergeQuiet  = time.Second
+	// Settings FTS5 keeps in the database, applied at every Open: no
+	// automatic merges (merges happen while the store is quiet) and the
+	// leaf size of searchPageSize.
+	searchAutomergeSQL = "INSERT INTO search(search, rank) VALUES('automerge', 0)"
+	searchPgszSQL      = "INSERT INTO search(search, rank) VALUES('pgsz', " + searchPageSize + ")"
+	searchCrisisSQL    = "INSERT INTO search(search, rank) VALUES('crisismerge', ?)"
+	searchCrisisMerge  = 64
+	searchMergeSQL     = "INSERT INTO search(search, rank) VALUES('merge', ?)"
+	searchMergePages   = 256
+	searchMergeQuiet   = time.Second
 )
 
 // searchPageSize is the size FTS5 gives the leaves of the segments it
@@ -112,4 +114,18 @@ func (t *wtx) mergeStep() error {
 	}
 	t.answer(n >= 2)
 	return nil
+}
+
+// applySearchSettings sets, at every Open, the settings FTS5 keeps in
+// the database: merges happen while the store is quiet (no automerge, a
+// crisis merge only past searchCrisisMerge segments) and leaves fill a
+// page.
+func applySearchSettings(ctx context.Context, db *sql.DB) error {
+	for _, q := range []string{searchAutomergeSQL, searchPgszSQL} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	_, err := db.ExecContext(ctx, searchCrisisSQL, searchCrisisMerge)
+	return err
 }

@@ -475,11 +475,7 @@ func (s *Store) prepareFile(db *sql.DB) error {
 	if err := migrate(ctx, db, s.path); err != nil {
 		return s.openError(err)
 	}
-	// (searchmerge.go: merges happen while the store is quiet)
-	if _, err := db.ExecContext(ctx, searchAutomergeSQL); err != nil {
-		return s.openError(err)
-	}
-	if _, err := db.ExecContext(ctx, searchCrisisSQL, searchCrisisMerge); err != nil {
+	if err := applySearchSettings(ctx, db); err != nil {
 		return s.openError(err)
 	}
 	return nil
