@@ -9,7 +9,7 @@ import MachinesView from '../components/MachinesView.svelte';
 import NewSessionDialog from '../components/NewSessionDialog.svelte';
 import Sidebar from '../components/Sidebar.svelte';
 import Conversation from '../components/Conversation.svelte';
-import { FakeBackend, sync, until } from './fake';
+import { FakeBackend, ev, sync, until } from './fake';
 
 afterEach(() => cleanup());
 
@@ -211,6 +211,24 @@ describe('the machine of a session', () => {
     await until(() => expect(screen.getAllByTestId('session-row')).toHaveLength(3));
     expect(within(row('here')).queryByTestId('session-machine')).toBeNull();
     expect(within(row('far')).getByTestId('session-machine').textContent).toContain('box');
+  });
+
+  it('shows a turn cut off with its machine as unreachable, not as working', async () => {
+    let status = 'processing';
+    const fake = new FakeBackend({ ListSessions: () => [sess('cut', { runner: 'box', status })] });
+    const st = store(fake);
+    await st.start();
+    await st.refreshSessions();
+    // the turn had started (its events are newer than the list's lastActivity)
+    fake.push(ev(1, 'run.started', { prompt: 'go' }, { sessionId: 'cut', time: '2026-11-26T09:05:00Z' }));
+    render(Conversation, { store: st, sessionId: 'cut', fleet: true });
+    await until(() => expect(screen.getByTestId('working')).toBeTruthy());
+    status = 'disconnected';
+    await st.refreshSessions();
+    await until(() => expect(screen.getByTestId('session-status').textContent).toBe('machine unreachable'));
+    expect(screen.queryByTestId('working')).toBeNull();
+    expect(screen.queryByTestId('interrupt')).toBeNull();
+    expect(screen.getByTestId('machine-unreachable')).toBeTruthy();
   });
 
   it('is in the header, and an unreachable machine is said above the composer', async () => {

@@ -3,6 +3,7 @@
 // after which `version` is bumped; components derive what they show from the
 // plain state whenever `version` changes.
 
+import { machineUnreachable } from '../fleet';
 import { collectExport, saveFile, type ExportFile, type ExportFormat } from '../export';
 import { budgetMessage } from '../usage';
 import { Api, BackendError, ErrorCodes, type AttachmentParam, type Backend, type CorralEvent, type ProcessInfo, type Session, type StreamState } from '../api';
@@ -250,8 +251,10 @@ export class Store {
     for (const s of list) {
       const live = this.state.sessions.get(s.id);
       const tr = this.state.transcripts.get(s.id);
+      // (the hub's word that a session's machine is unreachable wins: no
+      // event of the session's own says so)
       this.state.upsertSession(
-        live && tr && ms(tr.lastTime) > ms(s.lastActivity)
+        live && tr && ms(tr.lastTime) > ms(s.lastActivity) && !machineUnreachable(s.status)
           ? { ...s, status: live.status, lastActivity: live.lastActivity, costUsd: Math.max(s.costUsd, live.costUsd) }
           : s,
       );
