@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/internal/clitest"
@@ -19,7 +20,10 @@ func TestDiscoverContractRealCLIs(t *testing.T) {
 		dirs = append(dirs, filepath.Dir(clitest.Require(t, c)))
 	}
 	path := strings.Join(append(dirs, filepath.SplitList(os.Getenv("PATH"))...), string(os.PathListSeparator))
-	d := &agent.Discoverer{Getenv: func(k string) string {
+	// The default bound on --version (10 s) is a hang guard for users; node
+	// CLIs on a loaded machine can take longer to start (Gemini CLI took
+	// over 10 s at load 10), so the test bounds it only against a hang.
+	d := &agent.Discoverer{VersionTimeout: 2 * time.Minute, Getenv: func(k string) string {
 		if k == "PATH" {
 			return path
 		}
