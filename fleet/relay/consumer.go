@@ -237,8 +237,8 @@ func decode(m jetstream.Msg) (d decoded, ok bool) {
 	return d, true
 }
 
-// commit stores one batch, a run of messages of the same runner at a
-// time, and acknowledges each message by its outcome.
+// commit stores one batch, one transaction per runner (byRunner), and
+// acknowledges each message by its outcome.
 func (c *Consumer) commit(msgs []jetstream.Msg) {
 	ds := make([]decoded, 0, len(msgs))
 	for _, m := range msgs {
@@ -251,14 +251,30 @@ func (c *Consumer) commit(msgs []jetstream.Msg) {
 		}
 		ds = append(ds, d)
 	}
-	for len(ds) > 0 {
-		n := 1
-		for n < len(ds) && ds[n].runner == ds[0].runner {
-			n++
-		}
-		c.commitRunner(ds[0].runner, ds[:n])
-		ds = ds[n:]
+	for _, g := range byRunner(ds) {
+		c.commitRunner(g[0].runner, g)
 	}
+}
+
+// byRunner splits a batch into one group per runner, the runners in the
+// order of their first message, each group in the batch's order (so each
+// session's events keep theirs). The runners' messages arrive interleaved:
+// a store transaction per run of one runner's messages would be one per
+// message or two, each waited for in turn, and the batch behind it would
+// queue for the sum.
+func byRunner(ds []decoded) [][]decoded {
+	var groups [][]decoded
+	at := map[string]int{}
+	for _, d := range ds {
+		i, ok := at[d.runner]
+		if !ok {
+			i = len(groups)
+			at[d.runner] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], d)
+	}
+	return groups
 }
 
 func (c *Consumer) commitRunner(runner string, ds []decoded) {

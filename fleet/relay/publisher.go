@@ -267,7 +267,11 @@ func (p *Publisher) pass(ctx context.Context) error {
 		}
 		// Read a whole page at a time: with less room than that, wait
 		// for acks first (one query per event would be the result).
-		if err := p.reap(ctx, p.o.Window-len(p.inflight) < p.o.Page); err != nil {
+		var until <-chan struct{} // nil: take what is acknowledged
+		if p.o.Window-len(p.inflight) < p.o.Page {
+			until = never // only an ack frees the window
+		}
+		if err := p.reap(ctx, until); err != nil {
 			return err
 		}
 		p.maybeWriteMarks(ctx)
@@ -280,7 +284,10 @@ func (p *Publisher) pass(ctx context.Context) error {
 		}
 		if len(evs) == 0 {
 			if len(p.inflight) > 0 {
-				if err := p.reap(ctx, true); err != nil {
+				// Wait for the head's ack or for a commit, whichever
+				// comes first: an event committed meanwhile is
+				// published at once, not one ack round trip later.
+				if err := p.reap(ctx, p.wake); err != nil {
 					return err
 				}
 				continue
@@ -352,8 +359,10 @@ func (p *Publisher) publish(ev *event.Event) error {
 }
 
 // reap moves acknowledged events from the head of the in-flight queue to
-// the watermark, in order. With block it waits for at least the head.
-func (p *Publisher) reap(ctx context.Context, block bool) error {
+// the watermark, in order. With until non-nil it waits for at least the
+// head, or until until delivers (then it returns nil, having moved what
+// was acknowledged); with until nil it only takes what is acknowledged.
+func (p *Publisher) reap(ctx context.Context, until <-chan struct{}) error {
 	n := 0
 	defer func() {
 		if n > 0 {
@@ -365,7 +374,10 @@ func (p *Publisher) reap(ctx context.Context, block bool) error {
 	for n < len(p.inflight) {
 		h := &p.inflight[n]
 		if h.fut != nil {
-			wait := block && n == 0
+			var wait <-chan struct{}
+			if n == 0 {
+				wait = until
+			}
 			if err := p.headAck(ctx, h, wait); err != nil {
 				if errors.Is(err, errNotYet) {
 					return nil
@@ -388,9 +400,13 @@ func (p *Publisher) reap(ctx context.Context, block bool) error {
 
 var errNotYet = errors.New("not yet acknowledged")
 
-// headAck waits (or, without wait, only looks) for one publish's outcome.
-func (p *Publisher) headAck(ctx context.Context, h *pending, wait bool) error {
-	if !wait {
+// never is a channel nothing is sent on: reap's until for "the head's ack".
+var never = make(<-chan struct{})
+
+// headAck waits, until wait delivers (errNotYet), for one publish's
+// outcome; with wait nil it only looks.
+func (p *Publisher) headAck(ctx context.Context, h *pending, wait <-chan struct{}) error {
+	if wait == nil {
 		select {
 		case <-h.fut.Ok():
 			return nil
@@ -411,6 +427,8 @@ func (p *Publisher) headAck(ctx context.Context, h *pending, wait bool) error {
 		return err
 	case <-t.C:
 		return jetstream.ErrAsyncPublishTimeout
+	case <-wait:
+		return errNotYet
 	case <-ctx.Done():
 		return ctx.Err()
 	}

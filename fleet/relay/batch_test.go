@@ -1,0 +1,119 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/store"
+)
+
+// The runners' messages reach the hub interleaved. A batch holding them is
+// committed in one hub store transaction per runner, not one per run of a
+// runner's messages: with 3 runners that was near one commit per event,
+// each waited for in turn, and the hub's delivery queued behind them.
+func TestConsumerCommitsABatchOncePerRunner(t *testing.T) {
+	ctx := context.Background()
+	ns := startNATS(t)
+	js, err := jetstream.New(ns.connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureStream(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	// r1, r2, r1, r2, ...: each runner's session, seqs 1..4.
+	const perRunner = 4
+	runners := []string{"r1", "r2"}
+	for seq := int64(1); seq <= perRunner; seq++ {
+		for _, r := range runners {
+			publishEvent(t, js, r, "s-"+r, seq)
+		}
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+		Durable: "batch-test", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := perRunner * len(runners)
+	var msgs []jetstream.Msg
+	for len(msgs) < total {
+		b, err := cons.Fetch(total-len(msgs), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range b.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := b.Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var mu sync.Mutex
+	var commits [][]event.Event
+	hub := openSideHook(t, func(batch []event.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		commits = append(commits, append([]event.Event(nil), batch...))
+	})
+	c := &Consumer{o: ConsumerOptions{Store: hub.st, JS: js}}
+	c.o.fill()
+	c.commit(msgs)
+
+	if got := c.Stats().Stored; got != int64(total) {
+		t.Fatalf("stored %d events, want %d (stats %+v)", got, total, c.Stats())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(commits) != len(runners) {
+		t.Fatalf("%d hub store commits for a batch of %d runners' interleaved messages, want %d: %v",
+			len(commits), len(runners), len(runners), commitSessions(commits))
+	}
+	for _, batch := range commits {
+		for i, ev := range batch {
+			if ev.SessionID != batch[0].SessionID || ev.Seq != int64(i+1) {
+				t.Fatalf("a commit holds %v, want one session's seqs 1..%d in order", commitSessions(commits), perRunner)
+			}
+		}
+	}
+}
+
+// publishEvent publishes seq of session sid as runner's Publisher would.
+func publishEvent(t *testing.T, js jetstream.JetStream, runner, sid string, seq int64) {
+	t.Helper()
+	ev := event.Event{SessionID: sid, Seq: seq, Kind: event.SessionStatus, Time: time.Now()}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := nats.NewMsg(EventSubject(runner, sid))
+	msg.Header.Set(HeaderPrev, strconv.FormatInt(seq-1, 10))
+	rec, err := json.Marshal(store.Session{ID: sid, Agent: "fake", Cwd: "/tmp", Status: "idle"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg.Header.Set(HeaderSession, string(rec))
+	msg.Data = body
+	if _, err := js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(MsgID(runner, sid, seq))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// commitSessions is each commit's events as session:seq, for messages.
+func commitSessions(commits [][]event.Event) [][]string {
+	out := make([][]string, len(commits))
+	for i, b := range commits {
+		for _, ev := range b {
+			out[i] = append(out[i], ev.SessionID+":"+strconv.FormatInt(ev.Seq, 10))
+		}
+	}
+	return out
+}
