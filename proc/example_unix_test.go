@@ -137,8 +137,10 @@ func ExampleProcess_Stop() {
 	ready := make(chan struct{})
 	p, err := proc.Start(proc.Spec{
 		Program: "sh",
-		Args:    []string{"-c", `trap 'echo cleaning up; exit 4' TERM; echo ready; while :; do sleep 0.05; done`},
-		Env:     env,
+		// (stderr to /dev/null: the shell reports a sleep that the
+		// group's SIGTERM reached first as "Terminated")
+		Args: []string{"-c", `exec 2>/dev/null; trap 'echo cleaning up; exit 4' TERM; echo ready; while :; do sleep 0.05; done`},
+		Env:  env,
 	}, func(o proc.Output) {
 		fmt.Printf("%s\n", o.Bytes)
 		if string(o.Bytes) == "ready" {

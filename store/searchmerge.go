@@ -27,8 +27,10 @@ const (
 	searchCrisisSQL    = "INSERT INTO search(search, rank) VALUES('crisismerge', ?)"
 	searchCrisisMerge  = 64
 	searchMergeSQL     = "INSERT INTO search(search, rank) VALUES('merge', ?)"
-	searchMergePages   = 256
-	searchMergeQuiet   = time.Second
+	// 64 leaves of searchPageSize: about 1 MB written per step, what 256
+	// leaves of FTS5's default size (4,050 bytes) were
+	searchMergePages = 64
+	searchMergeQuiet = time.Second
 )
 
 // searchPageSize is the size FTS5 gives the leaves of the segments it
@@ -67,6 +69,12 @@ func (s *Store) mergeSearch() {
 			continue
 		}
 		if time.Since(since) < searchMergeQuiet || s.merger.docs.Load() == 0 {
+			continue
+		}
+		// While commits fail (a full disk) merging is put off: a step's
+		// pages would take the space the loss report and the kept writes
+		// wait for, and the writer's retries would fail with them.
+		if s.Health() != nil {
 			continue
 		}
 		s.mergeWhileQuiet(&seen)
