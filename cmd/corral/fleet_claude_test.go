@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/corral-dev/corral/agent"
@@ -74,12 +73,6 @@ func TestFleetClaudeOnRunner(t *testing.T) {
 	if _, err := os.Stat(made); err != nil || !strings.Contains(text.String(), "tool result") {
 		t.Fatalf("the approved command did not run on the runner (%v); the model's answer: %q", err, text.String())
 	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	if code := r.wait(t, "SIGTERM"); code != 0 {
-		t.Fatalf("runner exit %d: %s", code, r.errb.String())
-	}
-	sp.cmd.Process.Signal(syscall.SIGTERM)
-	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
-		t.Fatalf("hub exit %d: %s", code, sp.errb.String())
-	}
+	r.stop(t)
+	sp.stop()
 }

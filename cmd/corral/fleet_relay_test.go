@@ -235,18 +235,12 @@ func TestFleetSessionOnRunner(t *testing.T) {
 		t.Fatalf("interrupted turn ended with %q", why)
 	}
 
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	if code := r.wait(t, "SIGTERM"); code != 0 {
-		t.Fatalf("runner exit %d: %s", code, r.errb.String())
-	}
+	r.stop(t)
 	code, body = sp.call("Interrupt", fmt.Sprintf(`{"sessionId":%q}`, id))
 	if code != 503 || !strings.Contains(body, `"runner_offline"`) {
 		t.Fatalf("a stopped runner's session: %d %s", code, body)
 	}
-	sp.cmd.Process.Signal(syscall.SIGTERM)
-	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
-		t.Fatalf("hub exit %d: %s", code, sp.errb.String())
-	}
+	sp.stop()
 }
 
 // sessionStatuses returns the hub's ListSessions as id → status (and
@@ -331,14 +325,8 @@ func TestFleetRunnerKilledAndBack(t *testing.T) {
 	sp.mustCall("SendMessage", fmt.Sprintf(`{"sessionId":%q,"text":"again"}`, busy.ID), &sent)
 	awaitEvent(t, busyEvs, "a turn after the return", func(ev event.Event) bool { return ev.Kind == event.RunExited && ev.RunID == sent.RunID })
 
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	if code := r.wait(t, "SIGTERM"); code != 0 {
-		t.Fatalf("runner exit %d: %s", code, r.errb.String())
-	}
-	sp.cmd.Process.Signal(syscall.SIGTERM)
-	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
-		t.Fatalf("hub exit %d: %s", code, sp.errb.String())
-	}
+	r.stop(t)
+	sp.stop()
 }
 
 // readSeqs reads evs until the event of seq last, counting each seq seen.
@@ -426,12 +414,6 @@ func TestFleetHubKilledMidFlood(t *testing.T) {
 	if lost != 0 || dups != 0 || extra > 0 || runnerLast < 100000 {
 		t.Fatalf("%d lost, %d duplicates, %d unknown, runner log %d", lost, dups, extra, runnerLast)
 	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	if code := r.wait(t, "SIGTERM"); code != 0 {
-		t.Fatalf("runner exit %d: %s", code, r.errb.String())
-	}
-	sp.cmd.Process.Signal(syscall.SIGTERM)
-	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
-		t.Fatalf("hub exit %d: %s", code, sp.errb.String())
-	}
+	r.stop(t)
+	sp.stop()
 }

@@ -51,6 +51,15 @@ func (r *fleetRunner) wait(t *testing.T, what string) int {
 	}
 }
 
+// stop ends the runner with SIGTERM and requires exit code 0.
+func (r *fleetRunner) stop(t *testing.T) {
+	t.Helper()
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, "SIGTERM"); code != 0 {
+		t.Fatalf("runner exit %d: %s", code, r.errb.String())
+	}
+}
+
 type runnerRow struct {
 	Name, Status, Version string
 	Agents                []string
@@ -159,10 +168,7 @@ func TestFleetHubAndRunner(t *testing.T) {
 		t.Fatalf("a removed runner started again: exit %d, stderr %s", code, r.errb.String())
 	}
 
-	sp.cmd.Process.Signal(syscall.SIGTERM)
-	if code := exitCode(t, sp.cmd.Wait()); code != 0 {
-		t.Fatalf("hub exit %d: %s", code, sp.errb.String())
-	}
+	sp.stop()
 	if _, err := os.Stat(filepath.Join(hubData, "fleet", "hub.json")); !os.IsNotExist(err) {
 		t.Fatalf("hub.json left behind: %v", err)
 	}
