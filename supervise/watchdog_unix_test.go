@@ -15,11 +15,13 @@ import (
 // process storm). A process started as a watchdog starts none.
 func TestWatchdogIsNeverNested(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "env")
-	w, err := StartWatchdog([]string{"/bin/sh", "-c", `echo "$` + watchdogEnv + `" > ` + out}, nil, "m")
+	// Like a real watchdog, the shell reads its instructions until their
+	// pipe closes; one that exited at once would make StartWatchdog's
+	// first line fail with EPIPE whenever the exit came first.
+	w, err := StartWatchdog([]string{"/bin/sh", "-c", `echo "$` + watchdogEnv + `" > ` + out + `; cat >/dev/null`}, nil, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-w.done
 	w.Close()
 	b, _ := os.ReadFile(out)
 	if strings.TrimSpace(string(b)) != "1" {
