@@ -130,6 +130,7 @@ type Bus struct {
 
 	mu     sync.Mutex
 	subs   map[*Subscription]struct{}
+	bells  map[chan struct{}]struct{}
 	closed bool
 }
 
@@ -153,6 +154,33 @@ func (b *Bus) Publish(batch []event.Event) {
 	defer b.mu.Unlock()
 	for s := range b.subs {
 		s.offer(batch, now)
+	}
+	for c := range b.bells {
+		select {
+		case c <- struct{}{}:
+		default: // already rung: one ring stands for any number of batches
+		}
+	}
+}
+
+// Doorbell returns a channel that receives a value (it holds at most one)
+// whenever a batch is published after the call, and a function that
+// unregisters it. Unlike a Subscription it carries no events and is never
+// held back by batching: it is for a reader that fetches what is new from
+// the store itself as soon as there is something (the fleet's publisher).
+// The channel is never closed.
+func (b *Bus) Doorbell() (<-chan struct{}, func()) {
+	c := make(chan struct{}, 1)
+	b.mu.Lock()
+	if b.bells == nil {
+		b.bells = map[chan struct{}]struct{}{}
+	}
+	b.bells[c] = struct{}{}
+	b.mu.Unlock()
+	return c, func() {
+		b.mu.Lock()
+		delete(b.bells, c)
+		b.mu.Unlock()
 	}
 }
 

@@ -92,30 +92,59 @@ type ReplicaResult struct {
 // Session replaces that session's row, marked with runner. The committed
 // events go to Options.Publish (the bus) after the commit, as with Append.
 func (s *Store) AppendReplicated(ctx context.Context, runner string, reps []Replica) (ReplicaResult, error) {
-	if runner == "" {
-		return ReplicaResult{}, errors.New("store: AppendReplicated: runner is empty")
+	res, err := s.AppendReplicatedGroups(ctx, []RunnerReplicas{{Runner: runner, Replicas: reps}})
+	if err != nil {
+		return ReplicaResult{}, err
 	}
-	pre := make([]searchPre, len(reps))
-	for i := range reps {
-		pre[i] = preIndex(&reps[i].Event)
+	return res[0], nil
+}
+
+// RunnerReplicas are events replicated from one runner.
+type RunnerReplicas struct {
+	Runner   string
+	Replicas []Replica
+}
+
+// AppendReplicatedGroups is AppendReplicated for the events of several
+// runners in one transaction (a hub's batch holds the runners' events
+// interleaved, and a transaction per runner would be waited for in turn).
+// It returns one ReplicaResult per group, in order; on error nothing is
+// stored.
+func (s *Store) AppendReplicatedGroups(ctx context.Context, groups []RunnerReplicas) ([]ReplicaResult, error) {
+	pre := make([][]searchPre, len(groups))
+	for g, grp := range groups {
+		if grp.Runner == "" {
+			return nil, errors.New("store: AppendReplicated: runner is empty")
+		}
+		pre[g] = make([]searchPre, len(grp.Replicas))
+		for i := range grp.Replicas {
+			pre[g][i] = preIndex(&grp.Replicas[i].Event)
+		}
 	}
 	out, err := s.writeJob(ctx, "append replicated", func(t *wtx) error {
-		res := ReplicaResult{Outcomes: make([]ReplicaOutcome, len(reps))}
-		for i := range reps {
-			o, gap, err := t.appendReplica(runner, &reps[i], &pre[i])
-			if err != nil {
-				return err
+		all := make([]ReplicaResult, len(groups))
+		for g, grp := range groups {
+			res := ReplicaResult{Outcomes: make([]ReplicaOutcome, len(grp.Replicas))}
+			for i := range grp.Replicas {
+				o, gap, err := t.appendReplica(grp.Runner, &grp.Replicas[i], &pre[g][i])
+				if err != nil {
+					return err
+				}
+				res.Outcomes[i] = o
+				if gap != nil {
+					res.Gaps = append(res.Gaps, *gap)
+				}
 			}
-			res.Outcomes[i] = o
-			if gap != nil {
-				res.Gaps = append(res.Gaps, *gap)
-			}
+			all[g] = res
 		}
-		t.answer(res)
+		t.answer(all)
 		return nil
 	}, false)
-	res, _ := out.(ReplicaResult)
-	return res, err
+	all, _ := out.([]ReplicaResult)
+	if err != nil {
+		return nil, err
+	}
+	return all, nil
 }
 
 // appendReplica is one Replica of AppendReplicated.

@@ -136,3 +136,41 @@ func TestReplicaMarks(t *testing.T) {
 		t.Fatalf("marks %+v %v", m, err)
 	}
 }
+
+// Several runners' events in one call: one transaction, an outcome list
+// per runner, each session's row marked with its own runner, and a bad
+// group (no runner) stores nothing of the others.
+func TestAppendReplicatedGroups(t *testing.T) {
+	var c collector
+	s := open(t, t.TempDir(), store.Options{Publish: c.publish})
+	a, b := rep("a", 1, 0), rep("b", 1, 0)
+	a.Session = &store.Session{ID: "a", Agent: "fake", Cwd: "/", Status: "idle"}
+	b.Session = &store.Session{ID: "b", Agent: "fake", Cwd: "/", Status: "idle"}
+	if _, err := s.AppendReplicatedGroups(ctx, []store.RunnerReplicas{
+		{Runner: "r1", Replicas: []store.Replica{rep("c", 1, 0)}}, {Replicas: []store.Replica{rep("d", 1, 0)}},
+	}); err == nil {
+		t.Fatal("a group without a runner was taken")
+	}
+	if evs, _ := s.Events("c", 0, 0); len(evs) != 0 {
+		t.Fatalf("the other group's event was stored: %d", len(evs))
+	}
+	res, err := s.AppendReplicatedGroups(ctx, []store.RunnerReplicas{
+		{Runner: "r1", Replicas: []store.Replica{a, rep("a", 2, 1), rep("a", 2, 1)}},
+		{Runner: "r2", Replicas: []store.Replica{b, rep("b", 3, 2)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || len(res[0].Outcomes) != 3 || res[0].Outcomes[2] != store.ReplicaDuplicate ||
+		len(res[1].Outcomes) != 2 || res[1].Outcomes[1] != store.ReplicaEarly {
+		t.Fatalf("results %+v", res)
+	}
+	for id, want := range map[string]string{"a": "r1", "b": "r2"} {
+		if x, err := s.GetSession(id); err != nil || x.Runner != want {
+			t.Fatalf("%s: runner %q %v, want %q", id, x.Runner, err, want)
+		}
+	}
+	if pub := c.all(); len(pub) != 3 {
+		t.Fatalf("published %d events, want 3", len(pub))
+	}
+}

@@ -237,8 +237,8 @@ func decode(m jetstream.Msg) (d decoded, ok bool) {
 	return d, true
 }
 
-// commit stores one batch, one transaction per runner (byRunner), and
-// acknowledges each message by its outcome.
+// commit stores one batch in one transaction, the events grouped by
+// runner (byRunner), and acknowledges each message by its outcome.
 func (c *Consumer) commit(msgs []jetstream.Msg) {
 	ds := make([]decoded, 0, len(msgs))
 	for _, m := range msgs {
@@ -251,17 +251,35 @@ func (c *Consumer) commit(msgs []jetstream.Msg) {
 		}
 		ds = append(ds, d)
 	}
-	for _, g := range byRunner(ds) {
-		c.commitRunner(g[0].runner, g)
+	if len(ds) == 0 {
+		return
+	}
+	groups := byRunner(ds)
+	in := make([]store.RunnerReplicas, len(groups))
+	for g, grp := range groups {
+		reps := make([]store.Replica, len(grp))
+		for i := range grp {
+			reps[i] = grp[i].rep
+		}
+		in[g] = store.RunnerReplicas{Runner: grp[0].runner, Replicas: reps}
+	}
+	res, err := c.o.Store.AppendReplicatedGroups(context.Background(), in)
+	if err != nil {
+		c.failures.Add(1)
+		c.o.Logf("relay: consumer: storing %d events of %d runners: %v", len(ds), len(groups), err)
+		for _, d := range ds {
+			_ = d.msg.NakWithDelay(c.o.NakDelay)
+		}
+		return
+	}
+	for g, grp := range groups {
+		c.settle(grp, res[g])
 	}
 }
 
 // byRunner splits a batch into one group per runner, the runners in the
 // order of their first message, each group in the batch's order (so each
-// session's events keep theirs). The runners' messages arrive interleaved:
-// a store transaction per run of one runner's messages would be one per
-// message or two, each waited for in turn, and the batch behind it would
-// queue for the sum.
+// session's events keep theirs).
 func byRunner(ds []decoded) [][]decoded {
 	var groups [][]decoded
 	at := map[string]int{}
@@ -277,20 +295,9 @@ func byRunner(ds []decoded) [][]decoded {
 	return groups
 }
 
-func (c *Consumer) commitRunner(runner string, ds []decoded) {
-	reps := make([]store.Replica, len(ds))
-	for i := range ds {
-		reps[i] = ds[i].rep
-	}
-	res, err := c.o.Store.AppendReplicated(context.Background(), runner, reps)
-	if err != nil {
-		c.failures.Add(1)
-		c.o.Logf("relay: consumer: storing %d events of runner %s: %v", len(ds), runner, err)
-		for _, d := range ds {
-			_ = d.msg.NakWithDelay(c.o.NakDelay)
-		}
-		return
-	}
+// settle acknowledges one runner's messages of a committed batch by their
+// outcomes and reports its gaps.
+func (c *Consumer) settle(ds []decoded, res store.ReplicaResult) {
 	for i, d := range ds {
 		switch res.Outcomes[i] {
 		case store.ReplicaStored:
@@ -307,7 +314,7 @@ func (c *Consumer) commitRunner(runner string, ds []decoded) {
 	for _, g := range res.Gaps {
 		c.gaps.Add(1)
 		if c.o.OnGap != nil {
-			c.o.OnGap(runner, g)
+			c.o.OnGap(ds[0].runner, g)
 		}
 	}
 }

@@ -90,7 +90,8 @@ type Publisher struct {
 	js     jetstream.JetStream
 	cancel context.CancelFunc
 	done   chan struct{}
-	wake   chan struct{}
+	wake   <-chan struct{} // the bus's doorbell: a commit (without a bus: never)
+	unring func()
 
 	// Owned by the run goroutine.
 	acked      store.ReplicaMarks // the acknowledged prefix
@@ -138,17 +139,16 @@ func StartPublisher(o PublisherOptions) (*Publisher, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Publisher{o: o, js: js, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1),
+	p := &Publisher{o: o, js: js, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}), unring: func() {},
 		acked: marks, dirty: map[string]int64{}, start: marks.Cursor}
 	p.cursor.Store(marks.Cursor)
-	var sub *bus.Subscription
 	if o.Bus != nil {
-		if sub, err = o.Bus.Subscribe(ctx, -1, bus.Filter{}); err != nil {
-			cancel()
-			return nil, err
-		}
+		// A doorbell, not a subscription: a subscriber that keeps busy is
+		// sent its batches up to the bus's MaxDelay late, and every event
+		// would wait that long before it is even read.
+		p.wake, p.unring = o.Bus.Doorbell()
 	}
-	go p.run(ctx, sub)
+	go p.run(ctx)
 	return p, nil
 }
 
@@ -168,16 +168,9 @@ func (p *Publisher) Close() error {
 	return p.closeErr
 }
 
-func (p *Publisher) run(ctx context.Context, sub *bus.Subscription) {
+func (p *Publisher) run(ctx context.Context) {
 	defer close(p.done)
-	var wg sync.WaitGroup
-	if sub != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.doorbell(ctx, sub)
-		}()
-	}
+	defer p.unring()
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		start := time.Now()
@@ -197,34 +190,6 @@ func (p *Publisher) run(ctx context.Context, sub *bus.Subscription) {
 		backoff = min(2*backoff, 2*time.Second)
 	}
 	p.closeErr = p.writeMarks(context.Background())
-	if sub != nil {
-		sub.Close()
-	}
-	wg.Wait()
-}
-
-// doorbell turns the bus's commits into wake-ups.
-func (p *Publisher) doorbell(ctx context.Context, sub *bus.Subscription) {
-	for {
-		select {
-		case _, ok := <-sub.C:
-			if !ok {
-				if ctx.Err() != nil || !errors.As(sub.Err(), new(*bus.Dropped)) {
-					return
-				}
-				var err error
-				if sub, err = p.o.Bus.Subscribe(ctx, -1, bus.Filter{}); err != nil {
-					return
-				}
-			}
-			select {
-			case p.wake <- struct{}{}:
-			default:
-			}
-		case <-ctx.Done():
-			return
-		}
-	}
 }
 
 // waitConnected sleeps for backoff, then until the connection is up.
