@@ -217,7 +217,9 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 			t.tx.Rollback()
 			t.undo(t.frames[0])
 		}
-		return nil, jobs, err
+		// Every job of the batch, also those behind the failure that
+		// never ran: each must be answered (or kept).
+		return nil, jobsOf(items), err
 	}
 	w.loss = lossLog{} // report ran in this transaction
 	return t, jobs, nil
