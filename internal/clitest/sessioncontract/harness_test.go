@@ -427,8 +427,11 @@ func (r *rig) dumpStderr() {
 	for _, rec := range recs {
 		var b strings.Builder
 		for _, ev := range storedEvents(r.t, st, rec.ID) {
-			if ev.Kind == event.Stderr || ev.Kind == event.ErrorKind {
-				fmt.Fprintf(&b, "%s %s\n", ev.Kind, ev.Data)
+			switch ev.Kind {
+			case event.Stderr, event.ErrorKind, event.SessionStatus, event.TurnCompleted, event.RunStarted, event.RunExited:
+				// The statuses and turns too: a status that is not the
+				// one expected shows where it came from.
+				fmt.Fprintf(&b, "%d %s %s\n", ev.Seq, ev.Kind, ev.Data)
 			}
 		}
 		if b.Len() > 0 {
@@ -436,7 +439,7 @@ func (r *rig) dumpStderr() {
 			if len(s) > 6000 {
 				s = s[len(s)-6000:]
 			}
-			r.t.Logf("session %s (%s) stderr and errors:\n%s", rec.ID, rec.Agent, s)
+			r.t.Logf("session %s (%s) stderr, errors, statuses and turns:\n%s", rec.ID, rec.Agent, s)
 		}
 	}
 }
