@@ -143,9 +143,10 @@ func StartPublisher(o PublisherOptions) (*Publisher, error) {
 		acked: marks, dirty: map[string]int64{}, start: marks.Cursor}
 	p.cursor.Store(marks.Cursor)
 	if o.Bus != nil {
-		// A doorbell, not a subscription: a subscriber that keeps busy is
-		// sent its batches up to the bus's MaxDelay late, and every event
-		// would wait that long before it is even read.
+		// A doorbell, not a subscription: the Publisher reads the events
+		// from the store, so a subscription would only queue copies of
+		// them, and a subscriber that keeps busy is sent its batches (its
+		// wake-ups) up to the bus's MaxDelay late.
 		p.wake, p.unring = o.Bus.Doorbell()
 	}
 	go p.run(ctx)
