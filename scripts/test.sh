@@ -21,7 +21,7 @@ fi
 
 STEPS="${CORRAL_TEST_STEPS:-go-static go-cross go-core go-rest web agents e2e desktop}"
 declare -a OK=() BAD=()
-STEP_LOGS=$(mktemp -d)
+STEP_LOGS=$(mktemp -d) || exit 1
 trap 'rm -rf "$STEP_LOGS"' EXIT
 
 want() { [[ " $STEPS " == *" $1 "* ]]; }
@@ -36,15 +36,15 @@ step() {
 	local t0=$SECONDS
 	# The output is kept too, so that the failures of every step are
 	# recalled at the end, where a truncated log still shows them.
-	local rc=0 tee_pid
-	exec 3>&1 4>&2 > >(tee "$STEP_LOGS/$name") 2>&1
-	tee_pid=$!
-	"$@" || rc=$?
-	exec 1>&3 2>&4 3>&- 4>&-
+	local rc=0 tee_pid so se
+	exec {so}>&1 {se}>&2 > >(tee "$STEP_LOGS/$name") 2>&1
+	tee_pid=${!:-}
+	"$@" {so}>&- {se}>&- || rc=$?
+	exec 1>&"$so" 2>&"$se" {so}>&- {se}>&-
 	# tee's output comes before the verdict; a process the step left
 	# behind may still hold the pipe, so not for more than 5 s.
 	for _ in {1..50}; do
-		kill -0 "$tee_pid" 2>/dev/null || break
+		[ -n "$tee_pid" ] && kill -0 "$tee_pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if [ $rc -eq 0 ]; then
@@ -221,7 +221,9 @@ echo "=== steps succeeded: ${OK[*]:-none}"
 if [ ${#BAD[@]} -gt 0 ]; then
 	for name in "${BAD[@]}"; do
 		echo "=== what failed in $name:"
-		grep -aE '^(--- FAIL|FAIL|not ok| *(FAIL|×|✗) )|panic:|_test\.go:[0-9]+:' "$STEP_LOGS/$name" | head -40
+		# The verdicts whole, then the first lines that say why.
+		grep -aE '^ *--- FAIL|^FAIL|^not ok|^ *(FAIL|×|✗) |DATA RACE|^fatal error:|^panic:' "$STEP_LOGS/$name"
+		grep -aE '_test\.go:[0-9]+:|race detected' "$STEP_LOGS/$name" | head -40
 	done
 	echo "=== steps FAILED: ${BAD[*]}"
 	exit 1

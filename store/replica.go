@@ -114,7 +114,7 @@ func (s *Store) AppendReplicatedGroups(ctx context.Context, groups []RunnerRepli
 	pre := make([][]searchPre, len(groups))
 	for g, grp := range groups {
 		if grp.Runner == "" {
-			return nil, errors.New("store: AppendReplicated: runner is empty")
+			return nil, fmt.Errorf("store: AppendReplicated: the runner of group %d is empty", g)
 		}
 		pre[g] = make([]searchPre, len(grp.Replicas))
 		for i := range grp.Replicas {

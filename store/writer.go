@@ -167,7 +167,8 @@ func (w *writer) commit(items []item) {
 // tryCommit runs items in one transaction: first what earlier failed
 // commits left to report (loss.go), then the items. On failure everything
 // is rolled back and the writer's state restored; the loss record is left
-// for the next attempt.
+// for the next attempt, and the jobs returned are all those of items, run
+// or not, so that the caller answers every one.
 func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 	ctx := context.Background()
 	t := &wtx{

@@ -2,7 +2,9 @@ package relay
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -116,4 +118,74 @@ func commitSessions(commits [][]event.Event) [][]string {
 		}
 	}
 	return out
+}
+
+// A batch whose grouped commit fails for one runner's data (not the disk)
+// is stored runner by runner: the other runners' messages are stored and
+// acknowledged, and only the refused runner's are offered again.
+func TestConsumerIsolatesARunnerWhoseEventsCannotBeStored(t *testing.T) {
+	ctx := context.Background()
+	ns := startNATS(t)
+	js, err := jetstream.New(ns.connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureStream(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	for seq := int64(1); seq <= 3; seq++ {
+		publishEvent(t, js, "r1", "s-r1", seq)
+		publishEvent(t, js, "r2", "s-bad", seq)
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+		Durable: "isolate-test", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cons.Fetch(6, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []jetstream.Msg
+	for m := range b.Messages() {
+		msgs = append(msgs, m)
+	}
+	if len(msgs) != 6 {
+		t.Fatalf("fetched %d messages, want 6", len(msgs))
+	}
+
+	// The hub's database refuses the record of session s-bad (a trigger
+	// standing in for data one runner got wrong).
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("sqlite", filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON sessions WHEN NEW.id='s-bad'
+BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if st, err = store.Open(dir, store.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &Consumer{o: ConsumerOptions{Store: st, JS: js, Logf: t.Logf}}
+	c.o.fill()
+	c.commit(msgs)
+
+	if s := c.Stats(); s.Stored != 3 || s.Failures == 0 {
+		t.Fatalf("stats %+v, want r1's 3 events stored and a failure for r2's", s)
+	}
+	if evs, err := st.Events("s-r1", 0, 0); err != nil || len(evs) != 3 {
+		t.Fatalf("s-r1 holds %d events (%v), want 3", len(evs), err)
+	}
+	if evs, _ := st.Events("s-bad", 0, 0); len(evs) != 0 {
+		t.Fatalf("s-bad holds %d events, want none", len(evs))
+	}
 }

@@ -91,7 +91,7 @@ type ConsumerStats struct {
 
 // Consumer is the hub's side of the event relay: a durable pull consumer
 // on CORRAL_EVENTS that commits each event to the hub's store
-// (store.AppendReplicated) and acknowledges it only after the commit.
+// (store.AppendReplicatedGroups) and acknowledges it only after the commit.
 type Consumer struct {
 	o    ConsumerOptions
 	cc   jetstream.ConsumeContext
@@ -264,16 +264,41 @@ func (c *Consumer) commit(msgs []jetstream.Msg) {
 		in[g] = store.RunnerReplicas{Runner: grp[0].runner, Replicas: reps}
 	}
 	res, err := c.o.Store.AppendReplicatedGroups(context.Background(), in)
-	if err != nil {
-		c.failures.Add(1)
-		c.o.Logf("relay: consumer: storing %d events of %d runners: %v", len(ds), len(groups), err)
-		for _, d := range ds {
-			_ = d.msg.NakWithDelay(c.o.NakDelay)
+	if err == nil {
+		for g, grp := range groups {
+			c.settle(grp, res[g])
 		}
 		return
 	}
-	for g, grp := range groups {
-		c.settle(grp, res[g])
+	var u *store.Unavailable
+	if len(groups) > 1 && !errors.As(err, &u) {
+		// Not the store (a full disk fails every runner alike) but one
+		// runner's data, perhaps: each runner on its own, so that only
+		// the messages that cannot be stored are offered again.
+		for g, grp := range groups {
+			c.commitRunner(grp, in[g])
+		}
+		return
+	}
+	c.failed(ds, len(groups), err)
+}
+
+// commitRunner stores one runner's messages of a batch on their own.
+func (c *Consumer) commitRunner(ds []decoded, in store.RunnerReplicas) {
+	res, err := c.o.Store.AppendReplicated(context.Background(), in.Runner, in.Replicas)
+	if err != nil {
+		c.failed(ds, 1, err)
+		return
+	}
+	c.settle(ds, res)
+}
+
+// failed offers the messages of a commit that failed again, after NakDelay.
+func (c *Consumer) failed(ds []decoded, runners int, err error) {
+	c.failures.Add(1)
+	c.o.Logf("relay: consumer: storing %d events of %d runners: %v", len(ds), runners, err)
+	for _, d := range ds {
+		_ = d.msg.NakWithDelay(c.o.NakDelay)
 	}
 }
 

@@ -23,7 +23,8 @@
 //   - Once JetStream acknowledged a message, it is in CORRAL_EVENTS (file
 //     storage on the hub) until the Consumer acknowledges it.
 //   - The Consumer commits each event to the hub's store with
-//     store.AppendReplicated, keeping the runner's seq, and acknowledges
+//     store.AppendReplicatedGroups (a batch of several runners' events in
+//     one transaction), keeping the runner's seq, and acknowledges
 //     the message only after that commit. The hub's store publishes the
 //     committed events on the hub's bus like local ones, so SSE streams,
 //     replay and Last-Event-ID work unchanged for a replicated session.

@@ -139,7 +139,7 @@ func StartPublisher(o PublisherOptions) (*Publisher, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Publisher{o: o, js: js, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}), unring: func() {},
+	p := &Publisher{o: o, js: js, cancel: cancel, done: make(chan struct{}), wake: never, unring: func() {},
 		acked: marks, dirty: map[string]int64{}, start: marks.Cursor}
 	p.cursor.Store(marks.Cursor)
 	if o.Bus != nil {
