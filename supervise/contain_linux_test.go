@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,4 +241,38 @@ func TestFallbackCatchesAnEscapeeByAncestry(t *testing.T) {
 			requireNoEscapee(t, mark, how)
 		})
 	}
+}
+
+// A corral killed with its watchdog after its child started but before the
+// ledger entry got the child's pid leaves only the entry written before the
+// start (no pid yet): the next sweep still finds the tree, through the
+// cgroup that entry names. Before, nothing was written until after the
+// start, and a kill in between left the escapees to run for ever.
+func TestSweepKillsATreeRecordedOnlyBeforeItStarted(t *testing.T) {
+	dir, mark := killNineHostile(t, false)
+	files, _ := filepath.Glob(filepath.Join(dir, LedgerDir, "corral-*.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("ledger files %v, want the dead corral's one", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	if !strings.Contains(first, `"pid":0,`) || !strings.Contains(first, `"cgroup":"`) {
+		t.Fatalf("the ledger's first line is %q, want the tree's entry without a pid, with its cgroup", first)
+	}
+	// The file as a kill between the start and the second write leaves it.
+	if err := os.WriteFile(files[0], []byte(first+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewFileLedger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swept, err := Sweep(l)
+	if err != nil || len(swept) != 1 {
+		t.Fatalf("sweep %+v %v", swept, err)
+	}
+	requireNoEscapee(t, mark, "the sweep of an entry written before the start")
 }

@@ -14,9 +14,12 @@ import (
 
 // Entry records one live process group in a Ledger.
 type Entry struct {
-	ID   string `json:"id"`
-	Pid  int    `json:"pid"`
-	Pgid int    `json:"pgid"`
+	ID string `json:"id"`
+	// Pid and Pgid are the tree's leader and group; 0 in the entry written
+	// just before the leader starts (its cgroup and marker are known
+	// already), which the entry with them replaces once it runs.
+	Pid  int `json:"pid"`
+	Pgid int `json:"pgid"`
 	// StartTime is the process start time as the kernel reports it (on
 	// Linux field 22 of /proc/PID/stat, in clock ticks since boot). A pid
 	// recycled for another process has another start time, so a sweep never

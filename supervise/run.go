@@ -66,11 +66,17 @@ func (p *Process) startRun() (r *run, stopReq, killReq bool, err error) {
 	a := &attempt{p: p, readyCh: make(chan struct{})}
 	s.spawnMu.RLock()
 	defer s.spawnMu.RUnlock()
-	cp, group, warn, err := s.spawn(spec, p.id, n, a.onOutput)
+	intended := false
+	cp, group, warn, err := s.spawn(spec, p.id, n, a.onOutput, func(group string) {
+		intended = p.recordIntent(group)
+	})
 	if warn != nil {
 		s.emit(p, event.ErrorKind, map[string]any{"message": warn.Error()})
 	}
 	if err != nil {
+		if intended {
+			s.cfg.Ledger.Remove(p.id)
+		}
 		return nil, false, false, err
 	}
 	pid := cp.Pid()
@@ -104,8 +110,30 @@ func (p *Process) startRun() (r *run, stopReq, killReq bool, err error) {
 	return r, stopReq, killReq, nil
 }
 
-// record tells the watchdog and the ledger about the run's group. Failures
-// are reported as error events: the run goes on.
+// recordIntent puts the tree about to start in the ledger before its
+// process exists: its cgroup and marker, no pid yet. A corral killed
+// (with its watchdog) between the start and record would otherwise leave
+// a tree no later sweep knows of. It reports whether the entry was
+// written.
+func (p *Process) recordIntent(group string) bool {
+	s := p.s
+	if s.cfg.Ledger == nil {
+		return false
+	}
+	e := Entry{ID: p.id, Owner: p.spec.Owner.String(),
+		Command: strings.Join(append([]string{p.spec.Program}, p.spec.Args...), " "),
+		Marker:  s.marker + "=" + s.token + "/" + p.id, Supervisor: os.Getpid(), SupervisorStart: s.selfStart,
+		Added: time.Now(), Cgroup: group}
+	if err := s.cfg.Ledger.Add(e); err != nil {
+		s.emit(p, event.ErrorKind, map[string]any{"message": "cannot record the process in the ledger: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+// record tells the watchdog and the ledger about the run's group (the
+// ledger's entry of recordIntent gets its pid). Failures are reported as
+// error events: the run goes on.
 func (r *run) record() {
 	s, p := r.p.s, r.p
 	if s.watchdog != nil {

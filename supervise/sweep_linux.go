@@ -8,6 +8,9 @@ func sweepEntry(e Entry) Swept {
 	leaderOK, leaderSeen := false, false
 	var members []int
 	for _, st := range procs {
+		if e.Pid <= 0 {
+			break // an entry recorded before its process started: no group
+		}
 		if st.State == 'Z' {
 			continue
 		}

@@ -4,6 +4,9 @@ package supervise
 
 func sweepEntry(e Entry) Swept {
 	sw := Swept{Entry: e}
+	if e.Pid <= 0 {
+		return sw // recorded before its process started
+	}
 	st, ok := startTime(e.Pid)
 	switch {
 	case !ok:
