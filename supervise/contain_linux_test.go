@@ -191,14 +191,7 @@ func TestKill9OfCorralKillsEscapees(t *testing.T) {
 // through the cgroup the ledger recorded.
 func TestSweepKillsEscapeesThroughTheLedgersCgroup(t *testing.T) {
 	dir, mark := killNineHostile(t, false)
-	l, err := NewFileLedger(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	swept, err := Sweep(l)
-	if err != nil || len(swept) != 1 {
-		t.Fatalf("sweep %+v %v", swept, err)
-	}
+	swept := sweepOne(t, dir)
 	requireNoEscapee(t, mark, "the sweep")
 	if n := len(swept[0].Killed); n < 2 {
 		t.Fatalf("the sweep killed %v, want at least the two escapees", swept[0].Killed)
@@ -266,13 +259,6 @@ func TestSweepKillsATreeRecordedOnlyBeforeItStarted(t *testing.T) {
 	if err := os.WriteFile(files[0], []byte(first+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := NewFileLedger(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	swept, err := Sweep(l)
-	if err != nil || len(swept) != 1 {
-		t.Fatalf("sweep %+v %v", swept, err)
-	}
+	sweepOne(t, dir)
 	requireNoEscapee(t, mark, "the sweep of an entry written before the start")
 }

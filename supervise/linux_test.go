@@ -219,14 +219,7 @@ func TestSweepKillsWhatADeadCorralLeft(t *testing.T) {
 	// Without a watchdog only the direct child dies with corral (its
 	// parent-death signal); the rest is left for the sweep at the next start.
 	dir, mark := killNine(t, false)
-	l, err := NewFileLedger(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	swept, err := Sweep(l)
-	if err != nil || len(swept) != 1 {
-		t.Fatalf("sweep %+v %v", swept, err)
-	}
+	swept := sweepOne(t, dir)
 	if n := len(swept[0].Killed); n < 3 {
 		t.Fatalf("sweep killed %v, want the 3 grandchildren", swept[0].Killed)
 	}
@@ -399,4 +392,19 @@ func TestManyShortProcessesLeaveNoTrace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.Shutdown(ctx)
+}
+
+// sweepOne sweeps the ledger in dir, which must hold one dead corral's
+// one entry, and returns what the sweep did.
+func sweepOne(t *testing.T, dir string) []Swept {
+	t.Helper()
+	l, err := NewFileLedger(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swept, err := Sweep(l)
+	if err != nil || len(swept) != 1 {
+		t.Fatalf("sweep %+v %v", swept, err)
+	}
+	return swept
 }

@@ -24,14 +24,7 @@ import (
 // runner.
 func TestConsumerCommitsABatchOnce(t *testing.T) {
 	ctx := context.Background()
-	ns := startNATS(t)
-	js, err := jetstream.New(ns.connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := EnsureStream(ctx, js); err != nil {
-		t.Fatal(err)
-	}
+	js := eventsStream(t)
 	// r1, r2, r1, r2, ...: each runner's session, seqs 1..4.
 	const perRunner = 4
 	runners := []string{"r1", "r2"}
@@ -125,14 +118,7 @@ func commitSessions(commits [][]event.Event) [][]string {
 // acknowledged, and only the refused runner's are offered again.
 func TestConsumerIsolatesARunnerWhoseEventsCannotBeStored(t *testing.T) {
 	ctx := context.Background()
-	ns := startNATS(t)
-	js, err := jetstream.New(ns.connect(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := EnsureStream(ctx, js); err != nil {
-		t.Fatal(err)
-	}
+	js := eventsStream(t)
 	for seq := int64(1); seq <= 3; seq++ {
 		publishEvent(t, js, "r1", "s-r1", seq)
 		publishEvent(t, js, "r2", "s-bad", seq)
@@ -188,4 +174,18 @@ BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`); err != nil {
 	if evs, _ := st.Events("s-bad", 0, 0); len(evs) != 0 {
 		t.Fatalf("s-bad holds %d events, want none", len(evs))
 	}
+}
+
+// eventsStream starts a NATS server and returns a client of it with
+// CORRAL_EVENTS created.
+func eventsStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.New(startNATS(t).connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureStream(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
+	return js
 }
