@@ -229,11 +229,18 @@ func (m *Manager) setStatus(l *live, st Status, reason string) {
 	if l.status == st || !CanTransition(l.status, st) {
 		return
 	}
+	// The view first: the store may commit the change and publish its
+	// session.status event before this actor handles its next message,
+	// and a reader reacting to that event must find the new status in
+	// the view (Get, List), not the old one.
+	prev := l.status
+	l.status = st
+	m.publishView(l)
 	if err := m.o.Recorder.QueueSetStatus(l.id, string(st), reason); err != nil {
 		m.log.Warn("cannot change session status", "session", l.id, "to", st, "err", err)
-		return
+		l.status = prev
+		m.publishView(l)
 	}
-	l.status = st
 }
 
 // finishTurn gives the running turn its terminal event and the session
