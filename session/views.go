@@ -16,7 +16,9 @@ import (
 //
 // The actor publishes after every message it handles, and a command
 // publishes before it replies, so a caller that reads a session after its
-// command returned sees what the command did.
+// command returned sees what the command did. A status change is
+// published at once, before it is queued for the store (setStatus), so a
+// caller that reads a session on its session.status event sees it too.
 
 // liveView is what queries read of a live session.
 type liveView struct {
