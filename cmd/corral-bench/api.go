@@ -134,18 +134,8 @@ func benchAPI(ctx context.Context, o apiOptions, stdout, stderr io.Writer) error
 	defer sampler.stop()
 
 	_, cpu0 := procStat(srv.pid)
-	started := time.Now()
-	close(clients.begin)
-	if err := sendChatty(srv, ids, o.rate, o.dur); err != nil {
-		return err
-	}
-	select {
-	case <-time.After(o.dur + time.Second):
-	case <-ctx.Done():
-	}
-	calls.stop()
-	callWall := time.Since(started)
-	if err := waitTurnsEnded(srv, 60*time.Second); err != nil {
+	_, callWall, err := runChatty(ctx, srv, ids, clients, calls, o.rate, o.dur)
+	if err != nil {
 		return err
 	}
 	time.Sleep(500 * time.Millisecond)
@@ -191,6 +181,26 @@ func createSessions(srv *benchServer, cwd string, n int) ([]string, error) {
 
 // sendChatty starts a chatty turn (rate lines per second for dur) in
 // every session.
+// runChatty releases the SSE clients, has the chatty agents print for dur,
+// stops the calls a second after, and waits until every turn ended. It
+// returns when the load began and how long the calls ran; a cancelled ctx
+// ends it early with ctx's error.
+func runChatty(ctx context.Context, srv *benchServer, ids []string, clients *sseClients, calls *callLoad, rate int, dur time.Duration) (started time.Time, callWall time.Duration, err error) {
+	started = time.Now()
+	close(clients.begin)
+	if err := sendChatty(srv, ids, rate, dur); err != nil {
+		return started, 0, err
+	}
+	select {
+	case <-time.After(dur + time.Second):
+	case <-ctx.Done():
+		return started, 0, ctx.Err()
+	}
+	calls.stop()
+	callWall = time.Since(started)
+	return started, callWall, waitTurnsEnded(srv, 60*time.Second)
+}
+
 func sendChatty(srv *benchServer, ids []string, rate int, dur time.Duration) error {
 	text := fmt.Sprintf("chatty:%d:%g", rate, dur.Seconds())
 	for _, id := range ids {

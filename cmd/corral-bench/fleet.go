@@ -259,18 +259,8 @@ func runFleetLoad(ctx context.Context, o fleetOptions, srv *benchServer, runners
 	for i, r := range runners {
 		_, runCPU0[i] = procStat(r.pid)
 	}
-	started := time.Now()
-	close(clients.begin)
-	if err := sendChatty(srv, ids, o.rate, o.dur); err != nil {
-		return err
-	}
-	select {
-	case <-time.After(o.dur + time.Second):
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	calls.stop()
-	if err := waitTurnsEnded(srv, 60*time.Second); err != nil {
+	started, _, err := runChatty(ctx, srv, ids, clients, calls, o.rate, o.dur)
+	if err != nil {
 		return err
 	}
 	time.Sleep(500 * time.Millisecond)

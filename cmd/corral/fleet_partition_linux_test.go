@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corral-dev/corral/event"
+	"github.com/corral-dev/corral/internal/proctest"
 )
 
 // netns is a network namespace joined to this one by a veth pair: the
@@ -80,17 +81,13 @@ func startRunnerIn(t *testing.T, ns *netns, home, hubURL, creds, cfg string) *fl
 // whole log once: 0 lost, 0 gaps, 0 duplicates.
 func TestFleetRunnerPartitioned(t *testing.T) {
 	// Creating namespaces and links takes root and iproute2; scripts/test.sh
-	// has both and sets CORRAL_REQUIRE_NETNS=1, so there the test runs or
+	// has both and sets proctest.RequireNetnsEnv, so there the test runs or
 	// fails. Elsewhere (go test as a user) it says what it needs.
-	skip := t.Skip
-	if os.Getenv("CORRAL_REQUIRE_NETNS") == "1" {
-		skip = t.Fatal
-	}
 	if os.Geteuid() != 0 {
-		skip("the partition needs a network namespace and a veth pair: run as root (ip netns, ip link)")
+		proctest.SkipUnlessRequired(t, proctest.RequireNetnsEnv, "the partition needs a network namespace and a veth pair: run as root (ip netns, ip link)")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		skip("no ip command: install iproute2")
+		proctest.SkipUnlessRequired(t, proctest.RequireNetnsEnv, "no ip command: install iproute2")
 	}
 	ns := newNetns(t)
 	p := startFleetPair(t, "--fleet-addr", ns.host+":4222")

@@ -118,14 +118,26 @@ func WaitCount(mark string, n int, within time.Duration) bool {
 // skipping on the machines that have one.
 const RequireCgroupsEnv = "CORRAL_REQUIRE_CGROUPS"
 
+// RequireNetnsEnv, set to 1, turns missing network namespaces (not root,
+// no iproute2) from a skip into a failure: scripts/test.sh runs as root
+// and installs iproute2, so the fleet's partition test cannot pass there
+// by skipping.
+const RequireNetnsEnv = "CORRAL_REQUIRE_NETNS"
+
 // SkipWithoutCgroups skips t because this machine offers no cgroup
 // containment (why says what is missing), or fails it when
 // RequireCgroupsEnv says cgroups must be there.
 func SkipWithoutCgroups(t testing.TB, why ...any) {
 	t.Helper()
-	msg := append([]any{"cgroup containment is not available here:"}, why...)
-	if os.Getenv(RequireCgroupsEnv) == "1" {
-		t.Fatal(msg...)
+	SkipUnlessRequired(t, RequireCgroupsEnv, append([]any{"cgroup containment is not available here:"}, why...)...)
+}
+
+// SkipUnlessRequired skips t for why, or fails it when the environment
+// variable env is 1: the machine is meant to have what the test needs.
+func SkipUnlessRequired(t testing.TB, env string, why ...any) {
+	t.Helper()
+	if os.Getenv(env) == "1" {
+		t.Fatal(why...)
 	}
-	t.Skip(msg...)
+	t.Skip(why...)
 }
