@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/corral-dev/corral/event"
 )
 
 // SetLossRetry sets how long the writer waits before it retries writing
@@ -96,4 +98,14 @@ func SeedUsage(s *Store, sessions, turnsEach, days int, last time.Time) (int64, 
 		return nil
 	})
 	return total, err
+}
+
+// PreIndexText works out the search text of each event as an append does
+// before the writer (preIndex), and returns the total length of the texts.
+func PreIndexText(evs []event.Event) int {
+	n := 0
+	for i := range evs {
+		n += len(preIndex(&evs[i]).text)
+	}
+	return n
 }
