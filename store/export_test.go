@@ -109,3 +109,11 @@ func PreIndexText(evs []event.Event) int {
 	}
 	return n
 }
+
+// HoldSearchTexts makes the writer hold the search texts of plain appends
+// until a job that runs a function, or the store's close, writes them.
+func HoldSearchTexts(on bool) { holdForTest = on }
+
+// SearchBackfilled is closed once the search index's work after Open (the
+// texts a killed process held, the events stored before the index) is done.
+func (s *Store) SearchBackfilled() <-chan struct{} { return s.searchDone }

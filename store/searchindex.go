@@ -113,9 +113,9 @@ func (t *wtx) index(st *stream, ev *event.Event, pre *searchPre) error {
 		return nil
 	}
 	if pre != nil && pre.ok {
-		return feedText(&st.msg, ev, pre.text, pre.act, t.docSink(st.sid))
+		return feedText(&st.msg, ev, pre.text, pre.act, t.streamSink(st))
 	}
-	return feedIndex(&st.msg, ev, t.docSink(st.sid))
+	return feedIndex(&st.msg, ev, t.streamSink(st))
 }
 
 func (t *wtx) docSink(sid int64) docSink {
@@ -168,8 +168,11 @@ func (t *wtx) flushAllPending() error {
 }
 
 // closingItems is what a closing writer commits last: a job that indexes
-// the gathered messages, when there are any.
+// the gathered messages and writes the held texts, when there are any.
 func (w *writer) closingItems() []item {
+	if !w.held.empty() {
+		return []item{{job: &job{fn: (*wtx).flushAllPending, done: make(chan error, 1)}}}
+	}
 	for _, st := range w.streams {
 		if st.msg.buf != nil {
 			return []item{{job: &job{fn: (*wtx).flushAllPending, done: make(chan error, 1)}}}
@@ -203,11 +206,12 @@ func (t *wtx) recoverPending(st *stream) error {
 	if err != nil {
 		return err
 	}
+	sink := t.streamSink(st)
 	put := func(cursor, seq int64, kind string, at int64, text string) error {
 		if have[cursor] {
 			return nil
 		}
-		return t.putDoc(st.sid, cursor, seq, kind, at, text)
+		return sink(cursor, seq, kind, at, text)
 	}
 	var p pendingText
 	for i := range tail {

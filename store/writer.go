@@ -48,6 +48,8 @@ type writer struct {
 	blk block
 	// search holds the prepared insert of the search index (searchindex.go).
 	search searchWriter
+	// held is what the writer holds for the search index (searchhold.go).
+	held heldIndex
 
 	// The WAL bound (wal.go).
 	ckKick  chan struct{}
@@ -67,6 +69,9 @@ type stream struct {
 	events   int64
 	bytes    int64
 	msg      pendingText // streamed text gathered for the search index
+	// searchHeld is the cursor of the stream's first search text the
+	// writer holds, not yet written; 0 when none (searchhold.go).
+	searchHeld int64
 }
 
 func newWriter(s *Store) (*writer, error) {
@@ -181,6 +186,7 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 		dirty:    map[*stream]bool{},
 	}
 	var jobs []*job
+	held := w.held.mark()
 	err := func() error {
 		tx, err := w.conn.BeginTx(ctx, nil)
 		if err != nil {
@@ -200,6 +206,7 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 				continue
 			}
 			jobs = append(jobs, it.job)
+			t.withJob = true
 			if it.job.fn == nil {
 				continue
 			}
@@ -218,6 +225,7 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 			t.tx.Rollback()
 			t.undo(t.frames[0])
 		}
+		w.held.rewind(held)
 		// Every job of the batch, also those behind the failure that
 		// never ran: each must be answered (or kept).
 		return nil, jobsOf(items), err
