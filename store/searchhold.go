@@ -52,6 +52,12 @@ func writeHeld(texts, bytes int, age time.Duration, drained, withJob bool) bool 
 	return texts > 0 && (drained || withJob || texts >= maxHeldTexts || bytes >= maxHeldBytes || age >= maxHeldAge)
 }
 
+// The capacity a new group starts with.
+const (
+	groupBodyCap = 16 << 10
+	groupDocsCap = 1 << 10
+)
+
 // heldIndex is what the writer holds for the index: the group each stream
 // is filling, and the groups that filled, in the order they did.
 type heldIndex struct {
@@ -116,7 +122,9 @@ func (h *heldIndex) put(sid, cursor, seq int64, kind string, at int64, text stri
 		g = nil
 	}
 	if g == nil {
-		g = &docGroup{}
+		// Sized for a group of a flood's texts, so that it does not grow
+		// by doubling (that was half the cost of holding a text).
+		g = &docGroup{body: make([]byte, 0, groupBodyCap), docs: make([]byte, 0, groupDocsCap)}
 		h.groups[sid] = g
 	}
 	g.body = append(append(g.body, text...), '\n')
