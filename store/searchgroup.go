@@ -51,7 +51,8 @@ type docEntry struct {
 	start, end      int // body[start:end] is the text
 }
 
-// docGroup is a group being gathered by a transaction.
+// docGroup is a group being gathered: held by the writer until written
+// (searchhold.go).
 type docGroup struct {
 	body, docs []byte
 	n          int
@@ -128,9 +129,10 @@ func (t *wtx) putDoc(sid, cursor, seq int64, kind string, at int64, text string)
 // their recovery mark.
 func (t *wtx) flushDocs() error {
 	h := &t.w.held
-	if h.empty() {
+	if t.w.heldPaused || (h.empty() && len(h.marked) == 0) {
 		return nil
 	}
+	t.w.wroteHeld = true
 	for _, f := range h.full {
 		if err := t.w.insertGroup(t.ctx, f.sid, f.g); err != nil {
 			return err
@@ -141,8 +143,8 @@ func (t *wtx) flushDocs() error {
 			return err
 		}
 	}
-	*h = heldIndex{}
 	t.clearHeldMarks()
+	*h = heldIndex{}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/corral-dev/corral/event"
@@ -18,9 +19,14 @@ import (
 // When: a transaction writes what is held (writeHeld) when no item waits
 // in the queue once its batch is done, so that the index is current
 // whenever the writer catches up (outside a flood: at every commit, as the
-// events are stored); when its batch holds a job (every job, Sync's
-// barrier included); and when the held texts reach maxHeldTexts,
-// maxHeldBytes or maxHeldAge.
+// events are stored); with every job, before and after it (Sync's barrier
+// included: what was appended before Sync returns is searchable); and
+// when the held texts reach maxHeldTexts, maxHeldBytes or maxHeldAge.
+//
+// A full disk: a batch that carried held texts and failed goes again at
+// once without them (writer.commit), so that the texts of earlier commits
+// never cost a batch its events or its jobs; writes of held texts pause
+// until a commit succeeds with the queue empty (afterHeldCommit).
 //
 // Crash: a process killed while texts are held loses them from memory
 // only. Each stream row records the cursor of its first held text
@@ -42,7 +48,7 @@ const (
 // holdForTest makes transactions hold the texts whatever the queue and
 // Sync's barrier say (jobs that run a function still write them): tests
 // of the recovery after a kill set it.
-var holdForTest bool
+var holdForTest atomic.Bool
 
 // writeHeld reports whether a transaction writes the texts held for the
 // index: texts and bytes held, the first of them put age ago; drained when
@@ -64,8 +70,11 @@ type heldIndex struct {
 	groups map[int64]*docGroup
 	full   []heldGroup
 	texts  int
-	bytes  int
+	bytes  int       // the texts' bytes and the groups' capacity
 	since  time.Time // when the first held text was put
+	// marked are the sessions whose stream rows carry a mark
+	// (search_held) to clear once the texts are written.
+	marked []string
 }
 
 type heldGroup struct {
@@ -82,6 +91,7 @@ type heldMark struct {
 	full         []heldGroup
 	texts, bytes int
 	since        time.Time
+	marked       []string
 }
 
 type heldLen struct {
@@ -93,7 +103,8 @@ type heldLen struct {
 }
 
 func (h *heldIndex) mark() heldMark {
-	m := heldMark{full: h.full[:len(h.full):len(h.full)], texts: h.texts, bytes: h.bytes, since: h.since}
+	m := heldMark{full: h.full[:len(h.full):len(h.full)], texts: h.texts, bytes: h.bytes, since: h.since,
+		marked: h.marked[:len(h.marked):len(h.marked)]}
 	for sid, g := range h.groups {
 		m.groups = append(m.groups, heldLen{sid, g, len(g.body), len(g.docs), g.n, g.hi})
 	}
@@ -101,7 +112,7 @@ func (h *heldIndex) mark() heldMark {
 }
 
 func (h *heldIndex) rewind(m heldMark) {
-	h.full, h.texts, h.bytes, h.since = m.full, m.texts, m.bytes, m.since
+	h.full, h.texts, h.bytes, h.since, h.marked = m.full, m.texts, m.bytes, m.since, m.marked
 	h.groups = make(map[int64]*docGroup, len(m.groups))
 	for _, l := range m.groups {
 		l.g.body, l.g.docs, l.g.n, l.g.hi = l.g.body[:l.body], l.g.docs[:l.docs], l.n, l.hi
@@ -126,6 +137,7 @@ func (h *heldIndex) put(sid, cursor, seq int64, kind string, at int64, text stri
 		// by doubling (that was half the cost of holding a text).
 		g = &docGroup{body: make([]byte, 0, groupBodyCap), docs: make([]byte, 0, groupDocsCap)}
 		h.groups[sid] = g
+		h.bytes += groupBodyCap + groupDocsCap
 	}
 	g.body = append(append(g.body, text...), '\n')
 	g.docs = appendDocEntry(g.docs, cursor, seq, at, kind, len(text))
@@ -154,20 +166,43 @@ func (t *wtx) streamSink(st *stream) docSink {
 			t.save(st.session)
 			st.searchHeld = cursor
 			t.dirty[st] = true
+			t.w.held.marked = append(t.w.held.marked, st.session)
 		}
 		return t.putDoc(st.sid, cursor, seq, kind, at, text)
 	}
 }
 
-// clearHeldMarks resets the recovery mark of every stream, once the held
-// texts are written.
+// clearHeldMarks resets the recovery mark of the streams that have one,
+// once the held texts are written.
 func (t *wtx) clearHeldMarks() {
-	for session, st := range t.w.streams {
-		if st.searchHeld != 0 {
+	for _, session := range t.w.held.marked {
+		if st := t.w.streams[session]; st != nil && st.searchHeld != 0 {
 			t.save(session)
 			st.searchHeld = 0
 			t.dirty[st] = true
 		}
+	}
+}
+
+// afterHeldCommit runs after each successful commit. Writes of held texts
+// that were paused (a batch that carried them failed: pauseHeld) resume
+// once a commit succeeds with the queue empty. While they are paused, held
+// texts past the bounds are let go and their streams unloaded: their
+// marks are committed, so the writer feeds their events to the index
+// again when it next loads them (recoverHeld).
+func (w *writer) afterHeldCommit() {
+	if !w.heldPaused {
+		return
+	}
+	h := &w.held
+	if h.texts >= maxHeldTexts || h.bytes >= maxHeldBytes {
+		for _, s := range h.marked {
+			delete(w.streams, s)
+		}
+		*h = heldIndex{}
+	}
+	if w.queueDrained() {
+		w.heldPaused = false
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 
 // The first search index (migration 4) had one row per searchable event;
 // migration 15 replaced it by groups of texts (searchgroup.go). What goes
-// in: the writer indexes each event in the transaction that stores it.
+// in: the writer works out each event's texts as it stores it, and writes
+// them in that transaction or, under a flood, a later one (searchhold.go).
 // Streamed assistant text arrives in pieces (deltas) that split words; the
 // writer gathers the pieces of a message in its stream's pendingText and
 // indexes them as one text when the message ends: at the next tool

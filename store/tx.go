@@ -108,6 +108,7 @@ func (t *wtx) stream(session string) (*stream, error) {
 	t.w.streams[session] = st
 	switch {
 	case st.searchHeld > 0:
+		t.w.held.marked = append(t.w.held.marked, session)
 		if err := t.recoverHeld(st); err != nil {
 			return nil, err
 		}
@@ -238,6 +239,7 @@ func (t *wtx) runJob(j *job) error {
 		return err
 	}
 	t.pushFrame()
+	held := t.w.held.mark()
 	t.job = j
 	err := j.fn(t)
 	t.job = nil
@@ -251,7 +253,7 @@ func (t *wtx) runJob(j *job) error {
 	t.frames = t.frames[:len(t.frames)-1]
 	if err != nil {
 		t.blk.reset()
-		t.w.held = heldIndex{} // the job's texts: the rest was written before it
+		t.w.held.rewind(held) // the job's own texts
 		t.undo(f)
 		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO job"); rerr != nil {
 			return rerr
@@ -279,7 +281,7 @@ func (t *wtx) finish() error {
 	}
 	h := &t.w.held
 	drained, withJob := t.w.queueDrained(), t.withJob
-	if holdForTest {
+	if holdForTest.Load() {
 		drained, withJob = false, false
 	}
 	if writeHeld(h.texts, h.bytes, t.now.Sub(h.since), drained, withJob) {

@@ -48,8 +48,12 @@ type writer struct {
 	blk block
 	// search holds the prepared insert of the search index (searchindex.go).
 	search searchWriter
-	// held is what the writer holds for the search index (searchhold.go).
-	held heldIndex
+	// held is what the writer holds for the search index; wroteHeld says
+	// that the last transaction tried wrote held texts, heldPaused that
+	// they are not written for now (searchhold.go).
+	held       heldIndex
+	wroteHeld  bool
+	heldPaused bool
 
 	// The WAL bound (wal.go).
 	ckKick  chan struct{}
@@ -157,6 +161,13 @@ func (w *writer) commit(items []item) {
 		return
 	}
 	t, jobs, err := w.tryCommit(items)
+	if err != nil && w.wroteHeld {
+		// The batch carried the texts held over earlier commits (a
+		// full disk refuses them more readily than the batch): it goes
+		// again without them, and they wait (searchhold.go).
+		w.heldPaused = true
+		t, jobs, err = w.tryCommit(items)
+	}
 	if err != nil {
 		u := asUnavailable(err)
 		w.loss.record(items, u, &w.s.lost)
@@ -166,6 +177,7 @@ func (w *writer) commit(items []item) {
 			return
 		}
 	}
+	w.afterHeldCommit()
 	w.committed(t, jobs)
 }
 
@@ -187,6 +199,7 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 	}
 	var jobs []*job
 	held := w.held.mark()
+	w.wroteHeld = false
 	err := func() error {
 		tx, err := w.conn.BeginTx(ctx, nil)
 		if err != nil {
