@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/corral-dev/corral/event"
 )
@@ -287,4 +289,42 @@ func TestSearchRebuildIndexesAnOpenMessageOnce(t *testing.T) {
 			t.Errorf("backfill failed: %s", l)
 		}
 	}
+}
+
+// TestIsTokenRuneASCII: the fast answer for ASCII is the tables' answer.
+func TestIsTokenRuneASCII(t *testing.T) {
+	for r := rune(0); r < utf8.RuneSelf; r++ {
+		if got, want := isTokenRune(r), unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r); got != want {
+			t.Errorf("isTokenRune(%q) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// slowTokenIs is tokenIs without its ASCII fast path.
+func slowTokenIs(tok, p string, prefix bool) bool {
+	for len(p) > 0 {
+		if len(tok) == 0 {
+			return false
+		}
+		r, n := utf8.DecodeRuneInString(tok)
+		q, m := utf8.DecodeRuneInString(p)
+		if unicode.ToLower(r) != q {
+			return false
+		}
+		tok, p = tok[n:], p[m:]
+	}
+	return prefix || len(tok) == 0
+}
+
+func FuzzTokenIs(f *testing.F) {
+	for _, s := range [][2]string{{"Config", "config"}, {"\u212Aey", "key"}, {"KEY", "ke"}, {"café", "café"}, {"CAFÉ", "café"}, {"ab", "abc"}, {"", ""}} {
+		f.Add(s[0], s[1], true)
+		f.Add(s[0], s[1], false)
+	}
+	f.Fuzz(func(t *testing.T, tok, q string, prefix bool) {
+		p := strings.ToLower(q)
+		if got, want := tokenIs(tok, p, prefix), slowTokenIs(tok, p, prefix); got != want {
+			t.Errorf("tokenIs(%q, %q, %v) = %v, want %v", tok, p, prefix, got, want)
+		}
+	})
 }
