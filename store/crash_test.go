@@ -35,6 +35,8 @@ func helperMain() {
 		err = helperFlood(os.Getenv(helperDir))
 	case "stream-then-die":
 		err = helperStreamThenDie(os.Getenv(helperDir))
+	case "hold-then-die":
+		err = helperHoldThenDie(os.Getenv(helperDir))
 	case "export-rss":
 		err = helperExportRSS(os.Getenv(helperDir), os.Getenv(helperArg))
 	default:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/corral-dev/corral/event"
 )
 
 // SetLossRetry sets how long the writer waits before it retries writing
@@ -96,4 +98,30 @@ func SeedUsage(s *Store, sessions, turnsEach, days int, last time.Time) (int64, 
 		return nil
 	})
 	return total, err
+}
+
+// PreIndexText works out the search text of each event as an append does
+// before the writer (preIndex), and returns the total length of the texts.
+func PreIndexText(evs []event.Event) int {
+	n := 0
+	for i := range evs {
+		n += len(preIndex(&evs[i]).text)
+	}
+	return n
+}
+
+// HoldSearchTexts makes the writer hold the search texts of plain appends
+// until a job that runs a function, or the store's close, writes them.
+func HoldSearchTexts(on bool) { holdForTest.Store(on) }
+
+// SearchBackfilled is closed once the search index's work after Open (the
+// texts a killed process held, the events stored before the index) is done.
+func (s *Store) SearchBackfilled() <-chan struct{} { return s.searchDone }
+
+// CheckpointNow copies the WAL into the database and truncates it, so that
+// a test that fills the disk next is not undone by a later checkpoint
+// growing the database file into the space it frees.
+func (s *Store) CheckpointNow() error {
+	var busy, log, done int
+	return s.rdb.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done)
 }

@@ -174,6 +174,9 @@ DROP TABLE IF EXISTS ledger;
 	// transaction (searchgroup.go); the stored events are indexed again in
 	// the background (searchbackfill.go).
 	{sql: searchGroupsSQL},
+	// 16: each stream's mark of the search texts the writer holds in
+	// memory under a flood (searchhold.go).
+	{sql: searchHeldSQL},
 }
 
 // eventsToBlocks moves the rows of the version-1 events table into blocks

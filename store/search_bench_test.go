@@ -147,3 +147,18 @@ func benchQueries(b *testing.B, s *store.Store) {
 		})
 	}
 }
+
+// BenchmarkPreIndex is the search text BenchmarkAppend's events cost the
+// appending goroutine (store.Append works it out before the writer), per
+// event: deltas without text, tool calls and tool results.
+func BenchmarkPreIndex(b *testing.B) {
+	evs := genEvents("bench", 1024)
+	b.ReportAllocs()
+	n := 0
+	for i := 0; i < b.N; i += len(evs) {
+		n += store.PreIndexText(evs[:min(len(evs), b.N-i)])
+	}
+	if n == 0 && b.N >= 10 {
+		b.Fatal("no search text")
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/corral-dev/corral/event"
 )
@@ -35,6 +37,10 @@ func TestSearchRebuildsAnIndexOfOneRowPerEvent(t *testing.T) {
 		"UPDATE meta SET value=(SELECT max(first_cursor) FROM event_blocks) WHERE key IN ('search_done', 'search_upto')",
 		fmt.Sprintf("PRAGMA user_version=%d", v-1)})
 }
+
+// dropHeldColumn takes a database back before the streams' search_held
+// column (migration 16), as the tests that go back further need.
+const dropHeldColumn = "ALTER TABLE streams DROP COLUMN search_held"
 
 // groupsMigration is the number of the migration to the grouped index.
 func groupsMigration() int {
@@ -94,7 +100,7 @@ func testSearchAfterUpgrade(t *testing.T, back []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range back {
+	for _, q := range append([]string{dropHeldColumn}, back...) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(q, err)
 		}
@@ -242,7 +248,7 @@ func TestSearchRebuildIndexesAnOpenMessageOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"DROP TABLE search",
+	for _, q := range []string{dropHeldColumn, "DROP TABLE search",
 		"CREATE VIRTUAL TABLE search USING fts5(body, sess, kind UNINDEXED, seq UNINDEXED, at UNINDEXED, tokenize='unicode61', prefix='2 3', columnsize=0)",
 		"UPDATE meta SET value=(SELECT max(first_cursor) FROM event_blocks) WHERE key IN ('search_done', 'search_upto')",
 		fmt.Sprintf("PRAGMA user_version=%d", groupsMigration()-1)} {
@@ -283,4 +289,42 @@ func TestSearchRebuildIndexesAnOpenMessageOnce(t *testing.T) {
 			t.Errorf("backfill failed: %s", l)
 		}
 	}
+}
+
+// TestIsTokenRuneASCII: the fast answer for ASCII is the tables' answer.
+func TestIsTokenRuneASCII(t *testing.T) {
+	for r := rune(0); r < utf8.RuneSelf; r++ {
+		if got, want := isTokenRune(r), unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r); got != want {
+			t.Errorf("isTokenRune(%q) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// slowTokenIs is tokenIs without its ASCII fast path.
+func slowTokenIs(tok, p string, prefix bool) bool {
+	for len(p) > 0 {
+		if len(tok) == 0 {
+			return false
+		}
+		r, n := utf8.DecodeRuneInString(tok)
+		q, m := utf8.DecodeRuneInString(p)
+		if unicode.ToLower(r) != q {
+			return false
+		}
+		tok, p = tok[n:], p[m:]
+	}
+	return prefix || len(tok) == 0
+}
+
+func FuzzTokenIs(f *testing.F) {
+	for _, s := range [][2]string{{"Config", "config"}, {"\u212Aey", "key"}, {"KEY", "ke"}, {"café", "café"}, {"CAFÉ", "café"}, {"ab", "abc"}, {"", ""}} {
+		f.Add(s[0], s[1], true)
+		f.Add(s[0], s[1], false)
+	}
+	f.Fuzz(func(t *testing.T, tok, q string, prefix bool) {
+		p := strings.ToLower(q)
+		if got, want := tokenIs(tok, p, prefix), slowTokenIs(tok, p, prefix); got != want {
+			t.Errorf("tokenIs(%q, %q, %v) = %v, want %v", tok, p, prefix, got, want)
+		}
+	})
 }

@@ -33,6 +33,10 @@ type backfillProgress struct{ from, done, upto int64 }
 func (s *Store) backfillSearch() {
 	defer close(s.searchDone)
 	ctx := context.Background()
+	// First the texts a process that was killed held (searchhold.go).
+	if _, err := s.writeJob(ctx, "index held texts again", (*wtx).recoverHeldStreams, false); err != nil && !errors.Is(err, ErrClosed) {
+		s.logf("store: indexing again the texts held when corral stopped: %v (they are indexed when their session next gets events)", err)
+	}
 	var start backfillProgress
 	var lastLog time.Time
 	for first := true; ; first = false {

@@ -9,8 +9,9 @@ import (
 )
 
 // The search index stores the searchable texts of a stream's events in
-// groups: one FTS5 row (a document) holds the texts one transaction wrote
-// for one stream, up to maxGroupDocs texts or maxGroupText bytes, so that
+// groups: one FTS5 row (a document) holds texts of one stream written
+// together (by one transaction, or by one after several under a flood:
+// searchhold.go), up to maxGroupDocs texts or maxGroupText bytes, so that
 // FTS5's cost per document (its content row, its entries per term and
 // document, the rowids in its segments) is paid once for many events.
 // The row's columns:
@@ -50,7 +51,8 @@ type docEntry struct {
 	start, end      int // body[start:end] is the text
 }
 
-// docGroup is a group being gathered by a transaction.
+// docGroup is a group being gathered: held by the writer until written
+// (searchhold.go).
 type docGroup struct {
 	body, docs []byte
 	n          int
@@ -114,40 +116,35 @@ func decodeDocEntries(docs []byte, bodyLen int) ([]docEntry, error) {
 	return out, nil
 }
 
-// putDoc adds one text to its stream's group in this transaction; a full
-// group is written first.
+// putDoc adds one text to its stream's group among those the writer
+// holds (searchhold.go).
 func (t *wtx) putDoc(sid, cursor, seq int64, kind string, at int64, text string) error {
-	if t.groups == nil {
-		t.groups = map[int64]*docGroup{}
-	}
-	g := t.groups[sid]
-	if g != nil && (g.n >= maxGroupDocs || len(g.body)+len(text) > maxGroupText) {
-		if err := t.w.insertGroup(t.ctx, sid, g); err != nil {
-			return err
-		}
-		g = nil
-	}
-	if g == nil {
-		g = &docGroup{}
-		t.groups[sid] = g
-	}
-	g.body = append(append(g.body, text...), '\n')
-	g.docs = appendDocEntry(g.docs, cursor, seq, at, kind, len(text))
-	g.n++
-	g.hi = max(g.hi, cursor)
+	t.w.held.put(sid, cursor, seq, kind, at, text, t.now)
 	return nil
 }
 
-// flushDocs writes the groups the transaction gathered: before a job
-// (which may delete documents), after it, and before the transaction's
-// retention and commit.
+// flushDocs writes the groups the writer holds: before a job (which may
+// delete documents), after it, and before a transaction's retention and
+// commit when writeHeld says so. The streams whose texts it writes lose
+// their recovery mark.
 func (t *wtx) flushDocs() error {
-	for sid, g := range t.groups {
+	h := &t.w.held
+	if t.w.heldPaused || (h.empty() && len(h.marked) == 0) {
+		return nil
+	}
+	t.w.wroteHeld = true
+	for _, f := range h.full {
+		if err := t.w.insertGroup(t.ctx, f.sid, f.g); err != nil {
+			return err
+		}
+	}
+	for sid, g := range h.groups {
 		if err := t.w.insertGroup(t.ctx, sid, g); err != nil {
 			return err
 		}
 	}
-	clear(t.groups)
+	t.clearHeldMarks()
+	*h = heldIndex{}
 	return nil
 }
 

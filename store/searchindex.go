@@ -10,7 +10,8 @@ import (
 
 // The first search index (migration 4) had one row per searchable event;
 // migration 15 replaced it by groups of texts (searchgroup.go). What goes
-// in: the writer indexes each event in the transaction that stores it.
+// in: the writer works out each event's texts as it stores it, and writes
+// them in that transaction or, under a flood, a later one (searchhold.go).
 // Streamed assistant text arrives in pieces (deltas) that split words; the
 // writer gathers the pieces of a message in its stream's pendingText and
 // indexes them as one text when the message ends: at the next tool
@@ -113,9 +114,9 @@ func (t *wtx) index(st *stream, ev *event.Event, pre *searchPre) error {
 		return nil
 	}
 	if pre != nil && pre.ok {
-		return feedText(&st.msg, ev, pre.text, pre.act, t.docSink(st.sid))
+		return feedText(&st.msg, ev, pre.text, pre.act, t.streamSink(st))
 	}
-	return feedIndex(&st.msg, ev, t.docSink(st.sid))
+	return feedIndex(&st.msg, ev, t.streamSink(st))
 }
 
 func (t *wtx) docSink(sid int64) docSink {
@@ -168,8 +169,11 @@ func (t *wtx) flushAllPending() error {
 }
 
 // closingItems is what a closing writer commits last: a job that indexes
-// the gathered messages, when there are any.
+// the gathered messages and writes the held texts, when there are any.
 func (w *writer) closingItems() []item {
+	if !w.held.empty() {
+		return []item{{job: &job{fn: (*wtx).flushAllPending, done: make(chan error, 1)}}}
+	}
 	for _, st := range w.streams {
 		if st.msg.buf != nil {
 			return []item{{job: &job{fn: (*wtx).flushAllPending, done: make(chan error, 1)}}}
@@ -203,11 +207,12 @@ func (t *wtx) recoverPending(st *stream) error {
 	if err != nil {
 		return err
 	}
+	sink := t.streamSink(st)
 	put := func(cursor, seq int64, kind string, at int64, text string) error {
 		if have[cursor] {
 			return nil
 		}
-		return t.putDoc(st.sid, cursor, seq, kind, at, text)
+		return sink(cursor, seq, kind, at, text)
 	}
 	var p pendingText
 	for i := range tail {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -147,23 +146,35 @@ func (sc *jsonScan) str() []byte {
 		return nil
 	}
 	start := sc.i
-	for sc.i++; sc.i < len(sc.b); sc.i++ {
-		switch sc.b[sc.i] {
-		case '\\':
-			sc.i++
-		case '"':
-			sc.i++
-			return sc.b[start:sc.i]
+	for j := sc.i + 1; ; {
+		k := bytes.IndexByte(sc.b[j:], '"')
+		if k < 0 {
+			sc.i = len(sc.b)
+			return nil
+		}
+		j += k
+		// The quote ends the string unless an odd number of backslashes
+		// escapes it.
+		n := 0
+		for n < j-start-1 && sc.b[j-1-n] == '\\' {
+			n++
+		}
+		j++
+		if n%2 == 0 {
+			sc.i = j
+			return sc.b[start:j]
 		}
 	}
-	return nil
 }
 
 // peekLiteral returns the bytes of the literal or number at the position.
 func (sc *jsonScan) peekLiteral() []byte {
 	j := sc.i
-	for j < len(sc.b) && strings.IndexByte(",}] \t\n\r", sc.b[j]) < 0 {
-		j++
+	for ; j < len(sc.b); j++ {
+		switch sc.b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return sc.b[sc.i:j]
+		}
 	}
 	return sc.b[sc.i:j]
 }

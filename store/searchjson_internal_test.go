@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -101,4 +102,25 @@ func TestToolCallTextAllocatesOnce(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { preIndex(&ev) }); n > 2 {
 		t.Errorf("%v allocations per tool call, want at most 2", n)
 	}
+}
+
+// slowHasQuoted is hasQuoted by its definition: key appears with a double
+// quote on either side.
+func slowHasQuoted(data []byte, key string) bool {
+	return bytes.Contains(data, []byte(`"`+key+`"`))
+}
+
+func FuzzHasQuoted(f *testing.F) {
+	for _, s := range []string{`{"text":"a"}`, `{"delta":true,"len":4}`, `"text`, `text"`, `""text""`, `"tex"text"`, `"`, ``} {
+		f.Add([]byte(s), "text")
+	}
+	f.Add([]byte(`{"output":"x"}`), "output")
+	f.Fuzz(func(t *testing.T, data []byte, key string) {
+		if key == "" {
+			return
+		}
+		if got, want := hasQuoted(data, key), slowHasQuoted(data, key); got != want {
+			t.Errorf("hasQuoted(%q, %q) = %v, want %v", data, key, got, want)
+		}
+	})
 }

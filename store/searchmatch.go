@@ -39,7 +39,7 @@ func parseTerms(q string, prefix bool) queryTerms {
 
 // tokenSpans returns the byte spans of the tokens of s.
 func tokenSpans(s string) [][2]int {
-	var out [][2]int
+	out := make([][2]int, 0, len(s)/6+1) // (about a token per 6 bytes of text)
 	start := -1
 	for i, r := range s {
 		if isTokenRune(r) {
@@ -65,6 +65,16 @@ func tokenIs(tok, p string, prefix bool) bool {
 	for len(p) > 0 {
 		if len(tok) == 0 {
 			return false
+		}
+		if c, d := tok[0], p[0]; c < utf8.RuneSelf && d < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != d {
+				return false
+			}
+			tok, p = tok[1:], p[1:]
+			continue
 		}
 		r, n := utf8.DecodeRuneInString(tok)
 		q, m := utf8.DecodeRuneInString(p)

@@ -244,5 +244,8 @@ func matchExprs(q string) (exact, prefix string, err error) {
 // isTokenRune reports whether r is part of a word for FTS5's unicode61
 // tokenizer (letters, numbers and private-use characters).
 func isTokenRune(r rune) bool {
+	if r < utf8.RuneSelf { // (the same answer, without the tables)
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
 }

@@ -19,8 +19,10 @@ type wtx struct {
 	tx      *sql.Tx
 	now     time.Time
 	emitted []event.Event
-	blk     *block              // the block being filled; written by flush
-	groups  map[int64]*docGroup // search texts by stream; written by flushDocs
+	blk     *block // the block being filled; written by flush
+	// withJob: the batch holds a job (then the search texts the writer
+	// holds are written; searchhold.go).
+	withJob bool
 
 	frames []*undoFrame // [0] is the transaction, [1] the current job
 	job    *job         // the job running, for answer
@@ -93,8 +95,8 @@ func (t *wtx) stream(session string) (*stream, error) {
 	}
 	st := &stream{session: session}
 	err := t.tx.QueryRowContext(t.ctx,
-		"SELECT sid, last_seq, first_seq, raw_from, events, bytes FROM streams WHERE session_id=?", session).
-		Scan(&st.sid, &st.lastSeq, &st.firstSeq, &st.rawFrom, &st.events, &st.bytes)
+		"SELECT sid, last_seq, first_seq, raw_from, events, bytes, search_held FROM streams WHERE session_id=?", session).
+		Scan(&st.sid, &st.lastSeq, &st.firstSeq, &st.rawFrom, &st.events, &st.bytes, &st.searchHeld)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = t.tx.QueryRowContext(t.ctx, "INSERT INTO streams(session_id) VALUES(?) RETURNING sid", session).Scan(&st.sid)
 		st.firstSeq, st.rawFrom = 1, 1
@@ -104,7 +106,13 @@ func (t *wtx) stream(session string) (*stream, error) {
 	}
 	t.save(session)
 	t.w.streams[session] = st
-	if st.events > 0 {
+	switch {
+	case st.searchHeld > 0:
+		t.w.held.marked = append(t.w.held.marked, session)
+		if err := t.recoverHeld(st); err != nil {
+			return nil, err
+		}
+	case st.events > 0:
 		if err := t.recoverPending(st); err != nil {
 			return nil, err
 		}
@@ -231,6 +239,7 @@ func (t *wtx) runJob(j *job) error {
 		return err
 	}
 	t.pushFrame()
+	held := t.w.held.mark()
 	t.job = j
 	err := j.fn(t)
 	t.job = nil
@@ -244,7 +253,7 @@ func (t *wtx) runJob(j *job) error {
 	t.frames = t.frames[:len(t.frames)-1]
 	if err != nil {
 		t.blk.reset()
-		clear(t.groups)
+		t.w.held.rewind(held) // the job's own texts
 		t.undo(f)
 		if _, rerr := t.tx.ExecContext(t.ctx, "ROLLBACK TO job"); rerr != nil {
 			return rerr
@@ -270,8 +279,15 @@ func (t *wtx) finish() error {
 	if err := t.flush(); err != nil {
 		return err
 	}
-	if err := t.flushDocs(); err != nil {
-		return err
+	h := &t.w.held
+	drained, withJob := t.w.queueDrained(), t.withJob
+	if holdForTest.Load() {
+		drained, withJob = false, false
+	}
+	if writeHeld(h.texts, h.bytes, t.now.Sub(h.since), drained, withJob) {
+		if err := t.flushDocs(); err != nil {
+			return err
+		}
 	}
 	for st := range t.dirty {
 		if err := t.trim(st); err != nil {
@@ -286,8 +302,8 @@ func (t *wtx) finish() error {
 			continue // deleted in this batch
 		}
 		if _, err := t.tx.ExecContext(t.ctx,
-			"UPDATE streams SET last_seq=?, first_seq=?, raw_from=?, events=?, bytes=? WHERE sid=?",
-			st.lastSeq, st.firstSeq, st.rawFrom, st.events, st.bytes, st.sid); err != nil {
+			"UPDATE streams SET last_seq=?, first_seq=?, raw_from=?, events=?, bytes=?, search_held=? WHERE sid=?",
+			st.lastSeq, st.firstSeq, st.rawFrom, st.events, st.bytes, st.searchHeld, st.sid); err != nil {
 			return err
 		}
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/corral-dev/corral/agent"
 	"github.com/corral-dev/corral/event"
 	"github.com/corral-dev/corral/store"
 )
@@ -194,5 +197,70 @@ func TestReadOnlyDataDirServesReads(t *testing.T) {
 	}
 	if _, err := s.Recover(ctx); !errors.Is(err, store.ErrReadOnly) {
 		t.Fatalf("Recover on read-only store: %v", err)
+	}
+}
+
+// TestHeldSearchTextsDoNotBlockCommitsOnAFullDisk: megabytes of search
+// texts held over a flood's commits must not make a nearly full disk
+// refuse the small commits that fit without them (a session, one event):
+// a batch that carried them goes again without them, and they are written
+// once there is room.
+func TestHeldSearchTextsDoNotBlockCommitsOnAFullDisk(t *testing.T) {
+	dir := smallFS(t, "32m")
+	filler := filepath.Join(dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, dir, store.Options{})
+	<-s.SearchBackfilled()
+	store.HoldSearchTexts(true)
+	defer store.HoldSearchTexts(false)
+	out := strings.Repeat("heldbulk ", 900) // 8 KiB of text each
+	for i := 0; i < 600; i++ {
+		if err := s.Append(searchEv("flood", event.ToolResult, agent.ToolResultData{Output: fmt.Sprintf("w%dq %s", i, out)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckpointNow(); err != nil {
+		t.Fatal(err)
+	}
+	// Fill what is left of the disk, then free a megabyte.
+	fill, err := os.Create(filepath.Join(dir, "fill"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := fill.Write(make([]byte, 64<<10)); err != nil {
+			break
+		}
+	}
+	fill.Close()
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateSession(ctx, store.Session{ID: "small"}); err != nil {
+		t.Fatalf("a session on a disk with room for it: %v", err)
+	}
+	if _, err := s.AppendWait(ctx, searchEv("small", event.ToolResult, agent.ToolResultData{Output: "smallword"})); err != nil {
+		t.Fatalf("one event on a disk with room for it: %v", err)
+	}
+	// With room again, the held texts are written.
+	if err := os.Remove(filepath.Join(dir, "fill")); err != nil {
+		t.Fatal(err)
+	}
+	store.HoldSearchTexts(false)
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendWait(ctx, searchEv("small", event.RunExited, map[string]any{"code": 0})); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"smallword", "w0q", "w599q"} {
+		if hits := mustSearch(t, s, store.SearchQuery{Query: w}); len(hits) != 1 {
+			t.Errorf("%s once there is room: %d hits, want 1", w, len(hits))
+		}
 	}
 }

@@ -48,6 +48,12 @@ type writer struct {
 	blk block
 	// search holds the prepared insert of the search index (searchindex.go).
 	search searchWriter
+	// held is what the writer holds for the search index; wroteHeld says
+	// that the last transaction tried wrote held texts, heldPaused that
+	// they are not written for now (searchhold.go).
+	held       heldIndex
+	wroteHeld  bool
+	heldPaused bool
 
 	// The WAL bound (wal.go).
 	ckKick  chan struct{}
@@ -67,6 +73,9 @@ type stream struct {
 	events   int64
 	bytes    int64
 	msg      pendingText // streamed text gathered for the search index
+	// searchHeld is the cursor of the stream's first search text the
+	// writer holds, not yet written; 0 when none (searchhold.go).
+	searchHeld int64
 }
 
 func newWriter(s *Store) (*writer, error) {
@@ -152,6 +161,13 @@ func (w *writer) commit(items []item) {
 		return
 	}
 	t, jobs, err := w.tryCommit(items)
+	if err != nil && w.wroteHeld {
+		// The batch carried the texts held over earlier commits (a
+		// full disk refuses them more readily than the batch): it goes
+		// again without them, and they wait (searchhold.go).
+		w.heldPaused = true
+		t, jobs, err = w.tryCommit(items)
+	}
 	if err != nil {
 		u := asUnavailable(err)
 		w.loss.record(items, u, &w.s.lost)
@@ -161,6 +177,7 @@ func (w *writer) commit(items []item) {
 			return
 		}
 	}
+	w.afterHeldCommit()
 	w.committed(t, jobs)
 }
 
@@ -181,6 +198,8 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 		dirty:    map[*stream]bool{},
 	}
 	var jobs []*job
+	held := w.held.mark()
+	w.wroteHeld = false
 	err := func() error {
 		tx, err := w.conn.BeginTx(ctx, nil)
 		if err != nil {
@@ -200,6 +219,7 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 				continue
 			}
 			jobs = append(jobs, it.job)
+			t.withJob = true
 			if it.job.fn == nil {
 				continue
 			}
@@ -218,6 +238,7 @@ func (w *writer) tryCommit(items []item) (*wtx, []*job, error) {
 			t.tx.Rollback()
 			t.undo(t.frames[0])
 		}
+		w.held.rewind(held)
 		// Every job of the batch, also those behind the failure that
 		// never ran: each must be answered (or kept).
 		return nil, jobsOf(items), err
