@@ -93,6 +93,16 @@ func (t *wtx) backfillStep() error {
 	if err != nil {
 		return err
 	}
+	// The step writes its texts itself, in the transaction that moves
+	// the mark past their events: never held (a retry that keeps the held
+	// texts would commit the mark without them).
+	var own heldIndex
+	sink := func(sid int64) docSink {
+		return func(cursor, seq int64, kind string, at int64, text string) error {
+			own.put(sid, cursor, seq, kind, at, text, t.now)
+			return nil
+		}
+	}
 	pending := map[int64]*pendingText{}
 	for i, b := range blks {
 		if len(b.evs) == 0 {
@@ -109,15 +119,18 @@ func (t *wtx) backfillStep() error {
 			pending[sid] = pt
 		}
 		for j := range b.evs {
-			if err := feedIndex(pt, &b.evs[j], t.docSink(sid)); err != nil {
+			if err := feedIndex(pt, &b.evs[j], sink(sid)); err != nil {
 				return err
 			}
 		}
 	}
 	for sid, pt := range pending {
-		if err := flushPending(pt, t.docSink(sid)); err != nil {
+		if err := flushPending(pt, sink(sid)); err != nil {
 			return err
 		}
+	}
+	if err := t.writeGroups(&own); err != nil {
+		return err
 	}
 	if len(blks) == 0 {
 		p.done = p.upto // nothing left below the mark (deleted meanwhile)

@@ -129,10 +129,20 @@ func (t *wtx) putDoc(sid, cursor, seq int64, kind string, at int64, text string)
 // their recovery mark.
 func (t *wtx) flushDocs() error {
 	h := &t.w.held
-	if t.w.heldPaused || (h.empty() && len(h.marked) == 0) {
+	if t.w.keepHeld || (h.empty() && len(h.marked) == 0) {
 		return nil
 	}
 	t.w.wroteHeld = true
+	if err := t.writeGroups(h); err != nil {
+		return err
+	}
+	t.clearHeldMarks()
+	*h = heldIndex{}
+	return nil
+}
+
+// writeGroups inserts the groups of h, the full ones first.
+func (t *wtx) writeGroups(h *heldIndex) error {
 	for _, f := range h.full {
 		if err := t.w.insertGroup(t.ctx, f.sid, f.g); err != nil {
 			return err
@@ -143,8 +153,6 @@ func (t *wtx) flushDocs() error {
 			return err
 		}
 	}
-	t.clearHeldMarks()
-	*h = heldIndex{}
 	return nil
 }
 

@@ -25,8 +25,8 @@ import (
 //
 // A full disk: a batch that carried held texts and failed goes again at
 // once without them (writer.commit), so that the texts of earlier commits
-// never cost a batch its events or its jobs; writes of held texts pause
-// until a commit succeeds with the queue empty (afterHeldCommit).
+// never cost a batch its events or its jobs; they stay held, and the next
+// transaction that writes held texts tries them again.
 //
 // Crash: a process killed while texts are held loses them from memory
 // only. Each stream row records the cursor of its first held text
@@ -184,26 +184,35 @@ func (t *wtx) clearHeldMarks() {
 	}
 }
 
-// afterHeldCommit runs after each successful commit. Writes of held texts
-// that were paused (a batch that carried them failed: pauseHeld) resume
-// once a commit succeeds with the queue empty. While they are paused, held
-// texts past the bounds are let go and their streams unloaded: their
-// marks are committed, so the writer feeds their events to the index
-// again when it next loads them (recoverHeld).
-func (w *writer) afterHeldCommit() {
-	if !w.heldPaused {
-		return
+// holdOnly sets whether the transactions tried next keep the held texts
+// without writing them: the retry of a batch that failed with them, and a
+// salvage. Going back, a writer that still holds texts arms its retry, so
+// that they are written by an empty batch (commit) if nothing else comes.
+func (w *writer) holdOnly(on bool) {
+	if w.keepHeld && !on && !w.held.empty() {
+		w.armRetry()
 	}
-	h := &w.held
-	if h.texts >= maxHeldTexts || h.bytes >= maxHeldBytes {
-		for _, s := range h.marked {
-			delete(w.streams, s)
+	w.keepHeld = on
+}
+
+// dropStream forgets the texts held for a stream (a deleted session: its
+// sid may be given to the next stream created).
+func (h *heldIndex) dropStream(sid int64) {
+	if g := h.groups[sid]; g != nil {
+		delete(h.groups, sid)
+		h.texts -= g.n
+		h.bytes -= len(g.body) + groupBodyCap + groupDocsCap
+	}
+	full := make([]heldGroup, 0, len(h.full)) // (a new array: marks share the old one)
+	for _, f := range h.full {
+		if f.sid != sid {
+			full = append(full, f)
+			continue
 		}
-		*h = heldIndex{}
+		h.texts -= f.g.n
+		h.bytes -= len(f.g.body) + groupBodyCap + groupDocsCap
 	}
-	if w.queueDrained() {
-		w.heldPaused = false
-	}
+	h.full = full
 }
 
 // recoverHeld feeds to the index again, when the writer loads a stream

@@ -147,6 +147,7 @@ func (t *wtx) unindexSession(session string) error {
 	if err != nil || !ok {
 		return err
 	}
+	t.w.held.dropStream(sid)
 	_, err = t.tx.ExecContext(t.ctx,
 		"DELETE FROM search WHERE rowid IN (SELECT rowid FROM search WHERE search MATCH ?)", sessMatch(sid))
 	return err

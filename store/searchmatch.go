@@ -39,7 +39,7 @@ func parseTerms(q string, prefix bool) queryTerms {
 
 // tokenSpans returns the byte spans of the tokens of s.
 func tokenSpans(s string) [][2]int {
-	out := make([][2]int, 0, len(s)/6+1) // (about a token per 6 bytes of text)
+	out := make([][2]int, 0, min(len(s)/6+1, 256)) // (about a token per 6 bytes of text)
 	start := -1
 	for i, r := range s {
 		if isTokenRune(r) {

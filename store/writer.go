@@ -49,11 +49,11 @@ type writer struct {
 	// search holds the prepared insert of the search index (searchindex.go).
 	search searchWriter
 	// held is what the writer holds for the search index; wroteHeld says
-	// that the last transaction tried wrote held texts, heldPaused that
-	// they are not written for now (searchhold.go).
-	held       heldIndex
-	wroteHeld  bool
-	heldPaused bool
+	// that the last transaction tried wrote held texts, keepHeld that the
+	// one being tried must not (searchhold.go).
+	held      heldIndex
+	wroteHeld bool
+	keepHeld  bool
 
 	// The WAL bound (wal.go).
 	ckKick  chan struct{}
@@ -157,27 +157,28 @@ func (w *writer) run() {
 // that fills the disk does not take the jobs and terminal events queued
 // behind it down with it.
 func (w *writer) commit(items []item) {
-	if len(items) == 0 && !w.loss.pending() {
+	if len(items) == 0 && !w.loss.pending() && w.held.empty() {
 		return
 	}
+	defer w.holdOnly(false)
 	t, jobs, err := w.tryCommit(items)
 	if err != nil && w.wroteHeld {
 		// The batch carried the texts held over earlier commits (a
 		// full disk refuses them more readily than the batch): it goes
-		// again without them, and they wait (searchhold.go).
-		w.heldPaused = true
+		// again without them (searchhold.go).
+		w.holdOnly(true)
 		t, jobs, err = w.tryCommit(items)
 	}
 	if err != nil {
 		u := asUnavailable(err)
 		w.loss.record(items, u, &w.s.lost)
+		w.holdOnly(true) // the salvage is about the jobs
 		t, jobs, err = w.salvage(items, u)
 		if err != nil {
 			w.failed(jobs, asUnavailable(err))
 			return
 		}
 	}
-	w.afterHeldCommit()
 	w.committed(t, jobs)
 }
 
