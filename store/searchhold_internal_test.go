@@ -65,22 +65,8 @@ func TestHeldIndexRewind(t *testing.T) {
 func TestAFailedCommitKeepsTheHeldTexts(t *testing.T) {
 	ctx := context.Background()
 	defer SetLossRetry(SetLossRetry(10 * time.Millisecond))
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	<-s.searchDone // no job of the index's own comes after this
-	holdForTest.Store(true)
-	defer holdForTest.Store(false)
-	ev := event.New(event.ToolResult, agent.ToolResultData{Output: "survivorword"})
-	ev.SessionID = "a"
-	if err := s.Append(ev); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := holdingStore(t)
+	appendHeld(t, s, "a", "survivorword")
 	if hits, err := s.SearchEvents(ctx, SearchQuery{Query: "survivorword"}); err != nil || len(hits) != 0 {
 		t.Fatalf("the text is not held: %v, %v", hits, err)
 	}
@@ -104,6 +90,36 @@ func TestAFailedCommitKeepsTheHeldTexts(t *testing.T) {
 			t.Fatalf("after a failed commit: %+v, %v (want the held text, once, without another append)", hits, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// holdingStore opens a store whose writer holds the search texts of plain
+// appends (holdForTest) once the index's own jobs after Open are done; the
+// test's cleanup ends the holding and closes the store.
+func holdingStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	<-s.searchDone // no job of the index's own comes after this
+	holdForTest.Store(true)
+	t.Cleanup(func() { holdForTest.Store(false) })
+	return s
+}
+
+// appendHeld appends a tool result with text to session and waits for its
+// commit (Sync), its text held.
+func appendHeld(t *testing.T, s *Store, session, text string) {
+	t.Helper()
+	ev := event.New(event.ToolResult, agent.ToolResultData{Output: text})
+	ev.SessionID = session
+	if err := s.Append(ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -137,24 +153,9 @@ func waitHeldWritten(t *testing.T, s *Store) {
 func TestADeletedSessionsHeldTextsAreNotWritten(t *testing.T) {
 	ctx := context.Background()
 	defer SetLossRetry(SetLossRetry(10 * time.Millisecond))
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	<-s.searchDone
-	holdForTest.Store(true)
-	defer holdForTest.Store(false)
-	for _, sess := range []string{"gone", "kept"} {
-		ev := event.New(event.ToolResult, agent.ToolResultData{Output: sess + "word"})
-		ev.SessionID = sess
-		if err := s.Append(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := holdingStore(t)
+	appendHeld(t, s, "gone", "goneword")
+	appendHeld(t, s, "kept", "keptword")
 	attempts := 0
 	if _, err := s.w.submit(ctx, func(t *wtx) error {
 		attempts++
@@ -182,25 +183,8 @@ func TestADeletedSessionsHeldTextsAreNotWritten(t *testing.T) {
 func TestHeldTextsLetGoAreMadeAgain(t *testing.T) {
 	ctx := context.Background()
 	defer SetLossRetry(SetLossRetry(10 * time.Millisecond))
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	<-s.searchDone
-	holdForTest.Store(true)
-	defer holdForTest.Store(false)
-	appendText := func(word string) {
-		ev := event.New(event.ToolResult, agent.ToolResultData{Output: word})
-		ev.SessionID = "a"
-		if err := s.Append(ev); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Sync(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	appendText("gapone")
+	s := holdingStore(t)
+	appendHeld(t, s, "a", "gapone")
 	// The writer is idle (Sync returned): its state is the test's until
 	// the next item is queued.
 	w := s.w
@@ -210,7 +194,7 @@ func TestHeldTextsLetGoAreMadeAgain(t *testing.T) {
 	if w.held.texts != 0 || len(w.gaps) != 1 || !w.streams["a"].indexGap {
 		t.Fatalf("after letting go: %d texts held, gaps %v", w.held.texts, w.gaps)
 	}
-	appendText("gaptwo") // made no text: the stream has a gap
+	appendHeld(t, s, "a", "gaptwo") // made no text: the stream has a gap
 	if w.held.texts != 0 {
 		t.Fatalf("%d texts held for a stream with a gap", w.held.texts)
 	}
