@@ -182,8 +182,9 @@ func jobsOf(items []item) []*job {
 var lossRetry = time.Second
 
 // armRetry makes take return an empty batch after lossRetry, so that the
-// loss report and held terminal events are written as soon as the disk
-// takes them even if nothing is appended any more.
+// loss report, held terminal events and the search texts the writer holds
+// (searchhold.go) are written as soon as the disk takes them even if
+// nothing is appended any more.
 func (w *writer) armRetry() {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -65,22 +65,8 @@ func TestHeldIndexRewind(t *testing.T) {
 func TestAFailedCommitKeepsTheHeldTexts(t *testing.T) {
 	ctx := context.Background()
 	defer SetLossRetry(SetLossRetry(10 * time.Millisecond))
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	<-s.searchDone // no job of the index's own comes after this
-	holdForTest.Store(true)
-	defer holdForTest.Store(false)
-	ev := event.New(event.ToolResult, agent.ToolResultData{Output: "survivorword"})
-	ev.SessionID = "a"
-	if err := s.Append(ev); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := holdingStore(t)
+	appendHeld(t, s, "a", "survivorword")
 	if hits, err := s.SearchEvents(ctx, SearchQuery{Query: "survivorword"}); err != nil || len(hits) != 0 {
 		t.Fatalf("the text is not held: %v, %v", hits, err)
 	}
@@ -107,30 +93,69 @@ func TestAFailedCommitKeepsTheHeldTexts(t *testing.T) {
 	}
 }
 
+// holdingStore opens a store whose writer holds the search texts of plain
+// appends (holdForTest) once the index's own jobs after Open are done; the
+// test's cleanup ends the holding and closes the store.
+func holdingStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	<-s.searchDone // no job of the index's own comes after this
+	holdForTest.Store(true)
+	t.Cleanup(func() { holdForTest.Store(false) })
+	return s
+}
+
+// appendHeld appends a tool result with text to session and waits for its
+// commit (Sync), its text held.
+func appendHeld(t *testing.T, s *Store, session, text string) {
+	t.Helper()
+	ev := event.New(event.ToolResult, agent.ToolResultData{Output: text})
+	ev.SessionID = session
+	if err := s.Append(ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitHeldWritten waits until the writer holds no text and its writes of
+// held texts no longer fail (its armed retry wrote them).
+func waitHeldWritten(t *testing.T, s *Store) {
+	t.Helper()
+	for i := 0; ; i++ {
+		// (read through a job: the writer's state is its own)
+		out, err := s.w.submit(context.Background(), func(t *wtx) error {
+			t.answer(t.w.heldFailing || !t.w.held.empty())
+			return nil
+		}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if busy, _ := out.(bool); !busy {
+			return
+		}
+		if i == 1000 {
+			t.Fatal("the held texts were not written")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestADeletedSessionsHeldTextsAreNotWritten: a session deleted by a
 // transaction that keeps the held texts (the retry of a batch that failed
 // with them) must not have its texts written afterwards, when its sid may
 // belong to another stream.
 func TestADeletedSessionsHeldTextsAreNotWritten(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	<-s.searchDone
-	holdForTest.Store(true)
-	defer holdForTest.Store(false)
-	for _, sess := range []string{"gone", "kept"} {
-		ev := event.New(event.ToolResult, agent.ToolResultData{Output: sess + "word"})
-		ev.SessionID = sess
-		if err := s.Append(ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	defer SetLossRetry(SetLossRetry(10 * time.Millisecond))
+	s := holdingStore(t)
+	appendHeld(t, s, "gone", "goneword")
+	appendHeld(t, s, "kept", "keptword")
 	attempts := 0
 	if _, err := s.w.submit(ctx, func(t *wtx) error {
 		attempts++
@@ -142,12 +167,52 @@ func TestADeletedSessionsHeldTextsAreNotWritten(t *testing.T) {
 		t.Fatalf("job: %v after %d attempts, %d texts held (want the kept one)", err, attempts, s.w.held.texts)
 	}
 	holdForTest.Store(false)
-	if err := s.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	// The writer's armed retry writes the held texts.
+	waitHeldWritten(t, s)
 	for q, want := range map[string]int{"goneword": 0, "keptword": 1} {
 		if hits, err := s.SearchEvents(ctx, SearchQuery{Query: q}); err != nil || len(hits) != want {
 			t.Errorf("%s: %+v, %v (want %d hits)", q, hits, err, want)
 		}
+	}
+}
+
+// TestHeldTextsLetGoAreMadeAgain: while the index cannot be written, held
+// texts past the hard cap are let go; their stream makes no texts until it
+// is reloaded, and then makes every text from its mark on again, each
+// found once.
+func TestHeldTextsLetGoAreMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	defer SetLossRetry(SetLossRetry(10 * time.Millisecond))
+	s := holdingStore(t)
+	appendHeld(t, s, "a", "gapone")
+	// The writer is idle (Sync returned): its state is the test's until
+	// the next item is queued.
+	w := s.w
+	w.heldFailing = true
+	w.held.bytes = heldHardCap * maxHeldBytes
+	w.afterCommitHeld()
+	if w.held.texts != 0 || len(w.gaps) != 1 || !w.streams["a"].indexGap {
+		t.Fatalf("after letting go: %d texts held, gaps %v", w.held.texts, w.gaps)
+	}
+	appendHeld(t, s, "a", "gaptwo") // made no text: the stream has a gap
+	if w.held.texts != 0 {
+		t.Fatalf("%d texts held for a stream with a gap", w.held.texts)
+	}
+	holdForTest.Store(false)
+	// The armed retry reloads the stream and the job it queues indexes
+	// both texts.
+	for i := 0; ; i++ {
+		one, _ := s.SearchEvents(ctx, SearchQuery{Query: "gapone"})
+		two, err := s.SearchEvents(ctx, SearchQuery{Query: "gaptwo"})
+		if err != nil || len(one) > 1 || len(two) > 1 {
+			t.Fatalf("%+v %+v %v", one, two, err)
+		}
+		if len(one) == 1 && len(two) == 1 {
+			break
+		}
+		if i == 1000 {
+			t.Fatalf("the texts let go were not indexed again: %d and %d hits", len(one), len(two))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -25,7 +25,8 @@ type writer struct {
 	closed bool
 	done   chan struct{}
 	// retry asks take for an empty batch, to write what failed commits
-	// left to report (armRetry in loss.go); retryTimer is the pending ask.
+	// left to report and the held search texts (armRetry in loss.go);
+	// retryTimer is the pending ask.
 	retry      bool
 	retryTimer *time.Timer
 	// The queue and batch bounds in force (see bounds), and the measured
@@ -50,10 +51,14 @@ type writer struct {
 	search searchWriter
 	// held is what the writer holds for the search index; wroteHeld says
 	// that the last transaction tried wrote held texts, keepHeld that the
-	// one being tried must not (searchhold.go).
-	held      heldIndex
-	wroteHeld bool
-	keepHeld  bool
+	// one being tried must not, heldFailing that the last one to write
+	// them failed; gaps are the streams whose held texts were let go
+	// (searchhold.go).
+	held        heldIndex
+	wroteHeld   bool
+	keepHeld    bool
+	heldFailing bool
+	gaps        []string
 
 	// The WAL bound (wal.go).
 	ckKick  chan struct{}
@@ -74,8 +79,11 @@ type stream struct {
 	bytes    int64
 	msg      pendingText // streamed text gathered for the search index
 	// searchHeld is the cursor of the stream's first search text the
-	// writer holds, not yet written; 0 when none (searchhold.go).
+	// writer holds, not yet written; 0 when none. indexGap: the held
+	// texts were let go, and the stream's texts from searchHeld on are
+	// indexed again once it is reloaded (searchhold.go).
 	searchHeld int64
+	indexGap   bool
 }
 
 func newWriter(s *Store) (*writer, error) {
@@ -157,28 +165,45 @@ func (w *writer) run() {
 // that fills the disk does not take the jobs and terminal events queued
 // behind it down with it.
 func (w *writer) commit(items []item) {
-	if len(items) == 0 && !w.loss.pending() && w.held.empty() {
+	onlyHeld := len(items) == 0 && !w.loss.pending()
+	if onlyHeld && w.held.empty() {
+		// The armed retry after held texts were let go: the job it
+		// queues makes them again (searchhold.go).
+		w.reloadGaps()
 		return
 	}
-	defer w.holdOnly(false)
+	// While the held search texts fail to be written, only the armed
+	// retry (an empty batch) tries them (searchhold.go).
+	w.keepHeld = w.heldFailing && len(items) > 0
 	t, jobs, err := w.tryCommit(items)
+	if w.wroteHeld {
+		w.heldWritten(err)
+	}
 	if err != nil && w.wroteHeld {
+		if onlyHeld {
+			w.afterCommitHeld()
+			return // nothing else to commit
+		}
 		// The batch carried the texts held over earlier commits (a
 		// full disk refuses them more readily than the batch): it goes
-		// again without them (searchhold.go).
-		w.holdOnly(true)
+		// again without them.
+		w.keepHeld = true
 		t, jobs, err = w.tryCommit(items)
 	}
 	if err != nil {
 		u := asUnavailable(err)
 		w.loss.record(items, u, &w.s.lost)
-		w.holdOnly(true) // the salvage is about the jobs
+		w.keepHeld = true // the salvage is about the jobs
 		t, jobs, err = w.salvage(items, u)
 		if err != nil {
+			w.afterCommitHeld()
 			w.failed(jobs, asUnavailable(err))
 			return
 		}
 	}
+	// (before the jobs are answered: a caller of Sync finds the writer's
+	// state settled)
+	w.afterCommitHeld()
 	w.committed(t, jobs)
 }
 
