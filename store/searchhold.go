@@ -25,10 +25,10 @@ import (
 //
 // A full disk: a batch that carried held texts and failed goes again at
 // once without them (writer.commit), so that the texts of earlier commits
-// never cost a batch its events or its jobs. They stay held, and until a
-// write of them succeeds only the writer's armed retry (every lossRetry)
-// tries them; past heldHardCap times the bounds they are let go, to be
-// made again from the marks (letGo).
+// never cost a batch its events or its jobs. They stay held; for lossRetry
+// after a failed write batches keep them, and the writer's armed retry
+// tries them meanwhile (heldWritten). While the index cannot be written
+// and events can, what is held grows by the texts of those events.
 //
 // Crash: a process killed while texts are held loses them from memory
 // only. Each stream row records the cursor of its first held text
@@ -164,9 +164,6 @@ func (w *writer) queueDrained() bool {
 // stream row (search_held) for recovery after a crash.
 func (t *wtx) streamSink(st *stream) docSink {
 	return func(cursor, seq int64, kind string, at int64, text string) error {
-		if st.indexGap {
-			return nil // made again when the stream is reloaded
-		}
 		if st.searchHeld == 0 {
 			t.save(st.session)
 			st.searchHeld = cursor
@@ -190,69 +187,35 @@ func (t *wtx) clearHeldMarks() {
 }
 
 // heldWritten records the outcome of a transaction that wrote held
-// texts: a failure makes later transactions keep them, and only the
-// writer's armed retry try them again (its empty batch, which counts as no
-// commit when it fails); a success ends that, and reloads the streams
-// whose texts were let go meanwhile.
+// texts: after a failure batches keep them for lossRetry (the armed retry,
+// an empty batch, tries them meanwhile, and counts as no commit when it
+// fails), so that a full disk costs one failed attempt a second, not one
+// a batch.
 func (w *writer) heldWritten(err error) {
 	switch {
-	case err != nil && !w.heldFailing:
-		w.heldFailing = true
-		w.s.logf("store: writing the search index failed (%v); its texts are held and tried again every %v", err, lossRetry)
-	case err == nil && w.heldFailing:
+	case err != nil:
+		if !w.heldFailing {
+			w.s.logf("store: writing the search index failed (%v); its texts are held and tried again every %v", err, lossRetry)
+		}
+		w.heldFailing, w.heldRetryAt = true, time.Now().Add(lossRetry)
+	case w.heldFailing:
 		w.heldFailing = false
 		w.s.logf("store: the search index is written again")
-		w.reloadGaps()
 	}
 }
 
-// afterCommitHeld ends a commit for the held texts: while their writes
-// fail it arms the writer's retry, and past heldHardCap times the bounds
-// it lets them go (letGo).
-func (w *writer) afterCommitHeld() {
+// afterCommitHeld ends a commit for the held texts: when texts it kept
+// (kept) or that failed are still held, it arms the writer's retry, so
+// that they are written even if nothing else comes.
+func (w *writer) afterCommitHeld(kept bool) {
 	w.keepHeld = false
-	if !w.heldFailing || (w.held.empty() && len(w.gaps) == 0) {
+	if w.held.empty() {
+		w.heldFailing = false // nothing left to fail
 		return
 	}
-	if w.held.texts >= heldHardCap*maxHeldTexts || w.held.bytes >= heldHardCap*maxHeldBytes {
-		w.letGo()
+	if kept || w.heldFailing {
+		w.armRetry()
 	}
-	w.armRetry()
-}
-
-// heldHardCap times the bounds is what the writer holds at most while the
-// index cannot be written.
-const heldHardCap = 4
-
-// letGo forgets the held texts. Their streams keep their marks (committed,
-// and no longer cleared: they are not in held.marked any more) and make no
-// texts until they are reloaded (indexGap), so that their texts from the
-// mark on are exactly those recoverHeld makes again then.
-func (w *writer) letGo() {
-	for _, s := range w.held.marked {
-		if st := w.streams[s]; st != nil && st.searchHeld != 0 && !st.indexGap {
-			st.indexGap = true
-			w.gaps = append(w.gaps, s)
-		}
-	}
-	w.held = heldIndex{}
-	w.s.logf("store: the search index's held texts of %d sessions were let go; they are indexed again once it can be written", len(w.gaps))
-}
-
-// reloadGaps unloads the streams whose texts were let go and queues the
-// job that reloads every marked stream (recoverHeldStreams).
-func (w *writer) reloadGaps() {
-	if len(w.gaps) == 0 {
-		return
-	}
-	for _, s := range w.gaps {
-		delete(w.streams, s)
-	}
-	w.gaps = nil
-	w.mu.Lock()
-	w.q = append(w.q, item{job: &job{fn: (*wtx).recoverHeldStreams, done: make(chan error, 1)}})
-	w.cond.Broadcast()
-	w.mu.Unlock()
 }
 
 // dropStream forgets the texts held for a stream (a deleted session: its

@@ -52,13 +52,13 @@ type writer struct {
 	// held is what the writer holds for the search index; wroteHeld says
 	// that the last transaction tried wrote held texts, keepHeld that the
 	// one being tried must not, heldFailing that the last one to write
-	// them failed; gaps are the streams whose held texts were let go
+	// them failed, and heldRetryAt when batches try them again
 	// (searchhold.go).
 	held        heldIndex
 	wroteHeld   bool
 	keepHeld    bool
 	heldFailing bool
-	gaps        []string
+	heldRetryAt time.Time
 
 	// The WAL bound (wal.go).
 	ckKick  chan struct{}
@@ -79,11 +79,8 @@ type stream struct {
 	bytes    int64
 	msg      pendingText // streamed text gathered for the search index
 	// searchHeld is the cursor of the stream's first search text the
-	// writer holds, not yet written; 0 when none. indexGap: the held
-	// texts were let go, and the stream's texts from searchHeld on are
-	// indexed again once it is reloaded (searchhold.go).
+	// writer holds, not yet written; 0 when none (searchhold.go).
 	searchHeld int64
-	indexGap   bool
 }
 
 func newWriter(s *Store) (*writer, error) {
@@ -167,43 +164,42 @@ func (w *writer) run() {
 func (w *writer) commit(items []item) {
 	onlyHeld := len(items) == 0 && !w.loss.pending()
 	if onlyHeld && w.held.empty() {
-		// The armed retry after held texts were let go: the job it
-		// queues makes them again (searchhold.go).
-		w.reloadGaps()
 		return
 	}
-	// While the held search texts fail to be written, only the armed
-	// retry (an empty batch) tries them (searchhold.go).
-	w.keepHeld = w.heldFailing && len(items) > 0
+	// Once a write of the held search texts failed, batches keep them
+	// for lossRetry; the armed retry (an empty batch) tries them too
+	// (searchhold.go).
+	w.keepHeld = w.heldFailing && len(items) > 0 && time.Now().Before(w.heldRetryAt)
+	kept := w.keepHeld
 	t, jobs, err := w.tryCommit(items)
 	if w.wroteHeld {
 		w.heldWritten(err)
 	}
 	if err != nil && w.wroteHeld {
 		if onlyHeld {
-			w.afterCommitHeld()
+			w.afterCommitHeld(true)
 			return // nothing else to commit
 		}
 		// The batch carried the texts held over earlier commits (a
 		// full disk refuses them more readily than the batch): it goes
 		// again without them.
-		w.keepHeld = true
+		w.keepHeld, kept = true, true
 		t, jobs, err = w.tryCommit(items)
 	}
 	if err != nil {
 		u := asUnavailable(err)
 		w.loss.record(items, u, &w.s.lost)
-		w.keepHeld = true // the salvage is about the jobs
+		w.keepHeld, kept = true, true // the salvage is about the jobs
 		t, jobs, err = w.salvage(items, u)
 		if err != nil {
-			w.afterCommitHeld()
+			w.afterCommitHeld(kept)
 			w.failed(jobs, asUnavailable(err))
 			return
 		}
 	}
 	// (before the jobs are answered: a caller of Sync finds the writer's
 	// state settled)
-	w.afterCommitHeld()
+	w.afterCommitHeld(kept)
 	w.committed(t, jobs)
 }
 
