@@ -26,9 +26,10 @@ import (
 // A full disk: a batch that carried held texts and failed goes again at
 // once without them (writer.commit), so that the texts of earlier commits
 // never cost a batch its events or its jobs. They stay held; for lossRetry
-// after a failed write batches keep them, and the writer's armed retry
-// tries them meanwhile (heldWritten). While the index cannot be written
-// and events can, what is held grows by the texts of those events.
+// after a failed write batches keep them, then the next batch tries them,
+// or the writer's armed retry (an empty batch) when it is idle
+// (heldWritten). While the index cannot be written and events can, what
+// is held grows by the texts of those events.
 //
 // Crash: a process killed while texts are held loses them from memory
 // only. Each stream row records the cursor of its first held text
@@ -187,10 +188,10 @@ func (t *wtx) clearHeldMarks() {
 }
 
 // heldWritten records the outcome of a transaction that wrote held
-// texts: after a failure batches keep them for lossRetry (the armed retry,
-// an empty batch, tries them meanwhile, and counts as no commit when it
-// fails), so that a full disk costs one failed attempt a second, not one
-// a batch.
+// texts: after a failure batches keep them for lossRetry, then the next
+// batch tries them, or the armed retry (an empty batch, which counts as no
+// commit when it fails) on an idle writer, so that a full disk costs about
+// one failed attempt a second, not one a batch.
 func (w *writer) heldWritten(err error) {
 	switch {
 	case err != nil:
@@ -210,7 +211,10 @@ func (w *writer) heldWritten(err error) {
 func (w *writer) afterCommitHeld(kept bool) {
 	w.keepHeld = false
 	if w.held.empty() {
-		w.heldFailing = false // nothing left to fail
+		if w.heldFailing {
+			w.heldFailing = false
+			w.s.logf("store: no search text is waiting to be written any more")
+		}
 		return
 	}
 	if kept || w.heldFailing {

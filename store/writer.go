@@ -145,7 +145,9 @@ func (w *writer) run() {
 		buf, ok = w.take(buf)
 		if !ok {
 			// A last try at what failed commits left to report, and
-			// the streamed messages the search index is gathering.
+			// the streamed messages the search index is gathering
+			// (and the texts it holds, even just after a failed write).
+			w.heldRetryAt = time.Time{}
 			w.commit(w.closingItems())
 			return
 		}
